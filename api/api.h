@@ -1,0 +1,129 @@
+/*
+ * api.h: what the holdpoint-api modules share — the process-wide app state,
+ * the per-request context, and the helpers every handler uses to read bodies
+ * and query strings and to answer with JSON or with the error model of
+ * SPEC section 3. Handlers are thin: parse, authenticate, call the model,
+ * render.
+ */
+#ifndef HP_API_H
+#define HP_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <civetweb.h>
+#include <json-c/json.h>
+
+#include "hp_approval.h"
+#include "hp_config.h"
+#include "hp_db.h"
+#include "hp_err.h"
+#include "hp_pool.h"
+#include "hp_redis.h"
+#include "hp_store_approval.h"
+#include "hp_valid.h"
+
+typedef struct hp_app {
+    const hp_config *cfg;
+    hp_db *db;
+    hp_redis *redis; /* NULL when HOLDPOINT_REDIS_URL is unset */
+    hp_approval_env env;
+} hp_app;
+
+/* Who is calling, filled by the api_auth_* functions. */
+typedef struct hp_auth {
+    const char *team_id;
+    const char *agent_id; /* agent routes */
+    const char *key_id;
+    bool key_agent_scoped;
+    bool test_mode;
+    hp_agent_defaults defaults;
+    const char *agent_name;
+    const char *user_id; /* reviewer routes */
+    const char *user_name;
+    const char *user_role;
+} hp_auth;
+
+typedef struct hp_req {
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    hp_app *app;
+    hp_pool *pool;
+    char request_id[129];
+    const char *route; /* route pattern, for logs and metrics */
+    const char *param; /* the path parameter of the route, if any */
+    int status;        /* set when the response is sent */
+    int64_t start_ms;
+    hp_dbconn *dbc; /* borrowed lazily by api_db, released with the pool */
+    hp_auth auth;
+    char err[HP_ERRBUF]; /* reason from lower layers, logged on 5xx */
+} hp_req;
+
+/* Borrows a database connection for the rest of the request. On failure the
+ * 503 has already been sent; the handler returns. */
+HP_MUSTCHECK hp_err api_db(hp_req *req, hp_dbconn **out);
+
+/* Reads and parses the JSON body, enforcing Content-Type and
+ * HOLDPOINT_MAX_BODY_BYTES (413 from Content-Length before reading). When
+ * required is false an empty body gives *out NULL. On failure the error
+ * response has been sent. */
+HP_MUSTCHECK hp_err api_read_json(hp_req *req, bool required, json_object **out);
+
+/* Query parameter name (decoded) into the pool; NULL when absent. */
+const char *api_query(hp_req *req, const char *name);
+
+/* Sends status with a JSON body (borrowed; the caller still owns it). */
+void api_send_json(hp_req *req, int status, json_object *body);
+
+/* Sends the error body {"error", "message", "request_id"} for e, with the
+ * members of extra (borrowed, may be NULL) merged in. */
+void api_send_error(hp_req *req, hp_err e, const char *message, json_object *extra);
+
+/* The same with extra response headers (name, value pairs, NULL-ended). */
+void api_send_error_h(hp_req *req, hp_err e, const char *message, json_object *extra,
+                      const char *const *headers);
+
+/* 400 invalid_payload / invalid_query with the issues of is. */
+void api_send_issues(hp_req *req, hp_err e, const hp_issues *is);
+
+/* Sends the right response for an error from the model or store: 503 with
+ * Retry-After for HP_ERR_UNAVAILABLE, 500 (logged with the reason) for
+ * internal errors, else the code's own status. */
+void api_send_failure(hp_req *req, hp_err e, const char *message);
+
+/* Authentication; on failure the 401 has been sent. */
+HP_MUSTCHECK hp_err api_auth_agent(hp_req *req);
+HP_MUSTCHECK hp_err api_auth_team(hp_req *req);
+HP_MUSTCHECK hp_err api_auth_user(hp_req *req);
+
+/* Route handlers. */
+void api_approvals_create(hp_req *req);
+void api_approvals_list(hp_req *req);
+void api_approvals_get(hp_req *req);
+void api_approvals_result(hp_req *req);
+void api_approvals_cancel(hp_req *req);
+void api_approvals_audit(hp_req *req);
+void api_review_list(hp_req *req);
+void api_review_get(hp_req *req);
+void api_review_resolve(hp_req *req);
+void api_agents_list(hp_req *req);
+void api_healthz(hp_req *req);
+void api_readyz(hp_req *req);
+
+/* Keyset cursors: "created_at µs + approval id", base64url-free hex form. */
+void api_cursor_encode(int64_t created_at, const char *id, char *out, size_t cap);
+bool api_cursor_decode(const char *s, int64_t *created_at, char *id, size_t idcap);
+
+/* Reads the list query shared by the agent list and the reviewer inbox
+ * (status, session_id, created_after, created_before, limit, cursor) into f.
+ * Returns false after sending 400 invalid_query. all_ok allows status=all. */
+bool api_list_query(hp_req *req, hp_approval_filter *f, const char *default_status, bool all_ok);
+
+/* Runs the list query and sends {"items": [...], "next_cursor"?}. */
+void api_list_send(hp_req *req, const hp_approval_filter *f,
+                   json_object *(*render)(const hp_approval_row *));
+
+/* The civetweb request handler (registered for "/"). */
+int api_dispatch(struct mg_connection *conn, void *cbdata);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * api_approvals: the agent-facing /v1/approvals routes of seed 003. Each
+ * handler authenticates the agent, validates, calls the model and renders;
+ * every query is scoped to the calling agent, so another agent's or team's
+ * approval answers 404.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "hp_approval.h"
+#include "hp_crypto.h"
+#include "hp_json.h"
+#include "hp_log.h"
+#include "hp_ratelimit.h"
+#include "hp_store_approval.h"
+#include "hp_str.h"
+#include "hp_time.h"
+
+static const char *const api_statuses[] = {"pending",  "selected_option", "custom_instruction",
+                                           "expired",  "cancelled",       NULL};
+
+static void api__rate_limited(hp_req *req, long retry_ms)
+{
+    long secs = (retry_ms + 999) / 1000;
+    char ra[24];
+    json_object *extra = json_object_new_object();
+
+    if (secs < 1)
+        secs = 1;
+    (void)hp_fmt(ra, sizeof(ra), "%ld", secs);
+    const char *h[] = {"Retry-After", ra, NULL};
+    json_object_object_add(extra, "retry_after_seconds", json_object_new_int64(secs));
+    api_send_error_h(req, HP_ERR_RATE_LIMITED, "too many creates for this agent; retry later",
+                     extra, h);
+    json_object_put(extra);
+}
+
+void api_approvals_create(hp_req *req)
+{
+    hp_approval_input in;
+    hp_create_result res;
+    hp_ratelimit_result rl;
+    hp_issues *is;
+    json_object *body, *out;
+    hp_dbconn *c;
+    const hp_config *cfg = req->app->cfg;
+    char exp[40];
+    hp_err rc;
+
+    if (api_auth_agent(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
+        return;
+    is = hp_issues_new();
+    if (!hp_approval_parse_create(body, &req->auth.defaults, &in, is)) {
+        api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
+        goto out;
+    }
+    if (api_db(req, &c) != HP_OK)
+        goto out;
+    rc = hp_ratelimit_hit(req->app->redis, c, req->auth.agent_id, cfg->rate_limit_max,
+                          cfg->rate_limit_window_ms, &rl, req->err, sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED, NULL);
+        goto out;
+    }
+    if (!rl.allowed) {
+        api__rate_limited(req, rl.retry_after_ms);
+        goto out;
+    }
+    rc = hp_approval_create(c, req->pool, req->auth.team_id, req->auth.agent_id, &in, &res,
+                            req->err, sizeof(req->err));
+    if (rc == HP_ERR_USAGE_LIMIT) {
+        json_object *extra = json_object_new_object();
+        hp_json_set_str(extra, "code", "USAGE_APPROVAL_LIMIT");
+        json_object_object_add(extra, "over_limit", json_object_new_boolean(1));
+        api_send_error(req, rc, "the team is over its approval quota", extra);
+        json_object_put(extra);
+        goto out;
+    }
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        goto out;
+    }
+    if (res.conflict) {
+        /* Seed 003: request_id here is the caller's external id. */
+        out = json_object_new_object();
+        hp_json_set_str(out, "error", "idempotency_conflict");
+        hp_json_set_str(out, "message",
+                        "an approval with this request_id exists with a different payload; "
+                        "idempotency compares question, context, options, merged timeout, "
+                        "callback URL and headers");
+        hp_json_set_str(out, "request_id", in.request_id);
+        hp_json_set_str(out, "existing_approval_id", res.row.id);
+        api_send_json(req, 409, out);
+        json_object_put(out);
+        goto out;
+    }
+    out = json_object_new_object();
+    hp_json_set_str(out, "approval_id", res.row.id);
+    hp_json_set_str(out, "request_id", res.row.request_id);
+    hp_json_set_str(out, "status", res.row.status);
+    hp_time_rfc3339(res.row.expires_at, exp, sizeof(exp));
+    hp_json_set_str(out, "expires_at", exp);
+    json_object_object_add(out, "idempotent", json_object_new_boolean(res.idempotent));
+    api_send_json(req, 200, out);
+    json_object_put(out);
+out:
+    hp_approval_input_deinit(&in);
+    hp_issues_free(is);
+}
+
+/* Authenticates the agent and reads its approval named by the path; on any
+ * failure the response has been sent and false is returned. */
+static bool api__load(hp_req *req, hp_approval_row *row)
+{
+    hp_dbconn *c;
+    bool found = false;
+    hp_err rc;
+
+    if (api_auth_agent(req) != HP_OK || api_db(req, &c) != HP_OK)
+        return false;
+    rc = hp_store_approval_by_request(c, req->pool, req->auth.team_id, req->auth.agent_id,
+                                      req->param, NULL, row, &found, NULL, req->err,
+                                      sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return false;
+    }
+    if (!found) {
+        api_send_error(req, HP_ERR_NOT_FOUND, "no approval with this request_id for this agent",
+                       NULL);
+        return false;
+    }
+    return true;
+}
+
+void api_approvals_get(hp_req *req)
+{
+    hp_approval_row row;
+    json_object *o;
+
+    if (!api__load(req, &row))
+        return;
+    o = hp_approval_meta_json(&row);
+    api_send_json(req, 200, o);
+    json_object_put(o);
+}
+
+void api_approvals_result(hp_req *req)
+{
+    hp_approval_row row;
+    json_object *o;
+
+    if (!api__load(req, &row))
+        return;
+    o = hp_approval_result_json(&row);
+    api_send_json(req, 200, o);
+    json_object_put(o);
+}
+
+void api_approvals_cancel(hp_req *req)
+{
+    hp_approval_row row, out;
+    hp_decision d = {.kind = HP_DECIDE_CANCEL, .option_index = -1, .actor_type = "agent"};
+    json_object *body, *o;
+    hp_err rc;
+
+    if (!api__load(req, &row) || api_read_json(req, false, &body) != HP_OK)
+        return;
+    d.actor_id = req->auth.agent_id;
+    rc = hp_approval_decide(req->dbc, req->pool, &req->app->env, req->auth.team_id, row.id, &d,
+                            &out, req->err, sizeof(req->err));
+    if (rc == HP_ERR_ALREADY_RESOLVED) {
+        api_send_error(req, rc, "the approval is no longer pending", NULL);
+        return;
+    }
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return;
+    }
+    o = hp_approval_result_json(&out);
+    api_send_json(req, 200, o);
+    json_object_put(o);
+}
+
+void api_approvals_audit(hp_req *req)
+{
+    hp_approval_row row;
+    PGresult *r;
+    json_object *o, *events;
+    hp_err rc;
+
+    if (!api__load(req, &row))
+        return;
+    rc = hp_store_event_list(req->dbc, req->pool, row.id, &r, req->err, sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return;
+    }
+    o = json_object_new_object();
+    events = json_object_new_array();
+    hp_json_set_str(o, "approval_id", row.id);
+    hp_json_set_str(o, "request_id", row.request_id);
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_object *e = json_object_new_object(), *actor = json_object_new_object(), *data;
+        const char *dt = hp_db_val(r, i, 4);
+        char perr[64];
+
+        json_object_object_add(e, "id", json_object_new_int64(hp_db_ll(r, i, 0, 0)));
+        hp_json_set_str(e, "kind", hp_db_val(r, i, 1));
+        hp_json_set_str(actor, "type", hp_db_val(r, i, 2));
+        hp_json_set_str(actor, "id", hp_db_val(r, i, 3));
+        json_object_object_add(e, "actor", actor);
+        if (dt == NULL || hp_json_parse(dt, strlen(dt), &data, perr, sizeof(perr)) != HP_OK)
+            data = json_object_new_object();
+        json_object_object_add(e, "data", data);
+        hp_json_set_time(e, "created_at", hp_db_ll(r, i, 5, -1));
+        json_object_array_add(events, e);
+    }
+    json_object_object_add(o, "events", events);
+    api_send_json(req, 200, o);
+    json_object_put(o);
+}
+
+bool api_list_query(hp_req *req, hp_approval_filter *f, const char *default_status, bool all_ok)
+{
+    hp_issues *is = hp_issues_new();
+    hp_path root = hp_path_root();
+    const char *v;
+    long long n;
+    bool ok;
+
+    f->created_after = f->created_before = f->cursor_created_at = -1;
+    f->limit = 50;
+    f->status = default_status;
+    if ((v = api_query(req, "status")) != NULL) {
+        bool known = all_ok && strcmp(v, "all") == 0;
+        for (int i = 0; api_statuses[i] && !known; i++)
+            known = strcmp(v, api_statuses[i]) == 0;
+        if (!known)
+            hp_issues_add(is, hp_path_key(root, "status"), "invalid_enum_value",
+                          "Invalid enum value. Expected 'pending' | 'selected_option' | "
+                          "'custom_instruction' | 'expired' | 'cancelled'%s",
+                          all_ok ? " | 'all'" : "");
+        f->status = strcmp(v, "all") == 0 ? NULL : v;
+    }
+    if ((v = api_query(req, "limit")) != NULL) {
+        if (!hp_parse_ll(v, 1, 100, &n))
+            hp_issues_add(is, hp_path_key(root, "limit"), "too_big",
+                          "limit must be an integer from 1 to 100");
+        else
+            f->limit = (int)n;
+    }
+    if ((v = api_query(req, "session_id")) != NULL)
+        f->session_id = v;
+    if ((v = api_query(req, "created_after")) != NULL &&
+        !hp_time_parse_rfc3339(v, &f->created_after))
+        hp_issues_add(is, hp_path_key(root, "created_after"), "invalid_string",
+                      "Invalid datetime");
+    if ((v = api_query(req, "created_before")) != NULL &&
+        !hp_time_parse_rfc3339(v, &f->created_before))
+        hp_issues_add(is, hp_path_key(root, "created_before"), "invalid_string",
+                      "Invalid datetime");
+    if ((v = api_query(req, "cursor")) != NULL) {
+        char *id = hp_pool_alloc(req->pool, HP_UUID_LEN + 1);
+        if (!api_cursor_decode(v, &f->cursor_created_at, id, HP_UUID_LEN + 1))
+            hp_issues_add(is, hp_path_key(root, "cursor"), "custom", "Invalid cursor");
+        else
+            f->cursor_id = id;
+    }
+    ok = hp_issues_count(is) == 0;
+    if (!ok)
+        api_send_issues(req, HP_ERR_INVALID_QUERY, is);
+    hp_issues_free(is);
+    return ok;
+}
+
+void api_list_send(hp_req *req, const hp_approval_filter *f,
+                   json_object *(*render)(const hp_approval_row *))
+{
+    hp_approval_row *rows;
+    json_object *o, *items;
+    hp_dbconn *c;
+    int n;
+    hp_err rc;
+
+    if (api_db(req, &c) != HP_OK)
+        return;
+    rc = hp_store_approval_list(c, req->pool, f, &rows, &n, req->err, sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return;
+    }
+    o = json_object_new_object();
+    items = json_object_new_array();
+    for (int i = 0; i < n && i < f->limit; i++)
+        json_object_array_add(items, render(&rows[i]));
+    json_object_object_add(o, "items", items);
+    if (n > f->limit) {
+        char cur[96];
+        api_cursor_encode(rows[f->limit - 1].created_at, rows[f->limit - 1].id, cur, sizeof(cur));
+        hp_json_set_str(o, "next_cursor", cur);
+    }
+    api_send_json(req, 200, o);
+    json_object_put(o);
+}
+
+void api_approvals_list(hp_req *req)
+{
+    hp_approval_filter f = {0};
+
+    if (api_auth_agent(req) != HP_OK || !api_list_query(req, &f, NULL, false))
+        return;
+    f.team_id = req->auth.team_id;
+    f.agent_id = req->auth.agent_id;
+    api_list_send(req, &f, hp_approval_meta_json);
+}

@@ -1,0 +1,138 @@
+/*
+ * api_auth: the three ways a caller proves who it is (SPEC section 2).
+ *
+ *   agent:  X-Agent-Id + X-Api-Key, or Authorization: Bearer <api key> (an
+ *           agent-scoped key names its agent; a team key needs X-Agent-Id)
+ *   team:   X-Api-Key alone (or any agent form), for team-level reads
+ *   user:   Authorization: Bearer <user token>, for the reviewer API
+ *
+ * Keys are compared by SHA-256 in constant time after a lookup by public
+ * prefix. Another team's agent is reported exactly like an unknown one.
+ */
+#include <string.h>
+
+#include "api.h"
+#include "hp_crypto.h"
+#include "hp_keys.h"
+#include "hp_store_auth.h"
+#include "hp_str.h"
+
+static const char *api__bearer(hp_req *req)
+{
+    const char *h = mg_get_header(req->conn, "Authorization");
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return *h ? h : NULL;
+}
+
+static hp_err api__fail(hp_req *req, hp_err e, const char *message)
+{
+    api_send_error(req, e, message, NULL);
+    return e;
+}
+
+/* Shared by the agent and team forms: checks the key, joins the agent (the
+ * named one, or the key's own), and fills req->auth. need_agent makes a
+ * missing agent an error. */
+static hp_err api__auth_key(hp_req *req, bool need_agent)
+{
+    const char *agent_hdr = mg_get_header(req->conn, "X-Agent-Id");
+    const char *key = mg_get_header(req->conn, "X-Api-Key");
+    char prefix[HP_KEY_PREFIX_LEN + 1];
+    unsigned char hash[32];
+    hp_key_row k;
+    hp_dbconn *c;
+    bool found = false;
+    hp_err rc;
+
+    if (key == NULL || key[0] == '\0')
+        key = api__bearer(req);
+    if (agent_hdr != NULL && agent_hdr[0] == '\0')
+        agent_hdr = NULL;
+    if (key == NULL)
+        return api__fail(req, HP_ERR_MISSING_AGENT_AUTH,
+                         need_agent ? "send X-Agent-Id and X-Api-Key, or a Bearer API key"
+                                    : "send X-Api-Key or a Bearer API key");
+    if (!hp_key_parse(HP_KEY_API, key, prefix))
+        return api__fail(req, HP_ERR_INVALID_API_KEY, "the API key is not valid");
+    if (agent_hdr != NULL && !hp_uuid_valid(agent_hdr))
+        return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");
+
+    if ((rc = api_db(req, &c)) != HP_OK)
+        return rc;
+    rc = hp_store_key_lookup(c, req->pool, prefix, agent_hdr, &k, &found, req->err,
+                             sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return rc;
+    }
+    hp_key_hash(key, hash);
+    if (!found || !hp_ct_equal(hash, k.hash, sizeof(hash)) || k.revoked)
+        return api__fail(req, HP_ERR_INVALID_API_KEY, "the API key is not valid or was revoked");
+
+    req->auth.team_id = k.team_id;
+    req->auth.key_id = k.key_id;
+    req->auth.test_mode = k.test_mode;
+    req->auth.key_agent_scoped = k.key_agent_id != NULL;
+    if (agent_hdr == NULL && k.key_agent_id == NULL) {
+        if (need_agent)
+            return api__fail(req, HP_ERR_MISSING_AGENT_AUTH,
+                             "a team API key needs X-Agent-Id to act as an agent");
+        return HP_OK;
+    }
+    if (k.agent_id == NULL ||
+        (k.key_agent_id != NULL && strcmp(k.key_agent_id, k.agent_id) != 0))
+        return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");
+    req->auth.agent_id = k.agent_id;
+    req->auth.agent_name = k.agent_name;
+    req->auth.defaults.timeout_seconds = k.default_timeout_seconds;
+    req->auth.defaults.timeout_mode = k.default_timeout_mode;
+    req->auth.defaults.timeout_instruction = k.default_timeout_instruction;
+    return HP_OK;
+}
+
+hp_err api_auth_agent(hp_req *req)
+{
+    return api__auth_key(req, true);
+}
+
+hp_err api_auth_team(hp_req *req)
+{
+    return api__auth_key(req, false);
+}
+
+hp_err api_auth_user(hp_req *req)
+{
+    const char *tok = api__bearer(req);
+    char prefix[HP_KEY_PREFIX_LEN + 1];
+    unsigned char hash[32];
+    hp_token_row t;
+    hp_dbconn *c;
+    bool found = false;
+    hp_err rc;
+
+    if (tok == NULL)
+        return api__fail(req, HP_ERR_INVALID_USER_TOKEN,
+                         "send Authorization: Bearer <user token>");
+    if (!hp_key_parse(HP_KEY_USER, tok, prefix))
+        return api__fail(req, HP_ERR_INVALID_USER_TOKEN, "the user token is not valid");
+    if ((rc = api_db(req, &c)) != HP_OK)
+        return rc;
+    rc = hp_store_token_lookup(c, req->pool, prefix, &t, &found, req->err, sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return rc;
+    }
+    hp_key_hash(tok, hash);
+    if (!found || !hp_ct_equal(hash, t.hash, sizeof(hash)) || t.revoked)
+        return api__fail(req, HP_ERR_INVALID_USER_TOKEN,
+                         "the user token is not valid or was revoked");
+    req->auth.team_id = t.team_id;
+    req->auth.user_id = t.user_id;
+    req->auth.user_name = t.name;
+    req->auth.user_role = t.role;
+    return HP_OK;
+}

@@ -1,0 +1,422 @@
+/*
+ * api_http: the request life cycle of holdpoint-api. Every request gets a
+ * pool, a request id (the client's X-Request-Id when it is sane, else a new
+ * one), a route from the table below, and exactly one response carrying
+ * X-Request-Id. Bodies are bounded by HOLDPOINT_MAX_BODY_BYTES: a declared
+ * Content-Length over it is refused before a byte is read, and a chunked
+ * body is cut off at the limit. The access log line is written last.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "hp_buf.h"
+#include "hp_crypto.h"
+#include "hp_json.h"
+#include "hp_log.h"
+#include "hp_str.h"
+#include "hp_time.h"
+
+typedef void (*api_handler)(hp_req *req);
+
+/* A route: method, and a path made of a prefix, an optional one-parameter
+ * wildcard and a suffix. The parameter may contain '/', so external request
+ * ids stay addressable; routes with a suffix are listed before the bare one. */
+typedef struct api_route {
+    const char *method;
+    const char *pattern; /* "/v1/approvals/{}/result" */
+    api_handler fn;
+} api_route;
+
+static const api_route api_routes[] = {
+    {"GET", "/healthz", api_healthz},
+    {"GET", "/readyz", api_readyz},
+    {"POST", "/v1/approvals", api_approvals_create},
+    {"GET", "/v1/approvals", api_approvals_list},
+    {"GET", "/v1/approvals/{}/result", api_approvals_result},
+    {"POST", "/v1/approvals/{}/cancel", api_approvals_cancel},
+    {"GET", "/v1/approvals/{}/audit", api_approvals_audit},
+    {"GET", "/v1/approvals/{}", api_approvals_get},
+    {"GET", "/v1/agents", api_agents_list},
+    {"GET", "/v1/review/approvals", api_review_list},
+    {"POST", "/v1/review/approvals/{}/resolve", api_review_resolve},
+    {"GET", "/v1/review/approvals/{}", api_review_get},
+};
+
+/* Matches path against pattern; on a match with a wildcard, *param gets the
+ * parameter (pool memory). */
+static bool api__match(hp_pool *pool, const char *pattern, const char *path, const char **param)
+{
+    const char *w = strstr(pattern, "{}");
+    size_t plen, slen, n = strlen(path);
+
+    *param = NULL;
+    if (w == NULL)
+        return strcmp(pattern, path) == 0;
+    plen = (size_t)(w - pattern);
+    slen = strlen(w + 2);
+    if (n <= plen + slen || strncmp(path, pattern, plen) != 0 ||
+        strcmp(path + n - slen, w + 2) != 0)
+        return false;
+    /* The server leaves the path percent-encoded (decode_url=no) so that an
+     * external id containing "%2F" stays one parameter; decode it here. */
+    {
+        size_t len = n - plen - slen;
+        char *raw = hp_pool_strndup(pool, path + plen, len);
+        char *dec = hp_pool_alloc(pool, len + 1);
+        if (mg_url_decode(raw, (int)len, dec, (int)len + 1, 0) < 0)
+            return false;
+        *param = dec;
+    }
+    return true;
+}
+
+static bool api__request_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 128)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              strchr("._:-", *s) != NULL))
+            return false;
+    return true;
+}
+
+static void api__release_db(void *p)
+{
+    hp_req *req = p;
+    if (req->dbc != NULL) {
+        hp_db_release(req->app->db, req->dbc);
+        req->dbc = NULL;
+    }
+}
+
+hp_err api_db(hp_req *req, hp_dbconn **out)
+{
+    hp_err rc;
+
+    if (req->dbc == NULL) {
+        rc = hp_db_acquire(req->app->db, &req->dbc, req->err, sizeof(req->err));
+        if (rc != HP_OK) {
+            req->dbc = NULL;
+            api_send_failure(req, rc, NULL);
+            return rc;
+        }
+        hp_pool_defer(req->pool, api__release_db, req);
+    }
+    *out = req->dbc;
+    return HP_OK;
+}
+
+static void api__send(hp_req *req, int status, const char *ctype, const char *body, size_t len,
+                      const char *const *extra_headers)
+{
+    struct mg_connection *conn = req->conn;
+    char clen[24];
+
+    if (req->status != 0)
+        return; /* one response per request */
+    req->status = status;
+    (void)hp_fmt(clen, sizeof(clen), "%zu", len);
+    mg_response_header_start(conn, status);
+    mg_response_header_add(conn, "Content-Type", ctype, -1);
+    mg_response_header_add(conn, "Content-Length", clen, -1);
+    mg_response_header_add(conn, "X-Request-Id", req->request_id, -1);
+    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    for (; extra_headers && extra_headers[0]; extra_headers += 2)
+        mg_response_header_add(conn, extra_headers[0], extra_headers[1], -1);
+    mg_response_header_send(conn);
+    if (len > 0 && strcmp(req->ri->request_method, "HEAD") != 0)
+        mg_write(conn, body, len);
+}
+
+static void api__send_json_h(hp_req *req, int status, json_object *body,
+                             const char *const *extra_headers)
+{
+    const char *text = hp_json_text(body);
+    api__send(req, status, "application/json", text, strlen(text), extra_headers);
+}
+
+void api_send_json(hp_req *req, int status, json_object *body)
+{
+    api__send_json_h(req, status, body, NULL);
+}
+
+static json_object *api__error_body(hp_req *req, hp_err e, const char *message,
+                                    json_object *extra)
+{
+    json_object *o = json_object_new_object();
+
+    hp_json_set_str(o, "error", hp_err_wire(e));
+    hp_json_set_str(o, "message", message);
+    hp_json_set_str(o, "request_id", req->request_id);
+    if (extra != NULL) {
+        json_object_object_foreach(extra, k, v)
+        {
+            json_object_object_add(o, k, json_object_get(v));
+        }
+    }
+    return o;
+}
+
+static const char *api__default_message(hp_err e)
+{
+    switch (e) {
+    case HP_ERR_INVALID_PAYLOAD:
+        return "the request body is not valid";
+    case HP_ERR_INVALID_QUERY:
+        return "the query string is not valid";
+    case HP_ERR_NOT_FOUND:
+        return "not found";
+    case HP_ERR_METHOD_NOT_ALLOWED:
+        return "method not allowed on this path";
+    case HP_ERR_PAYLOAD_TOO_LARGE:
+        return "the request body is larger than the configured limit";
+    case HP_ERR_UNSUPPORTED_MEDIA_TYPE:
+        return "the request body must be application/json";
+    case HP_ERR_UNAVAILABLE:
+        return "a dependency is unavailable; retry shortly";
+    case HP_ERR_CREATE_FAILED:
+        return "the approval could not be created";
+    case HP_ERR_ALREADY_RESOLVED:
+        return "the approval was already resolved";
+    default:
+        return "internal error";
+    }
+}
+
+void api_send_error_h(hp_req *req, hp_err e, const char *message, json_object *extra,
+                      const char *const *headers)
+{
+    json_object *o = api__error_body(req, e, message ? message : api__default_message(e), extra);
+    api__send_json_h(req, hp_err_status(e), o, headers);
+    json_object_put(o);
+}
+
+void api_send_error(hp_req *req, hp_err e, const char *message, json_object *extra)
+{
+    static const char *const retry[] = {"Retry-After", "2", NULL};
+    static const char *const close_conn[] = {"Connection", "close", NULL};
+    const char *const *h = NULL;
+
+    if (e == HP_ERR_UNAVAILABLE)
+        h = retry;
+    else if (e == HP_ERR_PAYLOAD_TOO_LARGE)
+        h = close_conn; /* the unread body makes the connection unusable */
+    api_send_error_h(req, e, message, extra, h);
+}
+
+void api_send_issues(hp_req *req, hp_err e, const hp_issues *is)
+{
+    json_object *extra = json_object_new_object();
+    json_object_object_add(extra, "issues", hp_issues_json(is));
+    api_send_error(req, e, NULL, extra);
+    json_object_put(extra);
+}
+
+void api_send_failure(hp_req *req, hp_err e, const char *message)
+{
+    int status = hp_err_status(e);
+
+    if (status >= 500) {
+        hp_log(e == HP_ERR_UNAVAILABLE ? HP_LOG_WARN : HP_LOG_ERROR,
+               e == HP_ERR_UNAVAILABLE ? "dependency unavailable" : "request failed", "request_id",
+               req->request_id, "route", req->route, "reason", req->err, (const char *)NULL);
+        /* Never leak internals: 5xx bodies carry the generic message. */
+        message = NULL;
+    }
+    api_send_error(req, e, message, NULL);
+}
+
+/* ---- bodies and queries --------------------------------------------------- */
+
+static bool api__is_json_type(const char *ct)
+{
+    size_t n;
+    if (ct == NULL)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    n = strcspn(ct, "; ");
+    return n == strlen("application/json") && strncasecmp(ct, "application/json", n) == 0;
+}
+
+static void api__json_put(void *j)
+{
+    json_object_put(j);
+}
+
+hp_err api_read_json(hp_req *req, bool required, json_object **out)
+{
+    long long declared = req->ri->content_length;
+    const char *te = mg_get_header(req->conn, "Transfer-Encoding");
+    bool chunked = te != NULL && strcasestr(te, "chunked") != NULL;
+    size_t max = (size_t)req->app->cfg->max_body_bytes;
+    hp_buf b;
+    char chunk[8192], perr[160];
+    hp_err rc;
+    int n;
+
+    *out = NULL;
+    if (declared > (long long)max) {
+        api_send_error(req, HP_ERR_PAYLOAD_TOO_LARGE, NULL, NULL);
+        return HP_ERR_PAYLOAD_TOO_LARGE;
+    }
+    if (declared <= 0 && !chunked) {
+        if (!required)
+            return HP_OK;
+        hp_issues *is = hp_issues_new();
+        hp_issues_add(is, hp_path_root(), "invalid_type", "Required");
+        api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
+        hp_issues_free(is);
+        return HP_ERR_INVALID_PAYLOAD;
+    }
+    if (!api__is_json_type(mg_get_header(req->conn, "Content-Type"))) {
+        api_send_error(req, HP_ERR_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
+        return HP_ERR_UNSUPPORTED_MEDIA_TYPE;
+    }
+    hp_buf_init(&b, max);
+    while ((n = mg_read(req->conn, chunk, sizeof(chunk))) > 0) {
+        if (hp_buf_append(&b, chunk, (size_t)n) != HP_OK) {
+            hp_buf_free(&b);
+            api_send_error(req, HP_ERR_PAYLOAD_TOO_LARGE, NULL, NULL);
+            return HP_ERR_PAYLOAD_TOO_LARGE;
+        }
+    }
+    if (b.len == 0 && !required) {
+        hp_buf_free(&b);
+        return HP_OK;
+    }
+    rc = hp_json_parse(b.data ? b.data : "", b.len, out, perr, sizeof(perr));
+    hp_buf_free(&b);
+    if (rc != HP_OK) {
+        hp_issues *is = hp_issues_new();
+        hp_issues_add(is, hp_path_root(), "invalid_json", "Malformed JSON: %s", perr);
+        api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
+        hp_issues_free(is);
+        return HP_ERR_INVALID_PAYLOAD;
+    }
+    hp_pool_defer(req->pool, api__json_put, *out);
+    return HP_OK;
+}
+
+const char *api_query(hp_req *req, const char *name)
+{
+    const char *q = req->ri->query_string;
+    char buf[1024];
+    int n;
+
+    if (q == NULL)
+        return NULL;
+    n = mg_get_var2(q, strlen(q), name, buf, sizeof(buf), 0);
+    if (n < 0)
+        return n == -1 ? NULL : hp_pool_strdup(req->pool, "\x01"); /* too long: invalid */
+    return hp_pool_strdup(req->pool, buf);
+}
+
+void api_cursor_encode(int64_t created_at, const char *id, char *out, size_t cap)
+{
+    (void)hp_fmt(out, cap, "%lld.%s", (long long)created_at, id);
+}
+
+bool api_cursor_decode(const char *s, int64_t *created_at, char *id, size_t idcap)
+{
+    const char *dot = strchr(s, '.');
+    char num[24];
+    long long v;
+
+    if (dot == NULL || (size_t)(dot - s) >= sizeof(num))
+        return false;
+    memcpy(num, s, (size_t)(dot - s));
+    num[dot - s] = '\0';
+    if (!hp_parse_ll(num, 0, 0x7fffffffffffffffLL, &v) || !hp_uuid_valid(dot + 1))
+        return false;
+    *created_at = v;
+    hp_strlcpy(id, dot + 1, idcap);
+    return true;
+}
+
+/* ---- dispatch ------------------------------------------------------------- */
+
+static void api__access_log(hp_req *req)
+{
+    json_object *f = json_object_new_object();
+
+    hp_json_set_str(f, "request_id", req->request_id);
+    hp_json_set_str(f, "method", req->ri->request_method);
+    hp_json_set_str(f, "route", req->route);
+    json_object_object_add(f, "status", json_object_new_int(req->status));
+    json_object_object_add(f, "duration_ms",
+                           json_object_new_int64(hp_time_mono_ms() - req->start_ms));
+    if (req->auth.team_id)
+        hp_json_set_str(f, "team_id", req->auth.team_id);
+    if (req->auth.agent_id)
+        hp_json_set_str(f, "agent_id", req->auth.agent_id);
+    hp_log_fields(HP_LOG_INFO, "request", f);
+    json_object_put(f);
+}
+
+int api_dispatch(struct mg_connection *conn, void *cbdata)
+{
+    hp_req req;
+    const char *path, *rid;
+    bool path_known = false;
+    char allow[64] = "";
+
+    memset(&req, 0, sizeof(req));
+    req.conn = conn;
+    req.ri = mg_get_request_info(conn);
+    req.app = cbdata;
+    req.pool = hp_pool_new();
+    req.start_ms = hp_time_mono_ms();
+    req.route = "unmatched";
+    rid = mg_get_header(conn, "X-Request-Id");
+    if (rid != NULL && api__request_id_ok(rid)) {
+        hp_strlcpy(req.request_id, rid, sizeof(req.request_id));
+    } else {
+        char hex[33];
+        unsigned char raw[16];
+        hp_rand_bytes(raw, sizeof(raw));
+        hp_hex_encode(raw, sizeof(raw), hex);
+        (void)hp_fmt(req.request_id, sizeof(req.request_id), "req_%s", hex);
+    }
+    path = req.ri->local_uri_raw ? req.ri->local_uri_raw : req.ri->local_uri;
+
+    for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
+        const char *param;
+        if (!api__match(req.pool, api_routes[i].pattern, path, &param))
+            continue;
+        /* A parameterless route would also match a longer path's prefix only
+         * by equality, so the first path match decides "known". */
+        path_known = true;
+        if (strcmp(api_routes[i].method, req.ri->request_method) == 0) {
+            req.route = api_routes[i].pattern;
+            req.param = param;
+            api_routes[i].fn(&req);
+            break;
+        }
+        if (strstr(allow, api_routes[i].method) == NULL) {
+            size_t used = strlen(allow);
+            (void)hp_fmt(allow + used, sizeof(allow) - used, "%s%s", used ? ", " : "",
+                         api_routes[i].method);
+        }
+    }
+    if (req.status == 0) {
+        if (path_known && req.route[0] == 'u') {
+            const char *h[] = {"Allow", allow, NULL};
+            json_object *o = api__error_body(&req, HP_ERR_METHOD_NOT_ALLOWED,
+                                             api__default_message(HP_ERR_METHOD_NOT_ALLOWED), NULL);
+            api__send_json_h(&req, 405, o, h);
+            json_object_put(o);
+        } else if (req.route[0] == 'u') {
+            api_send_error(&req, HP_ERR_NOT_FOUND, "no such route", NULL);
+        } else {
+            hp_err_set(req.err, sizeof(req.err), "handler sent no response");
+            api_send_failure(&req, HP_ERR_INTERNAL, NULL);
+        }
+    }
+    api__access_log(&req);
+    hp_pool_free(req.pool);
+    return req.status;
+}

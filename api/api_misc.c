@@ -1,0 +1,79 @@
+/*
+ * api_misc: health and readiness probes and the team's agent list (seed 002).
+ */
+#include <string.h>
+
+#include "api.h"
+#include "hp_json.h"
+#include "hp_store_auth.h"
+
+void api_healthz(hp_req *req)
+{
+    json_object *o = json_object_new_object();
+    hp_json_set_str(o, "status", "ok");
+    api_send_json(req, 200, o);
+    json_object_put(o);
+}
+
+void api_readyz(hp_req *req)
+{
+    json_object *o = json_object_new_object();
+    const char *db = "ok", *redis = "disabled";
+    hp_dbconn *c = NULL;
+    char err[HP_ERRBUF];
+
+    if (hp_db_acquire(req->app->db, &c, err, sizeof(err)) != HP_OK ||
+        hp_db_exec(c, NULL, "select 1", 0, NULL, err, sizeof(err)) != HP_OK)
+        db = "unavailable";
+    hp_db_release(req->app->db, c);
+    if (req->app->redis != NULL) {
+        redisReply *rep = NULL;
+        const char *argv[] = {"PING"};
+        redis = hp_redis_cmd(req->app->redis, &rep, 1, argv, NULL, err, sizeof(err)) == HP_OK
+                    ? "ok"
+                    : "unavailable";
+        if (rep)
+            freeReplyObject(rep);
+    }
+    bool ready = strcmp(db, "ok") == 0 && strcmp(redis, "unavailable") != 0;
+    hp_json_set_str(o, "status", ready ? "ready" : "unavailable");
+    hp_json_set_str(o, "database", db);
+    hp_json_set_str(o, "redis", redis);
+    api_send_json(req, ready ? 200 : 503, o);
+    json_object_put(o);
+}
+
+void api_agents_list(hp_req *req)
+{
+    json_object *o, *items;
+    PGresult *r;
+    hp_dbconn *c;
+    hp_err rc;
+
+    if (api_auth_team(req) != HP_OK || api_db(req, &c) != HP_OK)
+        return;
+    /* An agent-scoped key sees only its own agent. */
+    rc = hp_store_agents_list(c, req->pool, req->auth.team_id,
+                              req->auth.key_agent_scoped ? req->auth.agent_id : NULL, &r,
+                              req->err, sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return;
+    }
+    o = json_object_new_object();
+    items = json_object_new_array();
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_object *a = json_object_new_object();
+        hp_json_set_str(a, "agent_id", hp_db_val(r, i, 0));
+        hp_json_set_str(a, "name", hp_db_val(r, i, 1));
+        json_object_object_add(a, "default_timeout_seconds",
+                               json_object_new_int((int)hp_db_ll(r, i, 2, 0)));
+        hp_json_set_str(a, "default_timeout_mode", hp_db_val(r, i, 3));
+        hp_json_set_str(a, "default_timeout_instruction", hp_db_val(r, i, 4));
+        hp_json_set_time(a, "created_at", hp_db_ll(r, i, 5, -1));
+        json_object_array_add(items, a);
+    }
+    json_object_object_add(o, "items", items);
+    api_send_json(req, 200, o);
+    json_object_put(o);
+}

@@ -1,0 +1,12 @@
+# Writes a C file with every migration as {name, text} (cmake -P script).
+set(body "/* Generated from the sql/ migrations; do not edit. */\n#include <stddef.h>\n#include \"hp_migrations.h\"\n\nconst hp_migration hp_migrations[] = {\n")
+set(count 0)
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME_WE)
+  file(READ ${f} text HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${text}")
+  string(APPEND body "    {\"${name}\", (const char *)(const unsigned char[]){${bytes}0x00}},\n")
+  math(EXPR count "${count}+1")
+endforeach()
+string(APPEND body "};\nconst size_t hp_migrations_count = ${count};\n")
+file(WRITE ${OUT} "${body}")

@@ -1,0 +1,50 @@
+/*
+ * holdpoint: the command-line tool — `migrate` applies the SQL migrations
+ * compiled into the binary, `admin` sets up teams, users, agents and keys
+ * (docs/cli.md). This file only dispatches; the commands live in
+ * cli_migrate.c and cli_admin.c, the shared plumbing in cli_common.c.
+ *
+ * The exit status is 0 on success, 1 on a failure and 2 on a usage error;
+ * errors are JSON log lines on stderr and results go to stdout.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hp_log.h"
+
+static const char hp__usage[] =
+    "usage: holdpoint <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  migrate            apply pending database migrations (safe to run concurrently)\n"
+    "  admin bootstrap    create a team, its owner, an agent and a key\n"
+    "  admin create-agent | create-key | regenerate-key | revoke-key | create-user |\n"
+    "        set-quota    single set-up steps; `holdpoint admin help` lists their options\n"
+    "  help               show this text\n"
+    "\n"
+    "Every command takes --json (print one JSON object instead of `key: value` lines)\n"
+    "and --help. Reads HOLDPOINT_DATABASE_URL and HOLDPOINT_SECRET_KEY (64 hex digits\n"
+    "or base64 of 32 bytes) from the environment. Keys, tokens and webhook secrets are\n"
+    "printed once, on stdout, and never logged.\n"
+    "Exit status: 0 ok, 1 failure, 2 usage error.\n";
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+
+    /* The CLI logs only errors and the migrations it applies, so the level
+     * is fixed; HOLDPOINT_LOG_LEVEL matters for the long-running processes. */
+    hp_log_init("holdpoint", HP_LOG_INFO);
+    if (cmd == NULL)
+        return hp_cli_usage_error(NULL, "missing command");
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(hp__usage, stdout);
+        return HP_CLI_OK;
+    }
+    if (strcmp(cmd, "migrate") == 0)
+        return hp_cli_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "admin") == 0)
+        return hp_cli_admin(argc - 1, argv + 1);
+    return hp_cli_word_error(NULL, "unknown command", cmd);
+}

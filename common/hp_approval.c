@@ -1,0 +1,387 @@
+/*
+ * hp_approval: the pure half of the approval model — seed 003 validation,
+ * the timeout merge, the canonical idempotency payload and the wire shapes.
+ * Nothing here touches the database; see hp_approval_ops.c for transitions.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "hp_approval.h"
+#include "hp_crypto.h"
+#include "hp_json.h"
+#include "hp_mem.h"
+#include "hp_str.h"
+
+static const char *const hp__timeout_modes[] = {"expire_no_action",
+                                                 "expire_with_predefined_instruction", NULL};
+
+bool hp_approval_url_ok(const char *url)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    bool ok = false;
+
+    if (u == NULL)
+        return false;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        ok = (hp_streq_ci(scheme, "http") || hp_streq_ci(scheme, "https")) && host[0] != '\0';
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* A header name is an RFC 9110 token; a value has no CR, LF or NUL. */
+static bool hp__header_name_ok(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", *s) != NULL))
+            return false;
+    return true;
+}
+
+static void hp__parse_options(json_object *body, hp_approval_input *in, hp_issues *is)
+{
+    hp_path root = hp_path_root();
+    json_object *arr = hp_valid_array(is, root, body, "options", true, 1, HP_APPROVAL_OPTIONS_MAX);
+    hp_path at = hp_path_key(root, "options");
+
+    if (arr == NULL)
+        return;
+    in->options = json_object_new_array();
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        json_object *o = json_object_array_get_idx(arr, i);
+        hp_path oat = hp_path_index(at, (int)i);
+        const char *label, *value;
+        bool dflt = false;
+
+        if (!json_object_is_type(o, json_type_object)) {
+            hp_issues_add(is, oat, "invalid_type", "Expected object, received %s",
+                          json_type_to_name(json_object_get_type(o)));
+            continue;
+        }
+        label = hp_valid_str(is, oat, o, "label", (hp_str_rule){true, false, 1, HP_APPROVAL_LABEL_MAX});
+        value = hp_valid_str(is, oat, o, "value", (hp_str_rule){true, false, 0, HP_APPROVAL_VALUE_MAX});
+        (void)hp_valid_bool(is, oat, o, "is_default_on_timeout", false, &dflt);
+        if (label && value) {
+            json_object *n = json_object_new_object();
+            json_object_object_add(n, "label", json_object_new_string(label));
+            json_object_object_add(n, "value", json_object_new_string(value));
+            json_object_object_add(n, "is_default_on_timeout", json_object_new_boolean(dflt));
+            json_object_array_add(in->options, n);
+        }
+    }
+}
+
+static void hp__parse_timeout(json_object *body, const hp_agent_defaults *d,
+                              hp_approval_input *in, hp_issues *is)
+{
+    hp_path root = hp_path_root();
+    hp_path at = hp_path_key(root, "timeout");
+    json_object *t = hp_valid_object(is, root, body, "timeout", false);
+    int64_t secs = d->timeout_seconds;
+    bool present = false;
+    int mode_idx;
+
+    in->timeout_mode = d->timeout_mode;
+    in->predefined_instruction = d->timeout_instruction;
+    if (t != NULL) {
+        (void)hp_valid_int(is, at, t, "expires_in_seconds", false, HP_APPROVAL_TIMEOUT_MIN,
+                           HP_APPROVAL_TIMEOUT_MAX, &secs, &present);
+        mode_idx = hp_valid_enum(is, at, t, "mode", false, hp__timeout_modes);
+        if (mode_idx >= 0)
+            in->timeout_mode = hp__timeout_modes[mode_idx];
+        if (hp_json_has(t, "predefined_instruction")) {
+            json_object *v = json_object_object_get(t, "predefined_instruction");
+            if (v == NULL) {
+                in->predefined_instruction = NULL; /* explicit null clears the default */
+            } else {
+                in->predefined_instruction = hp_valid_str(
+                    is, at, t, "predefined_instruction",
+                    (hp_str_rule){false, true, 0, HP_APPROVAL_INSTRUCTION_MAX});
+            }
+        }
+    }
+    /* The merged timeout must be complete and consistent (seed 003); the
+     * agent's own defaults are kept valid by the agents table's checks. */
+    in->timeout_seconds = (int)secs;
+    if (in->timeout_mode == NULL) {
+        hp_issues_add(is, hp_path_key(at, "mode"), "invalid_type", "Required");
+    } else if (strcmp(in->timeout_mode, "expire_with_predefined_instruction") == 0 &&
+               (in->predefined_instruction == NULL || in->predefined_instruction[0] == '\0')) {
+        hp_issues_add(is, hp_path_key(at, "predefined_instruction"), "custom",
+                      "predefined_instruction is required when mode is "
+                      "expire_with_predefined_instruction");
+    }
+}
+
+static void hp__parse_callback(json_object *body, hp_approval_input *in, hp_issues *is)
+{
+    hp_path root = hp_path_root();
+    hp_path at = hp_path_key(root, "callback");
+    json_object *cb = hp_valid_object(is, root, body, "callback", false);
+    json_object *h;
+
+    if (cb == NULL)
+        return;
+    in->callback_url = hp_valid_str(is, at, cb, "url", (hp_str_rule){true, false, 1, 2048});
+    if (in->callback_url && !hp_approval_url_ok(in->callback_url)) {
+        hp_issues_add(is, hp_path_key(at, "url"), "invalid_string", "Invalid url");
+        in->callback_url = NULL;
+    }
+    h = hp_valid_object(is, at, cb, "headers", false);
+    if (h == NULL)
+        return;
+    hp_path hat = hp_path_key(at, "headers");
+    json_object_object_foreach(h, name, val)
+    {
+        hp_path kat = hp_path_key(hat, name);
+        if (!json_object_is_type(val, json_type_string)) {
+            hp_issues_add(is, kat, "invalid_type", "Expected string, received %s",
+                          json_type_to_name(json_object_get_type(val)));
+        } else if (!hp__header_name_ok(name)) {
+            hp_issues_add(is, kat, "custom", "Invalid header name");
+        } else if (strpbrk(json_object_get_string(val), "\r\n") != NULL ||
+                   json_object_get_string_len(val) > 4096) {
+            hp_issues_add(is, kat, "custom", "Invalid header value");
+        }
+    }
+    in->callback_headers = json_object_get(h);
+}
+
+bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
+                              hp_approval_input *in, hp_issues *is)
+{
+    hp_path root = hp_path_root();
+    char *canon;
+
+    memset(in, 0, sizeof(*in));
+    in->allow_custom_instruction = true;
+    if (!json_object_is_type(body, json_type_object)) {
+        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
+                      json_type_to_name(json_object_get_type(body)));
+        return false;
+    }
+
+    /* request_id: omitted, null or blank means "assign one" (seed 003). */
+    {
+        json_object *v = json_object_object_get(body, "request_id");
+        if (v != NULL && json_object_is_type(v, json_type_string) &&
+            json_object_get_string_len(v) == 0) {
+            in->request_id = NULL;
+        } else {
+            in->request_id = hp_valid_str(is, root, body, "request_id",
+                                          (hp_str_rule){false, true, 1, HP_APPROVAL_REQUEST_ID_MAX});
+            if (in->request_id != NULL) {
+                const char *p = in->request_id;
+                while (*p == ' ' || *p == '\t')
+                    p++;
+                if (*p == '\0')
+                    in->request_id = NULL;
+            }
+        }
+    }
+    in->correlation_id = hp_valid_str(is, root, body, "correlation_id",
+                                      (hp_str_rule){false, true, 0, HP_APPROVAL_CORRELATION_MAX});
+    in->question = hp_valid_str(is, root, body, "question",
+                                (hp_str_rule){true, false, 1, HP_APPROVAL_QUESTION_MAX});
+    in->context_markdown = hp_valid_str(is, root, body, "context_markdown",
+                                        (hp_str_rule){true, false, 0, HP_APPROVAL_CONTEXT_MAX});
+    in->notification_summary = hp_valid_str(
+        is, root, body, "notification_summary", (hp_str_rule){false, true, 0, HP_APPROVAL_SUMMARY_MAX});
+    hp__parse_options(body, in, is);
+    hp__parse_timeout(body, d, in, is);
+    hp__parse_callback(body, in, is);
+    (void)hp_valid_bool(is, root, body, "allow_custom_instruction", false,
+                        &in->allow_custom_instruction);
+    in->session_id = hp_valid_str(is, root, body, "session_id",
+                                  (hp_str_rule){false, true, 1, HP_APPROVAL_ATTR_MAX});
+    in->agent_name = hp_valid_str(is, root, body, "agent_name",
+                                  (hp_str_rule){false, true, 1, HP_APPROVAL_ATTR_MAX});
+    {
+        json_object *m = hp_valid_object(is, root, body, "metadata", false);
+        in->metadata = m ? json_object_get(m) : NULL;
+    }
+
+    if (hp_issues_count(is) > 0)
+        return false;
+    canon = hp_approval_canonical(in);
+    hp_sha256(canon, strlen(canon), in->hash);
+    free(canon);
+    return true;
+}
+
+void hp_approval_input_deinit(hp_approval_input *in)
+{
+    json_object_put(in->options);
+    json_object_put(in->callback_headers);
+    json_object_put(in->metadata);
+    in->options = in->callback_headers = in->metadata = NULL;
+}
+
+char *hp_approval_canonical(const hp_approval_input *in)
+{
+    json_object *o = json_object_new_object();
+    json_object *t = json_object_new_object();
+    json_object *cb = NULL;
+    char *s;
+
+    hp_json_set_str(o, "question", in->question);
+    hp_json_set_str(o, "context_markdown", in->context_markdown);
+    json_object_object_add(o, "options", json_object_get(in->options));
+    json_object_object_add(t, "expires_in_seconds", json_object_new_int(in->timeout_seconds));
+    hp_json_set_str(t, "mode", in->timeout_mode);
+    hp_json_set_str(t, "predefined_instruction", in->predefined_instruction);
+    json_object_object_add(o, "timeout", t);
+    if (in->callback_url != NULL) {
+        cb = json_object_new_object();
+        hp_json_set_str(cb, "url", in->callback_url);
+        json_object_object_add(cb, "headers", in->callback_headers
+                                                  ? json_object_get(in->callback_headers)
+                                                  : json_object_new_object());
+    }
+    json_object_object_add(o, "callback", cb);
+    s = hp_json_canonical(o);
+    json_object_put(o);
+    return s;
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+static json_object *hp__option_at(const hp_approval_row *r, int idx)
+{
+    if (r->options == NULL || idx < 0 || (size_t)idx >= json_object_array_length(r->options))
+        return NULL;
+    return json_object_array_get_idx(r->options, (size_t)idx);
+}
+
+static json_object *hp__parse_text(const char *text)
+{
+    json_object *v = NULL;
+    char err[64];
+    if (text == NULL || hp_json_parse(text, strlen(text), &v, err, sizeof(err)) != HP_OK)
+        return NULL;
+    return v;
+}
+
+json_object *hp_approval_result_json(const hp_approval_row *r)
+{
+    json_object *o = json_object_new_object();
+    json_object *opt;
+
+    hp_json_set_str(o, "request_id", r->request_id);
+    if (strcmp(r->status, "pending") == 0) {
+        hp_json_set_str(o, "status", r->status);
+        return o;
+    }
+    hp_json_set_str(o, "approval_id", r->id);
+    hp_json_set_str(o, "agent_id", r->agent_id);
+    hp_json_set_str(o, "correlation_id", r->correlation_id);
+    hp_json_set_str(o, "status", r->status);
+    opt = hp__option_at(r, r->selected_option_index);
+    if (opt != NULL) {
+        json_object_object_add(o, "selected_option_index",
+                               json_object_new_int(r->selected_option_index));
+        hp_json_set_str(o, "selected_option_label", hp_json_str(opt, "label"));
+        hp_json_set_str(o, "selected_option_value", hp_json_str(opt, "value"));
+    } else {
+        json_object_object_add(o, "selected_option_index", NULL);
+        json_object_object_add(o, "selected_option_label", NULL);
+        json_object_object_add(o, "selected_option_value", NULL);
+    }
+    hp_json_set_str(o, "custom_instruction", r->custom_instruction);
+    if (r->resolved_by_user_id != NULL) {
+        json_object *by = json_object_new_object();
+        hp_json_set_str(by, "user_id", r->resolved_by_user_id);
+        hp_json_set_str(by, "name", r->resolved_by_name);
+        json_object_object_add(o, "resolved_by", by);
+    } else {
+        json_object_object_add(o, "resolved_by", NULL);
+    }
+    hp_json_set_time(o, "resolved_at", r->resolved_at);
+    if (strcmp(r->status, "expired") == 0) {
+        hp_json_set_str(o, "timeout_mode", r->timeout_mode);
+        hp_json_set_str(o, "predefined_instruction",
+                        strcmp(r->timeout_mode, "expire_with_predefined_instruction") == 0
+                            ? r->predefined_instruction
+                            : NULL);
+        json_object_object_add(o, "is_timeout_default",
+                               json_object_new_boolean(r->is_timeout_default));
+    }
+    return o;
+}
+
+json_object *hp_approval_meta_json(const hp_approval_row *r)
+{
+    json_object *o = json_object_new_object();
+
+    hp_json_set_str(o, "approval_id", r->id);
+    hp_json_set_str(o, "request_id", r->request_id);
+    hp_json_set_str(o, "agent_id", r->agent_id);
+    hp_json_set_str(o, "correlation_id", r->correlation_id);
+    hp_json_set_str(o, "status", r->status);
+    hp_json_set_str(o, "question", r->question);
+    hp_json_set_str(o, "session_id", r->session_id);
+    hp_json_set_time(o, "created_at", r->created_at);
+    hp_json_set_time(o, "expires_at", r->expires_at);
+    hp_json_set_time(o, "resolved_at", r->resolved_at);
+    hp_json_set_str(o, "result_delivery_status", r->result_delivery_status);
+    hp_json_set_str(o, "result_delivery_error", r->result_delivery_error);
+    return o;
+}
+
+json_object *hp_approval_review_json(const hp_approval_row *r)
+{
+    json_object *o = json_object_new_object();
+    json_object *opts = json_object_new_array();
+    size_t n = r->options ? json_object_array_length(r->options) : 0;
+
+    hp_json_set_str(o, "approval_id", r->id);
+    hp_json_set_str(o, "request_id", r->request_id);
+    hp_json_set_str(o, "agent_id", r->agent_id);
+    hp_json_set_str(o, "agent_name", r->agent_name ? r->agent_name : r->agent_display_name);
+    hp_json_set_str(o, "question", r->question);
+    hp_json_set_str(o, "context_markdown", r->context_markdown);
+    hp_json_set_str(o, "notification_summary", r->notification_summary);
+    for (size_t i = 0; i < n; i++) {
+        json_object *src = json_object_array_get_idx(r->options, i);
+        json_object *d = json_object_new_object();
+        json_object *flag = json_object_object_get(src, "is_default_on_timeout");
+        json_object_object_add(d, "index", json_object_new_int((int)i));
+        hp_json_set_str(d, "label", hp_json_str(src, "label"));
+        hp_json_set_str(d, "value", hp_json_str(src, "value"));
+        json_object_object_add(d, "is_default_on_timeout",
+                               json_object_new_boolean(flag && json_object_get_boolean(flag)));
+        json_object_array_add(opts, d);
+    }
+    json_object_object_add(o, "options", opts);
+    json_object_object_add(o, "allow_custom_instruction",
+                           json_object_new_boolean(r->allow_custom_instruction));
+    hp_json_set_str(o, "status", r->status);
+    hp_json_set_str(o, "session_id", r->session_id);
+    json_object_object_add(o, "metadata", hp__parse_text(r->metadata));
+    hp_json_set_time(o, "created_at", r->created_at);
+    hp_json_set_time(o, "expires_at", r->expires_at);
+    hp_json_set_time(o, "resolved_at", r->resolved_at);
+    if (r->resolved_by_user_id != NULL) {
+        json_object *by = json_object_new_object();
+        hp_json_set_str(by, "user_id", r->resolved_by_user_id);
+        hp_json_set_str(by, "name", r->resolved_by_name);
+        json_object_object_add(o, "resolved_by", by);
+    } else {
+        json_object_object_add(o, "resolved_by", NULL);
+    }
+    json_object_object_add(o, "selected_option_index",
+                           r->selected_option_index >= 0
+                               ? json_object_new_int(r->selected_option_index)
+                               : NULL);
+    hp_json_set_str(o, "custom_instruction", r->custom_instruction);
+    return o;
+}

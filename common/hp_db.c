@@ -1,0 +1,285 @@
+/*
+ * hp_db: the libpq pool. Connections are opened lazily up to the pool size;
+ * a waiter sleeps on a condition variable until one is released or the pool
+ * timeout passes. Each connection gets statement_timeout and a TCP user timeout
+ * from the pool timeout, so neither a dead server nor a lost network holds a
+ * thread longer than that. This module does not log; callers map the errors.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hp_db.h"
+#include "hp_mem.h"
+#include "hp_str.h"
+
+struct hp_dbconn {
+    PGconn *pg;
+    bool in_use;
+    bool broken;
+    char sqlstate[6];
+};
+
+struct hp_db {
+    char *url;
+    int size;
+    int timeout_ms;
+    int in_use;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    hp_dbconn *conns; /* size slots; pg NULL until first use */
+};
+
+hp_db *hp_db_new(const char *url, int size, int timeout_ms)
+{
+    hp_db *db = hp_xcalloc(1, sizeof(*db));
+    pthread_condattr_t ca;
+
+    db->url = hp_xstrdup(url);
+    db->size = size;
+    db->timeout_ms = timeout_ms;
+    db->conns = hp_xcalloc((size_t)size, sizeof(*db->conns));
+    pthread_mutex_init(&db->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&db->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    return db;
+}
+
+void hp_db_free(hp_db *db)
+{
+    if (db == NULL)
+        return;
+    for (int i = 0; i < db->size; i++)
+        if (db->conns[i].pg != NULL)
+            PQfinish(db->conns[i].pg);
+    pthread_cond_destroy(&db->cv);
+    pthread_mutex_destroy(&db->mu);
+    free(db->conns);
+    free(db->url);
+    free(db);
+}
+
+hp_err hp_db_connect(const char *url, int timeout_ms, PGconn **out, char *err, size_t errcap)
+{
+    char ct[16], opts[96], tcp[16];
+    int secs = timeout_ms / 1000;
+
+    if (secs < 2)
+        secs = 2; /* libpq treats 1 as 2 anyway */
+    (void)hp_fmt(ct, sizeof(ct), "%d", secs);
+    (void)hp_fmt(tcp, sizeof(tcp), "%d", timeout_ms);
+    (void)hp_fmt(opts, sizeof(opts), "-c statement_timeout=%d -c lock_timeout=%d", timeout_ms,
+                 timeout_ms);
+    const char *keys[] = {"dbname",      "connect_timeout",  "options", "tcp_user_timeout",
+                          "keepalives", "application_name", NULL};
+    const char *vals[] = {url, ct, opts, tcp, "1", "holdpoint", NULL};
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+
+    if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+        const char *m = pg ? PQerrorMessage(pg) : "out of memory";
+        size_t n = strcspn(m, "\n");
+        hp_err_set(err, errcap, "could not connect to postgresql: %.*s", (int)n, m);
+        if (pg)
+            PQfinish(pg);
+        return HP_ERR_UNAVAILABLE;
+    }
+    *out = pg;
+    return HP_OK;
+}
+
+static void hp__deadline(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+hp_err hp_db_acquire(hp_db *db, hp_dbconn **out, char *err, size_t errcap)
+{
+    struct timespec deadline;
+    hp_dbconn *c = NULL;
+    hp_err rc;
+
+    hp__deadline(&deadline, db->timeout_ms);
+    pthread_mutex_lock(&db->mu);
+    for (;;) {
+        /* Prefer an open idle connection, then an empty slot. */
+        for (int i = 0; i < db->size && c == NULL; i++)
+            if (!db->conns[i].in_use && db->conns[i].pg != NULL)
+                c = &db->conns[i];
+        for (int i = 0; i < db->size && c == NULL; i++)
+            if (!db->conns[i].in_use)
+                c = &db->conns[i];
+        if (c != NULL)
+            break;
+        if (pthread_cond_timedwait(&db->cv, &db->mu, &deadline) == ETIMEDOUT) {
+            pthread_mutex_unlock(&db->mu);
+            hp_err_set(err, errcap, "no database connection free within %d ms",
+                       db->timeout_ms);
+            return HP_ERR_UNAVAILABLE;
+        }
+    }
+    c->in_use = true;
+    db->in_use++;
+    pthread_mutex_unlock(&db->mu);
+
+    /* Connect outside the lock so one slow server does not block releases. */
+    if (c->pg != NULL && (c->broken || PQstatus(c->pg) != CONNECTION_OK)) {
+        PQfinish(c->pg);
+        c->pg = NULL;
+    }
+    c->broken = false;
+    c->sqlstate[0] = '\0';
+    if (c->pg == NULL) {
+        rc = hp_db_connect(db->url, db->timeout_ms, &c->pg, err, errcap);
+        if (rc != HP_OK) {
+            hp_db_release(db, c);
+            return rc;
+        }
+    }
+    *out = c;
+    return HP_OK;
+}
+
+void hp_db_release(hp_db *db, hp_dbconn *c)
+{
+    if (c == NULL)
+        return;
+    if (c->pg != NULL &&
+        (c->broken || PQstatus(c->pg) != CONNECTION_OK ||
+         PQtransactionStatus(c->pg) != PQTRANS_IDLE)) {
+        PQfinish(c->pg);
+        c->pg = NULL;
+    }
+    pthread_mutex_lock(&db->mu);
+    c->in_use = false;
+    db->in_use--;
+    pthread_cond_signal(&db->cv);
+    pthread_mutex_unlock(&db->mu);
+}
+
+int hp_db_in_use(hp_db *db)
+{
+    int n;
+    pthread_mutex_lock(&db->mu);
+    n = db->in_use;
+    pthread_mutex_unlock(&db->mu);
+    return n;
+}
+
+int hp_db_size(hp_db *db)
+{
+    return db->size;
+}
+
+PGconn *hp_dbconn_pg(hp_dbconn *c)
+{
+    return c->pg;
+}
+
+const char *hp_dbconn_sqlstate(hp_dbconn *c)
+{
+    return c->sqlstate;
+}
+
+hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
+                  const char *const *params, char *err, size_t errcap)
+{
+    PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    const char *state;
+
+    if (res)
+        *res = NULL;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        c->sqlstate[0] = '\0';
+        if (res)
+            *res = r;
+        else
+            PQclear(r);
+        return HP_OK;
+    }
+    state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    hp_strlcpy(c->sqlstate, state ? state : "", sizeof(c->sqlstate));
+    {
+        const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        if (m == NULL)
+            m = PQerrorMessage(c->pg);
+        size_t n = strcspn(m, "\n");
+        hp_err_set(err, errcap, "database error %s: %.*s", state ? state : "(none)", (int)n, m);
+    }
+    PQclear(r);
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        c->broken = true;
+        return HP_ERR_UNAVAILABLE;
+    }
+    if (state != NULL) {
+        if (strcmp(c->sqlstate, "23505") == 0)
+            return HP_ERR_CONFLICT;
+        /* 57014 query_canceled (statement_timeout), 55P03 lock_not_available,
+         * class 08 connection exceptions, 57P0x admin shutdown. */
+        if (strcmp(c->sqlstate, "57014") == 0 || strcmp(c->sqlstate, "55P03") == 0 ||
+            strncmp(c->sqlstate, "08", 2) == 0 || strncmp(c->sqlstate, "57P", 3) == 0) {
+            c->broken = strncmp(c->sqlstate, "08", 2) == 0 || strncmp(c->sqlstate, "57P", 3) == 0;
+            return HP_ERR_UNAVAILABLE;
+        }
+    } else {
+        c->broken = true;
+        return HP_ERR_UNAVAILABLE;
+    }
+    return HP_ERR_INTERNAL;
+}
+
+hp_err hp_db_begin(hp_dbconn *c, char *err, size_t errcap)
+{
+    return hp_db_exec(c, NULL, "BEGIN", 0, NULL, err, errcap);
+}
+
+hp_err hp_db_commit(hp_dbconn *c, char *err, size_t errcap)
+{
+    return hp_db_exec(c, NULL, "COMMIT", 0, NULL, err, errcap);
+}
+
+void hp_db_rollback(hp_dbconn *c)
+{
+    PGresult *r;
+    if (c == NULL || c->pg == NULL)
+        return;
+    if (PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+        return;
+    r = PQexec(c->pg, "ROLLBACK");
+    if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+        c->broken = true;
+    PQclear(r);
+}
+
+const char *hp_db_val(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return NULL;
+    return PQgetvalue(r, row, col);
+}
+
+bool hp_db_bool(const PGresult *r, int row, int col)
+{
+    const char *v = hp_db_val(r, row, col);
+    return v != NULL && v[0] == 't';
+}
+
+long long hp_db_ll(const PGresult *r, int row, int col, long long dflt)
+{
+    long long v;
+    const char *s = hp_db_val(r, row, col);
+    if (s == NULL || !hp_parse_ll(s, -0x7fffffffffffffffLL, 0x7fffffffffffffffLL, &v))
+        return dflt;
+    return v;
+}

@@ -1,0 +1,75 @@
+/*
+ * hp_db: a bounded pool of libpq connections with reconnect, and the query
+ * helpers every store module uses.
+ *
+ * A caller borrows a connection with hp_db_acquire and gives it back with
+ * hp_db_release; the pool never holds more than its size. A dead dependency
+ * never hangs a caller: connecting, waiting for a free connection and every
+ * statement are bounded by the pool's timeout, and failures map to
+ * HP_ERR_UNAVAILABLE so the API answers 503. A connection found broken is
+ * reset on its next acquire. Thread-safe.
+ */
+#ifndef HP_DB_H
+#define HP_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "hp_err.h"
+
+typedef struct hp_db hp_db;
+typedef struct hp_dbconn hp_dbconn;
+
+/* Creates a pool of at most size connections to url; connections are opened
+ * lazily. timeout_ms bounds connect, the wait for a free connection and each
+ * statement. Never fails for an unreachable server (that shows at acquire). */
+hp_db *hp_db_new(const char *url, int size, int timeout_ms);
+/* Closes every connection; all must have been released. NULL is fine. */
+void hp_db_free(hp_db *db);
+
+/* Borrows a connection, connecting or resetting it if needed. Blocks up to the
+ * pool timeout. HP_ERR_UNAVAILABLE (reason in err) when the server cannot be
+ * reached or no connection frees up in time. */
+HP_MUSTCHECK hp_err hp_db_acquire(hp_db *db, hp_dbconn **out, char *err, size_t errcap);
+/* Gives the connection back. A connection left inside a transaction or seen
+ * broken is closed instead of reused. */
+void hp_db_release(hp_db *db, hp_dbconn *c);
+
+/* Number of connections currently borrowed (for /metrics and tests). */
+int hp_db_in_use(hp_db *db);
+/* Pool size. */
+int hp_db_size(hp_db *db);
+
+/* The underlying connection, for LISTEN and COPY users. */
+PGconn *hp_dbconn_pg(hp_dbconn *c);
+
+/* Runs sql with text parameters (NULL entries are SQL NULL). On success *res
+ * (if res is not NULL) gets the result, which the caller PQclear()s; without
+ * res the result is cleared here. Errors: HP_ERR_UNAVAILABLE when the
+ * connection is lost or the statement timed out, HP_ERR_CONFLICT on a unique
+ * violation (SQLSTATE 23505), HP_ERR_INTERNAL otherwise (reason in err). */
+HP_MUSTCHECK hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
+                               const char *const *params, char *err, size_t errcap);
+
+HP_MUSTCHECK hp_err hp_db_begin(hp_dbconn *c, char *err, size_t errcap);
+HP_MUSTCHECK hp_err hp_db_commit(hp_dbconn *c, char *err, size_t errcap);
+/* Rolls back if a transaction is open; never fails (a broken connection is
+ * marked for reset). */
+void hp_db_rollback(hp_dbconn *c);
+
+/* The SQLSTATE of the last failed statement on c ("" when none). */
+const char *hp_dbconn_sqlstate(hp_dbconn *c);
+
+/* Result helpers: the value at (row, col) or NULL for SQL NULL. */
+const char *hp_db_val(const PGresult *r, int row, int col);
+bool hp_db_bool(const PGresult *r, int row, int col);
+long long hp_db_ll(const PGresult *r, int row, int col, long long dflt);
+
+/* Connects outside the pool (LISTEN connections, the CLI). Blocks up to
+ * timeout_ms. The caller PQfinish()es *out. */
+HP_MUSTCHECK hp_err hp_db_connect(const char *url, int timeout_ms, PGconn **out, char *err,
+                                  size_t errcap);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * hp_ratelimit: sliding windows in Redis or PostgreSQL; see hp_ratelimit.h.
+ */
+#include <string.h>
+
+#include "hp_crypto.h"
+#include "hp_ratelimit.h"
+#include "hp_str.h"
+
+/* KEYS[1] window key; ARGV[1] window ms, ARGV[2] max, ARGV[3] unique member.
+ * Returns {1, 0} when recorded, {0, ms until a slot frees} otherwise. */
+static const char hp__lua[] =
+    "local t = redis.call('TIME') "
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    "local window = tonumber(ARGV[1]) "
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window) "
+    "if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then "
+    "  redis.call('ZADD', KEYS[1], now, ARGV[3]) "
+    "  redis.call('PEXPIRE', KEYS[1], window) "
+    "  return {1, 0} "
+    "end "
+    "local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES') "
+    "return {0, tonumber(oldest[2]) + window - now}";
+
+static hp_err hp__redis_hit(hp_redis *redis, const char *agent_id, int max, int window_ms,
+                            hp_ratelimit_result *out, char *err, size_t errcap)
+{
+    char key[80], win[16], mx[16], member[HP_UUID_LEN + 1];
+    redisReply *rep;
+    hp_err rc;
+
+    (void)hp_fmt(key, sizeof(key), "hp:rl:create:%s", agent_id);
+    (void)hp_fmt(win, sizeof(win), "%d", window_ms);
+    (void)hp_fmt(mx, sizeof(mx), "%d", max);
+    hp_uuid_v4(member);
+    const char *argv[] = {"EVAL", hp__lua, "1", key, win, mx, member};
+    rc = hp_redis_cmd(redis, &rep, 7, argv, NULL, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        freeReplyObject(rep);
+        hp_err_set(err, errcap, "unexpected reply from the rate limit script");
+        return HP_ERR_INTERNAL;
+    }
+    out->allowed = rep->element[0]->integer == 1;
+    out->retry_after_ms = (long)rep->element[1]->integer;
+    out->used_redis = true;
+    freeReplyObject(rep);
+    return HP_OK;
+}
+
+static hp_err hp__pg_hit(hp_dbconn *c, const char *agent_id, int max, int window_ms,
+                         hp_ratelimit_result *out, char *err, size_t errcap)
+{
+    static const char ensure[] =
+        "insert into agent_rate_windows (agent_id) values ($1) on conflict do nothing";
+    /* Under the row lock: keep the hits still inside the window, append now()
+     * when there is room, and report the wait until the oldest one leaves. */
+    static const char hit[] =
+        "update agent_rate_windows w set hits = case when cardinality(s.kept) < $3 "
+        "  then s.kept || clock_timestamp() else s.kept end "
+        "from (select array(select h from unnest(hits) h "
+        "        where h > clock_timestamp() - $2::int * interval '1 millisecond' order by h) kept "
+        "      from agent_rate_windows where agent_id = $1 for update) s "
+        "where w.agent_id = $1 "
+        "returning cardinality(s.kept) < $3, "
+        "  coalesce(ceil(extract(epoch from (s.kept[1] + $2::int * interval '1 millisecond' "
+        "           - clock_timestamp())) * 1000), 0)::bigint";
+    char win[16], mx[16];
+    const char *p1[] = {agent_id};
+    const char *p3[] = {agent_id, win, mx};
+    PGresult *r;
+    hp_err rc;
+
+    (void)hp_fmt(win, sizeof(win), "%d", window_ms);
+    (void)hp_fmt(mx, sizeof(mx), "%d", max);
+    rc = hp_db_exec(c, NULL, ensure, 1, p1, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    rc = hp_db_exec(c, &r, hit, 3, p3, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        hp_err_set(err, errcap, "rate limit row missing");
+        return HP_ERR_INTERNAL;
+    }
+    out->allowed = hp_db_bool(r, 0, 0);
+    out->retry_after_ms = (long)hp_db_ll(r, 0, 1, 0);
+    out->used_redis = false;
+    PQclear(r);
+    return HP_OK;
+}
+
+hp_err hp_ratelimit_hit(hp_redis *redis, hp_dbconn *c, const char *agent_id, int max,
+                        int window_ms, hp_ratelimit_result *out, char *err, size_t errcap)
+{
+    memset(out, 0, sizeof(*out));
+    if (redis != NULL && hp__redis_hit(redis, agent_id, max, window_ms, out, err, errcap) == HP_OK)
+        return HP_OK;
+    return hp__pg_hit(c, agent_id, max, window_ms, out, err, errcap);
+}

@@ -1,0 +1,215 @@
+/*
+ * hp_redis: the request-path Redis pool. URLs are parsed with libcurl's URL
+ * API; connections are opened with a timeout, authenticated and switched to
+ * the right database, and dropped after any I/O error so the next call
+ * reconnects.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <curl/curl.h>
+
+#include "hp_mem.h"
+#include "hp_redis.h"
+#include "hp_str.h"
+#include "hp_time.h"
+
+struct hp_redis {
+    char host[256];
+    int port;
+    char password[256];
+    int db;
+    int timeout_ms;
+    int size;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    redisContext **idle; /* stack of idle open connections */
+    int nidle;
+    int out; /* connections handed out or being opened */
+    int64_t down_until_ms; /* after a failed connect, fail fast until then */
+};
+
+hp_err hp_redis_parse_url(const char *url, char *host, size_t hostcap, int *port, char *password,
+                          size_t pwcap, int *db, char *err, size_t errcap)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *h = NULL, *p = NULL, *pw = NULL, *path = NULL;
+    hp_err rc = HP_ERR_CONFIG;
+    long long v;
+
+    if (u == NULL)
+        return HP_ERR_NOMEM;
+    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        strcmp(scheme, "redis") != 0 || curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
+        hp_err_set(err, errcap, "redis url must look like redis://[:password@]host[:port][/db]");
+        goto out;
+    }
+    *port = 6379;
+    if (curl_url_get(u, CURLUPART_PORT, &p, 0) == CURLUE_OK && !hp_parse_ll(p, 1, 65535, &v)) {
+        hp_err_set(err, errcap, "redis url has a bad port");
+        goto out;
+    } else if (p != NULL) {
+        *port = (int)v;
+    }
+    password[0] = '\0';
+    if (curl_url_get(u, CURLUPART_PASSWORD, &pw, CURLU_URLDECODE) == CURLUE_OK)
+        hp_strlcpy(password, pw, pwcap);
+    *db = 0;
+    if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && strcmp(path, "/") != 0 &&
+        path[0] != '\0') {
+        if (!hp_parse_ll(path + 1, 0, 1000, &v)) {
+            hp_err_set(err, errcap, "redis url path must be a database number");
+            goto out;
+        }
+        *db = (int)v;
+    }
+    /* Strip IPv6 brackets: hiredis wants the bare address. */
+    if (h[0] == '[') {
+        size_t n = strlen(h);
+        h[n - 1] = '\0';
+        hp_strlcpy(host, h + 1, hostcap);
+    } else {
+        hp_strlcpy(host, h, hostcap);
+    }
+    rc = HP_OK;
+out:
+    curl_free(scheme);
+    curl_free(h);
+    curl_free(p);
+    curl_free(pw);
+    curl_free(path);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+hp_redis *hp_redis_new(const char *url, int size, int timeout_ms, char *err, size_t errcap)
+{
+    hp_redis *r = hp_xcalloc(1, sizeof(*r));
+
+    if (hp_redis_parse_url(url, r->host, sizeof(r->host), &r->port, r->password,
+                           sizeof(r->password), &r->db, err, errcap) != HP_OK) {
+        free(r);
+        return NULL;
+    }
+    r->timeout_ms = timeout_ms;
+    r->size = size;
+    r->idle = hp_xcalloc((size_t)size, sizeof(*r->idle));
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    return r;
+}
+
+void hp_redis_free(hp_redis *r)
+{
+    if (r == NULL)
+        return;
+    for (int i = 0; i < r->nidle; i++)
+        redisFree(r->idle[i]);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    free(r->idle);
+    free(r);
+}
+
+static bool hp__simple_ok(redisContext *ctx, int argc, const char **argv)
+{
+    redisReply *rep = redisCommandArgv(ctx, argc, argv, NULL);
+    bool ok = rep != NULL && rep->type != REDIS_REPLY_ERROR;
+    if (rep)
+        freeReplyObject(rep);
+    return ok;
+}
+
+static redisContext *hp__open(hp_redis *r, char *err, size_t errcap)
+{
+    struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+    redisContext *ctx = redisConnectWithTimeout(r->host, r->port, tv);
+    char dbs[16];
+
+    if (ctx == NULL || ctx->err) {
+        hp_err_set(err, errcap, "could not connect to redis: %s",
+                   ctx ? ctx->errstr : "out of memory");
+        if (ctx)
+            redisFree(ctx);
+        return NULL;
+    }
+    redisSetTimeout(ctx, tv);
+    if (r->password[0] != '\0') {
+        const char *a[] = {"AUTH", r->password};
+        if (!hp__simple_ok(ctx, 2, a)) {
+            hp_err_set(err, errcap, "could not authenticate to redis");
+            redisFree(ctx);
+            return NULL;
+        }
+    }
+    if (r->db != 0) {
+        (void)hp_fmt(dbs, sizeof(dbs), "%d", r->db);
+        const char *a[] = {"SELECT", dbs};
+        if (!hp__simple_ok(ctx, 2, a)) {
+            hp_err_set(err, errcap, "could not select redis database %d", r->db);
+            redisFree(ctx);
+            return NULL;
+        }
+    }
+    return ctx;
+}
+
+hp_err hp_redis_cmd(hp_redis *r, redisReply **reply, int argc, const char **argv,
+                    const size_t *argvlen, char *err, size_t errcap)
+{
+    redisContext *ctx = NULL;
+    redisReply *rep;
+
+    *reply = NULL;
+    pthread_mutex_lock(&r->mu);
+    if (r->nidle == 0 && hp_time_mono_ms() < r->down_until_ms) {
+        /* A connect failed moments ago: answer at once instead of making
+         * every request wait for its own connect timeout. */
+        pthread_mutex_unlock(&r->mu);
+        hp_err_set(err, errcap, "redis is unreachable (retrying shortly)");
+        return HP_ERR_UNAVAILABLE;
+    }
+    while (r->nidle == 0 && r->out >= r->size)
+        pthread_cond_wait(&r->cv, &r->mu);
+    if (r->nidle > 0)
+        ctx = r->idle[--r->nidle];
+    r->out++;
+    pthread_mutex_unlock(&r->mu);
+
+    if (ctx == NULL) {
+        ctx = hp__open(r, err, errcap);
+        if (ctx == NULL) {
+            pthread_mutex_lock(&r->mu);
+            r->down_until_ms = hp_time_mono_ms() + 1000;
+            pthread_mutex_unlock(&r->mu);
+        }
+    }
+    rep = ctx ? redisCommandArgv(ctx, argc, argv, argvlen) : NULL;
+    if (ctx != NULL && rep == NULL) {
+        hp_err_set(err, errcap, "redis command failed: %s", ctx->errstr);
+        redisFree(ctx);
+        ctx = NULL;
+    }
+
+    pthread_mutex_lock(&r->mu);
+    r->out--;
+    if (ctx != NULL)
+        r->idle[r->nidle++] = ctx;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+
+    if (rep == NULL)
+        return HP_ERR_UNAVAILABLE;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        hp_err_set(err, errcap, "redis error: %.*s", (int)rep->len, rep->str);
+        freeReplyObject(rep);
+        return HP_ERR_INTERNAL;
+    }
+    *reply = rep;
+    return HP_OK;
+}

@@ -1,0 +1,341 @@
+/*
+ * hp_store_approval: the SQL behind hp_approval_ops.c and the API's reads.
+ * Every query is scoped by team (and agent where the resource is the agent's).
+ * Times travel as microseconds since the epoch so C never parses timestamps.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hp_crypto.h"
+#include "hp_json.h"
+#include "hp_pool.h"
+#include "hp_store_approval.h"
+#include "hp_str.h"
+
+#define HP__US(col) "(extract(epoch from " col ") * 1000000)::bigint"
+
+/* The columns of hp_approval_row, in hp__row_read order; "a" is approvals. */
+#define HP__COLS                                                                                   \
+    "a.id, a.team_id, a.agent_id, a.request_id, a.correlation_id, a.question, "                   \
+    "a.context_markdown, a.notification_summary, a.options::text, a.timeout_seconds, "            \
+    "a.timeout_mode, a.predefined_instruction, " HP__US("a.expires_at") ", a.callback_url, "      \
+    "a.callback_headers::text, a.allow_custom_instruction, a.session_id, a.agent_name, "          \
+    "a.metadata::text, a.status, a.selected_option_index, a.custom_instruction, "                 \
+    "a.is_timeout_default, a.resolved_by_user_id, a.resolved_by_name, " HP__US("a.resolved_at")   \
+    ", a.result_delivery_status, a.result_delivery_error, " HP__US("a.created_at")
+#define HP__NCOLS 29
+#define HP__SELECT "select " HP__COLS ", g.name from approvals a join agents g on g.id = a.agent_id "
+
+static void hp__pqclear(void *r)
+{
+    PQclear(r);
+}
+
+static void hp__jput(void *j)
+{
+    json_object_put(j);
+}
+
+/* Fills row from result row i; json options are parsed into the pool. */
+static void hp__row_read(hp_pool *pool, const PGresult *r, int i, hp_approval_row *row)
+{
+    int k = 0;
+    const char *opts;
+    char err[64];
+
+    memset(row, 0, sizeof(*row));
+    row->id = hp_db_val(r, i, k++);
+    row->team_id = hp_db_val(r, i, k++);
+    row->agent_id = hp_db_val(r, i, k++);
+    row->request_id = hp_db_val(r, i, k++);
+    row->correlation_id = hp_db_val(r, i, k++);
+    row->question = hp_db_val(r, i, k++);
+    row->context_markdown = hp_db_val(r, i, k++);
+    row->notification_summary = hp_db_val(r, i, k++);
+    opts = hp_db_val(r, i, k++);
+    if (opts == NULL || hp_json_parse(opts, strlen(opts), &row->options, err, sizeof(err)) != HP_OK)
+        row->options = json_object_new_array();
+    hp_pool_defer(pool, hp__jput, row->options);
+    row->timeout_seconds = (int)hp_db_ll(r, i, k++, 0);
+    row->timeout_mode = hp_db_val(r, i, k++);
+    row->predefined_instruction = hp_db_val(r, i, k++);
+    row->expires_at = hp_db_ll(r, i, k++, -1);
+    row->callback_url = hp_db_val(r, i, k++);
+    row->callback_headers = hp_db_val(r, i, k++);
+    row->allow_custom_instruction = hp_db_bool(r, i, k++);
+    row->session_id = hp_db_val(r, i, k++);
+    row->agent_name = hp_db_val(r, i, k++);
+    row->metadata = hp_db_val(r, i, k++);
+    row->status = hp_db_val(r, i, k++);
+    row->selected_option_index = (int)hp_db_ll(r, i, k++, -1);
+    row->custom_instruction = hp_db_val(r, i, k++);
+    row->is_timeout_default = hp_db_bool(r, i, k++);
+    row->resolved_by_user_id = hp_db_val(r, i, k++);
+    row->resolved_by_name = hp_db_val(r, i, k++);
+    row->resolved_at = hp_db_ll(r, i, k++, -1);
+    row->result_delivery_status = hp_db_val(r, i, k++);
+    row->result_delivery_error = hp_db_val(r, i, k++);
+    row->created_at = hp_db_ll(r, i, k++, -1);
+    if (PQnfields(r) > HP__NCOLS)
+        row->agent_display_name = hp_db_val(r, i, HP__NCOLS);
+}
+
+/* Runs a query expected to return zero or one approval row. */
+static hp_err hp__one(hp_dbconn *c, hp_pool *pool, const char *sql, int n,
+                      const char *const *params, hp_approval_row *row, bool *found, char *err,
+                      size_t errcap)
+{
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, n, params, err, errcap);
+
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *found = PQntuples(r) > 0;
+    if (*found)
+        hp__row_read(pool, r, 0, row);
+    return HP_OK;
+}
+
+hp_err hp_store_approval_by_request(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                    const char *agent_id, const char *request_id,
+                                    const unsigned char *hash, hp_approval_row *row, bool *found,
+                                    bool *same_hash, char *err, size_t errcap)
+{
+    static const char sql[] = HP__SELECT
+        "where a.team_id = $1 and a.agent_id = $2 and a.request_id = $3";
+    static const char sql_hash[] =
+        "select " HP__COLS ", g.name, a.canonical_hash = decode($4, 'hex') "
+        "from approvals a join agents g on g.id = a.agent_id "
+        "where a.team_id = $1 and a.agent_id = $2 and a.request_id = $3";
+    char hex[65];
+    PGresult *r;
+    hp_err rc;
+
+    if (hash == NULL) {
+        const char *p[] = {team_id, agent_id, request_id};
+        return hp__one(c, pool, sql, 3, p, row, found, err, errcap);
+    }
+    hp_hex_encode(hash, 32, hex);
+    const char *p[] = {team_id, agent_id, request_id, hex};
+    rc = hp_db_exec(c, &r, sql_hash, 4, p, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *found = PQntuples(r) > 0;
+    if (*found) {
+        hp__row_read(pool, r, 0, row);
+        *same_hash = hp_db_bool(r, 0, HP__NCOLS + 1);
+    }
+    return HP_OK;
+}
+
+hp_err hp_store_approval_by_id(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                               const char *approval_id, bool lock_row, hp_approval_row *row,
+                               bool *found, char *err, size_t errcap)
+{
+    static const char sql[] = HP__SELECT "where a.id = $1 and a.team_id = $2";
+    static const char sql_lock[] = HP__SELECT "where a.id = $1 and a.team_id = $2 for update of a";
+    const char *p[] = {approval_id, team_id};
+
+    return hp__one(c, pool, lock_row ? sql_lock : sql, 2, p, row, found, err, errcap);
+}
+
+hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, char *err,
+                           size_t errcap)
+{
+    /* One statement: no row for teams without a quota; otherwise this month's
+     * counter goes up by one under its row lock, and the caller rolls back
+     * when the new count is over the quota. */
+    static const char sql[] =
+        "with t as (select approval_quota as q from teams where id = $1) "
+        "insert into team_usage as u (team_id, period, approvals) "
+        "select $1, date_trunc('month', now() at time zone 'utc')::date, 1 from t "
+        "where t.q is not null "
+        "on conflict (team_id, period) do update set approvals = u.approvals + 1 "
+        "returning u.approvals <= (select q from t)";
+    const char *p[] = {team_id};
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 1, p, err, errcap);
+
+    if (rc != HP_OK)
+        return rc;
+    *allowed = PQntuples(r) == 0 || hp_db_bool(r, 0, 0);
+    PQclear(r);
+    return HP_OK;
+}
+
+hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                const char *agent_id, const char *request_id,
+                                bool request_id_supplied, const hp_approval_input *in,
+                                hp_approval_row *row, bool *inserted, char *err, size_t errcap)
+{
+    static const char sql[] =
+        "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "
+        "correlation_id, question, context_markdown, notification_summary, options, "
+        "timeout_seconds, timeout_mode, predefined_instruction, expires_at, callback_url, "
+        "callback_headers, canonical_hash, allow_custom_instruction, session_id, agent_name, "
+        "metadata) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, "
+        "now() + make_interval(secs => $11::int), $14, $15::jsonb, decode($16, 'hex'), $17, $18, "
+        "$19, $20::jsonb) on conflict (agent_id, request_id) do nothing returning " HP__COLS;
+    char id[HP_UUID_LEN + 1], secs[16], hex[65];
+    const char *cb_headers = NULL;
+
+    hp_uuid_v7(id);
+    (void)hp_fmt(secs, sizeof(secs), "%d", in->timeout_seconds);
+    hp_hex_encode(in->hash, 32, hex);
+    if (in->callback_url != NULL)
+        cb_headers = in->callback_headers ? hp_json_text(in->callback_headers) : "{}";
+    const char *p[] = {id,
+                       team_id,
+                       agent_id,
+                       request_id,
+                       request_id_supplied ? "t" : "f",
+                       in->correlation_id,
+                       in->question,
+                       in->context_markdown,
+                       in->notification_summary,
+                       hp_json_text(in->options),
+                       secs,
+                       in->timeout_mode,
+                       in->predefined_instruction,
+                       in->callback_url,
+                       cb_headers,
+                       hex,
+                       in->allow_custom_instruction ? "t" : "f",
+                       in->session_id,
+                       in->agent_name,
+                       in->metadata ? hp_json_text(in->metadata) : NULL};
+    return hp__one(c, pool, sql, 20, p, row, inserted, err, errcap);
+}
+
+hp_err hp_store_expiry_wake_if_earlier(hp_dbconn *c, int64_t expires_at, char *err, size_t errcap)
+{
+    static const char sql[] =
+        "select pg_notify('hp_expiry', '') from expiry_schedule "
+        "where next_wake_at is null or next_wake_at > ('epoch'::timestamptz + $1::bigint * interval '1 microsecond')";
+    char us[24];
+    const char *p[] = {us};
+
+    (void)hp_fmt(us, sizeof(us), "%lld", (long long)expires_at);
+    return hp_db_exec(c, NULL, sql, 1, p, err, errcap);
+}
+
+hp_err hp_store_approval_close(hp_dbconn *c, hp_pool *pool, const char *approval_id,
+                               const char *status, int option_index,
+                               const char *custom_instruction, bool is_timeout_default,
+                               const char *user_id, const char *user_name, hp_approval_row *row,
+                               bool *updated, char *err, size_t errcap)
+{
+    static const char sql[] =
+        "update approvals as a set status = $2, selected_option_index = $3::int, "
+        "custom_instruction = $4, is_timeout_default = $5, resolved_by_user_id = $6, "
+        "resolved_by_name = $7, resolved_at = now(), updated_at = now() "
+        "where a.id = $1 and a.status = 'pending' returning " HP__COLS;
+    char idx[16];
+    const char *p[] = {approval_id,
+                       status,
+                       option_index >= 0 ? idx : NULL,
+                       custom_instruction,
+                       is_timeout_default ? "t" : "f",
+                       user_id,
+                       user_name};
+
+    (void)hp_fmt(idx, sizeof(idx), "%d", option_index);
+    return hp__one(c, pool, sql, 7, p, row, updated, err, errcap);
+}
+
+hp_err hp_store_event_add(hp_dbconn *c, const char *approval_id, const char *team_id,
+                          const char *kind, const char *actor_type, const char *actor_id,
+                          const char *data_json, char *err, size_t errcap)
+{
+    static const char sql[] = "insert into approval_events (approval_id, team_id, kind, "
+                              "actor_type, actor_id, data) values ($1, $2, $3, $4, $5, $6::jsonb)";
+    const char *p[] = {approval_id, team_id,
+                       kind,        actor_type,
+                       actor_id,    data_json ? data_json : "{}"};
+
+    return hp_db_exec(c, NULL, sql, 6, p, err, errcap);
+}
+
+hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_row *row, const char *body,
+                                 int max_attempts, char *err, size_t errcap)
+{
+    static const char sql[] =
+        "with j as (insert into jobs (team_id, kind, approval_id, agent_id, url, headers, body, "
+        "webhook_id, max_attempts) values ($1, 'callback', $2, $3, $4, $5::jsonb, $6, $7, $8) "
+        "returning id) select pg_notify('hp_jobs', '') from j";
+    char wid[HP_UUID_LEN + 5], attempts[16];
+    char uuid[HP_UUID_LEN + 1];
+
+    hp_uuid_v4(uuid);
+    (void)hp_fmt(wid, sizeof(wid), "msg_%s", uuid);
+    (void)hp_fmt(attempts, sizeof(attempts), "%d", max_attempts);
+    const char *p[] = {row->team_id,    row->id, row->agent_id, row->callback_url,
+                       row->callback_headers, body, wid,   attempts};
+    return hp_db_exec(c, NULL, sql, 8, p, err, errcap);
+}
+
+hp_err hp_store_notify_approval(hp_dbconn *c, const char *approval_id, char *err, size_t errcap)
+{
+    const char *p[] = {approval_id};
+    return hp_db_exec(c, NULL, "select pg_notify('hp_approval', $1)", 1, p, err, errcap);
+}
+
+hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool, const hp_approval_filter *f,
+                              hp_approval_row **rows, int *n, char *err, size_t errcap)
+{
+    /* One statement for every filter combination: a NULL parameter disables
+     * its condition. The keyset condition matches the (created_at desc, id
+     * desc) indexes. */
+    static const char sql[] =
+        HP__SELECT "where a.team_id = $1 "
+        "and ($2::uuid is null or a.agent_id = $2::uuid) "
+        "and ($3::text is null or a.status = $3) "
+        "and ($4::text is null or a.session_id = $4) "
+        "and ($5::bigint is null or a.created_at > ('epoch'::timestamptz + $5::bigint * interval '1 microsecond')) "
+        "and ($6::bigint is null or a.created_at < ('epoch'::timestamptz + $6::bigint * interval '1 microsecond')) "
+        "and ($7::bigint is null or (a.created_at, a.id) < "
+        "     (('epoch'::timestamptz + $7::bigint * interval '1 microsecond'), $8::uuid)) "
+        "order by a.created_at desc, a.id desc limit $9";
+    char after[24], before[24], cur[24], lim[16];
+    PGresult *r;
+    hp_err rc;
+
+    (void)hp_fmt(after, sizeof(after), "%lld", (long long)f->created_after);
+    (void)hp_fmt(before, sizeof(before), "%lld", (long long)f->created_before);
+    (void)hp_fmt(cur, sizeof(cur), "%lld", (long long)f->cursor_created_at);
+    (void)hp_fmt(lim, sizeof(lim), "%d", f->limit + 1);
+    const char *p[] = {f->team_id,
+                       f->agent_id,
+                       f->status,
+                       f->session_id,
+                       f->created_after >= 0 ? after : NULL,
+                       f->created_before >= 0 ? before : NULL,
+                       f->cursor_id ? cur : NULL,
+                       f->cursor_id,
+                       lim};
+    rc = hp_db_exec(c, &r, sql, 9, p, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *n = PQntuples(r);
+    *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; i++)
+        hp__row_read(pool, r, i, &(*rows)[i]);
+    return HP_OK;
+}
+
+hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id, PGresult **res,
+                           char *err, size_t errcap)
+{
+    static const char sql[] = "select id, kind, actor_type, actor_id, data::text, " HP__US(
+        "created_at") " from approval_events where approval_id = $1 order by id";
+    const char *p[] = {approval_id};
+    hp_err rc = hp_db_exec(c, res, sql, 1, p, err, errcap);
+
+    if (rc == HP_OK)
+        hp_pool_defer(pool, hp__pqclear, *res);
+    return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * hp_store_approval: every SQL statement about approvals, their events and
+ * their outbox jobs. Functions run on a borrowed connection inside whatever
+ * transaction the caller (hp_approval_ops.c) opened; rows are read into the
+ * caller's pool (the PGresult is cleared when the pool is freed).
+ */
+#ifndef HP_STORE_APPROVAL_H
+#define HP_STORE_APPROVAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hp_approval.h"
+#include "hp_db.h"
+#include "hp_pool.h"
+
+/* Reads the approval of agent_id with external id request_id (team-scoped).
+ * *found false when none. With hash non-NULL, *same_hash says whether the
+ * stored canonical hash equals it. */
+HP_MUSTCHECK hp_err hp_store_approval_by_request(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                                 const char *agent_id, const char *request_id,
+                                                 const unsigned char *hash, hp_approval_row *row,
+                                                 bool *found, bool *same_hash, char *err,
+                                                 size_t errcap);
+
+/* Reads approval_id of team_id; lock_row adds FOR UPDATE. */
+HP_MUSTCHECK hp_err hp_store_approval_by_id(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                            const char *approval_id, bool lock_row,
+                                            hp_approval_row *row, bool *found, char *err,
+                                            size_t errcap);
+
+/* Counts one approval against the team's monthly quota; *allowed false when
+ * the team is over it (the caller rolls back). */
+HP_MUSTCHECK hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed,
+                                        char *err, size_t errcap);
+
+/* Inserts the approval unless (agent_id, request_id) exists; *inserted false
+ * then. */
+HP_MUSTCHECK hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                             const char *agent_id, const char *request_id,
+                                             bool request_id_supplied, const hp_approval_input *in,
+                                             hp_approval_row *row, bool *inserted, char *err,
+                                             size_t errcap);
+
+/* Sends NOTIFY hp_expiry when expires_at (µs) is earlier than the expiry
+ * worker's planned wake, or when no plan is known. */
+HP_MUSTCHECK hp_err hp_store_expiry_wake_if_earlier(hp_dbconn *c, int64_t expires_at, char *err,
+                                                    size_t errcap);
+
+/* Closes a pending approval: status plus decision fields; *updated false when
+ * it was no longer pending. */
+HP_MUSTCHECK hp_err hp_store_approval_close(hp_dbconn *c, hp_pool *pool, const char *approval_id,
+                                            const char *status, int option_index,
+                                            const char *custom_instruction, bool is_timeout_default,
+                                            const char *user_id, const char *user_name,
+                                            hp_approval_row *row, bool *updated, char *err,
+                                            size_t errcap);
+
+/* Appends an audit event; data_json is JSON text ("{}" when NULL). */
+HP_MUSTCHECK hp_err hp_store_event_add(hp_dbconn *c, const char *approval_id, const char *team_id,
+                                       const char *kind, const char *actor_type,
+                                       const char *actor_id, const char *data_json, char *err,
+                                       size_t errcap);
+
+/* Queues the callback job for a closed approval (body = exact bytes to send)
+ * and wakes delivery workers with NOTIFY hp_jobs. */
+HP_MUSTCHECK hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_row *row,
+                                              const char *body, int max_attempts, char *err,
+                                              size_t errcap);
+
+/* NOTIFY hp_approval with the approval id, for waiters (sent at commit). */
+HP_MUSTCHECK hp_err hp_store_notify_approval(hp_dbconn *c, const char *approval_id, char *err,
+                                             size_t errcap);
+
+/* A list query. NULL filters are not applied. */
+typedef struct hp_approval_filter {
+    const char *team_id;        /* required */
+    const char *agent_id;       /* agent list; NULL for the team inbox */
+    const char *status;         /* one status, or NULL for all */
+    const char *session_id;
+    int64_t created_after;      /* µs, or -1 */
+    int64_t created_before;     /* µs, or -1 */
+    int64_t cursor_created_at;  /* keyset: rows strictly before (created_at, id) */
+    const char *cursor_id;      /* NULL = first page */
+    int limit;                  /* rows to return; one more is read to detect a next page */
+} hp_approval_filter;
+
+/* Reads up to f->limit + 1 rows newest first into *rows (pool memory). */
+HP_MUSTCHECK hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool,
+                                           const hp_approval_filter *f, hp_approval_row **rows,
+                                           int *n, char *err, size_t errcap);
+
+/* Reads the audit events of approval_id in order; *res is cleared with the
+ * pool. Columns: id, kind, actor_type, actor_id, data::text, created_at (µs). */
+HP_MUSTCHECK hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
+                                        PGresult **res, char *err, size_t errcap);
+
+#endif

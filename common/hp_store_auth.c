@@ -1,0 +1,103 @@
+/*
+ * hp_store_auth: SQL for key, token and agent lookups; see hp_store_auth.h.
+ */
+#include <string.h>
+
+#include "hp_store_auth.h"
+
+static void hp__pqclear(void *r)
+{
+    PQclear(r);
+}
+
+/* Copies a bytea column (hex output "\x...") of 32 bytes into out. */
+static void hp__hash32(const PGresult *r, int row, int col, unsigned char out[32])
+{
+    const char *v = hp_db_val(r, row, col);
+    memset(out, 0, 32);
+    if (v == NULL || strncmp(v, "\\x", 2) != 0 || strlen(v) != 66)
+        return;
+    for (int i = 0; i < 32; i++) {
+        unsigned int hi, lo;
+        char a = v[2 + 2 * i], b = v[3 + 2 * i];
+        hi = (unsigned)(a <= '9' ? a - '0' : a - 'a' + 10);
+        lo = (unsigned)(b <= '9' ? b - '0' : b - 'a' + 10);
+        out[i] = (unsigned char)((hi << 4) | lo);
+    }
+}
+
+hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, const char *agent_id,
+                           hp_key_row *out, bool *found, char *err, size_t errcap)
+{
+    static const char sql[] =
+        "select k.id, k.team_id, k.agent_id, k.test_mode, k.revoked_at is not null, k.key_hash, "
+        "g.id, g.name, g.default_timeout_seconds, g.default_timeout_mode, "
+        "g.default_timeout_instruction "
+        "from api_keys k left join agents g "
+        "on g.team_id = k.team_id and g.id = coalesce($2::uuid, k.agent_id) "
+        "where k.prefix = $1";
+    const char *p[] = {prefix, agent_id};
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 2, p, err, errcap);
+
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *found = PQntuples(r) == 1;
+    if (!*found)
+        return HP_OK;
+    memset(out, 0, sizeof(*out));
+    out->key_id = hp_db_val(r, 0, 0);
+    out->team_id = hp_db_val(r, 0, 1);
+    out->key_agent_id = hp_db_val(r, 0, 2);
+    out->test_mode = hp_db_bool(r, 0, 3);
+    out->revoked = hp_db_bool(r, 0, 4);
+    hp__hash32(r, 0, 5, out->hash);
+    out->agent_id = hp_db_val(r, 0, 6);
+    out->agent_name = hp_db_val(r, 0, 7);
+    out->default_timeout_seconds = (int)hp_db_ll(r, 0, 8, 0);
+    out->default_timeout_mode = hp_db_val(r, 0, 9);
+    out->default_timeout_instruction = hp_db_val(r, 0, 10);
+    return HP_OK;
+}
+
+hp_err hp_store_token_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, hp_token_row *out,
+                             bool *found, char *err, size_t errcap)
+{
+    static const char sql[] = "select u.id, t.team_id, u.name, u.role, t.revoked_at is not null, "
+                              "t.token_hash from user_tokens t join users u on u.id = t.user_id "
+                              "where t.prefix = $1";
+    const char *p[] = {prefix};
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 1, p, err, errcap);
+
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *found = PQntuples(r) == 1;
+    if (!*found)
+        return HP_OK;
+    out->user_id = hp_db_val(r, 0, 0);
+    out->team_id = hp_db_val(r, 0, 1);
+    out->name = hp_db_val(r, 0, 2);
+    out->role = hp_db_val(r, 0, 3);
+    out->revoked = hp_db_bool(r, 0, 4);
+    hp__hash32(r, 0, 5, out->hash);
+    return HP_OK;
+}
+
+hp_err hp_store_agents_list(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                            const char *agent_id, PGresult **res, char *err, size_t errcap)
+{
+    static const char sql[] =
+        "select id, name, default_timeout_seconds, default_timeout_mode, "
+        "default_timeout_instruction, (extract(epoch from created_at) * 1000000)::bigint "
+        "from agents where team_id = $1 and ($2::uuid is null or id = $2::uuid) "
+        "order by created_at, id";
+    const char *p[] = {team_id, agent_id};
+    hp_err rc = hp_db_exec(c, res, sql, 2, p, err, errcap);
+
+    if (rc == HP_OK)
+        hp_pool_defer(pool, hp__pqclear, *res);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * hp_store_auth: the lookups behind authentication — an API key with the
+ * agent it acts for, a user token with its user, and the team's agents.
+ * Each is one indexed query; nothing is cached, so a revoked key fails on the
+ * very next request on every replica.
+ */
+#ifndef HP_STORE_AUTH_H
+#define HP_STORE_AUTH_H
+
+#include <stdbool.h>
+
+#include "hp_db.h"
+#include "hp_pool.h"
+
+typedef struct hp_key_row {
+    const char *key_id;
+    const char *team_id;
+    const char *key_agent_id; /* NULL for a team-scoped key */
+    bool test_mode;
+    bool revoked;
+    unsigned char hash[32];
+    /* The agent named by agent_id (or the key's own agent when agent_id is
+     * NULL), when it exists in the key's team; agent_id NULL otherwise. */
+    const char *agent_id;
+    const char *agent_name;
+    int default_timeout_seconds;
+    const char *default_timeout_mode;
+    const char *default_timeout_instruction;
+} hp_key_row;
+
+/* Looks up the key with this public prefix; agent_id (a valid UUID or NULL)
+ * selects the agent to join. *found false when no key has the prefix. */
+HP_MUSTCHECK hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix,
+                                        const char *agent_id, hp_key_row *out, bool *found,
+                                        char *err, size_t errcap);
+
+typedef struct hp_token_row {
+    const char *user_id;
+    const char *team_id;
+    const char *name;
+    const char *role;
+    bool revoked;
+    unsigned char hash[32];
+} hp_token_row;
+
+HP_MUSTCHECK hp_err hp_store_token_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix,
+                                          hp_token_row *out, bool *found, char *err,
+                                          size_t errcap);
+
+/* The team's agents (only agent_id when it is not NULL), oldest first.
+ * Columns: id, name, default_timeout_seconds, default_timeout_mode,
+ * default_timeout_instruction, created_at (µs). Cleared with the pool. */
+HP_MUSTCHECK hp_err hp_store_agents_list(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                         const char *agent_id, PGresult **res, char *err,
+                                         size_t errcap);
+
+#endif

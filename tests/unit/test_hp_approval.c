@@ -1,0 +1,429 @@
+/*
+ * Unit tests for the pure half of hp_approval: seed 003 validation with issue
+ * paths, the timeout merge with agent defaults, the canonical idempotency
+ * payload, and the result/metadata renders.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "hp_approval.h"
+#include "hp_json.h"
+
+static const hp_agent_defaults dflt = {3600, "expire_no_action", NULL};
+
+static json_object *parse(const char *text)
+{
+    json_object *v = NULL;
+    char err[128];
+    CU_ASSERT_FATAL(hp_json_parse(text, strlen(text), &v, err, sizeof(err)) == HP_OK);
+    return v;
+}
+
+/* Validates text with d and returns the issues as canonical JSON text (caller
+ * frees), or NULL when valid. *in is deinitialised. */
+static char *issues_of(const char *text, const hp_agent_defaults *d)
+{
+    json_object *body = parse(text);
+    hp_issues *is = hp_issues_new();
+    hp_approval_input in;
+    char *out = NULL;
+
+    if (!hp_approval_parse_create(body, d, &in, is)) {
+        json_object *j = hp_issues_json(is);
+        out = hp_json_canonical(j);
+        json_object_put(j);
+    }
+    hp_approval_input_deinit(&in);
+    hp_issues_free(is);
+    json_object_put(body);
+    return out;
+}
+
+/* Asserts that text is refused with an issue at path (canonical JSON array
+ * text) with the given code. */
+static void expect_issue(const char *text, const char *path, const char *code)
+{
+    char *s = issues_of(text, &dflt);
+    char want[256];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    snprintf(want, sizeof(want), "\"path\":%s", path);
+    if (strstr(s, want) == NULL || strstr(s, code) == NULL)
+        fprintf(stderr, "\nissues: %s (wanted %s %s)\n", s, path, code);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, code));
+    free(s);
+}
+
+static void expect_ok(const char *text)
+{
+    char *s = issues_of(text, &dflt);
+    if (s)
+        fprintf(stderr, "\nunexpected issues: %s\n", s);
+    CU_ASSERT_PTR_NULL(s);
+    free(s);
+}
+
+static char *repeat(const char *unit, int n)
+{
+    size_t u = strlen(unit);
+    char *s = malloc(u * (size_t)n + 1);
+    for (int i = 0; i < n; i++)
+        memcpy(s + u * (size_t)i, unit, u);
+    s[u * (size_t)n] = '\0';
+    return s;
+}
+
+#define OPTS "\"options\":[{\"label\":\"Approve\",\"value\":\"approve\"}]"
+
+static void test_seed001_body(void)
+{
+    expect_ok("{\"question\":\"Deploy to production?\",\"context_markdown\":\"Build #123 passed "
+              "CI.\",\"options\":[{\"label\":\"Approve\",\"value\":\"approve\"},{\"label\":"
+              "\"Reject\",\"value\":\"reject\"}]}");
+}
+
+static void test_required_fields(void)
+{
+    expect_issue("{\"context_markdown\":\"\"," OPTS "}", "[\"question\"]", "invalid_type");
+    expect_issue("{\"question\":\"q\"," OPTS "}", "[\"context_markdown\"]", "invalid_type");
+    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"}", "[\"options\"]",
+                 "invalid_type");
+    expect_issue("[1]", "[]", "invalid_type");
+}
+
+/* Checks a string field at its limit n and at n + 1. */
+static void check_limit(const char *field, int n, const char *path)
+{
+    char body[8192];
+    char *ok = repeat("a", n), *bad = repeat("a", n + 1);
+
+    snprintf(body, sizeof(body), "{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS ",\"%s\":\"%s\"}",
+             field, ok);
+    expect_ok(body);
+    snprintf(body, sizeof(body), "{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS ",\"%s\":\"%s\"}",
+             field, bad);
+    expect_issue(body, path, "too_big");
+    free(ok);
+    free(bad);
+}
+
+static void test_string_limits(void)
+{
+    char body[8192];
+    char *s;
+
+    check_limit("request_id", 120, "[\"request_id\"]");
+    check_limit("correlation_id", 120, "[\"correlation_id\"]");
+    check_limit("notification_summary", 120, "[\"notification_summary\"]");
+    /* question and context are the body's own fields: build them directly. */
+    s = repeat("a", 500);
+    snprintf(body, sizeof(body), "{\"question\":\"%s\",\"context_markdown\":\"\"," OPTS "}", s);
+    expect_ok(body);
+    free(s);
+    s = repeat("a", 501);
+    snprintf(body, sizeof(body), "{\"question\":\"%s\",\"context_markdown\":\"\"," OPTS "}", s);
+    expect_issue(body, "[\"question\"]", "too_big");
+    free(s);
+    expect_issue("{\"question\":\"\",\"context_markdown\":\"\"," OPTS "}", "[\"question\"]",
+                 "too_small");
+    s = repeat("a", 2500);
+    snprintf(body, sizeof(body), "{\"question\":\"q\",\"context_markdown\":\"%s\"," OPTS "}", s);
+    expect_ok(body);
+    free(s);
+    s = repeat("a", 2501);
+    snprintf(body, sizeof(body), "{\"question\":\"q\",\"context_markdown\":\"%s\"," OPTS "}", s);
+    expect_issue(body, "[\"context_markdown\"]", "too_big");
+    free(s);
+}
+
+static void test_code_points_counted(void)
+{
+    char body[4096];
+    char *s = repeat("\xc3\xa9", 500); /* 500 x U+00E9, 1000 bytes */
+    snprintf(body, sizeof(body), "{\"question\":\"%s\",\"context_markdown\":\"\"," OPTS "}", s);
+    expect_ok(body);
+    free(s);
+}
+
+static void test_options(void)
+{
+    char body[4096];
+    char *s;
+
+    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\",\"options\":[]}", "[\"options\"]",
+                 "too_small");
+    expect_ok("{\"question\":\"q\",\"context_markdown\":\"\",\"options\":[{\"label\":\"a\","
+              "\"value\":\"1\"},{\"label\":\"b\",\"value\":\"2\"},{\"label\":\"c\",\"value\":"
+              "\"3\"},{\"label\":\"d\",\"value\":\"4\"}]}");
+    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\",\"options\":[{\"label\":\"a\","
+                 "\"value\":\"1\"},{\"label\":\"b\",\"value\":\"2\"},{\"label\":\"c\",\"value\":"
+                 "\"3\"},{\"label\":\"d\",\"value\":\"4\"},{\"label\":\"e\",\"value\":\"5\"}]}",
+                 "[\"options\"]", "too_big");
+    s = repeat("x", 121);
+    snprintf(body, sizeof(body),
+             "{\"question\":\"q\",\"context_markdown\":\"\",\"options\":[{\"label\":\"ok\","
+             "\"value\":\"v\"},{\"label\":\"%s\",\"value\":\"v\"}]}",
+             s);
+    expect_issue(body, "[\"options\",1,\"label\"]", "too_big");
+    free(s);
+    s = repeat("x", 501);
+    snprintf(body, sizeof(body),
+             "{\"question\":\"q\",\"context_markdown\":\"\",\"options\":[{\"label\":\"l\","
+             "\"value\":\"%s\"}]}",
+             s);
+    expect_issue(body, "[\"options\",0,\"value\"]", "too_big");
+    free(s);
+    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\",\"options\":[{\"value\":\"v\"}]}",
+                 "[\"options\",0,\"label\"]", "invalid_type");
+}
+
+static void test_timeout_rules(void)
+{
+    char body[512];
+
+#define T(json)                                                                                    \
+    (snprintf(body, sizeof(body), "{\"question\":\"q\",\"context_markdown\":\"\"," OPTS         \
+              ",\"timeout\":%s}",                                                                  \
+              json),                                                                               \
+     body)
+    expect_ok(T("{\"expires_in_seconds\":30}"));
+    expect_ok(T("{\"expires_in_seconds\":86400}"));
+    expect_ok(T("{\"expires_in_seconds\":30.0}"));
+    expect_issue(T("{\"expires_in_seconds\":29}"), "[\"timeout\",\"expires_in_seconds\"]",
+                 "too_small");
+    expect_issue(T("{\"expires_in_seconds\":86401}"), "[\"timeout\",\"expires_in_seconds\"]",
+                 "too_big");
+    expect_issue(T("{\"expires_in_seconds\":30.5}"), "[\"timeout\",\"expires_in_seconds\"]",
+                 "invalid_type");
+    expect_issue(T("{\"expires_in_seconds\":\"30\"}"), "[\"timeout\",\"expires_in_seconds\"]",
+                 "invalid_type");
+    expect_issue(T("{\"mode\":\"never\"}"), "[\"timeout\",\"mode\"]", "invalid_enum_value");
+    expect_issue(T("{\"mode\":\"expire_with_predefined_instruction\"}"),
+                 "[\"timeout\",\"predefined_instruction\"]", "custom");
+    expect_issue(T("{\"mode\":\"expire_with_predefined_instruction\",\"predefined_instruction\":"
+                   "\"\"}"),
+                 "[\"timeout\",\"predefined_instruction\"]", "custom");
+    expect_ok(T("{\"mode\":\"expire_with_predefined_instruction\",\"predefined_instruction\":"
+                "\"stop\"}"));
+#undef T
+    {
+        char *s = repeat("i", 1001), *big = malloc(2000);
+        snprintf(big, 2000, "{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                 ",\"timeout\":{\"predefined_instruction\":\"%s\"}}", s);
+        expect_issue(big, "[\"timeout\",\"predefined_instruction\"]", "too_big");
+        free(s);
+        free(big);
+    }
+}
+
+static void test_timeout_merge(void)
+{
+    const hp_agent_defaults d = {120, "expire_with_predefined_instruction", "stop now"};
+    json_object *body;
+    hp_issues *is = hp_issues_new();
+    hp_approval_input in;
+
+    /* Omitted timeout: all from the agent. */
+    body = parse("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS "}");
+    CU_ASSERT_TRUE(hp_approval_parse_create(body, &d, &in, is));
+    CU_ASSERT_EQUAL(in.timeout_seconds, 120);
+    CU_ASSERT_STRING_EQUAL(in.timeout_mode, "expire_with_predefined_instruction");
+    CU_ASSERT_STRING_EQUAL(in.predefined_instruction, "stop now");
+    hp_approval_input_deinit(&in);
+    json_object_put(body);
+
+    /* Partial override: seconds only. */
+    body = parse("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                 ",\"timeout\":{\"expires_in_seconds\":45}}");
+    CU_ASSERT_TRUE(hp_approval_parse_create(body, &d, &in, is));
+    CU_ASSERT_EQUAL(in.timeout_seconds, 45);
+    CU_ASSERT_STRING_EQUAL(in.predefined_instruction, "stop now");
+    hp_approval_input_deinit(&in);
+    json_object_put(body);
+
+    /* Clearing the instruction while the merged mode needs one is refused. */
+    body = parse("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                 ",\"timeout\":{\"predefined_instruction\":null}}");
+    CU_ASSERT_FALSE(hp_approval_parse_create(body, &d, &in, is));
+    hp_approval_input_deinit(&in);
+    json_object_put(body);
+    hp_issues_free(is);
+}
+
+static void test_callback_rules(void)
+{
+    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                 ",\"callback\":{\"url\":\"not a url\"}}",
+                 "[\"callback\",\"url\"]", "invalid_string");
+    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                 ",\"callback\":{\"url\":\"ftp://example.com/x\"}}",
+                 "[\"callback\",\"url\"]", "invalid_string");
+    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                 ",\"callback\":{\"headers\":{}}}",
+                 "[\"callback\",\"url\"]", "invalid_type");
+    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                 ",\"callback\":{\"url\":\"https://example.com/h\",\"headers\":{\"X-N\":1}}}",
+                 "[\"callback\",\"headers\",\"X-N\"]", "invalid_type");
+    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                 ",\"callback\":{\"url\":\"https://example.com/h\",\"headers\":{\"Bad Name\":\"v\"}}}",
+                 "[\"callback\",\"headers\",\"Bad Name\"]", "custom");
+    expect_ok("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+              ",\"callback\":{\"url\":\"https://example.com/h\",\"headers\":{\"X-Trace\":\"1\"}}}");
+}
+
+static void test_request_id_blank(void)
+{
+    json_object *body = parse("{\"request_id\":\"  \",\"question\":\"q\",\"context_markdown\":\"\"," OPTS "}");
+    hp_issues *is = hp_issues_new();
+    hp_approval_input in;
+
+    CU_ASSERT_TRUE(hp_approval_parse_create(body, &dflt, &in, is));
+    CU_ASSERT_PTR_NULL(in.request_id);
+    hp_approval_input_deinit(&in);
+    json_object_put(body);
+    hp_issues_free(is);
+}
+
+/* Parses text with the default agent and returns its idempotency hash. */
+static void hash_of(const char *text, unsigned char out[32])
+{
+    json_object *body = parse(text);
+    hp_issues *is = hp_issues_new();
+    hp_approval_input in;
+
+    CU_ASSERT_FATAL(hp_approval_parse_create(body, &dflt, &in, is));
+    memcpy(out, in.hash, 32);
+    hp_approval_input_deinit(&in);
+    hp_issues_free(is);
+    json_object_put(body);
+}
+
+static void test_canonical_hash(void)
+{
+    unsigned char a[32], b[32];
+
+    /* Key order and fields outside the canonical payload do not matter. */
+    hash_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS ",\"correlation_id\":\"x\"}", a);
+    hash_of("{\"correlation_id\":\"y\"," OPTS ",\"context_markdown\":\"c\",\"question\":\"q\","
+            "\"notification_summary\":\"s\"}",
+            b);
+    CU_ASSERT_EQUAL(memcmp(a, b, 32), 0);
+    /* The merged timeout counts: an explicit default equals an omitted one. */
+    hash_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS
+            ",\"timeout\":{\"expires_in_seconds\":3600}}",
+            b);
+    CU_ASSERT_EQUAL(memcmp(a, b, 32), 0);
+    hash_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS
+            ",\"timeout\":{\"expires_in_seconds\":3601}}",
+            b);
+    CU_ASSERT_NOT_EQUAL(memcmp(a, b, 32), 0);
+    hash_of("{\"question\":\"Q\",\"context_markdown\":\"c\"," OPTS "}", b);
+    CU_ASSERT_NOT_EQUAL(memcmp(a, b, 32), 0);
+    hash_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS
+            ",\"callback\":{\"url\":\"https://example.com/\"}}",
+            b);
+    CU_ASSERT_NOT_EQUAL(memcmp(a, b, 32), 0);
+    {
+        unsigned char h1[32], h2[32];
+        hash_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS
+                ",\"callback\":{\"url\":\"https://example.com/\",\"headers\":{\"A\":\"1\",\"B\":\"2\"}}}",
+                h1);
+        hash_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS
+                ",\"callback\":{\"headers\":{\"B\":\"2\",\"A\":\"1\"},\"url\":\"https://example.com/\"}}",
+                h2);
+        CU_ASSERT_EQUAL(memcmp(h1, h2, 32), 0);
+        hash_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS
+                ",\"callback\":{\"url\":\"https://example.com/\",\"headers\":{\"A\":\"1\"}}}",
+                h2);
+        CU_ASSERT_NOT_EQUAL(memcmp(h1, h2, 32), 0);
+    }
+}
+
+static hp_approval_row sample_row(json_object *opts)
+{
+    hp_approval_row r;
+    memset(&r, 0, sizeof(r));
+    r.id = "0193a000-0000-7000-8000-000000000001";
+    r.team_id = "0193a000-0000-7000-8000-000000000002";
+    r.agent_id = "0193a000-0000-7000-8000-000000000003";
+    r.request_id = "deploy-1";
+    r.question = "Deploy?";
+    r.context_markdown = "";
+    r.options = opts;
+    r.timeout_mode = "expire_no_action";
+    r.status = "pending";
+    r.selected_option_index = -1;
+    r.resolved_at = -1;
+    r.created_at = 1763887049123000;
+    r.expires_at = 1763890649123000;
+    r.result_delivery_status = "pending";
+    return r;
+}
+
+static void test_render_result(void)
+{
+    json_object *opts = parse("[{\"label\":\"Approve\",\"value\":\"approve\","
+                              "\"is_default_on_timeout\":false}]");
+    hp_approval_row r = sample_row(opts);
+    json_object *o;
+    char *s;
+
+    o = hp_approval_result_json(&r);
+    s = hp_json_canonical(o);
+    CU_ASSERT_STRING_EQUAL(s, "{\"request_id\":\"deploy-1\",\"status\":\"pending\"}");
+    free(s);
+    json_object_put(o);
+
+    r.status = "selected_option";
+    r.selected_option_index = 0;
+    r.resolved_by_user_id = "0193a000-0000-7000-8000-000000000009";
+    r.resolved_by_name = "Ada";
+    r.resolved_at = 1763887100000000;
+    o = hp_approval_result_json(&r);
+    CU_ASSERT_STRING_EQUAL(hp_json_str(o, "selected_option_label"), "Approve");
+    CU_ASSERT_STRING_EQUAL(hp_json_str(o, "selected_option_value"), "approve");
+    CU_ASSERT_STRING_EQUAL(hp_json_str(hp_json_obj(o, "resolved_by"), "name"), "Ada");
+    CU_ASSERT_STRING_EQUAL(hp_json_str(o, "resolved_at"), "2025-11-23T08:38:20.000Z");
+    CU_ASSERT_FALSE(hp_json_has(o, "timeout_mode"));
+    json_object_put(o);
+
+    r.status = "expired";
+    r.selected_option_index = -1;
+    r.resolved_by_user_id = NULL;
+    r.timeout_mode = "expire_with_predefined_instruction";
+    r.predefined_instruction = "roll back";
+    o = hp_approval_result_json(&r);
+    CU_ASSERT_STRING_EQUAL(hp_json_str(o, "predefined_instruction"), "roll back");
+    CU_ASSERT_TRUE(hp_json_has(o, "resolved_by"));
+    CU_ASSERT_PTR_NULL(json_object_object_get(o, "resolved_by"));
+    CU_ASSERT_FALSE(json_object_get_boolean(json_object_object_get(o, "is_timeout_default")));
+    json_object_put(o);
+    json_object_put(opts);
+}
+
+int main(void)
+{
+    CU_pSuite s;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    s = CU_add_suite("hp_approval", NULL, NULL);
+    CU_add_test(s, "seed 001 body is valid", test_seed001_body);
+    CU_add_test(s, "required fields", test_required_fields);
+    CU_add_test(s, "string limits at N and N+1", test_string_limits);
+    CU_add_test(s, "lengths count code points", test_code_points_counted);
+    CU_add_test(s, "options", test_options);
+    CU_add_test(s, "timeout rules", test_timeout_rules);
+    CU_add_test(s, "timeout merge with agent defaults", test_timeout_merge);
+    CU_add_test(s, "callback rules", test_callback_rules);
+    CU_add_test(s, "blank request_id is assigned", test_request_id_blank);
+    CU_add_test(s, "canonical hash", test_canonical_hash);
+    CU_add_test(s, "result render", test_render_result);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    return fails ? 1 : 0;
+}
