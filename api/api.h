@@ -22,12 +22,14 @@
 #include "hp_redis.h"
 #include "hp_store_approval.h"
 #include "hp_valid.h"
+#include "api_wait.h"
 
 typedef struct hp_app {
     const hp_config *cfg;
     hp_db *db;
     hp_redis *redis; /* NULL when HOLDPOINT_REDIS_URL is unset */
     hp_approval_env env;
+    hp_waiters *waiters;
 } hp_app;
 
 /* Who is calling, filled by the api_auth_* functions. */
@@ -55,6 +57,7 @@ typedef struct hp_req {
     int status;        /* set when the response is sent */
     int64_t start_ms;
     hp_dbconn *dbc; /* borrowed lazily by api_db, released with the pool */
+    bool dbc_deferred;
     hp_auth auth;
     char err[HP_ERRBUF]; /* reason from lower layers, logged on 5xx */
 } hp_req;
@@ -62,6 +65,10 @@ typedef struct hp_req {
 /* Borrows a database connection for the rest of the request. On failure the
  * 503 has already been sent; the handler returns. */
 HP_MUSTCHECK hp_err api_db(hp_req *req, hp_dbconn **out);
+
+/* Gives the request's database connection back early (before waiting for a
+ * human); a later api_db borrows again. */
+void api_db_put(hp_req *req);
 
 /* Reads and parses the JSON body, enforcing Content-Type and
  * HOLDPOINT_MAX_BODY_BYTES (413 from Content-Length before reading). When
@@ -109,6 +116,15 @@ void api_review_resolve(hp_req *req);
 void api_agents_list(hp_req *req);
 void api_healthz(hp_req *req);
 void api_readyz(hp_req *req);
+
+/* Waiting (api_stream.c). api_wants_sse: the client sent Accept:
+ * text/event-stream. api_wait_and_answer: row is the caller's approval (read
+ * within this request); waits up to wait_s seconds for it to leave pending
+ * without holding a database connection, then answers the result body — or,
+ * with sse, streams "pending" then "decided" events. */
+bool api_wants_sse(hp_req *req);
+void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bool sse,
+                         json_object *created_event);
 
 /* Keyset cursors: "created_at µs + approval id", base64url-free hex form. */
 void api_cursor_encode(int64_t created_at, const char *id, char *out, size_t cap);

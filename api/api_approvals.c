@@ -46,12 +46,27 @@ void api_approvals_create(hp_req *req)
     hp_dbconn *c;
     const hp_config *cfg = req->app->cfg;
     char exp[40];
+    int wait_mode = 0; /* none, block, sse */
+    int64_t wait_s = 55;
     hp_err rc;
 
     if (api_auth_agent(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
-    if (!hp_approval_parse_create(body, &req->auth.defaults, &in, is)) {
+    (void)hp_approval_parse_create(body, &req->auth.defaults, &in, is);
+    if (json_object_is_type(body, json_type_object)) {
+        static const char *const modes[] = {"none", "block", "sse", NULL};
+        hp_path root = hp_path_root();
+        bool present = false;
+        int m = hp_valid_enum(is, root, body, "wait", false, modes);
+        if (m > 0)
+            wait_mode = m;
+        (void)hp_valid_int(is, root, body, "wait_timeout_seconds", false, 1, 300, &wait_s,
+                           &present);
+        if (wait_s > cfg->max_wait_seconds)
+            wait_s = cfg->max_wait_seconds;
+    }
+    if (hp_issues_count(is) > 0) {
         api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
         goto out;
     }
@@ -102,7 +117,10 @@ void api_approvals_create(hp_req *req)
     hp_time_rfc3339(res.row.expires_at, exp, sizeof(exp));
     hp_json_set_str(out, "expires_at", exp);
     json_object_object_add(out, "idempotent", json_object_new_boolean(res.idempotent));
-    api_send_json(req, 200, out);
+    if (wait_mode == 0)
+        api_send_json(req, 200, out);
+    else
+        api_wait_and_answer(req, &res.row, (int)wait_s, wait_mode == 2, out);
     json_object_put(out);
 out:
     hp_approval_input_deinit(&in);
@@ -150,9 +168,26 @@ void api_approvals_result(hp_req *req)
 {
     hp_approval_row row;
     json_object *o;
+    const char *w = api_query(req, "wait");
+    bool sse = api_wants_sse(req);
+    long long wait_s = sse ? req->app->cfg->max_wait_seconds : 0;
 
+    if (w != NULL && !hp_parse_ll(w, 0, 1000000, &wait_s)) {
+        hp_issues *is = hp_issues_new();
+        hp_issues_add(is, hp_path_key(hp_path_root(), "wait"), "invalid_type",
+                      "wait must be a whole number of seconds");
+        api_send_issues(req, HP_ERR_INVALID_QUERY, is);
+        hp_issues_free(is);
+        return;
+    }
+    if (wait_s > req->app->cfg->max_wait_seconds)
+        wait_s = req->app->cfg->max_wait_seconds;
     if (!api__load(req, &row))
         return;
+    if (wait_s > 0 || sse) {
+        api_wait_and_answer(req, &row, (int)wait_s, sse, NULL);
+        return;
+    }
     o = hp_approval_result_json(&row);
     api_send_json(req, 200, o);
     json_object_put(o);
@@ -178,6 +213,7 @@ void api_approvals_cancel(hp_req *req)
         api_send_failure(req, rc, NULL);
         return;
     }
+    hp_waiters_publish(req->app->redis, out.id);
     o = hp_approval_result_json(&out);
     api_send_json(req, 200, o);
     json_object_put(o);

@@ -92,6 +92,11 @@ static void api__release_db(void *p)
     }
 }
 
+void api_db_put(hp_req *req)
+{
+    api__release_db(req);
+}
+
 hp_err api_db(hp_req *req, hp_dbconn **out)
 {
     hp_err rc;
@@ -103,7 +108,10 @@ hp_err api_db(hp_req *req, hp_dbconn **out)
             api_send_failure(req, rc, NULL);
             return rc;
         }
-        hp_pool_defer(req->pool, api__release_db, req);
+        if (!req->dbc_deferred) {
+            hp_pool_defer(req->pool, api__release_db, req);
+            req->dbc_deferred = true;
+        }
     }
     *out = req->dbc;
     return HP_OK;

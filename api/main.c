@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include "api.h"
 #include "hp_log.h"
 #include "hp_str.h"
@@ -31,6 +33,26 @@ static int api__log_message(const struct mg_connection *conn, const char *messag
     return 1;
 }
 
+/* Each waiting request holds a thread and a socket: allow as many open files
+ * as the hard limit permits, and give threads a small stack (the default is
+ * 8 MiB of address space each) so thousands of them fit. */
+static void api__raise_limits(const hp_config *cfg)
+{
+    struct rlimit rl;
+    pthread_attr_t attr;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            hp_log_warn("could not raise the open file limit", (const char *)NULL);
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, (size_t)cfg->thread_stack_kb * 1024);
+    if (pthread_setattr_default_np(&attr) != 0)
+        hp_log_warn("could not set the thread stack size", (const char *)NULL);
+    pthread_attr_destroy(&attr);
+}
+
 int main(void)
 {
     static hp_config cfg;
@@ -48,6 +70,15 @@ int main(void)
     }
     hp_log_init("holdpoint-api", (hp_log_level)cfg.log_level);
 
+    if (cfg.max_waiters >= cfg.api_threads) {
+        hp_log_error("invalid configuration", "detail",
+                     "HOLDPOINT_MAX_WAITERS must be below HOLDPOINT_API_THREADS, so threads "
+                     "remain to serve the decisions waiters wait for",
+                     (const char *)NULL);
+        return 2;
+    }
+    api__raise_limits(&cfg);
+
     memset(&app, 0, sizeof(app));
     app.cfg = &cfg;
     app.env.callback_max_attempts = cfg.callback_max_attempts;
@@ -59,6 +90,13 @@ int main(void)
                          err, (const char *)NULL);
             return 2;
         }
+    }
+
+    app.waiters = hp_waiters_new(cfg.database_url, cfg.redis_url, cfg.db_timeout_ms,
+                                 cfg.max_waiters);
+    if (hp_waiters_start(app.waiters, err, sizeof(err)) != HP_OK) {
+        hp_log_error("could not start the waiter registry", "detail", err, (const char *)NULL);
+        return 1;
     }
 
     /* Block the stop signals before any thread starts so every civetweb
@@ -110,7 +148,11 @@ int main(void)
 
     sigwait(&stop_set, &sig);
     hp_log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", (const char *)NULL);
-    mg_stop(ctx); /* stops accepting and joins the workers after their requests */
+    /* Answer every waiter first (new waits get 503), then stop accepting and
+     * join the workers once their requests are done. */
+    hp_waiters_shutdown(app.waiters, 5000);
+    mg_stop(ctx);
+    hp_waiters_free(app.waiters);
     mg_exit_library();
     hp_redis_free(app.redis);
     hp_db_free(app.db);

@@ -86,7 +86,11 @@ static bool hp__check_http(const char *name, const char *v, char *err, size_t er
     X("HOLDPOINT_API_THREADS", "int", "64", 4, 20000, HP__API, false, api_threads, api_threads,  \
       NULL, "HTTP worker threads")                                                                 \
     X("HOLDPOINT_REQUEST_TIMEOUT_MS", "int", "30000", 1000, 3600000, HP__API, false,              \
-      request_timeout_ms, request_timeout_ms, NULL, "how long a slow client may take")
+      request_timeout_ms, request_timeout_ms, NULL, "how long a slow client may take")             \
+    X("HOLDPOINT_MAX_WAITERS", "int", "48", 1, 20000, HP__API, false, max_waiters, max_waiters,   \
+      NULL, "requests that may wait for a decision at once; keep below HOLDPOINT_API_THREADS")     \
+    X("HOLDPOINT_THREAD_STACK_KB", "int", "256", 64, 65536, HP__API, false, thread_stack_kb,      \
+      thread_stack_kb, NULL, "stack size of each HTTP worker thread")
 
 static const hp_config_var hp__vars[] = {
 #define HP__VAR_ROW(name, type, dflt, min, max, procs, req, f1, f2, check, help)                   \

@@ -46,6 +46,8 @@ typedef struct hp_config {
     int api_threads;              /* HOLDPOINT_API_THREADS 64 */
     int request_timeout_ms;       /* HOLDPOINT_REQUEST_TIMEOUT_MS 30000: slow clients */
     int log_level;                /* HOLDPOINT_LOG_LEVEL info (hp_log_level) */
+    int max_waiters;              /* HOLDPOINT_MAX_WAITERS 48 */
+    int thread_stack_kb;          /* HOLDPOINT_THREAD_STACK_KB 256 */
     char public_url_buf[288];     /* holds the derived default public_url, which then
                                      points here: pass the struct by pointer, don't copy */
 } hp_config;

@@ -1,0 +1,180 @@
+/*
+ * api_stream: waiting for a human without holding anything but a thread.
+ * Long-poll (GET …/result?wait=N), Server-Sent Events (Accept:
+ * text/event-stream) and blocking creates (wait: block / sse) all come here.
+ * The request gives its database connection back, registers a waiter, and
+ * re-reads the approval by id after every wake; see docs/internals/waiters.md.
+ */
+#include <string.h>
+
+#include "api.h"
+#include "hp_json.h"
+#include "hp_log.h"
+#include "hp_store_approval.h"
+#include "hp_str.h"
+#include "hp_time.h"
+
+#define API_SSE_KEEPALIVE_MS 15000
+
+bool api_wants_sse(hp_req *req)
+{
+    const char *a = mg_get_header(req->conn, "Accept");
+    return a != NULL && strcasestr(a, "text/event-stream") != NULL;
+}
+
+static void api__sse_start(hp_req *req)
+{
+    struct mg_connection *conn = req->conn;
+
+    req->status = 200;
+    mg_response_header_start(conn, 200);
+    mg_response_header_add(conn, "Content-Type", "text/event-stream", -1);
+    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    mg_response_header_add(conn, "X-Request-Id", req->request_id, -1);
+    mg_response_header_add(conn, "X-Accel-Buffering", "no", -1);
+    mg_response_header_add(conn, "Connection", "close", -1);
+    mg_response_header_send(conn);
+    /* The stream ends when the connection closes. */
+    mg_disable_connection_keep_alive(conn);
+}
+
+/* Writes one event; false when the client is gone. */
+static bool api__sse_event(hp_req *req, const char *event, json_object *data)
+{
+    const char *text = hp_json_text(data);
+    size_t n = strlen(text);
+    char head[64];
+
+    (void)hp_fmt(head, sizeof(head), "event: %s\ndata: ", event);
+    return mg_write(req->conn, head, strlen(head)) > 0 && mg_write(req->conn, text, n) > 0 &&
+           mg_write(req->conn, "\n\n", 2) > 0;
+}
+
+static bool api__sse_raw(hp_req *req, const char *text)
+{
+    return mg_write(req->conn, text, strlen(text)) > 0;
+}
+
+/* Re-reads the approval outside the request's own connection slot. A failure
+ * leaves *row as it was: the waiter keeps waiting and tries again at the
+ * next wake (every waiter is woken when a wake source reconnects). */
+static void api__reread(hp_req *req, hp_approval_row *row)
+{
+    hp_dbconn *c;
+    hp_approval_row fresh;
+    bool found = false;
+
+    if (hp_db_acquire(req->app->db, &c, req->err, sizeof(req->err)) != HP_OK)
+        return;
+    if (hp_store_approval_by_id(c, req->pool, req->auth.team_id, row->id, false, &fresh, &found,
+                                req->err, sizeof(req->err)) == HP_OK &&
+        found)
+        *row = fresh;
+    hp_db_release(req->app->db, c);
+}
+
+static bool api__pending(const hp_approval_row *row)
+{
+    return strcmp(row->status, "pending") == 0;
+}
+
+/* Sends the final answer of a wait: the result body (resolved or pending). */
+static void api__answer(hp_req *req, const hp_approval_row *row, bool sse)
+{
+    json_object *o = hp_approval_result_json(row);
+
+    if (sse)
+        (void)api__sse_event(req, api__pending(row) ? "pending" : "decided", o);
+    else
+        api_send_json(req, 200, o);
+    json_object_put(o);
+}
+
+void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bool sse,
+                         json_object *created_event)
+{
+    hp_approval_row cur = *row;
+    int64_t deadline = hp_time_mono_ms() + (int64_t)wait_s * 1000;
+    hp_waiter *wt = NULL;
+    hp_wait_result r = HP_WAIT_TIMEOUT;
+
+    if (sse) {
+        api__sse_start(req);
+        if (created_event != NULL && !api__sse_event(req, "created", created_event))
+            return;
+    }
+    if (!api__pending(&cur) || wait_s <= 0) {
+        api__answer(req, &cur, sse);
+        return;
+    }
+    api_db_put(req); /* hold nothing while a human decides */
+    if (hp_waiter_begin(req->app->waiters, cur.id, req->conn, &wt) != HP_OK) {
+        if (sse) {
+            json_object *e = json_object_new_object();
+            hp_json_set_str(e, "error", "service_unavailable");
+            hp_json_set_str(e, "message", "cannot wait now; retry shortly");
+            hp_json_set_str(e, "request_id", req->request_id);
+            (void)api__sse_raw(req, "retry: 2000\n");
+            (void)api__sse_event(req, "error", e);
+            json_object_put(e);
+        } else {
+            api_send_error(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
+        }
+        return;
+    }
+    if (sse) {
+        json_object *o = hp_approval_result_json(&cur);
+        bool ok = api__sse_event(req, "pending", o);
+        json_object_put(o);
+        if (!ok) {
+            hp_waiter_end(wt);
+            return;
+        }
+    }
+    /* Registered first, read second: a decision committed between the
+     * caller's read and the registration is seen here. */
+    api__reread(req, &cur);
+    while (api__pending(&cur)) {
+        int64_t now = hp_time_mono_ms();
+        int64_t until = deadline;
+
+        if (now >= deadline) {
+            r = HP_WAIT_TIMEOUT;
+            break;
+        }
+        if (sse && now + API_SSE_KEEPALIVE_MS < deadline)
+            until = now + API_SSE_KEEPALIVE_MS;
+        r = hp_waiter_wait(wt, until);
+        if (r == HP_WAIT_WOKEN) {
+            api__reread(req, &cur);
+        } else if (r == HP_WAIT_TIMEOUT) {
+            if (sse && until < deadline && !api__sse_raw(req, ": keep-alive\n\n")) {
+                r = HP_WAIT_GONE;
+                break;
+            }
+        } else {
+            break; /* gone or shutdown */
+        }
+    }
+    hp_waiter_end(wt);
+
+    if (r == HP_WAIT_GONE) {
+        if (req->status == 0)
+            req->status = 499; /* client closed the request; nothing to send */
+        return;
+    }
+    if (r == HP_WAIT_SHUTDOWN && api__pending(&cur)) {
+        /* Stopping: the pending shape tells a long-poller to ask again (any
+         * replica will do); an SSE client is told to reconnect. */
+        if (sse)
+            (void)api__sse_raw(req, "retry: 1000\n\n");
+        else
+            api__answer(req, &cur, false);
+        return;
+    }
+    if (sse && api__pending(&cur)) {
+        (void)api__sse_raw(req, ": wait ended\n\n");
+        return;
+    }
+    api__answer(req, &cur, sse);
+}

@@ -1,0 +1,65 @@
+/*
+ * api_wait: the waiter registry of holdpoint-api. A request that waits for a
+ * decision registers a waiter for its approval id and sleeps on its own
+ * condition variable, holding no database connection. Three threads wake
+ * waiters: a PostgreSQL LISTEN connection (channel hp_approval), a Redis
+ * subscription (channel hp:approval, when configured), and an epoll watcher
+ * that notices a waiting client hang up. After a wake the waiter re-reads the
+ * approval, so duplicate or reordered notifications are harmless; after a
+ * lost wake connection every waiter is woken to re-check, so no wake-up is
+ * lost. See docs/internals/waiters.md.
+ */
+#ifndef HP_API_WAIT_H
+#define HP_API_WAIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <civetweb.h>
+
+#include "hp_err.h"
+#include "hp_redis.h"
+
+typedef struct hp_waiters hp_waiters;
+typedef struct hp_waiter hp_waiter;
+
+typedef enum {
+    HP_WAIT_WOKEN = 0,    /* a notification (or a re-check) for this approval */
+    HP_WAIT_TIMEOUT,      /* the deadline passed */
+    HP_WAIT_GONE,         /* the client hung up */
+    HP_WAIT_SHUTDOWN,     /* the process is stopping */
+} hp_wait_result;
+
+/* Creates the registry: at most max_waiters at once. Starts nothing. */
+hp_waiters *hp_waiters_new(const char *database_url, const char *redis_url, int db_timeout_ms,
+                           int max_waiters);
+/* Starts the LISTEN, SUBSCRIBE and disconnect-watcher threads. */
+HP_MUSTCHECK hp_err hp_waiters_start(hp_waiters *w, char *err, size_t errcap);
+/* Wakes every waiter with HP_WAIT_SHUTDOWN and refuses new ones; returns
+ * when every waiter has left or after grace_ms. */
+void hp_waiters_shutdown(hp_waiters *w, int grace_ms);
+/* Stops the threads and frees the registry (after shutdown). */
+void hp_waiters_free(hp_waiters *w);
+
+/* Registers a waiter for approval_id on the connection's socket.
+ * HP_ERR_UNAVAILABLE when the registry is full, stopping, or has no working
+ * wake source (PostgreSQL LISTEN and Redis both down). */
+HP_MUSTCHECK hp_err hp_waiter_begin(hp_waiters *w, const char *approval_id,
+                                    struct mg_connection *conn, hp_waiter **out);
+/* Sleeps until a wake, the client leaving, shutdown, or deadline_ms
+ * (monotonic). Each wake is reported once. */
+hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms);
+/* Unregisters and frees the waiter. */
+void hp_waiter_end(hp_waiter *wt);
+
+/* Wakes the waiters of approval_id in this process (tests, local decisions). */
+void hp_waiters_wake(hp_waiters *w, const char *approval_id);
+
+/* Publishes a wake for approval_id to every replica through Redis (no-op
+ * when redis is NULL); NOTIFY already travels with the decision's commit. */
+void hp_waiters_publish(hp_redis *redis, const char *approval_id);
+
+/* Waiters currently held (the waiters gauge). */
+int hp_waiters_count(hp_waiters *w);
+
+#endif
