@@ -18,8 +18,8 @@
 #include "hp_err.h"
 
 /* Exit statuses (docs/cli.md). */
-#define HP_CLI_OK 0
-#define HP_CLI_FAIL 1
+#define HP_CLI_OK    0
+#define HP_CLI_FAIL  1
 #define HP_CLI_USAGE 2
 
 /* Option ids: getopt_long returns them as `val`; values land in

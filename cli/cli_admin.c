@@ -4,10 +4,11 @@
  * create-agent, create-key, regenerate-key, revoke-key, create-user and
  * set-quota (docs/cli.md).
  *
- * Each command parses its options (exit 2 on a usage error), then loads the
- * configuration and connects, then makes one hp_store_admin call, which
- * validates the values and does the work in one transaction, and prints the
- * result once it is committed. Keys, tokens and webhook secrets appear in
+ * Each command parses its options and runs the store's checks on the values
+ * (exit 2 on a usage error, before any configuration or database is
+ * needed), then loads the configuration and connects, makes one
+ * hp_store_admin call, which does the work in one transaction, and prints
+ * the result once it is committed. Keys, tokens and webhook secrets appear in
  * that output and nowhere else: not in logs, not in error messages, and in
  * the database only as hashes or sealed text. Their buffers are wiped before
  * the command returns.
@@ -20,7 +21,7 @@
 
 /* Every command also takes --json and --help; this ends each table. */
 #define HP__TAIL_OPTS                                                                              \
-    {"json", no_argument, NULL, HP_OPT_JSON}, {"help", no_argument, NULL, HP_OPT_HELP},           \
+    {"json", no_argument, NULL, HP_OPT_JSON}, {"help", no_argument, NULL, HP_OPT_HELP},            \
     {                                                                                              \
         NULL, 0, NULL, 0                                                                           \
     }
@@ -63,8 +64,8 @@ static json_object *hp__ctx(const hp_cli_args *a)
     static const struct {
         int id;
         const char *field;
-    } ids[] = {{HP_OPT_TEAM_ID, "team_id"}, {HP_OPT_AGENT_ID, "agent_id"},
-               {HP_OPT_KEY_ID, "key_id"}};
+    } ids[] = {
+        {HP_OPT_TEAM_ID, "team_id"}, {HP_OPT_AGENT_ID, "agent_id"}, {HP_OPT_KEY_ID, "key_id"}};
     json_object *ctx = json_object_new_object();
 
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
@@ -108,6 +109,8 @@ static int hp__bootstrap(hp_cli_args *a, int argc, char **argv)
     spec.user.role = "owner";
     spec.agent_name = hp_cli_get(a, HP_OPT_AGENT);
     spec.test_mode = hp_cli_has(a, HP_OPT_TEST_MODE);
+    if ((rc = hp_store_admin_bootstrap_check(&spec, err, sizeof(err))) != HP_OK)
+        return hp_cli_fail(a, rc, err, NULL);
     if ((st = hp_cli_env_open(&env, a, true)) >= 0)
         return st;
     rc = hp_store_admin_bootstrap(env.conn, env.cfg.secret_key, &spec, &out, err, sizeof(err));
@@ -160,6 +163,9 @@ static int hp__create_agent(hp_cli_args *a, int argc, char **argv)
     spec.timeout_instruction = hp_cli_get(a, HP_OPT_TIMEOUT_INSTRUCTION);
     spec.callback_auth_header = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_HEADER);
     spec.callback_auth_value = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_VALUE);
+    if ((rc = hp_store_admin_agent_check(hp_cli_get(a, HP_OPT_TEAM_ID), &spec, err, sizeof(err))) !=
+        HP_OK)
+        return hp_cli_fail(a, rc, err, hp__ctx(a));
     if ((st = hp_cli_env_open(&env, a, true)) >= 0)
         return st;
     rc = hp_store_admin_agent_create(env.conn, env.cfg.secret_key, hp_cli_get(a, HP_OPT_TEAM_ID),
@@ -197,6 +203,10 @@ static int hp__create_key(hp_cli_args *a, int argc, char **argv)
     if ((st = hp_cli_parse(argc, argv, hp__key_opts, hp__admin_usage, a)) >= 0 ||
         (st = hp_cli_require(a, req)) >= 0)
         return st;
+    if ((rc =
+             hp_store_admin_key_check(hp_cli_get(a, HP_OPT_TEAM_ID), hp_cli_get(a, HP_OPT_AGENT_ID),
+                                      hp_cli_get(a, HP_OPT_NAME), err, sizeof(err))) != HP_OK)
+        return hp_cli_fail(a, rc, err, hp__ctx(a));
     if ((st = hp_cli_env_open(&env, a, false)) >= 0)
         return st;
     rc = hp_store_admin_key_create(env.conn, hp_cli_get(a, HP_OPT_TEAM_ID),
@@ -233,6 +243,8 @@ static int hp__regenerate_key(hp_cli_args *a, int argc, char **argv)
     if ((st = hp_cli_parse(argc, argv, hp__key_id_opts, hp__admin_usage, a)) >= 0 ||
         (st = hp_cli_require(a, req)) >= 0)
         return st;
+    if ((rc = hp_store_admin_key_id_check(hp_cli_get(a, HP_OPT_KEY_ID), err, sizeof(err))) != HP_OK)
+        return hp_cli_fail(a, rc, err, hp__ctx(a));
     if ((st = hp_cli_env_open(&env, a, false)) >= 0)
         return st;
     rc = hp_store_admin_key_regenerate(env.conn, hp_cli_get(a, HP_OPT_KEY_ID), &out, err,
@@ -261,6 +273,8 @@ static int hp__revoke_key(hp_cli_args *a, int argc, char **argv)
     if ((st = hp_cli_parse(argc, argv, hp__key_id_opts, hp__admin_usage, a)) >= 0 ||
         (st = hp_cli_require(a, req)) >= 0)
         return st;
+    if ((rc = hp_store_admin_key_id_check(hp_cli_get(a, HP_OPT_KEY_ID), err, sizeof(err))) != HP_OK)
+        return hp_cli_fail(a, rc, err, hp__ctx(a));
     if ((st = hp_cli_env_open(&env, a, false)) >= 0)
         return st;
     rc = hp_store_admin_key_revoke(env.conn, hp_cli_get(a, HP_OPT_KEY_ID), err, sizeof(err));
@@ -302,6 +316,9 @@ static int hp__create_user(hp_cli_args *a, int argc, char **argv)
     spec.password = hp_cli_get(a, HP_OPT_PASSWORD);
     spec.name = hp_cli_get(a, HP_OPT_NAME);
     spec.role = hp_cli_get(a, HP_OPT_ROLE);
+    if ((rc = hp_store_admin_user_check(hp_cli_get(a, HP_OPT_TEAM_ID), &spec, err, sizeof(err))) !=
+        HP_OK)
+        return hp_cli_fail(a, rc, err, hp__ctx(a));
     if ((st = hp_cli_env_open(&env, a, false)) >= 0)
         return st;
     rc = hp_store_admin_user_create(env.conn, hp_cli_get(a, HP_OPT_TEAM_ID), &spec, &out, err,
@@ -341,10 +358,12 @@ static int hp__set_quota(hp_cli_args *a, int argc, char **argv)
         return st;
     if (hp_cli_has(a, HP_OPT_APPROVALS) == hp_cli_has(a, HP_OPT_UNLIMITED))
         return hp_cli_usage_error(a->command, "give exactly one of --approvals N or --unlimited");
+    if ((rc = hp_store_admin_quota_check(hp_cli_get(a, HP_OPT_TEAM_ID), quota, err, sizeof(err))) !=
+        HP_OK)
+        return hp_cli_fail(a, rc, err, hp__ctx(a));
     if ((st = hp_cli_env_open(&env, a, false)) >= 0)
         return st;
-    rc = hp_store_admin_quota_set(env.conn, hp_cli_get(a, HP_OPT_TEAM_ID), quota, err,
-                                  sizeof(err));
+    rc = hp_store_admin_quota_set(env.conn, hp_cli_get(a, HP_OPT_TEAM_ID), quota, err, sizeof(err));
     hp_cli_env_close(&env);
     if (rc != HP_OK)
         return hp_cli_fail(a, rc, err, hp__ctx(a));

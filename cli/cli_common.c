@@ -109,8 +109,7 @@ int hp_cli_parse(int argc, char **argv, const struct option *opts, const char *u
         }
         if (ch == ':')
             return optopt >= HP_OPT__FIRST
-                       ? hp_cli_usage_error(a->command, "%s needs a value",
-                                            hp_cli_optname(optopt))
+                       ? hp_cli_usage_error(a->command, "%s needs a value", hp_cli_optname(optopt))
                        : hp_cli_word_error(a->command, "option needs a value", argv[optind - 1]);
         if (ch == '?') {
             if (optopt != 0 && optopt < HP_OPT__FIRST)
@@ -120,8 +119,7 @@ int hp_cli_parse(int argc, char **argv, const struct option *opts, const char *u
         if (ch < HP_OPT__FIRST || ch >= HP_OPT__END)
             return hp_cli_usage_error(a->command, "unknown option");
         if (a->val[ch - HP_OPT__FIRST] != NULL)
-            return hp_cli_usage_error(a->command, "%s given more than once",
-                                      hp_cli_optname(ch));
+            return hp_cli_usage_error(a->command, "%s given more than once", hp_cli_optname(ch));
         a->val[ch - HP_OPT__FIRST] = optarg != NULL ? optarg : "";
     }
     /* The argument itself is not echoed: it may be part of a secret that

@@ -1,4 +1,5 @@
 # Writes a C file with every migration as {name, text} (cmake -P script).
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "/* Generated from the sql/ migrations; do not edit. */\n#include <stddef.h>\n#include \"hp_migrations.h\"\n\nconst hp_migration hp_migrations[] = {\n")
 set(count 0)
 foreach(f ${FILES})

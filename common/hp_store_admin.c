@@ -19,11 +19,11 @@
 
 /* Limits not set by the schema: an email address (RFC 5321 path and local
  * part), a user name like a team's, a password, a callback auth header. */
-#define HP__EMAIL_MAX 254
-#define HP__EMAIL_LOCAL_MAX 64
-#define HP__NAME_MAX 200
-#define HP__PASSWORD_MAX 1024
-#define HP__HEADER_NAME_MAX 256
+#define HP__EMAIL_MAX        254
+#define HP__EMAIL_LOCAL_MAX  64
+#define HP__NAME_MAX         200
+#define HP__PASSWORD_MAX     1024
+#define HP__HEADER_NAME_MAX  256
 #define HP__HEADER_VALUE_MAX 4096
 /* A minted prefix that collides with an existing one is re-minted this many
  * times (12 random characters: a collision is already astronomically rare). */
@@ -36,9 +36,8 @@ static const char *const hp__modes[] = {"expire_no_action", "expire_with_predefi
 /* Header names the delivery worker owns: letting an agent's auth header
  * replace one of these would break framing or forge the signature. */
 static const char *const hp__reserved_headers[] = {
-    "host",        "content-length",    "content-type",      "transfer-encoding",
-    "connection",  "te",                "trailer",           "upgrade",
-    "webhook-id",  "webhook-timestamp", "webhook-signature", NULL};
+    "host",    "content-length", "content-type", "transfer-encoding", "connection",        "te",
+    "trailer", "upgrade",        "webhook-id",   "webhook-timestamp", "webhook-signature", NULL};
 
 /* ---- validation --------------------------------------------------------- */
 
@@ -221,8 +220,9 @@ static hp_err hp__check_agent(const hp_admin_agent_spec *a, char *err, size_t er
         for (const unsigned char *p = (const unsigned char *)a->callback_auth_value; *p != '\0';
              p++) {
             if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
-                hp_err_set(err, errcap, "--callback-auth-value must not contain control "
-                                        "characters");
+                hp_err_set(err, errcap,
+                           "--callback-auth-value must not contain control "
+                           "characters");
                 return HP_ERR_INVALID_PAYLOAD;
             }
         }
@@ -237,6 +237,64 @@ static hp_err hp__check_quota(const char *opt, long long quota, char *err, size_
         return HP_ERR_INVALID_PAYLOAD;
     }
     return HP_OK;
+}
+
+/* ---- public checks ------------------------------------------------------ */
+
+hp_err hp_store_admin_bootstrap_check(const hp_admin_bootstrap_spec *spec, char *err, size_t errcap)
+{
+    hp_err rc;
+
+    if ((rc = hp__check_text("--team", spec->team_name, HP_APPROVAL_ATTR_MAX, false, err,
+                             errcap)) != HP_OK ||
+        (rc = hp__check_quota("--quota", spec->quota, err, errcap)) != HP_OK ||
+        (rc = hp__check_user(&spec->user, "--user-name", err, errcap)) != HP_OK)
+        return rc;
+    if (spec->user.role != NULL && strcmp(spec->user.role, "owner") != 0) {
+        hp_err_set(err, errcap, "the bootstrap user is always an owner");
+        return HP_ERR_INVALID_PAYLOAD;
+    }
+    return hp__check_text("--agent", spec->agent_name, HP_APPROVAL_ATTR_MAX, false, err, errcap);
+}
+
+hp_err hp_store_admin_agent_check(const char *team_id, const hp_admin_agent_spec *spec, char *err,
+                                  size_t errcap)
+{
+    hp_err rc = hp__check_uuid("--team-id", team_id, err, errcap);
+
+    return rc != HP_OK ? rc : hp__check_agent(spec, err, errcap);
+}
+
+hp_err hp_store_admin_key_check(const char *team_id, const char *agent_id, const char *name,
+                                char *err, size_t errcap)
+{
+    hp_err rc = hp__check_uuid("--team-id", team_id, err, errcap);
+
+    if (rc == HP_OK && agent_id != NULL)
+        rc = hp__check_uuid("--agent-id", agent_id, err, errcap);
+    if (rc == HP_OK && name != NULL)
+        rc = hp__check_text("--name", name, HP__NAME_MAX, false, err, errcap);
+    return rc;
+}
+
+hp_err hp_store_admin_key_id_check(const char *key_id, char *err, size_t errcap)
+{
+    return hp__check_uuid("--key-id", key_id, err, errcap);
+}
+
+hp_err hp_store_admin_user_check(const char *team_id, const hp_admin_user_spec *spec, char *err,
+                                 size_t errcap)
+{
+    hp_err rc = hp__check_uuid("--team-id", team_id, err, errcap);
+
+    return rc != HP_OK ? rc : hp__check_user(spec, "--name", err, errcap);
+}
+
+hp_err hp_store_admin_quota_check(const char *team_id, long long quota, char *err, size_t errcap)
+{
+    hp_err rc = hp__check_uuid("--team-id", team_id, err, errcap);
+
+    return rc != HP_OK ? rc : hp__check_quota("--approvals", quota, err, errcap);
 }
 
 /* ---- statements ---------------------------------------------------------- */
@@ -270,8 +328,8 @@ static hp_err hp__team_lock(hp_dbconn *c, const char *team_id, char *err, size_t
 {
     const char *p[] = {team_id};
     bool found = false;
-    hp_err rc = hp__exists(c, "select 1 from teams where id = $1 for key share", 1, p, &found,
-                           err, errcap);
+    hp_err rc =
+        hp__exists(c, "select 1 from teams where id = $1 for key share", 1, p, &found, err, errcap);
 
     if (rc == HP_OK && !found) {
         hp_err_set(err, errcap, "team not found");
@@ -341,8 +399,8 @@ static hp_err hp__key_insert(hp_dbconn *c, const char *team_id, const char *agen
 /* Inserts a user (spec already checked, password already hashed) and a
  * personal token. */
 static hp_err hp__user_insert(hp_dbconn *c, const char *team_id, const hp_admin_user_spec *u,
-                              const char *role, const char *pw_hash, hp_admin_user *out,
-                              char *err, size_t errcap)
+                              const char *role, const char *pw_hash, hp_admin_user *out, char *err,
+                              size_t errcap)
 {
     static const char tsql[] =
         "insert into user_tokens (id, user_id, team_id, prefix, token_hash) "
@@ -461,17 +519,7 @@ hp_err hp_store_admin_bootstrap(hp_dbconn *c, const unsigned char secret_key[32]
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = hp__check_text("--team", spec->team_name, HP_APPROVAL_ATTR_MAX, false, err,
-                             errcap)) != HP_OK ||
-        (rc = hp__check_quota("--quota", spec->quota, err, errcap)) != HP_OK ||
-        (rc = hp__check_user(&spec->user, "--user-name", err, errcap)) != HP_OK)
-        return rc;
-    if (spec->user.role != NULL && strcmp(spec->user.role, "owner") != 0) {
-        hp_err_set(err, errcap, "the bootstrap user is always an owner");
-        return HP_ERR_INVALID_PAYLOAD;
-    }
-    if ((rc = hp__check_text("--agent", spec->agent_name, HP_APPROVAL_ATTR_MAX, false, err,
-                             errcap)) != HP_OK)
+    if ((rc = hp_store_admin_bootstrap_check(spec, err, errcap)) != HP_OK)
         return rc;
     if ((pw_hash = hp__hash_password(spec->user.password, err, errcap)) == NULL)
         return HP_ERR_INTERNAL;
@@ -503,8 +551,7 @@ hp_err hp_store_admin_agent_create(hp_dbconn *c, const unsigned char secret_key[
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = hp__check_uuid("--team-id", team_id, err, errcap)) != HP_OK ||
-        (rc = hp__check_agent(spec, err, errcap)) != HP_OK)
+    if ((rc = hp_store_admin_agent_check(team_id, spec, err, errcap)) != HP_OK)
         return rc;
     rc = hp_db_begin(c, err, errcap);
     if (rc != HP_OK)
@@ -525,12 +572,7 @@ hp_err hp_store_admin_key_create(hp_dbconn *c, const char *team_id, const char *
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = hp__check_uuid("--team-id", team_id, err, errcap)) != HP_OK)
-        return rc;
-    if (agent_id != NULL && (rc = hp__check_uuid("--agent-id", agent_id, err, errcap)) != HP_OK)
-        return rc;
-    if (name != NULL &&
-        (rc = hp__check_text("--name", name, HP__NAME_MAX, false, err, errcap)) != HP_OK)
+    if ((rc = hp_store_admin_key_check(team_id, agent_id, name, err, errcap)) != HP_OK)
         return rc;
     rc = hp_db_begin(c, err, errcap);
     if (rc != HP_OK)
@@ -541,8 +583,8 @@ hp_err hp_store_admin_key_create(hp_dbconn *c, const char *team_id, const char *
          * acting for team B's agent would break isolation. */
         const char *p[] = {agent_id, team_id};
         bool found = false;
-        rc = hp__exists(c, "select 1 from agents where id = $1 and team_id = $2 for key share",
-                        2, p, &found, err, errcap);
+        rc = hp__exists(c, "select 1 from agents where id = $1 and team_id = $2 for key share", 2,
+                        p, &found, err, errcap);
         if (rc == HP_OK && !found) {
             hp_err_set(err, errcap, "agent not found in this team");
             rc = HP_ERR_NOT_FOUND;
@@ -556,15 +598,15 @@ hp_err hp_store_admin_key_create(hp_dbconn *c, const char *team_id, const char *
     return rc;
 }
 
-hp_err hp_store_admin_key_regenerate(hp_dbconn *c, const char *key_id, hp_admin_key *out,
-                                     char *err, size_t errcap)
+hp_err hp_store_admin_key_regenerate(hp_dbconn *c, const char *key_id, hp_admin_key *out, char *err,
+                                     size_t errcap)
 {
     const char *p[] = {key_id, NULL};
     PGresult *r = NULL;
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = hp__check_uuid("--key-id", key_id, err, errcap)) != HP_OK)
+    if ((rc = hp_store_admin_key_id_check(key_id, err, errcap)) != HP_OK)
         return rc;
     rc = hp_db_begin(c, err, errcap);
     if (rc != HP_OK)
@@ -594,8 +636,8 @@ hp_err hp_store_admin_key_regenerate(hp_dbconn *c, const char *key_id, hp_admin_
     hp_strlcpy(out->replaces, key_id, sizeof(out->replaces));
     p[1] = out->id;
     rc = hp_db_exec(c, NULL,
-                    "update api_keys set revoked_at = now(), replaced_by = $2 where id = $1", 2,
-                    p, err, errcap);
+                    "update api_keys set revoked_at = now(), replaced_by = $2 where id = $1", 2, p,
+                    err, errcap);
 done:
     PQclear(r);
     rc = hp__finish(c, rc, err, errcap);
@@ -610,7 +652,7 @@ hp_err hp_store_admin_key_revoke(hp_dbconn *c, const char *key_id, char *err, si
     bool found = false;
     hp_err rc;
 
-    if ((rc = hp__check_uuid("--key-id", key_id, err, errcap)) != HP_OK)
+    if ((rc = hp_store_admin_key_id_check(key_id, err, errcap)) != HP_OK)
         return rc;
     /* One statement, so its own transaction; a second revoke keeps the
      * first time. */
@@ -625,16 +667,14 @@ hp_err hp_store_admin_key_revoke(hp_dbconn *c, const char *key_id, char *err, si
     return rc;
 }
 
-hp_err hp_store_admin_user_create(hp_dbconn *c, const char *team_id,
-                                  const hp_admin_user_spec *spec, hp_admin_user *out, char *err,
-                                  size_t errcap)
+hp_err hp_store_admin_user_create(hp_dbconn *c, const char *team_id, const hp_admin_user_spec *spec,
+                                  hp_admin_user *out, char *err, size_t errcap)
 {
     char *pw_hash = NULL;
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = hp__check_uuid("--team-id", team_id, err, errcap)) != HP_OK ||
-        (rc = hp__check_user(spec, "--name", err, errcap)) != HP_OK)
+    if ((rc = hp_store_admin_user_check(team_id, spec, err, errcap)) != HP_OK)
         return rc;
     if ((pw_hash = hp__hash_password(spec->password, err, errcap)) == NULL)
         return HP_ERR_INTERNAL;
@@ -661,8 +701,7 @@ hp_err hp_store_admin_quota_set(hp_dbconn *c, const char *team_id, long long quo
     bool found = false;
     hp_err rc;
 
-    if ((rc = hp__check_uuid("--team-id", team_id, err, errcap)) != HP_OK ||
-        (rc = hp__check_quota("--approvals", quota, err, errcap)) != HP_OK)
+    if ((rc = hp_store_admin_quota_check(team_id, quota, err, errcap)) != HP_OK)
         return rc;
     (void)hp_fmt(q, sizeof(q), "%lld", quota);
     rc = hp__exists(c, "update teams set approval_quota = $2::integer where id = $1 returning id",

@@ -126,6 +126,21 @@ typedef struct hp_admin_bootstrap {
     hp_admin_key key; /* team-scoped */
 } hp_admin_bootstrap;
 
+/* The checks each function below runs before it touches the database, for
+ * callers that want to refuse bad input before connecting. Pure: they
+ * return HP_OK or HP_ERR_INVALID_PAYLOAD with a reason naming the option. */
+HP_MUSTCHECK hp_err hp_store_admin_bootstrap_check(const hp_admin_bootstrap_spec *spec, char *err,
+                                                   size_t errcap);
+HP_MUSTCHECK hp_err hp_store_admin_agent_check(const char *team_id, const hp_admin_agent_spec *spec,
+                                               char *err, size_t errcap);
+HP_MUSTCHECK hp_err hp_store_admin_key_check(const char *team_id, const char *agent_id,
+                                             const char *name, char *err, size_t errcap);
+HP_MUSTCHECK hp_err hp_store_admin_key_id_check(const char *key_id, char *err, size_t errcap);
+HP_MUSTCHECK hp_err hp_store_admin_user_check(const char *team_id, const hp_admin_user_spec *spec,
+                                              char *err, size_t errcap);
+HP_MUSTCHECK hp_err hp_store_admin_quota_check(const char *team_id, long long quota, char *err,
+                                               size_t errcap);
+
 /* Creates a team, its owner with a personal token, an agent and a
  * team-scoped API key, all in one transaction. secret_key seals the webhook
  * secret. HP_ERR_CONFLICT when the email is taken. Blocks on the database
