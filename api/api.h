@@ -18,6 +18,7 @@
 #include "hp_config.h"
 #include "hp_db.h"
 #include "hp_err.h"
+#include "hp_metrics.h"
 #include "hp_pool.h"
 #include "hp_redis.h"
 #include "hp_store_approval.h"
@@ -30,6 +31,7 @@ typedef struct hp_app {
     hp_redis *redis; /* NULL when HOLDPOINT_REDIS_URL is unset */
     hp_approval_env env;
     hp_waiters *waiters;
+    hp_metrics *metrics;
 } hp_app;
 
 /* Who is calling, filled by the api_auth_* functions. */
@@ -116,6 +118,10 @@ void api_review_resolve(hp_req *req);
 void api_agents_list(hp_req *req);
 void api_healthz(hp_req *req);
 void api_readyz(hp_req *req);
+void api_metrics(hp_req *req);
+
+/* Declares the API's metric families on app->metrics. */
+void api_metrics_init(hp_app *app);
 
 /* Waiting (api_stream.c). api_wants_sse: the client sent Accept:
  * text/event-stream. api_wait_and_answer: row is the caller's approval (read

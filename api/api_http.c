@@ -31,6 +31,7 @@ typedef struct api_route {
 static const api_route api_routes[] = {
     {"GET", "/healthz", api_healthz},
     {"GET", "/readyz", api_readyz},
+    {"GET", "/metrics", api_metrics},
     {"POST", "/v1/approvals", api_approvals_create},
     {"GET", "/v1/approvals", api_approvals_list},
     {"GET", "/v1/approvals/{}/result", api_approvals_result},
@@ -250,6 +251,13 @@ static bool api__is_json_type(const char *ct)
     return n == strlen("application/json") && strncasecmp(ct, "application/json", n) == 0;
 }
 
+void api_metrics(hp_req *req)
+{
+    char *text = hp_metrics_render(req->app->metrics);
+    api__send(req, 200, "text/plain; version=0.0.4", text, strlen(text), NULL);
+    free(text);
+}
+
 static void api__json_put(void *j)
 {
     json_object_put(j);
@@ -347,16 +355,36 @@ bool api_cursor_decode(const char *s, int64_t *created_at, char *id, size_t idca
 
 /* ---- dispatch ------------------------------------------------------------- */
 
+static void api__record(hp_req *req, int64_t ms)
+{
+    char route[160], labels[256];
+
+    if (!hp_metrics_escape(req->route, route, sizeof(route)))
+        hp_strlcpy(route, "unmatched", sizeof(route));
+    (void)hp_fmt(labels, sizeof(labels), "route=\"%s\",method=\"%s\",status=\"%d\"", route,
+                 req->ri->request_method[0] ? (strlen(req->ri->request_method) < 10
+                                                   ? req->ri->request_method
+                                                   : "OTHER")
+                                            : "OTHER",
+                 req->status);
+    hp_metrics_add(req->app->metrics, "holdpoint_http_requests_total", labels, 1);
+    (void)hp_fmt(labels, sizeof(labels), "route=\"%s\"", route);
+    hp_metrics_observe(req->app->metrics, "holdpoint_http_request_duration_seconds", labels,
+                       (double)ms / 1000.0);
+}
+
 static void api__access_log(hp_req *req)
 {
     json_object *f = json_object_new_object();
+    int64_t ms = hp_time_mono_ms() - req->start_ms;
+
+    api__record(req, ms);
 
     hp_json_set_str(f, "request_id", req->request_id);
     hp_json_set_str(f, "method", req->ri->request_method);
     hp_json_set_str(f, "route", req->route);
     json_object_object_add(f, "status", json_object_new_int(req->status));
-    json_object_object_add(f, "duration_ms",
-                           json_object_new_int64(hp_time_mono_ms() - req->start_ms));
+    json_object_object_add(f, "duration_ms", json_object_new_int64(ms));
     if (req->auth.team_id)
         hp_json_set_str(f, "team_id", req->auth.team_id);
     if (req->auth.agent_id)

@@ -133,6 +133,24 @@ int hp_waiters_count(hp_waiters *w)
     return n;
 }
 
+bool hp_waiters_pg_up(hp_waiters *w)
+{
+    bool up;
+    pthread_mutex_lock(&w->mu);
+    up = w->pg_ok;
+    pthread_mutex_unlock(&w->mu);
+    return up;
+}
+
+bool hp_waiters_redis_up(hp_waiters *w)
+{
+    bool up;
+    pthread_mutex_lock(&w->mu);
+    up = w->redis_ok;
+    pthread_mutex_unlock(&w->mu);
+    return up;
+}
+
 /* civetweb has no call that returns a connection's socket. The socket lives
  * in the connection struct shortly after the request and response info, so
  * look for an int there that is a socket whose peer and local ports are this

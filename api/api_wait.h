@@ -62,4 +62,8 @@ void hp_waiters_publish(hp_redis *redis, const char *approval_id);
 /* Waiters currently held (the waiters gauge). */
 int hp_waiters_count(hp_waiters *w);
 
+/* Whether the PostgreSQL LISTEN and Redis subscriptions are up. */
+bool hp_waiters_pg_up(hp_waiters *w);
+bool hp_waiters_redis_up(hp_waiters *w);
+
 #endif

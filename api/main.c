@@ -92,8 +92,10 @@ int main(void)
         }
     }
 
+    app.metrics = hp_metrics_new();
     app.waiters = hp_waiters_new(cfg.database_url, cfg.redis_url, cfg.db_timeout_ms,
                                  cfg.max_waiters);
+    api_metrics_init(&app);
     if (hp_waiters_start(app.waiters, err, sizeof(err)) != HP_OK) {
         hp_log_error("could not start the waiter registry", "detail", err, (const char *)NULL);
         return 1;
@@ -153,6 +155,7 @@ int main(void)
     hp_waiters_shutdown(app.waiters, 5000);
     mg_stop(ctx);
     hp_waiters_free(app.waiters);
+    hp_metrics_free(app.metrics);
     mg_exit_library();
     hp_redis_free(app.redis);
     hp_db_free(app.db);

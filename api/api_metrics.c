@@ -1,0 +1,56 @@
+/*
+ * api_metrics: the metric families of holdpoint-api. Request counts and
+ * latencies are recorded by api_dispatch for every request; the gauges are
+ * read at scrape time from the pool and the waiter registry.
+ */
+#include "api.h"
+
+static double api__waiters(void *ctx)
+{
+    return (double)hp_waiters_count(((hp_app *)ctx)->waiters);
+}
+
+static double api__pool_in_use(void *ctx)
+{
+    return (double)hp_db_in_use(((hp_app *)ctx)->db);
+}
+
+static double api__pool_size(void *ctx)
+{
+    return (double)hp_db_size(((hp_app *)ctx)->db);
+}
+
+static double api__wake_pg(void *ctx)
+{
+    return hp_waiters_pg_up(((hp_app *)ctx)->waiters) ? 1 : 0;
+}
+
+static double api__wake_redis(void *ctx)
+{
+    return hp_waiters_redis_up(((hp_app *)ctx)->waiters) ? 1 : 0;
+}
+
+void api_metrics_init(hp_app *app)
+{
+    static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                     0.5,   1,    2.5,   5,    10,  60};
+    hp_metrics *m = app->metrics;
+
+    hp_metrics_family(m, "holdpoint_http_requests_total", HP_METRIC_COUNTER,
+                      "HTTP requests answered, by route, method and status.", NULL, 0);
+    hp_metrics_family(m, "holdpoint_http_request_duration_seconds", HP_METRIC_HISTOGRAM,
+                      "Time from request to response, by route (waits included).", buckets,
+                      sizeof(buckets) / sizeof(buckets[0]));
+    hp_metrics_gauge_fn(m, "holdpoint_waiters", "Requests waiting for a decision.",
+                        api__waiters, app);
+    hp_metrics_gauge_fn(m, "holdpoint_db_pool_in_use", "PostgreSQL connections borrowed.",
+                        api__pool_in_use, app);
+    hp_metrics_gauge_fn(m, "holdpoint_db_pool_size", "PostgreSQL pool size.", api__pool_size,
+                        app);
+    hp_metrics_gauge_fn(m, "holdpoint_wake_postgresql_up",
+                        "1 while the PostgreSQL LISTEN connection for wakeups is up.",
+                        api__wake_pg, app);
+    hp_metrics_gauge_fn(m, "holdpoint_wake_redis_up",
+                        "1 while the Redis subscription for wakeups is up (0 when not configured).",
+                        api__wake_redis, app);
+}
