@@ -67,7 +67,7 @@ void api_review_resolve(hp_req *req)
     is = hp_issues_new();
     if (!json_object_is_type(body, json_type_object)) {
         hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      json_type_to_name(json_object_get_type(body)));
+                      hp_valid_type_name(body));
     } else {
         (void)hp_valid_int(is, root, body, "option_index", false, 0, 3, &idx, &has_idx);
         d.custom_instruction = hp_valid_str(is, root, body, "custom_instruction",

@@ -64,7 +64,7 @@ static void hp__parse_options(json_object *body, hp_approval_input *in, hp_issue
 
         if (!json_object_is_type(o, json_type_object)) {
             hp_issues_add(is, oat, "invalid_type", "Expected object, received %s",
-                          json_type_to_name(json_object_get_type(o)));
+                          hp_valid_type_name(o));
             continue;
         }
         label = hp_valid_str(is, oat, o, "label", (hp_str_rule){true, false, 1, HP_APPROVAL_LABEL_MAX});
@@ -145,7 +145,7 @@ static void hp__parse_callback(json_object *body, hp_approval_input *in, hp_issu
         hp_path kat = hp_path_key(hat, name);
         if (!json_object_is_type(val, json_type_string)) {
             hp_issues_add(is, kat, "invalid_type", "Expected string, received %s",
-                          json_type_to_name(json_object_get_type(val)));
+                          hp_valid_type_name(val));
         } else if (!hp__header_name_ok(name)) {
             hp_issues_add(is, kat, "custom", "Invalid header name");
         } else if (strpbrk(json_object_get_string(val), "\r\n") != NULL ||
@@ -166,7 +166,7 @@ bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
     in->allow_custom_instruction = true;
     if (!json_object_is_type(body, json_type_object)) {
         hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      json_type_to_name(json_object_get_type(body)));
+                      hp_valid_type_name(body));
         return false;
     }
 

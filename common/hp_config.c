@@ -43,53 +43,53 @@ static bool hp__check_http(const char *name, const char *v, char *err, size_t er
  * HOLDPOINT_LISTEN after the table is read.
  */
 #define HP__CONFIG_TABLE(X)                                                                        \
-    X("HOLDPOINT_DATABASE_URL", "url", NULL, 0, 0, HP__ALL, true, database_url, database_url,     \
+    X("HOLDPOINT_DATABASE_URL", "url", NULL, 0, 0, HP__ALL, true, database_url, database_url,      \
       hp__check_pg, "PostgreSQL connection URL (postgres://...) or libpq conninfo string")         \
     X("HOLDPOINT_SECRET_KEY", "key", NULL, 0, 0, HP__API | HP__DLV | HP__CLI, true, secret_key,    \
       has_secret_key, NULL,                                                                        \
-      "32-byte key sealing stored secrets: 64 hex characters or standard base64")                 \
+      "32-byte key sealing stored secrets: 64 hex characters or standard base64")                  \
     X("HOLDPOINT_REDIS_URL", "url", NULL, 0, 0, HP__API | HP__TMO | HP__DLV, false, redis_url,     \
-      redis_url, hp__check_redis, "redis://host:port/db for rate limits and fan-out; optional")   \
-    X("HOLDPOINT_LISTEN", "hostport", "127.0.0.1:8080", 1, 65535, HP__API, false, listen_host,    \
+      redis_url, hp__check_redis, "redis://host:port/db for rate limits and fan-out; optional")    \
+    X("HOLDPOINT_LISTEN", "hostport", "127.0.0.1:8080", 1, 65535, HP__API, false, listen_host,     \
       listen_port, NULL, "address the API listens on: host:port, IPv6 as [::1]:8080")              \
-    X("HOLDPOINT_PUBLIC_URL", "url", NULL, 0, 0, HP__API, false, public_url, public_url,          \
-      hp__check_http, "external base URL of the API; default http://<HOLDPOINT_LISTEN>")          \
-    X("HOLDPOINT_METRICS_LISTEN", "hostport", NULL, 1, 65535, HP__TMO | HP__DLV, false,           \
-      metrics_host, metrics_port, NULL, "host:port for the workers' /metrics; unset = off")       \
-    X("HOLDPOINT_OUTBOUND_ALLOW", "string", "", 0, 0, HP__API | HP__DLV, false, outbound_allow,   \
-      outbound_allow, NULL, "outbound destinations allowed besides public addresses; optional")   \
-    X("HOLDPOINT_LOG_LEVEL", "level", "info", 0, 3, HP__ALL, false, log_level, log_level, NULL,  \
-      "minimum log level: debug, info, warn or error")                                            \
-    X("HOLDPOINT_CALLBACK_BASE_DELAY_MS", "int", "1000", 1, 3600000, HP__DLV, false,              \
+    X("HOLDPOINT_PUBLIC_URL", "url", NULL, 0, 0, HP__API, false, public_url, public_url,           \
+      hp__check_http, "external base URL of the API; default http://<HOLDPOINT_LISTEN>")           \
+    X("HOLDPOINT_METRICS_LISTEN", "hostport", NULL, 1, 65535, HP__TMO | HP__DLV, false,            \
+      metrics_host, metrics_port, NULL, "host:port for the workers' /metrics; unset = off")        \
+    X("HOLDPOINT_OUTBOUND_ALLOW", "string", "", 0, 0, HP__API | HP__DLV, false, outbound_allow,    \
+      outbound_allow, NULL, "outbound destinations allowed besides public addresses; optional")    \
+    X("HOLDPOINT_LOG_LEVEL", "level", "info", 0, 3, HP__ALL, false, log_level, log_level, NULL,    \
+      "minimum log level: debug, info, warn or error")                                             \
+    X("HOLDPOINT_CALLBACK_BASE_DELAY_MS", "int", "1000", 1, 3600000, HP__DLV, false,               \
       callback_base_delay_ms, callback_base_delay_ms, NULL,                                        \
-      "first callback retry delay; doubles per attempt")                                          \
-    X("HOLDPOINT_CALLBACK_MAX_DELAY_MS", "int", "30000", 1, 86400000, HP__DLV, false,             \
-      callback_max_delay_ms, callback_max_delay_ms, NULL, "longest callback retry delay")         \
-    X("HOLDPOINT_CALLBACK_MAX_ATTEMPTS", "int", "3", 1, 100, HP__API | HP__TMO | HP__DLV, false,  \
-      callback_max_attempts, callback_max_attempts, NULL, "callback attempts before giving up")   \
-    X("HOLDPOINT_CALLBACK_TIMEOUT_MS", "int", "10000", 100, 300000, HP__DLV, false,               \
-      callback_timeout_ms, callback_timeout_ms, NULL, "timeout of one callback request")          \
-    X("HOLDPOINT_DELIVERY_CONCURRENCY", "int", "16", 1, 1024, HP__DLV, false,                     \
-      delivery_concurrency, delivery_concurrency, NULL, "callbacks sent in parallel")             \
-    X("AGENT_CREATE_RATE_LIMIT_MAX", "int", "60", 1, 1000000, HP__API, false, rate_limit_max,     \
-      rate_limit_max, NULL, "approval creations per agent per window")                            \
-    X("AGENT_CREATE_RATE_LIMIT_WINDOW_MS", "int", "60000", 1000, 86400000, HP__API, false,        \
-      rate_limit_window_ms, rate_limit_window_ms, NULL, "length of the rate-limit window")        \
-    X("HOLDPOINT_MAX_BODY_BYTES", "int", "65536", 1024, 16777216, HP__API, false, max_body_bytes, \
-      max_body_bytes, NULL, "largest request body accepted")                                      \
-    X("HOLDPOINT_MAX_WAIT_SECONDS", "int", "300", 1, 3600, HP__API, false, max_wait_seconds,      \
-      max_wait_seconds, NULL, "longest long-poll wait a client may ask for")                      \
-    X("HOLDPOINT_DB_POOL_SIZE", "int", "8", 1, 512, HP__API | HP__TMO | HP__DLV, false,           \
-      db_pool_size, db_pool_size, NULL, "PostgreSQL connections per process")                     \
-    X("HOLDPOINT_DB_TIMEOUT_MS", "int", "5000", 100, 600000, HP__ALL, false, db_timeout_ms,       \
-      db_timeout_ms, NULL, "bound on connecting, waiting for a pooled connection and statements") \
-    X("HOLDPOINT_API_THREADS", "int", "64", 4, 20000, HP__API, false, api_threads, api_threads,  \
+      "first callback retry delay; doubles per attempt")                                           \
+    X("HOLDPOINT_CALLBACK_MAX_DELAY_MS", "int", "30000", 1, 86400000, HP__DLV, false,              \
+      callback_max_delay_ms, callback_max_delay_ms, NULL, "longest callback retry delay")          \
+    X("HOLDPOINT_CALLBACK_MAX_ATTEMPTS", "int", "3", 1, 100, HP__API | HP__TMO | HP__DLV, false,   \
+      callback_max_attempts, callback_max_attempts, NULL, "callback attempts before giving up")    \
+    X("HOLDPOINT_CALLBACK_TIMEOUT_MS", "int", "10000", 100, 300000, HP__DLV, false,                \
+      callback_timeout_ms, callback_timeout_ms, NULL, "timeout of one callback request")           \
+    X("HOLDPOINT_DELIVERY_CONCURRENCY", "int", "16", 1, 1024, HP__DLV, false,                      \
+      delivery_concurrency, delivery_concurrency, NULL, "callbacks sent in parallel")              \
+    X("AGENT_CREATE_RATE_LIMIT_MAX", "int", "60", 1, 1000000, HP__API, false, rate_limit_max,      \
+      rate_limit_max, NULL, "approval creations per agent per window")                             \
+    X("AGENT_CREATE_RATE_LIMIT_WINDOW_MS", "int", "60000", 1000, 86400000, HP__API, false,         \
+      rate_limit_window_ms, rate_limit_window_ms, NULL, "length of the rate-limit window")         \
+    X("HOLDPOINT_MAX_BODY_BYTES", "int", "65536", 1024, 16777216, HP__API, false, max_body_bytes,  \
+      max_body_bytes, NULL, "largest request body accepted")                                       \
+    X("HOLDPOINT_MAX_WAIT_SECONDS", "int", "300", 1, 3600, HP__API, false, max_wait_seconds,       \
+      max_wait_seconds, NULL, "longest long-poll wait a client may ask for")                       \
+    X("HOLDPOINT_DB_POOL_SIZE", "int", "8", 1, 512, HP__API | HP__TMO | HP__DLV, false,            \
+      db_pool_size, db_pool_size, NULL, "PostgreSQL connections per process")                      \
+    X("HOLDPOINT_DB_TIMEOUT_MS", "int", "5000", 100, 600000, HP__ALL, false, db_timeout_ms,        \
+      db_timeout_ms, NULL, "bound on connecting, waiting for a pooled connection and statements")  \
+    X("HOLDPOINT_API_THREADS", "int", "64", 4, 20000, HP__API, false, api_threads, api_threads,    \
       NULL, "HTTP worker threads")                                                                 \
-    X("HOLDPOINT_REQUEST_TIMEOUT_MS", "int", "30000", 1000, 3600000, HP__API, false,              \
+    X("HOLDPOINT_REQUEST_TIMEOUT_MS", "int", "30000", 1000, 3600000, HP__API, false,               \
       request_timeout_ms, request_timeout_ms, NULL, "how long a slow client may take")             \
-    X("HOLDPOINT_MAX_WAITERS", "int", "48", 1, 20000, HP__API, false, max_waiters, max_waiters,   \
+    X("HOLDPOINT_MAX_WAITERS", "int", "48", 1, 20000, HP__API, false, max_waiters, max_waiters,    \
       NULL, "requests that may wait for a decision at once; keep below HOLDPOINT_API_THREADS")     \
-    X("HOLDPOINT_THREAD_STACK_KB", "int", "256", 64, 65536, HP__API, false, thread_stack_kb,      \
+    X("HOLDPOINT_THREAD_STACK_KB", "int", "256", 64, 65536, HP__API, false, thread_stack_kb,       \
       thread_stack_kb, NULL, "stack size of each HTTP worker thread")
 
 static const hp_config_var hp__vars[] = {
@@ -129,8 +129,7 @@ static bool hp__check_pg(const char *name, const char *v, char *err, size_t errc
         strchr(v, '=') != NULL)
         return true;
     hp_err_set(err, errcap,
-               "%s: must be a postgres:// or postgresql:// URL or a libpq connection string",
-               name);
+               "%s: must be a postgres:// or postgresql:// URL or a libpq connection string", name);
     return false;
 }
 
@@ -297,8 +296,7 @@ static hp_err hp__load_row(size_t i, const char *v, hp_config *out, char *err, s
         }
         memcpy(f1, &lv, sizeof(lv));
     } else {
-        hp_err_set(err, errcap, "%s: unknown type %s in the configuration table", r->name,
-                   r->type);
+        hp_err_set(err, errcap, "%s: unknown type %s in the configuration table", r->name, r->type);
         return HP_ERR_CONFIG;
     }
     return HP_OK;

@@ -22,34 +22,34 @@ typedef enum {
 } hp_proc;
 
 typedef struct hp_config {
-    const char *database_url; /* HOLDPOINT_DATABASE_URL, required */
-    const char *redis_url;    /* HOLDPOINT_REDIS_URL, NULL when unset */
-    char listen_host[256];    /* HOLDPOINT_LISTEN host part */
-    int listen_port;          /* HOLDPOINT_LISTEN port part */
-    const char *public_url;   /* HOLDPOINT_PUBLIC_URL, default http://<listen> */
-    const char *outbound_allow; /* HOLDPOINT_OUTBOUND_ALLOW, "" when unset */
+    const char *database_url;     /* HOLDPOINT_DATABASE_URL, required */
+    const char *redis_url;        /* HOLDPOINT_REDIS_URL, NULL when unset */
+    char listen_host[256];        /* HOLDPOINT_LISTEN host part */
+    int listen_port;              /* HOLDPOINT_LISTEN port part */
+    const char *public_url;       /* HOLDPOINT_PUBLIC_URL, default http://<listen> */
+    const char *outbound_allow;   /* HOLDPOINT_OUTBOUND_ALLOW, "" when unset */
     unsigned char secret_key[32]; /* HOLDPOINT_SECRET_KEY (base64 or hex of 32 bytes) */
     bool has_secret_key;
-    int callback_base_delay_ms;   /* HOLDPOINT_CALLBACK_BASE_DELAY_MS 1000 */
-    int callback_max_delay_ms;    /* HOLDPOINT_CALLBACK_MAX_DELAY_MS 30000 */
-    int callback_max_attempts;    /* HOLDPOINT_CALLBACK_MAX_ATTEMPTS 3 */
-    int callback_timeout_ms;      /* HOLDPOINT_CALLBACK_TIMEOUT_MS 10000 */
-    int delivery_concurrency;     /* HOLDPOINT_DELIVERY_CONCURRENCY 16 */
-    int rate_limit_max;           /* AGENT_CREATE_RATE_LIMIT_MAX 60 */
-    int rate_limit_window_ms;     /* AGENT_CREATE_RATE_LIMIT_WINDOW_MS 60000 */
-    long max_body_bytes;          /* HOLDPOINT_MAX_BODY_BYTES 65536 */
-    int max_wait_seconds;         /* HOLDPOINT_MAX_WAIT_SECONDS 300 */
-    char metrics_host[256];       /* HOLDPOINT_METRICS_LISTEN host ("" = off) */
-    int metrics_port;             /* HOLDPOINT_METRICS_LISTEN port (0 = off) */
-    int db_pool_size;             /* HOLDPOINT_DB_POOL_SIZE 8 */
-    int db_timeout_ms;            /* HOLDPOINT_DB_TIMEOUT_MS 5000: connect, pool wait, statements */
-    int api_threads;              /* HOLDPOINT_API_THREADS 64 */
-    int request_timeout_ms;       /* HOLDPOINT_REQUEST_TIMEOUT_MS 30000: slow clients */
-    int log_level;                /* HOLDPOINT_LOG_LEVEL info (hp_log_level) */
-    int max_waiters;              /* HOLDPOINT_MAX_WAITERS 48 */
-    int thread_stack_kb;          /* HOLDPOINT_THREAD_STACK_KB 256 */
-    char public_url_buf[288];     /* holds the derived default public_url, which then
-                                     points here: pass the struct by pointer, don't copy */
+    int callback_base_delay_ms; /* HOLDPOINT_CALLBACK_BASE_DELAY_MS 1000 */
+    int callback_max_delay_ms;  /* HOLDPOINT_CALLBACK_MAX_DELAY_MS 30000 */
+    int callback_max_attempts;  /* HOLDPOINT_CALLBACK_MAX_ATTEMPTS 3 */
+    int callback_timeout_ms;    /* HOLDPOINT_CALLBACK_TIMEOUT_MS 10000 */
+    int delivery_concurrency;   /* HOLDPOINT_DELIVERY_CONCURRENCY 16 */
+    int rate_limit_max;         /* AGENT_CREATE_RATE_LIMIT_MAX 60 */
+    int rate_limit_window_ms;   /* AGENT_CREATE_RATE_LIMIT_WINDOW_MS 60000 */
+    long max_body_bytes;        /* HOLDPOINT_MAX_BODY_BYTES 65536 */
+    int max_wait_seconds;       /* HOLDPOINT_MAX_WAIT_SECONDS 300 */
+    char metrics_host[256];     /* HOLDPOINT_METRICS_LISTEN host ("" = off) */
+    int metrics_port;           /* HOLDPOINT_METRICS_LISTEN port (0 = off) */
+    int db_pool_size;           /* HOLDPOINT_DB_POOL_SIZE 8 */
+    int db_timeout_ms;          /* HOLDPOINT_DB_TIMEOUT_MS 5000: connect, pool wait, statements */
+    int api_threads;            /* HOLDPOINT_API_THREADS 64 */
+    int request_timeout_ms;     /* HOLDPOINT_REQUEST_TIMEOUT_MS 30000: slow clients */
+    int log_level;              /* HOLDPOINT_LOG_LEVEL info (hp_log_level) */
+    int max_waiters;            /* HOLDPOINT_MAX_WAITERS 48 */
+    int thread_stack_kb;        /* HOLDPOINT_THREAD_STACK_KB 256 */
+    char public_url_buf[288];   /* holds the derived default public_url, which then
+                                   points here: pass the struct by pointer, don't copy */
 } hp_config;
 
 /* One table row, for documentation and checks. */
@@ -71,10 +71,11 @@ typedef const char *(*hp_config_getenv_fn)(const char *name, void *ctx);
  * ctx) and live as long as it does, except a derived public_url (see
  * public_url_buf) and table defaults (static). Values of URL and key
  * variables are never echoed in err (they may hold passwords). Call once
- * from main(), before threads start (getenv is not thread-safe). On a bad or missing value returns HP_ERR_CONFIG and writes
+ * from main(), before threads start (getenv is not thread-safe). On a bad or
+ * missing value returns HP_ERR_CONFIG and writes
  * "HOLDPOINT_X: must be an integer from 1 to 100 (got \"abc\")" into err. */
-HP_MUSTCHECK hp_err hp_config_load(hp_proc proc, hp_config_getenv_fn get, void *ctx,
-                                   hp_config *out, char *err, size_t errcap);
+HP_MUSTCHECK hp_err hp_config_load(hp_proc proc, hp_config_getenv_fn get, void *ctx, hp_config *out,
+                                   char *err, size_t errcap);
 
 /* The table, for docs and tests: returns the number of rows and sets *vars. */
 size_t hp_config_vars(const hp_config_var **vars);

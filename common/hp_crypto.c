@@ -30,14 +30,14 @@
 #include "hp_crypto.h"
 #include "hp_mem.h"
 
-#define HP__GCM_NONCE 12
-#define HP__GCM_TAG 16
+#define HP__GCM_NONCE   12
+#define HP__GCM_TAG     16
 #define HP__SEAL_PREFIX "v1."
 
 /* argon2id parameters (OWASP's minimum: 19 MiB, 2 passes, 1 lane). */
-#define HP__ARGON2_T 2
-#define HP__ARGON2_M 19456
-#define HP__ARGON2_P 1
+#define HP__ARGON2_T    2
+#define HP__ARGON2_M    19456
+#define HP__ARGON2_P    1
 #define HP__ARGON2_SALT 16
 #define HP__ARGON2_HASH 32
 
@@ -337,8 +337,7 @@ char *hp_secret_seal(const unsigned char key[32], const void *plaintext, size_t 
                                       (const unsigned char *)plaintext, (int)len) != 1) ||
         EVP_EncryptFinal_ex(ctx, raw + HP__GCM_NONCE + n, &fin) != 1 ||
         (size_t)n + (size_t)fin != len ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, HP__GCM_TAG, raw + HP__GCM_NONCE + len) !=
-            1)
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, HP__GCM_TAG, raw + HP__GCM_NONCE + len) != 1)
         hp__crypto_fatal("aes-256-gcm encryption");
     EVP_CIPHER_CTX_free(ctx);
     b64 = hp_base64_encode(raw, rawlen);
@@ -377,11 +376,10 @@ hp_err hp_secret_open(const unsigned char key[32], const char *sealed, unsigned 
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, HP__GCM_NONCE, NULL) != 1 ||
         EVP_DecryptInit_ex(ctx, NULL, NULL, key, raw) != 1)
         goto out;
-    if (ctlen > 0 &&
-        EVP_DecryptUpdate(ctx, pt, &n, raw + HP__GCM_NONCE, (int)ctlen) != 1)
+    if (ctlen > 0 && EVP_DecryptUpdate(ctx, pt, &n, raw + HP__GCM_NONCE, (int)ctlen) != 1)
         goto out;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, HP__GCM_TAG,
-                            raw + HP__GCM_NONCE + ctlen) != 1)
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, HP__GCM_TAG, raw + HP__GCM_NONCE + ctlen) !=
+        1)
         goto out;
     /* Authentication happens here: a wrong key or any changed byte fails. */
     if (EVP_DecryptFinal_ex(ctx, pt + n, &fin) != 1 || (size_t)n + (size_t)fin != ctlen)
@@ -416,9 +414,8 @@ char *hp_password_hash(const char *password)
     enclen = argon2_encodedlen(HP__ARGON2_T, HP__ARGON2_M, HP__ARGON2_P, HP__ARGON2_SALT,
                                HP__ARGON2_HASH, Argon2_id);
     enc = hp_xmalloc(enclen);
-    if (argon2id_hash_encoded(HP__ARGON2_T, HP__ARGON2_M, HP__ARGON2_P, password,
-                              strlen(password), salt, sizeof(salt), HP__ARGON2_HASH, enc,
-                              enclen) != ARGON2_OK) {
+    if (argon2id_hash_encoded(HP__ARGON2_T, HP__ARGON2_M, HP__ARGON2_P, password, strlen(password),
+                              salt, sizeof(salt), HP__ARGON2_HASH, enc, enclen) != ARGON2_OK) {
         free(enc);
         return NULL;
     }

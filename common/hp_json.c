@@ -2,14 +2,23 @@
  * hp_json: the json-c conventions every process shares. Parsing is strict
  * (JSON_TOKENER_STRICT, UTF-8 validated, depth at most 32) and takes exactly
  * one value: trailing bytes other than whitespace are refused, as are NULs
- * outside strings. Canonical text — the input of idempotency hashes — is
- * produced by copying the value with object keys sorted by byte order at
- * every level and numbers normalised, then letting json-c print the copy
- * without whitespace and without escaping '/'. Number normalisation matters
- * because json-c keeps a parsed double's source text: 30, 30.0 and 3e1 must
- * give the same text ("30"), and 0.10 and 0.1 the same ("0.1"), so integral
- * doubles print as integers and other doubles with the shortest digits that
- * read back to the same value. Getters borrow; nothing here keeps state.
+ * outside strings. json-c's strict mode still lets through things RFC 8259
+ * forbids or that it would silently change, so two cheap passes frame it.
+ * Before: the bytes are checked as strict UTF-8 (json-c's own check accepts
+ * overlongs and surrogates), and every token outside strings is checked
+ * against the RFC grammar (json-c takes "1.", NaN, Infinity and raw control
+ * characters in strings), with plain integers limited to what json-c stores
+ * exactly (INT64_MIN..UINT64_MAX; it clamps beyond). After: doubles that
+ * overflowed to infinity are refused.
+ *
+ * Canonical text, the input of idempotency hashes, is produced by copying
+ * the value with object keys sorted by byte order at every level and numbers
+ * normalised, then letting json-c print the copy without whitespace and
+ * without escaping '/'. Number normalisation matters because json-c keeps a
+ * parsed double's source text: 30, 30.0 and 3e1 must give the same text
+ * ("30"), and 0.10 and 0.1 the same ("0.1"), so integral doubles print as
+ * integers and other doubles with the shortest digits that read back to the
+ * same value. Getters borrow; nothing here keeps state.
  */
 #include <math.h>
 #include <stdio.h>
@@ -22,7 +31,7 @@
 #include "hp_str.h"
 #include "hp_time.h"
 
-#define HP__JSON_DEPTH 32
+#define HP__JSON_DEPTH      32
 #define HP__JSON_TEXT_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 static bool hp__json_ws(char c)
@@ -99,9 +108,15 @@ static bool hp__json_tokens_ok(const char *buf, size_t len, char *err, size_t er
     while (i < len) {
         char c = buf[i];
         if (c == '"') {
-            for (i++; i < len && buf[i] != '"'; i++)
+            /* json-c's strict mode lets raw control characters through. */
+            for (i++; i < len && buf[i] != '"'; i++) {
+                if ((unsigned char)buf[i] < 0x20) {
+                    hp_err_set(err, errcap, "control character in string at offset %zu", i);
+                    return false;
+                }
                 if (buf[i] == '\\')
                     i++;
+            }
             i++;
         } else if (c == '-' || hp__json_digit(c)) {
             size_t at = i;
@@ -111,7 +126,8 @@ static bool hp__json_tokens_ok(const char *buf, size_t len, char *err, size_t er
             }
         } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
             size_t at = i, n;
-            while (i < len && ((buf[i] >= 'a' && buf[i] <= 'z') || (buf[i] >= 'A' && buf[i] <= 'Z')))
+            while (i < len &&
+                   ((buf[i] >= 'a' && buf[i] <= 'z') || (buf[i] >= 'A' && buf[i] <= 'Z')))
                 i++;
             n = i - at;
             if (!((n == 4 && memcmp(buf + at, "true", 4) == 0) ||
@@ -173,10 +189,8 @@ hp_err hp_json_parse(const char *buf, size_t len, json_object **out, char *err, 
     if (!hp__json_tokens_ok(buf, len, err, errcap))
         return HP_ERR_INVALID_PAYLOAD;
     tok = json_tokener_new_ex(HP__JSON_DEPTH);
-    if (tok == NULL) {
-        hp_err_set(err, errcap, "out of memory");
-        return HP_ERR_NOMEM;
-    }
+    if (tok == NULL)
+        abort(); /* only on allocation failure, which aborts everywhere (hp_mem) */
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     v = json_tokener_parse_ex(tok, buf != NULL ? buf : "", (int)len);
     jerr = json_tokener_get_error(tok);
@@ -189,7 +203,7 @@ hp_err hp_json_parse(const char *buf, size_t len, json_object **out, char *err, 
     } else {
         end = json_tokener_get_parse_end(tok);
     }
-    if (v == NULL || jerr != json_tokener_success) {
+    if (jerr != json_tokener_success) { /* v is NULL for a JSON null too */
         hp_err_set(err, errcap, "%s",
                    jerr == json_tokener_continue ? "unexpected end of input"
                                                  : json_tokener_error_desc(jerr));

@@ -82,9 +82,8 @@ static json_object *hp__log_head(hp_log_level level, const char *msg)
 static void hp__log_emit(json_object *o)
 {
     size_t len = 0;
-    const char *text =
-        json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-                                          &len);
+    const char *text = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     char *line = hp_xmalloc(len + 1);
     int fd = atomic_load(&hp__log_fd);
     size_t off = 0;

@@ -79,9 +79,8 @@ static void hp__issue_add(hp_issues *is, hp_path at, const char *code, char *mes
     json_object *path = json_object_new_array();
 
     for (int i = 0; i < at.n && i < HP_PATH_MAX; i++)
-        json_object_array_add(path, at.seg[i].key != NULL
-                                        ? json_object_new_string(at.seg[i].key)
-                                        : json_object_new_int(at.seg[i].index));
+        json_object_array_add(path, at.seg[i].key != NULL ? json_object_new_string(at.seg[i].key)
+                                                          : json_object_new_int(at.seg[i].index));
     json_object_object_add(o, "path", path);
     json_object_object_add(o, "code", json_object_new_string(code));
     json_object_object_add(o, "message", json_object_new_string(message));
@@ -225,8 +224,8 @@ const char *hp_valid_str(hp_issues *is, hp_path at, json_object *parent, const c
     return s;
 }
 
-bool hp_valid_int(hp_issues *is, hp_path at, json_object *parent, const char *key,
-                  bool required, int64_t min, int64_t max, int64_t *out, bool *present)
+bool hp_valid_int(hp_issues *is, hp_path at, json_object *parent, const char *key, bool required,
+                  int64_t min, int64_t max, int64_t *out, bool *present)
 {
     json_object *v;
     enum hp__member m = hp__get(parent, key, &v);
@@ -269,8 +268,8 @@ bool hp_valid_int(hp_issues *is, hp_path at, json_object *parent, const char *ke
     return true;
 }
 
-bool hp_valid_bool(hp_issues *is, hp_path at, json_object *parent, const char *key,
-                   bool required, bool *out)
+bool hp_valid_bool(hp_issues *is, hp_path at, json_object *parent, const char *key, bool required,
+                   bool *out)
 {
     json_object *v;
     enum hp__member m = hp__get(parent, key, &v);
@@ -303,8 +302,7 @@ json_object *hp_valid_array(hp_issues *is, hp_path at, json_object *parent, cons
     }
     n = json_object_array_length(v);
     if (n < min_items) {
-        hp_issues_add(is, p, "too_small", "Array must contain at least %zu element(s)",
-                      min_items);
+        hp_issues_add(is, p, "too_small", "Array must contain at least %zu element(s)", min_items);
         return NULL;
     }
     if (max_items > 0 && n > max_items) {

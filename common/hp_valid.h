@@ -68,13 +68,13 @@ const char *hp_valid_str(hp_issues *is, hp_path at, json_object *parent, const c
  * as an integer, 30.5 or "30" do not. Returns true with *out set when present
  * and valid; *present says whether the key was there (null counts as absent
  * when !required). */
-bool hp_valid_int(hp_issues *is, hp_path at, json_object *parent, const char *key,
-                  bool required, int64_t min, int64_t max, int64_t *out, bool *present);
+bool hp_valid_int(hp_issues *is, hp_path at, json_object *parent, const char *key, bool required,
+                  int64_t min, int64_t max, int64_t *out, bool *present);
 
 /* Validates a boolean member; returns true with *out set when present and valid.
  * null counts as absent when !required. */
-bool hp_valid_bool(hp_issues *is, hp_path at, json_object *parent, const char *key,
-                   bool required, bool *out);
+bool hp_valid_bool(hp_issues *is, hp_path at, json_object *parent, const char *key, bool required,
+                   bool *out);
 
 /* Validates an array member with min..max items (max 0 = no bound); returns it
  * borrowed, or NULL. null counts as absent when !required. */

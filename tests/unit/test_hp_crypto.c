@@ -1,0 +1,427 @@
+/*
+ * Unit tests for hp_crypto against published vectors: SHA-256 (FIPS 180-2
+ * "abc", the empty string, the two-block message), HMAC-SHA256 (RFC 4231
+ * test cases 1, 2, 3 and 6), base64 (RFC 4648 section 10) including every
+ * malformed form the strict decoder refuses; UUID v7/v4 layout (version and
+ * variant bits, timestamp) and v7 ordering within and across milliseconds;
+ * token alphabet, length and rough uniformity; AES-256-GCM seal/open round
+ * trips with tamper, wrong-key and truncation detection; argon2id hashing
+ * parameters and verification.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "hp_crypto.h"
+#include "hp_str.h"
+#include "hp_time.h"
+
+static void check_sha(const char *msg, size_t len, const char *want)
+{
+    char hex[65];
+    hp_sha256_hex(msg, len, hex);
+    CU_ASSERT_STRING_EQUAL(hex, want);
+}
+
+static void test_sha256(void)
+{
+    unsigned char d[32];
+
+    check_sha("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    check_sha("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    check_sha(NULL, 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    check_sha("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    hp_sha256("abc", 3, d);
+    CU_ASSERT_EQUAL(d[0], 0xba);
+    CU_ASSERT_EQUAL(d[31], 0xad);
+}
+
+static void check_hmac(const void *key, size_t keylen, const void *data, size_t len,
+                       const char *want)
+{
+    unsigned char mac[32];
+    char hex[65];
+    hp_hmac_sha256(key, keylen, data, len, mac);
+    hp_hex_encode(mac, sizeof(mac), hex);
+    CU_ASSERT_STRING_EQUAL(hex, want);
+}
+
+static void test_hmac_rfc4231(void)
+{
+    unsigned char k1[20], k3[20], d3[50], k6[131];
+
+    memset(k1, 0x0b, sizeof(k1));
+    check_hmac(k1, sizeof(k1), "Hi There", 8,
+               "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"); /* case 1 */
+    check_hmac("Jefe", 4, "what do ya want for nothing?", 28,
+               "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"); /* case 2 */
+    memset(k3, 0xaa, sizeof(k3));
+    memset(d3, 0xdd, sizeof(d3));
+    check_hmac(k3, sizeof(k3), d3, sizeof(d3),
+               "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"); /* case 3 */
+    memset(k6, 0xaa, sizeof(k6));
+    check_hmac(k6, sizeof(k6), "Test Using Larger Than Block-Size Key - Hash Key First", 54,
+               "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"); /* case 6 */
+    /* Empty key and message (not "reuse the previous key"). */
+    check_hmac(NULL, 0, NULL, 0,
+               "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+static void test_ct_equal_hex(void)
+{
+    char hex[9];
+    const unsigned char b[4] = {0x00, 0x7f, 0x80, 0xff};
+
+    CU_ASSERT_TRUE(hp_ct_equal("abcd", "abcd", 4));
+    CU_ASSERT_FALSE(hp_ct_equal("abcd", "abce", 4));
+    CU_ASSERT_FALSE(hp_ct_equal("xbcd", "abcd", 4));
+    CU_ASSERT_TRUE(hp_ct_equal("a", "b", 0));
+    hp_hex_encode(b, 4, hex);
+    CU_ASSERT_STRING_EQUAL(hex, "007f80ff");
+    hp_hex_encode(b, 0, hex);
+    CU_ASSERT_STRING_EQUAL(hex, "");
+}
+
+static const struct {
+    const char *raw, *b64;
+} rfc4648[] = {{"", ""},
+               {"f", "Zg=="},
+               {"fo", "Zm8="},
+               {"foo", "Zm9v"},
+               {"foob", "Zm9vYg=="},
+               {"fooba", "Zm9vYmE="},
+               {"foobar", "Zm9vYmFy"}};
+
+static void test_base64_rfc4648(void)
+{
+    for (size_t i = 0; i < sizeof(rfc4648) / sizeof(rfc4648[0]); i++) {
+        unsigned char out[16];
+        size_t n = 99;
+        char *e = hp_base64_encode(rfc4648[i].raw, strlen(rfc4648[i].raw));
+        CU_ASSERT_STRING_EQUAL(e, rfc4648[i].b64);
+        free(e);
+        CU_ASSERT_EQUAL(hp_base64_decode(rfc4648[i].b64, out, sizeof(out), &n), HP_OK);
+        CU_ASSERT_EQUAL(n, strlen(rfc4648[i].raw));
+        CU_ASSERT_EQUAL(memcmp(out, rfc4648[i].raw, n), 0);
+    }
+}
+
+static void test_base64_binary(void)
+{
+    unsigned char all[256], back[256];
+    size_t n = 0;
+    char *e;
+
+    for (int i = 0; i < 256; i++)
+        all[i] = (unsigned char)i;
+    e = hp_base64_encode(all, sizeof(all));
+    CU_ASSERT_EQUAL(strlen(e), 344);
+    CU_ASSERT_EQUAL(hp_base64_decode(e, back, sizeof(back), &n), HP_OK);
+    CU_ASSERT_EQUAL(n, 256);
+    CU_ASSERT_EQUAL(memcmp(all, back, 256), 0);
+    /* One byte short of room is refused, exact room is fine. */
+    CU_ASSERT_EQUAL(hp_base64_decode(e, back, 255, &n), HP_ERR_INVALID_PAYLOAD);
+    free(e);
+    CU_ASSERT_EQUAL(hp_base64_decode("Zm9vYmE=", back, 5, &n), HP_OK);
+    CU_ASSERT_EQUAL(n, 5);
+    CU_ASSERT_EQUAL(hp_base64_decode("Zm9vYmE=", back, 4, &n), HP_ERR_INVALID_PAYLOAD);
+    /* The alphabet's last two characters. */
+    CU_ASSERT_EQUAL(hp_base64_decode("+/+/", back, sizeof(back), &n), HP_OK);
+    CU_ASSERT_EQUAL(n, 3);
+    CU_ASSERT_EQUAL(back[0], 0xfb);
+    CU_ASSERT_EQUAL(back[1], 0xff);
+    CU_ASSERT_EQUAL(back[2], 0xbf);
+}
+
+static void test_base64_refused(void)
+{
+    static const char *const bad[] = {"Zg=",              /* length not a multiple of 4 */
+                                      "Zg",               /* padding missing */
+                                      "Zm9vY",    "Z===", /* too much padding */
+                                      "====",     "Zm9v====",
+                                      "Zg==Zg==",           /* padding in the middle */
+                                      "Zm=v",     "Zh==",   /* non-zero bits under the padding */
+                                      "Zm9=",     "Zm9v\n", /* whitespace */
+                                      " Zm9v",    "Zm9 v",
+                                      "Zm9\tv",   "Zm-v", /* base64url alphabet */
+                                      "Zm_v",     "Zm9v\x80\x80\x80\x80",
+                                      NULL};
+    unsigned char out[32];
+    size_t n;
+
+    for (int i = 0; bad[i] != NULL; i++) {
+        hp_err rc = hp_base64_decode(bad[i], out, sizeof(out), &n);
+        if (rc == HP_OK)
+            fprintf(stderr, "\naccepted \"%s\"\n", bad[i]);
+        CU_ASSERT_EQUAL(rc, HP_ERR_INVALID_PAYLOAD);
+    }
+    CU_ASSERT_EQUAL(hp_base64_decode(NULL, out, sizeof(out), &n), HP_ERR_INVALID_PAYLOAD);
+}
+
+static int hexval(char c)
+{
+    return c >= 'a' ? c - 'a' + 10 : c - '0';
+}
+
+/* The 48-bit millisecond timestamp of a v7 UUID. */
+static int64_t v7_ms(const char *u)
+{
+    int64_t ms = 0;
+    for (int i = 0; i < 13; i++)
+        if (u[i] != '-')
+            ms = ms * 16 + hexval(u[i]);
+    return ms;
+}
+
+static void test_uuid_v7(void)
+{
+    char a[HP_UUID_LEN + 1], b[HP_UUID_LEN + 1];
+    int64_t before = hp_time_now_us() / 1000, after;
+
+    hp_uuid_v7(a);
+    after = hp_time_now_us() / 1000;
+    CU_ASSERT_EQUAL(strlen(a), 36);
+    CU_ASSERT_TRUE(hp_uuid_valid(a));
+    CU_ASSERT_EQUAL(a[14], '7');                   /* version */
+    CU_ASSERT_PTR_NOT_NULL(strchr("89ab", a[19])); /* variant 10xx */
+    CU_ASSERT(v7_ms(a) >= before && v7_ms(a) <= after + 1);
+    CU_ASSERT_EQUAL(strspn(a, "0123456789abcdef-"), 36); /* lower case */
+
+    /* Strictly increasing within a burst (same millisecond) ... */
+    for (int i = 0; i < 2000; i++) {
+        hp_uuid_v7(b);
+        if (strcmp(a, b) >= 0) {
+            fprintf(stderr, "\nnot increasing: %s then %s\n", a, b);
+            CU_FAIL("v7 not increasing");
+            break;
+        }
+        CU_ASSERT_EQUAL(b[14], '7');
+        CU_ASSERT_PTR_NOT_NULL(strchr("89ab", b[19]));
+        memcpy(a, b, sizeof(a));
+    }
+    /* ... and across milliseconds, with a later timestamp. */
+    hp_time_sleep_ms(3, NULL);
+    hp_uuid_v7(b);
+    CU_ASSERT(strcmp(a, b) < 0);
+    CU_ASSERT(v7_ms(b) > v7_ms(a));
+}
+
+static void test_uuid_v4(void)
+{
+    char a[HP_UUID_LEN + 1], b[HP_UUID_LEN + 1];
+
+    hp_uuid_v4(a);
+    hp_uuid_v4(b);
+    CU_ASSERT_TRUE(hp_uuid_valid(a));
+    CU_ASSERT_EQUAL(a[14], '4');
+    CU_ASSERT_PTR_NOT_NULL(strchr("89ab", a[19]));
+    CU_ASSERT_STRING_NOT_EQUAL(a, b);
+}
+
+static void test_uuid_valid(void)
+{
+    CU_ASSERT_TRUE(hp_uuid_valid("0193a000-0000-7000-8000-000000000001"));
+    CU_ASSERT_TRUE(hp_uuid_valid("0193A000-ABCD-7EF0-8000-00000000000F"));
+    CU_ASSERT_FALSE(hp_uuid_valid("0193a000-0000-7000-8000-00000000000"));   /* short */
+    CU_ASSERT_FALSE(hp_uuid_valid("0193a000-0000-7000-8000-0000000000011")); /* long */
+    CU_ASSERT_FALSE(hp_uuid_valid("0193a0000-000-7000-8000-000000000001"));  /* hyphen moved */
+    CU_ASSERT_FALSE(hp_uuid_valid("0193a000-0000-7000-8000-00000000000g"));
+    CU_ASSERT_FALSE(hp_uuid_valid("{0193a000-0000-7000-8000-000000000001}"));
+    CU_ASSERT_FALSE(hp_uuid_valid("0193a00000007000800000000000000001"));
+    CU_ASSERT_FALSE(hp_uuid_valid(""));
+    CU_ASSERT_FALSE(hp_uuid_valid(NULL));
+}
+
+static int alpha_index(char c)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const char *p = c ? strchr(alphabet, c) : NULL;
+    return p ? (int)(p - alphabet) : -1;
+}
+
+static void test_random_token(void)
+{
+    char *t = hp_random_token("hpk_", 32), *u;
+    int counts[62] = {0}, outside = 0, lo = 1 << 30, hi = 0;
+
+    CU_ASSERT_EQUAL(strlen(t), 36);
+    CU_ASSERT_TRUE(hp_str_startswith(t, "hpk_"));
+    for (size_t i = 4; t[i]; i++)
+        CU_ASSERT(alpha_index(t[i]) >= 0);
+    u = hp_random_token("hpk_", 32);
+    CU_ASSERT_STRING_NOT_EQUAL(t, u);
+    free(t);
+    free(u);
+    t = hp_random_token(NULL, 0);
+    CU_ASSERT_STRING_EQUAL(t, "");
+    free(t);
+    t = hp_random_token("", 5);
+    CU_ASSERT_EQUAL(strlen(t), 5);
+    free(t);
+
+    /* 62,000 characters: each of the 62 expected 1,000 times (sd ~31). The
+     * bounds are > 9 sd away, so only a real bias trips them. */
+    t = hp_random_token("", 62000);
+    for (size_t i = 0; t[i]; i++) {
+        int k = alpha_index(t[i]);
+        if (k < 0)
+            outside++;
+        else
+            counts[k]++;
+    }
+    free(t);
+    CU_ASSERT_EQUAL(outside, 0);
+    for (int k = 0; k < 62; k++) {
+        lo = counts[k] < lo ? counts[k] : lo;
+        hi = counts[k] > hi ? counts[k] : hi;
+    }
+    CU_ASSERT(lo > 700);
+    CU_ASSERT(hi < 1300);
+}
+
+static const unsigned char key1[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                       12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                       23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+static void test_seal_round_trip(void)
+{
+    const char *msg = "whsec_this is the signing secret";
+    char *s1 = hp_secret_seal(key1, msg, strlen(msg));
+    char *s2 = hp_secret_seal(key1, msg, strlen(msg));
+    unsigned char *out = NULL;
+    size_t n = 0;
+
+    CU_ASSERT_TRUE(hp_str_startswith(s1, "v1."));
+    CU_ASSERT_STRING_NOT_EQUAL(s1, s2); /* fresh nonce each time */
+    CU_ASSERT_PTR_NULL(strstr(s1, "signing"));
+    CU_ASSERT_EQUAL(hp_secret_open(key1, s1, &out, &n), HP_OK);
+    CU_ASSERT_EQUAL(n, strlen(msg));
+    CU_ASSERT_STRING_EQUAL((char *)out, msg); /* NUL-terminated */
+    free(out);
+    CU_ASSERT_EQUAL(hp_secret_open(key1, s2, &out, &n), HP_OK);
+    free(out);
+    free(s1);
+    free(s2);
+
+    /* Empty and binary plaintexts. */
+    s1 = hp_secret_seal(key1, "", 0);
+    CU_ASSERT_EQUAL(hp_secret_open(key1, s1, &out, &n), HP_OK);
+    CU_ASSERT_EQUAL(n, 0);
+    CU_ASSERT_EQUAL(out[0], '\0');
+    free(out);
+    free(s1);
+    s1 = hp_secret_seal(key1, "a\0b\xff", 4);
+    CU_ASSERT_EQUAL(hp_secret_open(key1, s1, &out, &n), HP_OK);
+    CU_ASSERT_EQUAL(n, 4);
+    CU_ASSERT_EQUAL(memcmp(out, "a\0b\xff", 4), 0);
+    free(out);
+    free(s1);
+}
+
+static void test_seal_tamper(void)
+{
+    const char *msg = "secret value";
+    char *s = hp_secret_seal(key1, msg, strlen(msg));
+    unsigned char raw[128], key2[32];
+    size_t rawlen = 0, n;
+    unsigned char *out;
+    int undetected = 0;
+
+    CU_ASSERT_EQUAL_FATAL(hp_base64_decode(s + 3, raw, sizeof(raw), &rawlen), HP_OK);
+    CU_ASSERT_EQUAL(rawlen, 12 + strlen(msg) + 16);
+    /* Flip one bit in every byte in turn: nonce, ciphertext and tag. */
+    for (size_t i = 0; i < rawlen; i++) {
+        char *b64, *t;
+        raw[i] ^= 0x01;
+        b64 = hp_base64_encode(raw, rawlen);
+        t = malloc(strlen(b64) + 4);
+        memcpy(t, "v1.", 3);
+        memcpy(t + 3, b64, strlen(b64) + 1);
+        out = (unsigned char *)"untouched";
+        if (hp_secret_open(key1, t, &out, &n) == HP_OK) {
+            undetected++;
+            free(out);
+        } else {
+            CU_ASSERT_PTR_NULL(out);
+        }
+        free(t);
+        free(b64);
+        raw[i] ^= 0x01;
+    }
+    CU_ASSERT_EQUAL(undetected, 0);
+
+    /* Wrong key. */
+    memcpy(key2, key1, 32);
+    key2[31] ^= 0x80;
+    CU_ASSERT_EQUAL(hp_secret_open(key2, s, &out, &n), HP_ERR_INTERNAL);
+    /* Truncated, wrong version, garbage. */
+    s[strlen(s) - 4] = '\0';
+    CU_ASSERT_EQUAL(hp_secret_open(key1, s, &out, &n), HP_ERR_INTERNAL);
+    free(s);
+    CU_ASSERT_EQUAL(hp_secret_open(key1, "v2.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &out, &n),
+                    HP_ERR_INTERNAL);
+    CU_ASSERT_EQUAL(hp_secret_open(key1, "v1.AAAA", &out, &n), HP_ERR_INTERNAL);
+    CU_ASSERT_EQUAL(hp_secret_open(key1, "v1.not base64!", &out, &n), HP_ERR_INTERNAL);
+    CU_ASSERT_EQUAL(hp_secret_open(key1, "", &out, &n), HP_ERR_INTERNAL);
+    CU_ASSERT_EQUAL(hp_secret_open(key1, NULL, &out, &n), HP_ERR_INTERNAL);
+}
+
+static void test_password(void)
+{
+    char *h1 = hp_password_hash("correct horse battery staple");
+    char *h2 = hp_password_hash("correct horse battery staple");
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h2);
+    CU_ASSERT_TRUE(hp_str_startswith(h1, "$argon2id$v=19$m=19456,t=2,p=1$"));
+    CU_ASSERT_STRING_NOT_EQUAL(h1, h2); /* random salt */
+    CU_ASSERT_TRUE(hp_password_verify(h1, "correct horse battery staple"));
+    CU_ASSERT_TRUE(hp_password_verify(h2, "correct horse battery staple"));
+    CU_ASSERT_FALSE(hp_password_verify(h1, "correct horse battery stapl"));
+    CU_ASSERT_FALSE(hp_password_verify(h1, ""));
+    CU_ASSERT_FALSE(hp_password_verify("not a phc string", "x"));
+    CU_ASSERT_FALSE(hp_password_verify(NULL, "x"));
+    CU_ASSERT_FALSE(hp_password_verify(h1, NULL));
+    free(h1);
+    free(h2);
+    h1 = hp_password_hash("");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h1);
+    CU_ASSERT_TRUE(hp_password_verify(h1, ""));
+    CU_ASSERT_FALSE(hp_password_verify(h1, " "));
+    free(h1);
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    unsigned fails;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    s = CU_add_suite("hp_crypto", NULL, NULL);
+    if (s == NULL || !CU_add_test(s, "sha256 vectors", test_sha256) ||
+        !CU_add_test(s, "hmac rfc4231", test_hmac_rfc4231) ||
+        !CU_add_test(s, "ct_equal and hex", test_ct_equal_hex) ||
+        !CU_add_test(s, "base64 rfc4648", test_base64_rfc4648) ||
+        !CU_add_test(s, "base64 binary", test_base64_binary) ||
+        !CU_add_test(s, "base64 refused", test_base64_refused) ||
+        !CU_add_test(s, "uuid v7", test_uuid_v7) || !CU_add_test(s, "uuid v4", test_uuid_v4) ||
+        !CU_add_test(s, "uuid valid", test_uuid_valid) ||
+        !CU_add_test(s, "random token", test_random_token) ||
+        !CU_add_test(s, "seal round trip", test_seal_round_trip) ||
+        !CU_add_test(s, "seal tamper", test_seal_tamper) ||
+        !CU_add_test(s, "password", test_password)) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    if (CU_basic_run_tests() != CUE_SUCCESS) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    fails = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return fails > 0 ? 1 : 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * Unit tests for hp_err: every code maps to its HTTP status and wire string
+ * from the one X-macro table, unknown codes fall back to 500 and
+ * "internal_error", and hp_err_set stays bounded and terminated.
+ */
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "hp_err.h"
+
+static void test_table(void)
+{
+    CU_ASSERT_EQUAL(HP_OK, 0);
+    CU_ASSERT_EQUAL(hp_err_status(HP_OK), 200);
+    CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_OK), "ok");
+    CU_ASSERT_EQUAL(hp_err_status(HP_ERR_INVALID_PAYLOAD), 400);
+    CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR_INVALID_PAYLOAD), "invalid_payload");
+    CU_ASSERT_EQUAL(hp_err_status(HP_ERR_INVALID_API_KEY), 401);
+    CU_ASSERT_EQUAL(hp_err_status(HP_ERR_USAGE_LIMIT), 403);
+    CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR_USAGE_LIMIT), "USAGE_APPROVAL_LIMIT");
+    CU_ASSERT_EQUAL(hp_err_status(HP_ERR_NOT_FOUND), 404);
+    CU_ASSERT_EQUAL(hp_err_status(HP_ERR_ALREADY_RESOLVED), 409);
+    CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR_ALREADY_RESOLVED), "already_resolved");
+    CU_ASSERT_EQUAL(hp_err_status(HP_ERR_PAYLOAD_TOO_LARGE), 413);
+    CU_ASSERT_EQUAL(hp_err_status(HP_ERR_RATE_LIMITED), 429);
+    CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR_CREATE_FAILED), "approval_creation_failed");
+    CU_ASSERT_EQUAL(hp_err_status(HP_ERR_UNAVAILABLE), 503);
+    CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR_CONFIG), "config_error");
+}
+
+static void test_every_code(void)
+{
+    /* Each code has a status in the HTTP range and a non-empty wire string
+     * of lower-case words (USAGE_APPROVAL_LIMIT is the seed's own spelling). */
+    for (int e = 0; e < HP_ERR__COUNT; e++) {
+        const char *w = hp_err_wire((hp_err)e);
+        int st = hp_err_status((hp_err)e);
+        CU_ASSERT(st >= 200 && st <= 599);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+        CU_ASSERT(strlen(w) > 0);
+        CU_ASSERT(strspn(w, "abcdefghijklmnopqrstuvwxyz_") == strlen(w) || e == HP_ERR_USAGE_LIMIT);
+        for (int f = 0; f < e; f++)
+            CU_ASSERT(strcmp(w, hp_err_wire((hp_err)f)) != 0);
+    }
+}
+
+static void test_unknown(void)
+{
+    CU_ASSERT_EQUAL(hp_err_status(HP_ERR__COUNT), 500);
+    CU_ASSERT_EQUAL(hp_err_status((hp_err)-1), 500);
+    CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR__COUNT), "internal_error");
+    CU_ASSERT_STRING_EQUAL(hp_err_wire((hp_err)9999), "internal_error");
+}
+
+static void test_set(void)
+{
+    char buf[8];
+
+    hp_err_set(buf, sizeof(buf), "%s %d", "ab", 12);
+    CU_ASSERT_STRING_EQUAL(buf, "ab 12");
+    hp_err_set(buf, sizeof(buf), "%s", "a long reason");
+    CU_ASSERT_STRING_EQUAL(buf, "a long ");
+    hp_err_set(NULL, 10, "%s", "ignored");
+    buf[0] = 'x';
+    hp_err_set(buf, 0, "%s", "ignored");
+    CU_ASSERT_EQUAL(buf[0], 'x');
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    unsigned fails;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    s = CU_add_suite("hp_err", NULL, NULL);
+    if (s == NULL || !CU_add_test(s, "table", test_table) ||
+        !CU_add_test(s, "every code", test_every_code) ||
+        !CU_add_test(s, "unknown codes", test_unknown) || !CU_add_test(s, "set", test_set)) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    if (CU_basic_run_tests() != CUE_SUCCESS) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    fails = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return fails > 0 ? 1 : 0;
+}
