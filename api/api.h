@@ -41,6 +41,7 @@ typedef struct hp_auth {
     const char *key_id;
     bool key_agent_scoped;
     bool test_mode;
+    bool team_has_quota;
     hp_agent_defaults defaults;
     const char *agent_name;
     const char *user_id; /* reviewer routes */

@@ -82,8 +82,8 @@ void api_approvals_create(hp_req *req)
         api__rate_limited(req, rl.retry_after_ms);
         goto out;
     }
-    rc = hp_approval_create(c, req->pool, req->auth.team_id, req->auth.agent_id, &in, &res,
-                            req->err, sizeof(req->err));
+    rc = hp_approval_create(c, req->pool, req->auth.team_id, req->auth.agent_id,
+                            req->auth.team_has_quota, &in, &res, req->err, sizeof(req->err));
     if (rc == HP_ERR_USAGE_LIMIT) {
         json_object *extra = json_object_new_object();
         hp_json_set_str(extra, "code", "USAGE_APPROVAL_LIMIT");

@@ -76,6 +76,7 @@ static hp_err api__auth_key(hp_req *req, bool need_agent)
     req->auth.team_id = k.team_id;
     req->auth.key_id = k.key_id;
     req->auth.test_mode = k.test_mode;
+    req->auth.team_has_quota = k.team_has_quota;
     req->auth.key_agent_scoped = k.key_agent_id != NULL;
     if (agent_hdr == NULL && k.key_agent_id == NULL) {
         if (need_agent)

@@ -156,15 +156,18 @@ typedef struct hp_approval_env {
     int callback_max_attempts;
 } hp_approval_env;
 
-/* Creates an approval for agent_id of team_id in one transaction: quota
- * check (team_usage), insert (race-safe on (agent_id, request_id)), the
- * "created" event, and a wake for the expiry worker when this deadline is
- * earlier than its planned one. Idempotent repeats and conflicts are reported
- * in *out, not as errors. Errors: HP_ERR_USAGE_LIMIT, HP_ERR_UNAVAILABLE,
- * HP_ERR_CREATE_FAILED. Blocks on the database. */
+/* Creates an approval for agent_id of team_id atomically: quota check
+ * (team_usage, only when team_has_quota), insert (race-safe on (agent_id,
+ * request_id)), the "created" event, and a wake for the expiry worker when
+ * this deadline is earlier than its planned one. Without a quota all of it is
+ * one statement; with one, a transaction holding the team's usage row.
+ * Idempotent repeats and conflicts are reported in *out, not as errors.
+ * Errors: HP_ERR_USAGE_LIMIT, HP_ERR_UNAVAILABLE, HP_ERR_CREATE_FAILED.
+ * Blocks on the database. */
 HP_MUSTCHECK hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                       const char *agent_id, const hp_approval_input *in,
-                                       hp_create_result *out, char *err, size_t errcap);
+                                       const char *agent_id, bool team_has_quota,
+                                       const hp_approval_input *in, hp_create_result *out,
+                                       char *err, size_t errcap);
 
 /* Applies d to approval_id of team_id if it is still pending: first decision
  * wins (HP_ERR_ALREADY_RESOLVED otherwise). HP_ERR_INVALID_PAYLOAD with a

@@ -30,9 +30,25 @@ static hp_err hp__create_existing(hp_dbconn *c, hp_pool *pool, const char *team_
     return rc;
 }
 
+/* A concurrent create with the same request_id committed first: answer as
+ * its idempotent repeat (or conflict). */
+static hp_err hp__create_lost_race(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                   const char *agent_id, const hp_approval_input *in,
+                                   hp_create_result *out, char *err, size_t errcap)
+{
+    bool found = false;
+    hp_err rc = hp__create_existing(c, pool, team_id, agent_id, in, out, &found, err, errcap);
+
+    if (rc == HP_OK && !found) {
+        hp_err_set(err, errcap, "approval vanished after a request_id conflict");
+        rc = HP_ERR_CREATE_FAILED;
+    }
+    return rc;
+}
+
 hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const char *team_id, const char *agent_id,
-                          const hp_approval_input *in, hp_create_result *out, char *err,
-                          size_t errcap)
+                          bool team_has_quota, const hp_approval_input *in, hp_create_result *out,
+                          char *err, size_t errcap)
 {
     char uuid[HP_UUID_LEN + 1];
     const char *request_id = in->request_id;
@@ -50,6 +66,17 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const char *team_id, cons
             return rc;
     }
 
+    if (!team_has_quota) {
+        rc = hp_store_approval_insert_all(c, pool, team_id, agent_id, request_id,
+                                          in->request_id != NULL, in, &out->row, &inserted, err,
+                                          errcap);
+        if (rc != HP_OK)
+            return rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED;
+        if (inserted)
+            return HP_OK;
+        return hp__create_lost_race(c, pool, team_id, agent_id, in, out, err, errcap);
+    }
+
     rc = hp_db_begin(c, err, errcap);
     if (rc != HP_OK)
         return rc;
@@ -65,14 +92,8 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const char *team_id, cons
     if (rc != HP_OK)
         goto fail;
     if (!inserted) {
-        /* A concurrent create with the same request_id committed first. */
-        hp_db_rollback(c);
-        rc = hp__create_existing(c, pool, team_id, agent_id, in, out, &found, err, errcap);
-        if (rc == HP_OK && !found) {
-            hp_err_set(err, errcap, "approval vanished after a request_id conflict");
-            rc = HP_ERR_CREATE_FAILED;
-        }
-        return rc;
+        hp_db_rollback(c); /* gives the quota unit back */
+        return hp__create_lost_race(c, pool, team_id, agent_id, in, out, err, errcap);
     }
     rc = hp_store_event_add(c, out->row.id, team_id, "created", "agent", agent_id, NULL, err,
                             errcap);

@@ -704,7 +704,13 @@ hp_err hp_store_admin_quota_set(hp_dbconn *c, const char *team_id, long long quo
     if ((rc = hp_store_admin_quota_check(team_id, quota, err, errcap)) != HP_OK)
         return rc;
     (void)hp_fmt(q, sizeof(q), "%lld", quota);
-    rc = hp__exists(c, "update teams set approval_quota = $2::integer where id = $1 returning id",
+    /* Dropping this month's counter makes the next create recount the
+     * month's approvals, including those made while the team had no quota
+     * (unlimited teams are not counted on the create path). */
+    rc = hp__exists(c,
+                    "with d as (delete from team_usage where team_id = $1 and period = "
+                    "date_trunc('month', now() at time zone 'utc')::date) "
+                    "update teams set approval_quota = $2::integer where id = $1 returning id",
                     2, p, &found, err, errcap);
     if (rc == HP_OK && !found) {
         hp_err_set(err, errcap, "team not found");

@@ -147,11 +147,14 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
 {
     /* One statement: no row for teams without a quota; otherwise this month's
      * counter goes up by one under its row lock, and the caller rolls back
-     * when the new count is over the quota. */
+     * when the new count is over the quota. A month's first create seeds the
+     * counter from the approvals already made that month. */
     static const char sql[] =
-        "with t as (select approval_quota as q from teams where id = $1) "
+        "with t as (select approval_quota as q from teams where id = $1), "
+        "m as (select date_trunc('month', now() at time zone 'utc')::date as period) "
         "insert into team_usage as u (team_id, period, approvals) "
-        "select $1, date_trunc('month', now() at time zone 'utc')::date, 1 from t "
+        "select $1, m.period, 1 + (select count(*) from approvals a where a.team_id = $1 "
+        "  and a.created_at >= m.period::timestamp at time zone 'utc') from t, m "
         "where t.q is not null "
         "on conflict (team_id, period) do update set approvals = u.approvals + 1 "
         "returning u.approvals <= (select q from t)";
@@ -166,28 +169,33 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
     return HP_OK;
 }
 
-hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                const char *agent_id, const char *request_id,
-                                bool request_id_supplied, const hp_approval_input *in,
-                                hp_approval_row *row, bool *inserted, char *err, size_t errcap)
-{
-    static const char sql[] =
-        "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "
-        "correlation_id, question, context_markdown, notification_summary, options, "
-        "timeout_seconds, timeout_mode, predefined_instruction, expires_at, callback_url, "
-        "callback_headers, canonical_hash, allow_custom_instruction, session_id, agent_name, "
-        "metadata) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, "
-        "now() + make_interval(secs => $11::int), $14, $15::jsonb, decode($16, 'hex'), $17, $18, "
-        "$19, $20::jsonb) on conflict (agent_id, request_id) do nothing returning " HP__COLS;
+/* The INSERT shared by both create paths; $1..$20 as in hp__insert_params. */
+#define HP__INSERT                                                                                 \
+    "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "        \
+    "correlation_id, question, context_markdown, notification_summary, options, "                 \
+    "timeout_seconds, timeout_mode, predefined_instruction, expires_at, callback_url, "           \
+    "callback_headers, canonical_hash, allow_custom_instruction, session_id, agent_name, "        \
+    "metadata) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, "           \
+    "now() + make_interval(secs => $11::int), $14, $15::jsonb, decode($16, 'hex'), $17, $18, "    \
+    "$19, $20::jsonb) on conflict (agent_id, request_id) do nothing returning "
+
+typedef struct hp__insert_params {
     char id[HP_UUID_LEN + 1], secs[16], hex[65];
+    const char *p[20];
+} hp__insert_params;
+
+static void hp__insert_params_fill(hp__insert_params *ip, const char *team_id,
+                                   const char *agent_id, const char *request_id,
+                                   bool request_id_supplied, const hp_approval_input *in)
+{
     const char *cb_headers = NULL;
 
-    hp_uuid_v7(id);
-    (void)hp_fmt(secs, sizeof(secs), "%d", in->timeout_seconds);
-    hp_hex_encode(in->hash, 32, hex);
+    hp_uuid_v7(ip->id);
+    (void)hp_fmt(ip->secs, sizeof(ip->secs), "%d", in->timeout_seconds);
+    hp_hex_encode(in->hash, 32, ip->hex);
     if (in->callback_url != NULL)
         cb_headers = in->callback_headers ? hp_json_text(in->callback_headers) : "{}";
-    const char *p[] = {id,
+    const char *p[] = {ip->id,
                        team_id,
                        agent_id,
                        request_id,
@@ -197,17 +205,52 @@ hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const char *team_id
                        in->context_markdown,
                        in->notification_summary,
                        hp_json_text(in->options),
-                       secs,
+                       ip->secs,
                        in->timeout_mode,
                        in->predefined_instruction,
                        in->callback_url,
                        cb_headers,
-                       hex,
+                       ip->hex,
                        in->allow_custom_instruction ? "t" : "f",
                        in->session_id,
                        in->agent_name,
                        in->metadata ? hp_json_text(in->metadata) : NULL};
-    return hp__one(c, pool, sql, 20, p, row, inserted, err, errcap);
+    memcpy(ip->p, p, sizeof(p));
+}
+
+hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                const char *agent_id, const char *request_id,
+                                bool request_id_supplied, const hp_approval_input *in,
+                                hp_approval_row *row, bool *inserted, char *err, size_t errcap)
+{
+    static const char sql[] = HP__INSERT HP__COLS;
+    hp__insert_params ip;
+
+    hp__insert_params_fill(&ip, team_id, agent_id, request_id, request_id_supplied, in);
+    return hp__one(c, pool, sql, 20, ip.p, row, inserted, err, errcap);
+}
+
+hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                    const char *agent_id, const char *request_id,
+                                    bool request_id_supplied, const hp_approval_input *in,
+                                    hp_approval_row *row, bool *inserted, char *err,
+                                    size_t errcap)
+{
+    /* One statement, so one round trip and its own transaction: the insert,
+     * the "created" event for the inserted row only, and the expiry wake when
+     * this deadline is earlier than the worker's plan. The select CTE runs
+     * because the final query reads it. */
+    static const char sql[] =
+        "with a as (" HP__INSERT "*), "
+        "e as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id) "
+        "      select a.id, a.team_id, 'created', 'agent', a.agent_id::text from a), "
+        "w as (select pg_notify('hp_expiry', '') from expiry_schedule s, a "
+        "      where s.next_wake_at is null or s.next_wake_at > a.expires_at) "
+        "select " HP__COLS ", null::text, (select count(*) from w) from a";
+    hp__insert_params ip;
+
+    hp__insert_params_fill(&ip, team_id, agent_id, request_id, request_id_supplied, in);
+    return hp__one(c, pool, sql, 20, ip.p, row, inserted, err, errcap);
 }
 
 hp_err hp_store_expiry_wake_if_earlier(hp_dbconn *c, int64_t expires_at, char *err, size_t errcap)
@@ -338,4 +381,39 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     if (rc == HP_OK)
         hp_pool_defer(pool, hp__pqclear, *res);
     return rc;
+}
+
+hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, int limit, hp_approval_row **rows,
+                                    int *n, char *err, size_t errcap)
+{
+    /* The default option is computed in the claim itself so the UPDATE sets
+     * every field at once: the first option marked is_default_on_timeout,
+     * else (seed 004 decisions only) the first decision. */
+    static const char sql[] =
+        "with due as (select d.id, coalesce("
+        "  (select (o.ord - 1)::int from jsonb_array_elements(d.options) with ordinality "
+        "   as o(v, ord) where jsonb_typeof(o.v) = 'object' "
+        "   and o.v->'is_default_on_timeout' = 'true'::jsonb order by o.ord limit 1), "
+        "  case when d.source = 'v1_decisions' and jsonb_array_length(d.options) > 0 "
+        "       then 0 end) as idx "
+        " from approvals d where d.status = 'pending' and d.expires_at <= now() "
+        " order by d.expires_at limit $1 for update skip locked) "
+        "update approvals as a set status = 'expired', selected_option_index = due.idx, "
+        "is_timeout_default = due.idx is not null, resolved_at = now(), updated_at = now() "
+        "from due where a.id = due.id and a.status = 'pending' returning " HP__COLS;
+    char lim[16];
+    const char *p[] = {lim};
+    PGresult *r;
+    hp_err rc;
+
+    (void)hp_fmt(lim, sizeof(lim), "%d", limit);
+    rc = hp_db_exec(c, &r, sql, 1, p, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *n = PQntuples(r);
+    *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; i++)
+        hp__row_read(pool, r, i, &(*rows)[i]);
+    return HP_OK;
 }

@@ -42,6 +42,16 @@ HP_MUSTCHECK hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const 
                                              hp_approval_row *row, bool *inserted, char *err,
                                              size_t errcap);
 
+/* The create of a team without a quota as one statement (its own
+ * transaction; call it outside BEGIN): insert unless (agent_id, request_id)
+ * exists, the "created" event, and the expiry wake of
+ * hp_store_expiry_wake_if_earlier. *inserted false when the id existed. */
+HP_MUSTCHECK hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                                 const char *agent_id, const char *request_id,
+                                                 bool request_id_supplied,
+                                                 const hp_approval_input *in, hp_approval_row *row,
+                                                 bool *inserted, char *err, size_t errcap);
+
 /* Sends NOTIFY hp_expiry when expires_at (µs) is earlier than the expiry
  * worker's planned wake, or when no plan is known. */
 HP_MUSTCHECK hp_err hp_store_expiry_wake_if_earlier(hp_dbconn *c, int64_t expires_at, char *err,
@@ -94,5 +104,20 @@ HP_MUSTCHECK hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool,
  * pool. Columns: id, kind, actor_type, actor_id, data::text, created_at (µs). */
 HP_MUSTCHECK hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
                                         PGresult **res, char *err, size_t errcap);
+
+/* Expiry (holdpoint-timeout): in the caller's transaction, claims up to limit
+ * pending approvals whose expires_at has passed, oldest deadline first, with
+ * FOR UPDATE SKIP LOCKED so concurrent workers split the work, and closes
+ * them as "expired" (status = 'pending' is re-checked by the UPDATE, so no
+ * approval is expired twice). The option marked is_default_on_timeout (the
+ * first such) becomes the selected option with is_timeout_default true; a
+ * seed 004 approval (source 'v1_decisions') with none marked uses its first
+ * decision the same way; a seed 003 approval with none marked leaves the
+ * option fields null. *rows (pool memory) gets the closed rows, *n their
+ * count. The caller writes hp_approval_closed_effects for each and commits.
+ * Blocks on the database; holdpoint-timeout only. */
+HP_MUSTCHECK hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, int limit,
+                                                 hp_approval_row **rows, int *n, char *err,
+                                                 size_t errcap);
 
 #endif

@@ -32,8 +32,8 @@ hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, cons
     static const char sql[] =
         "select k.id, k.team_id, k.agent_id, k.test_mode, k.revoked_at is not null, k.key_hash, "
         "g.id, g.name, g.default_timeout_seconds, g.default_timeout_mode, "
-        "g.default_timeout_instruction "
-        "from api_keys k left join agents g "
+        "g.default_timeout_instruction, t.approval_quota is not null "
+        "from api_keys k join teams t on t.id = k.team_id left join agents g "
         "on g.team_id = k.team_id and g.id = coalesce($2::uuid, k.agent_id) "
         "where k.prefix = $1";
     const char *p[] = {prefix, agent_id};
@@ -58,6 +58,7 @@ hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, cons
     out->default_timeout_seconds = (int)hp_db_ll(r, 0, 8, 0);
     out->default_timeout_mode = hp_db_val(r, 0, 9);
     out->default_timeout_instruction = hp_db_val(r, 0, 10);
+    out->team_has_quota = hp_db_bool(r, 0, 11);
     return HP_OK;
 }
 

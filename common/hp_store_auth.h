@@ -18,6 +18,7 @@ typedef struct hp_key_row {
     const char *key_agent_id; /* NULL for a team-scoped key */
     bool test_mode;
     bool revoked;
+    bool team_has_quota;
     unsigned char hash[32];
     /* The agent named by agent_id (or the key's own agent when agent_id is
      * NULL), when it exists in the key's team; agent_id NULL otherwise. */

@@ -1,0 +1,254 @@
+/*
+ * bench_wake: how long from a decision to the release of a waiting request,
+ * beside the raw wake transports measured in the same run:
+ *
+ *   notify      PostgreSQL NOTIFY → a LISTENing connection (round trip)
+ *   redis       Redis PUBLISH → a SUBSCRIBEd connection
+ *   same        long-poll on replica A, decision sent to A
+ *   cross       long-poll on replica B, decision sent to A
+ *
+ * For the API cases the clock starts when the decision request is sent and
+ * stops when the long-poll's answer arrives. Prints one JSON line per case
+ * with p50/p99 in milliseconds. Traffic goes only to the given URLs.
+ *
+ *   bench_wake BASE_A BASE_B AGENT_ID API_KEY USER_TOKEN DB_URL REDIS_HOST REDIS_PORT SAMPLES
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "hp_buf.h"
+#include "hp_str.h"
+#include "hp_time.h"
+
+static double bench__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static int bench__cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void bench__report(const char *name, double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), bench__cmp);
+    printf("{\"case\":\"%s\",\"samples\":%d,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}\n",
+           name, n, v[n / 2], v[(n * 99) / 100 >= n ? n - 1 : (n * 99) / 100], v[n - 1]);
+    fflush(stdout);
+}
+
+static void bench__notify(const char *db, double *out, int n)
+{
+    PGconn *l = PQconnectdb(db), *s = PQconnectdb(db);
+    PQclear(PQexec(l, "LISTEN bench_wake"));
+    for (int i = 0; i < n; i++) {
+        double t0 = bench__now_ms();
+        PQclear(PQexec(s, "NOTIFY bench_wake, 'x'"));
+        for (;;) {
+            struct pollfd p = {.fd = PQsocket(l), .events = POLLIN};
+            PGnotify *nt;
+            poll(&p, 1, 1000);
+            PQconsumeInput(l);
+            if ((nt = PQnotifies(l)) != NULL) {
+                PQfreemem(nt);
+                break;
+            }
+        }
+        out[i] = bench__now_ms() - t0;
+    }
+    PQfinish(l);
+    PQfinish(s);
+}
+
+static void bench__redis(const char *host, int port, double *out, int n)
+{
+    redisContext *sub = redisConnect(host, port), *pub = redisConnect(host, port);
+    redisReply *r = redisCommand(sub, "SUBSCRIBE bench:wake");
+    freeReplyObject(r);
+    for (int i = 0; i < n; i++) {
+        double t0 = bench__now_ms();
+        void *rep;
+        freeReplyObject(redisCommand(pub, "PUBLISH bench:wake x"));
+        if (redisGetReply(sub, &rep) == REDIS_OK)
+            freeReplyObject(rep);
+        out[i] = bench__now_ms() - t0;
+    }
+    redisFree(sub);
+    redisFree(pub);
+}
+
+typedef struct bench_poll {
+    char url[512];
+    struct curl_slist *hs;
+    double done_ms;
+    long status;
+    pthread_t tid;
+} bench_poll;
+
+static size_t bench__first_byte(char *p, size_t size, size_t n, void *ud)
+{
+    bench_poll *bp = ud;
+    (void)p;
+    if (bp->done_ms == 0)
+        bp->done_ms = bench__now_ms();
+    return size * n;
+}
+
+static void *bench__poll_main(void *arg)
+{
+    bench_poll *bp = arg;
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, bp->url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, bp->hs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bench__first_byte);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, bp);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+    curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &bp->status);
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+static size_t bench__sink(char *p, size_t size, size_t n, void *ud)
+{
+    return hp_buf_append(ud, p, size * n) == HP_OK ? size * n : 0;
+}
+
+static long bench__req(CURL *h, const char *url, const char *method, struct curl_slist *hs,
+                       const char *body, hp_buf *out)
+{
+    long st = 0;
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+    if (body)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bench__sink);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
+    return st;
+}
+
+/* Waits until replica base reports at least one waiter. */
+static void bench__await_waiter(CURL *h, const char *base)
+{
+    char url[512];
+    (void)hp_fmt(url, sizeof(url), "%s/metrics", base);
+    for (int i = 0; i < 2000; i++) {
+        hp_buf b;
+        hp_buf_init(&b, 1 << 22);
+        bench__req(h, url, "GET", NULL, NULL, &b);
+        const char *p = b.data ? strstr(b.data, "\nholdpoint_waiters ") : NULL;
+        double v = p ? strtod(p + 19, NULL) : 0;
+        hp_buf_free(&b);
+        if (v >= 1)
+            return;
+        hp_time_sleep_ms(1, NULL);
+    }
+}
+
+static int bench__api(const char *poll_base, const char *decide_base, struct curl_slist *agent,
+                      struct curl_slist *user, double *out, int n)
+{
+    CURL *h = curl_easy_init();
+    char url[512];
+    int got = 0;
+
+    for (int i = 0; i < n; i++) {
+        hp_buf b;
+        bench_poll bp;
+        json_object *o;
+        char rid[64], aid[64];
+
+        hp_buf_init(&b, 1 << 16);
+        (void)hp_fmt(url, sizeof(url), "%s/v1/approvals", decide_base);
+        if (bench__req(h, url, "POST", agent,
+                       "{\"question\":\"wake\",\"context_markdown\":\"\",\"options\":[{\"label\":"
+                       "\"ok\",\"value\":\"ok\"}]}",
+                       &b) != 200) {
+            hp_buf_free(&b);
+            continue;
+        }
+        o = json_tokener_parse(b.data);
+        hp_strlcpy(rid, json_object_get_string(json_object_object_get(o, "request_id")),
+                   sizeof(rid));
+        hp_strlcpy(aid, json_object_get_string(json_object_object_get(o, "approval_id")),
+                   sizeof(aid));
+        json_object_put(o);
+        hp_buf_free(&b);
+
+        memset(&bp, 0, sizeof(bp));
+        bp.hs = agent;
+        (void)hp_fmt(bp.url, sizeof(bp.url), "%s/v1/approvals/%s/result?wait=30", poll_base, rid);
+        pthread_create(&bp.tid, NULL, bench__poll_main, &bp);
+        bench__await_waiter(h, poll_base);
+
+        (void)hp_fmt(url, sizeof(url), "%s/v1/review/approvals/%s/resolve", decide_base, aid);
+        hp_buf_init(&b, 1 << 16);
+        double t0 = bench__now_ms();
+        bench__req(h, url, "POST", user, "{\"option_index\":0}", &b);
+        hp_buf_free(&b);
+        pthread_join(bp.tid, NULL);
+        if (bp.status == 200 && bp.done_ms > 0)
+            out[got++] = bp.done_ms - t0;
+    }
+    curl_easy_cleanup(h);
+    return got;
+}
+
+int main(int argc, char **argv)
+{
+    long long n, rport;
+    char h1[160], h2[160], h3[200];
+    struct curl_slist *agent = NULL, *user = NULL;
+    double *v;
+    int got;
+
+    if (argc != 10 || !hp_parse_ll(argv[8], 1, 65535, &rport) ||
+        !hp_parse_ll(argv[9], 2, 100000, &n)) {
+        fprintf(stderr, "usage: bench_wake BASE_A BASE_B AGENT_ID API_KEY USER_TOKEN DB_URL "
+                        "REDIS_HOST REDIS_PORT SAMPLES\n");
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    v = calloc((size_t)n, sizeof(*v));
+    (void)hp_fmt(h1, sizeof(h1), "X-Agent-Id: %s", argv[3]);
+    (void)hp_fmt(h2, sizeof(h2), "X-Api-Key: %s", argv[4]);
+    (void)hp_fmt(h3, sizeof(h3), "Authorization: Bearer %s", argv[5]);
+    agent = curl_slist_append(agent, "Content-Type: application/json");
+    agent = curl_slist_append(agent, h1);
+    agent = curl_slist_append(agent, h2);
+    user = curl_slist_append(user, "Content-Type: application/json");
+    user = curl_slist_append(user, h3);
+
+    bench__notify(argv[6], v, (int)n);
+    bench__report("notify", v, (int)n);
+    bench__redis(argv[7], (int)rport, v, (int)n);
+    bench__report("redis", v, (int)n);
+    got = bench__api(argv[1], argv[1], agent, user, v, (int)n);
+    if (got > 1)
+        bench__report("same", v, got);
+    got = bench__api(argv[2], argv[1], agent, user, v, (int)n);
+    if (got > 1)
+        bench__report("cross", v, got);
+    free(v);
+    curl_slist_free_all(agent);
+    curl_slist_free_all(user);
+    curl_global_cleanup();
+    return 0;
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# bench/delivery: callbacks delivered per second by holdpoint-delivery to a
+# local keep-alive receiver (bench/delivery_receiver.js) from a backlog of N
+# queued jobs, with 1 and then 2 workers; and, as a peer figure in the same
+# run on the same PostgreSQL, graphile-worker working N no-op jobs with the
+# same concurrency (bench/peer, installed with `npm ci`). Each callback is a
+# real signed POST: claim with lease, policy check, HMAC signatures, HTTP,
+# and the outcome statement (job, attempt row, approval, audit event).
+# Starts its own throwaway PostgreSQL (durable) and Redis; traffic stays on
+# 127.0.0.1. Writes the result into docs/performance.md.
+#
+#   bench/delivery.sh          (JOBS=6000 CONCURRENCY=16 BUILD_DIR=build)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+jobs=${JOBS:-6000}
+conc=${CONCURRENCY:-16}
+
+[ -x "$build/bin/holdpoint-delivery" ] || { echo "build first" >&2; exit 1; }
+(cd "$root/bench/peer" && { [ -d node_modules/graphile-worker ] || npm ci --no-audit --no-fund >/dev/null; })
+bench_stack_start
+
+node "$root/bench/delivery_receiver.js" >"$run/receiver.port" &
+bench_pids+=($!)
+for _ in $(seq 50); do [ -s "$run/receiver.port" ] && break; sleep 0.1; done
+url="http://127.0.0.1:$(cat "$run/receiver.port")/callback"
+
+psql_q() { psql "$HOLDPOINT_DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 "$@"; }
+approval=$(psql_q -c "insert into approvals (id, team_id, agent_id, request_id,
+    request_id_supplied, question, context_markdown, options, timeout_seconds, timeout_mode,
+    expires_at, canonical_hash, callback_url, callback_headers) values (gen_random_uuid(),
+    '$team', '$agent', 'bench-delivery', true, 'q', 'c', '[]', 60, 'expire_no_action',
+    now() + interval '1 day', '\\x00', '$url', '{}') returning id" | head -n1)
+body='{"request_id":"bench-delivery","status":"selected_option","selected_option_index":0,"selected_option_label":"Approve","selected_option_value":"approve","custom_instruction":null,"resolved_by":{"user_id":"00000000-0000-0000-0000-000000000000","name":"Bench"},"resolved_at":"2026-11-23T00:00:00.000Z"}'
+
+# run_workers K: queues $jobs jobs, starts K workers, prints seconds until all done.
+run_workers() {
+    local k=$1 pids=() t0 t1 left
+    psql_q -c "insert into jobs (team_id, kind, approval_id, agent_id, url, headers, body,
+        webhook_id, max_attempts) select '$team', 'callback', '$approval', '$agent', '$url',
+        '{\"X-Bench\":\"1\"}', '$body', 'msg_' || gen_random_uuid(), 3
+        from generate_series(1, $jobs)" >/dev/null
+    t0=$(date +%s.%N)
+    for i in $(seq "$k"); do
+        HOLDPOINT_OUTBOUND_ALLOW=127.0.0.1 HOLDPOINT_DELIVERY_CONCURRENCY=$conc \
+            HOLDPOINT_LOG_LEVEL=warn "$build/bin/holdpoint-delivery" 2>>"$run/delivery-$k-$i.log" &
+        pids+=($!)
+    done
+    while :; do
+        left=$(psql_q -c "select count(*) from jobs where state = 'queued'")
+        [ "$left" = 0 ] && break
+        sleep 0.05
+    done
+    t1=$(date +%s.%N)
+    kill -TERM "${pids[@]}"
+    wait "${pids[@]}" 2>/dev/null || true
+    failed=$(psql_q -c "select count(*) from jobs where state <> 'done'")
+    [ "$failed" = 0 ] || { echo "$failed jobs not delivered" >&2; exit 1; }
+    psql_q -c "delete from jobs" >/dev/null
+    node -e 'process.stdout.write((process.argv[2]-process.argv[1]).toFixed(3))' "$t0" "$t1"
+}
+
+s2=$(run_workers 2)
+s1=$(run_workers 1)
+r1=$(node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(0))' "$jobs" "$s1")
+r2=$(node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(0))' "$jobs" "$s2")
+peer=$(node "$root/bench/peer/graphile_noop.js" "$HOLDPOINT_DATABASE_URL" "$jobs" "$conc" 2>"$run/peer.log" | tail -n 1)
+pr=$(bench_json_field "$peer" rate)
+pr=$(node -e 'process.stdout.write(Number(process.argv[1]).toFixed(0))' "$pr")
+echo "delivery: 1 worker $r1/s (${s1}s), 2 workers $r2/s (${s2}s); graphile-worker no-op $pr/s"
+
+bench_write_section delivery "## Delivery (bench/delivery)
+
+Signed callbacks delivered per second by \`holdpoint-delivery\` from a backlog
+of $jobs queued jobs to a local keep-alive receiver (Node \`http\`, answers
+204), with HOLDPOINT_DELIVERY_CONCURRENCY=$conc per worker. Each callback is
+the full path: lease claim (\`FOR UPDATE SKIP LOCKED\`), URL policy check
+with resolution and pinning, unsealing the agent secret, both HMAC-SHA256
+signatures, the HTTP POST, and the one-statement outcome (job state, attempt
+row, approval delivery status, \`callback_delivered\` event). The peer figure
+is graphile-worker 0.16 working the same number of **no-op** jobs (no HTTP)
+with the same concurrency on the same database in the same run.
+
+| case | jobs | seconds | per second |
+|---|---|---|---|
+| holdpoint-delivery, 1 worker | $jobs | $s1 | $r1 |
+| holdpoint-delivery, 2 workers | $jobs | $s2 | $r2 |
+| graphile-worker, no-op jobs (peer) | $jobs | $(bench_json_field "$peer" seconds | cut -c1-5) | $pr |
+
+Measured $(date -u +%Y-%m-%d) on $(nproc) cores, with PostgreSQL (fsync on),
+the receiver and the workers sharing them. Reproduce:
+
+\`\`\`
+cmake -S . -B build && cmake --build build -j
+bench/delivery.sh          # JOBS=6000 CONCURRENCY=16
+\`\`\`"

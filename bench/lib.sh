@@ -1,0 +1,81 @@
+# Shared by the bench/*.sh scripts (source it): a throwaway stack, API
+# processes on free 127.0.0.1 ports, and writing a result section into
+# docs/performance.md between <!-- bench:NAME --> markers.
+#
+# After bench_stack_start: $run (scratch dir), $build, $team, $agent, $key,
+# $user_token, and the services' environment (HOLDPOINT_DATABASE_URL, ...).
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+bench_pids=()
+
+bench_cleanup() {
+    for p in "${bench_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    [ -n "${run:-}" ] && "$root/scripts/services.sh" destroy "$run" >/dev/null 2>&1 || true
+}
+
+bench_json_field() { # JSON FIELD
+    node -e 'const o=JSON.parse(process.argv[1]); process.stdout.write(String(o[process.argv[2]]))' "$1" "$2"
+}
+
+bench_stack_start() {
+    for b in holdpoint holdpoint-api; do
+        [ -x "$build/bin/$b" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
+    done
+    run=$(mktemp -d /tmp/hp-bench.XXXXXX)
+    trap bench_cleanup EXIT
+    "$root/scripts/services.sh" start "$run" >/dev/null
+    # shellcheck disable=SC1091
+    . "$run/env"
+    "$build/bin/holdpoint" migrate >/dev/null
+    local boot
+    boot=$("$build/bin/holdpoint" admin bootstrap --team bench --email "bench-$$@example.com" \
+        --password bench-password --agent bench-agent --json)
+    team=$(bench_json_field "$boot" team_id)
+    agent=$(bench_json_field "$boot" agent_id)
+    key=$(bench_json_field "$boot" api_key)
+    user_token=$(bench_json_field "$boot" user_token)
+}
+
+bench_free_port() {
+    local port=$(( 20000 + RANDOM % 20000 ))
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    echo "$port"
+}
+
+# bench_start_api VAR [ENV=VALUE ...]: starts an API on a free port, sets
+# VAR to its base URL and VAR_PID to its pid, and waits for /healthz.
+bench_start_api() {
+    local var=$1 port
+    shift
+    port=$(bench_free_port)
+    env HOLDPOINT_LISTEN="127.0.0.1:$port" HOLDPOINT_LOG_LEVEL=warn \
+        AGENT_CREATE_RATE_LIMIT_MAX=1000000 AGENT_CREATE_RATE_LIMIT_WINDOW_MS=1000 "$@" \
+        "$build/bin/holdpoint-api" 2>>"$run/api-$port.log" &
+    bench_pids+=($!)
+    printf -v "$var" '%s' "http://127.0.0.1:$port"
+    printf -v "${var}_PID" '%s' "$!"
+    for _ in $(seq 200); do
+        curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "the API on port $port did not start:" >&2
+    tail -n 5 "$run/api-$port.log" >&2
+    exit 1
+}
+
+# bench_write_section NAME TEXT: replaces (or appends) the marked section.
+bench_write_section() {
+    local doc="$root/docs/performance.md"
+    [ -f "$doc" ] || printf '# Performance\n' >"$doc"
+    local section
+    section=$(printf '<!-- bench:%s -->\n%s\n<!-- /bench:%s -->' "$1" "$2" "$1")
+    node -e '
+const fs = require("fs");
+const [f, name, s] = process.argv.slice(1);
+const t = fs.readFileSync(f, "utf8");
+const re = new RegExp("<!-- bench:" + name + " -->[\\s\\S]*<!-- /bench:" + name + " -->");
+fs.writeFileSync(f, re.test(t) ? t.replace(re, () => s) : t.replace(/\n*$/, "\n\n") + s + "\n");' \
+        "$doc" "$1" "$section"
+}
