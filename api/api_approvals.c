@@ -17,8 +17,8 @@
 #include "hp_str.h"
 #include "hp_time.h"
 
-static const char *const api_statuses[] = {"pending",  "selected_option", "custom_instruction",
-                                           "expired",  "cancelled",       NULL};
+static const char *const api_statuses[] = {"pending", "selected_option", "custom_instruction",
+                                           "expired", "cancelled",       NULL};
 
 static void api__rate_limited(hp_req *req, long retry_ms)
 {
@@ -291,8 +291,7 @@ bool api_list_query(hp_req *req, hp_approval_filter *f, const char *default_stat
         f->session_id = v;
     if ((v = api_query(req, "created_after")) != NULL &&
         !hp_time_parse_rfc3339(v, &f->created_after))
-        hp_issues_add(is, hp_path_key(root, "created_after"), "invalid_string",
-                      "Invalid datetime");
+        hp_issues_add(is, hp_path_key(root, "created_after"), "invalid_string", "Invalid datetime");
     if ((v = api_query(req, "created_before")) != NULL &&
         !hp_time_parse_rfc3339(v, &f->created_before))
         hp_issues_add(is, hp_path_key(root, "created_before"), "invalid_string",

@@ -84,8 +84,7 @@ static hp_err api__auth_key(hp_req *req, bool need_agent)
                              "a team API key needs X-Agent-Id to act as an agent");
         return HP_OK;
     }
-    if (k.agent_id == NULL ||
-        (k.key_agent_id != NULL && strcmp(k.key_agent_id, k.agent_id) != 0))
+    if (k.agent_id == NULL || (k.key_agent_id != NULL && strcmp(k.key_agent_id, k.agent_id) != 0))
         return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");
     req->auth.agent_id = k.agent_id;
     req->auth.agent_name = k.agent_name;
@@ -116,8 +115,7 @@ hp_err api_auth_user(hp_req *req)
     hp_err rc;
 
     if (tok == NULL)
-        return api__fail(req, HP_ERR_INVALID_USER_TOKEN,
-                         "send Authorization: Bearer <user token>");
+        return api__fail(req, HP_ERR_INVALID_USER_TOKEN, "send Authorization: Bearer <user token>");
     if (!hp_key_parse(HP_KEY_USER, tok, prefix))
         return api__fail(req, HP_ERR_INVALID_USER_TOKEN, "the user token is not valid");
     if ((rc = api_db(req, &c)) != HP_OK)

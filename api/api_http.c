@@ -6,6 +6,7 @@
  * Content-Length over it is refused before a byte is read, and a chunked
  * body is cut off at the limit. The access log line is written last.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,8 +153,7 @@ void api_send_json(hp_req *req, int status, json_object *body)
     api__send_json_h(req, status, body, NULL);
 }
 
-static json_object *api__error_body(hp_req *req, hp_err e, const char *message,
-                                    json_object *extra)
+static json_object *api__error_body(hp_req *req, hp_err e, const char *message, json_object *extra)
 {
     json_object *o = json_object_new_object();
 
@@ -362,10 +362,9 @@ static void api__record(hp_req *req, int64_t ms)
     if (!hp_metrics_escape(req->route, route, sizeof(route)))
         hp_strlcpy(route, "unmatched", sizeof(route));
     (void)hp_fmt(labels, sizeof(labels), "route=\"%s\",method=\"%s\",status=\"%d\"", route,
-                 req->ri->request_method[0] ? (strlen(req->ri->request_method) < 10
-                                                   ? req->ri->request_method
-                                                   : "OTHER")
-                                            : "OTHER",
+                 req->ri->request_method[0]
+                     ? (strlen(req->ri->request_method) < 10 ? req->ri->request_method : "OTHER")
+                     : "OTHER",
                  req->status);
     hp_metrics_add(req->app->metrics, "holdpoint_http_requests_total", labels, 1);
     (void)hp_fmt(labels, sizeof(labels), "route=\"%s\"", route);
@@ -418,8 +417,15 @@ int api_dispatch(struct mg_connection *conn, void *cbdata)
         (void)hp_fmt(req.request_id, sizeof(req.request_id), "req_%s", hex);
     }
     path = req.ri->local_uri_raw ? req.ri->local_uri_raw : req.ri->local_uri;
+    atomic_fetch_add(&req.app->inflight, 1);
 
-    for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
+    if (atomic_load(&req.app->draining) && strcmp(path, "/healthz") != 0) {
+        /* Stopping: new work goes to another replica. */
+        static const char *const h[] = {"Retry-After", "1", "Connection", "close", NULL};
+        req.route = "draining";
+        api_send_error_h(&req, HP_ERR_UNAVAILABLE, "this server is stopping; retry", NULL, h);
+    }
+    for (size_t i = 0; req.status == 0 && i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
         const char *param;
         if (!api__match(req.pool, api_routes[i].pattern, path, &param))
             continue;
@@ -439,13 +445,13 @@ int api_dispatch(struct mg_connection *conn, void *cbdata)
         }
     }
     if (req.status == 0) {
-        if (path_known && req.route[0] == 'u') {
+        if (path_known && strcmp(req.route, "unmatched") == 0) {
             const char *h[] = {"Allow", allow, NULL};
             json_object *o = api__error_body(&req, HP_ERR_METHOD_NOT_ALLOWED,
                                              api__default_message(HP_ERR_METHOD_NOT_ALLOWED), NULL);
             api__send_json_h(&req, 405, o, h);
             json_object_put(o);
-        } else if (req.route[0] == 'u') {
+        } else if (strcmp(req.route, "unmatched") == 0) {
             api_send_error(&req, HP_ERR_NOT_FOUND, "no such route", NULL);
         } else {
             hp_err_set(req.err, sizeof(req.err), "handler sent no response");
@@ -454,5 +460,6 @@ int api_dispatch(struct mg_connection *conn, void *cbdata)
     }
     api__access_log(&req);
     hp_pool_free(req.pool);
+    atomic_fetch_sub(&req.app->inflight, 1);
     return req.status;
 }

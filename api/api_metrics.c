@@ -32,8 +32,7 @@ static double api__wake_redis(void *ctx)
 
 void api_metrics_init(hp_app *app)
 {
-    static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                     0.5,   1,    2.5,   5,    10,  60};
+    static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60};
     hp_metrics *m = app->metrics;
 
     hp_metrics_family(m, "holdpoint_http_requests_total", HP_METRIC_COUNTER,
@@ -41,15 +40,14 @@ void api_metrics_init(hp_app *app)
     hp_metrics_family(m, "holdpoint_http_request_duration_seconds", HP_METRIC_HISTOGRAM,
                       "Time from request to response, by route (waits included).", buckets,
                       sizeof(buckets) / sizeof(buckets[0]));
-    hp_metrics_gauge_fn(m, "holdpoint_waiters", "Requests waiting for a decision.",
-                        api__waiters, app);
+    hp_metrics_gauge_fn(m, "holdpoint_waiters", "Requests waiting for a decision.", api__waiters,
+                        app);
     hp_metrics_gauge_fn(m, "holdpoint_db_pool_in_use", "PostgreSQL connections borrowed.",
                         api__pool_in_use, app);
-    hp_metrics_gauge_fn(m, "holdpoint_db_pool_size", "PostgreSQL pool size.", api__pool_size,
-                        app);
+    hp_metrics_gauge_fn(m, "holdpoint_db_pool_size", "PostgreSQL pool size.", api__pool_size, app);
     hp_metrics_gauge_fn(m, "holdpoint_wake_postgresql_up",
-                        "1 while the PostgreSQL LISTEN connection for wakeups is up.",
-                        api__wake_pg, app);
+                        "1 while the PostgreSQL LISTEN connection for wakeups is up.", api__wake_pg,
+                        app);
     hp_metrics_gauge_fn(m, "holdpoint_wake_redis_up",
                         "1 while the Redis subscription for wakeups is up (0 when not configured).",
                         api__wake_redis, app);

@@ -54,8 +54,8 @@ void api_agents_list(hp_req *req)
         return;
     /* An agent-scoped key sees only its own agent. */
     rc = hp_store_agents_list(c, req->pool, req->auth.team_id,
-                              req->auth.key_agent_scoped ? req->auth.agent_id : NULL, &r,
-                              req->err, sizeof(req->err));
+                              req->auth.key_agent_scoped ? req->auth.agent_id : NULL, &r, req->err,
+                              sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return;

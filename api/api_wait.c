@@ -160,8 +160,8 @@ bool hp_waiters_redis_up(hp_waiters *w)
 static int hp__conn_fd(struct mg_connection *conn)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    const unsigned char *base =
-        (const unsigned char *)ri + sizeof(struct mg_request_info) + sizeof(struct mg_response_info);
+    const unsigned char *base = (const unsigned char *)ri + sizeof(struct mg_request_info) +
+                                sizeof(struct mg_response_info);
 
     for (size_t off = 0; off < 96; off += sizeof(int)) {
         struct sockaddr_storage peer, local;

@@ -24,10 +24,10 @@ typedef struct hp_waiters hp_waiters;
 typedef struct hp_waiter hp_waiter;
 
 typedef enum {
-    HP_WAIT_WOKEN = 0,    /* a notification (or a re-check) for this approval */
-    HP_WAIT_TIMEOUT,      /* the deadline passed */
-    HP_WAIT_GONE,         /* the client hung up */
-    HP_WAIT_SHUTDOWN,     /* the process is stopping */
+    HP_WAIT_WOKEN = 0, /* a notification (or a re-check) for this approval */
+    HP_WAIT_TIMEOUT,   /* the deadline passed */
+    HP_WAIT_GONE,      /* the client hung up */
+    HP_WAIT_SHUTDOWN,  /* the process is stopping */
 } hp_wait_result;
 
 /* Creates the registry: at most max_waiters at once. Starts nothing. */

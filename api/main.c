@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "api.h"
 #include "hp_log.h"
 #include "hp_str.h"
+#include "hp_time.h"
 
 static const char *api__getenv(const char *name, void *ctx)
 {
@@ -57,7 +59,7 @@ int main(void)
 {
     static hp_config cfg;
     hp_app app;
-    char err[HP_ERRBUF], ports[300], threads[16], timeout[16];
+    char err[HP_ERRBUF], ports[300], threads[16], timeout[16], backlog[16];
     struct mg_callbacks cb;
     struct mg_context *ctx;
     sigset_t stop_set;
@@ -86,15 +88,15 @@ int main(void)
     if (cfg.redis_url != NULL) {
         app.redis = hp_redis_new(cfg.redis_url, cfg.db_pool_size, 500, err, sizeof(err));
         if (app.redis == NULL) {
-            hp_log_error("invalid configuration", "variable", "HOLDPOINT_REDIS_URL", "detail",
-                         err, (const char *)NULL);
+            hp_log_error("invalid configuration", "variable", "HOLDPOINT_REDIS_URL", "detail", err,
+                         (const char *)NULL);
             return 2;
         }
     }
 
     app.metrics = hp_metrics_new();
-    app.waiters = hp_waiters_new(cfg.database_url, cfg.redis_url, cfg.db_timeout_ms,
-                                 cfg.max_waiters);
+    app.waiters =
+        hp_waiters_new(cfg.database_url, cfg.redis_url, cfg.db_timeout_ms, cfg.max_waiters);
     api_metrics_init(&app);
     if (hp_waiters_start(app.waiters, err, sizeof(err)) != HP_OK) {
         hp_log_error("could not start the waiter registry", "detail", err, (const char *)NULL);
@@ -114,11 +116,15 @@ int main(void)
     else
         (void)hp_fmt(ports, sizeof(ports), "%s:%d", cfg.listen_host, cfg.listen_port);
     (void)hp_fmt(threads, sizeof(threads), "%d", cfg.api_threads);
+    /* Let a burst of arriving waiters queue in the kernel, not be dropped. */
+    (void)hp_fmt(backlog, sizeof(backlog), "%d", cfg.api_threads > 256 ? cfg.api_threads : 256);
     (void)hp_fmt(timeout, sizeof(timeout), "%d", cfg.request_timeout_ms);
     const char *options[] = {"listening_ports",
                              ports,
                              "num_threads",
                              threads,
+                             "listen_backlog",
+                             backlog,
                              "request_timeout_ms",
                              timeout,
                              "enable_keep_alive",
@@ -150,9 +156,15 @@ int main(void)
 
     sigwait(&stop_set, &sig);
     hp_log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", (const char *)NULL);
-    /* Answer every waiter first (new waits get 503), then stop accepting and
-     * join the workers once their requests are done. */
+    /* New requests get 503 from now on; every waiter is answered; then the
+     * requests still running finish writing (civetweb's stop aborts writes in
+     * progress, so it must come last) and the server stops. */
+    atomic_store(&app.draining, 1);
     hp_waiters_shutdown(app.waiters, 5000);
+    for (int i = 0; i < 1000 && atomic_load(&app.inflight) > 0; i++)
+        hp_time_sleep_ms(10, NULL);
+    if (atomic_load(&app.inflight) > 0)
+        hp_log_warn("stopping with requests still running", (const char *)NULL);
     mg_stop(ctx);
     hp_waiters_free(app.waiters);
     hp_metrics_free(app.metrics);

@@ -15,7 +15,7 @@
 #include "hp_str.h"
 
 static const char *const hp__timeout_modes[] = {"expire_no_action",
-                                                 "expire_with_predefined_instruction", NULL};
+                                                "expire_with_predefined_instruction", NULL};
 
 bool hp_approval_url_ok(const char *url)
 {
@@ -67,8 +67,10 @@ static void hp__parse_options(json_object *body, hp_approval_input *in, hp_issue
                           hp_valid_type_name(o));
             continue;
         }
-        label = hp_valid_str(is, oat, o, "label", (hp_str_rule){true, false, 1, HP_APPROVAL_LABEL_MAX});
-        value = hp_valid_str(is, oat, o, "value", (hp_str_rule){true, false, 0, HP_APPROVAL_VALUE_MAX});
+        label =
+            hp_valid_str(is, oat, o, "label", (hp_str_rule){true, false, 1, HP_APPROVAL_LABEL_MAX});
+        value =
+            hp_valid_str(is, oat, o, "value", (hp_str_rule){true, false, 0, HP_APPROVAL_VALUE_MAX});
         (void)hp_valid_bool(is, oat, o, "is_default_on_timeout", false, &dflt);
         if (label && value) {
             json_object *n = json_object_new_object();
@@ -80,8 +82,8 @@ static void hp__parse_options(json_object *body, hp_approval_input *in, hp_issue
     }
 }
 
-static void hp__parse_timeout(json_object *body, const hp_agent_defaults *d,
-                              hp_approval_input *in, hp_issues *is)
+static void hp__parse_timeout(json_object *body, const hp_agent_defaults *d, hp_approval_input *in,
+                              hp_issues *is)
 {
     hp_path root = hp_path_root();
     hp_path at = hp_path_key(root, "timeout");
@@ -103,9 +105,9 @@ static void hp__parse_timeout(json_object *body, const hp_agent_defaults *d,
             if (v == NULL) {
                 in->predefined_instruction = NULL; /* explicit null clears the default */
             } else {
-                in->predefined_instruction = hp_valid_str(
-                    is, at, t, "predefined_instruction",
-                    (hp_str_rule){false, true, 0, HP_APPROVAL_INSTRUCTION_MAX});
+                in->predefined_instruction =
+                    hp_valid_str(is, at, t, "predefined_instruction",
+                                 (hp_str_rule){false, true, 0, HP_APPROVAL_INSTRUCTION_MAX});
             }
         }
     }
@@ -156,8 +158,8 @@ static void hp__parse_callback(json_object *body, hp_approval_input *in, hp_issu
     in->callback_headers = json_object_get(h);
 }
 
-bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
-                              hp_approval_input *in, hp_issues *is)
+bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d, hp_approval_input *in,
+                              hp_issues *is)
 {
     hp_path root = hp_path_root();
     char *canon;
@@ -177,8 +179,9 @@ bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
             json_object_get_string_len(v) == 0) {
             in->request_id = NULL;
         } else {
-            in->request_id = hp_valid_str(is, root, body, "request_id",
-                                          (hp_str_rule){false, true, 1, HP_APPROVAL_REQUEST_ID_MAX});
+            in->request_id =
+                hp_valid_str(is, root, body, "request_id",
+                             (hp_str_rule){false, true, 1, HP_APPROVAL_REQUEST_ID_MAX});
             if (in->request_id != NULL) {
                 const char *p = in->request_id;
                 while (*p == ' ' || *p == '\t')
@@ -194,8 +197,8 @@ bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
                                 (hp_str_rule){true, false, 1, HP_APPROVAL_QUESTION_MAX});
     in->context_markdown = hp_valid_str(is, root, body, "context_markdown",
                                         (hp_str_rule){true, false, 0, HP_APPROVAL_CONTEXT_MAX});
-    in->notification_summary = hp_valid_str(
-        is, root, body, "notification_summary", (hp_str_rule){false, true, 0, HP_APPROVAL_SUMMARY_MAX});
+    in->notification_summary = hp_valid_str(is, root, body, "notification_summary",
+                                            (hp_str_rule){false, true, 0, HP_APPROVAL_SUMMARY_MAX});
     hp__parse_options(body, in, is);
     hp__parse_timeout(body, d, in, is);
     hp__parse_callback(body, in, is);
@@ -243,9 +246,9 @@ char *hp_approval_canonical(const hp_approval_input *in)
     if (in->callback_url != NULL) {
         cb = json_object_new_object();
         hp_json_set_str(cb, "url", in->callback_url);
-        json_object_object_add(cb, "headers", in->callback_headers
-                                                  ? json_object_get(in->callback_headers)
-                                                  : json_object_new_object());
+        json_object_object_add(cb, "headers",
+                               in->callback_headers ? json_object_get(in->callback_headers)
+                                                    : json_object_new_object());
     }
     json_object_object_add(o, "callback", cb);
     s = hp_json_canonical(o);
@@ -378,10 +381,9 @@ json_object *hp_approval_review_json(const hp_approval_row *r)
     } else {
         json_object_object_add(o, "resolved_by", NULL);
     }
-    json_object_object_add(o, "selected_option_index",
-                           r->selected_option_index >= 0
-                               ? json_object_new_int(r->selected_option_index)
-                               : NULL);
+    json_object_object_add(
+        o, "selected_option_index",
+        r->selected_option_index >= 0 ? json_object_new_int(r->selected_option_index) : NULL);
     hp_json_set_str(o, "custom_instruction", r->custom_instruction);
     return o;
 }

@@ -25,19 +25,19 @@
 #include "hp_valid.h"
 
 /* Seed 003 limits. */
-#define HP_APPROVAL_REQUEST_ID_MAX 120
+#define HP_APPROVAL_REQUEST_ID_MAX  120
 #define HP_APPROVAL_CORRELATION_MAX 120
-#define HP_APPROVAL_QUESTION_MAX 500
-#define HP_APPROVAL_CONTEXT_MAX 2500
-#define HP_APPROVAL_SUMMARY_MAX 120
-#define HP_APPROVAL_OPTIONS_MAX 4
-#define HP_APPROVAL_LABEL_MAX 120
-#define HP_APPROVAL_VALUE_MAX 500
-#define HP_APPROVAL_TIMEOUT_MIN 30
-#define HP_APPROVAL_TIMEOUT_MAX 86400
+#define HP_APPROVAL_QUESTION_MAX    500
+#define HP_APPROVAL_CONTEXT_MAX     2500
+#define HP_APPROVAL_SUMMARY_MAX     120
+#define HP_APPROVAL_OPTIONS_MAX     4
+#define HP_APPROVAL_LABEL_MAX       120
+#define HP_APPROVAL_VALUE_MAX       500
+#define HP_APPROVAL_TIMEOUT_MIN     30
+#define HP_APPROVAL_TIMEOUT_MAX     86400
 #define HP_APPROVAL_INSTRUCTION_MAX 1000
-#define HP_APPROVAL_CUSTOM_MAX 2500
-#define HP_APPROVAL_ATTR_MAX 200
+#define HP_APPROVAL_CUSTOM_MAX      2500
+#define HP_APPROVAL_ATTR_MAX        200
 
 /* An agent's timeout defaults (agents table). */
 typedef struct hp_agent_defaults {
@@ -62,15 +62,15 @@ typedef struct hp_approval_input {
     bool allow_custom_instruction;
     const char *session_id;
     const char *agent_name;
-    json_object *metadata; /* owned, or NULL */
+    json_object *metadata;  /* owned, or NULL */
     unsigned char hash[32]; /* SHA-256 of the canonical payload */
 } hp_approval_input;
 
 /* Validates body (a parsed JSON value) against seed 003 and merges the timeout
  * with d. Adds every problem to is; returns true when is stays empty. Strings
  * in *in are borrowed from body, which must outlive *in. Pure. */
-bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
-                              hp_approval_input *in, hp_issues *is);
+bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d, hp_approval_input *in,
+                              hp_issues *is);
 /* Releases what hp_approval_parse_create took a reference to. */
 void hp_approval_input_deinit(hp_approval_input *in);
 

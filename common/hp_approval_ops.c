@@ -135,8 +135,8 @@ hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
         return rc;
     if (row->callback_url != NULL) {
         json_object *body = hp_approval_result_json(row);
-        rc = hp_store_job_add_callback(c, row, hp_json_text(body), env->callback_max_attempts,
-                                       err, errcap);
+        rc = hp_store_job_add_callback(c, row, hp_json_text(body), env->callback_max_attempts, err,
+                                       errcap);
         json_object_put(body);
         if (rc != HP_OK)
             return rc;

@@ -38,8 +38,7 @@ bool hp_ct_equal(const void *a, const void *b, size_t n);
 char *hp_base64_encode(const void *data, size_t len);
 /* Decodes standard base64 (padding required, no whitespace) into out (cap
  * bytes); HP_ERR_INVALID_PAYLOAD on bad input or when it does not fit. */
-HP_MUSTCHECK hp_err hp_base64_decode(const char *s, unsigned char *out, size_t cap,
-                                     size_t *outlen);
+HP_MUSTCHECK hp_err hp_base64_decode(const char *s, unsigned char *out, size_t cap, size_t *outlen);
 /* Lower-case hex; out needs 2*len+1 bytes. */
 void hp_hex_encode(const void *data, size_t len, char *out);
 

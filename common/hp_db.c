@@ -6,6 +6,7 @@
  * thread longer than that. This module does not log; callers map the errors.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +76,7 @@ hp_err hp_db_connect(const char *url, int timeout_ms, PGconn **out, char *err, s
     (void)hp_fmt(tcp, sizeof(tcp), "%d", timeout_ms);
     (void)hp_fmt(opts, sizeof(opts), "-c statement_timeout=%d -c lock_timeout=%d", timeout_ms,
                  timeout_ms);
-    const char *keys[] = {"dbname",      "connect_timeout",  "options", "tcp_user_timeout",
+    const char *keys[] = {"dbname",     "connect_timeout",  "options", "tcp_user_timeout",
                           "keepalives", "application_name", NULL};
     const char *vals[] = {url, ct, opts, tcp, "1", "holdpoint", NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
@@ -123,8 +124,7 @@ hp_err hp_db_acquire(hp_db *db, hp_dbconn **out, char *err, size_t errcap)
             break;
         if (pthread_cond_timedwait(&db->cv, &db->mu, &deadline) == ETIMEDOUT) {
             pthread_mutex_unlock(&db->mu);
-            hp_err_set(err, errcap, "no database connection free within %d ms",
-                       db->timeout_ms);
+            hp_err_set(err, errcap, "no database connection free within %d ms", db->timeout_ms);
             return HP_ERR_UNAVAILABLE;
         }
     }
@@ -132,7 +132,16 @@ hp_err hp_db_acquire(hp_db *db, hp_dbconn **out, char *err, size_t errcap)
     db->in_use++;
     pthread_mutex_unlock(&db->mu);
 
-    /* Connect outside the lock so one slow server does not block releases. */
+    /* Connect outside the lock so one slow server does not block releases.
+     * An idle pooled connection never has anything to read: if its socket is
+     * readable the server has closed it (restart, failover, idle kill), so
+     * replace it now rather than fail the caller's first statement. Nothing
+     * is ever re-sent, so no write can be applied twice. */
+    if (c->pg != NULL && !c->broken && PQstatus(c->pg) == CONNECTION_OK) {
+        struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN | POLLRDHUP};
+        if (poll(&p, 1, 0) != 0)
+            c->broken = true;
+    }
     if (c->pg != NULL && (c->broken || PQstatus(c->pg) != CONNECTION_OK)) {
         PQfinish(c->pg);
         c->pg = NULL;
@@ -154,9 +163,8 @@ void hp_db_release(hp_db *db, hp_dbconn *c)
 {
     if (c == NULL)
         return;
-    if (c->pg != NULL &&
-        (c->broken || PQstatus(c->pg) != CONNECTION_OK ||
-         PQtransactionStatus(c->pg) != PQTRANS_IDLE)) {
+    if (c->pg != NULL && (c->broken || PQstatus(c->pg) != CONNECTION_OK ||
+                          PQtransactionStatus(c->pg) != PQTRANS_IDLE)) {
         PQfinish(c->pg);
         c->pg = NULL;
     }

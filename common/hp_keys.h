@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #define HP_KEY_PREFIX_LEN 16 /* "hpk_" + 12 */
-#define HP_KEY_LEN 49        /* prefix + "_" + 32 */
+#define HP_KEY_LEN        49 /* prefix + "_" + 32 */
 
 typedef enum { HP_KEY_API = 0, HP_KEY_USER = 1 } hp_key_kind;
 

@@ -28,8 +28,8 @@ void hp_log(hp_log_level level, const char *msg, ...) __attribute__((sentinel));
 void hp_log_fields(hp_log_level level, const char *msg, json_object *fields);
 
 #define hp_log_debug(...) hp_log(HP_LOG_DEBUG, __VA_ARGS__)
-#define hp_log_info(...) hp_log(HP_LOG_INFO, __VA_ARGS__)
-#define hp_log_warn(...) hp_log(HP_LOG_WARN, __VA_ARGS__)
+#define hp_log_info(...)  hp_log(HP_LOG_INFO, __VA_ARGS__)
+#define hp_log_warn(...)  hp_log(HP_LOG_WARN, __VA_ARGS__)
 #define hp_log_error(...) hp_log(HP_LOG_ERROR, __VA_ARGS__)
 
 #ifdef HP_TESTING

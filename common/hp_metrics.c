@@ -97,8 +97,8 @@ void hp_metrics_family(hp_metrics *m, const char *name, hp_metric_type type, con
     f->nbounds = nbuckets;
 }
 
-void hp_metrics_gauge_fn(hp_metrics *m, const char *name, const char *help,
-                         double (*fn)(void *ctx), void *ctx)
+void hp_metrics_gauge_fn(hp_metrics *m, const char *name, const char *help, double (*fn)(void *ctx),
+                         void *ctx)
 {
     hp__family *f = hp__family_add(m, name, HP_METRIC_GAUGE, help);
     f->fn = fn;
@@ -231,7 +231,7 @@ static void hp__series_name(hp_buf *b, const char *name, const char *suffix, con
     hp__printf(b, "%s%s", name, suffix);
     if (has_l || has_e)
         hp__printf(b, "{%s%s%s}", has_l ? labels : "", has_l && has_e ? "," : "",
-                            has_e ? extra : "");
+                   has_e ? extra : "");
     hp__puts(b, " ");
 }
 
@@ -243,8 +243,7 @@ char *hp_metrics_render(hp_metrics *m)
     hp_buf_init(&b, 64u << 20);
     pthread_mutex_lock(&m->mu);
     for (hp__family *f = m->families; f; f = f->next) {
-        hp__printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
-                            types[f->type]);
+        hp__printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, types[f->type]);
         if (f->fn) {
             hp__series_name(&b, f->name, "", NULL, NULL);
             hp__num(&b, f->fn(f->ctx));

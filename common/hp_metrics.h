@@ -22,8 +22,8 @@ void hp_metrics_free(hp_metrics *m);
 void hp_metrics_family(hp_metrics *m, const char *name, hp_metric_type type, const char *help,
                        const double *buckets, size_t nbuckets);
 /* A gauge whose value fn(ctx) is read at every scrape (no labels). */
-void hp_metrics_gauge_fn(hp_metrics *m, const char *name, const char *help,
-                         double (*fn)(void *ctx), void *ctx);
+void hp_metrics_gauge_fn(hp_metrics *m, const char *name, const char *help, double (*fn)(void *ctx),
+                         void *ctx);
 
 /* labels may be NULL or "" for an unlabelled series. Unknown names are
  * ignored (a programming error, not worth a crash in production). */

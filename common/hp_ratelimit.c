@@ -92,8 +92,8 @@ static hp_err hp__pg_hit(hp_dbconn *c, const char *agent_id, int max, int window
     return HP_OK;
 }
 
-hp_err hp_ratelimit_hit(hp_redis *redis, hp_dbconn *c, const char *agent_id, int max,
-                        int window_ms, hp_ratelimit_result *out, char *err, size_t errcap)
+hp_err hp_ratelimit_hit(hp_redis *redis, hp_dbconn *c, const char *agent_id, int max, int window_ms,
+                        hp_ratelimit_result *out, char *err, size_t errcap)
 {
     memset(out, 0, sizeof(*out));
     if (redis != NULL && hp__redis_hit(redis, agent_id, max, window_ms, out, err, errcap) == HP_OK)

@@ -29,7 +29,7 @@ struct hp_redis {
     pthread_cond_t cv;
     redisContext **idle; /* stack of idle open connections */
     int nidle;
-    int out; /* connections handed out or being opened */
+    int out;               /* connections handed out or being opened */
     int64_t down_until_ms; /* after a failed connect, fail fast until then */
 };
 

@@ -17,15 +17,21 @@
 
 /* The columns of hp_approval_row, in hp__row_read order; "a" is approvals. */
 #define HP__COLS                                                                                   \
-    "a.id, a.team_id, a.agent_id, a.request_id, a.correlation_id, a.question, "                   \
-    "a.context_markdown, a.notification_summary, a.options::text, a.timeout_seconds, "            \
-    "a.timeout_mode, a.predefined_instruction, " HP__US("a.expires_at") ", a.callback_url, "      \
-    "a.callback_headers::text, a.allow_custom_instruction, a.session_id, a.agent_name, "          \
-    "a.metadata::text, a.status, a.selected_option_index, a.custom_instruction, "                 \
-    "a.is_timeout_default, a.resolved_by_user_id, a.resolved_by_name, " HP__US("a.resolved_at")   \
-    ", a.result_delivery_status, a.result_delivery_error, " HP__US("a.created_at")
+    "a.id, a.team_id, a.agent_id, a.request_id, a.correlation_id, a.question, "                    \
+    "a.context_markdown, a.notification_summary, a.options::text, a.timeout_seconds, "             \
+    "a.timeout_mode, a.predefined_instruction, " HP__US(                                           \
+        "a.expires_at") ", a.callback_url, "                                                       \
+                        "a.callback_headers::text, a.allow_custom_instruction, a.session_id, "     \
+                        "a.agent_name, "                                                           \
+                        "a.metadata::text, a.status, a.selected_option_index, "                    \
+                        "a.custom_instruction, "                                                   \
+                        "a.is_timeout_default, a.resolved_by_user_id, "                            \
+                        "a.resolved_by_name, " HP__US(                                             \
+                            "a.resolved_at") ", a.result_delivery_status, "                        \
+                                             "a.result_delivery_error, " HP__US("a.created_at")
 #define HP__NCOLS 29
-#define HP__SELECT "select " HP__COLS ", g.name from approvals a join agents g on g.id = a.agent_id "
+#define HP__SELECT                                                                                 \
+    "select " HP__COLS ", g.name from approvals a join agents g on g.id = a.agent_id "
 
 static void hp__pqclear(void *r)
 {
@@ -103,8 +109,8 @@ hp_err hp_store_approval_by_request(hp_dbconn *c, hp_pool *pool, const char *tea
                                     const unsigned char *hash, hp_approval_row *row, bool *found,
                                     bool *same_hash, char *err, size_t errcap)
 {
-    static const char sql[] = HP__SELECT
-        "where a.team_id = $1 and a.agent_id = $2 and a.request_id = $3";
+    static const char sql[] =
+        HP__SELECT "where a.team_id = $1 and a.agent_id = $2 and a.request_id = $3";
     static const char sql_hash[] =
         "select " HP__COLS ", g.name, a.canonical_hash = decode($4, 'hex') "
         "from approvals a join agents g on g.id = a.agent_id "
@@ -171,12 +177,12 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
 
 /* The INSERT shared by both create paths; $1..$20 as in hp__insert_params. */
 #define HP__INSERT                                                                                 \
-    "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "        \
-    "correlation_id, question, context_markdown, notification_summary, options, "                 \
-    "timeout_seconds, timeout_mode, predefined_instruction, expires_at, callback_url, "           \
-    "callback_headers, canonical_hash, allow_custom_instruction, session_id, agent_name, "        \
-    "metadata) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, "           \
-    "now() + make_interval(secs => $11::int), $14, $15::jsonb, decode($16, 'hex'), $17, $18, "    \
+    "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "         \
+    "correlation_id, question, context_markdown, notification_summary, options, "                  \
+    "timeout_seconds, timeout_mode, predefined_instruction, expires_at, callback_url, "            \
+    "callback_headers, canonical_hash, allow_custom_instruction, session_id, agent_name, "         \
+    "metadata) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, "            \
+    "now() + make_interval(secs => $11::int), $14, $15::jsonb, decode($16, 'hex'), $17, $18, "     \
     "$19, $20::jsonb) on conflict (agent_id, request_id) do nothing returning "
 
 typedef struct hp__insert_params {
@@ -184,9 +190,9 @@ typedef struct hp__insert_params {
     const char *p[20];
 } hp__insert_params;
 
-static void hp__insert_params_fill(hp__insert_params *ip, const char *team_id,
-                                   const char *agent_id, const char *request_id,
-                                   bool request_id_supplied, const hp_approval_input *in)
+static void hp__insert_params_fill(hp__insert_params *ip, const char *team_id, const char *agent_id,
+                                   const char *request_id, bool request_id_supplied,
+                                   const hp_approval_input *in)
 {
     const char *cb_headers = NULL;
 
@@ -233,8 +239,7 @@ hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const char *team_id
 hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *team_id,
                                     const char *agent_id, const char *request_id,
                                     bool request_id_supplied, const hp_approval_input *in,
-                                    hp_approval_row *row, bool *inserted, char *err,
-                                    size_t errcap)
+                                    hp_approval_row *row, bool *inserted, char *err, size_t errcap)
 {
     /* One statement, so one round trip and its own transaction: the insert,
      * the "created" event for the inserted row only, and the expiry wake when
@@ -255,9 +260,9 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *tea
 
 hp_err hp_store_expiry_wake_if_earlier(hp_dbconn *c, int64_t expires_at, char *err, size_t errcap)
 {
-    static const char sql[] =
-        "select pg_notify('hp_expiry', '') from expiry_schedule "
-        "where next_wake_at is null or next_wake_at > ('epoch'::timestamptz + $1::bigint * interval '1 microsecond')";
+    static const char sql[] = "select pg_notify('hp_expiry', '') from expiry_schedule "
+                              "where next_wake_at is null or next_wake_at > ('epoch'::timestamptz "
+                              "+ $1::bigint * interval '1 microsecond')";
     char us[24];
     const char *p[] = {us};
 
@@ -266,10 +271,9 @@ hp_err hp_store_expiry_wake_if_earlier(hp_dbconn *c, int64_t expires_at, char *e
 }
 
 hp_err hp_store_approval_close(hp_dbconn *c, hp_pool *pool, const char *approval_id,
-                               const char *status, int option_index,
-                               const char *custom_instruction, bool is_timeout_default,
-                               const char *user_id, const char *user_name, hp_approval_row *row,
-                               bool *updated, char *err, size_t errcap)
+                               const char *status, int option_index, const char *custom_instruction,
+                               bool is_timeout_default, const char *user_id, const char *user_name,
+                               hp_approval_row *row, bool *updated, char *err, size_t errcap)
 {
     static const char sql[] =
         "update approvals as a set status = $2, selected_option_index = $3::int, "
@@ -295,9 +299,8 @@ hp_err hp_store_event_add(hp_dbconn *c, const char *approval_id, const char *tea
 {
     static const char sql[] = "insert into approval_events (approval_id, team_id, kind, "
                               "actor_type, actor_id, data) values ($1, $2, $3, $4, $5, $6::jsonb)";
-    const char *p[] = {approval_id, team_id,
-                       kind,        actor_type,
-                       actor_id,    data_json ? data_json : "{}"};
+    const char *p[] = {approval_id, team_id,  kind,
+                       actor_type,  actor_id, data_json ? data_json : "{}"};
 
     return hp_db_exec(c, NULL, sql, 6, p, err, errcap);
 }
@@ -315,8 +318,8 @@ hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_row *row, const
     hp_uuid_v4(uuid);
     (void)hp_fmt(wid, sizeof(wid), "msg_%s", uuid);
     (void)hp_fmt(attempts, sizeof(attempts), "%d", max_attempts);
-    const char *p[] = {row->team_id,    row->id, row->agent_id, row->callback_url,
-                       row->callback_headers, body, wid,   attempts};
+    const char *p[] = {row->team_id,          row->id, row->agent_id, row->callback_url,
+                       row->callback_headers, body,    wid,           attempts};
     return hp_db_exec(c, NULL, sql, 8, p, err, errcap);
 }
 
@@ -332,13 +335,15 @@ hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool, const hp_approval_fil
     /* One statement for every filter combination: a NULL parameter disables
      * its condition. The keyset condition matches the (created_at desc, id
      * desc) indexes. */
-    static const char sql[] =
-        HP__SELECT "where a.team_id = $1 "
+    static const char sql[] = HP__SELECT
+        "where a.team_id = $1 "
         "and ($2::uuid is null or a.agent_id = $2::uuid) "
         "and ($3::text is null or a.status = $3) "
         "and ($4::text is null or a.session_id = $4) "
-        "and ($5::bigint is null or a.created_at > ('epoch'::timestamptz + $5::bigint * interval '1 microsecond')) "
-        "and ($6::bigint is null or a.created_at < ('epoch'::timestamptz + $6::bigint * interval '1 microsecond')) "
+        "and ($5::bigint is null or a.created_at > ('epoch'::timestamptz + $5::bigint * interval "
+        "'1 microsecond')) "
+        "and ($6::bigint is null or a.created_at < ('epoch'::timestamptz + $6::bigint * interval "
+        "'1 microsecond')) "
         "and ($7::bigint is null or (a.created_at, a.id) < "
         "     (('epoch'::timestamptz + $7::bigint * interval '1 microsecond'), $8::uuid)) "
         "order by a.created_at desc, a.id desc limit $9";

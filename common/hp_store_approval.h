@@ -31,8 +31,8 @@ HP_MUSTCHECK hp_err hp_store_approval_by_id(hp_dbconn *c, hp_pool *pool, const c
 
 /* Counts one approval against the team's monthly quota; *allowed false when
  * the team is over it (the caller rolls back). */
-HP_MUSTCHECK hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed,
-                                        char *err, size_t errcap);
+HP_MUSTCHECK hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, char *err,
+                                        size_t errcap);
 
 /* Inserts the approval unless (agent_id, request_id) exists; *inserted false
  * then. */
@@ -84,21 +84,21 @@ HP_MUSTCHECK hp_err hp_store_notify_approval(hp_dbconn *c, const char *approval_
 
 /* A list query. NULL filters are not applied. */
 typedef struct hp_approval_filter {
-    const char *team_id;        /* required */
-    const char *agent_id;       /* agent list; NULL for the team inbox */
-    const char *status;         /* one status, or NULL for all */
+    const char *team_id;  /* required */
+    const char *agent_id; /* agent list; NULL for the team inbox */
+    const char *status;   /* one status, or NULL for all */
     const char *session_id;
-    int64_t created_after;      /* µs, or -1 */
-    int64_t created_before;     /* µs, or -1 */
-    int64_t cursor_created_at;  /* keyset: rows strictly before (created_at, id) */
-    const char *cursor_id;      /* NULL = first page */
-    int limit;                  /* rows to return; one more is read to detect a next page */
+    int64_t created_after;     /* µs, or -1 */
+    int64_t created_before;    /* µs, or -1 */
+    int64_t cursor_created_at; /* keyset: rows strictly before (created_at, id) */
+    const char *cursor_id;     /* NULL = first page */
+    int limit;                 /* rows to return; one more is read to detect a next page */
 } hp_approval_filter;
 
 /* Reads up to f->limit + 1 rows newest first into *rows (pool memory). */
-HP_MUSTCHECK hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool,
-                                           const hp_approval_filter *f, hp_approval_row **rows,
-                                           int *n, char *err, size_t errcap);
+HP_MUSTCHECK hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool, const hp_approval_filter *f,
+                                           hp_approval_row **rows, int *n, char *err,
+                                           size_t errcap);
 
 /* Reads the audit events of approval_id in order; *res is cleared with the
  * pool. Columns: id, kind, actor_type, actor_id, data::text, created_at (µs). */

@@ -87,8 +87,8 @@ hp_err hp_store_token_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, hp
     return HP_OK;
 }
 
-hp_err hp_store_agents_list(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                            const char *agent_id, PGresult **res, char *err, size_t errcap)
+hp_err hp_store_agents_list(hp_dbconn *c, hp_pool *pool, const char *team_id, const char *agent_id,
+                            PGresult **res, char *err, size_t errcap)
 {
     static const char sql[] =
         "select id, name, default_timeout_seconds, default_timeout_mode, "

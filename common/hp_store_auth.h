@@ -45,8 +45,7 @@ typedef struct hp_token_row {
 } hp_token_row;
 
 HP_MUSTCHECK hp_err hp_store_token_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix,
-                                          hp_token_row *out, bool *found, char *err,
-                                          size_t errcap);
+                                          hp_token_row *out, bool *found, char *err, size_t errcap);
 
 /* The team's agents (only agent_id when it is not NULL), oldest first.
  * Columns: id, name, default_timeout_seconds, default_timeout_mode,

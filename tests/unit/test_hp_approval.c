@@ -88,8 +88,7 @@ static void test_required_fields(void)
 {
     expect_issue("{\"context_markdown\":\"\"," OPTS "}", "[\"question\"]", "invalid_type");
     expect_issue("{\"question\":\"q\"," OPTS "}", "[\"context_markdown\"]", "invalid_type");
-    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"}", "[\"options\"]",
-                 "invalid_type");
+    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"}", "[\"options\"]", "invalid_type");
     expect_issue("[1]", "[]", "invalid_type");
 }
 
@@ -99,11 +98,11 @@ static void check_limit(const char *field, int n, const char *path)
     char body[8192];
     char *ok = repeat("a", n), *bad = repeat("a", n + 1);
 
-    snprintf(body, sizeof(body), "{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS ",\"%s\":\"%s\"}",
-             field, ok);
+    snprintf(body, sizeof(body),
+             "{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS ",\"%s\":\"%s\"}", field, ok);
     expect_ok(body);
-    snprintf(body, sizeof(body), "{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS ",\"%s\":\"%s\"}",
-             field, bad);
+    snprintf(body, sizeof(body),
+             "{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS ",\"%s\":\"%s\"}", field, bad);
     expect_issue(body, path, "too_big");
     free(ok);
     free(bad);
@@ -184,9 +183,8 @@ static void test_timeout_rules(void)
     char body[512];
 
 #define T(json)                                                                                    \
-    (snprintf(body, sizeof(body), "{\"question\":\"q\",\"context_markdown\":\"\"," OPTS         \
-              ",\"timeout\":%s}",                                                                  \
-              json),                                                                               \
+    (snprintf(body, sizeof(body),                                                                  \
+              "{\"question\":\"q\",\"context_markdown\":\"\"," OPTS ",\"timeout\":%s}", json),     \
      body)
     expect_ok(T("{\"expires_in_seconds\":30}"));
     expect_ok(T("{\"expires_in_seconds\":86400}"));
@@ -210,8 +208,10 @@ static void test_timeout_rules(void)
 #undef T
     {
         char *s = repeat("i", 1001), *big = malloc(2000);
-        snprintf(big, 2000, "{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
-                 ",\"timeout\":{\"predefined_instruction\":\"%s\"}}", s);
+        snprintf(big, 2000,
+                 "{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                 ",\"timeout\":{\"predefined_instruction\":\"%s\"}}",
+                 s);
         expect_issue(big, "[\"timeout\",\"predefined_instruction\"]", "too_big");
         free(s);
         free(big);
@@ -266,16 +266,18 @@ static void test_callback_rules(void)
     expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
                  ",\"callback\":{\"url\":\"https://example.com/h\",\"headers\":{\"X-N\":1}}}",
                  "[\"callback\",\"headers\",\"X-N\"]", "invalid_type");
-    expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
-                 ",\"callback\":{\"url\":\"https://example.com/h\",\"headers\":{\"Bad Name\":\"v\"}}}",
-                 "[\"callback\",\"headers\",\"Bad Name\"]", "custom");
+    expect_issue(
+        "{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+        ",\"callback\":{\"url\":\"https://example.com/h\",\"headers\":{\"Bad Name\":\"v\"}}}",
+        "[\"callback\",\"headers\",\"Bad Name\"]", "custom");
     expect_ok("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
               ",\"callback\":{\"url\":\"https://example.com/h\",\"headers\":{\"X-Trace\":\"1\"}}}");
 }
 
 static void test_request_id_blank(void)
 {
-    json_object *body = parse("{\"request_id\":\"  \",\"question\":\"q\",\"context_markdown\":\"\"," OPTS "}");
+    json_object *body =
+        parse("{\"request_id\":\"  \",\"question\":\"q\",\"context_markdown\":\"\"," OPTS "}");
     hp_issues *is = hp_issues_new();
     hp_approval_input in;
 
@@ -328,10 +330,12 @@ static void test_canonical_hash(void)
     {
         unsigned char h1[32], h2[32];
         hash_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS
-                ",\"callback\":{\"url\":\"https://example.com/\",\"headers\":{\"A\":\"1\",\"B\":\"2\"}}}",
+                ",\"callback\":{\"url\":\"https://example.com/"
+                "\",\"headers\":{\"A\":\"1\",\"B\":\"2\"}}}",
                 h1);
         hash_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS
-                ",\"callback\":{\"headers\":{\"B\":\"2\",\"A\":\"1\"},\"url\":\"https://example.com/\"}}",
+                ",\"callback\":{\"headers\":{\"B\":\"2\",\"A\":\"1\"},\"url\":\"https://"
+                "example.com/\"}}",
                 h2);
         CU_ASSERT_EQUAL(memcmp(h1, h2, 32), 0);
         hash_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS

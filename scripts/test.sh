@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make test`: builds an ASan+UBSan tree in build-test/, starts a throwaway
+# PostgreSQL and Redis in .run/test-<pid> on spare ports, migrates, and runs
+# every ctest suite (unit and integration) against them. The services and the
+# directory are always removed. Exits non-zero on any failure, including a
+# failure to start the services (tests are never reported as skipped).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DHP_ASAN=ON -DHP_UBSAN=ON -DHP_WERROR=ON -DHP_TESTING=ON
+cmake --build build-test -j"$jobs"
+
+mkdir -p .run
+run_dir="$root/.run/test-$$"
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    scripts/services.sh destroy "$run_dir" || true
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+HP_FAST_PG=1 scripts/services.sh start "$run_dir"
+# shellcheck disable=SC1091
+source "$run_dir/env"
+
+export HP_BIN_DIR="$root/build-test/bin"
+export HP_RUN_DIR="$run_dir"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+if [ -f "$root/tests/lsan.supp" ]; then
+    export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
+fi
+
+"$HP_BIN_DIR/holdpoint" migrate
+
+rc=0
+ctest --test-dir build-test --output-on-failure -j"$jobs" || rc=$?
+if [ "$rc" -ne 0 ]; then
+    # Keep the logs of the processes the tests started (API, workers, the
+    # services) for a look after the run directory is gone.
+    rm -rf build-test/test-logs
+    mkdir -p build-test/test-logs
+    cp "$run_dir"/*.log build-test/test-logs/ 2>/dev/null || true
+    echo "make test: logs kept in build-test/test-logs/" >&2
+fi
+
+if [ "${FORMAT_CHECK:-1}" = "1" ]; then
+    scripts/format.sh check || rc=1
+fi
+if [ "$rc" -ne 0 ]; then
+    echo "make test: FAILED" >&2
+else
+    echo "make test: all passed"
+fi
+exit "$rc"

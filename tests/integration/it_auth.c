@@ -1,0 +1,414 @@
+/*
+ * Authentication on the agent and reviewer routes (docs/api.md
+ * "Authentication"): the three 401 codes of agent routes in their order of
+ * checks, key revocation and regeneration (on every replica), the Bearer and
+ * team-key forms, user tokens, and X-Request-Id on every response.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hp_itest.h"
+
+#define CREATE "/v1/approvals"
+
+static const char *body(void)
+{
+    return hp_it_create_body("Deploy to production?", NULL);
+}
+
+/* POST /v1/approvals with exactly these headers (plus Content-Type). */
+static hp_it_resp *create_with(const char *h1, const char *h2)
+{
+    const char *h[4];
+    int n = 0;
+    if (h1 != NULL)
+        h[n++] = h1;
+    if (h2 != NULL)
+        h[n++] = h2;
+    h[n++] = "Content-Type: application/json";
+    h[n] = NULL;
+    return hp_it_http(NULL, "POST", CREATE, h, body());
+}
+
+static const char *hdr_agent(const char *id)
+{
+    return hp_it_fmt("X-Agent-Id: %s", id);
+}
+
+static const char *hdr_key(const char *key)
+{
+    return hp_it_fmt("X-Api-Key: %s", key);
+}
+
+static const char *hdr_bearer(const char *key)
+{
+    return hp_it_fmt("Authorization: Bearer %s", key);
+}
+
+/* A key of the right shape whose prefix no one has. */
+static const char *unknown_key(void)
+{
+    return "hpk_ZZZZZZZZZZZZ_0123456789abcdefghijklmnopqrstuv";
+}
+
+/* The same key with its last character changed (same prefix, wrong secret). */
+static const char *wrong_secret(const char *key)
+{
+    char *k = hp_it_fmt("%s", key);
+    size_t n = strlen(k);
+    k[n - 1] = k[n - 1] == 'A' ? 'B' : 'A';
+    return k;
+}
+
+static json_object *create_key(const hp_it_team *t, const char *agent_id)
+{
+    if (agent_id != NULL) {
+        const char *args[] = {"admin",      "create-key", "--team-id", t->team_id,
+                              "--agent-id", agent_id,     "--json",    NULL};
+        return hp_it_admin(args);
+    }
+    const char *args[] = {"admin", "create-key", "--team-id", t->team_id, "--json", NULL};
+    return hp_it_admin(args);
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+    json_object *v = hp_it_jget(o, key, NULL);
+    IT_CHECK_FATAL(v != NULL && json_object_is_type(v, json_type_string), "no string %s in %s", key,
+                   hp_it_jtext(o));
+    return json_object_get_string(v);
+}
+
+static void test_missing_agent_auth(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+
+    IT_ERROR(create_with(NULL, NULL), 401, "missing_agent_auth");
+    /* Only the agent id: no key at all. */
+    IT_ERROR(create_with(hdr_agent(t->agent_id), NULL), 401, "missing_agent_auth");
+    /* Only a team key: an agent route needs the agent. */
+    IT_ERROR(create_with(hdr_key(t->api_key), NULL), 401, "missing_agent_auth");
+    /* Reads too. */
+    hp_it_resp *r = hp_it_http(NULL, "GET", "/v1/approvals/x/result", NULL, NULL);
+    IT_ERROR(r, 401, "missing_agent_auth");
+    const char *only_key[] = {hdr_key(t->api_key), NULL};
+    r = hp_it_http(NULL, "GET", "/v1/approvals", only_key, NULL);
+    IT_ERROR(r, 401, "missing_agent_auth");
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals where team_id = $1", t->team_id, NULL) ==
+                 0,
+             "a refused create wrote a row");
+}
+
+static void test_invalid_api_key(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+
+    IT_ERROR(create_with(hdr_agent(t->agent_id), hdr_key("garbage")), 401, "invalid_api_key");
+    IT_ERROR(create_with(hdr_agent(t->agent_id), hdr_key(unknown_key())), 401, "invalid_api_key");
+    IT_ERROR(create_with(hdr_agent(t->agent_id), hdr_key(wrong_secret(t->api_key))), 401,
+             "invalid_api_key");
+    /* The key minus its last character. */
+    IT_ERROR(create_with(hdr_agent(t->agent_id),
+                         hdr_key(hp_it_fmt("%.*s", (int)strlen(t->api_key) - 1, t->api_key))),
+             401, "invalid_api_key");
+    /* A user token is not an API key. */
+    IT_ERROR(create_with(hdr_agent(t->agent_id), hdr_key(t->user_token)), 401, "invalid_api_key");
+    /* The key is checked before the agent: bad key + bad agent → invalid_api_key. */
+    IT_ERROR(create_with(hdr_agent("not-a-uuid"), hdr_key("garbage")), 401, "invalid_api_key");
+    /* The real key still works. */
+    IT_STATUS(create_with(hdr_agent(t->agent_id), hdr_key(t->api_key)), 200);
+}
+
+static void test_revoked_key_on_every_replica(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    json_object *k = create_key(t, NULL);
+    const char *key = jstr(k, "api_key"), *key_id = jstr(k, "key_id");
+    hp_it_api *other = hp_it_api_start("replica", NULL);
+    IT_CHECK_FATAL(other != NULL, "second API did not start");
+    const hp_it_team *as = hp_it_team_as(t, NULL, key);
+
+    IT_STATUS(hp_it_agent(as, "GET", "/v1/approvals", NULL), 200);
+    IT_STATUS(hp_it_agent_on(other, as, "GET", "/v1/approvals", NULL), 200);
+
+    const char *args[] = {"admin", "revoke-key", "--key-id", key_id, "--json", NULL};
+    json_object *rv = hp_it_admin(args);
+    IT_JSTR(rv, "key_id", key_id);
+    IT_JBOOL(rv, "revoked", true);
+
+    /* The very next call, on both replicas. */
+    IT_ERROR(hp_it_agent(as, "GET", "/v1/approvals", NULL), 401, "invalid_api_key");
+    IT_ERROR(hp_it_agent_on(other, as, "GET", "/v1/approvals", NULL), 401, "invalid_api_key");
+    IT_ERROR(hp_it_agent(as, "POST", CREATE, body()), 401, "invalid_api_key");
+    /* The bootstrap key is untouched. */
+    IT_STATUS(hp_it_agent(t, "GET", "/v1/approvals", NULL), 200);
+    IT_CHECK(hp_it_api_stop(other) == 0, "second API did not exit cleanly");
+}
+
+static void test_regenerated_key(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    json_object *k = create_key(t, NULL);
+    const char *old = jstr(k, "api_key"), *key_id = jstr(k, "key_id");
+    const hp_it_team *as_old = hp_it_team_as(t, NULL, old);
+
+    IT_STATUS(hp_it_agent(as_old, "GET", "/v1/approvals", NULL), 200);
+    const char *args[] = {"admin", "regenerate-key", "--key-id", key_id, "--json", NULL};
+    json_object *rg = hp_it_admin(args);
+    const char *fresh = jstr(rg, "api_key");
+    IT_CHECK(strcmp(fresh, old) != 0, "regenerate-key returned the same key");
+    IT_JSTR(rg, "replaces", key_id);
+
+    IT_ERROR(hp_it_agent(as_old, "GET", "/v1/approvals", NULL), 401, "invalid_api_key");
+    IT_STATUS(hp_it_agent(hp_it_team_as(t, NULL, fresh), "GET", "/v1/approvals", NULL), 200);
+}
+
+static void test_invalid_agent(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const hp_it_team *other = hp_it_team_new();
+
+    IT_ERROR(create_with(hdr_agent("not-a-uuid"), hdr_key(t->api_key)), 401, "invalid_agent");
+    IT_ERROR(create_with(hdr_agent("00000000-0000-4000-8000-000000000000"), hdr_key(t->api_key)),
+             401, "invalid_agent");
+    /* Another team's agent with this team's key. */
+    IT_ERROR(create_with(hdr_agent(other->agent_id), hdr_key(t->api_key)), 401, "invalid_agent");
+    /* An agent-scoped key used for another agent of the same team. */
+    const char *a2 = hp_it_agent_new(t, NULL);
+    const char *scoped = jstr(create_key(t, t->agent_id), "api_key");
+    IT_ERROR(create_with(hdr_agent(a2), hdr_key(scoped)), 401, "invalid_agent");
+    /* ... but it works for its own agent. */
+    IT_STATUS(create_with(hdr_agent(t->agent_id), hdr_key(scoped)), 200);
+    /* Nothing was created for the other team. */
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals where team_id = $1", other->team_id,
+                           NULL) == 0,
+             "a refused create wrote a row for the other team");
+}
+
+static void test_bearer_forms(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *a2 = hp_it_agent_new(t, NULL);
+    json_object *k = create_key(t, a2);
+    const char *scoped = jstr(k, "api_key");
+    IT_JSTR(k, "agent_id", a2);
+
+    /* An agent-scoped key alone identifies its agent. */
+    hp_it_resp *r = create_with(hdr_bearer(scoped), NULL);
+    IT_STATUS_FATAL(r, 200);
+    const char *rid = jstr(r->json, "request_id");
+    r = hp_it_agent(hp_it_team_as(t, a2, NULL), "GET", hp_it_fmt("/v1/approvals/%s", rid), NULL);
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "agent_id", a2);
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals where agent_id = $1", a2, NULL) == 1,
+             "the Bearer create did not land on the key's agent");
+
+    /* A team key with X-Agent-Id. */
+    r = create_with(hdr_bearer(t->api_key), hdr_agent(t->agent_id));
+    IT_STATUS(r, 200);
+    /* A team key alone names no agent. */
+    IT_ERROR(create_with(hdr_bearer(t->api_key), NULL), 401, "missing_agent_auth");
+    /* Garbage. */
+    IT_ERROR(create_with(hdr_bearer("garbage"), hdr_agent(t->agent_id)), 401, "invalid_api_key");
+    IT_ERROR(create_with(hdr_bearer(wrong_secret(scoped)), NULL), 401, "invalid_api_key");
+    /* A scoped key with another agent's id. */
+    IT_ERROR(create_with(hdr_bearer(scoped), hdr_agent(t->agent_id)), 401, "invalid_agent");
+}
+
+static bool has_agent(json_object *items, const char *id)
+{
+    int n = hp_it_jlen(items);
+    for (int i = 0; i < n; i++) {
+        json_object *a = json_object_array_get_idx(items, (size_t)i);
+        json_object *v = hp_it_jget(a, "agent_id", NULL);
+        if (v != NULL && strcmp(json_object_get_string(v), id) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void test_team_key_alone_lists_agents(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const hp_it_team *other = hp_it_team_new();
+    const char *a2 = hp_it_agent_new(t, NULL);
+    const char *only_key[] = {hdr_key(t->api_key), NULL};
+
+    hp_it_resp *r = hp_it_http(NULL, "GET", "/v1/agents", only_key, NULL);
+    IT_STATUS_FATAL(r, 200);
+    json_object *items = hp_it_jget(r->json, "items", NULL);
+    IT_CHECK_FATAL(hp_it_jlen(items) == 2, "want the team's 2 agents, got %s", hp_it_jtext(items));
+    IT_CHECK(has_agent(items, t->agent_id) && has_agent(items, a2), "agents missing: %s",
+             hp_it_jtext(items));
+    IT_CHECK(!has_agent(items, other->agent_id), "another team's agent is listed");
+    json_object *first = json_object_array_get_idx(items, 0);
+    IT_CHECK(hp_it_jget(first, "name", NULL) != NULL, "agent without name: %s", hp_it_jtext(first));
+    IT_JINT(first, "default_timeout_seconds", 3600);
+    IT_JSTR(first, "default_timeout_mode", "expire_no_action");
+    IT_JNULL(first, "default_timeout_instruction");
+    IT_CHECK(hp_it_time(json_object_get_string(hp_it_jget(first, "created_at", NULL))) > 0,
+             "agent created_at is not RFC 3339: %s", hp_it_jtext(first));
+
+    /* Any agent form works too. */
+    IT_STATUS(hp_it_agent(t, "GET", "/v1/agents", NULL), 200);
+    /* An agent-scoped key sees only its agent. */
+    const char *scoped = jstr(create_key(t, a2), "api_key");
+    const char *scoped_h[] = {hdr_key(scoped), NULL};
+    r = hp_it_http(NULL, "GET", "/v1/agents", scoped_h, NULL);
+    IT_STATUS(r, 200);
+    items = hp_it_jget(r->json, "items", NULL);
+    IT_CHECK(hp_it_jlen(items) == 1 && has_agent(items, a2),
+             "agent-scoped key must list only its agent: %s", hp_it_jtext(items));
+    /* No key, a bad key. */
+    IT_ERROR(hp_it_http(NULL, "GET", "/v1/agents", NULL, NULL), 401, "missing_agent_auth");
+    const char *bad[] = {hdr_key("garbage"), NULL};
+    IT_ERROR(hp_it_http(NULL, "GET", "/v1/agents", bad, NULL), 401, "invalid_api_key");
+}
+
+static void test_user_token(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+
+    hp_it_resp *r = hp_it_user(t, "GET", "/v1/review/approvals", NULL);
+    IT_STATUS(r, 200);
+    IT_CHECK(hp_it_jlen(hp_it_jget(r->json, "items", NULL)) == 0,
+             "a fresh team's inbox is not empty: %s", r->body);
+
+    IT_ERROR(hp_it_http(NULL, "GET", "/v1/review/approvals", NULL, NULL), 401,
+             "invalid_user_token");
+    const char *garbage[] = {hdr_bearer("garbage"), NULL};
+    IT_ERROR(hp_it_http(NULL, "GET", "/v1/review/approvals", garbage, NULL), 401,
+             "invalid_user_token");
+    const char *wrong[] = {hdr_bearer(wrong_secret(t->user_token)), NULL};
+    IT_ERROR(hp_it_http(NULL, "GET", "/v1/review/approvals", wrong, NULL), 401,
+             "invalid_user_token");
+    /* An API key is not a user token. */
+    const char *apikey[] = {hdr_bearer(t->api_key), NULL};
+    IT_ERROR(hp_it_http(NULL, "GET", "/v1/review/approvals", apikey, NULL), 401,
+             "invalid_user_token");
+    IT_ERROR(hp_it_http(NULL, "GET", "/v1/review/approvals/00000000-0000-4000-8000-000000000000",
+                        NULL, NULL),
+             401, "invalid_user_token");
+    const char *json_ct[] = {"Content-Type: application/json", NULL};
+    IT_ERROR(hp_it_http(NULL, "POST",
+                        "/v1/review/approvals/00000000-0000-4000-8000-000000000000/resolve",
+                        json_ct, "{\"option_index\":0}"),
+             401, "invalid_user_token");
+    /* A user created later gets a working token of its own. */
+    const char *args[] = {
+        "admin",      "create-user",      "--team-id",
+        t->team_id,   "--email",          hp_it_fmt("it-rev-%s@example.test", hp_it_unique()),
+        "--password", "it-password-5678", "--role",
+        "reviewer",   "--json",           NULL};
+    json_object *u = hp_it_admin(args);
+    const char *tok = jstr(u, "user_token");
+    const char *ok[] = {hdr_bearer(tok), NULL};
+    IT_STATUS(hp_it_http(NULL, "GET", "/v1/review/approvals", ok, NULL), 200);
+}
+
+static bool valid_request_id(const char *s)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 128)
+        return false;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") ==
+           strlen(s);
+}
+
+static void test_request_id_everywhere(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    hp_it_resp *rs[6];
+
+    rs[0] = hp_it_http(NULL, "GET", "/v1/approvals/x", NULL, NULL);       /* 401 */
+    rs[1] = hp_it_agent(t, "GET", "/v1/approvals/no-such-request", NULL); /* 404 */
+    rs[2] = hp_it_agent(t, "POST", CREATE, body());                       /* 200 */
+    rs[3] = hp_it_agent(t, "POST", CREATE, "{");                          /* 400 */
+    rs[4] = hp_it_http(NULL, "GET", "/healthz", NULL, NULL);              /* 200 */
+    rs[5] = hp_it_agent(t, "GET", "/v1/no-such-route", NULL);             /* 404 */
+    IT_ERROR(rs[0], 401, "missing_agent_auth");
+    IT_ERROR(rs[1], 404, "not_found");
+    IT_STATUS(rs[2], 200);
+    IT_ISSUE(rs[3], "[]", "invalid_json");
+    IT_STATUS(rs[4], 200);
+    IT_ERROR(rs[5], 404, "not_found");
+    for (int i = 0; i < 6; i++) {
+        const char *x = hp_it_header(rs[i], "X-Request-Id");
+        IT_CHECK(valid_request_id(x), "response %d: bad X-Request-Id %s", i, x ? x : "(none)");
+    }
+    /* Distinct per request. */
+    IT_CHECK(
+        strcmp(hp_it_header(rs[0], "X-Request-Id") ? hp_it_header(rs[0], "X-Request-Id") : "",
+               hp_it_header(rs[1], "X-Request-Id") ? hp_it_header(rs[1], "X-Request-Id") : "") != 0,
+        "two requests got the same X-Request-Id");
+}
+
+static void test_method_not_allowed(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    hp_it_resp *r = hp_it_agent(t, "DELETE", CREATE, NULL);
+    IT_ERROR(r, 405, "method_not_allowed");
+    r = hp_it_agent(t, "PUT", "/v1/approvals/x/result", NULL);
+    IT_ERROR(r, 405, "method_not_allowed");
+}
+
+static void test_client_request_id_kept(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *mine = "it-trace_1.2:abc-XYZ";
+
+    /* On an error: header and body request_id. */
+    const char *h[] = {hp_it_fmt("X-Request-Id: %s", mine), NULL};
+    hp_it_resp *r = hp_it_http(NULL, "GET", "/v1/approvals/x/result", h, NULL);
+    IT_ERROR(r, 401, "missing_agent_auth");
+    const char *x = hp_it_header(r, "X-Request-Id");
+    IT_CHECK(x != NULL && strcmp(x, mine) == 0, "X-Request-Id not kept: %s", x ? x : "(none)");
+    IT_JSTR(r->json, "request_id", mine);
+
+    /* On a success. */
+    const char *h2[] = {hdr_agent(t->agent_id), hdr_key(t->api_key),
+                        "Content-Type: application/json", h[0], NULL};
+    r = hp_it_http(NULL, "POST", CREATE, h2, body());
+    IT_STATUS(r, 200);
+    x = hp_it_header(r, "X-Request-Id");
+    IT_CHECK(x != NULL && strcmp(x, mine) == 0, "X-Request-Id not kept on 200: %s",
+             x ? x : "(none)");
+
+    /* 128 characters are kept; 129, or a character outside the set, are not. */
+    const char *max = hp_it_repeat("a", 128);
+    const char *h3[] = {hp_it_fmt("X-Request-Id: %s", max), NULL};
+    r = hp_it_http(NULL, "GET", "/healthz", h3, NULL);
+    x = hp_it_header(r, "X-Request-Id");
+    IT_CHECK(x != NULL && strcmp(x, max) == 0, "128-character X-Request-Id not kept");
+    const char *too_long = hp_it_repeat("a", 129);
+    const char *h4[] = {hp_it_fmt("X-Request-Id: %s", too_long), NULL};
+    r = hp_it_http(NULL, "GET", "/v1/approvals/x/result", h4, NULL);
+    IT_ERROR(r, 401, "missing_agent_auth");
+    x = hp_it_header(r, "X-Request-Id");
+    IT_CHECK(valid_request_id(x) && strcmp(x, too_long) != 0,
+             "129-character X-Request-Id must be replaced, got %s", x ? x : "(none)");
+    const char *h5[] = {"X-Request-Id: bad id!", NULL};
+    r = hp_it_http(NULL, "GET", "/v1/approvals/x/result", h5, NULL);
+    x = hp_it_header(r, "X-Request-Id");
+    IT_CHECK(valid_request_id(x), "invalid X-Request-Id must be replaced, got %s",
+             x ? x : "(none)");
+}
+
+int main(void)
+{
+    static const hp_it_test tests[] = {
+        {"missing_agent_auth", test_missing_agent_auth},
+        {"invalid_api_key", test_invalid_api_key},
+        {"revoked_key_on_every_replica", test_revoked_key_on_every_replica},
+        {"regenerated_key", test_regenerated_key},
+        {"invalid_agent", test_invalid_agent},
+        {"bearer_forms", test_bearer_forms},
+        {"team_key_alone_lists_agents", test_team_key_alone_lists_agents},
+        {"user_token", test_user_token},
+        {"request_id_everywhere", test_request_id_everywhere},
+        {"method_not_allowed", test_method_not_allowed},
+        {"client_request_id_kept", test_client_request_id_kept},
+        {NULL, NULL},
+    };
+    return hp_it_main("auth", tests, NULL, NULL);
+}

@@ -1,0 +1,557 @@
+/*
+ * Waiting for a decision (issue: long-poll, block and SSE across replicas):
+ * a long-poll on one replica released by a decision on another, with and
+ * without Redis; a waiter that outlives a PostgreSQL restart; 1,000
+ * long-polls released by 1,000 decisions; SSE and blocking creates; a client
+ * that hangs up frees its waiter; SIGTERM answers every waiter; the waiter
+ * limit refuses with 503; and the create rate limit shared by two replicas
+ * under concurrent load, through Redis and through PostgreSQL.
+ *
+ * Long-polls run in a background thread with their own libcurl multi handle
+ * (bg_*), so the test thread can decide while they wait.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "hp_itest.h"
+
+#ifndef HP_ITEST_SERVICES_SH
+#error "HP_ITEST_SERVICES_SH must name scripts/services.sh"
+#endif
+
+/* ---- background requests ------------------------------------------------ */
+
+typedef struct bg_call {
+    char url[512];
+    const char *method;
+    struct curl_slist *headers;
+    char *body;      /* request body or NULL */
+    long timeout_ms; /* client-side limit */
+    /* results */
+    long status;
+    char *resp; /* response body (malloc) */
+    size_t resp_len;
+    double done_at; /* hp_it_now() when the transfer ended */
+} bg_call;
+
+typedef struct bg_batch {
+    bg_call *calls;
+    int n;
+    pthread_t tid;
+} bg_batch;
+
+static size_t bg__sink(char *p, size_t size, size_t n, void *ud)
+{
+    bg_call *c = ud;
+    size_t k = size * n;
+    char *grown = realloc(c->resp, c->resp_len + k + 1);
+    if (grown == NULL)
+        return 0;
+    c->resp = grown;
+    memcpy(c->resp + c->resp_len, p, k);
+    c->resp_len += k;
+    c->resp[c->resp_len] = '\0';
+    return k;
+}
+
+static void *bg__main(void *arg)
+{
+    bg_batch *b = arg;
+    CURLM *m = curl_multi_init();
+    CURL **h = calloc((size_t)b->n, sizeof(*h));
+    int running = 0, left = b->n;
+
+    for (int i = 0; i < b->n; i++) {
+        bg_call *c = &b->calls[i];
+        h[i] = curl_easy_init();
+        curl_easy_setopt(h[i], CURLOPT_URL, c->url);
+        curl_easy_setopt(h[i], CURLOPT_CUSTOMREQUEST, c->method);
+        curl_easy_setopt(h[i], CURLOPT_HTTPHEADER, c->headers);
+        if (c->body)
+            curl_easy_setopt(h[i], CURLOPT_POSTFIELDS, c->body);
+        curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, bg__sink);
+        curl_easy_setopt(h[i], CURLOPT_WRITEDATA, c);
+        curl_easy_setopt(h[i], CURLOPT_TIMEOUT_MS, c->timeout_ms);
+        curl_easy_setopt(h[i], CURLOPT_PRIVATE, c);
+        curl_multi_add_handle(m, h[i]);
+    }
+    while (left > 0) {
+        CURLMsg *msg;
+        int q;
+        curl_multi_perform(m, &running);
+        while ((msg = curl_multi_info_read(m, &q)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            bg_call *c;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+            if (msg->data.result == CURLE_OK)
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &c->status);
+            c->done_at = hp_it_now();
+            left--;
+        }
+        if (left > 0)
+            curl_multi_poll(m, NULL, 0, 50, NULL);
+    }
+    for (int i = 0; i < b->n; i++) {
+        curl_multi_remove_handle(m, h[i]);
+        curl_easy_cleanup(h[i]);
+    }
+    free(h);
+    curl_multi_cleanup(m);
+    return NULL;
+}
+
+static void bg__free(void *p)
+{
+    bg_batch *b = p;
+    for (int i = 0; i < b->n; i++) {
+        curl_slist_free_all(b->calls[i].headers);
+        free(b->calls[i].resp);
+        free(b->calls[i].body);
+    }
+    free(b->calls);
+    free(b);
+}
+
+static bg_batch *bg_new(int n)
+{
+    bg_batch *b = calloc(1, sizeof(*b));
+    b->calls = calloc((size_t)n, sizeof(*b->calls));
+    b->n = n;
+    hp_it_track(b, bg__free);
+    return b;
+}
+
+/* Sets call i: method, full URL, the agent headers of t (plus extra, may be
+ * NULL), body (copied) and a client timeout. */
+static void bg_set(bg_batch *b, int i, const char *method, const char *url, const hp_it_team *t,
+                   bool user, const char *extra, const char *body, long timeout_ms)
+{
+    bg_call *c = &b->calls[i];
+    const char *const *hs =
+        user ? hp_it_user_headers(t, body != NULL) : hp_it_agent_headers(t, body != NULL);
+    snprintf(c->url, sizeof(c->url), "%s", url);
+    c->method = method;
+    for (; *hs; hs++)
+        c->headers = curl_slist_append(c->headers, *hs);
+    if (extra)
+        c->headers = curl_slist_append(c->headers, extra);
+    c->body = body ? strdup(body) : NULL;
+    c->timeout_ms = timeout_ms;
+}
+
+static void bg_start(bg_batch *b)
+{
+    pthread_create(&b->tid, NULL, bg__main, b);
+}
+
+static void bg_join(bg_batch *b)
+{
+    pthread_join(b->tid, NULL);
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+/* A gauge from api's /metrics, or -1. */
+static double gauge(hp_it_api *api, const char *name)
+{
+    hp_it_resp *r = hp_it_http(api, "GET", "/metrics", NULL, NULL);
+    char key[128];
+    const char *p;
+
+    if (r->status != 200)
+        return -1;
+    snprintf(key, sizeof(key), "\n%s ", name);
+    p = strstr(r->body, key);
+    return p ? strtod(p + strlen(key), NULL) : -1;
+}
+
+/* Waits up to ms for gauge(name) on api to satisfy the comparison. */
+static bool await_gauge(hp_it_api *api, const char *name, double want, bool at_least, long ms)
+{
+    double until = hp_it_now() + (double)ms / 1000.0, v = -1;
+    while (hp_it_now() < until) {
+        v = gauge(api, name);
+        if (at_least ? v >= want : v == want)
+            return true;
+        hp_it_sleep_ms(20);
+    }
+    fprintf(stderr, "\n%s stayed at %.0f (wanted %s%.0f)\n", name, v, at_least ? ">= " : "", want);
+    return false;
+}
+
+static void services(const char *verb)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s %s %s >/dev/null", HP_ITEST_SERVICES_SH, verb,
+             hp_it_env("HP_RUN_DIR"));
+    IT_CHECK_FATAL(system(cmd) == 0, "services.sh %s failed", verb);
+}
+
+/* Creates an approval as t on api and returns {request_id, approval_id}. */
+static void create_on(hp_it_api *api, const hp_it_team *t, const char **rid, const char **aid)
+{
+    hp_it_resp *r =
+        hp_it_agent_on(api, t, "POST", "/v1/approvals", hp_it_create_body("wait for me", NULL));
+    IT_STATUS_FATAL(r, 200);
+    *rid = json_object_get_string(hp_it_jget(r->json, "request_id", NULL));
+    *aid = json_object_get_string(hp_it_jget(r->json, "approval_id", NULL));
+}
+
+static const char *resolve_path(const char *aid)
+{
+    return hp_it_fmt("/v1/review/approvals/%s/resolve", aid);
+}
+
+/* Long-poll on `on`, decision on `decide`; asserts the waiter is released
+ * with the decision well within a generous bound. */
+static void release_across(hp_it_api *on, hp_it_api *decide, const hp_it_team *t)
+{
+    const char *rid, *aid;
+    bg_batch *b = bg_new(1);
+    double t0;
+
+    create_on(decide, t, &rid, &aid);
+    bg_set(b, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result?wait=30", hp_it_api_base(on), rid), t,
+           false, NULL, NULL, 40000);
+    bg_start(b);
+    IT_CHECK_FATAL(await_gauge(on, "holdpoint_waiters", 1, true, 10000), "waiter registered");
+    t0 = hp_it_now();
+    hp_it_resp *d = hp_it_send(decide, &(hp_it_req){.method = "POST",
+                                                    .path = resolve_path(aid),
+                                                    .headers = hp_it_user_headers(t, true),
+                                                    .body = "{\"option_index\":0}"});
+    IT_STATUS(d, 200);
+    bg_join(b);
+    IT_CHECK(b->calls[0].status == 200, "long-poll status %ld", b->calls[0].status);
+    json_object *o = hp_it_json(b->calls[0].resp);
+    IT_JSTR(o, "status", "selected_option");
+    IT_JSTR(o, "request_id", rid);
+    IT_CHECK(b->calls[0].done_at - t0 < 2.0, "released %.3f s after the decision",
+             b->calls[0].done_at - t0);
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static hp_it_api *replica_b;
+
+static void test_cross_replica(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    release_across(hp_it_api_default(), replica_b, t);
+    release_across(replica_b, hp_it_api_default(), t);
+    release_across(hp_it_api_default(), hp_it_api_default(), t);
+}
+
+static void test_cross_replica_redis_stopped(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+
+    services("redis-stop");
+    bool down = await_gauge(hp_it_api_default(), "holdpoint_wake_redis_up", 0, false, 10000) &&
+                await_gauge(replica_b, "holdpoint_wake_redis_up", 0, false, 10000);
+    IT_CHECK(down, "both replicas saw Redis go away");
+    if (down)
+        release_across(hp_it_api_default(), replica_b, t);
+    services("redis-start");
+    IT_CHECK(await_gauge(hp_it_api_default(), "holdpoint_wake_redis_up", 1, false, 15000),
+             "replica A resubscribed");
+    IT_CHECK(await_gauge(replica_b, "holdpoint_wake_redis_up", 1, false, 15000),
+             "replica B resubscribed");
+}
+
+static void test_survives_pg_restart(void)
+{
+    /* Without Redis the only wake path is LISTEN, which must come back. */
+    static const char *const env[] = {"HOLDPOINT_REDIS_URL", NULL};
+    hp_it_api *a = hp_it_api_start("wait-nopg-a", env);
+    hp_it_api *b = hp_it_api_start("wait-nopg-b", env);
+    const hp_it_team *t = hp_it_team_new();
+    const char *rid, *aid;
+    bg_batch *bg = bg_new(1);
+
+    IT_CHECK_FATAL(a && b, "replicas started");
+    create_on(b, t, &rid, &aid);
+    bg_set(bg, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result?wait=60", hp_it_api_base(a), rid), t,
+           false, NULL, NULL, 70000);
+    bg_start(bg);
+    IT_CHECK(await_gauge(a, "holdpoint_waiters", 1, true, 10000), "waiter registered");
+    services("pg-stop");
+    IT_CHECK(await_gauge(a, "holdpoint_wake_postgresql_up", 0, false, 40000),
+             "replica A noticed the lost LISTEN connection");
+    services("pg-start");
+    IT_CHECK(await_gauge(a, "holdpoint_wake_postgresql_up", 1, false, 30000),
+             "replica A listens again");
+    IT_CHECK(await_gauge(a, "holdpoint_waiters", 1, true, 1000), "the waiter is still waiting");
+    /* The pool reconnects on its own; retry the decision until it does. */
+    hp_it_resp *d = NULL;
+    for (int i = 0; i < 50; i++) {
+        d = hp_it_send(b, &(hp_it_req){.method = "POST",
+                                       .path = resolve_path(aid),
+                                       .headers = hp_it_user_headers(t, true),
+                                       .body = "{\"option_index\":0}"});
+        if (d->status == 200)
+            break;
+        hp_it_sleep_ms(200);
+    }
+    IT_STATUS(d, 200);
+    double t0 = hp_it_now();
+    bg_join(bg);
+    IT_CHECK(bg->calls[0].status == 200, "long-poll status %ld", bg->calls[0].status);
+    IT_JSTR(hp_it_json(bg->calls[0].resp), "status", "selected_option");
+    IT_CHECK(bg->calls[0].done_at - t0 < 2.0, "released %.3f s after the decision",
+             bg->calls[0].done_at - t0);
+    IT_CHECK(hp_it_api_stop(a) == 0, "replica A exits 0");
+    IT_CHECK(hp_it_api_stop(b) == 0, "replica B exits 0");
+}
+
+static void test_thousand_longpolls(void)
+{
+    static const char *const env[] = {
+        "HOLDPOINT_API_THREADS=1200",         "HOLDPOINT_MAX_WAITERS=1100",
+        "HOLDPOINT_DB_POOL_SIZE=16",          "HOLDPOINT_DB_TIMEOUT_MS=30000",
+        "AGENT_CREATE_RATE_LIMIT_MAX=100000", NULL};
+    enum { N = 1000 };
+    hp_it_api *a = hp_it_api_start("wait-1000", env);
+    const hp_it_team *t = hp_it_team_new();
+    const char **aids = hp_it_track(calloc(N, sizeof(*aids)), free);
+    bg_batch *polls = bg_new(N);
+    int released = 0;
+
+    IT_CHECK_FATAL(a != NULL, "API started");
+    for (int i = 0; i < N; i++) {
+        const char *rid;
+        create_on(a, t, &rid, &aids[i]);
+        bg_set(polls, i, "GET",
+               hp_it_fmt("%s/v1/approvals/%s/result?wait=120", hp_it_api_base(a), rid), t, false,
+               NULL, NULL, 150000);
+    }
+    bg_start(polls);
+    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", N, true, 60000), "all %d waiting", N);
+    IT_CHECK(gauge(a, "holdpoint_db_pool_in_use") == 0, "waiters hold no database connection");
+    /* 1,000 decisions on the other replica, 50 at a time. */
+    for (int i = 0; i < N; i += 50) {
+        bg_batch *decide = bg_new(50);
+        for (int k = 0; k < 50; k++)
+            bg_set(decide, k, "POST",
+                   hp_it_fmt("%s%s", hp_it_api_base(replica_b), resolve_path(aids[i + k])), t, true,
+                   NULL, "{\"option_index\":0}", 60000);
+        bg_start(decide);
+        bg_join(decide);
+    }
+    bg_join(polls);
+    for (int i = 0; i < N; i++)
+        if (polls->calls[i].status == 200 && polls->calls[i].resp &&
+            strstr(polls->calls[i].resp, "\"selected_option\"") != NULL)
+            released++;
+    IT_CHECK(released == N, "%d of %d long-polls answered with their decision", released, N);
+    IT_CHECK(await_gauge(a, "holdpoint_waiters", 0, false, 10000), "no waiter left hanging");
+    IT_CHECK(hp_it_api_stop(a) == 0, "API exits 0");
+}
+
+static void test_sse_and_block(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    hp_it_api *a = hp_it_api_default();
+    const char *rid, *aid;
+    bg_batch *b = bg_new(3);
+
+    /* GET …/result as an event stream. */
+    create_on(a, t, &rid, &aid);
+    bg_set(b, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result", hp_it_api_base(a), rid), t, false,
+           "Accept: text/event-stream", NULL, 30000);
+    /* POST /v1/approvals with wait: sse and wait: block. */
+    bg_set(b, 1, "POST", hp_it_fmt("%s/v1/approvals", hp_it_api_base(a)), t, false, NULL,
+           hp_it_create_body("sse create", "\"request_id\":\"sse-1\",\"wait\":\"sse\""), 30000);
+    bg_set(b, 2, "POST", hp_it_fmt("%s/v1/approvals", hp_it_api_base(a)), t, false, NULL,
+           hp_it_create_body(
+               "block create",
+               "\"request_id\":\"block-1\",\"wait\":\"block\",\"wait_timeout_seconds\":25"),
+           30000);
+    bg_start(b);
+    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", 3, true, 10000), "three waiting");
+    const char *aid_sse = hp_it_sql_str("select id::text from approvals where request_id = 'sse-1' "
+                                        "and agent_id = $1::uuid",
+                                        t->agent_id, NULL);
+    const char *aid_block = hp_it_sql_str("select id::text from approvals where request_id = "
+                                          "'block-1' and agent_id = $1::uuid",
+                                          t->agent_id, NULL);
+    IT_STATUS(hp_it_user(t, "POST", resolve_path(aid), "{\"option_index\":0}"), 200);
+    IT_STATUS(hp_it_user(t, "POST", resolve_path(aid_sse), "{\"custom_instruction\":\"go\"}"), 200);
+    IT_STATUS(hp_it_user(t, "POST", resolve_path(aid_block), "{\"option_index\":0}"), 200);
+    bg_join(b);
+
+    const char *s0 = b->calls[0].resp ? b->calls[0].resp : "";
+    IT_CHECK(b->calls[0].status == 200, "SSE status %ld", b->calls[0].status);
+    IT_CHECK(strstr(s0, "event: pending\ndata: {\"request_id\"") != NULL, "pending event: %s", s0);
+    IT_CHECK(strstr(s0, "event: decided\ndata: ") != NULL &&
+                 strstr(s0, "\"status\":\"selected_option\"") != NULL,
+             "decided event: %s", s0);
+    const char *s1 = b->calls[1].resp ? b->calls[1].resp : "";
+    const char *created = strstr(s1, "event: created\ndata: ");
+    const char *decided = strstr(s1, "event: decided\ndata: ");
+    IT_CHECK(created != NULL && decided != NULL && created < decided, "created then decided: %s",
+             s1);
+    IT_CHECK(strstr(s1, "\"custom_instruction\":\"go\"") != NULL, "decision in the stream: %s", s1);
+    json_object *blk = hp_it_json(b->calls[2].resp);
+    IT_CHECK(b->calls[2].status == 200, "block status %ld", b->calls[2].status);
+    IT_JSTR(blk, "status", "selected_option");
+    IT_JSTR(blk, "request_id", "block-1");
+
+    /* A block that times out answers the pending shape. */
+    hp_it_resp *r =
+        hp_it_agent(t, "POST", "/v1/approvals",
+                    hp_it_create_body("nobody", "\"wait\":\"block\",\"wait_timeout_seconds\":1"));
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "status", "pending");
+    IT_CHECK(hp_it_jlen(r->json) == 2, "pending shape: %s", r->body);
+    /* Bad wait values are refused. */
+    IT_ISSUE(
+        hp_it_agent(t, "POST", "/v1/approvals", hp_it_create_body("x", "\"wait\":\"forever\"")),
+        "[\"wait\"]", "invalid_enum_value");
+    IT_ISSUE(hp_it_agent(t, "POST", "/v1/approvals",
+                         hp_it_create_body("x", "\"wait\":\"block\",\"wait_timeout_seconds\":301")),
+             "[\"wait_timeout_seconds\"]", "too_big");
+    IT_ERROR(hp_it_agent(t, "GET", hp_it_fmt("/v1/approvals/%s/result?wait=abc", rid), NULL), 400,
+             "invalid_query");
+}
+
+static void test_disconnect_frees_waiter(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    hp_it_api *a = hp_it_api_default();
+    const char *rid, *aid;
+    bg_batch *b = bg_new(1);
+
+    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", 0, false, 10000), "no waiters before");
+    create_on(a, t, &rid, &aid);
+    /* The client gives up after 1.5 s of a 60 s wait. */
+    bg_set(b, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result?wait=60", hp_it_api_base(a), rid), t,
+           false, NULL, NULL, 1500);
+    bg_start(b);
+    IT_CHECK(await_gauge(a, "holdpoint_waiters", 1, false, 5000), "waiting");
+    bg_join(b);
+    IT_CHECK(b->calls[0].status == 0, "the client timed out");
+    IT_CHECK(await_gauge(a, "holdpoint_waiters", 0, false, 3000),
+             "the waiter was freed when the client left");
+}
+
+static void test_sigterm_answers_waiters(void)
+{
+    hp_it_api *a = hp_it_api_start("wait-sigterm", NULL);
+    const hp_it_team *t = hp_it_team_new();
+    bg_batch *b = bg_new(5);
+
+    IT_CHECK_FATAL(a != NULL, "API started");
+    for (int i = 0; i < 5; i++) {
+        const char *rid, *aid;
+        create_on(a, t, &rid, &aid);
+        /* Four long-polls and one event stream. */
+        bg_set(b, i, "GET",
+               hp_it_fmt("%s/v1/approvals/%s/result%s", hp_it_api_base(a), rid,
+                         i < 4 ? "?wait=60" : ""),
+               t, false, i < 4 ? NULL : "Accept: text/event-stream", NULL, 70000);
+    }
+    bg_start(b);
+    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", 5, true, 10000), "five waiting");
+    double t0 = hp_it_now();
+    IT_CHECK(hp_it_api_stop(a) == 0, "API exits 0 on SIGTERM");
+    bg_join(b);
+    for (int i = 0; i < 4; i++) {
+        IT_CHECK(b->calls[i].status == 200, "waiter %d answered %ld", i, b->calls[i].status);
+        IT_JSTR(hp_it_json(b->calls[i].resp), "status", "pending");
+    }
+    IT_CHECK(b->calls[4].resp && strstr(b->calls[4].resp, "retry: ") != NULL,
+             "the SSE client is told to reconnect: %s", b->calls[4].resp);
+    IT_CHECK(hp_it_now() - t0 < 15.0, "stopped in %.1f s", hp_it_now() - t0);
+}
+
+static void test_waiter_limit(void)
+{
+    static const char *const env[] = {"HOLDPOINT_MAX_WAITERS=2", NULL};
+    hp_it_api *a = hp_it_api_start("wait-limit", env);
+    const hp_it_team *t = hp_it_team_new();
+    bg_batch *b = bg_new(2);
+    const char *rid = NULL, *aid;
+
+    IT_CHECK_FATAL(a != NULL, "API started");
+    for (int i = 0; i < 2; i++) {
+        create_on(a, t, &rid, &aid);
+        bg_set(b, i, "GET", hp_it_fmt("%s/v1/approvals/%s/result?wait=5", hp_it_api_base(a), rid),
+               t, false, NULL, NULL, 20000);
+    }
+    bg_start(b);
+    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", 2, false, 10000), "two waiting");
+    hp_it_resp *r =
+        hp_it_agent_on(a, t, "GET", hp_it_fmt("/v1/approvals/%s/result?wait=5", rid), NULL);
+    IT_ERROR(r, 503, "service_unavailable");
+    IT_CHECK(hp_it_header(r, "Retry-After") != NULL, "Retry-After on the refusal");
+    bg_join(b);
+    IT_CHECK(hp_it_api_stop(a) == 0, "API exits 0");
+}
+
+/* Creates from two replicas at once against one shared window. */
+static void shared_limit(const char *const *env, const char *label)
+{
+    enum { PER = 15, LIMIT = 10 };
+    hp_it_api *a = hp_it_api_start(hp_it_fmt("limit-a-%s", label), env);
+    hp_it_api *b = hp_it_api_start(hp_it_fmt("limit-b-%s", label), env);
+    const hp_it_team *t = hp_it_team_new();
+    bg_batch *bg = bg_new(2 * PER);
+    int ok = 0, limited = 0;
+
+    IT_CHECK_FATAL(a && b, "replicas started");
+    for (int i = 0; i < 2 * PER; i++)
+        bg_set(bg, i, "POST", hp_it_fmt("%s/v1/approvals", hp_it_api_base(i % 2 ? a : b)), t, false,
+               NULL, hp_it_create_body("burst", NULL), 30000);
+    bg_start(bg);
+    bg_join(bg);
+    for (int i = 0; i < 2 * PER; i++) {
+        ok += bg->calls[i].status == 200;
+        limited += bg->calls[i].status == 429;
+    }
+    IT_CHECK(ok == LIMIT && limited == 2 * PER - LIMIT,
+             "%s: %d created and %d limited of %d (limit %d)", label, ok, limited, 2 * PER, LIMIT);
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals where agent_id = $1::uuid", t->agent_id,
+                           NULL) == LIMIT,
+             "%s: %d rows", label, LIMIT);
+    IT_CHECK(hp_it_api_stop(a) == 0 && hp_it_api_stop(b) == 0, "replicas exit 0");
+}
+
+static void test_limit_across_replicas(void)
+{
+    static const char *const with_redis[] = {"AGENT_CREATE_RATE_LIMIT_MAX=10",
+                                             "AGENT_CREATE_RATE_LIMIT_WINDOW_MS=600000", NULL};
+    static const char *const with_pg[] = {"AGENT_CREATE_RATE_LIMIT_MAX=10",
+                                          "AGENT_CREATE_RATE_LIMIT_WINDOW_MS=600000",
+                                          "HOLDPOINT_REDIS_URL", NULL};
+    shared_limit(with_redis, "redis");
+    shared_limit(with_pg, "postgresql");
+}
+
+static int setup(void)
+{
+    replica_b = hp_it_api_start("wait-b", NULL);
+    return replica_b ? 0 : 1;
+}
+
+int main(void)
+{
+    static const hp_it_test tests[] = {
+        {"long-poll released across replicas", test_cross_replica},
+        {"released across replicas with Redis stopped", test_cross_replica_redis_stopped},
+        {"a waiter survives a PostgreSQL restart", test_survives_pg_restart},
+        {"1,000 long-polls released by 1,000 decisions", test_thousand_longpolls},
+        {"SSE and blocking creates", test_sse_and_block},
+        {"a client that leaves frees its waiter", test_disconnect_frees_waiter},
+        {"SIGTERM answers every waiter", test_sigterm_answers_waiters},
+        {"the waiter limit refuses with 503", test_waiter_limit},
+        {"the create limit holds across replicas", test_limit_across_replicas},
+        {NULL, NULL},
+    };
+    return hp_it_main("wait", tests, setup, NULL);
+}
