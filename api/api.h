@@ -32,8 +32,9 @@ typedef struct hp_app {
     hp_approval_env env;
     hp_waiters *waiters;
     hp_metrics *metrics;
-    _Atomic int inflight; /* requests inside api_dispatch */
-    _Atomic int draining; /* SIGTERM seen: refuse new requests with 503 */
+    hp_urlpolicy *urlpolicy; /* HOLDPOINT_OUTBOUND_ALLOW, for callback URLs */
+    _Atomic int inflight;    /* requests inside api_dispatch */
+    _Atomic int draining;    /* SIGTERM seen: refuse new requests with 503 */
 } hp_app;
 
 /* Who is calling, filled by the api_auth_* functions. */

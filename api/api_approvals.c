@@ -53,7 +53,7 @@ void api_approvals_create(hp_req *req)
     if (api_auth_agent(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
-    (void)hp_approval_parse_create(body, &req->auth.defaults, &in, is);
+    (void)hp_approval_parse_create(body, &req->auth.defaults, req->app->urlpolicy, &in, is);
     if (json_object_is_type(body, json_type_object)) {
         static const char *const modes[] = {"none", "block", "sse", NULL};
         hp_path root = hp_path_root();

@@ -84,6 +84,11 @@ int main(void)
     memset(&app, 0, sizeof(app));
     app.cfg = &cfg;
     app.env.callback_max_attempts = cfg.callback_max_attempts;
+    if (hp_urlpolicy_new(cfg.outbound_allow, &app.urlpolicy, err, sizeof(err)) != HP_OK) {
+        hp_log_error("invalid configuration", "variable", "HOLDPOINT_OUTBOUND_ALLOW", "detail", err,
+                     (const char *)NULL);
+        return 2;
+    }
     app.db = hp_db_new(cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms);
     if (cfg.redis_url != NULL) {
         app.redis = hp_redis_new(cfg.redis_url, cfg.db_pool_size, 500, err, sizeof(err));
@@ -168,6 +173,7 @@ int main(void)
     mg_stop(ctx);
     hp_waiters_free(app.waiters);
     hp_metrics_free(app.metrics);
+    hp_urlpolicy_free(app.urlpolicy);
     mg_exit_library();
     hp_redis_free(app.redis);
     hp_db_free(app.db);

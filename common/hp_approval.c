@@ -124,7 +124,8 @@ static void hp__parse_timeout(json_object *body, const hp_agent_defaults *d, hp_
     }
 }
 
-static void hp__parse_callback(json_object *body, hp_approval_input *in, hp_issues *is)
+static void hp__parse_callback(json_object *body, const hp_urlpolicy *policy, hp_approval_input *in,
+                               hp_issues *is)
 {
     hp_path root = hp_path_root();
     hp_path at = hp_path_key(root, "callback");
@@ -137,6 +138,13 @@ static void hp__parse_callback(json_object *body, hp_approval_input *in, hp_issu
     if (in->callback_url && !hp_approval_url_ok(in->callback_url)) {
         hp_issues_add(is, hp_path_key(at, "url"), "invalid_string", "Invalid url");
         in->callback_url = NULL;
+    } else if (in->callback_url && policy != NULL) {
+        char reason[160];
+        if (hp_urlpolicy_check_url(policy, in->callback_url, reason, sizeof(reason)) != HP_OK) {
+            hp_issues_add(is, hp_path_key(at, "url"), "custom", "Callback URL is not allowed: %s",
+                          reason);
+            in->callback_url = NULL;
+        }
     }
     h = hp_valid_object(is, at, cb, "headers", false);
     if (h == NULL)
@@ -158,8 +166,8 @@ static void hp__parse_callback(json_object *body, hp_approval_input *in, hp_issu
     in->callback_headers = json_object_get(h);
 }
 
-bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d, hp_approval_input *in,
-                              hp_issues *is)
+bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
+                              const hp_urlpolicy *policy, hp_approval_input *in, hp_issues *is)
 {
     hp_path root = hp_path_root();
     char *canon;
@@ -201,7 +209,7 @@ bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d, hp_
                                             (hp_str_rule){false, true, 0, HP_APPROVAL_SUMMARY_MAX});
     hp__parse_options(body, in, is);
     hp__parse_timeout(body, d, in, is);
-    hp__parse_callback(body, in, is);
+    hp__parse_callback(body, policy, in, is);
     (void)hp_valid_bool(is, root, body, "allow_custom_instruction", false,
                         &in->allow_custom_instruction);
     in->session_id = hp_valid_str(is, root, body, "session_id",

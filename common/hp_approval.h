@@ -22,6 +22,7 @@
 #include "hp_db.h"
 #include "hp_err.h"
 #include "hp_pool.h"
+#include "hp_urlpolicy.h"
 #include "hp_valid.h"
 
 /* Seed 003 limits. */
@@ -67,10 +68,12 @@ typedef struct hp_approval_input {
 } hp_approval_input;
 
 /* Validates body (a parsed JSON value) against seed 003 and merges the timeout
- * with d. Adds every problem to is; returns true when is stays empty. Strings
- * in *in are borrowed from body, which must outlive *in. Pure. */
-bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d, hp_approval_input *in,
-                              hp_issues *is);
+ * with d. A callback URL must also pass policy's outbound rules (seed 004's
+ * SSRF list; NULL checks only that it is an http(s) URL). Adds every problem
+ * to is; returns true when is stays empty. Strings in *in are borrowed from
+ * body, which must outlive *in. Pure. */
+bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
+                              const hp_urlpolicy *policy, hp_approval_input *in, hp_issues *is);
 /* Releases what hp_approval_parse_create took a reference to. */
 void hp_approval_input_deinit(hp_approval_input *in);
 

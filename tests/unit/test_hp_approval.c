@@ -30,7 +30,7 @@ static char *issues_of(const char *text, const hp_agent_defaults *d)
     hp_approval_input in;
     char *out = NULL;
 
-    if (!hp_approval_parse_create(body, d, &in, is)) {
+    if (!hp_approval_parse_create(body, d, NULL, &in, is)) {
         json_object *j = hp_issues_json(is);
         out = hp_json_canonical(j);
         json_object_put(j);
@@ -227,7 +227,7 @@ static void test_timeout_merge(void)
 
     /* Omitted timeout: all from the agent. */
     body = parse("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS "}");
-    CU_ASSERT_TRUE(hp_approval_parse_create(body, &d, &in, is));
+    CU_ASSERT_TRUE(hp_approval_parse_create(body, &d, NULL, &in, is));
     CU_ASSERT_EQUAL(in.timeout_seconds, 120);
     CU_ASSERT_STRING_EQUAL(in.timeout_mode, "expire_with_predefined_instruction");
     CU_ASSERT_STRING_EQUAL(in.predefined_instruction, "stop now");
@@ -237,7 +237,7 @@ static void test_timeout_merge(void)
     /* Partial override: seconds only. */
     body = parse("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
                  ",\"timeout\":{\"expires_in_seconds\":45}}");
-    CU_ASSERT_TRUE(hp_approval_parse_create(body, &d, &in, is));
+    CU_ASSERT_TRUE(hp_approval_parse_create(body, &d, NULL, &in, is));
     CU_ASSERT_EQUAL(in.timeout_seconds, 45);
     CU_ASSERT_STRING_EQUAL(in.predefined_instruction, "stop now");
     hp_approval_input_deinit(&in);
@@ -246,7 +246,7 @@ static void test_timeout_merge(void)
     /* Clearing the instruction while the merged mode needs one is refused. */
     body = parse("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
                  ",\"timeout\":{\"predefined_instruction\":null}}");
-    CU_ASSERT_FALSE(hp_approval_parse_create(body, &d, &in, is));
+    CU_ASSERT_FALSE(hp_approval_parse_create(body, &d, NULL, &in, is));
     hp_approval_input_deinit(&in);
     json_object_put(body);
     hp_issues_free(is);
@@ -274,6 +274,68 @@ static void test_callback_rules(void)
               ",\"callback\":{\"url\":\"https://example.com/h\",\"headers\":{\"X-Trace\":\"1\"}}}");
 }
 
+/* Seed 004's outbound rules apply to callback URLs at create. */
+static void test_callback_ssrf(void)
+{
+    hp_urlpolicy *none = NULL, *lan = NULL;
+    char err[128];
+    static const char *const refused[] = {"http://localhost/cb",
+                                          "http://127.0.0.1/cb",
+                                          "http://10.1.2.3/cb",
+                                          "http://[::1]/cb",
+                                          "http://169.254.169.254/",
+                                          "http://2130706433/",
+                                          "http://printer.local/cb",
+                                          "http://intranet/cb",
+                                          "http://user:pw@example.com/",
+                                          "http://host.docker.internal/",
+                                          NULL};
+
+    CU_ASSERT_FATAL(hp_urlpolicy_new(NULL, &none, err, sizeof(err)) == HP_OK);
+    CU_ASSERT_FATAL(hp_urlpolicy_new("10.0.0.0/8", &lan, err, sizeof(err)) == HP_OK);
+    for (int i = 0; refused[i]; i++) {
+        char body[512];
+        snprintf(body, sizeof(body),
+                 "{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                 ",\"callback\":{\"url\":\"%s\"}}",
+                 refused[i]);
+        json_object *b = parse(body);
+        hp_issues *is = hp_issues_new();
+        hp_approval_input in;
+        CU_ASSERT_FALSE(hp_approval_parse_create(b, &dflt, none, &in, is));
+        json_object *j = hp_issues_json(is);
+        char *text = hp_json_canonical(j);
+        if (strstr(text, "[\"callback\",\"url\"]") == NULL)
+            fprintf(stderr, "\n%s: %s\n", refused[i], text);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, "[\"callback\",\"url\"]"));
+        free(text);
+        json_object_put(j);
+        hp_approval_input_deinit(&in);
+        hp_issues_free(is);
+        json_object_put(b);
+    }
+    /* Allowed explicitly, a private address passes; a public host always does. */
+    {
+        json_object *b = parse("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                               ",\"callback\":{\"url\":\"http://10.1.2.3/cb\"}}");
+        hp_issues *is = hp_issues_new();
+        hp_approval_input in;
+        CU_ASSERT_TRUE(hp_approval_parse_create(b, &dflt, lan, &in, is));
+        hp_approval_input_deinit(&in);
+        hp_issues_free(is);
+        json_object_put(b);
+        b = parse("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
+                  ",\"callback\":{\"url\":\"https://hooks.example.com/cb\"}}");
+        is = hp_issues_new();
+        CU_ASSERT_TRUE(hp_approval_parse_create(b, &dflt, none, &in, is));
+        hp_approval_input_deinit(&in);
+        hp_issues_free(is);
+        json_object_put(b);
+    }
+    hp_urlpolicy_free(none);
+    hp_urlpolicy_free(lan);
+}
+
 static void test_request_id_blank(void)
 {
     json_object *body =
@@ -281,7 +343,7 @@ static void test_request_id_blank(void)
     hp_issues *is = hp_issues_new();
     hp_approval_input in;
 
-    CU_ASSERT_TRUE(hp_approval_parse_create(body, &dflt, &in, is));
+    CU_ASSERT_TRUE(hp_approval_parse_create(body, &dflt, NULL, &in, is));
     CU_ASSERT_PTR_NULL(in.request_id);
     hp_approval_input_deinit(&in);
     json_object_put(body);
@@ -295,7 +357,7 @@ static void hash_of(const char *text, unsigned char out[32])
     hp_issues *is = hp_issues_new();
     hp_approval_input in;
 
-    CU_ASSERT_FATAL(hp_approval_parse_create(body, &dflt, &in, is));
+    CU_ASSERT_FATAL(hp_approval_parse_create(body, &dflt, NULL, &in, is));
     memcpy(out, in.hash, 32);
     hp_approval_input_deinit(&in);
     hp_issues_free(is);
@@ -423,6 +485,7 @@ int main(void)
     CU_add_test(s, "timeout merge with agent defaults", test_timeout_merge);
     CU_add_test(s, "callback rules", test_callback_rules);
     CU_add_test(s, "blank request_id is assigned", test_request_id_blank);
+    CU_add_test(s, "callback URLs obey the outbound rules", test_callback_ssrf);
     CU_add_test(s, "canonical hash", test_canonical_hash);
     CU_add_test(s, "result render", test_render_result);
     CU_basic_set_mode(CU_BRM_VERBOSE);
