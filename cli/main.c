@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hp_config.h"
+#include "hp_json.h"
 #include "hp_log.h"
 
 static const char hp__usage[] =
@@ -21,6 +23,7 @@ static const char hp__usage[] =
     "  admin bootstrap    create a team, its owner, an agent and a key\n"
     "  admin create-agent | create-key | regenerate-key | revoke-key | create-user |\n"
     "        set-quota    single set-up steps; `holdpoint admin help` lists their options\n"
+    "  config-vars        list every environment variable the processes read (JSON lines)\n"
     "  help               show this text\n"
     "\n"
     "Every command takes --json (print one JSON object instead of `key: value` lines)\n"
@@ -28,6 +31,41 @@ static const char hp__usage[] =
     "or base64 of 32 bytes) from the environment. Keys, tokens and webhook secrets are\n"
     "printed once, on stdout, and never logged.\n"
     "Exit status: 0 ok, 1 failure, 2 usage error.\n";
+
+/* Prints the configuration table of common/hp_config.c, one JSON object a
+ * line; docs/operations.md is checked against it. Needs no environment. */
+static int hp__config_vars(void)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } procs[] = {{HP_PROC_API, "holdpoint-api"},
+                 {HP_PROC_TIMEOUT, "holdpoint-timeout"},
+                 {HP_PROC_DELIVERY, "holdpoint-delivery"},
+                 {HP_PROC_CLI, "holdpoint"}};
+    const hp_config_var *vars;
+    size_t n = hp_config_vars(&vars);
+
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_new_object(), *used = json_object_new_array();
+        hp_json_set_str(o, "name", vars[i].name);
+        hp_json_set_str(o, "type", vars[i].type);
+        hp_json_set_str(o, "default", vars[i].dflt);
+        if (strcmp(vars[i].type, "int") == 0) {
+            json_object_object_add(o, "min", json_object_new_int64(vars[i].min));
+            json_object_object_add(o, "max", json_object_new_int64(vars[i].max));
+        }
+        for (size_t k = 0; k < sizeof(procs) / sizeof(procs[0]); k++)
+            if (vars[i].procs & procs[k].bit)
+                json_object_array_add(used, json_object_new_string(procs[k].name));
+        json_object_object_add(o, "used_by", used);
+        json_object_object_add(o, "required", json_object_new_boolean(vars[i].required));
+        hp_json_set_str(o, "help", vars[i].help);
+        puts(hp_json_text(o));
+        json_object_put(o);
+    }
+    return HP_CLI_OK;
+}
 
 int main(int argc, char **argv)
 {
@@ -46,5 +84,7 @@ int main(int argc, char **argv)
         return hp_cli_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "admin") == 0)
         return hp_cli_admin(argc - 1, argv + 1);
+    if (strcmp(cmd, "config-vars") == 0)
+        return hp__config_vars();
     return hp_cli_word_error(NULL, "unknown command", cmd);
 }
