@@ -41,7 +41,8 @@ fi
 "$HP_BIN_DIR/holdpoint" migrate
 
 rc=0
-ctest --test-dir build-test --output-on-failure -j"$jobs" || rc=$?
+# Most integration programs wait on I/O, so run twice as many as cores.
+ctest --test-dir build-test --output-on-failure -j"$((jobs * 2))" || rc=$?
 if [ "$rc" -ne 0 ]; then
     # Keep the logs of the processes the tests started (API, workers, the
     # services) for a look after the run directory is gone.

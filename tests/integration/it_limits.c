@@ -18,8 +18,10 @@
 
 #include "hp_itest.h"
 
-#define CREATE    "/v1/approvals"
-#define LIMIT     5
+#define CREATE "/v1/approvals"
+#define LIMIT  5
+/* HP_IT_RUN_ALONE: the windows are timed, so this program runs without
+ * neighbours slowing its requests down. */
 #define WINDOW_MS 4000
 
 static hp_it_api *redis_b;    /* replica of the default API (Redis) */

@@ -323,12 +323,24 @@ static void test_thousand_longpolls(void)
     int released = 0;
 
     IT_CHECK_FATAL(a != NULL, "API started");
-    for (int i = 0; i < N; i++) {
-        const char *rid;
-        create_on(a, t, &rid, &aids[i]);
-        bg_set(polls, i, "GET",
-               hp_it_fmt("%s/v1/approvals/%s/result?wait=120", hp_it_api_base(a), rid), t, false,
-               NULL, NULL, 150000);
+    /* The approvals are created 100 at a time through the API. */
+    for (int i = 0; i < N; i += 100) {
+        bg_batch *create = bg_new(100);
+        for (int k = 0; k < 100; k++)
+            bg_set(create, k, "POST", hp_it_fmt("%s/v1/approvals", hp_it_api_base(a)), t, false,
+                   NULL, hp_it_create_body("one of many", NULL), 60000);
+        bg_start(create);
+        bg_join(create);
+        for (int k = 0; k < 100; k++) {
+            json_object *o = hp_it_json(create->calls[k].resp);
+            IT_CHECK_FATAL(create->calls[k].status == 200, "create %d: %ld", i + k,
+                           create->calls[k].status);
+            aids[i + k] = json_object_get_string(hp_it_jget(o, "approval_id", NULL));
+            bg_set(polls, i + k, "GET",
+                   hp_it_fmt("%s/v1/approvals/%s/result?wait=120", hp_it_api_base(a),
+                             json_object_get_string(hp_it_jget(o, "request_id", NULL))),
+                   t, false, NULL, NULL, 150000);
+        }
     }
     bg_start(polls);
     IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", N, true, 60000), "all %d waiting", N);
