@@ -282,6 +282,20 @@ static json_object *hp__parse_text(const char *text)
     return v;
 }
 
+/* {user_id, name} of the deciding user, or NULL (JSON null) when nobody
+ * decided (expired, cancelled, pending). */
+static json_object *hp__resolved_by(const hp_approval_row *r)
+{
+    json_object *by;
+
+    if (r->resolved_by_user_id == NULL)
+        return NULL;
+    by = json_object_new_object();
+    hp_json_set_str(by, "user_id", r->resolved_by_user_id);
+    hp_json_set_str(by, "name", r->resolved_by_name);
+    return by;
+}
+
 json_object *hp_approval_result_json(const hp_approval_row *r)
 {
     json_object *o = json_object_new_object();
@@ -308,14 +322,7 @@ json_object *hp_approval_result_json(const hp_approval_row *r)
         json_object_object_add(o, "selected_option_value", NULL);
     }
     hp_json_set_str(o, "custom_instruction", r->custom_instruction);
-    if (r->resolved_by_user_id != NULL) {
-        json_object *by = json_object_new_object();
-        hp_json_set_str(by, "user_id", r->resolved_by_user_id);
-        hp_json_set_str(by, "name", r->resolved_by_name);
-        json_object_object_add(o, "resolved_by", by);
-    } else {
-        json_object_object_add(o, "resolved_by", NULL);
-    }
+    json_object_object_add(o, "resolved_by", hp__resolved_by(r));
     hp_json_set_time(o, "resolved_at", r->resolved_at);
     if (strcmp(r->status, "expired") == 0) {
         hp_json_set_str(o, "timeout_mode", r->timeout_mode);
@@ -381,14 +388,7 @@ json_object *hp_approval_review_json(const hp_approval_row *r)
     hp_json_set_time(o, "created_at", r->created_at);
     hp_json_set_time(o, "expires_at", r->expires_at);
     hp_json_set_time(o, "resolved_at", r->resolved_at);
-    if (r->resolved_by_user_id != NULL) {
-        json_object *by = json_object_new_object();
-        hp_json_set_str(by, "user_id", r->resolved_by_user_id);
-        hp_json_set_str(by, "name", r->resolved_by_name);
-        json_object_object_add(o, "resolved_by", by);
-    } else {
-        json_object_object_add(o, "resolved_by", NULL);
-    }
+    json_object_object_add(o, "resolved_by", hp__resolved_by(r));
     json_object_object_add(
         o, "selected_option_index",
         r->selected_option_index >= 0 ? json_object_new_int(r->selected_option_index) : NULL);
