@@ -172,6 +172,8 @@ void api_approvals_result(hp_req *req)
     bool sse = api_wants_sse(req);
     long long wait_s = sse ? req->app->cfg->max_wait_seconds : 0;
 
+    if (!api__load(req, &row))
+        return;
     if (w != NULL && !hp_parse_ll(w, 0, 1000000, &wait_s)) {
         hp_issues *is = hp_issues_new();
         hp_issues_add(is, hp_path_key(hp_path_root(), "wait"), "invalid_type",
@@ -182,8 +184,6 @@ void api_approvals_result(hp_req *req)
     }
     if (wait_s > req->app->cfg->max_wait_seconds)
         wait_s = req->app->cfg->max_wait_seconds;
-    if (!api__load(req, &row))
-        return;
     if (wait_s > 0 || sse) {
         api_wait_and_answer(req, &row, (int)wait_s, sse, NULL);
         return;

@@ -122,7 +122,9 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
         }
         return;
     }
-    if (sse) {
+    if (sse && created_event == NULL) {
+        /* A result stream starts with the current state; a create stream
+         * already said "created" (SPEC: created, then decided). */
         json_object *o = hp_approval_result_json(&cur);
         bool ok = api__sse_event(req, "pending", o);
         json_object_put(o);

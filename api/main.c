@@ -55,6 +55,15 @@ static void api__raise_limits(const hp_config *cfg)
     pthread_attr_destroy(&attr);
 }
 
+/* Every request goes to the dispatcher from the first accepted connection:
+ * begin_request is installed before the server listens, whereas a handler
+ * set after mg_start would leave a moment in which civetweb answers 404
+ * itself. */
+static int api__begin_request(struct mg_connection *conn)
+{
+    return api_dispatch(conn, mg_get_user_data(mg_get_context(conn)));
+}
+
 int main(void)
 {
     static hp_config cfg;
@@ -143,13 +152,13 @@ int main(void)
                              NULL};
     memset(&cb, 0, sizeof(cb));
     cb.log_message = api__log_message;
+    cb.begin_request = api__begin_request;
     mg_init_library(0);
     ctx = mg_start(&cb, &app, options);
     if (ctx == NULL) {
         hp_log_error("could not start the http server", "listen", ports, (const char *)NULL);
         return 1;
     }
-    mg_set_request_handler(ctx, "/", api_dispatch, &app);
     {
         json_object *f = json_object_new_object();
         json_object_object_add(f, "listen", json_object_new_string(ports));

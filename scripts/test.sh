@@ -13,6 +13,11 @@ jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DHP_ASAN=ON -DHP_UBSAN=ON -DHP_WERROR=ON -DHP_TESTING=ON
 cmake --build build-test -j"$jobs"
+# tests/contract (ctest contract.*): node_modules from the committed lock, when it changed.
+if ! cmp -s tests/contract/package-lock.json tests/contract/node_modules/.holdpoint-lock; then
+    npm ci --prefix tests/contract --no-audit --no-fund --loglevel=error >/dev/null
+    cp tests/contract/package-lock.json tests/contract/node_modules/.holdpoint-lock
+fi
 
 mkdir -p .run
 run_dir="$root/.run/test-$$"
@@ -32,6 +37,7 @@ source "$run_dir/env"
 
 export HP_BIN_DIR="$root/build-test/bin"
 export HP_RUN_DIR="$run_dir"
+export HP_IT_RECORD="$run_dir/responses.jsonl" # every response, for ctest contract.openapi
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 if [ -f "$root/tests/lsan.supp" ]; then

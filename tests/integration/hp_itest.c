@@ -933,7 +933,10 @@ static int it_api_try(hp_it_api *api, const char *const *env)
             api->pid = -1;
             return 0;
         }
-        hp_it_req req = {.method = "GET", .path = "/healthz", .timeout_ms = 1000};
+        /* Not recorded: until the handler is registered, civetweb itself
+         * answers (404 text/plain), which is no response of the API's. */
+        hp_it_req req = {
+            .method = "GET", .path = "/healthz", .flags = HP_IT_NORECORD, .timeout_ms = 1000};
         hp_it_resp *resp = hp_it_send(api, &req);
         if (resp->status == 200)
             return 1;
@@ -1096,6 +1099,73 @@ static void it_resp_free(void *p)
     free(r);
 }
 
+/* ---- the response recorder (HP_IT_RECORD) ------------------------------- */
+
+/* When HP_IT_RECORD names a file, every response is appended to it as one
+ * JSON line {method, path, status, content_type, headers, body} for the
+ * contract test (tests/contract/check.mjs). One write(2) per line on an
+ * O_APPEND descriptor, under a mutex: hp_it_parallel's threads record at
+ * once, and programs may run side by side. */
+static pthread_mutex_t it_rec_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void hp_it_record(const char *method, const char *path, long status, const char *content_type,
+                  const char *headers, const char *body, size_t body_len)
+{
+    const char *file = getenv("HP_IT_RECORD");
+    if (file == NULL || *file == '\0')
+        return;
+    json_object *o = json_object_new_object(), *h = json_object_new_object();
+    json_object_object_add(o, "method", json_object_new_string(method ? method : "GET"));
+    json_object_object_add(o, "path", json_object_new_string_len(path, (int)strcspn(path, "?#")));
+    json_object_object_add(o, "status", json_object_new_int64(status));
+    json_object_object_add(o, "content_type",
+                           content_type ? json_object_new_string(content_type) : NULL);
+    /* The final header block, names lower-cased (the status line skipped). */
+    for (const char *p = headers ? strstr(headers, "\r\n") : NULL; p != NULL && p[2] != '\0';) {
+        const char *line = p + 2, *eol = strstr(line, "\r\n"), *colon;
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        colon = memchr(line, ':', len);
+        if (colon != NULL && colon > line && (size_t)(colon - line) < 128) {
+            char name[128];
+            size_t nl = (size_t)(colon - line), vs = nl + 1;
+            for (size_t i = 0; i < nl; i++)
+                name[i] = (char)(line[i] >= 'A' && line[i] <= 'Z' ? line[i] + 32 : line[i]);
+            name[nl] = '\0';
+            while (vs < len && (line[vs] == ' ' || line[vs] == '\t'))
+                vs++;
+            json_object_object_add(h, name, json_object_new_string_len(line + vs, (int)(len - vs)));
+        }
+        p = eol;
+    }
+    json_object_object_add(o, "headers", h);
+    json_object_object_add(o, "body", json_object_new_string_len(body ? body : "", (int)body_len));
+    const char *text =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    size_t n = strlen(text);
+    char *line = it_xmalloc(n + 2);
+    memcpy(line, text, n);
+    line[n++] = '\n';
+    json_object_put(o);
+
+    pthread_mutex_lock(&it_rec_lock);
+    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    size_t off = 0;
+    while (fd >= 0 && off < n) {
+        ssize_t w = write(fd, line + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (fd < 0 || off < n)
+        fprintf(stderr, "hp_itest: cannot append to HP_IT_RECORD %s: %s\n", file, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    pthread_mutex_unlock(&it_rec_lock);
+    free(line);
+}
+
 hp_it_resp *hp_it_send(hp_it_api *api, const hp_it_req *req)
 {
     hp_it_resp *r = it_xmalloc(sizeof(*r));
@@ -1170,11 +1240,16 @@ hp_it_resp *hp_it_send(hp_it_api *api, const hp_it_req *req)
         snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(rc));
     }
     r->seconds = it_mono() - t0;
-    curl_slist_free_all(list);
-    curl_easy_cleanup(c);
     r->body = body.p ? body.p : it_xstrdup("");
     r->body_len = body.len;
     r->headers = hdr.p ? hdr.p : it_xstrdup("");
+    if (r->status != 0 && !(req->flags & HP_IT_NORECORD)) {
+        char *ct = NULL;
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+        hp_it_record(m, req->path, r->status, ct, r->headers, r->body, r->body_len);
+    }
+    curl_slist_free_all(list);
+    curl_easy_cleanup(c);
     r->json = it_parse(r->body, r->body_len);
     return hp_it_track(r, it_resp_free);
 }

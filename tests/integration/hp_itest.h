@@ -129,8 +129,9 @@ json_object *hp_it_admin(const char *const *args);
 /* ---- HTTP -------------------------------------------------------------- */
 
 enum {
-    HP_IT_CHUNKED = 1, /* send the body with Transfer-Encoding: chunked */
-    HP_IT_EXPECT = 2,  /* keep curl's Expect: 100-continue for large bodies */
+    HP_IT_CHUNKED = 1,  /* send the body with Transfer-Encoding: chunked */
+    HP_IT_EXPECT = 2,   /* keep curl's Expect: 100-continue for large bodies */
+    HP_IT_NORECORD = 4, /* keep this response out of HP_IT_RECORD (the harness's start-up probes) */
 };
 
 typedef struct hp_it_req {
@@ -157,6 +158,14 @@ typedef struct hp_it_resp {
 hp_it_resp *hp_it_send(hp_it_api *api, const hp_it_req *req);
 hp_it_resp *hp_it_http(hp_it_api *api, const char *method, const char *path,
                        const char *const *headers, const char *body);
+
+/* The contract recorder: when HP_IT_RECORD names a file, appends one JSON
+ * line {method, path (without the query), status, content_type, headers
+ * (lower-cased names), body (text)} to it. hp_it_send calls it for every
+ * response except transport failures and HP_IT_NORECORD requests; a test
+ * that talks HTTP by other means may call it too. Thread-safe. */
+void hp_it_record(const char *method, const char *path, long status, const char *content_type,
+                  const char *headers, const char *body, size_t body_len);
 
 /* Value of the response header name (case-insensitive), harness-owned, or
  * NULL. */

@@ -35,6 +35,8 @@ typedef struct bg_call {
     long status;
     char *resp; /* response body (malloc) */
     size_t resp_len;
+    char *hdrs; /* response header block (malloc) */
+    size_t hdrs_len;
     double done_at; /* hp_it_now() when the transfer ended */
 } bg_call;
 
@@ -58,6 +60,35 @@ static size_t bg__sink(char *p, size_t size, size_t n, void *ud)
     return k;
 }
 
+static size_t bg__header(char *p, size_t size, size_t n, void *ud)
+{
+    bg_call *c = ud;
+    size_t k = size * n;
+    char *grown = realloc(c->hdrs, c->hdrs_len + k + 1);
+    if (grown == NULL)
+        return 0;
+    c->hdrs = grown;
+    memcpy(c->hdrs + c->hdrs_len, p, k);
+    c->hdrs_len += k;
+    c->hdrs[c->hdrs_len] = '\0';
+    return k;
+}
+
+/* Hands a finished call to the harness's response recorder (the contract
+ * check validates every recorded response against docs/openapi.yaml). */
+static void bg__record(CURL *h, const bg_call *c)
+{
+    const char *ctype = NULL, *p = c->url;
+    char path[512];
+
+    for (int slashes = 0; *p && slashes < 3; p++)
+        slashes += *p == '/';
+    snprintf(path, sizeof(path), "/%.*s", (int)strcspn(p, "?"), p);
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
+    hp_it_record(c->method, path, c->status, ctype, c->hdrs ? c->hdrs : "", c->resp ? c->resp : "",
+                 c->resp_len);
+}
+
 static void *bg__main(void *arg)
 {
     bg_batch *b = arg;
@@ -75,6 +106,8 @@ static void *bg__main(void *arg)
             curl_easy_setopt(h[i], CURLOPT_POSTFIELDS, c->body);
         curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, bg__sink);
         curl_easy_setopt(h[i], CURLOPT_WRITEDATA, c);
+        curl_easy_setopt(h[i], CURLOPT_HEADERFUNCTION, bg__header);
+        curl_easy_setopt(h[i], CURLOPT_HEADERDATA, c);
         curl_easy_setopt(h[i], CURLOPT_TIMEOUT_MS, c->timeout_ms);
         curl_easy_setopt(h[i], CURLOPT_PRIVATE, c);
         curl_multi_add_handle(m, h[i]);
@@ -88,8 +121,10 @@ static void *bg__main(void *arg)
                 continue;
             bg_call *c;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-            if (msg->data.result == CURLE_OK)
+            if (msg->data.result == CURLE_OK) {
                 curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &c->status);
+                bg__record(msg->easy_handle, c);
+            }
             c->done_at = hp_it_now();
             left--;
         }
@@ -111,6 +146,7 @@ static void bg__free(void *p)
     for (int i = 0; i < b->n; i++) {
         curl_slist_free_all(b->calls[i].headers);
         free(b->calls[i].resp);
+        free(b->calls[i].hdrs);
         free(b->calls[i].body);
     }
     free(b->calls);
