@@ -42,7 +42,7 @@ async function main() {
   const t1 = await finished;
   await runner.stop();
   const seconds = Number(t1 - t0) / 1e9;
-  process.stdout.write(JSON.stringify({ jobs: n, seconds, rate: n / seconds }) + "\n");
+  process.stdout.write(JSON.stringify({ jobs: n, seconds: Number(seconds.toFixed(3)), rate: n / seconds }) + "\n");
 }
 
 main().catch((e) => {

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# bench/expiry: approvals expired per second by holdpoint-timeout (1 and 2
+# copies) from a backlog of N due approvals, divided by the rate of a raw SQL
+# claim loop of the same shape (bench/bench_expiry.c: the same claim, event,
+# job and NOTIFY statements per approval, nothing else) on the same database
+# in the same run. Each approval has a callback URL, so every expiry also
+# queues its callback job. Starts its own throwaway PostgreSQL (durable) and
+# Redis. Writes the result into docs/performance.md.
+#
+#   bench/expiry.sh            (APPROVALS=3000 ROUNDS=3 BUILD_DIR=build)
+#
+# The three cases run interleaved, ROUNDS times, and each figure is the median
+# of its rounds, so a load spike on a shared machine hits all cases alike.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+n=${APPROVALS:-3000}
+rounds=${ROUNDS:-3}
+
+for b in holdpoint-timeout bench_expiry; do
+    [ -x "$build/bin/$b" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
+done
+(cd "$root/bench/peer" && { [ -d node_modules/pg ] || npm ci --no-audit --no-fund >/dev/null; })
+bench_stack_start
+
+psql_q() { psql "$HOLDPOINT_DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 "$@"; }
+due() { # inserts $n due approvals, seed 003 shape with a callback
+    psql_q -c "insert into approvals (id, team_id, agent_id, request_id, request_id_supplied,
+        question, context_markdown, options, timeout_seconds, timeout_mode, predefined_instruction,
+        expires_at, canonical_hash, callback_url, callback_headers)
+        select gen_random_uuid(), '$team', '$agent', 'bench-' || gen_random_uuid(), true,
+        'Deploy?', 'context', '[{\"label\":\"Yes\",\"value\":\"y\"},{\"label\":\"No\",\"value\":\"n\",\"is_default_on_timeout\":true}]',
+        60, 'expire_with_predefined_instruction', 'stop', now() - interval '1 second',
+        '\\x00', 'https://hooks.example.com/cb', '{\"X-Run\":\"1\"}'
+        from generate_series(1, $n)" >/dev/null
+    psql_q -c "vacuum analyze approvals" >/dev/null
+}
+pending="select count(*) from approvals where status = 'pending' and expires_at <= now()"
+
+workers() { # K: seconds for K copies to expire the backlog
+    due
+    HOLDPOINT_LOG_LEVEL=warn node "$root/bench/peer/wait_zero.js" "$HOLDPOINT_DATABASE_URL" \
+        "$pending" "$1" "$build/bin/holdpoint-timeout" 2>>"$run/timeout-$1.log"
+}
+calc() { node -e "process.stdout.write(String($1))"; }
+median() { node -e 'const a=process.argv.slice(1).map(Number).sort((x,y)=>x-y); process.stdout.write(String(a[(a.length-1)>>1]))' "$@"; }
+raws=() s1s=() s2s=()
+for _ in $(seq "$rounds"); do
+    due
+    raws+=("$(bench_json_field "$("$build/bin/bench_expiry" "$HOLDPOINT_DATABASE_URL")" seconds)")
+    s1s+=("$(workers 1)")
+    s2s+=("$(workers 2)")
+done
+raw_s=$(median "${raws[@]}")
+s1=$(median "${s1s[@]}")
+s2=$(median "${s2s[@]}")
+events=$(psql_q -c "select count(*) from approval_events where kind = 'expired'")
+total=$((3 * n * rounds))
+[ "$events" = "$total" ] || { echo "expected $total expired events, got $events" >&2; exit 1; }
+raw_r=$(calc "($n/$raw_s).toFixed(0)")
+r1=$(calc "($n/$s1).toFixed(0)")
+r2=$(calc "($n/$s2).toFixed(0)")
+q1=$(calc "($raw_s/$s1).toFixed(2)")
+q2=$(calc "($raw_s/$s2).toFixed(2)")
+echo "expiry: raw $raw_r/s; 1 worker $r1/s (ratio $q1); 2 workers $r2/s (ratio $q2)"
+
+bench_write_section expiry "## Expiry (bench/expiry)
+
+Approvals expired per second by \`holdpoint-timeout\` from a backlog of $n due
+approvals (each with a callback URL, a marked default option and
+\`expire_with_predefined_instruction\`), timed from the workers' start to the
+last one expired. Each expiry is the full transition: the \`FOR UPDATE SKIP
+LOCKED\` claim in batches of 200, the \`expired\` audit event, the callback job
+with the rendered result body, \`NOTIFY hp_approval\`, and after commit the Redis
+\`PUBLISH\`. The baseline is a raw SQL loop of the same shape
+(\`bench/bench_expiry.c\`: the same claim, event, job and NOTIFY statements per
+approval, with no model decoding, rendering, logging or Redis) on the same
+durable PostgreSQL in the same run.
+
+| case | approvals | seconds | expiries/s | ÷ raw loop |
+|---|---|---|---|---|
+| raw SQL loop (baseline) | $n | $raw_s | $raw_r | 1.00 |
+| holdpoint-timeout, 1 copy | $n | $s1 | $r1 | $q1 |
+| holdpoint-timeout, 2 copies | $n | $s2 | $r2 | $q2 |
+
+Medians of $rounds interleaved rounds (seconds per round: raw ${raws[*]}; 1 copy
+${s1s[*]}; 2 copies ${s2s[*]}). Every approval was expired exactly once ($events
+\`expired\` events for $total approvals). Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d" " -f1 /proc/loadavg) at the end, the machine shared with other work), PostgreSQL and
+Redis on the same machine. Reproduce:
+
+\`\`\`
+cmake -S . -B build && cmake --build build -j
+bench/expiry.sh            # APPROVALS=3000 ROUNDS=3
+\`\`\`"

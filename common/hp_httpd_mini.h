@@ -1,0 +1,36 @@
+/*
+ * hp_httpd_mini: the small HTTP listener each worker runs on
+ * HOLDPOINT_METRICS_LISTEN. It answers GET /healthz (200 while the process is
+ * up) and any path a worker registers with hp_httpd_mini_route (later
+ * /metrics). Built on civetweb with two threads; a worker target that uses it
+ * links civetweb::civetweb. Handlers run on civetweb threads.
+ */
+#ifndef HP_HTTPD_MINI_H
+#define HP_HTTPD_MINI_H
+
+#include <stddef.h>
+
+#include "hp_buf.h"
+#include "hp_err.h"
+
+typedef struct hp_httpd_mini hp_httpd_mini;
+
+/* Renders a GET answer into out (capped at 1 MiB) and sets *content_type to a
+ * static string. Returns the HTTP status. Called on a civetweb thread, so it
+ * must only read state that is safe to read concurrently. */
+typedef int (*hp_httpd_mini_fn)(void *ctx, hp_buf *out, const char **content_type);
+
+/* Starts listening on host:port (IPv6 hosts without brackets). *out is the
+ * heap listener; HP_ERR_CONFIG with a reason when the address cannot be bound.
+ * Call from main() before the worker threads start. */
+HP_MUSTCHECK hp_err hp_httpd_mini_start(const char *host, int port, hp_httpd_mini **out, char *err,
+                                        size_t errcap);
+
+/* Serves GET path with fn(ctx). path is copied; register before traffic
+ * matters (registration is thread-safe in civetweb). */
+void hp_httpd_mini_route(hp_httpd_mini *h, const char *path, hp_httpd_mini_fn fn, void *ctx);
+
+/* Stops listening, waits for running handlers and frees h. NULL is fine. */
+void hp_httpd_mini_stop(hp_httpd_mini *h);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * hp_store_jobs: the outbox SQL of holdpoint-delivery. Each function is one
+ * statement with data-modifying CTEs, so a claim (lease + attempt count +
+ * attempt row) or an outcome (job state + attempt row + approval delivery
+ * fields + audit event) commits whole or not at all without an explicit
+ * transaction. Outcome writes match on leased_by: a worker whose lease ran out
+ * and was taken over can no longer change the job, only log its attempt.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hp_json.h"
+#include "hp_mem.h"
+#include "hp_store_jobs.h"
+#include "hp_str.h"
+
+static void hp__pqclear(void *r)
+{
+    PQclear(r);
+}
+
+hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int limit, int lease_ms,
+                           hp_job **jobs, int *n, char *err, size_t errcap)
+{
+    static const char sql[] =
+        "with due as (select id from jobs where state = 'queued' and run_at <= now() "
+        "  and (lease_until is null or lease_until <= now()) "
+        "  order by run_at, id limit $1 for update skip locked), "
+        "claimed as (update jobs j set attempts = j.attempts + 1, leased_by = $3, "
+        "  lease_until = now() + $2::int * interval '1 millisecond', updated_at = now() "
+        "  from due where j.id = due.id returning j.*), "
+        "att as (insert into job_attempts (job_id, attempt, worker) "
+        "  select id, attempts, $3 from claimed returning id, job_id) "
+        "select k.id, k.team_id, k.approval_id, k.agent_id, k.url, k.headers::text, k.body, "
+        "  k.webhook_id, k.attempts, k.max_attempts, g.callback_auth_header, "
+        "  g.callback_auth_value_sealed, g.webhook_secret_sealed, att.id "
+        "from claimed k join att on att.job_id = k.id left join agents g on g.id = k.agent_id "
+        "order by k.run_at, k.id";
+    char lim[16], lease[16];
+    const char *p[] = {lim, lease, worker};
+    PGresult *r;
+    hp_err rc;
+
+    (void)hp_fmt(lim, sizeof(lim), "%d", limit);
+    (void)hp_fmt(lease, sizeof(lease), "%d", lease_ms);
+    rc = hp_db_exec(c, &r, sql, 3, p, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *n = PQntuples(r);
+    *jobs = hp_pool_alloc(pool, sizeof(**jobs) * (size_t)(*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; i++) {
+        hp_job *j = &(*jobs)[i];
+        int k = 0;
+        j->id = hp_db_val(r, i, k++);
+        j->team_id = hp_db_val(r, i, k++);
+        j->approval_id = hp_db_val(r, i, k++);
+        j->agent_id = hp_db_val(r, i, k++);
+        j->url = hp_db_val(r, i, k++);
+        j->headers = hp_db_val(r, i, k++);
+        j->body = hp_db_val(r, i, k++);
+        j->webhook_id = hp_db_val(r, i, k++);
+        j->attempt = (int)hp_db_ll(r, i, k++, 1);
+        j->max_attempts = (int)hp_db_ll(r, i, k++, 1);
+        j->auth_header = hp_db_val(r, i, k++);
+        j->auth_value_sealed = hp_db_val(r, i, k++);
+        j->secret_sealed = hp_db_val(r, i, k++);
+        j->attempt_id = hp_db_val(r, i, k++);
+    }
+    return HP_OK;
+}
+
+hp_err hp_store_jobs_finish(hp_dbconn *c, const char *worker, hp_job_result *rs, int n, char *err,
+                            size_t errcap)
+{
+    /* $1 is a JSON array of results, $2 the worker. The job update matches
+     * on leased_by, and everything about the approval reads from its
+     * RETURNING, so a worker that lost its lease changes nothing but its
+     * attempt row. Outcomes: 0 delivered, 1 retry, 2 failed. */
+    static const char sql[] =
+        "with r as (select * from jsonb_to_recordset($1::jsonb) as r(job_id bigint, "
+        "  attempt_id bigint, outcome int, http_status int, error text, duration_ms int, "
+        "  retry_ms bigint)), "
+        "j as (update jobs set state = case r.outcome when 0 then 'done' when 2 then 'failed' "
+        "  else 'queued' end, lease_until = null, leased_by = null, last_error = r.error, "
+        "  run_at = case when r.outcome = 1 then now() + r.retry_ms * interval '1 millisecond' "
+        "  else jobs.run_at end, updated_at = now() "
+        "  from r where jobs.id = r.job_id and jobs.leased_by = $2 and jobs.state = 'queued' "
+        "  returning jobs.id, jobs.approval_id, jobs.team_id, jobs.attempts, r.outcome, "
+        "  r.http_status, r.error), "
+        "a as (update job_attempts set finished_at = now(), http_status = r.http_status, "
+        "  error = r.error, duration_ms = r.duration_ms from r where job_attempts.id = "
+        "  r.attempt_id), "
+        "ap as (update approvals set result_delivery_status = case j.outcome when 0 then "
+        "  'delivered' else 'failed' end, result_delivery_error = case j.outcome when 0 then "
+        "  null else j.error end, updated_at = now() from j where approvals.id = j.approval_id "
+        "  and j.outcome in (0, 2)), "
+        "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, "
+        "  data) select j.approval_id, j.team_id, case j.outcome when 0 then "
+        "  'callback_delivered' else 'callback_failed' end, 'system', $2, "
+        "  jsonb_strip_nulls(jsonb_build_object('job_id', j.id, 'attempt', j.attempts, "
+        "  'http_status', j.http_status, 'error', j.error)) "
+        "  from j where j.approval_id is not null and j.outcome in (0, 2)) "
+        "select coalesce(json_agg(id)::text, '[]') from j";
+    json_object *arr = json_object_new_array(), *held = NULL;
+    PGresult *r = NULL;
+    hp_err rc;
+
+    for (int i = 0; i < n; i++) {
+        json_object *o = json_object_new_object();
+        long long id = 0, att = 0;
+        (void)hp_parse_ll(rs[i].job->id, 0, 0x7fffffffffffffffLL, &id);
+        (void)hp_parse_ll(rs[i].job->attempt_id, 0, 0x7fffffffffffffffLL, &att);
+        json_object_object_add(o, "job_id", json_object_new_int64(id));
+        json_object_object_add(o, "attempt_id", json_object_new_int64(att));
+        json_object_object_add(o, "outcome", json_object_new_int((int)rs[i].outcome));
+        json_object_object_add(o, "http_status",
+                               rs[i].http_status > 0 ? json_object_new_int(rs[i].http_status)
+                                                     : NULL);
+        json_object_object_add(o, "error",
+                               rs[i].error ? json_object_new_string(rs[i].error) : NULL);
+        json_object_object_add(o, "duration_ms", json_object_new_int(rs[i].duration_ms));
+        json_object_object_add(o, "retry_ms", json_object_new_int64(rs[i].retry_ms));
+        json_object_array_add(arr, o);
+        rs[i].lease_held = false;
+    }
+    const char *p[] = {hp_json_text(arr), worker};
+    rc = hp_db_exec(c, &r, sql, 2, p, err, errcap);
+    if (rc == HP_OK) {
+        const char *ids = PQgetvalue(r, 0, 0);
+        if (hp_json_parse(ids, strlen(ids), &held, err, errcap) == HP_OK &&
+            json_object_is_type(held, json_type_array)) {
+            for (size_t k = 0; k < json_object_array_length(held); k++) {
+                long long id = json_object_get_int64(json_object_array_get_idx(held, k));
+                for (int i = 0; i < n; i++) {
+                    long long jid = 0;
+                    (void)hp_parse_ll(rs[i].job->id, 0, 0x7fffffffffffffffLL, &jid);
+                    if (jid == id)
+                        rs[i].lease_held = true;
+                }
+            }
+        }
+        json_object_put(held);
+    }
+    PQclear(r);
+    json_object_put(arr);
+    return rc;
+}
+
+hp_err hp_store_jobs_release(hp_dbconn *c, const char *worker, const char *const *ids, int n,
+                             char *err, size_t errcap)
+{
+    static const char sql[] =
+        "with j as (update jobs set lease_until = null, leased_by = null, "
+        "  attempts = greatest(attempts - 1, 0), updated_at = now() "
+        "  where id = any($1::bigint[]) and leased_by = $2 and state = 'queued' returning id) "
+        "update job_attempts set finished_at = now(), error = 'released at shutdown' "
+        "where job_id in (select id from j) and worker = $2 and finished_at is null";
+    char *arr;
+    size_t len = 3;
+    hp_err rc;
+
+    if (n <= 0)
+        return HP_OK;
+    for (int i = 0; i < n; i++)
+        len += strlen(ids[i]) + 1;
+    arr = hp_xmalloc(len);
+    arr[0] = '{';
+    arr[1] = '\0';
+    for (int i = 0; i < n; i++) {
+        size_t off = strlen(arr);
+        (void)hp_fmt(arr + off, len - off, "%s%s", i ? "," : "", ids[i]);
+    }
+    {
+        size_t off = strlen(arr);
+        (void)hp_fmt(arr + off, len - off, "}");
+    }
+    const char *p[] = {arr, worker};
+    rc = hp_db_exec(c, NULL, sql, 2, p, err, errcap);
+    free(arr);
+    return rc;
+}
+
+hp_err hp_store_jobs_next_ms(hp_dbconn *c, int64_t *ms, char *err, size_t errcap)
+{
+    /* A queued job becomes claimable at the later of its run_at and its
+     * lease expiry. Unleased jobs come from jobs_due_idx in run_at order;
+     * leased ones (only what is in flight) from jobs_lease_idx. */
+    /* Careful: greatest() and least() ignore NULLs, so "nothing queued" must
+     * be tested explicitly (-1), not left to greatest(0, NULL) = 0, which
+     * would make an idle worker claim in a tight loop. */
+    static const char sql[] =
+        "select case when t is null then -1 else greatest(0, ceil(extract(epoch from "
+        "t - clock_timestamp()) * 1000))::bigint end from (select least("
+        "(select min(run_at) from jobs where state = 'queued' and lease_until is null), "
+        "(select min(greatest(run_at, lease_until)) from jobs where state = 'queued' "
+        "and lease_until is not null)) as t) s";
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 0, NULL, err, errcap);
+
+    if (rc != HP_OK)
+        return rc;
+    *ms = hp_db_ll(r, 0, 0, -1);
+    PQclear(r);
+    return HP_OK;
+}

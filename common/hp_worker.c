@@ -1,0 +1,159 @@
+/*
+ * hp_worker: signal self-pipe, LISTEN connection and small helpers for the
+ * background workers. The signal handler only stores the signal number and
+ * writes one byte (both async-signal-safe); everything else happens in the
+ * worker loop when poll() reports the pipe readable. A LISTEN connection is
+ * never taken from the pool: it lives as long as the worker and its socket is
+ * what the worker sleeps on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hp_crypto.h"
+#include "hp_db.h"
+#include "hp_str.h"
+#include "hp_worker.h"
+
+static int hp__pipe[2] = {-1, -1};
+static volatile sig_atomic_t hp__signal;
+
+static void hp__on_signal(int sig)
+{
+    int saved = errno;
+    char b = 1;
+
+    hp__signal = sig;
+    if (hp__pipe[1] >= 0)
+        (void)!write(hp__pipe[1], &b, 1);
+    errno = saved;
+}
+
+int hp_worker_signals_init(void)
+{
+    struct sigaction sa;
+
+    if (pipe(hp__pipe) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(hp__pipe[i], F_SETFL, fcntl(hp__pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(hp__pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = hp__on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return hp__pipe[0];
+}
+
+bool hp_worker_stop_requested(void)
+{
+    char buf[16];
+
+    while (hp__pipe[0] >= 0 && read(hp__pipe[0], buf, sizeof(buf)) > 0)
+        ;
+    return hp__signal != 0;
+}
+
+const char *hp_worker_stop_signal(void)
+{
+    return hp__signal == SIGTERM ? "SIGTERM" : hp__signal == SIGINT ? "SIGINT" : NULL;
+}
+
+void hp_worker_id(char *out, size_t cap)
+{
+    char host[64];
+    unsigned char r[4];
+    char hex[9];
+
+    if (gethostname(host, sizeof(host)) != 0)
+        hp_strlcpy(host, "worker", sizeof(host));
+    host[sizeof(host) - 1] = '\0';
+    hp_rand_bytes(r, sizeof(r));
+    hp_hex_encode(r, sizeof(r), hex);
+    (void)hp_fmt(out, cap, "%s-%ld-%s", host, (long)getpid(), hex);
+}
+
+hp_err hp_worker_listen(const char *url, const char *channel, int timeout_ms, PGconn **out,
+                        char *err, size_t errcap)
+{
+    PGconn *pg = NULL;
+    PGresult *r;
+    char sql[96];
+    hp_err rc = hp_db_connect(url, timeout_ms, &pg, err, errcap);
+
+    if (rc != HP_OK)
+        return rc;
+    (void)hp_fmt(sql, sizeof(sql), "LISTEN %s", channel);
+    r = PQexec(pg, sql);
+    if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *m = PQerrorMessage(pg);
+        hp_err_set(err, errcap, "could not listen on %s: %.*s", channel, (int)strcspn(m, "\n"), m);
+        PQclear(r);
+        PQfinish(pg);
+        return HP_ERR_UNAVAILABLE;
+    }
+    PQclear(r);
+    PQsetnonblocking(pg, 1);
+    *out = pg;
+    return HP_OK;
+}
+
+hp_err hp_worker_drain(PGconn *pg, int *count, char *err, size_t errcap)
+{
+    PGnotify *n;
+
+    *count = 0;
+    if (PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(pg);
+        hp_err_set(err, errcap, "lost the listen connection: %.*s", (int)strcspn(m, "\n"), m);
+        return HP_ERR_UNAVAILABLE;
+    }
+    while ((n = PQnotifies(pg)) != NULL) {
+        (*count)++;
+        PQfreemem(n);
+    }
+    return HP_OK;
+}
+
+int hp_worker_backoff_ms(int n)
+{
+    int ms = 100;
+
+    for (int i = 1; i < n && ms < 5000; i++)
+        ms *= 2;
+    return ms > 5000 ? 5000 : ms;
+}
+
+int hp_worker_wait(int fd_a, int fd_b, int64_t timeout_ms)
+{
+    struct pollfd p[2];
+    int n = 0, ia = -1, ib = -1, rc, mask = 0;
+
+    if (fd_a >= 0) {
+        p[n].fd = fd_a;
+        p[n].events = POLLIN;
+        ia = n++;
+    }
+    if (fd_b >= 0) {
+        p[n].fd = fd_b;
+        p[n].events = POLLIN;
+        ib = n++;
+    }
+    if (timeout_ms > 0x7fffffff)
+        timeout_ms = 0x7fffffff;
+    rc = poll(p, (nfds_t)n, timeout_ms < 0 ? -1 : (int)timeout_ms);
+    if (rc <= 0)
+        return 0;
+    if (ia >= 0 && (p[ia].revents & (POLLIN | POLLHUP | POLLERR)))
+        mask |= 1;
+    if (ib >= 0 && (p[ib].revents & (POLLIN | POLLHUP | POLLERR)))
+        mask |= 2;
+    return mask;
+}

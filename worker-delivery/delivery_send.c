@@ -1,0 +1,231 @@
+/*
+ * delivery_send: one callback attempt. The request is exactly seed 003's —
+ * POST, Content-Type: application/json, the caller's headers, the agent's
+ * auth header (winning) — plus the two signature schemes, over the exact
+ * jobs.body bytes. The URL is checked again here against the resolved
+ * addresses and the connection is pinned to them (CURLOPT_RESOLVE), with
+ * redirects off, http/https only and no proxy, so what was checked is what is
+ * connected to. Secrets are unsealed into memory that is wiped after use and
+ * never logged; error strings are fixed phrases or an HTTP status.
+ */
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "delivery.h"
+#include "hp_crypto.h"
+#include "hp_str.h"
+#include "hp_time.h"
+#include "hp_webhook.h"
+
+static size_t dlv__on_body(char *data, size_t size, size_t n, void *ud)
+{
+    dlv_slot *s = ud;
+    size_t len = size * n;
+
+    (void)data;
+    s->received += len;
+    if (s->received > DLV_RESPONSE_CAP) {
+        /* Enough: the status is known and the body is never used. Returning
+         * a short count aborts the transfer (CURLE_WRITE_ERROR). */
+        s->capped = true;
+        return 0;
+    }
+    return len;
+}
+
+/* Defence in depth: whatever address libcurl is about to connect to (the
+ * pinned ones, normally) is checked again; a refused one fails the attempt
+ * before any byte is sent. */
+static curl_socket_t dlv__open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    dlv_slot *s = ud;
+    char reason[HP_ERRBUF];
+
+    (void)purpose;
+    if (!s->any_addr &&
+        hp_urlpolicy_check_addr(s->policy, &a->addr, reason, sizeof(reason)) != HP_OK)
+        return CURL_SOCKET_BAD;
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+static void dlv__wipe_free(unsigned char *p, size_t n)
+{
+    if (p == NULL)
+        return;
+    OPENSSL_cleanse(p, n);
+    free(p);
+}
+
+static void dlv__fail(dlv_result *res, bool permanent, const char *msg)
+{
+    res->ok = false;
+    res->permanent = permanent;
+    res->http_status = 0;
+    hp_strlcpy(res->error, msg, sizeof(res->error));
+}
+
+bool dlv_prepare(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *policy, dlv_result *res)
+{
+    const hp_job *j = &slot->job;
+    hp_urlpolicy_target t;
+    hp_webhook_sig sig;
+    unsigned char key[HP_WEBHOOK_KEY_MAX], nonce_raw[16];
+    unsigned char *secret = NULL, *auth = NULL;
+    size_t keylen = 0, secretlen = 0, authlen = 0;
+    char reason[HP_ERRBUF], nonce[33], msg[128];
+    long connect_ms;
+    hp_err rc;
+    bool ok = false;
+
+    memset(res, 0, sizeof(*res));
+    rc = hp_urlpolicy_resolve(policy, j->url, &t, reason, sizeof(reason));
+    if (rc != HP_OK) {
+        /* The reason names a rule or a DNS failure, never the URL. */
+        (void)hp_fmt(msg, sizeof(msg), "%s: %s", rc == HP_ERR_UNAVAILABLE ? "dns" : "url refused",
+                     reason);
+        dlv__fail(res, rc != HP_ERR_UNAVAILABLE, msg);
+        return false;
+    }
+    if (j->secret_sealed == NULL || !cfg->has_secret_key ||
+        hp_secret_open(cfg->secret_key, j->secret_sealed, &secret, &secretlen) != HP_OK ||
+        hp_webhook_key((const char *)secret, key, &keylen) != HP_OK) {
+        dlv__fail(res, true, "signing secret unavailable");
+        goto out;
+    }
+    if (j->auth_header != NULL &&
+        (j->auth_value_sealed == NULL ||
+         hp_secret_open(cfg->secret_key, j->auth_value_sealed, &auth, &authlen) != HP_OK)) {
+        dlv__fail(res, true, "callback auth value unavailable");
+        goto out;
+    }
+
+    hp_rand_bytes(nonce_raw, sizeof(nonce_raw));
+    hp_hex_encode(nonce_raw, sizeof(nonce_raw), nonce);
+    sig.id = j->webhook_id;
+    sig.ts = (long long)time(NULL);
+    sig.nonce = nonce;
+    hp_webhook_sign_std(key, keylen, sig.id, sig.ts, j->body, strlen(j->body), sig.std);
+    hp_webhook_sign_hex(key, keylen, sig.ts, sig.nonce, j->body, strlen(j->body), sig.hex);
+    if (hp_webhook_headers(j->headers, j->auth_header, (const char *)auth, &sig, &slot->headers) !=
+        HP_OK) {
+        dlv__fail(res, true, "stored callback headers are invalid");
+        goto out;
+    }
+    if (!t.literal) {
+        slot->resolve = curl_slist_append(NULL, t.resolve);
+        if (slot->resolve == NULL)
+            abort();
+    }
+
+    connect_ms = cfg->callback_timeout_ms / 2 < 1000
+                     ? (cfg->callback_timeout_ms < 1000 ? cfg->callback_timeout_ms : 1000)
+                     : cfg->callback_timeout_ms / 2;
+    slot->easy = curl_easy_init();
+    if (slot->easy == NULL)
+        abort();
+    curl_easy_setopt(slot->easy, CURLOPT_URL, j->url);
+    curl_easy_setopt(slot->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(slot->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(slot->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(slot->easy, CURLOPT_PROXY, "");
+    curl_easy_setopt(slot->easy, CURLOPT_NOSIGNAL, 1L);
+    if (slot->resolve != NULL)
+        curl_easy_setopt(slot->easy, CURLOPT_RESOLVE, slot->resolve);
+    curl_easy_setopt(slot->easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(slot->easy, CURLOPT_POSTFIELDS, j->body);
+    curl_easy_setopt(slot->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(j->body));
+    curl_easy_setopt(slot->easy, CURLOPT_HTTPHEADER, slot->headers);
+    curl_easy_setopt(slot->easy, CURLOPT_USERAGENT, "Holdpoint-Webhook/1");
+    curl_easy_setopt(slot->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(slot->easy, CURLOPT_TIMEOUT_MS, (long)cfg->callback_timeout_ms);
+    curl_easy_setopt(slot->easy, CURLOPT_WRITEFUNCTION, dlv__on_body);
+    curl_easy_setopt(slot->easy, CURLOPT_WRITEDATA, slot);
+    curl_easy_setopt(slot->easy, CURLOPT_ERRORBUFFER, slot->curl_err);
+    curl_easy_setopt(slot->easy, CURLOPT_PRIVATE, slot);
+    slot->policy = policy;
+    slot->any_addr = t.name_allowed;
+    curl_easy_setopt(slot->easy, CURLOPT_OPENSOCKETFUNCTION, dlv__open_socket);
+    curl_easy_setopt(slot->easy, CURLOPT_OPENSOCKETDATA, slot);
+    slot->started_ms = hp_time_mono_ms();
+    ok = true;
+
+out:
+    dlv__wipe_free(secret, secretlen);
+    dlv__wipe_free(auth, authlen);
+    OPENSSL_cleanse(key, sizeof(key));
+    return ok;
+}
+
+void dlv_classify(dlv_slot *slot, CURLcode code, dlv_result *res)
+{
+    long status = 0;
+    double connect_s = 0;
+
+    memset(res, 0, sizeof(*res));
+    curl_easy_getinfo(slot->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(slot->easy, CURLINFO_CONNECT_TIME, &connect_s);
+    /* A response cut off at our cap still has its status. */
+    if ((code == CURLE_OK || (code == CURLE_WRITE_ERROR && slot->capped)) && status > 0) {
+        res->http_status = (int)status;
+        if (status >= 200 && status < 300) {
+            res->ok = true;
+            return;
+        }
+        if (status >= 300 && status < 400)
+            (void)hp_fmt(res->error, sizeof(res->error), "http %ld (redirects are not followed)",
+                         status);
+        else
+            (void)hp_fmt(res->error, sizeof(res->error), "http %ld", status);
+        return;
+    }
+    res->http_status = status > 0 ? (int)status : 0;
+    switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+        hp_strlcpy(res->error, connect_s > 0 ? "timeout" : "connect timeout", sizeof(res->error));
+        break;
+    case CURLE_COULDNT_CONNECT:
+        hp_strlcpy(res->error, "could not connect", sizeof(res->error));
+        break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        hp_strlcpy(res->error, "dns: could not resolve host", sizeof(res->error));
+        break;
+    case CURLE_GOT_NOTHING:
+        hp_strlcpy(res->error, "empty reply", sizeof(res->error));
+        break;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+        hp_strlcpy(res->error, "connection reset", sizeof(res->error));
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+        hp_strlcpy(res->error, "tls error", sizeof(res->error));
+        break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        hp_strlcpy(res->error, "unsupported protocol", sizeof(res->error));
+        res->permanent = true;
+        break;
+    default:
+        /* curl's fixed description of the code; never the error buffer,
+         * which can quote the server. */
+        (void)hp_fmt(res->error, sizeof(res->error), "transfer failed: %s",
+                     curl_easy_strerror(code));
+        break;
+    }
+}
+
+void dlv_slot_clear(dlv_slot *slot)
+{
+    if (slot->easy != NULL)
+        curl_easy_cleanup(slot->easy);
+    curl_slist_free_all(slot->headers);
+    curl_slist_free_all(slot->resolve);
+    hp_pool_free(slot->pool);
+    memset(slot, 0, sizeof(*slot));
+}

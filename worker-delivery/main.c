@@ -1,0 +1,521 @@
+/*
+ * holdpoint-delivery: sends every outbound request; today, approval
+ * callbacks from the jobs outbox.
+ *
+ * One thread runs one libcurl multi handle with up to
+ * HOLDPOINT_DELIVERY_CONCURRENCY transfers. The loop claims due jobs into
+ * free slots (FOR UPDATE SKIP LOCKED plus a lease longer than any attempt can
+ * take), starts their signed requests, and sleeps in curl_multi_poll() on the
+ * transfers, the LISTEN hp_jobs socket and the signal pipe, never longer than
+ * until the next job becomes due (its run_at or an expired lease). There is
+ * no fixed polling interval.
+ *
+ * Each finished attempt is recorded in one statement (attempt row, job state,
+ * approval delivery fields, audit event) guarded by the lease. Crash: the
+ * lease runs out and any copy sends the job again with the same webhook-id
+ * (at-least-once). SIGTERM: claiming stops, in-flight transfers finish (each
+ * is bounded by HOLDPOINT_CALLBACK_TIMEOUT_MS) and are recorded; whatever is
+ * still running after that bound is aborted and its lease released; exit 0.
+ * See docs/internals/delivery.md.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "delivery.h"
+#include "hp_config.h"
+#include "hp_crypto.h"
+#include "hp_db.h"
+#include "hp_httpd_mini.h"
+#include "hp_log.h"
+#include "hp_mem.h"
+#include "hp_str.h"
+#include "hp_time.h"
+#include "hp_webhook.h"
+#include "hp_worker.h"
+
+/* Attempts beyond max_attempts that a job may get when earlier attempts were
+ * lost with their worker (SIGKILL mid-send): at-least-once wins over the
+ * limit, but a job that kills every worker that touches it still stops. */
+#define DLV_LOST_GRACE 2
+
+typedef struct dlv_app {
+    const hp_config *cfg;
+    hp_db *db;
+    hp_urlpolicy *policy;
+    CURLM *multi;
+    dlv_slot *slots;
+    int nslots;
+    dlv_prep *prep;       /* threads that resolve, check and sign */
+    dlv_slot **done;      /* reap scratch: finished slots */
+    dlv_result *done_res; /* and their results */
+    int busy;
+    char worker[96];
+    int sigfd;
+    PGconn *listen;
+    int lease_ms;
+    int claim_min;         /* free slots that justify a claim while others are busy */
+    int64_t next_claim_ms; /* monotonic; INT64_MAX = only on a notification */
+    bool db_down;
+    bool stopping;
+} dlv_app;
+
+static void dlv_db_error(dlv_app *app, const char *msg, const char *err)
+{
+    if (!app->db_down)
+        hp_log_error(msg, "error", err, "worker", app->worker, (const char *)NULL);
+    app->db_down = true;
+}
+
+static void dlv_db_ok(dlv_app *app)
+{
+    if (app->db_down)
+        hp_log_info("postgresql reachable again", "worker", app->worker, (const char *)NULL);
+    app->db_down = false;
+}
+
+/* Logs one attempt with its context (never the URL's query, headers or
+ * body). */
+static void dlv_log_attempt(dlv_app *app, const hp_job *j, hp_job_outcome o, const dlv_result *res,
+                            int duration_ms, int64_t retry_ms)
+{
+    json_object *f = json_object_new_object();
+    hp_log_level level = o == HP_JOB_DELIVERED ? HP_LOG_INFO
+                         : o == HP_JOB_RETRY   ? HP_LOG_WARN
+                                               : HP_LOG_ERROR;
+
+    json_object_object_add(f, "job_id", json_object_new_string(j->id));
+    if (j->approval_id != NULL)
+        json_object_object_add(f, "approval_id", json_object_new_string(j->approval_id));
+    json_object_object_add(f, "team_id", json_object_new_string(j->team_id));
+    json_object_object_add(f, "webhook_id", json_object_new_string(j->webhook_id));
+    json_object_object_add(f, "attempt", json_object_new_int(j->attempt));
+    json_object_object_add(f, "max_attempts", json_object_new_int(j->max_attempts));
+    if (res->http_status > 0)
+        json_object_object_add(f, "http_status", json_object_new_int(res->http_status));
+    if (res->error[0] != '\0')
+        json_object_object_add(f, "error", json_object_new_string(res->error));
+    json_object_object_add(f, "duration_ms", json_object_new_int(duration_ms));
+    if (o == HP_JOB_RETRY)
+        json_object_object_add(f, "retry_in_ms", json_object_new_int64(retry_ms));
+    json_object_object_add(f, "worker", json_object_new_string(app->worker));
+    hp_log_fields(level,
+                  o == HP_JOB_DELIVERED ? "callback delivered"
+                  : o == HP_JOB_RETRY   ? "callback attempt failed, will retry"
+                                        : "callback failed",
+                  f);
+    json_object_put(f);
+}
+
+/* A debug line with a count and a duration (tuning the loop). */
+static void dlv_debug_ms(dlv_app *app, const char *msg, int n, int64_t ms)
+{
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "count", json_object_new_int(n));
+    json_object_object_add(f, "ms", json_object_new_int64(ms));
+    json_object_object_add(f, "in_flight", json_object_new_int(app->busy));
+    hp_log_fields(HP_LOG_DEBUG, msg, f);
+    json_object_put(f);
+}
+
+/* Decides the outcome of each finished (or never started) attempt, records
+ * them all in one statement (one commit, so one WAL flush, for however many
+ * attempts ended together), and frees their slots. */
+static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *res, int n)
+{
+    hp_job_outcome *o = hp_xcalloc((size_t)n, sizeof(*o));
+    int64_t *retry = hp_xcalloc((size_t)n, sizeof(*retry));
+    int *duration = hp_xcalloc((size_t)n, sizeof(*duration));
+    hp_job_result *rs = hp_xcalloc((size_t)n, sizeof(*rs));
+    hp_dbconn *c = NULL;
+    char err[HP_ERRBUF] = "";
+    hp_err rc;
+    uint64_t r;
+
+    for (int i = 0; i < n; i++) {
+        const hp_job *j = &slots[i]->job;
+        duration[i] =
+            slots[i]->started_ms > 0 ? (int)(hp_time_mono_ms() - slots[i]->started_ms) : 0;
+        if (res[i].ok) {
+            o[i] = HP_JOB_DELIVERED;
+        } else if (res[i].permanent || j->attempt >= j->max_attempts) {
+            o[i] = HP_JOB_FAILED;
+        } else {
+            o[i] = HP_JOB_RETRY;
+            hp_rand_bytes(&r, sizeof(r));
+            retry[i] = hp_webhook_backoff_ms(j->attempt, app->cfg->callback_base_delay_ms,
+                                             app->cfg->callback_max_delay_ms, r);
+        }
+        dlv_log_attempt(app, j, o[i], &res[i], duration[i], retry[i]);
+    }
+
+    int64_t t0 = hp_time_mono_ms();
+    rc = hp_db_acquire(app->db, &c, err, sizeof(err));
+    for (int i = 0; i < n; i++) {
+        rs[i].job = &slots[i]->job;
+        rs[i].outcome = o[i];
+        rs[i].http_status = res[i].http_status;
+        rs[i].error = res[i].ok ? NULL : res[i].error;
+        rs[i].duration_ms = duration[i];
+        rs[i].retry_ms = retry[i];
+    }
+    if (rc == HP_OK)
+        rc = hp_store_jobs_finish(c, app->worker, rs, n, err, sizeof(err));
+    for (int i = 0; rc == HP_OK && i < n; i++)
+        if (!rs[i].lease_held)
+            hp_log_warn("lease was lost before the attempt was recorded", "job_id",
+                        slots[i]->job.id, "worker", app->worker, (const char *)NULL);
+    if (rc != HP_OK) {
+        /* The leases will run out and the jobs are sent again:
+         * at-least-once. */
+        dlv_db_error(app, "could not record callback attempts", err);
+    } else {
+        dlv_db_ok(app);
+    }
+    hp_db_release(app->db, c);
+    dlv_debug_ms(app, "recorded attempts", n, hp_time_mono_ms() - t0);
+
+    for (int i = 0; i < n; i++) {
+        if (o[i] == HP_JOB_RETRY) {
+            int64_t at = hp_time_mono_ms() + retry[i];
+            if (at < app->next_claim_ms)
+                app->next_claim_ms = at;
+        }
+        if (slots[i]->easy != NULL)
+            curl_multi_remove_handle(app->multi, slots[i]->easy);
+        dlv_slot_clear(slots[i]);
+        app->busy--;
+    }
+    free(rs);
+    free(duration);
+    free(retry);
+    free(o);
+}
+
+static void dlv_finish(dlv_app *app, dlv_slot *s, const dlv_result *res)
+{
+    dlv_finish_many(app, &s, res, 1);
+}
+
+/* Claims as many due jobs as there are free slots and starts them. */
+static void dlv_claim(dlv_app *app)
+{
+    hp_pool *pool = hp_pool_new();
+    hp_dbconn *c = NULL;
+    hp_job *jobs = NULL;
+    int n = 0, free_slots = app->nslots - app->busy;
+    int64_t next = -1, t0 = hp_time_mono_ms();
+    char err[HP_ERRBUF];
+
+    if (hp_db_acquire(app->db, &c, err, sizeof(err)) != HP_OK ||
+        hp_store_jobs_claim(c, pool, app->worker, free_slots, app->lease_ms, &jobs, &n, err,
+                            sizeof(err)) != HP_OK) {
+        dlv_db_error(app, "could not claim jobs", err);
+        hp_db_release(app->db, c);
+        hp_pool_free(pool);
+        app->next_claim_ms = hp_time_mono_ms() + 1000;
+        return;
+    }
+    /* All slots filled: more may be due; claim again when one frees up.
+     * Otherwise sleep until the next job becomes claimable. */
+    if (n < free_slots && hp_store_jobs_next_ms(c, &next, err, sizeof(err)) != HP_OK)
+        next = 1000;
+    dlv_db_ok(app);
+    hp_db_release(app->db, c);
+    dlv_debug_ms(app, "claimed jobs", n, hp_time_mono_ms() - t0);
+    app->next_claim_ms = n == free_slots ? hp_time_mono_ms()
+                         : next < 0      ? INT64_MAX
+                                         : hp_time_mono_ms() + next;
+
+    for (int i = 0; i < n; i++) {
+        dlv_slot *s = NULL;
+        dlv_result res;
+        for (int k = 0; k < app->nslots && s == NULL; k++)
+            if (!app->slots[k].busy)
+                s = &app->slots[k];
+        /* Each job keeps its own pool: copy the strings out of the claim. */
+        s->busy = true;
+        s->pool = hp_pool_new();
+        s->job = jobs[i];
+        s->job.id = hp_pool_strdup(s->pool, jobs[i].id);
+        s->job.team_id = hp_pool_strdup(s->pool, jobs[i].team_id);
+        s->job.approval_id =
+            jobs[i].approval_id ? hp_pool_strdup(s->pool, jobs[i].approval_id) : NULL;
+        s->job.agent_id = jobs[i].agent_id ? hp_pool_strdup(s->pool, jobs[i].agent_id) : NULL;
+        s->job.url = hp_pool_strdup(s->pool, jobs[i].url);
+        s->job.headers = jobs[i].headers ? hp_pool_strdup(s->pool, jobs[i].headers) : NULL;
+        s->job.body = hp_pool_strdup(s->pool, jobs[i].body);
+        s->job.webhook_id = hp_pool_strdup(s->pool, jobs[i].webhook_id);
+        s->job.auth_header =
+            jobs[i].auth_header ? hp_pool_strdup(s->pool, jobs[i].auth_header) : NULL;
+        s->job.auth_value_sealed =
+            jobs[i].auth_value_sealed ? hp_pool_strdup(s->pool, jobs[i].auth_value_sealed) : NULL;
+        s->job.secret_sealed =
+            jobs[i].secret_sealed ? hp_pool_strdup(s->pool, jobs[i].secret_sealed) : NULL;
+        s->job.attempt_id = hp_pool_strdup(s->pool, jobs[i].attempt_id);
+        app->busy++;
+
+        if (s->job.attempt > s->job.max_attempts + DLV_LOST_GRACE) {
+            memset(&res, 0, sizeof(res));
+            res.permanent = true;
+            hp_strlcpy(res.error, "attempts exhausted (workers lost)", sizeof(res.error));
+            dlv_finish(app, s, &res);
+            continue;
+        }
+        dlv_prep_submit(app->prep, s);
+    }
+    hp_pool_free(pool);
+}
+
+/* Prepared attempts: start the ready ones, record the ones that ended before
+ * a request (refused URL, DNS failure, unusable secret). */
+static void dlv_take_prepared(dlv_app *app)
+{
+    int n = dlv_prep_take(app->prep, app->done, app->nslots), nfail = 0;
+
+    for (int i = 0; i < n; i++) {
+        dlv_slot *s = app->done[i];
+        /* Started even while stopping: the transfer is bounded by the
+         * callback timeout, and the stop deadline releases what is left. */
+        if (s->prep_ok) {
+            curl_multi_add_handle(app->multi, s->easy);
+        } else {
+            app->done_res[nfail] = s->prep_res;
+            app->done[nfail++] = s;
+        }
+    }
+    if (nfail > 0)
+        dlv_finish_many(app, app->done, app->done_res, nfail);
+}
+
+/* Finished transfers, recorded together. */
+static void dlv_reap(dlv_app *app)
+{
+    CURLMsg *m;
+    int left, n = 0;
+
+    while ((m = curl_multi_info_read(app->multi, &left)) != NULL) {
+        dlv_slot *s = NULL;
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+        dlv_classify(s, m->data.result, &app->done_res[n]);
+        app->done[n++] = s;
+    }
+    if (n > 0)
+        dlv_finish_many(app, app->done, app->done_res, n);
+}
+
+/* Shutdown after the grace period: aborts what still runs and gives the
+ * leases back so another worker sends those jobs at once. */
+static void dlv_abort_inflight(dlv_app *app)
+{
+    const char **ids = hp_xcalloc((size_t)app->nslots, sizeof(*ids));
+    hp_dbconn *c = NULL;
+    char err[HP_ERRBUF];
+    int n = 0;
+
+    for (int i = 0; i < app->nslots; i++)
+        if (app->slots[i].busy)
+            ids[n++] = app->slots[i].job.id;
+    if (n > 0) {
+        if (hp_db_acquire(app->db, &c, err, sizeof(err)) != HP_OK ||
+            hp_store_jobs_release(c, app->worker, ids, n, err, sizeof(err)) != HP_OK)
+            hp_log_warn("could not release leases at shutdown; they will expire", "error", err,
+                        "worker", app->worker, (const char *)NULL);
+        else
+            hp_log_info("released unfinished jobs at shutdown", "worker", app->worker,
+                        (const char *)NULL);
+        hp_db_release(app->db, c);
+    }
+    for (int i = 0; i < app->nslots; i++)
+        if (app->slots[i].busy && !app->slots[i].in_prep) {
+            curl_multi_remove_handle(app->multi, app->slots[i].easy);
+            dlv_slot_clear(&app->slots[i]);
+            app->busy--;
+        }
+    free(ids);
+}
+
+static int dlv_run(dlv_app *app)
+{
+    char err[HP_ERRBUF];
+    int failures = 0, running = 0;
+    int64_t stop_deadline = 0;
+
+    app->next_claim_ms = hp_time_mono_ms();
+    for (;;) {
+        struct curl_waitfd extra[3];
+        int nextra = 0, numfds = 0, count;
+        int64_t now = hp_time_mono_ms(), timeout;
+
+        if (!app->stopping && hp_worker_stop_requested()) {
+            app->stopping = true;
+            stop_deadline = now + app->cfg->callback_timeout_ms + 2000;
+            json_object *f = json_object_new_object();
+            json_object_object_add(f, "signal", json_object_new_string(hp_worker_stop_signal()));
+            json_object_object_add(f, "in_flight", json_object_new_int(app->busy));
+            json_object_object_add(f, "worker", json_object_new_string(app->worker));
+            hp_log_fields(HP_LOG_INFO, "stopping: no new claims, finishing in-flight sends", f);
+            json_object_put(f);
+        }
+        if (app->stopping) {
+            if (app->busy == 0)
+                break;
+            if (now >= stop_deadline) {
+                dlv_abort_inflight(app);
+                break;
+            }
+        }
+        if (!app->stopping && app->listen == NULL) {
+            if (hp_worker_listen(app->cfg->database_url, HP_STORE_JOBS_CHANNEL,
+                                 app->cfg->db_timeout_ms, &app->listen, err,
+                                 sizeof(err)) != HP_OK) {
+                dlv_db_error(app, "could not reach postgresql, retrying", err);
+                if (app->busy == 0) {
+                    (void)hp_worker_wait(app->sigfd, -1, hp_worker_backoff_ms(++failures));
+                    continue;
+                }
+            } else {
+                failures = 0;
+                app->next_claim_ms = now; /* notifications were missed meanwhile */
+            }
+        }
+        /* Claim in batches: while sends are in flight, wait until a quarter
+         * of the slots are free, so one claim (one commit) serves several
+         * jobs instead of one. */
+        if (!app->stopping && app->listen != NULL &&
+            app->nslots - app->busy >= (app->busy == 0 ? 1 : app->claim_min) &&
+            now >= app->next_claim_ms)
+            dlv_claim(app);
+
+        now = hp_time_mono_ms();
+        if (app->stopping)
+            timeout = stop_deadline - now;
+        else if (app->listen == NULL)
+            timeout = hp_worker_backoff_ms(failures + 1);
+        else if (app->nslots - app->busy < (app->busy == 0 ? 1 : app->claim_min) ||
+                 app->next_claim_ms == INT64_MAX)
+            timeout = 60000; /* woken by a transfer, a NOTIFY or a signal */
+        else
+            timeout = app->next_claim_ms - now;
+        if (timeout < 0)
+            timeout = 0;
+        if (timeout > 60000)
+            timeout = 60000;
+
+        extra[nextra].fd = app->sigfd;
+        extra[nextra].events = CURL_WAIT_POLLIN;
+        extra[nextra++].revents = 0;
+        extra[nextra].fd = dlv_prep_fd(app->prep);
+        extra[nextra].events = CURL_WAIT_POLLIN;
+        extra[nextra++].revents = 0;
+        if (app->listen != NULL) {
+            extra[nextra].fd = PQsocket(app->listen);
+            extra[nextra].events = CURL_WAIT_POLLIN;
+            extra[nextra++].revents = 0;
+        }
+        curl_multi_poll(app->multi, extra, (unsigned)nextra, (int)timeout, &numfds);
+        dlv_take_prepared(app);
+        curl_multi_perform(app->multi, &running);
+        dlv_reap(app);
+        if (nextra > 2 && extra[2].revents != 0) {
+            if (hp_worker_drain(app->listen, &count, err, sizeof(err)) != HP_OK) {
+                dlv_db_error(app, "lost the listen connection, reconnecting", err);
+                PQfinish(app->listen);
+                app->listen = NULL;
+            } else if (count > 0) {
+                app->next_claim_ms = hp_time_mono_ms();
+            }
+        }
+    }
+    return 0;
+}
+
+int main(void)
+{
+    static hp_config cfg;
+    dlv_app app;
+    hp_httpd_mini *httpd = NULL;
+    char err[HP_ERRBUF];
+    int rc = 1;
+
+    hp_log_init("holdpoint-delivery", HP_LOG_INFO);
+    if (hp_config_load(HP_PROC_DELIVERY, NULL, NULL, &cfg, err, sizeof(err)) != HP_OK) {
+        hp_log_error("bad configuration", "error", err, (const char *)NULL);
+        return 2;
+    }
+    hp_log_init("holdpoint-delivery", (hp_log_level)cfg.log_level);
+    memset(&app, 0, sizeof(app));
+    app.cfg = &cfg;
+    if (hp_urlpolicy_new(cfg.outbound_allow, &app.policy, err, sizeof(err)) != HP_OK) {
+        hp_log_error("bad configuration", "error", err, (const char *)NULL);
+        return 2;
+    }
+    /* The lease outlives the slowest attempt (DNS, connect, the whole
+     * transfer) plus the time to record it, so a live worker never loses a
+     * job it is sending. */
+    app.lease_ms = cfg.callback_timeout_ms * 2 + 5000;
+    app.nslots = cfg.delivery_concurrency;
+    app.claim_min = app.nslots / 4 > 0 ? app.nslots / 4 : 1;
+    hp_worker_id(app.worker, sizeof(app.worker));
+    app.sigfd = hp_worker_signals_init();
+    if (app.sigfd < 0) {
+        hp_log_error("could not set up signal handling", (const char *)NULL);
+        goto out_policy;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        hp_log_error("could not initialise libcurl", (const char *)NULL);
+        goto out_policy;
+    }
+    if (cfg.metrics_port > 0 && hp_httpd_mini_start(cfg.metrics_host, cfg.metrics_port, &httpd, err,
+                                                    sizeof(err)) != HP_OK) {
+        hp_log_error("could not start the metrics listener", "error", err, (const char *)NULL);
+        goto out_curl;
+    }
+    app.multi = curl_multi_init();
+    if (app.multi == NULL)
+        abort();
+    curl_multi_setopt(app.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)app.nslots);
+    app.slots = hp_xcalloc((size_t)app.nslots, sizeof(*app.slots));
+    app.done = hp_xcalloc((size_t)app.nslots, sizeof(*app.done));
+    app.done_res = hp_xcalloc((size_t)app.nslots, sizeof(*app.done_res));
+    app.db = hp_db_new(cfg.database_url, 2, cfg.db_timeout_ms);
+    app.prep = dlv_prep_start(app.nslots < 4 ? app.nslots : 4, app.nslots, &cfg, app.policy);
+    {
+        json_object *f = json_object_new_object();
+        json_object_object_add(f, "worker", json_object_new_string(app.worker));
+        json_object_object_add(f, "concurrency", json_object_new_int(app.nslots));
+        json_object_object_add(f, "lease_ms", json_object_new_int(app.lease_ms));
+        hp_log_fields(HP_LOG_INFO, "started", f);
+        json_object_put(f);
+    }
+
+    rc = dlv_run(&app);
+
+    /* Slots still with a prep thread had their leases released; wait a
+     * little for the threads (a DNS lookup cannot be interrupted). */
+    if (dlv_prep_stop(app.prep, hp_time_mono_ms() + 2000)) {
+        int n = dlv_prep_take(app.prep, app.done, app.nslots);
+        for (int i = 0; i < n; i++)
+            dlv_slot_clear(app.done[i]);
+        dlv_prep_free(app.prep);
+    }
+    if (app.listen != NULL)
+        PQfinish(app.listen);
+    hp_db_free(app.db);
+    free(app.done_res);
+    free(app.done);
+    free(app.slots);
+    curl_multi_cleanup(app.multi);
+    hp_httpd_mini_stop(httpd);
+    hp_log_info("stopped", "worker", app.worker, (const char *)NULL);
+out_curl:
+    curl_global_cleanup();
+out_policy:
+    hp_urlpolicy_free(app.policy);
+    return rc;
+}

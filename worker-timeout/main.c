@@ -1,0 +1,268 @@
+/*
+ * holdpoint-timeout: every time-driven transition; today, approval expiry.
+ *
+ * The loop: expire every due approval in batches (one transaction per batch,
+ * claimed with FOR UPDATE SKIP LOCKED, each closed approval's audit event,
+ * callback job and NOTIFY written in the same transaction), publish the ids
+ * on Redis after commit, write the plan (the earliest pending deadline) to
+ * expiry_schedule, and sleep in poll() on the LISTEN hp_expiry socket until
+ * that deadline. A create with an earlier deadline NOTIFYs and wakes it.
+ * There is no fixed polling interval; a long safety cap only guards against
+ * a notification lost with a broken connection that poll() did not report.
+ *
+ * Any number of copies may run; the claim's SKIP LOCKED and status re-check
+ * make double expiry impossible. SIGTERM stops after the current batch
+ * commits (or rolls back): the worker exits 0 within one batch's time. A lost
+ * database is retried with backoff; see docs/internals/expiry.md.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "hp_approval.h"
+#include "hp_config.h"
+#include "hp_db.h"
+#include "hp_httpd_mini.h"
+#include "hp_log.h"
+#include "hp_pool.h"
+#include "hp_redis.h"
+#include "hp_store_approval.h"
+#include "hp_store_expiry.h"
+#include "hp_str.h"
+#include "hp_time.h"
+#include "hp_worker.h"
+
+/* Approvals closed per transaction. */
+#define TMO_BATCH 200
+/* Longest sleep even when nothing is pending (a safety net, not a poll). */
+#define TMO_SAFETY_SLEEP_MS (5 * 60 * 1000)
+/* Pause before looking again at a due approval that another transaction
+ * holds locked. */
+#define TMO_LOCKED_RETRY_MS 20
+/* How long the plan waits for racing creates to commit. */
+#define TMO_SETTLE_MS 1000
+
+typedef struct tmo_app {
+    const hp_config *cfg;
+    hp_db *db;
+    hp_redis *redis;
+    hp_approval_env env;
+    char worker[96];
+    int sigfd;
+    PGconn *listen;
+    bool db_down;
+    long long expired_total;
+} tmo_app;
+
+static void tmo_log_db_error(tmo_app *app, const char *msg, const char *err)
+{
+    /* One line per outage, not one per retry. */
+    if (!app->db_down)
+        hp_log_error(msg, "error", err, "worker", app->worker, (const char *)NULL);
+    app->db_down = true;
+}
+
+static void tmo_publish(tmo_app *app, const hp_approval_row *rows, int n)
+{
+    char err[HP_ERRBUF];
+
+    for (int i = 0; app->redis != NULL && i < n; i++) {
+        const char *argv[] = {"PUBLISH", "hp:approval", rows[i].id};
+        redisReply *rep = NULL;
+        if (hp_redis_cmd(app->redis, &rep, 3, argv, NULL, err, sizeof(err)) != HP_OK) {
+            /* Waiters also get NOTIFY hp_approval from the transaction. */
+            hp_log_warn("could not publish the expiry on redis", "error", err, "approval_id",
+                        rows[i].id, (const char *)NULL);
+            return;
+        }
+        freeReplyObject(rep);
+    }
+}
+
+/* Expires one batch; *n gets how many were closed. */
+static hp_err tmo_batch(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t errcap)
+{
+    hp_pool *pool = hp_pool_new();
+    hp_approval_row *rows = NULL;
+    hp_err rc;
+
+    *n = 0;
+    rc = hp_db_begin(c, err, errcap);
+    if (rc != HP_OK)
+        goto out;
+    rc = hp_store_approval_expire_due(c, pool, TMO_BATCH, &rows, n, err, errcap);
+    if (rc != HP_OK)
+        goto rollback;
+    for (int i = 0; i < *n; i++) {
+        rc = hp_approval_closed_effects(c, &app->env, &rows[i], "expired", "system", app->worker,
+                                        err, errcap);
+        if (rc != HP_OK)
+            goto rollback;
+    }
+    rc = hp_db_commit(c, err, errcap);
+    if (rc != HP_OK)
+        goto rollback;
+    for (int i = 0; i < *n; i++)
+        hp_log_info("approval expired", "approval_id", rows[i].id, "team_id", rows[i].team_id,
+                    "timeout_mode", rows[i].timeout_mode, (const char *)NULL);
+    tmo_publish(app, rows, *n);
+    app->expired_total += *n;
+    goto out;
+
+rollback:
+    hp_db_rollback(c);
+    *n = 0;
+out:
+    hp_pool_free(pool);
+    return rc;
+}
+
+/* Expires everything due, then plans. *sleep_ms gets how long to sleep. */
+static hp_err tmo_cycle(tmo_app *app, int64_t *sleep_ms, char *err, size_t errcap)
+{
+    hp_dbconn *c = NULL;
+    int64_t delay = -1;
+    bool settled = true;
+    int n = TMO_BATCH, total = 0;
+    hp_err rc;
+
+    rc = hp_db_acquire(app->db, &c, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    while (n == TMO_BATCH && !hp_worker_stop_requested()) {
+        rc = tmo_batch(app, c, &n, err, errcap);
+        if (rc != HP_OK)
+            goto out;
+        total += n;
+    }
+    if (hp_worker_stop_requested())
+        goto out;
+    rc = hp_store_expiry_plan(c, TMO_SETTLE_MS, &delay, &settled, err, errcap);
+    if (rc != HP_OK)
+        goto out;
+    if (delay < 0 || delay > TMO_SAFETY_SLEEP_MS)
+        delay = TMO_SAFETY_SLEEP_MS;
+    /* Due but not claimable (row-locked by a decision in progress or by
+     * another worker's batch): do not spin while the lock is held. */
+    if (delay == 0 && total == 0)
+        delay = TMO_LOCKED_RETRY_MS;
+    /* A create was still open after the settle wait: look again soon. */
+    if (!settled && delay > 1000)
+        delay = 1000;
+    *sleep_ms = delay;
+out:
+    hp_db_release(app->db, c);
+    return rc;
+}
+
+static int tmo_run(tmo_app *app)
+{
+    char err[HP_ERRBUF];
+    int failures = 0;
+
+    while (!hp_worker_stop_requested()) {
+        int64_t sleep_ms = 0;
+        int count, ready;
+        hp_err rc;
+
+        if (app->listen == NULL) {
+            rc = hp_worker_listen(app->cfg->database_url, HP_STORE_EXPIRY_CHANNEL,
+                                  app->cfg->db_timeout_ms, &app->listen, err, sizeof(err));
+            if (rc != HP_OK) {
+                tmo_log_db_error(app, "could not reach postgresql, retrying", err);
+                (void)hp_worker_wait(app->sigfd, -1, hp_worker_backoff_ms(++failures));
+                continue;
+            }
+        }
+        /* LISTEN is in place before the cycle, so a create that commits
+         * during the cycle wakes the sleep that follows. */
+        rc = tmo_cycle(app, &sleep_ms, err, sizeof(err));
+        if (rc != HP_OK) {
+            tmo_log_db_error(app, "expiry cycle failed, retrying", err);
+            PQfinish(app->listen);
+            app->listen = NULL;
+            (void)hp_worker_wait(app->sigfd, -1, hp_worker_backoff_ms(++failures));
+            continue;
+        }
+        if (app->db_down)
+            hp_log_info("postgresql reachable again", "worker", app->worker, (const char *)NULL);
+        app->db_down = false;
+        failures = 0;
+        if (hp_worker_stop_requested())
+            break;
+        {
+            json_object *f = json_object_new_object();
+            json_object_object_add(f, "worker", json_object_new_string(app->worker));
+            json_object_object_add(f, "sleep_ms", json_object_new_int64(sleep_ms));
+            hp_log_fields(HP_LOG_DEBUG, "sleeping until the next deadline", f);
+            json_object_put(f);
+        }
+        ready = hp_worker_wait(PQsocket(app->listen), app->sigfd, sleep_ms);
+        if (ready & 1) {
+            if (hp_worker_drain(app->listen, &count, err, sizeof(err)) != HP_OK) {
+                tmo_log_db_error(app, "lost the listen connection, reconnecting", err);
+                PQfinish(app->listen);
+                app->listen = NULL;
+            }
+        }
+    }
+    return 0;
+}
+
+int main(void)
+{
+    static hp_config cfg;
+    tmo_app app;
+    hp_httpd_mini *httpd = NULL;
+    char err[HP_ERRBUF];
+    int rc;
+
+    hp_log_init("holdpoint-timeout", HP_LOG_INFO);
+    if (hp_config_load(HP_PROC_TIMEOUT, NULL, NULL, &cfg, err, sizeof(err)) != HP_OK) {
+        hp_log_error("bad configuration", "error", err, (const char *)NULL);
+        return 2;
+    }
+    hp_log_init("holdpoint-timeout", (hp_log_level)cfg.log_level);
+    memset(&app, 0, sizeof(app));
+    app.cfg = &cfg;
+    app.env.callback_max_attempts = cfg.callback_max_attempts;
+    hp_worker_id(app.worker, sizeof(app.worker));
+    app.sigfd = hp_worker_signals_init();
+    if (app.sigfd < 0) {
+        hp_log_error("could not set up signal handling", (const char *)NULL);
+        return 1;
+    }
+    if (cfg.redis_url != NULL) {
+        app.redis = hp_redis_new(cfg.redis_url, 1, cfg.db_timeout_ms, err, sizeof(err));
+        if (app.redis == NULL) {
+            hp_log_error("bad configuration", "error", err, (const char *)NULL);
+            return 2;
+        }
+    }
+    if (cfg.metrics_port > 0) {
+        if (hp_httpd_mini_start(cfg.metrics_host, cfg.metrics_port, &httpd, err, sizeof(err)) !=
+            HP_OK) {
+            hp_log_error("could not start the metrics listener", "error", err, (const char *)NULL);
+            hp_redis_free(app.redis);
+            return 1;
+        }
+    }
+    app.db = hp_db_new(cfg.database_url, 2, cfg.db_timeout_ms);
+    hp_log_info("started", "worker", app.worker, (const char *)NULL);
+
+    rc = tmo_run(&app);
+
+    hp_log_info("stopping", "signal", hp_worker_stop_signal(), "worker", app.worker,
+                (const char *)NULL);
+    if (app.listen != NULL)
+        PQfinish(app.listen);
+    hp_db_free(app.db);
+    hp_httpd_mini_stop(httpd);
+    hp_redis_free(app.redis);
+    hp_log_info("stopped", "worker", app.worker, (const char *)NULL);
+    return rc;
+}
