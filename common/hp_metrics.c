@@ -213,9 +213,35 @@ static void hp__printf(hp_buf *b, const char *fmt, ...)
     hp__puts(b, tmp);
 }
 
+/* HELP text escapes backslash and newline (the text format, version 0.0.4);
+ * a raw newline would end the line and break the scrape. */
+static void hp__help(hp_buf *b, const char *help)
+{
+    char tmp[512];
+    size_t n = 0;
+
+    for (; *help; help++) {
+        if (n + 3 > sizeof(tmp)) {
+            tmp[n] = '\0';
+            hp__puts(b, tmp);
+            n = 0;
+        }
+        if (*help == '\\' || *help == '\n') {
+            tmp[n++] = '\\';
+            tmp[n++] = *help == '\n' ? 'n' : '\\';
+        } else {
+            tmp[n++] = *help;
+        }
+    }
+    tmp[n] = '\0';
+    hp__puts(b, tmp);
+}
+
 static void hp__num(hp_buf *b, double v)
 {
-    if (isinf(v))
+    if (isnan(v))
+        hp__puts(b, "NaN");
+    else if (isinf(v))
         hp__puts(b, v > 0 ? "+Inf" : "-Inf");
     else if (v == floor(v) && fabs(v) < 1e15)
         hp__printf(b, "%.0f", v);
@@ -243,7 +269,9 @@ char *hp_metrics_render(hp_metrics *m)
     hp_buf_init(&b, 64u << 20);
     pthread_mutex_lock(&m->mu);
     for (hp__family *f = m->families; f; f = f->next) {
-        hp__printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, types[f->type]);
+        hp__printf(&b, "# HELP %s ", f->name);
+        hp__help(&b, f->help);
+        hp__printf(&b, "\n# TYPE %s %s\n", f->name, types[f->type]);
         if (f->fn) {
             hp__series_name(&b, f->name, "", NULL, NULL);
             hp__num(&b, f->fn(f->ctx));

@@ -62,7 +62,53 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
+# Packages wanted only for a command-line tool whose postinst also starts,
+# and enables at boot, a daemon: prometheus is here for promtool, but its
+# postinst would run a Prometheus server on :9090 as a side effect. While
+# apt-get runs, a temporary policy-rc.d (only when the machine has no policy
+# of its own) refuses to start them; afterwards their boot links are
+# disabled and a daemon that started anyway is stopped through its own init
+# script or unit, never by process name.
+tool_only=(prometheus)
+quiet=()
+for p in "${missing[@]}"; do
+    for t in "${tool_only[@]}"; do
+        if [ "$p" = "$t" ]; then
+            quiet+=("$p")
+        fi
+    done
+done
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ "${#quiet[@]}" -gt 0 ] && [ ! -e "$policy" ]; then
+    {
+        echo '#!/bin/sh'
+        echo '# Temporary, from holdpoint scripts/deps.sh: no daemons for tool-only packages.'
+        echo 'for a in "$@"; do'
+        echo "    case \"\$a\" in $(IFS='|'; echo "${quiet[*]}")) exit 101 ;; esac"
+        echo 'done'
+        echo 'exit 0'
+    } >"$policy"
+    chmod 755 "$policy"
+    own_policy=1
+    trap 'rm -f "$policy"' EXIT
+fi
+
 echo "deps.sh: installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+if [ "$own_policy" = 1 ]; then
+    rm -f "$policy"
+    trap - EXIT
+fi
+for s in "${quiet[@]+"${quiet[@]}"}"; do
+    update-rc.d "$s" disable >/dev/null 2>&1 || true
+    deb-systemd-helper disable "$s.service" >/dev/null 2>&1 || true
+    if [ -d /run/systemd/system ]; then
+        systemctl stop "$s.service" >/dev/null 2>&1 || true
+    elif [ -x "/etc/init.d/$s" ]; then
+        "/etc/init.d/$s" stop >/dev/null 2>&1 || true
+    fi
+done
