@@ -3,8 +3,12 @@
  * GET routes. It never touches the database: /healthz says only that the
  * process is up and serving (readiness with dependencies is /readyz on the
  * API). Routes are kept in a fixed table so no lock is needed: they are
- * registered by main() before the worker loop starts.
+ * registered by main() before the worker loop starts. civetweb gives a request
+ * to the first handler whose pattern matches, and the catch-all "/" is
+ * registered at start, so registered routes are looked up from that handler:
+ * a slot is filled before the count that publishes it is raised.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +31,7 @@ typedef struct hp__route {
 struct hp_httpd_mini {
     struct mg_context *mg;
     hp__route routes[HP__ROUTES_MAX];
-    int nroutes;
+    atomic_int nroutes; /* slots below it are filled and never change */
 };
 
 static void hp__send(struct mg_connection *conn, int status, const char *type, const char *body,
@@ -54,9 +58,8 @@ static int hp__healthz(struct mg_connection *conn, void *cb)
     return 200;
 }
 
-static int hp__route_handler(struct mg_connection *conn, void *cb)
+static int hp__route_handler(struct mg_connection *conn, hp__route *r)
 {
-    hp__route *r = cb;
     const struct mg_request_info *ri = mg_get_request_info(conn);
     const char *type = "text/plain; version=0.0.4";
     hp_buf out;
@@ -73,9 +76,15 @@ static int hp__route_handler(struct mg_connection *conn, void *cb)
     return status;
 }
 
-static int hp__not_found(struct mg_connection *conn, void *cb)
+static int hp__dispatch(struct mg_connection *conn, void *cb)
 {
-    (void)cb;
+    hp_httpd_mini *h = cb;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    int n = atomic_load_explicit(&h->nroutes, memory_order_acquire);
+
+    for (int i = 0; i < n; i++)
+        if (ri->local_uri != NULL && strcmp(ri->local_uri, h->routes[i].path) == 0)
+            return hp__route_handler(conn, &h->routes[i]);
     hp__send(conn, 404, "text/plain", "not found\n", 10);
     return 404;
 }
@@ -113,7 +122,7 @@ hp_err hp_httpd_mini_start(const char *host, int port, hp_httpd_mini **out, char
         return HP_ERR_CONFIG;
     }
     mg_set_request_handler(h->mg, "/healthz$", hp__healthz, NULL);
-    mg_set_request_handler(h->mg, "/", hp__not_found, NULL);
+    mg_set_request_handler(h->mg, "/", hp__dispatch, h);
     *out = h;
     return HP_OK;
 }
@@ -121,18 +130,19 @@ hp_err hp_httpd_mini_start(const char *host, int port, hp_httpd_mini **out, char
 void hp_httpd_mini_route(hp_httpd_mini *h, const char *path, hp_httpd_mini_fn fn, void *ctx)
 {
     hp__route *r;
-    char *pattern;
+    int n;
 
-    if (h == NULL || h->nroutes >= HP__ROUTES_MAX)
+    if (h == NULL)
         return;
-    r = &h->routes[h->nroutes++];
+    n = atomic_load_explicit(&h->nroutes, memory_order_relaxed);
+    if (n >= HP__ROUTES_MAX)
+        return;
+    r = &h->routes[n];
     r->h = h;
     r->path = hp_xstrdup(path);
     r->fn = fn;
     r->ctx = ctx;
-    pattern = hp_xasprintf("%s$", path);
-    mg_set_request_handler(h->mg, pattern, hp__route_handler, r);
-    free(pattern);
+    atomic_store_explicit(&h->nroutes, n + 1, memory_order_release);
 }
 
 void hp_httpd_mini_stop(hp_httpd_mini *h)
@@ -141,7 +151,7 @@ void hp_httpd_mini_stop(hp_httpd_mini *h)
         return;
     mg_stop(h->mg);
     mg_exit_library();
-    for (int i = 0; i < h->nroutes; i++)
+    for (int i = 0; i < atomic_load(&h->nroutes); i++)
         free(h->routes[i].path);
     free(h);
 }

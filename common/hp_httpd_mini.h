@@ -26,8 +26,9 @@ typedef int (*hp_httpd_mini_fn)(void *ctx, hp_buf *out, const char **content_typ
 HP_MUSTCHECK hp_err hp_httpd_mini_start(const char *host, int port, hp_httpd_mini **out, char *err,
                                         size_t errcap);
 
-/* Serves GET path with fn(ctx). path is copied; register before traffic
- * matters (registration is thread-safe in civetweb). */
+/* Serves GET path (matched exactly, without the query) with fn(ctx). path is
+ * copied; at most 8 routes, more are ignored. Call from one thread (main());
+ * requests running meanwhile see the route or a 404, never half of it. */
 void hp_httpd_mini_route(hp_httpd_mini *h, const char *path, hp_httpd_mini_fn fn, void *ctx);
 
 /* Stops listening, waits for running handlers and frees h. NULL is fine. */

@@ -204,3 +204,15 @@ hp_err hp_store_jobs_next_ms(hp_dbconn *c, int64_t *ms, char *err, size_t errcap
     PQclear(r);
     return HP_OK;
 }
+
+hp_err hp_store_jobs_queued_count(hp_dbconn *c, long long *n, char *err, size_t errcap)
+{
+    PGresult *r;
+    hp_err rc =
+        hp_db_exec(c, &r, "select count(*) from jobs where state = 'queued'", 0, NULL, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    *n = hp_db_ll(r, 0, 0, 0);
+    PQclear(r);
+    return HP_OK;
+}

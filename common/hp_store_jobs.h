@@ -84,4 +84,8 @@ HP_MUSTCHECK hp_err hp_store_jobs_release(hp_dbconn *c, const char *worker, cons
  * -1 when no job is queued. */
 HP_MUSTCHECK hp_err hp_store_jobs_next_ms(hp_dbconn *c, int64_t *ms, char *err, size_t errcap);
 
+/* Jobs waiting to be sent (state 'queued'), for the outbox-depth gauge. */
+HP_MUSTCHECK hp_err hp_store_jobs_queued_count(hp_dbconn *c, long long *n, char *err,
+                                               size_t errcap);
+
 #endif

@@ -17,7 +17,12 @@
  * is bounded by HOLDPOINT_CALLBACK_TIMEOUT_MS) and are recorded; whatever is
  * still running after that bound is aborted and its lease released; exit 0.
  * See docs/internals/delivery.md.
+ *
+ * With HOLDPOINT_METRICS_LISTEN set it serves /metrics: claims, and outcomes
+ * counted once their record (under the lease) commits; attempt durations;
+ * in-flight sends; the outbox depth (one count at scrape time) and the pool.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +36,7 @@
 #include "hp_db.h"
 #include "hp_httpd_mini.h"
 #include "hp_log.h"
+#include "hp_metrics.h"
 #include "hp_mem.h"
 #include "hp_str.h"
 #include "hp_time.h"
@@ -61,6 +67,7 @@ typedef struct dlv_app {
     int64_t next_claim_ms; /* monotonic; INT64_MAX = only on a notification */
     bool db_down;
     bool stopping;
+    hp_metrics *metrics; /* NULL without a metrics listener */
 } dlv_app;
 
 static void dlv_db_error(dlv_app *app, const char *msg, const char *err)
@@ -75,6 +82,13 @@ static void dlv_db_ok(dlv_app *app)
     if (app->db_down)
         hp_log_info("postgresql reachable again", "worker", app->worker, (const char *)NULL);
     app->db_down = false;
+}
+
+/* Publishes app->busy; the loop thread owns it, scrapes read the copy. */
+static void dlv_metrics_in_flight(dlv_app *app)
+{
+    if (app->metrics != NULL)
+        hp_metrics_set(app->metrics, "holdpoint_jobs_in_flight", NULL, (double)app->busy);
 }
 
 /* Logs one attempt with its context (never the URL's query, headers or
@@ -175,6 +189,20 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
     } else {
         dlv_db_ok(app);
     }
+    for (int i = 0; app->metrics != NULL && i < n; i++) {
+        if (slots[i]->started_ms > 0)
+            hp_metrics_observe(app->metrics, "holdpoint_delivery_attempt_duration_seconds", NULL,
+                               (double)duration[i] / 1000.0);
+        /* Outcomes count only once recorded under our lease: an unrecorded
+         * attempt is sent again and counted then. */
+        if (rc != HP_OK || !rs[i].lease_held)
+            continue;
+        hp_metrics_add(app->metrics,
+                       o[i] == HP_JOB_DELIVERED ? "holdpoint_jobs_sent_total"
+                       : o[i] == HP_JOB_RETRY   ? "holdpoint_jobs_retried_total"
+                                                : "holdpoint_jobs_failed_total",
+                       NULL, 1);
+    }
     hp_db_release(app->db, c);
     dlv_debug_ms(app, "recorded attempts", n, hp_time_mono_ms() - t0);
 
@@ -189,6 +217,7 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
         dlv_slot_clear(slots[i]);
         app->busy--;
     }
+    dlv_metrics_in_flight(app);
     free(rs);
     free(duration);
     free(retry);
@@ -226,6 +255,8 @@ static void dlv_claim(dlv_app *app)
     dlv_db_ok(app);
     hp_db_release(app->db, c);
     dlv_debug_ms(app, "claimed jobs", n, hp_time_mono_ms() - t0);
+    if (app->metrics != NULL && n > 0)
+        hp_metrics_add(app->metrics, "holdpoint_jobs_claimed_total", NULL, (double)n);
     app->next_claim_ms = n == free_slots ? hp_time_mono_ms()
                          : next < 0      ? INT64_MAX
                                          : hp_time_mono_ms() + next;
@@ -267,6 +298,7 @@ static void dlv_claim(dlv_app *app)
         }
         dlv_prep_submit(app->prep, s);
     }
+    dlv_metrics_in_flight(app);
     hp_pool_free(pool);
 }
 
@@ -337,6 +369,7 @@ static void dlv_abort_inflight(dlv_app *app)
             dlv_slot_clear(&app->slots[i]);
             app->busy--;
         }
+    dlv_metrics_in_flight(app);
     free(ids);
 }
 
@@ -435,6 +468,75 @@ static int dlv_run(dlv_app *app)
     return 0;
 }
 
+/* Jobs waiting in the outbox (state 'queued', due or not), counted on a
+ * pooled connection at scrape time; NaN when no connection comes within the
+ * pool timeout. Runs on a civetweb thread (the pool is thread-safe). */
+static double dlv_outbox_depth(void *ctx)
+{
+    dlv_app *app = ctx;
+    hp_dbconn *c = NULL;
+    char err[HP_ERRBUF];
+    long long n = 0;
+    double v = NAN;
+
+    if (hp_db_acquire(app->db, &c, err, sizeof(err)) != HP_OK)
+        return v;
+    if (hp_store_jobs_queued_count(c, &n, err, sizeof(err)) == HP_OK)
+        v = (double)n;
+    hp_db_release(app->db, c);
+    return v;
+}
+
+static double dlv_pool_in_use(void *ctx)
+{
+    return (double)hp_db_in_use(((dlv_app *)ctx)->db);
+}
+
+static double dlv_pool_size(void *ctx)
+{
+    return (double)hp_db_size(((dlv_app *)ctx)->db);
+}
+
+static int dlv_metrics_page(void *ctx, hp_buf *out, const char **content_type)
+{
+    char *text = hp_metrics_render(ctx);
+    hp_err rc = hp_buf_append(out, text, strlen(text));
+
+    free(text);
+    *content_type = "text/plain; version=0.0.4";
+    return rc == HP_OK ? 200 : 500;
+}
+
+static void dlv_metrics_init(dlv_app *app)
+{
+    static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+    static const char *const counters[][2] = {
+        {"holdpoint_jobs_claimed_total", "Jobs claimed from the outbox (one per attempt)."},
+        {"holdpoint_jobs_sent_total", "Callback attempts answered 2xx and recorded."},
+        {"holdpoint_jobs_failed_total", "Jobs given up for good (final failure)."},
+        {"holdpoint_jobs_retried_total", "Failed attempts with a retry scheduled."},
+    };
+    hp_metrics *m = hp_metrics_new();
+
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+        hp_metrics_family(m, counters[i][0], HP_METRIC_COUNTER, counters[i][1], NULL, 0);
+        hp_metrics_add(m, counters[i][0], NULL, 0); /* exposed as 0 from the start */
+    }
+    hp_metrics_family(m, "holdpoint_delivery_attempt_duration_seconds", HP_METRIC_HISTOGRAM,
+                      "Time from the start of a callback request to its end.", buckets,
+                      sizeof(buckets) / sizeof(buckets[0]));
+    hp_metrics_family(m, "holdpoint_jobs_in_flight", HP_METRIC_GAUGE,
+                      "Claimed jobs not yet recorded (being prepared or sent).", NULL, 0);
+    hp_metrics_set(m, "holdpoint_jobs_in_flight", NULL, 0);
+    hp_metrics_gauge_fn(m, "holdpoint_outbox_depth",
+                        "Jobs in state queued (NaN when the database is unreachable).",
+                        dlv_outbox_depth, app);
+    hp_metrics_gauge_fn(m, "holdpoint_db_pool_in_use", "PostgreSQL connections borrowed.",
+                        dlv_pool_in_use, app);
+    hp_metrics_gauge_fn(m, "holdpoint_db_pool_size", "PostgreSQL pool size.", dlv_pool_size, app);
+    app->metrics = m;
+}
+
 int main(void)
 {
     static hp_config cfg;
@@ -484,6 +586,12 @@ int main(void)
     app.done = hp_xcalloc((size_t)app.nslots, sizeof(*app.done));
     app.done_res = hp_xcalloc((size_t)app.nslots, sizeof(*app.done_res));
     app.db = hp_db_new(cfg.database_url, 2, cfg.db_timeout_ms);
+    if (httpd != NULL) {
+        /* Registered before the loop; the gauges read app.db, which outlives
+         * the listener. */
+        dlv_metrics_init(&app);
+        hp_httpd_mini_route(httpd, "/metrics", dlv_metrics_page, app.metrics);
+    }
     app.prep = dlv_prep_start(app.nslots < 4 ? app.nslots : 4, app.nslots, &cfg, app.policy);
     {
         json_object *f = json_object_new_object();
@@ -506,12 +614,13 @@ int main(void)
     }
     if (app.listen != NULL)
         PQfinish(app.listen);
+    hp_httpd_mini_stop(httpd);
+    hp_metrics_free(app.metrics);
     hp_db_free(app.db);
     free(app.done_res);
     free(app.done);
     free(app.slots);
     curl_multi_cleanup(app.multi);
-    hp_httpd_mini_stop(httpd);
     hp_log_info("stopped", "worker", app.worker, (const char *)NULL);
 out_curl:
     curl_global_cleanup();

@@ -14,7 +14,12 @@
  * make double expiry impossible. SIGTERM stops after the current batch
  * commits (or rolls back): the worker exits 0 within one batch's time. A lost
  * database is retried with backoff; see docs/internals/expiry.md.
+ *
+ * With HOLDPOINT_METRICS_LISTEN set it serves /metrics: expiries and batches
+ * counted after their commit, the lag of each expiry behind its deadline, the
+ * number of overdue pending approvals (one count at scrape time) and the pool.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +33,7 @@
 #include "hp_db.h"
 #include "hp_httpd_mini.h"
 #include "hp_log.h"
+#include "hp_metrics.h"
 #include "hp_pool.h"
 #include "hp_redis.h"
 #include "hp_store_approval.h"
@@ -56,6 +62,7 @@ typedef struct tmo_app {
     PGconn *listen;
     bool db_down;
     long long expired_total;
+    hp_metrics *metrics; /* NULL without a metrics listener */
 } tmo_app;
 
 static void tmo_log_db_error(tmo_app *app, const char *msg, const char *err)
@@ -111,6 +118,16 @@ static hp_err tmo_batch(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t er
                     "timeout_mode", rows[i].timeout_mode, (const char *)NULL);
     tmo_publish(app, rows, *n);
     app->expired_total += *n;
+    if (app->metrics != NULL && *n > 0) {
+        int64_t now_us = hp_time_now_us();
+        hp_metrics_add(app->metrics, "holdpoint_approvals_expired_total", NULL, (double)*n);
+        hp_metrics_add(app->metrics, "holdpoint_expiry_batches_total", NULL, 1);
+        for (int i = 0; i < *n; i++) {
+            double lag = (double)(now_us - rows[i].expires_at) / 1e6;
+            hp_metrics_observe(app->metrics, "holdpoint_expiry_lag_seconds", NULL,
+                               lag < 0 ? 0 : lag);
+        }
+    }
     goto out;
 
 rollback:
@@ -213,6 +230,70 @@ static int tmo_run(tmo_app *app)
     return 0;
 }
 
+/* Pending approvals past their deadline, counted on a pooled connection at
+ * scrape time; NaN when no connection comes within the pool timeout. Runs on a
+ * civetweb thread (the pool is thread-safe). */
+static double tmo_overdue(void *ctx)
+{
+    tmo_app *app = ctx;
+    hp_dbconn *c = NULL;
+    char err[HP_ERRBUF];
+    long long n = 0;
+    double v = NAN;
+
+    if (hp_db_acquire(app->db, &c, err, sizeof(err)) != HP_OK)
+        return v;
+    if (hp_store_expiry_due_count(c, &n, err, sizeof(err)) == HP_OK)
+        v = (double)n;
+    hp_db_release(app->db, c);
+    return v;
+}
+
+static double tmo_pool_in_use(void *ctx)
+{
+    return (double)hp_db_in_use(((tmo_app *)ctx)->db);
+}
+
+static double tmo_pool_size(void *ctx)
+{
+    return (double)hp_db_size(((tmo_app *)ctx)->db);
+}
+
+static int tmo_metrics_page(void *ctx, hp_buf *out, const char **content_type)
+{
+    char *text = hp_metrics_render(ctx);
+    hp_err rc = hp_buf_append(out, text, strlen(text));
+
+    free(text);
+    *content_type = "text/plain; version=0.0.4";
+    return rc == HP_OK ? 200 : 500;
+}
+
+static void tmo_metrics_init(tmo_app *app)
+{
+    static const double lag_buckets[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+    hp_metrics *m = hp_metrics_new();
+
+    hp_metrics_family(m, "holdpoint_approvals_expired_total", HP_METRIC_COUNTER,
+                      "Approvals closed as expired by this worker.", NULL, 0);
+    hp_metrics_family(m, "holdpoint_expiry_batches_total", HP_METRIC_COUNTER,
+                      "Committed expiry transactions that closed at least one approval.", NULL, 0);
+    /* Exposed as 0 from the start. */
+    hp_metrics_add(m, "holdpoint_approvals_expired_total", NULL, 0);
+    hp_metrics_add(m, "holdpoint_expiry_batches_total", NULL, 0);
+    hp_metrics_family(m, "holdpoint_expiry_lag_seconds", HP_METRIC_HISTOGRAM,
+                      "Time from an approval's deadline to its expiry.", lag_buckets,
+                      sizeof(lag_buckets) / sizeof(lag_buckets[0]));
+    hp_metrics_gauge_fn(m, "holdpoint_expiry_overdue",
+                        "Pending approvals past their deadline (NaN when the database is "
+                        "unreachable).",
+                        tmo_overdue, app);
+    hp_metrics_gauge_fn(m, "holdpoint_db_pool_in_use", "PostgreSQL connections borrowed.",
+                        tmo_pool_in_use, app);
+    hp_metrics_gauge_fn(m, "holdpoint_db_pool_size", "PostgreSQL pool size.", tmo_pool_size, app);
+    app->metrics = m;
+}
+
 int main(void)
 {
     static hp_config cfg;
@@ -252,6 +333,12 @@ int main(void)
         }
     }
     app.db = hp_db_new(cfg.database_url, 2, cfg.db_timeout_ms);
+    if (httpd != NULL) {
+        /* Registered before the loop; the gauges read app.db, which outlives
+         * the listener. */
+        tmo_metrics_init(&app);
+        hp_httpd_mini_route(httpd, "/metrics", tmo_metrics_page, app.metrics);
+    }
     hp_log_info("started", "worker", app.worker, (const char *)NULL);
 
     rc = tmo_run(&app);
@@ -260,8 +347,9 @@ int main(void)
                 (const char *)NULL);
     if (app.listen != NULL)
         PQfinish(app.listen);
-    hp_db_free(app.db);
     hp_httpd_mini_stop(httpd);
+    hp_metrics_free(app.metrics);
+    hp_db_free(app.db);
     hp_redis_free(app.redis);
     hp_log_info("stopped", "worker", app.worker, (const char *)NULL);
     return rc;

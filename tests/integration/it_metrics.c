@@ -11,9 +11,10 @@
  * package (scripts/packages.txt); without it the test fails.
  *
  * The workers' listeners (HOLDPOINT_METRICS_LISTEN) get the same promtool
- * check in test_worker_metrics. Their /metrics route is not served yet, so
- * that test is compiled but registered only when IT_METRICS_WORKERS is 1:
- * flip it when holdpoint-timeout and holdpoint-delivery serve /metrics.
+ * check in test_worker_metrics, after real work: one due approval with a
+ * callback to a local receiver is expired by holdpoint-timeout and its
+ * callback sent by holdpoint-delivery, so holdpoint_approvals_expired_total,
+ * holdpoint_jobs_claimed_total and holdpoint_jobs_sent_total must have moved.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +23,6 @@
 
 #include "hp_itest.h"
 #include "it_workers.h"
-
-#ifndef IT_METRICS_WORKERS
-#define IT_METRICS_WORKERS 0
-#endif
 
 /* The default API runs with this pool size, so the pool gauge is checked
  * against a value that is not the built-in default. */
@@ -253,58 +250,164 @@ static size_t collect(char *p, size_t s, size_t n, void *u)
 }
 
 /* GET url with a 10 s bound; *status gets the HTTP status (0 when nothing
- * answered). Returns the body, harness-owned ("" when empty). */
-static const char *http_get(const char *url, long *status)
+ * answered) and *type the Content-Type ("" when none). Returns the body,
+ * harness-owned ("" when empty). */
+static const char *http_get(const char *url, long *status, const char **type)
 {
     body_buf b = {NULL, 0};
     CURL *c = curl_easy_init();
+    char *ct = NULL;
 
     *status = 0;
+    *type = "";
     IT_CHECK_FATAL(c != NULL, "curl_easy_init");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-    if (curl_easy_perform(c) == CURLE_OK)
+    if (curl_easy_perform(c) == CURLE_OK) {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+        if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
+            *type = hp_it_fmt("%s", ct);
+    }
     curl_easy_cleanup(c);
     if (b.data == NULL)
         return "";
     return hp_it_track(b.data, free);
 }
 
-/* Starts bin with its metrics listener on a free port, checks /healthz,
- * runs promtool on /metrics and stops it with SIGTERM (exit 0 expected). */
-static void check_worker(const char *bin)
-{
-    int port = it_free_port();
-    const char *const env[] = {hp_it_fmt("HOLDPOINT_METRICS_LISTEN=127.0.0.1:%d", port), NULL};
-    it_proc *p = it_proc_start(bin, bin, env);
-    const char *base = hp_it_fmt("http://127.0.0.1:%d", port), *body;
-    long status;
-    int rc;
+/* A worker started with its metrics listener on a free port. */
+typedef struct it_worker {
+    const char *bin;
+    const char *base; /* http://127.0.0.1:port */
+    it_proc *proc;
+} it_worker;
 
-    if (!IT_CHECK(it_get_until_200(hp_it_fmt("%s/healthz", base), 10000) == 200,
+/* Starts bin with env plus HOLDPOINT_METRICS_LISTEN and waits for /healthz;
+ * false (the log dumped) when it does not answer. */
+static bool worker_start(it_worker *w, const char *bin, const char *const *env)
+{
+    int port = it_free_port(), n = 0;
+    const char *full[8];
+
+    while (env[n] != NULL && n < 6) {
+        full[n] = env[n];
+        n++;
+    }
+    full[n++] = hp_it_fmt("HOLDPOINT_METRICS_LISTEN=127.0.0.1:%d", port);
+    full[n] = NULL;
+    w->bin = bin;
+    w->base = hp_it_fmt("http://127.0.0.1:%d", port);
+    w->proc = it_proc_start(bin, bin, full);
+    if (!IT_CHECK(it_get_until_200(hp_it_fmt("%s/healthz", w->base), 10000) == 200,
                   "%s: /healthz answers 200 on HOLDPOINT_METRICS_LISTEN", bin)) {
-        it_proc_dump(p);
-        return;
+        it_proc_dump(w->proc);
+        return false;
     }
-    body = http_get(hp_it_fmt("%s/metrics", base), &status);
-    IT_CHECK(status == 200, "%s: /metrics answers 200 (got %ld)", bin, status);
-    if (status == 200) {
-        check_promtool(body, bin);
-        IT_CHECK(strstr(body, "# TYPE holdpoint_") != NULL, "%s: exposes holdpoint_ families", bin);
-    }
-    rc = it_proc_stop(p, 30000);
-    IT_CHECK(rc == 0, "%s: exits 0 on SIGTERM (got %d)", bin, rc);
+    return true;
+}
+
+/* Scrapes the worker's /metrics: 200, text format 0.0.4, promtool clean,
+ * holdpoint_ families. Returns the body, or NULL when it did not answer 200. */
+static const char *worker_scrape(const it_worker *w)
+{
+    long status;
+    const char *type, *body = http_get(hp_it_fmt("%s/metrics", w->base), &status, &type);
+
+    IT_CHECK(status == 200, "%s: /metrics answers 200 (got %ld)", w->bin, status);
+    if (status != 200)
+        return NULL;
+    IT_CHECK(strcmp(type, "text/plain; version=0.0.4") == 0,
+             "%s: Content-Type is text/plain; version=0.0.4 (got %s)", w->bin, type);
+    check_promtool(body, w->bin);
+    IT_CHECK(strstr(body, "# TYPE holdpoint_") != NULL, "%s: exposes holdpoint_ families", w->bin);
+    IT_CHECK(series(body, "holdpoint_db_pool_size") >= 1, "%s: holdpoint_db_pool_size (got %g)",
+             w->bin, series(body, "holdpoint_db_pool_size"));
+    IT_CHECK(series(body, "holdpoint_db_pool_in_use") >= 0, "%s: holdpoint_db_pool_in_use (got %g)",
+             w->bin, series(body, "holdpoint_db_pool_in_use"));
+    return body;
+}
+
+/* Stops the worker with SIGTERM; it must exit 0. */
+static void worker_stop(it_worker *w)
+{
+    int rc = it_proc_stop(w->proc, 30000);
+    IT_CHECK(rc == 0, "%s: exits 0 on SIGTERM (got %d)", w->bin, rc);
     if (rc != 0)
-        it_proc_dump(p);
+        it_proc_dump(w->proc);
 }
 
 static void test_worker_metrics(void)
 {
-    check_worker("holdpoint-timeout");
-    check_worker("holdpoint-delivery");
+    static const char *const env[] = {"HOLDPOINT_OUTBOUND_ALLOW=127.0.0.1",
+                                      "HOLDPOINT_CALLBACK_TIMEOUT_MS=5000", NULL};
+    it_worker tmo, dlv;
+    it_agent a;
+    it_recv *r;
+    const char *ap, *body;
+    long long n;
+
+    if (!worker_start(&tmo, "holdpoint-timeout", env))
+        return;
+    if (!worker_start(&dlv, "holdpoint-delivery", env)) {
+        worker_stop(&tmo);
+        return;
+    }
+    /* Idle first: the exposition is valid before any work. */
+    (void)worker_scrape(&tmo);
+    (void)worker_scrape(&dlv);
+
+    /* Real work: a due approval whose callback goes to a local receiver. */
+    a = it_agent_new();
+    r = it_recv_start(NULL, 0, 0);
+    ap = it_approval_insert(&a, "now() - interval '1 second'",
+                            hp_it_fmt("http://127.0.0.1:%d/hook", r->port));
+    /* Inserted behind the API's back: wake the sleeping timeout worker as a
+     * create with an earlier deadline would. */
+    IT_CHECK(hp_it_sql_exec("notify hp_expiry", (const char *)NULL), "notify hp_expiry");
+    n = it_sql_wait(
+        1, 15000, "select count(*) from approvals where id = $1::uuid and status = 'expired'", ap);
+    IT_CHECK(n == 1, "the timeout worker expires the due approval");
+    IT_CHECK(it_recv_wait(r, 1, 15000), "the delivery worker sends its callback");
+    n = it_sql_wait(
+        1, 15000, "select count(*) from jobs where approval_id = $1::uuid and state = 'done'", ap);
+    IT_CHECK(n == 1, "the callback job is recorded as done");
+
+    body = worker_scrape(&tmo);
+    if (body != NULL) {
+        IT_CHECK(series(body, "holdpoint_approvals_expired_total") >= 1,
+                 "holdpoint_approvals_expired_total >= 1 (got %g)",
+                 series(body, "holdpoint_approvals_expired_total"));
+        IT_CHECK(series(body, "holdpoint_expiry_batches_total") >= 1,
+                 "holdpoint_expiry_batches_total >= 1 (got %g)",
+                 series(body, "holdpoint_expiry_batches_total"));
+        IT_CHECK(series(body, "holdpoint_expiry_lag_seconds_count") >= 1,
+                 "the expiry's lag is observed (count %g)",
+                 series(body, "holdpoint_expiry_lag_seconds_count"));
+        IT_CHECK(series(body, "holdpoint_expiry_overdue") >= 0,
+                 "holdpoint_expiry_overdue is a count (got %g)",
+                 series(body, "holdpoint_expiry_overdue"));
+    }
+    body = worker_scrape(&dlv);
+    if (body != NULL) {
+        IT_CHECK(series(body, "holdpoint_jobs_claimed_total") >= 1,
+                 "holdpoint_jobs_claimed_total >= 1 (got %g)",
+                 series(body, "holdpoint_jobs_claimed_total"));
+        IT_CHECK(series(body, "holdpoint_jobs_sent_total") >= 1,
+                 "holdpoint_jobs_sent_total >= 1 (got %g)",
+                 series(body, "holdpoint_jobs_sent_total"));
+        IT_CHECK(series(body, "holdpoint_delivery_attempt_duration_seconds_count") >= 1,
+                 "the attempt's duration is observed (count %g)",
+                 series(body, "holdpoint_delivery_attempt_duration_seconds_count"));
+        IT_CHECK(series(body, "holdpoint_jobs_in_flight") >= 0,
+                 "holdpoint_jobs_in_flight is a count (got %g)",
+                 series(body, "holdpoint_jobs_in_flight"));
+        IT_CHECK(series(body, "holdpoint_outbox_depth") >= 0,
+                 "holdpoint_outbox_depth is a count (got %g)",
+                 series(body, "holdpoint_outbox_depth"));
+    }
+    worker_stop(&dlv);
+    worker_stop(&tmo);
 }
 
 int main(void)
@@ -315,9 +418,8 @@ int main(void)
     tests[n++] =
         (hp_it_test){"api /metrics passes promtool and has the families", test_api_promtool};
     tests[n++] = (hp_it_test){"api counters and histograms count each request", test_api_counts};
-    /* Enable with IT_METRICS_WORKERS 1 once the workers serve /metrics. */
-    if (IT_METRICS_WORKERS)
-        tests[n++] = (hp_it_test){"worker /metrics pass promtool", test_worker_metrics};
+    tests[n++] =
+        (hp_it_test){"worker /metrics pass promtool and count real work", test_worker_metrics};
     tests[n] = (hp_it_test){NULL, NULL};
     hp_it_set_default_env(default_env);
     return hp_it_main("metrics", tests, NULL, NULL);
