@@ -367,7 +367,7 @@ static void api__record(hp_req *req, int64_t ms)
                      : "OTHER",
                  req->status);
     hp_metrics_add(req->app->metrics, "holdpoint_http_requests_total", labels, 1);
-    (void)hp_fmt(labels, sizeof(labels), "route=\"%s\"", route);
+    (void)hp_fmt(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route, req->status);
     hp_metrics_observe(req->app->metrics, "holdpoint_http_request_duration_seconds", labels,
                        (double)ms / 1000.0);
 }

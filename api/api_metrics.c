@@ -38,8 +38,8 @@ void api_metrics_init(hp_app *app)
     hp_metrics_family(m, "holdpoint_http_requests_total", HP_METRIC_COUNTER,
                       "HTTP requests answered, by route, method and status.", NULL, 0);
     hp_metrics_family(m, "holdpoint_http_request_duration_seconds", HP_METRIC_HISTOGRAM,
-                      "Time from request to response, by route (waits included).", buckets,
-                      sizeof(buckets) / sizeof(buckets[0]));
+                      "Time from request to response, by route and status (waits included).",
+                      buckets, sizeof(buckets) / sizeof(buckets[0]));
     hp_metrics_gauge_fn(m, "holdpoint_waiters", "Requests waiting for a decision.", api__waiters,
                         app);
     hp_metrics_gauge_fn(m, "holdpoint_db_pool_in_use", "PostgreSQL connections borrowed.",

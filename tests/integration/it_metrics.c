@@ -192,7 +192,7 @@ static void test_api_promtool(void)
              "an unknown path is counted as route=\"unmatched\"");
     IT_CHECK(strstr(r->body, rid) == NULL, "no request id leaks into a label");
     IT_CHECK(check_histogram(r->body, "holdpoint_http_request_duration_seconds",
-                             "route=\"/v1/approvals\"") >= 1,
+                             "route=\"/v1/approvals\",status=\"200\"") >= 1,
              "the create's latency is observed");
 
     /* The gauges read live state. */
@@ -211,7 +211,7 @@ static void test_api_counts(void)
 {
     const char *key =
         "holdpoint_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"}";
-    const char *labels = "route=\"/healthz\"";
+    const char *labels = "route=\"/healthz\",status=\"200\"";
     hp_it_resp *before = scrape(), *after;
     double n0 = series(before->body, key), c0, n1, c1;
 
