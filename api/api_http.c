@@ -254,7 +254,7 @@ static bool api__is_json_type(const char *ct)
 void api_metrics(hp_req *req)
 {
     char *text = hp_metrics_render(req->app->metrics);
-    api__send(req, 200, "text/plain; version=0.0.4", text, strlen(text), NULL);
+    api__send(req, 200, HP_METRICS_CONTENT_TYPE, text, strlen(text), NULL);
     free(text);
 }
 

@@ -10,16 +10,6 @@ static double api__waiters(void *ctx)
     return (double)hp_waiters_count(((hp_app *)ctx)->waiters);
 }
 
-static double api__pool_in_use(void *ctx)
-{
-    return (double)hp_db_in_use(((hp_app *)ctx)->db);
-}
-
-static double api__pool_size(void *ctx)
-{
-    return (double)hp_db_size(((hp_app *)ctx)->db);
-}
-
 static double api__wake_pg(void *ctx)
 {
     return hp_waiters_pg_up(((hp_app *)ctx)->waiters) ? 1 : 0;
@@ -42,9 +32,7 @@ void api_metrics_init(hp_app *app)
                       buckets, sizeof(buckets) / sizeof(buckets[0]));
     hp_metrics_gauge_fn(m, "holdpoint_waiters", "Requests waiting for a decision.", api__waiters,
                         app);
-    hp_metrics_gauge_fn(m, "holdpoint_db_pool_in_use", "PostgreSQL connections borrowed.",
-                        api__pool_in_use, app);
-    hp_metrics_gauge_fn(m, "holdpoint_db_pool_size", "PostgreSQL pool size.", api__pool_size, app);
+    hp_db_metrics(app->db, m);
     hp_metrics_gauge_fn(m, "holdpoint_wake_postgresql_up",
                         "1 while the PostgreSQL LISTEN connection for wakeups is up.", api__wake_pg,
                         app);

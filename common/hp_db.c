@@ -189,6 +189,23 @@ int hp_db_size(hp_db *db)
     return db->size;
 }
 
+static double hp__gauge_in_use(void *db)
+{
+    return (double)hp_db_in_use(db);
+}
+
+static double hp__gauge_size(void *db)
+{
+    return (double)hp_db_size(db);
+}
+
+void hp_db_metrics(hp_db *db, hp_metrics *m)
+{
+    hp_metrics_gauge_fn(m, "holdpoint_db_pool_in_use", "PostgreSQL connections borrowed.",
+                        hp__gauge_in_use, db);
+    hp_metrics_gauge_fn(m, "holdpoint_db_pool_size", "PostgreSQL pool size.", hp__gauge_size, db);
+}
+
 PGconn *hp_dbconn_pg(hp_dbconn *c)
 {
     return c->pg;

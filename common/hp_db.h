@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "hp_err.h"
+#include "hp_metrics.h"
 
 typedef struct hp_db hp_db;
 typedef struct hp_dbconn hp_dbconn;
@@ -41,6 +42,10 @@ void hp_db_release(hp_db *db, hp_dbconn *c);
 int hp_db_in_use(hp_db *db);
 /* Pool size. */
 int hp_db_size(hp_db *db);
+
+/* Registers the gauges holdpoint_db_pool_in_use and holdpoint_db_pool_size
+ * of db on m, read at every scrape. db must outlive m's scrapes. */
+void hp_db_metrics(hp_db *db, hp_metrics *m);
 
 /* The underlying connection, for LISTEN and COPY users. */
 PGconn *hp_dbconn_pg(hp_dbconn *c);

@@ -155,3 +155,18 @@ void hp_httpd_mini_stop(hp_httpd_mini *h)
         free(h->routes[i].path);
     free(h);
 }
+
+static int hp__metrics_page(void *ctx, hp_buf *out, const char **content_type)
+{
+    char *text = hp_metrics_render(ctx);
+    hp_err rc = hp_buf_append(out, text, strlen(text));
+
+    free(text);
+    *content_type = HP_METRICS_CONTENT_TYPE;
+    return rc == HP_OK ? 200 : 500;
+}
+
+void hp_httpd_mini_metrics(hp_httpd_mini *h, hp_metrics *m)
+{
+    hp_httpd_mini_route(h, "/metrics", hp__metrics_page, m);
+}

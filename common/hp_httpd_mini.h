@@ -1,9 +1,9 @@
 /*
  * hp_httpd_mini: the small HTTP listener each worker runs on
  * HOLDPOINT_METRICS_LISTEN. It answers GET /healthz (200 while the process is
- * up) and any path a worker registers with hp_httpd_mini_route (later
- * /metrics). Built on civetweb with two threads; a worker target that uses it
- * links civetweb::civetweb. Handlers run on civetweb threads.
+ * up), GET /metrics once hp_httpd_mini_metrics is called, and any other
+ * path a worker registers with hp_httpd_mini_route. Built on civetweb with two threads; a worker
+ * target that uses it links civetweb::civetweb. Handlers run on civetweb threads.
  */
 #ifndef HP_HTTPD_MINI_H
 #define HP_HTTPD_MINI_H
@@ -12,6 +12,7 @@
 
 #include "hp_buf.h"
 #include "hp_err.h"
+#include "hp_metrics.h"
 
 typedef struct hp_httpd_mini hp_httpd_mini;
 
@@ -30,6 +31,9 @@ HP_MUSTCHECK hp_err hp_httpd_mini_start(const char *host, int port, hp_httpd_min
  * copied; at most 8 routes, more are ignored. Call from one thread (main());
  * requests running meanwhile see the route or a 404, never half of it. */
 void hp_httpd_mini_route(hp_httpd_mini *h, const char *path, hp_httpd_mini_fn fn, void *ctx);
+
+/* Serves GET /metrics from m (hp_metrics_render); m must outlive h. */
+void hp_httpd_mini_metrics(hp_httpd_mini *h, hp_metrics *m);
 
 /* Stops listening, waits for running handlers and frees h. NULL is fine. */
 void hp_httpd_mini_stop(hp_httpd_mini *h);

@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* The Content-Type of hp_metrics_render's text. */
+#define HP_METRICS_CONTENT_TYPE "text/plain; version=0.0.4"
+
 typedef struct hp_metrics hp_metrics;
 
 typedef enum { HP_METRIC_COUNTER = 0, HP_METRIC_GAUGE, HP_METRIC_HISTOGRAM } hp_metric_type;

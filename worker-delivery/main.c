@@ -487,26 +487,6 @@ static double dlv_outbox_depth(void *ctx)
     return v;
 }
 
-static double dlv_pool_in_use(void *ctx)
-{
-    return (double)hp_db_in_use(((dlv_app *)ctx)->db);
-}
-
-static double dlv_pool_size(void *ctx)
-{
-    return (double)hp_db_size(((dlv_app *)ctx)->db);
-}
-
-static int dlv_metrics_page(void *ctx, hp_buf *out, const char **content_type)
-{
-    char *text = hp_metrics_render(ctx);
-    hp_err rc = hp_buf_append(out, text, strlen(text));
-
-    free(text);
-    *content_type = "text/plain; version=0.0.4";
-    return rc == HP_OK ? 200 : 500;
-}
-
 static void dlv_metrics_init(dlv_app *app)
 {
     static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
@@ -531,9 +511,7 @@ static void dlv_metrics_init(dlv_app *app)
     hp_metrics_gauge_fn(m, "holdpoint_outbox_depth",
                         "Jobs in state queued (NaN when the database is unreachable).",
                         dlv_outbox_depth, app);
-    hp_metrics_gauge_fn(m, "holdpoint_db_pool_in_use", "PostgreSQL connections borrowed.",
-                        dlv_pool_in_use, app);
-    hp_metrics_gauge_fn(m, "holdpoint_db_pool_size", "PostgreSQL pool size.", dlv_pool_size, app);
+    hp_db_metrics(app->db, m);
     app->metrics = m;
 }
 
@@ -590,7 +568,7 @@ int main(void)
         /* Registered before the loop; the gauges read app.db, which outlives
          * the listener. */
         dlv_metrics_init(&app);
-        hp_httpd_mini_route(httpd, "/metrics", dlv_metrics_page, app.metrics);
+        hp_httpd_mini_metrics(httpd, app.metrics);
     }
     app.prep = dlv_prep_start(app.nslots < 4 ? app.nslots : 4, app.nslots, &cfg, app.policy);
     {

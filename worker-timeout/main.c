@@ -249,26 +249,6 @@ static double tmo_overdue(void *ctx)
     return v;
 }
 
-static double tmo_pool_in_use(void *ctx)
-{
-    return (double)hp_db_in_use(((tmo_app *)ctx)->db);
-}
-
-static double tmo_pool_size(void *ctx)
-{
-    return (double)hp_db_size(((tmo_app *)ctx)->db);
-}
-
-static int tmo_metrics_page(void *ctx, hp_buf *out, const char **content_type)
-{
-    char *text = hp_metrics_render(ctx);
-    hp_err rc = hp_buf_append(out, text, strlen(text));
-
-    free(text);
-    *content_type = "text/plain; version=0.0.4";
-    return rc == HP_OK ? 200 : 500;
-}
-
 static void tmo_metrics_init(tmo_app *app)
 {
     static const double lag_buckets[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
@@ -288,9 +268,7 @@ static void tmo_metrics_init(tmo_app *app)
                         "Pending approvals past their deadline (NaN when the database is "
                         "unreachable).",
                         tmo_overdue, app);
-    hp_metrics_gauge_fn(m, "holdpoint_db_pool_in_use", "PostgreSQL connections borrowed.",
-                        tmo_pool_in_use, app);
-    hp_metrics_gauge_fn(m, "holdpoint_db_pool_size", "PostgreSQL pool size.", tmo_pool_size, app);
+    hp_db_metrics(app->db, m);
     app->metrics = m;
 }
 
@@ -337,7 +315,7 @@ int main(void)
         /* Registered before the loop; the gauges read app.db, which outlives
          * the listener. */
         tmo_metrics_init(&app);
-        hp_httpd_mini_route(httpd, "/metrics", tmo_metrics_page, app.metrics);
+        hp_httpd_mini_metrics(httpd, app.metrics);
     }
     hp_log_info("started", "worker", app.worker, (const char *)NULL);
 
