@@ -4,6 +4,9 @@
 # every ctest suite (unit and integration) against them. The services and the
 # directory are always removed. Exits non-zero on any failure, including a
 # failure to start the services (tests are never reported as skipped).
+#
+# Arguments go to ctest, so a few suites can be run the same way:
+#   scripts/test.sh -R 'it_wait|test_hp_json'
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,7 +51,7 @@ fi
 
 rc=0
 # Most integration programs wait on I/O, so run twice as many as cores.
-ctest --test-dir build-test --output-on-failure -j"$((jobs * 2))" || rc=$?
+ctest --test-dir build-test --output-on-failure -j"$((jobs * 2))" "$@" || rc=$?
 if [ "$rc" -ne 0 ]; then
     # Keep the logs of the processes the tests started (API, workers, the
     # services) for a look after the run directory is gone.
