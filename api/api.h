@@ -88,8 +88,13 @@ const char *api_query(hp_req *req, const char *name);
 /* Sends status with a JSON body (borrowed; the caller still owns it). */
 void api_send_json(hp_req *req, int status, json_object *body);
 
-/* Sends the error body {"error", "message", "request_id"} for e, with the
- * members of extra (borrowed, may be NULL) merged in. */
+/* The error body {"error", "message", "request_id"} for e (message NULL:
+ * the table's default), with the members of extra (borrowed, may be NULL)
+ * merged in over them. Returns a new reference. Every error a client sees,
+ * SSE events included, is built here. */
+json_object *api_error_body(hp_req *req, hp_err e, const char *message, json_object *extra);
+
+/* Sends api_error_body(req, e, message, extra) with e's status. */
 void api_send_error(hp_req *req, hp_err e, const char *message, json_object *extra);
 
 /* The same with extra response headers (name, value pairs, NULL-ended). */

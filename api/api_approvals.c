@@ -82,7 +82,7 @@ void api_approvals_create(hp_req *req)
         api__rate_limited(req, rl.retry_after_ms);
         goto out;
     }
-    rc = hp_approval_create(c, req->pool, req->auth.team_id, req->auth.agent_id,
+    rc = hp_approval_create(c, req->pool, &req->app->env, req->auth.team_id, req->auth.agent_id,
                             req->auth.team_has_quota, &in, &res, req->err, sizeof(req->err));
     if (rc == HP_ERR_USAGE_LIMIT) {
         json_object *extra = json_object_new_object();
@@ -98,18 +98,19 @@ void api_approvals_create(hp_req *req)
     }
     if (res.conflict) {
         /* Seed 003: request_id here is the caller's external id. */
-        out = json_object_new_object();
-        hp_json_set_str(out, "error", "idempotency_conflict");
-        hp_json_set_str(out, "message",
-                        "an approval with this request_id exists with a different payload; "
-                        "idempotency compares question, context, options, merged timeout, "
-                        "callback URL and headers");
-        hp_json_set_str(out, "request_id", in.request_id);
-        hp_json_set_str(out, "existing_approval_id", res.row.id);
-        api_send_json(req, 409, out);
-        json_object_put(out);
+        json_object *extra = json_object_new_object();
+        hp_json_set_str(extra, "request_id", in.request_id);
+        hp_json_set_str(extra, "existing_approval_id", res.row.id);
+        api_send_error(req, HP_ERR_IDEMPOTENCY_CONFLICT,
+                       "an approval with this request_id exists with a different payload; "
+                       "idempotency compares question, context, options, merged timeout, "
+                       "callback URL and headers",
+                       extra);
+        json_object_put(extra);
         goto out;
     }
+    if (!res.idempotent)
+        hp_waiters_publish(req->app->redis, &res.row); /* live inboxes */
     out = json_object_new_object();
     hp_json_set_str(out, "approval_id", res.row.id);
     hp_json_set_str(out, "request_id", res.row.request_id);
@@ -213,7 +214,7 @@ void api_approvals_cancel(hp_req *req)
         api_send_failure(req, rc, NULL);
         return;
     }
-    hp_waiters_publish(req->app->redis, out.id);
+    hp_waiters_publish(req->app->redis, &out);
     o = hp_approval_result_json(&out);
     api_send_json(req, 200, o);
     json_object_put(o);

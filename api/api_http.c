@@ -153,12 +153,12 @@ void api_send_json(hp_req *req, int status, json_object *body)
     api__send_json_h(req, status, body, NULL);
 }
 
-static json_object *api__error_body(hp_req *req, hp_err e, const char *message, json_object *extra)
+json_object *api_error_body(hp_req *req, hp_err e, const char *message, json_object *extra)
 {
     json_object *o = json_object_new_object();
 
     hp_json_set_str(o, "error", hp_err_wire(e));
-    hp_json_set_str(o, "message", message);
+    hp_json_set_str(o, "message", message != NULL ? message : hp_err_message(e));
     hp_json_set_str(o, "request_id", req->request_id);
     if (extra != NULL) {
         json_object_object_foreach(extra, k, v)
@@ -169,36 +169,10 @@ static json_object *api__error_body(hp_req *req, hp_err e, const char *message, 
     return o;
 }
 
-static const char *api__default_message(hp_err e)
-{
-    switch (e) {
-    case HP_ERR_INVALID_PAYLOAD:
-        return "the request body is not valid";
-    case HP_ERR_INVALID_QUERY:
-        return "the query string is not valid";
-    case HP_ERR_NOT_FOUND:
-        return "not found";
-    case HP_ERR_METHOD_NOT_ALLOWED:
-        return "method not allowed on this path";
-    case HP_ERR_PAYLOAD_TOO_LARGE:
-        return "the request body is larger than the configured limit";
-    case HP_ERR_UNSUPPORTED_MEDIA_TYPE:
-        return "the request body must be application/json";
-    case HP_ERR_UNAVAILABLE:
-        return "a dependency is unavailable; retry shortly";
-    case HP_ERR_CREATE_FAILED:
-        return "the approval could not be created";
-    case HP_ERR_ALREADY_RESOLVED:
-        return "the approval was already resolved";
-    default:
-        return "internal error";
-    }
-}
-
 void api_send_error_h(hp_req *req, hp_err e, const char *message, json_object *extra,
                       const char *const *headers)
 {
-    json_object *o = api__error_body(req, e, message ? message : api__default_message(e), extra);
+    json_object *o = api_error_body(req, e, message, extra);
     api__send_json_h(req, hp_err_status(e), o, headers);
     json_object_put(o);
 }
@@ -231,7 +205,7 @@ void api_send_failure(hp_req *req, hp_err e, const char *message)
     if (status >= 500) {
         hp_log(e == HP_ERR_UNAVAILABLE ? HP_LOG_WARN : HP_LOG_ERROR,
                e == HP_ERR_UNAVAILABLE ? "dependency unavailable" : "request failed", "request_id",
-               req->request_id, "route", req->route, "reason", req->err, (const char *)NULL);
+               req->request_id, "route", req->route, "reason", req->err);
         /* Never leak internals: 5xx bodies carry the generic message. */
         message = NULL;
     }
@@ -447,10 +421,7 @@ int api_dispatch(struct mg_connection *conn, void *cbdata)
     if (req.status == 0) {
         if (path_known && strcmp(req.route, "unmatched") == 0) {
             const char *h[] = {"Allow", allow, NULL};
-            json_object *o = api__error_body(&req, HP_ERR_METHOD_NOT_ALLOWED,
-                                             api__default_message(HP_ERR_METHOD_NOT_ALLOWED), NULL);
-            api__send_json_h(&req, 405, o, h);
-            json_object_put(o);
+            api_send_error_h(&req, HP_ERR_METHOD_NOT_ALLOWED, NULL, NULL, h);
         } else if (strcmp(req.route, "unmatched") == 0) {
             api_send_error(&req, HP_ERR_NOT_FOUND, "no such route", NULL);
         } else {

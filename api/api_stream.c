@@ -110,10 +110,8 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
     api_db_put(req); /* hold nothing while a human decides */
     if (hp_waiter_begin(req->app->waiters, cur.id, req->conn, &wt) != HP_OK) {
         if (sse) {
-            json_object *e = json_object_new_object();
-            hp_json_set_str(e, "error", "service_unavailable");
-            hp_json_set_str(e, "message", "cannot wait now; retry shortly");
-            hp_json_set_str(e, "request_id", req->request_id);
+            json_object *e =
+                api_error_body(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
             (void)api__sse_raw(req, "retry: 2000\n");
             (void)api__sse_event(req, "error", e);
             json_object_put(e);

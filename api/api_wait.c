@@ -36,7 +36,7 @@
 
 struct hp_waiter {
     hp_waiters *reg;
-    char approval_id[HP_UUID_LEN + 1];
+    char key[HP_WAIT_KEY_MAX];
     pthread_cond_t cv;
     unsigned pending; /* wakes not yet reported */
     bool gone;        /* the client hung up */
@@ -111,16 +111,25 @@ static void hp__wake_all_locked(hp_waiters *w)
         }
 }
 
-void hp_waiters_wake(hp_waiters *w, const char *approval_id)
+void hp_waiters_wake(hp_waiters *w, const char *msg)
 {
-    unsigned b = hp__hash(approval_id);
-
     pthread_mutex_lock(&w->mu);
-    for (hp_waiter *wt = w->buckets[b]; wt; wt = wt->next)
-        if (strcmp(wt->approval_id, approval_id) == 0) {
-            wt->pending++;
-            pthread_cond_signal(&wt->cv);
+    while (*msg != '\0') {
+        size_t n = strcspn(msg, " ");
+        char key[HP_WAIT_KEY_MAX];
+
+        if (n > 0 && n < sizeof(key)) {
+            memcpy(key, msg, n);
+            key[n] = '\0';
+            for (hp_waiter *wt = w->buckets[hp__hash(key)]; wt; wt = wt->next)
+                if (strcmp(wt->key, key) == 0) {
+                    wt->pending++;
+                    pthread_cond_signal(&wt->cv);
+                }
         }
+        msg += n;
+        msg += strspn(msg, " ");
+    }
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -189,8 +198,7 @@ static int hp__conn_fd(struct mg_connection *conn)
     return -1;
 }
 
-hp_err hp_waiter_begin(hp_waiters *w, const char *approval_id, struct mg_connection *conn,
-                       hp_waiter **out)
+hp_err hp_waiter_begin(hp_waiters *w, const char *key, struct mg_connection *conn, hp_waiter **out)
 {
     hp_waiter *wt;
     pthread_condattr_t ca;
@@ -203,12 +211,12 @@ hp_err hp_waiter_begin(hp_waiters *w, const char *approval_id, struct mg_connect
     }
     wt = hp_xcalloc(1, sizeof(*wt));
     wt->reg = w;
-    hp_strlcpy(wt->approval_id, approval_id, sizeof(wt->approval_id));
+    hp_strlcpy(wt->key, key, sizeof(wt->key));
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&wt->cv, &ca);
     pthread_condattr_destroy(&ca);
-    wt->bucket = hp__hash(approval_id);
+    wt->bucket = hp__hash(wt->key);
     wt->next = w->buckets[wt->bucket];
     if (wt->next)
         wt->next->prev = wt;
@@ -315,8 +323,7 @@ static void *hp__pg_main(void *arg)
         char err[HP_ERRBUF];
 
         if (hp_db_connect(w->database_url, w->db_timeout_ms, &pg, err, sizeof(err)) != HP_OK) {
-            hp_log_warn("could not listen for wakeups", "source", "postgresql", "detail", err,
-                        (const char *)NULL);
+            hp_log_warn("could not listen for wakeups", "source", "postgresql", "reason", err);
             if (hp__pause(w, backoff))
                 break;
             backoff = backoff < 5000 ? backoff * 2 : 5000;
@@ -333,7 +340,7 @@ static void *hp__pg_main(void *arg)
         PQclear(r);
         backoff = 100;
         hp__set_source(w, &w->pg_ok, true);
-        hp_log_info("listening for wakeups", "source", "postgresql", (const char *)NULL);
+        hp_log_info("listening for wakeups", "source", "postgresql");
         for (;;) {
             struct pollfd p[2] = {{.fd = PQsocket(pg), .events = POLLIN},
                                   {.fd = w->stopfd, .events = POLLIN}};
@@ -360,7 +367,7 @@ static void *hp__pg_main(void *arg)
                 PQfreemem(n);
             }
         }
-        hp_log_warn("lost the wakeup connection", "source", "postgresql", (const char *)NULL);
+        hp_log_warn("lost the wakeup connection", "source", "postgresql");
         hp__set_source(w, &w->pg_ok, false);
         PQfinish(pg);
         continue;
@@ -423,8 +430,7 @@ static void *hp__redis_main(void *arg)
         redisContext *c = hp__redis_subscribe(w, err, sizeof(err));
 
         if (c == NULL) {
-            hp_log_warn("could not listen for wakeups", "source", "redis", "detail", err,
-                        (const char *)NULL);
+            hp_log_warn("could not listen for wakeups", "source", "redis", "reason", err);
             if (hp__pause(w, backoff))
                 break;
             backoff = backoff < 5000 ? backoff * 2 : 5000;
@@ -432,7 +438,7 @@ static void *hp__redis_main(void *arg)
         }
         backoff = 100;
         hp__set_source(w, &w->redis_ok, true);
-        hp_log_info("listening for wakeups", "source", "redis", (const char *)NULL);
+        hp_log_info("listening for wakeups", "source", "redis");
         for (;;) {
             struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
                                   {.fd = w->stopfd, .events = POLLIN}};
@@ -467,7 +473,7 @@ static void *hp__redis_main(void *arg)
                 reply = NULL;
             }
         }
-        hp_log_warn("lost the wakeup connection", "source", "redis", (const char *)NULL);
+        hp_log_warn("lost the wakeup connection", "source", "redis");
         hp__set_source(w, &w->redis_ok, false);
         redisFree(c);
     }
@@ -552,7 +558,7 @@ void hp_waiters_free(hp_waiters *w)
         return;
     if (w->started) {
         if (write(w->stopfd, &one, sizeof(one)) < 0)
-            hp_log_warn("could not signal the waiter threads", (const char *)NULL);
+            hp_log_warn("could not signal the waiter threads");
         pthread_join(w->watch_thread, NULL);
         pthread_join(w->pg_thread, NULL);
         if (w->redis_started)
@@ -568,17 +574,17 @@ void hp_waiters_free(hp_waiters *w)
     free(w);
 }
 
-void hp_waiters_publish(hp_redis *redis, const char *approval_id)
+void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row)
 {
     redisReply *rep = NULL;
-    char err[HP_ERRBUF];
-    const char *argv[] = {"PUBLISH", "hp:approval", approval_id};
+    char err[HP_ERRBUF], msg[HP_WAKE_MSG_MAX];
+    const char *argv[] = {"PUBLISH", "hp:approval", msg};
 
     if (redis == NULL)
         return;
+    hp_approval_wake_msg(row->id, row->team_id, msg, sizeof(msg));
     if (hp_redis_cmd(redis, &rep, 3, argv, NULL, err, sizeof(err)) != HP_OK)
-        hp_log_warn("could not publish a wakeup", "approval_id", approval_id, "detail", err,
-                    (const char *)NULL);
+        hp_log_warn("could not publish a wakeup", "approval_id", row->id, "reason", err);
     if (rep)
         freeReplyObject(rep);
 }

@@ -1,7 +1,9 @@
 /*
  * api_wait: the waiter registry of holdpoint-api. A request that waits for a
- * decision registers a waiter for its approval id and sleeps on its own
- * condition variable, holding no database connection. Three threads wake
+ * decision registers a waiter under a key — its approval id, or
+ * "team:<team id>" for a view of the whole team — and sleeps on its own
+ * condition variable, holding no database connection. Wake messages
+ * (hp_approval_wake_msg) name one or more keys separated by spaces. Three threads wake
  * waiters: a PostgreSQL LISTEN connection (channel hp_approval), a Redis
  * subscription (channel hp:approval, when configured), and an epoll watcher
  * that notices a waiting client hang up. After a wake the waiter re-reads the
@@ -17,6 +19,7 @@
 
 #include <civetweb.h>
 
+#include "hp_approval.h"
 #include "hp_err.h"
 #include "hp_redis.h"
 
@@ -41,23 +44,29 @@ void hp_waiters_shutdown(hp_waiters *w, int grace_ms);
 /* Stops the threads and frees the registry (after shutdown). */
 void hp_waiters_free(hp_waiters *w);
 
-/* Registers a waiter for approval_id on the connection's socket.
+/* Longest waiter key, terminator included. */
+#define HP_WAIT_KEY_MAX 64
+
+/* Registers a waiter under key (an approval id or "team:<id>", shorter than
+ * HP_WAIT_KEY_MAX) on the connection's socket.
  * HP_ERR_UNAVAILABLE when the registry is full, stopping, or has no working
  * wake source (PostgreSQL LISTEN and Redis both down). */
-HP_MUSTCHECK hp_err hp_waiter_begin(hp_waiters *w, const char *approval_id,
-                                    struct mg_connection *conn, hp_waiter **out);
+HP_MUSTCHECK hp_err hp_waiter_begin(hp_waiters *w, const char *key, struct mg_connection *conn,
+                                    hp_waiter **out);
 /* Sleeps until a wake, the client leaving, shutdown, or deadline_ms
  * (monotonic). Each wake is reported once. */
 hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms);
 /* Unregisters and frees the waiter. */
 void hp_waiter_end(hp_waiter *wt);
 
-/* Wakes the waiters of approval_id in this process (tests, local decisions). */
-void hp_waiters_wake(hp_waiters *w, const char *approval_id);
+/* Wakes, in this process, the waiters of every key the wake message msg
+ * names (keys separated by spaces). */
+void hp_waiters_wake(hp_waiters *w, const char *msg);
 
-/* Publishes a wake for approval_id to every replica through Redis (no-op
- * when redis is NULL); NOTIFY already travels with the decision's commit. */
-void hp_waiters_publish(hp_redis *redis, const char *approval_id);
+/* Publishes the wake message of row (its approval and its team) to every
+ * replica through Redis; a no-op when redis is NULL. NOTIFY already travels
+ * with a decision's commit. */
+void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row);
 
 /* Waiters currently held (the waiters gauge). */
 int hp_waiters_count(hp_waiters *w);

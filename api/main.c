@@ -31,7 +31,7 @@ static int api__log_message(const struct mg_connection *conn, const char *messag
     size_t n = strcspn(message, "\n");
     char buf[512];
     (void)hp_fmt(buf, sizeof(buf), "%.*s", (int)n, message);
-    hp_log_warn("http server message", "detail", buf, (const char *)NULL);
+    hp_log_warn("http server message", "reason", buf);
     return 1;
 }
 
@@ -46,12 +46,12 @@ static void api__raise_limits(const hp_config *cfg)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-            hp_log_warn("could not raise the open file limit", (const char *)NULL);
+            hp_log_warn("could not raise the open file limit");
     }
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, (size_t)cfg->thread_stack_kb * 1024);
     if (pthread_setattr_default_np(&attr) != 0)
-        hp_log_warn("could not set the thread stack size", (const char *)NULL);
+        hp_log_warn("could not set the thread stack size");
     pthread_attr_destroy(&attr);
 }
 
@@ -76,16 +76,15 @@ int main(void)
 
     hp_log_init("holdpoint-api", HP_LOG_INFO);
     if (hp_config_load(HP_PROC_API, api__getenv, NULL, &cfg, err, sizeof(err)) != HP_OK) {
-        hp_log_error("invalid configuration", "detail", err, (const char *)NULL);
+        hp_log_error("invalid configuration", "reason", err);
         return 2;
     }
     hp_log_init("holdpoint-api", (hp_log_level)cfg.log_level);
 
     if (cfg.max_waiters >= cfg.api_threads) {
-        hp_log_error("invalid configuration", "detail",
+        hp_log_error("invalid configuration", "reason",
                      "HOLDPOINT_MAX_WAITERS must be below HOLDPOINT_API_THREADS, so threads "
-                     "remain to serve the decisions waiters wait for",
-                     (const char *)NULL);
+                     "remain to serve the decisions waiters wait for");
         return 2;
     }
     api__raise_limits(&cfg);
@@ -93,17 +92,17 @@ int main(void)
     memset(&app, 0, sizeof(app));
     app.cfg = &cfg;
     app.env.callback_max_attempts = cfg.callback_max_attempts;
+    app.env.notify_creates = cfg.redis_url == NULL;
     if (hp_urlpolicy_new(cfg.outbound_allow, &app.urlpolicy, err, sizeof(err)) != HP_OK) {
-        hp_log_error("invalid configuration", "variable", "HOLDPOINT_OUTBOUND_ALLOW", "detail", err,
-                     (const char *)NULL);
+        hp_log_error("invalid configuration", "variable", "HOLDPOINT_OUTBOUND_ALLOW", "reason",
+                     err);
         return 2;
     }
     app.db = hp_db_new(cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms);
     if (cfg.redis_url != NULL) {
         app.redis = hp_redis_new(cfg.redis_url, cfg.db_pool_size, 500, err, sizeof(err));
         if (app.redis == NULL) {
-            hp_log_error("invalid configuration", "variable", "HOLDPOINT_REDIS_URL", "detail", err,
-                         (const char *)NULL);
+            hp_log_error("invalid configuration", "variable", "HOLDPOINT_REDIS_URL", "reason", err);
             return 2;
         }
     }
@@ -113,7 +112,7 @@ int main(void)
         hp_waiters_new(cfg.database_url, cfg.redis_url, cfg.db_timeout_ms, cfg.max_waiters);
     api_metrics_init(&app);
     if (hp_waiters_start(app.waiters, err, sizeof(err)) != HP_OK) {
-        hp_log_error("could not start the waiter registry", "detail", err, (const char *)NULL);
+        hp_log_error("could not start the waiter registry", "reason", err);
         return 1;
     }
 
@@ -156,7 +155,7 @@ int main(void)
     mg_init_library(0);
     ctx = mg_start(&cb, &app, options);
     if (ctx == NULL) {
-        hp_log_error("could not start the http server", "listen", ports, (const char *)NULL);
+        hp_log_error("could not start the http server", "listen", ports);
         return 1;
     }
     {
@@ -169,7 +168,7 @@ int main(void)
     }
 
     sigwait(&stop_set, &sig);
-    hp_log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", (const char *)NULL);
+    hp_log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
     /* New requests get 503 from now on; every waiter is answered; then the
      * requests still running finish writing (civetweb's stop aborts writes in
      * progress, so it must come last) and the server stops. */
@@ -178,7 +177,7 @@ int main(void)
     for (int i = 0; i < 1000 && atomic_load(&app.inflight) > 0; i++)
         hp_time_sleep_ms(10, NULL);
     if (atomic_load(&app.inflight) > 0)
-        hp_log_warn("stopping with requests still running", (const char *)NULL);
+        hp_log_warn("stopping with requests still running");
     mg_stop(ctx);
     hp_waiters_free(app.waiters);
     hp_metrics_free(app.metrics);
@@ -186,6 +185,6 @@ int main(void)
     mg_exit_library();
     hp_redis_free(app.redis);
     hp_db_free(app.db);
-    hp_log_info("stopped", (const char *)NULL);
+    hp_log_info("stopped");
     return 0;
 }

@@ -67,8 +67,7 @@ int hp_cli_usage_error(const char *command, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    hp_log_error(msg, "command", command, "error", "usage", "hint", "run `holdpoint help`",
-                 (const char *)NULL);
+    hp_log_error(msg, "command", command, "reason", "usage", "hint", "run `holdpoint help`");
     return HP_CLI_USAGE;
 }
 
@@ -157,7 +156,7 @@ int hp_cli_fail(const hp_cli_args *a, hp_err rc, const char *msg, json_object *c
     json_object_object_add(f, "command", json_object_new_string(a->command));
     /* Exit status 2 reads "usage" whether getopt or the store refused it. */
     json_object_object_add(
-        f, "error",
+        f, "code",
         json_object_new_string(rc == HP_ERR_INVALID_PAYLOAD ? "usage" : hp_err_wire(rc)));
     hp_log_fields(HP_LOG_ERROR, msg, f);
     json_object_put(f);
@@ -223,7 +222,7 @@ static void hp__notice(void *arg, const PGresult *r)
     else if (sev != NULL && (strcmp(sev, "NOTICE") == 0 || strcmp(sev, "INFO") == 0))
         level = HP_LOG_INFO;
     hp_log(level, "database notice", "notice", msg, "sqlstate",
-           PQresultErrorField(r, PG_DIAG_SQLSTATE), (const char *)NULL);
+           PQresultErrorField(r, PG_DIAG_SQLSTATE));
 }
 
 int hp_cli_env_open(hp_cli_env *env, const hp_cli_args *a, bool need_secret)

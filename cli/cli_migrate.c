@@ -45,7 +45,7 @@ static hp_err hp__migrate_run(hp_dbconn *c, json_object *applied, const char **f
             return rc;
         }
         if (!done) {
-            hp_log_info("applied migration", "migration", m->name, (const char *)NULL);
+            hp_log_info("applied migration", "migration", m->name);
             json_object_array_add(applied, json_object_new_string(m->name));
         }
     }
@@ -86,7 +86,7 @@ int hp_cli_migrate(int argc, char **argv)
         strcmp(current, hp_migrations[hp_migrations_count - 1].name) > 0)
         hp_log_warn("database has migrations this binary does not know (binary older than "
                     "schema)",
-                    "current", current, (const char *)NULL);
+                    "current", current);
     result = json_object_new_object();
     json_object_object_add(result, "applied", applied);
     json_object_object_add(result, "current", any ? json_object_new_string(current) : NULL);

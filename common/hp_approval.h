@@ -157,20 +157,36 @@ typedef struct hp_create_result {
 /* Settings the transitions need from the process configuration. */
 typedef struct hp_approval_env {
     int callback_max_attempts;
+    /* Send NOTIFY hp_approval for creates too, so live inboxes on every
+     * replica hear of new approvals. Set when Redis is not configured; with
+     * Redis the API publishes creates there instead, keeping the global
+     * NOTIFY lock off the create path. */
+    bool notify_creates;
 } hp_approval_env;
+
+/* Longest wake message, terminator included. */
+#define HP_WAKE_MSG_MAX 96
+
+/* The wake message for a change to approval_id of team_id: the keys of the
+ * waiters it concerns, separated by one space — the approval id (requests
+ * waiting on that approval) and "team:<team_id>" (the team's live views).
+ * It is the payload of NOTIFY hp_approval and of the Redis hp:approval
+ * message; the waiter registry wakes every key it names. Pure. */
+void hp_approval_wake_msg(const char *approval_id, const char *team_id, char *out, size_t cap);
 
 /* Creates an approval for agent_id of team_id atomically: quota check
  * (team_usage, only when team_has_quota), insert (race-safe on (agent_id,
  * request_id)), the "created" event, and a wake for the expiry worker when
- * this deadline is earlier than its planned one. Without a quota all of it is
+ * this deadline is earlier than its planned one, and NOTIFY hp_approval with
+ * the wake message when env->notify_creates. Without a quota all of it is
  * one statement; with one, a transaction holding the team's usage row.
  * Idempotent repeats and conflicts are reported in *out, not as errors.
  * Errors: HP_ERR_USAGE_LIMIT, HP_ERR_UNAVAILABLE, HP_ERR_CREATE_FAILED.
  * Blocks on the database. */
-HP_MUSTCHECK hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                       const char *agent_id, bool team_has_quota,
-                                       const hp_approval_input *in, hp_create_result *out,
-                                       char *err, size_t errcap);
+HP_MUSTCHECK hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
+                                       const char *team_id, const char *agent_id,
+                                       bool team_has_quota, const hp_approval_input *in,
+                                       hp_create_result *out, char *err, size_t errcap);
 
 /* Applies d to approval_id of team_id if it is still pending: first decision
  * wins (HP_ERR_ALREADY_RESOLVED otherwise). HP_ERR_INVALID_PAYLOAD with a

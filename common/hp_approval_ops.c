@@ -14,6 +14,7 @@
 #include "hp_crypto.h"
 #include "hp_json.h"
 #include "hp_store_approval.h"
+#include "hp_str.h"
 
 /* Looks up an existing approval for an idempotent create and fills *out. */
 static hp_err hp__create_existing(hp_dbconn *c, hp_pool *pool, const char *team_id,
@@ -46,9 +47,15 @@ static hp_err hp__create_lost_race(hp_dbconn *c, hp_pool *pool, const char *team
     return rc;
 }
 
-hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const char *team_id, const char *agent_id,
-                          bool team_has_quota, const hp_approval_input *in, hp_create_result *out,
-                          char *err, size_t errcap)
+void hp_approval_wake_msg(const char *approval_id, const char *team_id, char *out, size_t cap)
+{
+    (void)hp_fmt(out, cap, "%s team:%s", approval_id, team_id);
+}
+
+hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
+                          const char *team_id, const char *agent_id, bool team_has_quota,
+                          const hp_approval_input *in, hp_create_result *out, char *err,
+                          size_t errcap)
 {
     char uuid[HP_UUID_LEN + 1];
     const char *request_id = in->request_id;
@@ -68,8 +75,8 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const char *team_id, cons
 
     if (!team_has_quota) {
         rc = hp_store_approval_insert_all(c, pool, team_id, agent_id, request_id,
-                                          in->request_id != NULL, in, &out->row, &inserted, err,
-                                          errcap);
+                                          in->request_id != NULL, in, env->notify_creates,
+                                          &out->row, &inserted, err, errcap);
         if (rc != HP_OK)
             return rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED;
         if (inserted)
@@ -102,6 +109,13 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const char *team_id, cons
     rc = hp_store_expiry_wake_if_earlier(c, out->row.expires_at, err, errcap);
     if (rc != HP_OK)
         goto fail;
+    if (env->notify_creates) {
+        char msg[HP_WAKE_MSG_MAX];
+        hp_approval_wake_msg(out->row.id, team_id, msg, sizeof(msg));
+        rc = hp_store_notify_approval(c, msg, err, errcap);
+        if (rc != HP_OK)
+            goto fail;
+    }
     rc = hp_db_commit(c, err, errcap);
     if (rc != HP_OK)
         goto fail;
@@ -141,7 +155,11 @@ hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
         if (rc != HP_OK)
             return rc;
     }
-    return hp_store_notify_approval(c, row->id, err, errcap);
+    {
+        char msg[HP_WAKE_MSG_MAX];
+        hp_approval_wake_msg(row->id, row->team_id, msg, sizeof(msg));
+        return hp_store_notify_approval(c, msg, err, errcap);
+    }
 }
 
 hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,

@@ -15,33 +15,38 @@
 
 #define HP_MUSTCHECK __attribute__((warn_unused_result))
 
-/* X(name, http_status, wire) */
+/* X(name, http_status, wire, default message): the message is what a response
+ * says when the caller has nothing more specific to add. */
 #define HP_ERR_MAP(X)                                                                              \
-    X(OK, 200, "ok")                                                                               \
-    X(INVALID_PAYLOAD, 400, "invalid_payload")                                                     \
-    X(INVALID_QUERY, 400, "invalid_query")                                                         \
-    X(MISSING_AGENT_AUTH, 401, "missing_agent_auth")                                               \
-    X(INVALID_AGENT, 401, "invalid_agent")                                                         \
-    X(INVALID_API_KEY, 401, "invalid_api_key")                                                     \
-    X(INVALID_USER_TOKEN, 401, "invalid_user_token")                                               \
-    X(USAGE_LIMIT, 403, "USAGE_APPROVAL_LIMIT")                                                    \
-    X(FORBIDDEN, 403, "forbidden")                                                                 \
-    X(NOT_FOUND, 404, "not_found")                                                                 \
-    X(METHOD_NOT_ALLOWED, 405, "method_not_allowed")                                               \
-    X(IDEMPOTENCY_CONFLICT, 409, "idempotency_conflict")                                           \
-    X(ALREADY_RESOLVED, 409, "already_resolved")                                                   \
-    X(CONFLICT, 409, "conflict")                                                                   \
-    X(PAYLOAD_TOO_LARGE, 413, "payload_too_large")                                                 \
-    X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type")                                       \
-    X(RATE_LIMITED, 429, "rate_limited")                                                           \
-    X(CREATE_FAILED, 500, "approval_creation_failed")                                              \
-    X(INTERNAL, 500, "internal_error")                                                             \
-    X(UNAVAILABLE, 503, "service_unavailable")                                                     \
-    X(CONFIG, 500, "config_error")                                                                 \
-    X(NOMEM, 500, "out_of_memory")
+    X(OK, 200, "ok", "ok")                                                                         \
+    X(INVALID_PAYLOAD, 400, "invalid_payload", "the request body is not valid")                    \
+    X(INVALID_QUERY, 400, "invalid_query", "the query string is not valid")                        \
+    X(MISSING_AGENT_AUTH, 401, "missing_agent_auth",                                               \
+      "send X-Agent-Id and X-Api-Key, or a Bearer API key")                                        \
+    X(INVALID_AGENT, 401, "invalid_agent", "X-Agent-Id is not a known agent")                      \
+    X(INVALID_API_KEY, 401, "invalid_api_key", "the API key is not valid or was revoked")          \
+    X(INVALID_USER_TOKEN, 401, "invalid_user_token", "the user token is not valid or was revoked") \
+    X(USAGE_LIMIT, 403, "USAGE_APPROVAL_LIMIT", "the team is over its approval quota")             \
+    X(FORBIDDEN, 403, "forbidden", "this credential may not do that")                              \
+    X(NOT_FOUND, 404, "not_found", "not found")                                                    \
+    X(METHOD_NOT_ALLOWED, 405, "method_not_allowed", "method not allowed on this path")            \
+    X(IDEMPOTENCY_CONFLICT, 409, "idempotency_conflict",                                           \
+      "an approval with this request_id exists with a different payload")                          \
+    X(ALREADY_RESOLVED, 409, "already_resolved", "the approval was already resolved")              \
+    X(CONFLICT, 409, "conflict", "the request conflicts with the current state")                   \
+    X(PAYLOAD_TOO_LARGE, 413, "payload_too_large",                                                 \
+      "the request body is larger than the configured limit")                                      \
+    X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type",                                       \
+      "the request body must be application/json")                                                 \
+    X(RATE_LIMITED, 429, "rate_limited", "too many requests; retry later")                         \
+    X(CREATE_FAILED, 500, "approval_creation_failed", "the approval could not be created")         \
+    X(INTERNAL, 500, "internal_error", "internal error")                                           \
+    X(UNAVAILABLE, 503, "service_unavailable", "a dependency is unavailable; retry shortly")       \
+    X(CONFIG, 500, "config_error", "the configuration is not valid")                               \
+    X(NOMEM, 500, "out_of_memory", "out of memory")
 
 typedef enum {
-#define HP__ERR_ENUM(name, status, wire) HP_ERR_##name,
+#define HP__ERR_ENUM(name, status, wire, message) HP_ERR_##name,
     HP_ERR_MAP(HP__ERR_ENUM)
 #undef HP__ERR_ENUM
         HP_ERR__COUNT
@@ -57,6 +62,11 @@ int hp_err_status(hp_err e);
 
 /* Returns the static wire string for e ("internal_error" for unknown). */
 const char *hp_err_wire(hp_err e);
+
+/* Returns the static default message for e (internal_error's for unknown
+ * values): what a response body says when the caller has nothing more
+ * specific. Pure, any thread. */
+const char *hp_err_message(hp_err e);
 
 /* Formats a reason into buf (bounded, always NUL-terminated when cap > 0). */
 void hp_err_set(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -105,7 +105,7 @@ static void hp__log_emit(json_object *o)
     free(line);
 }
 
-void hp_log(hp_log_level level, const char *msg, ...)
+void hp__log(hp_log_level level, const char *msg, ...)
 {
     va_list ap;
     const char *key;

@@ -19,9 +19,14 @@ void hp_log_init(const char *proc, hp_log_level min_level);
 /* Parses "debug", "info", "warn", "error"; returns -1 on anything else. */
 int hp_log_level_parse(const char *s);
 
-/* Writes one line. After msg come key, value string pairs ending with a NULL
- * key; a NULL value is written as JSON null. */
-void hp_log(hp_log_level level, const char *msg, ...) __attribute__((sentinel));
+/* Writes one line. After msg come key, value string pairs; a NULL value is
+ * written as JSON null. The macro ends the list itself, so a call can never
+ * forget its terminator: hp_log(HP_LOG_WARN, "msg", "key", value). An
+ * error's reason always goes under the key "reason". */
+#define hp_log(level, ...) hp__log((level), __VA_ARGS__, (const char *)NULL)
+
+/* The function behind hp_log: the pairs end with a NULL key. Call the macro. */
+void hp__log(hp_log_level level, const char *msg, ...) __attribute__((sentinel));
 
 /* Writes one line with the fields of a JSON object (borrowed, may be NULL);
  * use this for integer or nested context. */

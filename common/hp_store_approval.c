@@ -239,23 +239,31 @@ hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const char *team_id
 hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *team_id,
                                     const char *agent_id, const char *request_id,
                                     bool request_id_supplied, const hp_approval_input *in,
-                                    hp_approval_row *row, bool *inserted, char *err, size_t errcap)
+                                    bool notify, hp_approval_row *row, bool *inserted, char *err,
+                                    size_t errcap)
 {
     /* One statement, so one round trip and its own transaction: the insert,
-     * the "created" event for the inserted row only, and the expiry wake when
-     * this deadline is earlier than the worker's plan. The select CTE runs
-     * because the final query reads it. */
+     * the "created" event for the inserted row only, the expiry wake when
+     * this deadline is earlier than the worker's plan, and (with $21) the
+     * waiters' wake message. The select CTEs run because the final query
+     * reads them. */
     static const char sql[] =
         "with a as (" HP__INSERT "*), "
         "e as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id) "
         "      select a.id, a.team_id, 'created', 'agent', a.agent_id::text from a), "
         "w as (select pg_notify('hp_expiry', '') from expiry_schedule s, a "
-        "      where s.next_wake_at is null or s.next_wake_at > a.expires_at) "
-        "select " HP__COLS ", null::text, (select count(*) from w) from a";
+        "      where s.next_wake_at is null or s.next_wake_at > a.expires_at), "
+        "n as (select pg_notify('hp_approval', a.id::text || ' team:' || a.team_id::text) "
+        "      from a where $21::boolean) "
+        "select " HP__COLS ", null::text, (select count(*) from w) + (select count(*) from n) "
+        "from a";
     hp__insert_params ip;
+    const char *p[21];
 
     hp__insert_params_fill(&ip, team_id, agent_id, request_id, request_id_supplied, in);
-    return hp__one(c, pool, sql, 20, ip.p, row, inserted, err, errcap);
+    memcpy(p, ip.p, sizeof(ip.p));
+    p[20] = notify ? "t" : "f";
+    return hp__one(c, pool, sql, 21, p, row, inserted, err, errcap);
 }
 
 hp_err hp_store_expiry_wake_if_earlier(hp_dbconn *c, int64_t expires_at, char *err, size_t errcap)
@@ -323,9 +331,9 @@ hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_row *row, const
     return hp_db_exec(c, NULL, sql, 8, p, err, errcap);
 }
 
-hp_err hp_store_notify_approval(hp_dbconn *c, const char *approval_id, char *err, size_t errcap)
+hp_err hp_store_notify_approval(hp_dbconn *c, const char *msg, char *err, size_t errcap)
 {
-    const char *p[] = {approval_id};
+    const char *p[] = {msg};
     return hp_db_exec(c, NULL, "select pg_notify('hp_approval', $1)", 1, p, err, errcap);
 }
 

@@ -44,13 +44,15 @@ HP_MUSTCHECK hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const 
 
 /* The create of a team without a quota as one statement (its own
  * transaction; call it outside BEGIN): insert unless (agent_id, request_id)
- * exists, the "created" event, and the expiry wake of
- * hp_store_expiry_wake_if_earlier. *inserted false when the id existed. */
+ * exists, the "created" event, the expiry wake of
+ * hp_store_expiry_wake_if_earlier, and with notify NOTIFY hp_approval with
+ * the approval's wake message. *inserted false when the id existed. */
 HP_MUSTCHECK hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *team_id,
                                                  const char *agent_id, const char *request_id,
                                                  bool request_id_supplied,
-                                                 const hp_approval_input *in, hp_approval_row *row,
-                                                 bool *inserted, char *err, size_t errcap);
+                                                 const hp_approval_input *in, bool notify,
+                                                 hp_approval_row *row, bool *inserted, char *err,
+                                                 size_t errcap);
 
 /* Sends NOTIFY hp_expiry when expires_at (µs) is earlier than the expiry
  * worker's planned wake, or when no plan is known. */
@@ -78,8 +80,9 @@ HP_MUSTCHECK hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_ro
                                               const char *body, int max_attempts, char *err,
                                               size_t errcap);
 
-/* NOTIFY hp_approval with the approval id, for waiters (sent at commit). */
-HP_MUSTCHECK hp_err hp_store_notify_approval(hp_dbconn *c, const char *approval_id, char *err,
+/* NOTIFY hp_approval with a wake message (hp_approval_wake_msg), for
+ * waiters; sent at commit. */
+HP_MUSTCHECK hp_err hp_store_notify_approval(hp_dbconn *c, const char *msg, char *err,
                                              size_t errcap);
 
 /* A list query. NULL filters are not applied. */

@@ -73,14 +73,14 @@ typedef struct dlv_app {
 static void dlv_db_error(dlv_app *app, const char *msg, const char *err)
 {
     if (!app->db_down)
-        hp_log_error(msg, "error", err, "worker", app->worker, (const char *)NULL);
+        hp_log_error(msg, "reason", err, "worker", app->worker);
     app->db_down = true;
 }
 
 static void dlv_db_ok(dlv_app *app)
 {
     if (app->db_down)
-        hp_log_info("postgresql reachable again", "worker", app->worker, (const char *)NULL);
+        hp_log_info("postgresql reachable again", "worker", app->worker);
     app->db_down = false;
 }
 
@@ -111,7 +111,7 @@ static void dlv_log_attempt(dlv_app *app, const hp_job *j, hp_job_outcome o, con
     if (res->http_status > 0)
         json_object_object_add(f, "http_status", json_object_new_int(res->http_status));
     if (res->error[0] != '\0')
-        json_object_object_add(f, "error", json_object_new_string(res->error));
+        json_object_object_add(f, "reason", json_object_new_string(res->error));
     json_object_object_add(f, "duration_ms", json_object_new_int(duration_ms));
     if (o == HP_JOB_RETRY)
         json_object_object_add(f, "retry_in_ms", json_object_new_int64(retry_ms));
@@ -181,7 +181,7 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
     for (int i = 0; rc == HP_OK && i < n; i++)
         if (!rs[i].lease_held)
             hp_log_warn("lease was lost before the attempt was recorded", "job_id",
-                        slots[i]->job.id, "worker", app->worker, (const char *)NULL);
+                        slots[i]->job.id, "worker", app->worker);
     if (rc != HP_OK) {
         /* The leases will run out and the jobs are sent again:
          * at-least-once. */
@@ -356,11 +356,10 @@ static void dlv_abort_inflight(dlv_app *app)
     if (n > 0) {
         if (hp_db_acquire(app->db, &c, err, sizeof(err)) != HP_OK ||
             hp_store_jobs_release(c, app->worker, ids, n, err, sizeof(err)) != HP_OK)
-            hp_log_warn("could not release leases at shutdown; they will expire", "error", err,
-                        "worker", app->worker, (const char *)NULL);
+            hp_log_warn("could not release leases at shutdown; they will expire", "reason", err,
+                        "worker", app->worker);
         else
-            hp_log_info("released unfinished jobs at shutdown", "worker", app->worker,
-                        (const char *)NULL);
+            hp_log_info("released unfinished jobs at shutdown", "worker", app->worker);
         hp_db_release(app->db, c);
     }
     for (int i = 0; i < app->nslots; i++)
@@ -525,14 +524,14 @@ int main(void)
 
     hp_log_init("holdpoint-delivery", HP_LOG_INFO);
     if (hp_config_load(HP_PROC_DELIVERY, NULL, NULL, &cfg, err, sizeof(err)) != HP_OK) {
-        hp_log_error("bad configuration", "error", err, (const char *)NULL);
+        hp_log_error("bad configuration", "reason", err);
         return 2;
     }
     hp_log_init("holdpoint-delivery", (hp_log_level)cfg.log_level);
     memset(&app, 0, sizeof(app));
     app.cfg = &cfg;
     if (hp_urlpolicy_new(cfg.outbound_allow, &app.policy, err, sizeof(err)) != HP_OK) {
-        hp_log_error("bad configuration", "error", err, (const char *)NULL);
+        hp_log_error("bad configuration", "reason", err);
         return 2;
     }
     /* The lease outlives the slowest attempt (DNS, connect, the whole
@@ -544,16 +543,16 @@ int main(void)
     hp_worker_id(app.worker, sizeof(app.worker));
     app.sigfd = hp_worker_signals_init();
     if (app.sigfd < 0) {
-        hp_log_error("could not set up signal handling", (const char *)NULL);
+        hp_log_error("could not set up signal handling");
         goto out_policy;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        hp_log_error("could not initialise libcurl", (const char *)NULL);
+        hp_log_error("could not initialise libcurl");
         goto out_policy;
     }
     if (cfg.metrics_port > 0 && hp_httpd_mini_start(cfg.metrics_host, cfg.metrics_port, &httpd, err,
                                                     sizeof(err)) != HP_OK) {
-        hp_log_error("could not start the metrics listener", "error", err, (const char *)NULL);
+        hp_log_error("could not start the metrics listener", "reason", err);
         goto out_curl;
     }
     app.multi = curl_multi_init();
@@ -599,7 +598,7 @@ int main(void)
     free(app.done);
     free(app.slots);
     curl_multi_cleanup(app.multi);
-    hp_log_info("stopped", "worker", app.worker, (const char *)NULL);
+    hp_log_info("stopped", "worker", app.worker);
 out_curl:
     curl_global_cleanup();
 out_policy:

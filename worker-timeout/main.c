@@ -69,7 +69,7 @@ static void tmo_log_db_error(tmo_app *app, const char *msg, const char *err)
 {
     /* One line per outage, not one per retry. */
     if (!app->db_down)
-        hp_log_error(msg, "error", err, "worker", app->worker, (const char *)NULL);
+        hp_log_error(msg, "reason", err, "worker", app->worker);
     app->db_down = true;
 }
 
@@ -78,12 +78,14 @@ static void tmo_publish(tmo_app *app, const hp_approval_row *rows, int n)
     char err[HP_ERRBUF];
 
     for (int i = 0; app->redis != NULL && i < n; i++) {
-        const char *argv[] = {"PUBLISH", "hp:approval", rows[i].id};
+        char msg[HP_WAKE_MSG_MAX];
+        hp_approval_wake_msg(rows[i].id, rows[i].team_id, msg, sizeof(msg));
+        const char *argv[] = {"PUBLISH", "hp:approval", msg};
         redisReply *rep = NULL;
         if (hp_redis_cmd(app->redis, &rep, 3, argv, NULL, err, sizeof(err)) != HP_OK) {
             /* Waiters also get NOTIFY hp_approval from the transaction. */
-            hp_log_warn("could not publish the expiry on redis", "error", err, "approval_id",
-                        rows[i].id, (const char *)NULL);
+            hp_log_warn("could not publish the expiry on redis", "reason", err, "approval_id",
+                        rows[i].id);
             return;
         }
         freeReplyObject(rep);
@@ -115,7 +117,7 @@ static hp_err tmo_batch(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t er
         goto rollback;
     for (int i = 0; i < *n; i++)
         hp_log_info("approval expired", "approval_id", rows[i].id, "team_id", rows[i].team_id,
-                    "timeout_mode", rows[i].timeout_mode, (const char *)NULL);
+                    "timeout_mode", rows[i].timeout_mode);
     tmo_publish(app, rows, *n);
     app->expired_total += *n;
     if (app->metrics != NULL && *n > 0) {
@@ -206,7 +208,7 @@ static int tmo_run(tmo_app *app)
             continue;
         }
         if (app->db_down)
-            hp_log_info("postgresql reachable again", "worker", app->worker, (const char *)NULL);
+            hp_log_info("postgresql reachable again", "worker", app->worker);
         app->db_down = false;
         failures = 0;
         if (hp_worker_stop_requested())
@@ -282,7 +284,7 @@ int main(void)
 
     hp_log_init("holdpoint-timeout", HP_LOG_INFO);
     if (hp_config_load(HP_PROC_TIMEOUT, NULL, NULL, &cfg, err, sizeof(err)) != HP_OK) {
-        hp_log_error("bad configuration", "error", err, (const char *)NULL);
+        hp_log_error("bad configuration", "reason", err);
         return 2;
     }
     hp_log_init("holdpoint-timeout", (hp_log_level)cfg.log_level);
@@ -292,20 +294,20 @@ int main(void)
     hp_worker_id(app.worker, sizeof(app.worker));
     app.sigfd = hp_worker_signals_init();
     if (app.sigfd < 0) {
-        hp_log_error("could not set up signal handling", (const char *)NULL);
+        hp_log_error("could not set up signal handling");
         return 1;
     }
     if (cfg.redis_url != NULL) {
         app.redis = hp_redis_new(cfg.redis_url, 1, cfg.db_timeout_ms, err, sizeof(err));
         if (app.redis == NULL) {
-            hp_log_error("bad configuration", "error", err, (const char *)NULL);
+            hp_log_error("bad configuration", "reason", err);
             return 2;
         }
     }
     if (cfg.metrics_port > 0) {
         if (hp_httpd_mini_start(cfg.metrics_host, cfg.metrics_port, &httpd, err, sizeof(err)) !=
             HP_OK) {
-            hp_log_error("could not start the metrics listener", "error", err, (const char *)NULL);
+            hp_log_error("could not start the metrics listener", "reason", err);
             hp_redis_free(app.redis);
             return 1;
         }
@@ -317,18 +319,17 @@ int main(void)
         tmo_metrics_init(&app);
         hp_httpd_mini_metrics(httpd, app.metrics);
     }
-    hp_log_info("started", "worker", app.worker, (const char *)NULL);
+    hp_log_info("started", "worker", app.worker);
 
     rc = tmo_run(&app);
 
-    hp_log_info("stopping", "signal", hp_worker_stop_signal(), "worker", app.worker,
-                (const char *)NULL);
+    hp_log_info("stopping", "signal", hp_worker_stop_signal(), "worker", app.worker);
     if (app.listen != NULL)
         PQfinish(app.listen);
     hp_httpd_mini_stop(httpd);
     hp_metrics_free(app.metrics);
     hp_db_free(app.db);
     hp_redis_free(app.redis);
-    hp_log_info("stopped", "worker", app.worker, (const char *)NULL);
+    hp_log_info("stopped", "worker", app.worker);
     return rc;
 }

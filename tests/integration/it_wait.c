@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <libpq-fe.h>
+#include <poll.h>
 
 #include "hp_itest.h"
 
@@ -274,6 +276,78 @@ static void release_across(hp_it_api *on, hp_it_api *decide, const hp_it_team *t
 /* ---- tests ------------------------------------------------------------------ */
 
 static hp_it_api *replica_b;
+
+/* Waits up to ms for a notification on the LISTENing pg whose payload is
+ * want; returns whether it came. */
+static bool await_notify(PGconn *pg, const char *want, int ms)
+{
+    for (double end = hp_it_now() + ms / 1000.0; hp_it_now() < end;) {
+        struct pollfd p = {.fd = PQsocket(pg), .events = POLLIN};
+        PGnotify *n;
+        bool hit = false;
+
+        (void)poll(&p, 1, 100);
+        if (!PQconsumeInput(pg))
+            return false;
+        while ((n = PQnotifies(pg)) != NULL) {
+            hit = hit || strcmp(n->extra, want) == 0;
+            PQfreemem(n);
+        }
+        if (hit)
+            return true;
+    }
+    return false;
+}
+
+/* The wake message names the approval and its team ("<id> team:<team>"):
+ * creates send it by NOTIFY when the API has no Redis and by Redis PUBLISH
+ * when it has; decisions send it by NOTIFY always and by Redis too. */
+static void test_wake_message(void)
+{
+    static const char *const no_redis[] = {"HOLDPOINT_REDIS_URL", NULL};
+    const hp_it_team *t = hp_it_team_new();
+    const char *out = hp_it_fmt("%s/sub-%s.txt", hp_it_env("HP_RUN_DIR"), hp_it_unique());
+    const char *cmd = hp_it_fmt("timeout 8 redis-cli -u '%s' --no-raw SUBSCRIBE hp:approval "
+                                "> '%s' 2>&1 &",
+                                hp_it_env("HOLDPOINT_REDIS_URL"), out);
+    PGconn *pg = PQconnectdb(hp_it_env("HOLDPOINT_DATABASE_URL"));
+    PGresult *res;
+    hp_it_api *solo;
+    const char *rid, *aid, *msg;
+    bool published = false;
+
+    IT_CHECK_FATAL(PQstatus(pg) == CONNECTION_OK, "listen connection: %s", PQerrorMessage(pg));
+    res = PQexec(pg, "LISTEN hp_approval");
+    IT_CHECK_FATAL(PQresultStatus(res) == PGRES_COMMAND_OK, "LISTEN");
+    PQclear(res);
+
+    solo = hp_it_api_start("wait-noredis", no_redis);
+    IT_CHECK_FATAL(solo != NULL, "API without Redis");
+    create_on(solo, t, &rid, &aid);
+    msg = hp_it_fmt("%s team:%s", aid, t->team_id);
+    IT_CHECK(await_notify(pg, msg, 5000), "NOTIFY \"%s\" on a create without Redis", msg);
+    IT_CHECK(hp_it_api_stop(solo) == 0, "API without Redis exit status");
+
+    IT_CHECK_FATAL(system(cmd) == 0, "redis-cli subscribe");
+    hp_it_sleep_ms(300);
+    create_on(hp_it_api_default(), t, &rid, &aid);
+    msg = hp_it_fmt("%s team:%s", aid, t->team_id);
+    IT_STATUS(hp_it_user(t, "POST", resolve_path(aid), "{\"option_index\": 0}"), 200);
+    IT_CHECK(await_notify(pg, msg, 5000), "NOTIFY \"%s\" on a decision", msg);
+    /* The subscriber sees the create's publish and the decision's. */
+    for (double end = hp_it_now() + 6; !published && hp_it_now() < end; hp_it_sleep_ms(50)) {
+        FILE *f = fopen(out, "r");
+        char line[512];
+        int seen = 0;
+        while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+            seen += strstr(line, msg) != NULL;
+        if (f != NULL)
+            fclose(f);
+        published = seen >= 2;
+    }
+    IT_CHECK(published, "Redis message \"%s\" for the create and the decision", msg);
+    PQfinish(pg);
+}
 
 static void test_cross_replica(void)
 {
@@ -590,6 +664,7 @@ static int setup(void)
 int main(void)
 {
     static const hp_it_test tests[] = {
+        {"wake messages name the approval and its team", test_wake_message},
         {"long-poll released across replicas", test_cross_replica},
         {"released across replicas with Redis stopped", test_cross_replica_redis_stopped},
         {"a waiter survives a PostgreSQL restart", test_survives_pg_restart},

@@ -42,6 +42,12 @@ static void test_every_code(void)
         CU_ASSERT(strspn(w, "abcdefghijklmnopqrstuvwxyz_") == strlen(w) || e == HP_ERR_USAGE_LIMIT);
         for (int f = 0; f < e; f++)
             CU_ASSERT(strcmp(w, hp_err_wire((hp_err)f)) != 0);
+        /* A default message a person can read: lower case first, no final
+         * period (the house style for messages). */
+        const char *m = hp_err_message((hp_err)e);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+        CU_ASSERT(strlen(m) > 1);
+        CU_ASSERT(m[strlen(m) - 1] != '.');
     }
 }
 
@@ -51,6 +57,9 @@ static void test_unknown(void)
     CU_ASSERT_EQUAL(hp_err_status((hp_err)-1), 500);
     CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR__COUNT), "internal_error");
     CU_ASSERT_STRING_EQUAL(hp_err_wire((hp_err)9999), "internal_error");
+    CU_ASSERT_STRING_EQUAL(hp_err_message((hp_err)9999), hp_err_message(HP_ERR_INTERNAL));
+    CU_ASSERT_STRING_EQUAL(hp_err_message(HP_ERR_ALREADY_RESOLVED),
+                           "the approval was already resolved");
 }
 
 static void test_set(void)

@@ -97,12 +97,12 @@ static void test_level_parse(void)
 static void test_shape(void)
 {
     json_object *o;
-    const char *want[] = {"ts", "level", "proc", "msg", "request_id", "team_id", "detail"};
+    const char *want[] = {"ts", "level", "proc", "msg", "request_id", "team_id", "reason"};
     int i = 0;
     int64_t t;
 
-    hp_log_info("could not connect to redis", "request_id", "r-1", "team_id", "t-1", "detail",
-                (const char *)NULL, (const char *)NULL);
+    hp_log_info("could not connect to redis", "request_id", "r-1", "team_id", "t-1", "reason",
+                (const char *)NULL);
     o = one_line();
     json_object_object_foreach(o, k, v)
     {
@@ -116,8 +116,8 @@ static void test_shape(void)
     CU_ASSERT_STRING_EQUAL(str_of(o, "proc"), "test-proc");
     CU_ASSERT_STRING_EQUAL(str_of(o, "msg"), "could not connect to redis");
     CU_ASSERT_STRING_EQUAL(str_of(o, "request_id"), "r-1");
-    CU_ASSERT_TRUE(json_object_object_get_ex(o, "detail", NULL));
-    CU_ASSERT_PTR_NULL(json_object_object_get(o, "detail")); /* JSON null */
+    CU_ASSERT_TRUE(json_object_object_get_ex(o, "reason", NULL));
+    CU_ASSERT_PTR_NULL(json_object_object_get(o, "reason")); /* JSON null */
     CU_ASSERT_TRUE(hp_time_parse_rfc3339(str_of(o, "ts"), &t));
     CU_ASSERT(llabs(t - hp_time_now_us()) < 60 * 1000000LL);
     CU_ASSERT_EQUAL(strlen(str_of(o, "ts")), 24); /* 2026-11-23T08:37:29.123Z */
@@ -129,25 +129,25 @@ static void test_levels(void)
     json_object *o;
     char *s;
 
-    hp_log_debug("hidden", (const char *)NULL);
+    hp_log_debug("hidden");
     s = drain();
     CU_ASSERT_STRING_EQUAL(s, ""); /* below the minimum: nothing written */
     free(s);
-    hp_log_warn("w", (const char *)NULL);
+    hp_log_warn("w");
     o = one_line();
     CU_ASSERT_STRING_EQUAL(str_of(o, "level"), "warn");
     json_object_put(o);
-    hp_log_error("e", (const char *)NULL);
+    hp_log_error("e");
     o = one_line();
     CU_ASSERT_STRING_EQUAL(str_of(o, "level"), "error");
     json_object_put(o);
     hp_log_init("test-proc", HP_LOG_DEBUG);
-    hp_log_debug("shown", (const char *)NULL);
+    hp_log_debug("shown");
     o = one_line();
     CU_ASSERT_STRING_EQUAL(str_of(o, "level"), "debug");
     json_object_put(o);
     hp_log_init("test-proc", HP_LOG_ERROR);
-    hp_log_warn("hidden", (const char *)NULL);
+    hp_log_warn("hidden");
     s = drain();
     CU_ASSERT_STRING_EQUAL(s, "");
     free(s);
@@ -188,13 +188,13 @@ static void test_escaping(void)
     json_object *o;
 
     hp_log_info("line one\nline \"two\"\t/ \xc3\xa9", "msg", "spoofed", "ts", "x", "path",
-                "/v1/approvals", (const char *)NULL);
+                "/v1/approvals");
     o = one_line();
     CU_ASSERT_STRING_EQUAL(str_of(o, "msg"), "line one\nline \"two\"\t/ \xc3\xa9");
     CU_ASSERT_STRING_EQUAL(str_of(o, "path"), "/v1/approvals");
     CU_ASSERT_NOT_EQUAL(strcmp(str_of(o, "ts"), "x"), 0);
     json_object_put(o);
-    hp_log_info(NULL, (const char *)NULL);
+    hp_log_info(NULL);
     o = one_line();
     CU_ASSERT_STRING_EQUAL(str_of(o, "msg"), "");
     json_object_put(o);
@@ -211,7 +211,7 @@ static void *writer(void *arg)
     memset(pad, 'x', sizeof(pad) - 1);
     pad[sizeof(pad) - 1] = '\0';
     for (int i = 0; i < NLINES; i++)
-        hp_log_info("concurrent line", "thread", id, "pad", pad, (const char *)NULL);
+        hp_log_info("concurrent line", "thread", id, "pad", pad);
     return NULL;
 }
 
