@@ -35,18 +35,6 @@ bool hp_approval_url_ok(const char *url)
     return ok;
 }
 
-/* A header name is an RFC 9110 token; a value has no CR, LF or NUL. */
-static bool hp__header_name_ok(const char *s)
-{
-    if (*s == '\0')
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              strchr("!#$%&'*+-.^_`|~", *s) != NULL))
-            return false;
-    return true;
-}
-
 static void hp__parse_options(json_object *body, hp_approval_input *in, hp_issues *is)
 {
     hp_path root = hp_path_root();
@@ -156,7 +144,7 @@ static void hp__parse_callback(json_object *body, const hp_urlpolicy *policy, hp
         if (!json_object_is_type(val, json_type_string)) {
             hp_issues_add(is, kat, "invalid_type", "Expected string, received %s",
                           hp_valid_type_name(val));
-        } else if (!hp__header_name_ok(name)) {
+        } else if (!hp_valid_http_token(name)) {
             hp_issues_add(is, kat, "custom", "Invalid header name");
         } else if (strpbrk(json_object_get_string(val), "\r\n") != NULL ||
                    json_object_get_string_len(val) > 4096) {

@@ -383,3 +383,14 @@ int hp_valid_enum(hp_issues *is, hp_path at, json_object *parent, const char *ke
     free(list);
     return -1;
 }
+
+bool hp_valid_http_token(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", *s) != NULL))
+            return false;
+    return true;
+}

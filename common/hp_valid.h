@@ -92,4 +92,8 @@ json_object *hp_valid_object(hp_issues *is, hp_path at, json_object *parent, con
 int hp_valid_enum(hp_issues *is, hp_path at, json_object *parent, const char *key, bool required,
                   const char *const *values);
 
+/* True when s is an RFC 9110 token (1*tchar: letters, digits and
+ * !#$%&'*+-.^_`|~), as an HTTP header name must be. Pure. */
+bool hp_valid_http_token(const char *s);
+
 #endif

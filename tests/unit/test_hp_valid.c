@@ -361,6 +361,18 @@ static void test_enum(void)
            {"[\"timeout\",\"absent\"]", "invalid_type", "Required"});
 }
 
+static void test_http_token(void)
+{
+    static const char *const good[] = {"X-Trace", "a", "!#$%&'*+-.^_`|~09AZaz", NULL};
+    static const char *const bad[] = {"", "X Trace", "X:Trace", "X\tT", "é", "a/b", "(x)", NULL};
+
+    for (int i = 0; good[i] != NULL; i++)
+        CU_ASSERT_TRUE(hp_valid_http_token(good[i]));
+    for (int i = 0; bad[i] != NULL; i++)
+        CU_ASSERT_FALSE(hp_valid_http_token(bad[i]));
+    CU_ASSERT_FALSE(hp_valid_http_token(NULL));
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -380,7 +392,8 @@ int main(void)
         !CU_add_test(s, "string optional", test_str_optional) || !CU_add_test(s, "int", test_int) ||
         !CU_add_test(s, "int absent and null", test_int_absent_null) ||
         !CU_add_test(s, "bool", test_bool) || !CU_add_test(s, "array", test_array) ||
-        !CU_add_test(s, "object", test_object) || !CU_add_test(s, "enum", test_enum)) {
+        !CU_add_test(s, "object", test_object) || !CU_add_test(s, "enum", test_enum) ||
+        !CU_add_test(s, "http token", test_http_token)) {
         CU_cleanup_registry();
         return 2;
     }
