@@ -4,11 +4,12 @@
  * create-agent, create-key, regenerate-key, revoke-key, create-user and
  * set-quota (docs/cli.md).
  *
- * Each command parses its options and runs the store's checks on the values
- * (exit 2 on a usage error, before any configuration or database is
- * needed), then loads the configuration and connects, makes one
- * hp_store_admin call, which does the work in one transaction, and prints
- * the result once it is committed. Keys, tokens and webhook secrets appear in
+ * Every command is one row of a table and runs the same steps (hp__run):
+ * parse its options, require the mandatory ones, read them into a spec and
+ * run the model's checks (exit 2 on a usage error, before any configuration
+ * or database is needed), load the configuration and connect, make one
+ * hp_store_admin call, which does the work in one transaction, and print the
+ * result once it is committed. Keys, tokens and webhook secrets appear in
  * that output and nowhere else: not in logs, not in error messages, and in
  * the database only as hashes or sealed text. Their buffers are wiped before
  * the command returns.
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hp_admin.h"
 #include "hp_store_admin.h"
 
 /* Every command also takes --json and --help; this ends each table. */
@@ -74,6 +76,45 @@ static json_object *hp__ctx(const hp_cli_args *a)
     return ctx;
 }
 
+/* What a command reads from its options and what its store call returns;
+ * each command uses its own member. */
+typedef union hp__spec {
+    hp_admin_bootstrap_spec bootstrap;
+    hp_admin_agent_spec agent;
+    hp_admin_user_spec user;
+    long long quota;
+} hp__spec;
+
+typedef union hp__out {
+    hp_admin_bootstrap bootstrap;
+    hp_admin_agent agent;
+    hp_admin_key key;
+    hp_admin_user user;
+} hp__out;
+
+/* One admin command. prepare reads the parsed options into *s and runs the
+ * model's checks: -1 to go on, else the exit status (after logging). call
+ * does the work on the connection; render turns the committed result into
+ * the output object (new reference). */
+typedef struct hp__cmd {
+    const char *name;          /* "create-key" */
+    const char *command;       /* for logs: "admin create-key" */
+    const struct option *opts; /* ends with HP__TAIL_OPTS */
+    const int *required;       /* option ids, 0-terminated */
+    bool need_secret;          /* HOLDPOINT_SECRET_KEY seals something */
+    int (*prepare)(hp_cli_args *a, hp__spec *s);
+    hp_err (*call)(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s, hp__out *o, char *err,
+                   size_t errcap);
+    json_object *(*render)(const hp_cli_args *a, const hp__spec *s, const hp__out *o);
+} hp__cmd;
+
+/* Logs a failed check or call with the command's ids and returns the exit
+ * status. */
+static int hp__fail(hp_cli_args *a, hp_err rc, const char *err)
+{
+    return hp_cli_fail(a, rc, err, hp__ctx(a));
+}
+
 /* ---- bootstrap ---------------------------------------------------------- */
 
 static const struct option hp__bootstrap_opts[] = {
@@ -86,46 +127,52 @@ static const struct option hp__bootstrap_opts[] = {
     {"quota", required_argument, NULL, HP_OPT_QUOTA},
     HP__TAIL_OPTS,
 };
+static const int hp__bootstrap_req[] = {HP_OPT_TEAM, HP_OPT_EMAIL, HP_OPT_PASSWORD, HP_OPT_AGENT,
+                                        0};
 
-static int hp__bootstrap(hp_cli_args *a, int argc, char **argv)
+static int hp__bootstrap_prepare(hp_cli_args *a, hp__spec *s)
 {
-    static const int req[] = {HP_OPT_TEAM, HP_OPT_EMAIL, HP_OPT_PASSWORD, HP_OPT_AGENT, 0};
-    hp_admin_bootstrap_spec spec = {.quota = HP_QUOTA_UNLIMITED};
-    hp_admin_bootstrap out;
-    hp_cli_env env;
+    hp_admin_bootstrap_spec *b = &s->bootstrap;
     char err[HP_ERRBUF] = "";
-    json_object *res;
     hp_err rc;
     int st;
 
-    if ((st = hp_cli_parse(argc, argv, hp__bootstrap_opts, hp__admin_usage, a)) >= 0 ||
-        (st = hp_cli_require(a, req)) >= 0 ||
-        (st = hp_cli_int(a, HP_OPT_QUOTA, 0, 2147483647LL, &spec.quota)) >= 0)
+    b->quota = HP_QUOTA_UNLIMITED;
+    if ((st = hp_cli_int(a, HP_OPT_QUOTA, 0, 2147483647LL, &b->quota)) >= 0)
         return st;
-    spec.team_name = hp_cli_get(a, HP_OPT_TEAM);
-    spec.user.email = hp_cli_get(a, HP_OPT_EMAIL);
-    spec.user.password = hp_cli_get(a, HP_OPT_PASSWORD);
-    spec.user.name = hp_cli_get(a, HP_OPT_USER_NAME);
-    spec.user.role = "owner";
-    spec.agent_name = hp_cli_get(a, HP_OPT_AGENT);
-    spec.test_mode = hp_cli_has(a, HP_OPT_TEST_MODE);
-    if ((rc = hp_store_admin_bootstrap_check(&spec, err, sizeof(err))) != HP_OK)
+    b->team_name = hp_cli_get(a, HP_OPT_TEAM);
+    b->user.email = hp_cli_get(a, HP_OPT_EMAIL);
+    b->user.password = hp_cli_get(a, HP_OPT_PASSWORD);
+    b->user.name = hp_cli_get(a, HP_OPT_USER_NAME);
+    b->user.role = "owner";
+    b->agent_name = hp_cli_get(a, HP_OPT_AGENT);
+    b->test_mode = hp_cli_has(a, HP_OPT_TEST_MODE);
+    if ((rc = hp_admin_bootstrap_check(b, err, sizeof(err))) != HP_OK)
         return hp_cli_fail(a, rc, err, NULL);
-    if ((st = hp_cli_env_open(&env, a, true)) >= 0)
-        return st;
-    rc = hp_store_admin_bootstrap(env.conn, env.cfg.secret_key, &spec, &out, err, sizeof(err));
-    hp_cli_env_close(&env);
-    if (rc != HP_OK)
-        return hp_cli_fail(a, rc, err, NULL);
-    res = json_object_new_object();
-    hp__set_str(res, "team_id", out.team_id);
-    hp__set_str(res, "user_id", out.user.id);
-    hp__set_str(res, "user_token", out.user.token);
-    hp__set_str(res, "agent_id", out.agent.id);
-    hp__set_str(res, "api_key", out.key.secret);
-    hp__set_str(res, "webhook_secret", out.agent.webhook_secret);
-    HP__WIPE(out);
-    return hp_cli_emit(a, res);
+    return -1;
+}
+
+static hp_err hp__bootstrap_call(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s,
+                                 hp__out *o, char *err, size_t errcap)
+{
+    (void)a;
+    return hp_store_admin_bootstrap(env->conn, env->cfg.secret_key, &s->bootstrap, &o->bootstrap,
+                                    err, errcap);
+}
+
+static json_object *hp__bootstrap_render(const hp_cli_args *a, const hp__spec *s, const hp__out *o)
+{
+    json_object *res = json_object_new_object();
+
+    (void)a;
+    (void)s;
+    hp__set_str(res, "team_id", o->bootstrap.team_id);
+    hp__set_str(res, "user_id", o->bootstrap.user.id);
+    hp__set_str(res, "user_token", o->bootstrap.user.token);
+    hp__set_str(res, "agent_id", o->bootstrap.agent.id);
+    hp__set_str(res, "api_key", o->bootstrap.key.secret);
+    hp__set_str(res, "webhook_secret", o->bootstrap.agent.webhook_secret);
+    return res;
 }
 
 /* ---- create-agent ------------------------------------------------------- */
@@ -140,44 +187,46 @@ static const struct option hp__agent_opts[] = {
     {"callback-auth-value", required_argument, NULL, HP_OPT_CALLBACK_AUTH_VALUE},
     HP__TAIL_OPTS,
 };
+static const int hp__agent_req[] = {HP_OPT_TEAM_ID, HP_OPT_NAME, 0};
 
-static int hp__create_agent(hp_cli_args *a, int argc, char **argv)
+static int hp__agent_prepare(hp_cli_args *a, hp__spec *s)
 {
-    static const int req[] = {HP_OPT_TEAM_ID, HP_OPT_NAME, 0};
-    hp_admin_agent_spec spec = {0};
-    hp_admin_agent out;
-    hp_cli_env env;
+    hp_admin_agent_spec *g = &s->agent;
     long long secs = 0;
     char err[HP_ERRBUF] = "";
-    json_object *res;
     hp_err rc;
     int st;
 
-    if ((st = hp_cli_parse(argc, argv, hp__agent_opts, hp__admin_usage, a)) >= 0 ||
-        (st = hp_cli_require(a, req)) >= 0 ||
-        (st = hp_cli_int(a, HP_OPT_TIMEOUT_SECONDS, 30, 86400, &secs)) >= 0)
+    if ((st = hp_cli_int(a, HP_OPT_TIMEOUT_SECONDS, 30, 86400, &secs)) >= 0)
         return st;
-    spec.name = hp_cli_get(a, HP_OPT_NAME);
-    spec.timeout_seconds = (int)secs;
-    spec.timeout_mode = hp_cli_get(a, HP_OPT_TIMEOUT_MODE);
-    spec.timeout_instruction = hp_cli_get(a, HP_OPT_TIMEOUT_INSTRUCTION);
-    spec.callback_auth_header = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_HEADER);
-    spec.callback_auth_value = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_VALUE);
-    if ((rc = hp_store_admin_agent_check(hp_cli_get(a, HP_OPT_TEAM_ID), &spec, err, sizeof(err))) !=
-        HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    if ((st = hp_cli_env_open(&env, a, true)) >= 0)
-        return st;
-    rc = hp_store_admin_agent_create(env.conn, env.cfg.secret_key, hp_cli_get(a, HP_OPT_TEAM_ID),
-                                     &spec, &out, err, sizeof(err));
-    hp_cli_env_close(&env);
-    if (rc != HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    res = json_object_new_object();
-    hp__set_str(res, "agent_id", out.id);
-    hp__set_str(res, "webhook_secret", out.webhook_secret);
-    HP__WIPE(out);
-    return hp_cli_emit(a, res);
+    g->name = hp_cli_get(a, HP_OPT_NAME);
+    g->timeout_seconds = (int)secs;
+    g->timeout_mode = hp_cli_get(a, HP_OPT_TIMEOUT_MODE);
+    g->timeout_instruction = hp_cli_get(a, HP_OPT_TIMEOUT_INSTRUCTION);
+    g->callback_auth_header = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_HEADER);
+    g->callback_auth_value = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_VALUE);
+    if ((rc = hp_admin_agent_check(hp_cli_get(a, HP_OPT_TEAM_ID), g, err, sizeof(err))) != HP_OK)
+        return hp__fail(a, rc, err);
+    return -1;
+}
+
+static hp_err hp__agent_call(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s, hp__out *o,
+                             char *err, size_t errcap)
+{
+    return hp_store_admin_agent_create(env->conn, env->cfg.secret_key,
+                                       hp_cli_get(a, HP_OPT_TEAM_ID), &s->agent, &o->agent, err,
+                                       errcap);
+}
+
+static json_object *hp__agent_render(const hp_cli_args *a, const hp__spec *s, const hp__out *o)
+{
+    json_object *res = json_object_new_object();
+
+    (void)a;
+    (void)s;
+    hp__set_str(res, "agent_id", o->agent.id);
+    hp__set_str(res, "webhook_secret", o->agent.webhook_secret);
+    return res;
 }
 
 /* ---- create-key, regenerate-key, revoke-key ----------------------------- */
@@ -189,102 +238,94 @@ static const struct option hp__key_opts[] = {
     {"test-mode", no_argument, NULL, HP_OPT_TEST_MODE},
     HP__TAIL_OPTS,
 };
+static const int hp__key_req[] = {HP_OPT_TEAM_ID, 0};
 
-static int hp__create_key(hp_cli_args *a, int argc, char **argv)
+static int hp__key_prepare(hp_cli_args *a, hp__spec *s)
 {
-    static const int req[] = {HP_OPT_TEAM_ID, 0};
-    hp_admin_key out;
-    hp_cli_env env;
     char err[HP_ERRBUF] = "";
-    json_object *res;
-    hp_err rc;
-    int st;
+    hp_err rc = hp_admin_key_check(hp_cli_get(a, HP_OPT_TEAM_ID), hp_cli_get(a, HP_OPT_AGENT_ID),
+                                   hp_cli_get(a, HP_OPT_NAME), err, sizeof(err));
 
-    if ((st = hp_cli_parse(argc, argv, hp__key_opts, hp__admin_usage, a)) >= 0 ||
-        (st = hp_cli_require(a, req)) >= 0)
-        return st;
-    if ((rc =
-             hp_store_admin_key_check(hp_cli_get(a, HP_OPT_TEAM_ID), hp_cli_get(a, HP_OPT_AGENT_ID),
-                                      hp_cli_get(a, HP_OPT_NAME), err, sizeof(err))) != HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    if ((st = hp_cli_env_open(&env, a, false)) >= 0)
-        return st;
-    rc = hp_store_admin_key_create(env.conn, hp_cli_get(a, HP_OPT_TEAM_ID),
-                                   hp_cli_get(a, HP_OPT_AGENT_ID), hp_cli_get(a, HP_OPT_NAME),
-                                   hp_cli_has(a, HP_OPT_TEST_MODE), &out, err, sizeof(err));
-    hp_cli_env_close(&env);
-    if (rc != HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    res = json_object_new_object();
-    hp__set_str(res, "key_id", out.id);
-    hp__set_str(res, "api_key", out.secret);
-    hp__set_str(res, "prefix", out.prefix);
-    hp__set_str(res, "agent_id", out.agent_id[0] != '\0' ? out.agent_id : NULL);
-    json_object_object_add(res, "test_mode", json_object_new_boolean(out.test_mode));
-    HP__WIPE(out);
-    return hp_cli_emit(a, res);
+    (void)s;
+    return rc != HP_OK ? hp__fail(a, rc, err) : -1;
+}
+
+static hp_err hp__key_call(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s, hp__out *o,
+                           char *err, size_t errcap)
+{
+    (void)s;
+    return hp_store_admin_key_create(env->conn, hp_cli_get(a, HP_OPT_TEAM_ID),
+                                     hp_cli_get(a, HP_OPT_AGENT_ID), hp_cli_get(a, HP_OPT_NAME),
+                                     hp_cli_has(a, HP_OPT_TEST_MODE), &o->key, err, errcap);
+}
+
+static json_object *hp__key_render(const hp_cli_args *a, const hp__spec *s, const hp__out *o)
+{
+    json_object *res = json_object_new_object();
+
+    (void)a;
+    (void)s;
+    hp__set_str(res, "key_id", o->key.id);
+    hp__set_str(res, "api_key", o->key.secret);
+    hp__set_str(res, "prefix", o->key.prefix);
+    hp__set_str(res, "agent_id", o->key.agent_id[0] != '\0' ? o->key.agent_id : NULL);
+    json_object_object_add(res, "test_mode", json_object_new_boolean(o->key.test_mode));
+    return res;
 }
 
 static const struct option hp__key_id_opts[] = {
     {"key-id", required_argument, NULL, HP_OPT_KEY_ID},
     HP__TAIL_OPTS,
 };
+static const int hp__key_id_req[] = {HP_OPT_KEY_ID, 0};
 
-static int hp__regenerate_key(hp_cli_args *a, int argc, char **argv)
+static int hp__key_id_prepare(hp_cli_args *a, hp__spec *s)
 {
-    static const int req[] = {HP_OPT_KEY_ID, 0};
-    hp_admin_key out;
-    hp_cli_env env;
     char err[HP_ERRBUF] = "";
-    json_object *res;
-    hp_err rc;
-    int st;
+    hp_err rc = hp_admin_key_id_check(hp_cli_get(a, HP_OPT_KEY_ID), err, sizeof(err));
 
-    if ((st = hp_cli_parse(argc, argv, hp__key_id_opts, hp__admin_usage, a)) >= 0 ||
-        (st = hp_cli_require(a, req)) >= 0)
-        return st;
-    if ((rc = hp_store_admin_key_id_check(hp_cli_get(a, HP_OPT_KEY_ID), err, sizeof(err))) != HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    if ((st = hp_cli_env_open(&env, a, false)) >= 0)
-        return st;
-    rc = hp_store_admin_key_regenerate(env.conn, hp_cli_get(a, HP_OPT_KEY_ID), &out, err,
-                                       sizeof(err));
-    hp_cli_env_close(&env);
-    if (rc != HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    res = json_object_new_object();
-    hp__set_str(res, "key_id", out.id);
-    hp__set_str(res, "api_key", out.secret);
-    hp__set_str(res, "prefix", out.prefix);
-    hp__set_str(res, "replaces", out.replaces);
-    HP__WIPE(out);
-    return hp_cli_emit(a, res);
+    (void)s;
+    return rc != HP_OK ? hp__fail(a, rc, err) : -1;
 }
 
-static int hp__revoke_key(hp_cli_args *a, int argc, char **argv)
+static hp_err hp__regenerate_call(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s,
+                                  hp__out *o, char *err, size_t errcap)
 {
-    static const int req[] = {HP_OPT_KEY_ID, 0};
-    hp_cli_env env;
-    char err[HP_ERRBUF] = "";
-    json_object *res;
-    hp_err rc;
-    int st;
+    (void)s;
+    return hp_store_admin_key_regenerate(env->conn, hp_cli_get(a, HP_OPT_KEY_ID), &o->key, err,
+                                         errcap);
+}
 
-    if ((st = hp_cli_parse(argc, argv, hp__key_id_opts, hp__admin_usage, a)) >= 0 ||
-        (st = hp_cli_require(a, req)) >= 0)
-        return st;
-    if ((rc = hp_store_admin_key_id_check(hp_cli_get(a, HP_OPT_KEY_ID), err, sizeof(err))) != HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    if ((st = hp_cli_env_open(&env, a, false)) >= 0)
-        return st;
-    rc = hp_store_admin_key_revoke(env.conn, hp_cli_get(a, HP_OPT_KEY_ID), err, sizeof(err));
-    hp_cli_env_close(&env);
-    if (rc != HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    res = json_object_new_object();
+static json_object *hp__regenerate_render(const hp_cli_args *a, const hp__spec *s, const hp__out *o)
+{
+    json_object *res = json_object_new_object();
+
+    (void)a;
+    (void)s;
+    hp__set_str(res, "key_id", o->key.id);
+    hp__set_str(res, "api_key", o->key.secret);
+    hp__set_str(res, "prefix", o->key.prefix);
+    hp__set_str(res, "replaces", o->key.replaces);
+    return res;
+}
+
+static hp_err hp__revoke_call(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s, hp__out *o,
+                              char *err, size_t errcap)
+{
+    (void)s;
+    (void)o;
+    return hp_store_admin_key_revoke(env->conn, hp_cli_get(a, HP_OPT_KEY_ID), err, errcap);
+}
+
+static json_object *hp__revoke_render(const hp_cli_args *a, const hp__spec *s, const hp__out *o)
+{
+    json_object *res = json_object_new_object();
+
+    (void)s;
+    (void)o;
     hp__set_str(res, "key_id", hp_cli_get(a, HP_OPT_KEY_ID));
     json_object_object_add(res, "revoked", json_object_new_boolean(1));
-    return hp_cli_emit(a, res);
+    return res;
 }
 
 /* ---- create-user -------------------------------------------------------- */
@@ -297,40 +338,39 @@ static const struct option hp__user_opts[] = {
     {"role", required_argument, NULL, HP_OPT_ROLE},
     HP__TAIL_OPTS,
 };
+static const int hp__user_req[] = {HP_OPT_TEAM_ID, HP_OPT_EMAIL, HP_OPT_PASSWORD, 0};
 
-static int hp__create_user(hp_cli_args *a, int argc, char **argv)
+static int hp__user_prepare(hp_cli_args *a, hp__spec *s)
 {
-    static const int req[] = {HP_OPT_TEAM_ID, HP_OPT_EMAIL, HP_OPT_PASSWORD, 0};
-    hp_admin_user_spec spec;
-    hp_admin_user out;
-    hp_cli_env env;
+    hp_admin_user_spec *u = &s->user;
     char err[HP_ERRBUF] = "";
-    json_object *res;
     hp_err rc;
-    int st;
 
-    if ((st = hp_cli_parse(argc, argv, hp__user_opts, hp__admin_usage, a)) >= 0 ||
-        (st = hp_cli_require(a, req)) >= 0)
-        return st;
-    spec.email = hp_cli_get(a, HP_OPT_EMAIL);
-    spec.password = hp_cli_get(a, HP_OPT_PASSWORD);
-    spec.name = hp_cli_get(a, HP_OPT_NAME);
-    spec.role = hp_cli_get(a, HP_OPT_ROLE);
-    if ((rc = hp_store_admin_user_check(hp_cli_get(a, HP_OPT_TEAM_ID), &spec, err, sizeof(err))) !=
-        HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    if ((st = hp_cli_env_open(&env, a, false)) >= 0)
-        return st;
-    rc = hp_store_admin_user_create(env.conn, hp_cli_get(a, HP_OPT_TEAM_ID), &spec, &out, err,
-                                    sizeof(err));
-    hp_cli_env_close(&env);
-    if (rc != HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    res = json_object_new_object();
-    hp__set_str(res, "user_id", out.id);
-    hp__set_str(res, "user_token", out.token);
-    HP__WIPE(out);
-    return hp_cli_emit(a, res);
+    u->email = hp_cli_get(a, HP_OPT_EMAIL);
+    u->password = hp_cli_get(a, HP_OPT_PASSWORD);
+    u->name = hp_cli_get(a, HP_OPT_NAME);
+    u->role = hp_cli_get(a, HP_OPT_ROLE);
+    if ((rc = hp_admin_user_check(hp_cli_get(a, HP_OPT_TEAM_ID), u, err, sizeof(err))) != HP_OK)
+        return hp__fail(a, rc, err);
+    return -1;
+}
+
+static hp_err hp__user_call(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s, hp__out *o,
+                            char *err, size_t errcap)
+{
+    return hp_store_admin_user_create(env->conn, hp_cli_get(a, HP_OPT_TEAM_ID), &s->user, &o->user,
+                                      err, errcap);
+}
+
+static json_object *hp__user_render(const hp_cli_args *a, const hp__spec *s, const hp__out *o)
+{
+    json_object *res = json_object_new_object();
+
+    (void)a;
+    (void)s;
+    hp__set_str(res, "user_id", o->user.id);
+    hp__set_str(res, "user_token", o->user.token);
+    return res;
 }
 
 /* ---- set-quota ---------------------------------------------------------- */
@@ -341,54 +381,93 @@ static const struct option hp__quota_opts[] = {
     {"unlimited", no_argument, NULL, HP_OPT_UNLIMITED},
     HP__TAIL_OPTS,
 };
+static const int hp__quota_req[] = {HP_OPT_TEAM_ID, 0};
 
-static int hp__set_quota(hp_cli_args *a, int argc, char **argv)
+static int hp__quota_prepare(hp_cli_args *a, hp__spec *s)
 {
-    static const int req[] = {HP_OPT_TEAM_ID, 0};
-    long long quota = HP_QUOTA_UNLIMITED;
+    char err[HP_ERRBUF] = "";
+    hp_err rc;
+    int st;
+
+    s->quota = HP_QUOTA_UNLIMITED;
+    if ((st = hp_cli_int(a, HP_OPT_APPROVALS, 0, 2147483647LL, &s->quota)) >= 0)
+        return st;
+    if (hp_cli_has(a, HP_OPT_APPROVALS) == hp_cli_has(a, HP_OPT_UNLIMITED))
+        return hp_cli_usage_error(a->command, "give exactly one of --approvals N or --unlimited");
+    if ((rc = hp_admin_quota_check(hp_cli_get(a, HP_OPT_TEAM_ID), s->quota, err, sizeof(err))) !=
+        HP_OK)
+        return hp__fail(a, rc, err);
+    return -1;
+}
+
+static hp_err hp__quota_call(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s, hp__out *o,
+                             char *err, size_t errcap)
+{
+    (void)o;
+    return hp_store_admin_quota_set(env->conn, hp_cli_get(a, HP_OPT_TEAM_ID), s->quota, err,
+                                    errcap);
+}
+
+static json_object *hp__quota_render(const hp_cli_args *a, const hp__spec *s, const hp__out *o)
+{
+    json_object *res = json_object_new_object();
+
+    (void)o;
+    hp__set_str(res, "team_id", hp_cli_get(a, HP_OPT_TEAM_ID));
+    json_object_object_add(res, "approval_quota",
+                           s->quota == HP_QUOTA_UNLIMITED ? NULL : json_object_new_int64(s->quota));
+    return res;
+}
+
+/* ---- the table and the steps every command runs -------------------------- */
+
+static const hp__cmd hp__admin_cmds[] = {
+    {"bootstrap", "admin bootstrap", hp__bootstrap_opts, hp__bootstrap_req, true,
+     hp__bootstrap_prepare, hp__bootstrap_call, hp__bootstrap_render},
+    {"create-agent", "admin create-agent", hp__agent_opts, hp__agent_req, true, hp__agent_prepare,
+     hp__agent_call, hp__agent_render},
+    {"create-key", "admin create-key", hp__key_opts, hp__key_req, false, hp__key_prepare,
+     hp__key_call, hp__key_render},
+    {"regenerate-key", "admin regenerate-key", hp__key_id_opts, hp__key_id_req, false,
+     hp__key_id_prepare, hp__regenerate_call, hp__regenerate_render},
+    {"revoke-key", "admin revoke-key", hp__key_id_opts, hp__key_id_req, false, hp__key_id_prepare,
+     hp__revoke_call, hp__revoke_render},
+    {"create-user", "admin create-user", hp__user_opts, hp__user_req, false, hp__user_prepare,
+     hp__user_call, hp__user_render},
+    {"set-quota", "admin set-quota", hp__quota_opts, hp__quota_req, false, hp__quota_prepare,
+     hp__quota_call, hp__quota_render},
+};
+
+/* parse → require → prepare (spec and checks) → open → call → close → emit.
+ * The out union holds the secrets to print; it is wiped before returning. */
+static int hp__run(const hp__cmd *cmd, int argc, char **argv)
+{
+    hp_cli_args a = {.command = cmd->command};
+    hp__spec spec;
+    hp__out out;
     hp_cli_env env;
     char err[HP_ERRBUF] = "";
     json_object *res;
     hp_err rc;
     int st;
 
-    if ((st = hp_cli_parse(argc, argv, hp__quota_opts, hp__admin_usage, a)) >= 0 ||
-        (st = hp_cli_require(a, req)) >= 0 ||
-        (st = hp_cli_int(a, HP_OPT_APPROVALS, 0, 2147483647LL, &quota)) >= 0)
+    memset(&spec, 0, sizeof(spec));
+    memset(&out, 0, sizeof(out));
+    if ((st = hp_cli_parse(argc, argv, cmd->opts, hp__admin_usage, &a)) >= 0 ||
+        (st = hp_cli_require(&a, cmd->required)) >= 0 || (st = cmd->prepare(&a, &spec)) >= 0)
         return st;
-    if (hp_cli_has(a, HP_OPT_APPROVALS) == hp_cli_has(a, HP_OPT_UNLIMITED))
-        return hp_cli_usage_error(a->command, "give exactly one of --approvals N or --unlimited");
-    if ((rc = hp_store_admin_quota_check(hp_cli_get(a, HP_OPT_TEAM_ID), quota, err, sizeof(err))) !=
-        HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    if ((st = hp_cli_env_open(&env, a, false)) >= 0)
+    if ((st = hp_cli_env_open(&env, &a, cmd->need_secret)) >= 0)
         return st;
-    rc = hp_store_admin_quota_set(env.conn, hp_cli_get(a, HP_OPT_TEAM_ID), quota, err, sizeof(err));
+    rc = cmd->call(&env, &a, &spec, &out, err, sizeof(err));
     hp_cli_env_close(&env);
-    if (rc != HP_OK)
-        return hp_cli_fail(a, rc, err, hp__ctx(a));
-    res = json_object_new_object();
-    hp__set_str(res, "team_id", hp_cli_get(a, HP_OPT_TEAM_ID));
-    json_object_object_add(res, "approval_quota",
-                           quota == HP_QUOTA_UNLIMITED ? NULL : json_object_new_int64(quota));
-    return hp_cli_emit(a, res);
+    if (rc != HP_OK) {
+        HP__WIPE(out);
+        return hp__fail(&a, rc, err);
+    }
+    res = cmd->render(&a, &spec, &out);
+    HP__WIPE(out);
+    return hp_cli_emit(&a, res);
 }
-
-/* ---- dispatch ----------------------------------------------------------- */
-
-static const struct {
-    const char *name;
-    const char *command; /* for logs */
-    int (*run)(hp_cli_args *a, int argc, char **argv);
-} hp__admin_cmds[] = {
-    {"bootstrap", "admin bootstrap", hp__bootstrap},
-    {"create-agent", "admin create-agent", hp__create_agent},
-    {"create-key", "admin create-key", hp__create_key},
-    {"regenerate-key", "admin regenerate-key", hp__regenerate_key},
-    {"revoke-key", "admin revoke-key", hp__revoke_key},
-    {"create-user", "admin create-user", hp__create_user},
-    {"set-quota", "admin set-quota", hp__set_quota},
-};
 
 int hp_cli_admin(int argc, char **argv)
 {
@@ -400,11 +479,8 @@ int hp_cli_admin(int argc, char **argv)
         fputs(hp__admin_usage, stdout);
         return HP_CLI_OK;
     }
-    for (size_t i = 0; i < sizeof(hp__admin_cmds) / sizeof(hp__admin_cmds[0]); i++) {
-        if (strcmp(sub, hp__admin_cmds[i].name) == 0) {
-            hp_cli_args a = {.command = hp__admin_cmds[i].command};
-            return hp__admin_cmds[i].run(&a, argc - 1, argv + 1);
-        }
-    }
+    for (size_t i = 0; i < sizeof(hp__admin_cmds) / sizeof(hp__admin_cmds[0]); i++)
+        if (strcmp(sub, hp__admin_cmds[i].name) == 0)
+            return hp__run(&hp__admin_cmds[i], argc - 1, argv + 1);
     return hp_cli_word_error("admin", "unknown admin command", sub);
 }

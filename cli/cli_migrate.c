@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "hp_log.h"
 #include "hp_migrations.h"
-#include "hp_store_admin.h"
+#include "hp_store_migrate.h"
 
 static const char hp__migrate_usage[] =
     "usage: holdpoint migrate [--json]\n"
@@ -36,10 +36,10 @@ static hp_err hp__migrate_run(hp_dbconn *c, json_object *applied, const char **f
     for (size_t i = 0; i < hp_migrations_count; i++) {
         const hp_migration *m = &hp_migrations[i];
         bool done = false;
-        hp_err rc = hp_store_admin_migrate_applied(c, m->name, &done, err, errcap);
+        hp_err rc = hp_store_migrate_applied(c, m->name, &done, err, errcap);
 
         if (rc == HP_OK && !done)
-            rc = hp_store_admin_migrate_apply(c, m->name, m->sql, err, errcap);
+            rc = hp_store_migrate_apply(c, m->name, m->sql, err, errcap);
         if (rc != HP_OK) {
             *failed = m->name;
             return rc;
@@ -68,16 +68,15 @@ int hp_cli_migrate(int argc, char **argv)
     if ((st = hp_cli_env_open(&env, &a, false)) >= 0)
         return st;
     applied = json_object_new_array();
-    rc = hp_store_admin_migrate_lock(env.conn, err, sizeof(err));
+    rc = hp_store_migrate_lock(env.conn, err, sizeof(err));
     if (rc != HP_OK)
         goto fail;
     rc = hp__migrate_run(env.conn, applied, &failed, err, sizeof(err));
     if (rc == HP_OK)
-        rc = hp_store_admin_migrate_current(env.conn, current, sizeof(current), &any, err,
-                                            sizeof(err));
+        rc = hp_store_migrate_current(env.conn, current, sizeof(current), &any, err, sizeof(err));
     if (rc != HP_OK)
         goto fail;
-    rc = hp_store_admin_migrate_unlock(env.conn, err, sizeof(err));
+    rc = hp_store_migrate_unlock(env.conn, err, sizeof(err));
     if (rc != HP_OK)
         goto fail;
     hp_cli_env_close(&env);

@@ -274,6 +274,27 @@ hp_err hp_db_commit(hp_dbconn *c, char *err, size_t errcap)
     return hp_db_exec(c, NULL, "COMMIT", 0, NULL, err, errcap);
 }
 
+hp_err hp_db_finish(hp_dbconn *c, hp_err rc, char *err, size_t errcap)
+{
+    if (rc == HP_OK)
+        rc = hp_db_commit(c, err, errcap);
+    if (rc != HP_OK)
+        hp_db_rollback(c);
+    return rc;
+}
+
+hp_err hp_db_exists(hp_dbconn *c, const char *sql, int nparams, const char *const *params,
+                    bool *found, char *err, size_t errcap)
+{
+    PGresult *r = NULL;
+    hp_err rc = hp_db_exec(c, &r, sql, nparams, params, err, errcap);
+
+    if (rc == HP_OK)
+        *found = PQntuples(r) > 0;
+    PQclear(r);
+    return rc;
+}
+
 void hp_db_rollback(hp_dbconn *c)
 {
     PGresult *r;

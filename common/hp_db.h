@@ -64,6 +64,14 @@ HP_MUSTCHECK hp_err hp_db_commit(hp_dbconn *c, char *err, size_t errcap);
  * marked for reset). */
 void hp_db_rollback(hp_dbconn *c);
 
+/* Ends the transaction: commits when rc is HP_OK, else (or when the commit
+ * fails) rolls back. Returns the first error. */
+HP_MUSTCHECK hp_err hp_db_finish(hp_dbconn *c, hp_err rc, char *err, size_t errcap);
+
+/* Runs sql like hp_db_exec and sets *found to whether it returned a row. */
+HP_MUSTCHECK hp_err hp_db_exists(hp_dbconn *c, const char *sql, int nparams,
+                                 const char *const *params, bool *found, char *err, size_t errcap);
+
 /* The SQLSTATE of the last failed statement on c ("" when none). */
 const char *hp_dbconn_sqlstate(hp_dbconn *c);
 

@@ -1,0 +1,147 @@
+/*
+ * Unit tests for hp_admin, the model of a tenant's identities: each check
+ * accepts the specs the admin commands and settings pages send and refuses
+ * each kind of bad value with a reason naming the option; an agent's sealed
+ * secrets open with the key to what the caller was shown, and nothing in
+ * them is plain text.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "hp_admin.h"
+
+static const char *const team = "0193a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5b";
+
+/* The check gives HP_ERR_INVALID_PAYLOAD and its reason mentions word. */
+static void refused(hp_err rc, const char *err, const char *word)
+{
+    CU_ASSERT_EQUAL(rc, HP_ERR_INVALID_PAYLOAD);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, word));
+}
+
+static void test_user(void)
+{
+    hp_admin_user_spec u = {.email = "ana@example.com", .password = "pw"};
+    char err[HP_ERRBUF] = "";
+
+    CU_ASSERT_EQUAL(hp_admin_user_check(team, &u, err, sizeof(err)), HP_OK);
+    u.role = "admin";
+    CU_ASSERT_EQUAL(hp_admin_user_check(team, &u, err, sizeof(err)), HP_OK);
+    u.role = "root";
+    refused(hp_admin_user_check(team, &u, err, sizeof(err)), err, "--role");
+    u.role = NULL;
+    u.email = "ana.example.com";
+    refused(hp_admin_user_check(team, &u, err, sizeof(err)), err, "--email");
+    u.email = "a@b@c";
+    refused(hp_admin_user_check(team, &u, err, sizeof(err)), err, "--email");
+    u.email = "ana@example.com";
+    u.password = "";
+    refused(hp_admin_user_check(team, &u, err, sizeof(err)), err, "--password");
+    u.password = "pw";
+    refused(hp_admin_user_check("not-a-uuid", &u, err, sizeof(err)), err, "--team-id");
+}
+
+static void test_agent(void)
+{
+    hp_admin_agent_spec a = {.name = "deployer"};
+    char err[HP_ERRBUF] = "";
+
+    CU_ASSERT_EQUAL(hp_admin_agent_check(team, &a, err, sizeof(err)), HP_OK);
+    a.timeout_seconds = 29;
+    refused(hp_admin_agent_check(team, &a, err, sizeof(err)), err, "--timeout-seconds");
+    a.timeout_seconds = 86400;
+    a.timeout_mode = "expire_with_predefined_instruction";
+    refused(hp_admin_agent_check(team, &a, err, sizeof(err)), err, "--timeout-instruction");
+    a.timeout_instruction = "roll back";
+    CU_ASSERT_EQUAL(hp_admin_agent_check(team, &a, err, sizeof(err)), HP_OK);
+    a.timeout_mode = NULL;
+    refused(hp_admin_agent_check(team, &a, err, sizeof(err)), err, "--timeout-instruction");
+    a.timeout_instruction = NULL;
+    a.callback_auth_header = "X-Auth";
+    refused(hp_admin_agent_check(team, &a, err, sizeof(err)), err, "together");
+    a.callback_auth_value = "secret";
+    CU_ASSERT_EQUAL(hp_admin_agent_check(team, &a, err, sizeof(err)), HP_OK);
+    a.callback_auth_header = "X Auth";
+    refused(hp_admin_agent_check(team, &a, err, sizeof(err)), err, "--callback-auth-header");
+    a.callback_auth_header = "Content-Length";
+    refused(hp_admin_agent_check(team, &a, err, sizeof(err)), err, "--callback-auth-header");
+    a.callback_auth_header = "X-Auth";
+    a.callback_auth_value = "a\r\nInjected: 1";
+    refused(hp_admin_agent_check(team, &a, err, sizeof(err)), err, "control");
+    a.callback_auth_value = "secret";
+    a.name = "";
+    refused(hp_admin_agent_check(team, &a, err, sizeof(err)), err, "--name");
+}
+
+static void test_key_and_quota(void)
+{
+    hp_admin_bootstrap_spec b = {.team_name = "t",
+                                 .quota = HP_QUOTA_UNLIMITED,
+                                 .user = {.email = "o@example.com", .password = "pw"},
+                                 .agent_name = "a"};
+    char err[HP_ERRBUF] = "";
+
+    CU_ASSERT_EQUAL(hp_admin_key_check(team, NULL, NULL, err, sizeof(err)), HP_OK);
+    refused(hp_admin_key_check(team, "x", NULL, err, sizeof(err)), err, "--agent-id");
+    refused(hp_admin_key_id_check("x", err, sizeof(err)), err, "--key-id");
+    CU_ASSERT_EQUAL(hp_admin_quota_check(team, 0, err, sizeof(err)), HP_OK);
+    CU_ASSERT_EQUAL(hp_admin_quota_check(team, HP_QUOTA_UNLIMITED, err, sizeof(err)), HP_OK);
+    refused(hp_admin_quota_check(team, 2147483648LL, err, sizeof(err)), err, "--approvals");
+    CU_ASSERT_EQUAL(hp_admin_bootstrap_check(&b, err, sizeof(err)), HP_OK);
+    b.user.role = "reviewer";
+    refused(hp_admin_bootstrap_check(&b, err, sizeof(err)), err, "owner");
+}
+
+static void test_agent_seal(void)
+{
+    unsigned char key[32], other[32];
+    hp_admin_agent_spec a = {
+        .name = "n", .callback_auth_header = "X-A", .callback_auth_value = "bearer s3cret"};
+    hp_admin_agent out;
+    hp_admin_agent_sealed s;
+    char err[HP_ERRBUF] = "";
+    unsigned char *open = NULL;
+    size_t len = 0;
+
+    memset(key, 7, sizeof(key));
+    memset(other, 8, sizeof(other));
+    CU_ASSERT_EQUAL_FATAL(hp_admin_agent_seal(key, &a, &out, &s, err, sizeof(err)), HP_OK);
+    CU_ASSERT_EQUAL(strncmp(out.webhook_secret, "whsec_", 6), 0);
+    CU_ASSERT_PTR_NULL(strstr(s.webhook_secret, out.webhook_secret + 6));
+    CU_ASSERT_PTR_NULL(strstr(s.callback_auth_value, "s3cret"));
+    CU_ASSERT_EQUAL_FATAL(hp_secret_open(key, s.webhook_secret, &open, &len), HP_OK);
+    CU_ASSERT_STRING_EQUAL((char *)open, out.webhook_secret);
+    free(open);
+    CU_ASSERT_EQUAL_FATAL(hp_secret_open(key, s.callback_auth_value, &open, &len), HP_OK);
+    CU_ASSERT_STRING_EQUAL((char *)open, "bearer s3cret");
+    free(open);
+    CU_ASSERT_NOT_EQUAL(hp_secret_open(other, s.webhook_secret, &open, &len), HP_OK);
+    hp_admin_agent_sealed_deinit(&s);
+    CU_ASSERT_PTR_NULL(s.webhook_secret);
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    unsigned fails;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    s = CU_add_suite("hp_admin", NULL, NULL);
+    if (s == NULL || !CU_add_test(s, "user", test_user) || !CU_add_test(s, "agent", test_agent) ||
+        !CU_add_test(s, "key and quota", test_key_and_quota) ||
+        !CU_add_test(s, "agent secrets sealed", test_agent_seal)) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    if (CU_basic_run_tests() != CUE_SUCCESS) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    fails = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return fails > 0 ? 1 : 0;
+}
