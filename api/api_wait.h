@@ -20,6 +20,7 @@
 #include <civetweb.h>
 
 #include "hp_approval.h"
+#include "hp_approval_ops.h"
 #include "hp_err.h"
 #include "hp_redis.h"
 

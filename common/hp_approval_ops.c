@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hp_approval.h"
+#include "hp_approval_ops.h"
 #include "hp_crypto.h"
 #include "hp_json.h"
 #include "hp_store_approval.h"

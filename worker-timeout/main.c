@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "hp_approval.h"
+#include "hp_approval_ops.h"
 #include "hp_config.h"
 #include "hp_db.h"
 #include "hp_httpd_mini.h"

@@ -1,0 +1,99 @@
+/*
+ * hp_approval_ops: the approval state transitions — create, decide, cancel,
+ * and the effects every close shares with the expiry worker. Each runs in one
+ * transaction on a borrowed connection, so the state change, its audit event,
+ * its outbox job and its wake notification commit or vanish together; the
+ * SQL lives in hp_store_approval.c. Also the wake message that tells waiters
+ * of a change. Blocking (database); any thread with its own connection.
+ */
+#ifndef HP_APPROVAL_OPS_H
+#define HP_APPROVAL_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hp_approval.h"
+#include "hp_db.h"
+#include "hp_err.h"
+#include "hp_pool.h"
+
+/* A decision by a human (or the cancel/expiry that closes an approval). */
+typedef enum {
+    HP_DECIDE_OPTION = 0,
+    HP_DECIDE_CUSTOM,
+    HP_DECIDE_CANCEL,
+} hp_decide_kind;
+
+typedef struct hp_decision {
+    hp_decide_kind kind;
+    int option_index;               /* HP_DECIDE_OPTION */
+    const char *custom_instruction; /* HP_DECIDE_CUSTOM */
+    const char *user_id;            /* deciding user, or NULL */
+    const char *user_name;
+    const char *actor_type; /* "user", "agent" or "system" */
+    const char *actor_id;
+} hp_decision;
+
+/* Outcome of a create. */
+typedef struct hp_create_result {
+    hp_approval_row row; /* the new or the existing approval */
+    bool idempotent;     /* matched an existing equivalent approval */
+    bool conflict;       /* same request_id, different payload (row = existing) */
+} hp_create_result;
+
+/* Settings the transitions need from the process configuration. */
+typedef struct hp_approval_env {
+    int callback_max_attempts;
+    /* Send NOTIFY hp_approval for creates too, so live inboxes on every
+     * replica hear of new approvals. Set when Redis is not configured; with
+     * Redis the API publishes creates there instead, keeping the global
+     * NOTIFY lock off the create path. */
+    bool notify_creates;
+} hp_approval_env;
+
+/* Longest wake message, terminator included. */
+#define HP_WAKE_MSG_MAX 96
+
+/* The wake message for a change to approval_id of team_id: the keys of the
+ * waiters it concerns, separated by one space — the approval id (requests
+ * waiting on that approval) and "team:<team_id>" (the team's live views).
+ * It is the payload of NOTIFY hp_approval and of the Redis hp:approval
+ * message; the waiter registry wakes every key it names. Pure. */
+void hp_approval_wake_msg(const char *approval_id, const char *team_id, char *out, size_t cap);
+
+/* Creates an approval for agent_id of team_id atomically: quota check
+ * (team_usage, only when team_has_quota), insert (race-safe on (agent_id,
+ * request_id)), the "created" event, and a wake for the expiry worker when
+ * this deadline is earlier than its planned one, and NOTIFY hp_approval with
+ * the wake message when env->notify_creates. Without a quota all of it is
+ * one statement; with one, a transaction holding the team's usage row.
+ * Idempotent repeats and conflicts are reported in *out, not as errors.
+ * Errors: HP_ERR_USAGE_LIMIT, HP_ERR_UNAVAILABLE, HP_ERR_CREATE_FAILED.
+ * Blocks on the database. */
+HP_MUSTCHECK hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
+                                       const char *team_id, const char *agent_id,
+                                       bool team_has_quota, const hp_approval_input *in,
+                                       hp_create_result *out, char *err, size_t errcap);
+
+/* Applies d to approval_id of team_id if it is still pending: first decision
+ * wins (HP_ERR_ALREADY_RESOLVED otherwise). HP_ERR_INVALID_PAYLOAD with a
+ * reason for an option index out of range or a custom instruction that is not
+ * allowed; HP_ERR_NOT_FOUND when no such approval in the team. On success *out
+ * is the updated row (in pool). Writes the event, the callback job and the
+ * wake notification in the same transaction. */
+HP_MUSTCHECK hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
+                                       const char *team_id, const char *approval_id,
+                                       const hp_decision *d, hp_approval_row *out, char *err,
+                                       size_t errcap);
+
+/* Writes what every close must write in its transaction: the audit event
+ * (kind "resolved", "cancelled" or "expired", with actor and decision data),
+ * the callback job when the approval has a callback URL (body = the result
+ * JSON of row) and the NOTIFY that wakes waiters. Used by hp_approval_decide
+ * and by the expiry worker. */
+HP_MUSTCHECK hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
+                                               const hp_approval_row *row, const char *kind,
+                                               const char *actor_type, const char *actor_id,
+                                               char *err, size_t errcap);
+
+#endif
