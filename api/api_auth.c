@@ -1,8 +1,11 @@
 /*
  * api_auth: the three ways a caller proves who it is (SPEC section 2).
  *
- *   agent:  X-Agent-Id + X-Api-Key, or Authorization: Bearer <api key> (an
- *           agent-scoped key names its agent; a team key needs X-Agent-Id)
+ *   agent:  X-Agent-Id + X-Api-Key, or the key alone as Authorization:
+ *           Bearer <api key> or X-Api-Key. An agent-scoped key names its
+ *           agent; a team-scoped key acts as the agent X-Agent-Id names, or
+ *           without it as the team's default agent (its oldest), so the key
+ *           `holdpoint admin bootstrap` prints works in every form
  *   team:   X-Api-Key alone (or any agent form), for team-level reads
  *   user:   Authorization: Bearer <user token>, for the reviewer API
  *
@@ -79,10 +82,13 @@ static hp_err api__auth_key(hp_req *req, bool need_agent)
     req->auth.team_has_quota = k.team_has_quota;
     req->auth.key_agent_scoped = k.key_agent_id != NULL;
     if (agent_hdr == NULL && k.key_agent_id == NULL) {
-        if (need_agent)
+        /* A team key alone: team-level reads need no agent; agent routes
+         * act as the team's default agent (the lookup joined it). */
+        if (!need_agent)
+            return HP_OK;
+        if (k.agent_id == NULL)
             return api__fail(req, HP_ERR_MISSING_AGENT_AUTH,
-                             "a team API key needs X-Agent-Id to act as an agent");
-        return HP_OK;
+                             "the team has no agent for this key to act as");
     }
     if (k.agent_id == NULL || (k.key_agent_id != NULL && strcmp(k.key_agent_id, k.agent_id) != 0))
         return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");

@@ -39,14 +39,17 @@ static const char hp__admin_usage[] =
     "                  [--timeout-instruction TEXT]\n"
     "                  [--callback-auth-header NAME --callback-auth-value VALUE]\n"
     "  create-key      --team-id ID [--agent-id ID] [--name NAME] [--test-mode]\n"
-    "  regenerate-key  --key-id ID      (the old key stops working at once)\n"
-    "  revoke-key      --key-id ID\n"
+    "  regenerate-key  --key-id KEY     (the old key stops working at once)\n"
+    "  revoke-key      --key-id KEY\n"
     "  create-user     --team-id ID --email EMAIL --password PW [--name NAME]\n"
     "                  [--role owner|admin|reviewer]   (default reviewer)\n"
     "  set-quota       --team-id ID (--approvals N | --unlimited)\n"
     "\n"
     "MODE is expire_no_action (default) or expire_with_predefined_instruction, which\n"
     "needs --timeout-instruction. --timeout-seconds is 30 to 86400 (default 3600).\n"
+    "KEY is a key's id, the API key itself, or its public prefix (hpk_ and 12\n"
+    "characters); with --key-id - it is read from the first line of standard input,\n"
+    "which keeps a key out of the process list and the shell history.\n"
     "With --json a command prints one JSON object; otherwise `key: value` lines.\n"
     "Keys, tokens and webhook secrets are printed once and cannot be shown again.\n"
     "Reads HOLDPOINT_DATABASE_URL and HOLDPOINT_SECRET_KEY. Exit status: 0 ok,\n"
@@ -60,19 +63,25 @@ static void hp__set_str(json_object *o, const char *key, const char *v)
     json_object_object_add(o, key, v != NULL ? json_object_new_string(v) : NULL);
 }
 
-/* Error context: the ids a command was given (never secrets). */
+/* Error context: the ids a command was given (never secrets: a key given
+ * to --key-id shows as its public prefix, anything else not at all). */
 static json_object *hp__ctx(const hp_cli_args *a)
 {
     static const struct {
         int id;
         const char *field;
-    } ids[] = {
-        {HP_OPT_TEAM_ID, "team_id"}, {HP_OPT_AGENT_ID, "agent_id"}, {HP_OPT_KEY_ID, "key_id"}};
+    } ids[] = {{HP_OPT_TEAM_ID, "team_id"}, {HP_OPT_AGENT_ID, "agent_id"}};
     json_object *ctx = json_object_new_object();
+    const char *key = hp_cli_get(a, HP_OPT_KEY_ID);
+    char prefix[HP_KEY_PREFIX_LEN + 1];
 
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
         if (hp_cli_has(a, ids[i].id))
             hp__set_str(ctx, ids[i].field, hp_cli_get(a, ids[i].id));
+    if (key != NULL && (hp_uuid_valid(key) || hp_key_prefix_valid(HP_KEY_API, key)))
+        hp__set_str(ctx, "key_id", key);
+    else if (key != NULL && hp_key_parse(HP_KEY_API, key, prefix))
+        hp__set_str(ctx, "key_prefix", prefix);
     return ctx;
 }
 
@@ -83,6 +92,7 @@ typedef union hp__spec {
     hp_admin_agent_spec agent;
     hp_admin_user_spec user;
     long long quota;
+    hp_admin_key_ref key_ref;
 } hp__spec;
 
 typedef union hp__out {
@@ -170,6 +180,7 @@ static json_object *hp__bootstrap_render(const hp_cli_args *a, const hp__spec *s
     hp__set_str(res, "user_id", o->bootstrap.user.id);
     hp__set_str(res, "user_token", o->bootstrap.user.token);
     hp__set_str(res, "agent_id", o->bootstrap.agent.id);
+    hp__set_str(res, "key_id", o->bootstrap.key.id);
     hp__set_str(res, "api_key", o->bootstrap.key.secret);
     hp__set_str(res, "webhook_secret", o->bootstrap.agent.webhook_secret);
     return res;
@@ -279,21 +290,33 @@ static const struct option hp__key_id_opts[] = {
 };
 static const int hp__key_id_req[] = {HP_OPT_KEY_ID, 0};
 
+/* --key-id KEY, or "-": the first line of standard input (trailing white
+ * space dropped), so a key stays out of argv. */
 static int hp__key_id_prepare(hp_cli_args *a, hp__spec *s)
 {
-    char err[HP_ERRBUF] = "";
-    hp_err rc = hp_admin_key_id_check(hp_cli_get(a, HP_OPT_KEY_ID), err, sizeof(err));
+    const char *v = hp_cli_get(a, HP_OPT_KEY_ID);
+    char err[HP_ERRBUF] = "", line[128] = "";
+    hp_err rc;
 
-    (void)s;
+    if (strcmp(v, "-") == 0) {
+        size_t n;
+        if (fgets(line, (int)sizeof(line), stdin) == NULL)
+            line[0] = '\0';
+        n = strlen(line);
+        while (n > 0 && strchr(" \t\r\n", line[n - 1]) != NULL)
+            line[--n] = '\0';
+        v = line;
+    }
+    rc = hp_admin_key_ref_parse(v, &s->key_ref, err, sizeof(err));
+    explicit_bzero(line, sizeof(line));
     return rc != HP_OK ? hp__fail(a, rc, err) : -1;
 }
 
 static hp_err hp__regenerate_call(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s,
                                   hp__out *o, char *err, size_t errcap)
 {
-    (void)s;
-    return hp_store_admin_key_regenerate(env->conn, hp_cli_get(a, HP_OPT_KEY_ID), &o->key, err,
-                                         errcap);
+    (void)a;
+    return hp_store_admin_key_regenerate(env->conn, &s->key_ref, &o->key, err, errcap);
 }
 
 static json_object *hp__regenerate_render(const hp_cli_args *a, const hp__spec *s, const hp__out *o)
@@ -312,18 +335,17 @@ static json_object *hp__regenerate_render(const hp_cli_args *a, const hp__spec *
 static hp_err hp__revoke_call(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s, hp__out *o,
                               char *err, size_t errcap)
 {
-    (void)s;
-    (void)o;
-    return hp_store_admin_key_revoke(env->conn, hp_cli_get(a, HP_OPT_KEY_ID), err, errcap);
+    (void)a;
+    return hp_store_admin_key_revoke(env->conn, &s->key_ref, o->key.id, err, errcap);
 }
 
 static json_object *hp__revoke_render(const hp_cli_args *a, const hp__spec *s, const hp__out *o)
 {
     json_object *res = json_object_new_object();
 
+    (void)a;
     (void)s;
-    (void)o;
-    hp__set_str(res, "key_id", hp_cli_get(a, HP_OPT_KEY_ID));
+    hp__set_str(res, "key_id", o->key.id);
     json_object_object_add(res, "revoked", json_object_new_boolean(1));
     return res;
 }

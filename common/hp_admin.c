@@ -253,9 +253,26 @@ hp_err hp_admin_key_check(const char *team_id, const char *agent_id, const char 
     return rc;
 }
 
-hp_err hp_admin_key_id_check(const char *key_id, char *err, size_t errcap)
+hp_err hp_admin_key_ref_parse(const char *s, hp_admin_key_ref *out, char *err, size_t errcap)
 {
-    return hp__check_uuid("--key-id", key_id, err, errcap);
+    memset(out, 0, sizeof(*out));
+    if (s != NULL && hp_uuid_valid(s)) {
+        hp_strlcpy(out->id, s, sizeof(out->id));
+        return HP_OK;
+    }
+    if (hp_key_parse(HP_KEY_API, s, out->prefix)) {
+        hp_key_hash(s, out->hash);
+        out->has_hash = true;
+        return HP_OK;
+    }
+    if (hp_key_prefix_valid(HP_KEY_API, s)) {
+        hp_strlcpy(out->prefix, s, sizeof(out->prefix));
+        return HP_OK;
+    }
+    hp_err_set(err, errcap,
+               "--key-id must be a key id (UUID), an API key (hpk_...) or its public prefix "
+               "(hpk_ and 12 letters or digits)");
+    return HP_ERR_INVALID_PAYLOAD;
 }
 
 hp_err hp_admin_user_check(const char *team_id, const hp_admin_user_spec *spec, char *err,

@@ -89,7 +89,20 @@ HP_MUSTCHECK hp_err hp_admin_agent_check(const char *team_id, const hp_admin_age
                                          char *err, size_t errcap);
 HP_MUSTCHECK hp_err hp_admin_key_check(const char *team_id, const char *agent_id, const char *name,
                                        char *err, size_t errcap);
-HP_MUSTCHECK hp_err hp_admin_key_id_check(const char *key_id, char *err, size_t errcap);
+/* A key as an operator names it (--key-id): its id, the API key itself, or
+ * its public prefix. A whole key is identified by its prefix and must also
+ * match the stored hash, so a mistyped secret names no key. */
+typedef struct hp_admin_key_ref {
+    char id[HP_UUID_LEN + 1];           /* "" unless named by id */
+    char prefix[HP_KEY_PREFIX_LEN + 1]; /* "" when named by id */
+    unsigned char hash[32];             /* SHA-256 of the key, when has_hash */
+    bool has_hash;
+} hp_admin_key_ref;
+
+/* Reads s into *out; HP_ERR_INVALID_PAYLOAD when it is none of the three
+ * forms (the reason never quotes s, which may be a mistyped key). */
+HP_MUSTCHECK hp_err hp_admin_key_ref_parse(const char *s, hp_admin_key_ref *out, char *err,
+                                           size_t errcap);
 HP_MUSTCHECK hp_err hp_admin_user_check(const char *team_id, const hp_admin_user_spec *spec,
                                         char *err, size_t errcap);
 HP_MUSTCHECK hp_err hp_admin_quota_check(const char *team_id, long long quota, char *err,

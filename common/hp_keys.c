@@ -46,6 +46,12 @@ bool hp_key_parse(hp_key_kind kind, const char *s, char prefix[HP_KEY_PREFIX_LEN
     return true;
 }
 
+bool hp_key_prefix_valid(hp_key_kind kind, const char *s)
+{
+    return s != NULL && strlen(s) == HP_KEY_PREFIX_LEN && hp_str_startswith(s, hp__key_tag(kind)) &&
+           hp__alnum(s + 4, 12);
+}
+
 void hp_key_hash(const char *secret, unsigned char out[32])
 {
     hp_sha256(secret, strlen(secret), out);

@@ -27,6 +27,10 @@ void hp_key_mint(hp_key_kind kind, char out[HP_KEY_LEN + 1], char prefix[HP_KEY_
  * prefix is copied into prefix. */
 bool hp_key_parse(hp_key_kind kind, const char *s, char prefix[HP_KEY_PREFIX_LEN + 1]);
 
+/* True when s is exactly a public prefix of that kind ("hpk_" + 12
+ * letters or digits), the part of a key that may be shown and logged. */
+bool hp_key_prefix_valid(hp_key_kind kind, const char *s);
+
 /* SHA-256 of the whole secret (what the database stores). */
 void hp_key_hash(const char *secret, unsigned char out[32]);
 

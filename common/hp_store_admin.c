@@ -277,25 +277,43 @@ hp_err hp_store_admin_key_create(hp_dbconn *c, const char *team_id, const char *
     return rc;
 }
 
-hp_err hp_store_admin_key_regenerate(hp_dbconn *c, const char *key_id, hp_admin_key *out, char *err,
-                                     size_t errcap)
+/* The condition that picks the key of a hp_admin_key_ref bound as $1 (id),
+ * $2 (prefix) and $3 (hash, bytea input text). */
+#define HP__KEY_REF_WHERE                                                                          \
+    "(($1::uuid is not null and id = $1::uuid) or "                                                \
+    "(prefix = $2 and ($3::bytea is null or key_hash = $3::bytea)))"
+
+/* The three parameters of HP__KEY_REF_WHERE for ref; hash is the buffer of
+ * the bytea text. */
+static void hp__key_ref_params(const hp_admin_key_ref *ref, char hash[67], const char *p[3])
 {
-    const char *p[] = {key_id, NULL};
+    hash[0] = '\\';
+    hash[1] = 'x';
+    hp_hex_encode(ref->hash, sizeof(ref->hash), hash + 2);
+    p[0] = ref->id[0] != '\0' ? ref->id : NULL;
+    p[1] = ref->prefix[0] != '\0' ? ref->prefix : NULL;
+    p[2] = ref->has_hash ? hash : NULL;
+}
+
+hp_err hp_store_admin_key_regenerate(hp_dbconn *c, const hp_admin_key_ref *ref, hp_admin_key *out,
+                                     char *err, size_t errcap)
+{
+    const char *p[3];
+    char hash[67];
     PGresult *r = NULL;
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = hp_admin_key_id_check(key_id, err, errcap)) != HP_OK)
-        return rc;
+    hp__key_ref_params(ref, hash, p);
     rc = hp_db_begin(c, err, errcap);
     if (rc != HP_OK)
         return rc;
     /* FOR UPDATE: two regenerations of one key serialise, and the second
      * sees the key revoked instead of forking it into two live keys. */
     rc = hp_db_exec(c, &r,
-                    "select team_id, agent_id, name, test_mode, revoked_at is not null "
-                    "from api_keys where id = $1 for update",
-                    1, p, err, errcap);
+                    "select team_id, agent_id, name, test_mode, revoked_at is not null, id::text "
+                    "from api_keys where " HP__KEY_REF_WHERE " for update",
+                    3, p, err, errcap);
     if (rc != HP_OK)
         goto done;
     if (PQntuples(r) == 0) {
@@ -312,11 +330,13 @@ hp_err hp_store_admin_key_regenerate(hp_dbconn *c, const char *key_id, hp_admin_
                         hp_db_bool(r, 0, 3), out, err, errcap);
     if (rc != HP_OK)
         goto done;
-    hp_strlcpy(out->replaces, key_id, sizeof(out->replaces));
-    p[1] = out->id;
-    rc = hp_db_exec(c, NULL,
-                    "update api_keys set revoked_at = now(), replaced_by = $2 where id = $1", 2, p,
-                    err, errcap);
+    hp_strlcpy(out->replaces, hp_db_val(r, 0, 5), sizeof(out->replaces));
+    {
+        const char *up[] = {out->replaces, out->id};
+        rc = hp_db_exec(c, NULL,
+                        "update api_keys set revoked_at = now(), replaced_by = $2 where id = $1", 2,
+                        up, err, errcap);
+    }
 done:
     PQclear(r);
     rc = hp_db_finish(c, rc, err, errcap);
@@ -325,24 +345,29 @@ done:
     return rc;
 }
 
-hp_err hp_store_admin_key_revoke(hp_dbconn *c, const char *key_id, char *err, size_t errcap)
+hp_err hp_store_admin_key_revoke(hp_dbconn *c, const hp_admin_key_ref *ref,
+                                 char key_id[HP_UUID_LEN + 1], char *err, size_t errcap)
 {
-    const char *p[] = {key_id};
-    bool found = false;
+    const char *p[3];
+    char hash[67];
+    PGresult *r = NULL;
     hp_err rc;
 
-    if ((rc = hp_admin_key_id_check(key_id, err, errcap)) != HP_OK)
-        return rc;
+    key_id[0] = '\0';
+    hp__key_ref_params(ref, hash, p);
     /* One statement, so its own transaction; a second revoke keeps the
      * first time. */
-    rc = hp_db_exists(c,
-                      "update api_keys set revoked_at = coalesce(revoked_at, now()) "
-                      "where id = $1 returning id",
-                      1, p, &found, err, errcap);
-    if (rc == HP_OK && !found) {
+    rc = hp_db_exec(c, &r,
+                    "update api_keys set revoked_at = coalesce(revoked_at, now()) "
+                    "where " HP__KEY_REF_WHERE " returning id::text",
+                    3, p, err, errcap);
+    if (rc == HP_OK && PQntuples(r) == 0) {
         hp_err_set(err, errcap, "key not found");
         rc = HP_ERR_NOT_FOUND;
+    } else if (rc == HP_OK) {
+        hp_strlcpy(key_id, hp_db_val(r, 0, 0), HP_UUID_LEN + 1);
     }
+    PQclear(r);
     return rc;
 }
 

@@ -47,17 +47,20 @@ HP_MUSTCHECK hp_err hp_store_admin_key_create(hp_dbconn *c, const char *team_id,
                                               bool test_mode, hp_admin_key *out, char *err,
                                               size_t errcap);
 
-/* In one transaction revokes key_id (revoked_at = now(), replaced_by = the
- * new key) and creates a key with the same team, agent, name and test_mode.
- * The old key stops working at the commit. HP_ERR_NOT_FOUND when there is no
- * such key, HP_ERR_CONFLICT when it is already revoked. */
-HP_MUSTCHECK hp_err hp_store_admin_key_regenerate(hp_dbconn *c, const char *key_id,
+/* In one transaction revokes the key ref names (revoked_at = now(),
+ * replaced_by = the new key) and creates a key with the same team, agent,
+ * name and test_mode; out->replaces gets the old key's id. The old key stops
+ * working at the commit. HP_ERR_NOT_FOUND when no key matches (a whole key
+ * must also match its stored hash), HP_ERR_CONFLICT when it is already
+ * revoked. */
+HP_MUSTCHECK hp_err hp_store_admin_key_regenerate(hp_dbconn *c, const hp_admin_key_ref *ref,
                                                   hp_admin_key *out, char *err, size_t errcap);
 
-/* Revokes key_id (revoked_at = now()). Revoking a revoked key succeeds and
- * keeps the first revocation time. HP_ERR_NOT_FOUND when there is no such
- * key. */
-HP_MUSTCHECK hp_err hp_store_admin_key_revoke(hp_dbconn *c, const char *key_id, char *err,
+/* Revokes the key ref names (revoked_at = now()) and copies its id into
+ * key_id. Revoking a revoked key succeeds and keeps the first revocation
+ * time. HP_ERR_NOT_FOUND when no key matches. */
+HP_MUSTCHECK hp_err hp_store_admin_key_revoke(hp_dbconn *c, const hp_admin_key_ref *ref,
+                                              char key_id[HP_UUID_LEN + 1], char *err,
                                               size_t errcap);
 
 /* Creates a user in team_id with a personal token. HP_ERR_NOT_FOUND for an

@@ -34,7 +34,9 @@ hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, cons
         "g.id, g.name, g.default_timeout_seconds, g.default_timeout_mode, "
         "g.default_timeout_instruction, t.approval_quota is not null "
         "from api_keys k join teams t on t.id = k.team_id left join agents g "
-        "on g.team_id = k.team_id and g.id = coalesce($2::uuid, k.agent_id) "
+        "on g.team_id = k.team_id and g.id = coalesce($2::uuid, k.agent_id, "
+        "  (select d.id from agents d where d.team_id = k.team_id "
+        "   order by d.created_at, d.id limit 1)) "
         "where k.prefix = $1";
     const char *p[] = {prefix, agent_id};
     PGresult *r;

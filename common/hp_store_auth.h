@@ -20,8 +20,10 @@ typedef struct hp_key_row {
     bool revoked;
     bool team_has_quota;
     unsigned char hash[32];
-    /* The agent named by agent_id (or the key's own agent when agent_id is
-     * NULL), when it exists in the key's team; agent_id NULL otherwise. */
+    /* The agent named by agent_id, else the key's own agent, else (a
+     * team-scoped key used without X-Agent-Id) the team's default agent —
+     * its oldest, by created_at then id — when it exists in the key's team;
+     * agent_id NULL otherwise. */
     const char *agent_id;
     const char *agent_name;
     int default_timeout_seconds;

@@ -87,13 +87,11 @@ static void test_missing_agent_auth(void)
     IT_ERROR(create_with(NULL, NULL), 401, "missing_agent_auth");
     /* Only the agent id: no key at all. */
     IT_ERROR(create_with(hdr_agent(t->agent_id), NULL), 401, "missing_agent_auth");
-    /* Only a team key: an agent route needs the agent. */
-    IT_ERROR(create_with(hdr_key(t->api_key), NULL), 401, "missing_agent_auth");
     /* Reads too. */
     hp_it_resp *r = hp_it_http(NULL, "GET", "/v1/approvals/x/result", NULL, NULL);
     IT_ERROR(r, 401, "missing_agent_auth");
-    const char *only_key[] = {hdr_key(t->api_key), NULL};
-    r = hp_it_http(NULL, "GET", "/v1/approvals", only_key, NULL);
+    const char *only_agent[] = {hdr_agent(t->agent_id), NULL};
+    r = hp_it_http(NULL, "GET", "/v1/approvals", only_agent, NULL);
     IT_ERROR(r, 401, "missing_agent_auth");
     IT_CHECK(hp_it_sql_int("select count(*) from approvals where team_id = $1", t->team_id, NULL) ==
                  0,
@@ -207,8 +205,8 @@ static void test_bearer_forms(void)
     /* A team key with X-Agent-Id. */
     r = create_with(hdr_bearer(t->api_key), hdr_agent(t->agent_id));
     IT_STATUS(r, 200);
-    /* A team key alone names no agent. */
-    IT_ERROR(create_with(hdr_bearer(t->api_key), NULL), 401, "missing_agent_auth");
+    /* A team key alone acts as the team's default agent (tests/it_keys.c). */
+    IT_STATUS(create_with(hdr_bearer(t->api_key), NULL), 200);
     /* Garbage. */
     IT_ERROR(create_with(hdr_bearer("garbage"), hdr_agent(t->agent_id)), 401, "invalid_api_key");
     IT_ERROR(create_with(hdr_bearer(wrong_secret(scoped)), NULL), 401, "invalid_api_key");

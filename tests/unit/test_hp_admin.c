@@ -85,7 +85,39 @@ static void test_key_and_quota(void)
 
     CU_ASSERT_EQUAL(hp_admin_key_check(team, NULL, NULL, err, sizeof(err)), HP_OK);
     refused(hp_admin_key_check(team, "x", NULL, err, sizeof(err)), err, "--agent-id");
-    refused(hp_admin_key_id_check("x", err, sizeof(err)), err, "--key-id");
+    {
+        hp_admin_key_ref ref;
+        char key[HP_KEY_LEN + 1], prefix[HP_KEY_PREFIX_LEN + 1];
+        unsigned char h[32];
+
+        refused(hp_admin_key_ref_parse("x", &ref, err, sizeof(err)), err, "--key-id");
+        refused(hp_admin_key_ref_parse(NULL, &ref, err, sizeof(err)), err, "--key-id");
+        hp_key_mint(HP_KEY_API, key, prefix);
+        /* By id. */
+        CU_ASSERT_EQUAL(hp_admin_key_ref_parse(team, &ref, err, sizeof(err)), HP_OK);
+        CU_ASSERT_STRING_EQUAL(ref.id, team);
+        CU_ASSERT_STRING_EQUAL(ref.prefix, "");
+        CU_ASSERT_FALSE(ref.has_hash);
+        /* By the key: its prefix and hash. */
+        CU_ASSERT_EQUAL(hp_admin_key_ref_parse(key, &ref, err, sizeof(err)), HP_OK);
+        CU_ASSERT_STRING_EQUAL(ref.id, "");
+        CU_ASSERT_STRING_EQUAL(ref.prefix, prefix);
+        CU_ASSERT_TRUE(ref.has_hash);
+        hp_key_hash(key, h);
+        CU_ASSERT_EQUAL(memcmp(ref.hash, h, 32), 0);
+        /* By prefix. */
+        CU_ASSERT_EQUAL(hp_admin_key_ref_parse(prefix, &ref, err, sizeof(err)), HP_OK);
+        CU_ASSERT_STRING_EQUAL(ref.prefix, prefix);
+        CU_ASSERT_FALSE(ref.has_hash);
+        /* A mistyped key is refused without being quoted. */
+        key[20] = '-';
+        refused(hp_admin_key_ref_parse(key, &ref, err, sizeof(err)), err, "--key-id");
+        CU_ASSERT_PTR_NULL(strstr(err, key + 17));
+        /* A user token is not an API key. */
+        hp_key_mint(HP_KEY_USER, key, prefix);
+        refused(hp_admin_key_ref_parse(key, &ref, err, sizeof(err)), err, "--key-id");
+        refused(hp_admin_key_ref_parse(prefix, &ref, err, sizeof(err)), err, "--key-id");
+    }
     CU_ASSERT_EQUAL(hp_admin_quota_check(team, 0, err, sizeof(err)), HP_OK);
     CU_ASSERT_EQUAL(hp_admin_quota_check(team, HP_QUOTA_UNLIMITED, err, sizeof(err)), HP_OK);
     refused(hp_admin_quota_check(team, 2147483648LL, err, sizeof(err)), err, "--approvals");

@@ -140,6 +140,27 @@ static void test_hash_known_answer(void)
     CU_ASSERT_NOT_EQUAL(memcmp(h1, h2, 32), 0);
 }
 
+static void test_prefix_valid(void)
+{
+    char key[HP_KEY_LEN + 1], prefix[HP_KEY_PREFIX_LEN + 1], bad[HP_KEY_PREFIX_LEN + 1];
+
+    hp_key_mint(HP_KEY_API, key, prefix);
+    CU_ASSERT_TRUE(hp_key_prefix_valid(HP_KEY_API, prefix));
+    CU_ASSERT_FALSE(hp_key_prefix_valid(HP_KEY_USER, prefix));
+    /* The whole key is not a prefix, nor is a shorter or longer string. */
+    CU_ASSERT_FALSE(hp_key_prefix_valid(HP_KEY_API, key));
+    CU_ASSERT_FALSE(hp_key_prefix_valid(HP_KEY_API, "hpk_"));
+    CU_ASSERT_FALSE(hp_key_prefix_valid(HP_KEY_API, ""));
+    CU_ASSERT_FALSE(hp_key_prefix_valid(HP_KEY_API, NULL));
+    memcpy(bad, prefix, sizeof(bad));
+    bad[HP_KEY_PREFIX_LEN - 1] = '\0';
+    CU_ASSERT_FALSE(hp_key_prefix_valid(HP_KEY_API, bad));
+    memcpy(bad, prefix, sizeof(bad));
+    bad[9] = '%';
+    CU_ASSERT_FALSE(hp_key_prefix_valid(HP_KEY_API, bad));
+    CU_ASSERT_FALSE(hp_key_prefix_valid(HP_KEY_API, "00000000-0000-4000-8000-000000000000"));
+}
+
 static void test_webhook_secret(void)
 {
     char *a = hp_key_webhook_secret_new();
@@ -170,6 +191,7 @@ int main(void)
     CU_add_test(s, "wrong kind is refused", test_wrong_kind);
     CU_add_test(s, "wrong length is refused", test_wrong_length);
     CU_add_test(s, "bad characters are refused", test_bad_chars);
+    CU_add_test(s, "public prefixes are recognised", test_prefix_valid);
     CU_add_test(s, "hash known answer", test_hash_known_answer);
     CU_add_test(s, "webhook secret decodes to 32 bytes", test_webhook_secret);
     CU_basic_set_mode(CU_BRM_VERBOSE);
