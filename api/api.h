@@ -51,6 +51,9 @@ typedef struct hp_auth {
     const char *user_id; /* reviewer routes */
     const char *user_name;
     const char *user_role;
+    const char *session_id;     /* web app session (cookie); NULL with a user token */
+    const char *csrf_token;     /* that session's CSRF token */
+    int64_t session_expires_at; /* µs */
 } hp_auth;
 
 typedef struct hp_req {
@@ -88,6 +91,14 @@ const char *api_query(hp_req *req, const char *name);
 
 /* Sends status with a JSON body (borrowed; the caller still owns it). */
 void api_send_json(hp_req *req, int status, json_object *body);
+/* The same with extra response headers (name, value pairs, NULL-ended). */
+void api_send_json_h(hp_req *req, int status, json_object *body, const char *const *headers);
+/* Sends status (204 and the like) with no body. */
+void api_send_empty(hp_req *req, int status, const char *const *headers);
+/* Sends a body as it is, with its content type and extra headers (the web
+ * app's pages and assets). */
+void api_send_raw(hp_req *req, int status, const char *ctype, const void *body, size_t len,
+                  const char *const *headers);
 
 /* The error body {"error", "message", "request_id"} for e (message NULL:
  * the table's default), with the members of extra (borrowed, may be NULL)
@@ -114,6 +125,20 @@ void api_send_failure(hp_req *req, hp_err e, const char *message);
 HP_MUSTCHECK hp_err api_auth_agent(hp_req *req);
 HP_MUSTCHECK hp_err api_auth_team(hp_req *req);
 HP_MUSTCHECK hp_err api_auth_user(hp_req *req);
+/* The web app's session cookie only (sign-out, password change). */
+HP_MUSTCHECK hp_err api_auth_session(hp_req *req);
+
+/* The session cookie's name and the longest secret it may carry. */
+#define API_SESSION_COOKIE     "hp_session"
+#define API_SESSION_SECRET_MAX 128
+
+/* The CSRF token of the session whose cookie secret is secret: 64 hex
+ * characters. Pure. */
+void api_session_csrf(const char *secret, char out[65]);
+
+/* The client's address: the peer, or with HOLDPOINT_TRUST_FORWARDED_FOR the
+ * last X-Forwarded-For entry (pool memory). */
+const char *api_client_addr(hp_req *req);
 
 /* Route handlers. */
 void api_approvals_create(hp_req *req);
@@ -126,6 +151,10 @@ void api_review_list(hp_req *req);
 void api_review_get(hp_req *req);
 void api_review_resolve(hp_req *req);
 void api_agents_list(hp_req *req);
+void api_session_create(hp_req *req);
+void api_session_get(hp_req *req);
+void api_session_delete(hp_req *req);
+void api_session_password(hp_req *req);
 void api_healthz(hp_req *req);
 void api_readyz(hp_req *req);
 void api_metrics(hp_req *req);

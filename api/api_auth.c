@@ -7,10 +7,16 @@
  *           without it as the team's default agent (its oldest), so the key
  *           `holdpoint admin bootstrap` prints works in every form
  *   team:   X-Api-Key alone (or any agent form), for team-level reads
- *   user:   Authorization: Bearer <user token>, for the reviewer API
+ *   user:   Authorization: Bearer <user token>, for the reviewer API, or
+ *           the web app's session cookie (hp_session); a change (any method
+ *           but GET and HEAD) made with the cookie also needs the session's
+ *           X-CSRF-Token, a change made with a token does not
  *
  * Keys are compared by SHA-256 in constant time after a lookup by public
- * prefix. Another team's agent is reported exactly like an unknown one.
+ * prefix. Another team's agent is reported exactly like an unknown one. A
+ * session cookie's secret is looked up by its SHA-256; its CSRF token is
+ * SHA-256 of "hp-csrf:" and the secret, so it is derived, never stored, and
+ * reveals nothing of the cookie.
  */
 #include <string.h>
 
@@ -18,6 +24,7 @@
 #include "hp_crypto.h"
 #include "hp_keys.h"
 #include "hp_store_auth.h"
+#include "hp_store_session.h"
 #include "hp_str.h"
 
 static const char *api__bearer(hp_req *req)
@@ -110,6 +117,88 @@ hp_err api_auth_team(hp_req *req)
     return api__auth_key(req, false);
 }
 
+void api_session_csrf(const char *secret, char out[65])
+{
+    unsigned char h[32];
+    char buf[128];
+
+    (void)hp_fmt(buf, sizeof(buf), "hp-csrf:%s", secret);
+    hp_sha256(buf, strlen(buf), h);
+    hp_hex_encode(h, sizeof(h), out);
+    explicit_bzero(buf, sizeof(buf));
+}
+
+/* The session secret from the Cookie header, or NULL. */
+static const char *api__session_cookie(hp_req *req)
+{
+    const char *h = mg_get_header(req->conn, "Cookie");
+    char buf[API_SESSION_SECRET_MAX + 1];
+    int n;
+
+    if (h == NULL)
+        return NULL;
+    n = mg_get_cookie(h, API_SESSION_COOKIE, buf, sizeof(buf));
+    if (n <= 0)
+        return NULL;
+    return hp_pool_strdup(req->pool, buf);
+}
+
+static bool api__safe_method(hp_req *req)
+{
+    const char *m = req->ri->request_method;
+    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+}
+
+/* Cookie form: a live session, and the CSRF header on a change. */
+static hp_err api__auth_session(hp_req *req, const char *secret)
+{
+    unsigned char hash[32];
+    hp_session_row s;
+    hp_dbconn *c;
+    bool found = false;
+    hp_err rc;
+
+    if (strlen(secret) < 16)
+        return api__fail(req, HP_ERR_INVALID_SESSION, NULL);
+    hp_sha256(secret, strlen(secret), hash);
+    if ((rc = api_db(req, &c)) != HP_OK)
+        return rc;
+    rc = hp_store_session_lookup(c, req->pool, hash, req->app->cfg->session_idle_seconds, &s,
+                                 &found, req->err, sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return rc;
+    }
+    if (!found)
+        return api__fail(req, HP_ERR_INVALID_SESSION, NULL);
+    {
+        char *csrf = hp_pool_alloc(req->pool, 65);
+        api_session_csrf(secret, csrf);
+        req->auth.csrf_token = csrf;
+    }
+    if (!api__safe_method(req)) {
+        const char *got = mg_get_header(req->conn, "X-CSRF-Token");
+        if (got == NULL || strlen(got) != 64 || !hp_ct_equal(got, req->auth.csrf_token, 64))
+            return api__fail(req, HP_ERR_CSRF, NULL);
+    }
+    req->auth.team_id = s.team_id;
+    req->auth.user_id = s.user_id;
+    req->auth.user_name = s.name;
+    req->auth.user_role = s.role;
+    req->auth.session_id = s.session_id;
+    req->auth.session_expires_at = s.expires_at;
+    return HP_OK;
+}
+
+hp_err api_auth_session(hp_req *req)
+{
+    const char *secret = api__session_cookie(req);
+
+    if (secret == NULL)
+        return api__fail(req, HP_ERR_INVALID_SESSION, "sign in first: this needs a web session");
+    return api__auth_session(req, secret);
+}
+
 hp_err api_auth_user(hp_req *req)
 {
     const char *tok = api__bearer(req);
@@ -120,8 +209,13 @@ hp_err api_auth_user(hp_req *req)
     bool found = false;
     hp_err rc;
 
-    if (tok == NULL)
-        return api__fail(req, HP_ERR_INVALID_USER_TOKEN, "send Authorization: Bearer <user token>");
+    if (tok == NULL) {
+        const char *secret = api__session_cookie(req);
+        if (secret != NULL)
+            return api__auth_session(req, secret);
+        return api__fail(req, HP_ERR_INVALID_USER_TOKEN,
+                         "send Authorization: Bearer <user token>, or sign in");
+    }
     if (!hp_key_parse(HP_KEY_USER, tok, prefix))
         return api__fail(req, HP_ERR_INVALID_USER_TOKEN, "the user token is not valid");
     if ((rc = api_db(req, &c)) != HP_OK)

@@ -43,6 +43,10 @@ static const api_route api_routes[] = {
     {"GET", "/v1/review/approvals", api_review_list},
     {"POST", "/v1/review/approvals/{}/resolve", api_review_resolve},
     {"GET", "/v1/review/approvals/{}", api_review_get},
+    {"POST", "/v1/session", api_session_create},
+    {"GET", "/v1/session", api_session_get},
+    {"DELETE", "/v1/session", api_session_delete},
+    {"POST", "/v1/session/password", api_session_password},
 };
 
 /* Matches path against pattern; on a match with a wildcard, *param gets the
@@ -119,11 +123,12 @@ hp_err api_db(hp_req *req, hp_dbconn **out)
     return HP_OK;
 }
 
-static void api__send(hp_req *req, int status, const char *ctype, const char *body, size_t len,
+static void api__send(hp_req *req, int status, const char *ctype, const void *body, size_t len,
                       const char *const *extra_headers)
 {
     struct mg_connection *conn = req->conn;
     char clen[24];
+    bool own_cache = false;
 
     if (req->status != 0)
         return; /* one response per request */
@@ -133,7 +138,11 @@ static void api__send(hp_req *req, int status, const char *ctype, const char *bo
     mg_response_header_add(conn, "Content-Type", ctype, -1);
     mg_response_header_add(conn, "Content-Length", clen, -1);
     mg_response_header_add(conn, "X-Request-Id", req->request_id, -1);
-    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    /* JSON is never cached; the web app's assets bring their own policy. */
+    for (const char *const *h = extra_headers; h && h[0] && !own_cache; h += 2)
+        own_cache = strcasecmp(h[0], "Cache-Control") == 0;
+    if (!own_cache)
+        mg_response_header_add(conn, "Cache-Control", "no-store", -1);
     for (; extra_headers && extra_headers[0]; extra_headers += 2)
         mg_response_header_add(conn, extra_headers[0], extra_headers[1], -1);
     mg_response_header_send(conn);
@@ -151,6 +160,50 @@ static void api__send_json_h(hp_req *req, int status, json_object *body,
 void api_send_json(hp_req *req, int status, json_object *body)
 {
     api__send_json_h(req, status, body, NULL);
+}
+
+void api_send_json_h(hp_req *req, int status, json_object *body, const char *const *headers)
+{
+    api__send_json_h(req, status, body, headers);
+}
+
+void api_send_empty(hp_req *req, int status, const char *const *headers)
+{
+    struct mg_connection *conn = req->conn;
+
+    if (req->status != 0)
+        return;
+    req->status = status;
+    mg_response_header_start(conn, status);
+    mg_response_header_add(conn, "X-Request-Id", req->request_id, -1);
+    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    for (; headers && headers[0]; headers += 2)
+        mg_response_header_add(conn, headers[0], headers[1], -1);
+    mg_response_header_send(conn);
+}
+
+void api_send_raw(hp_req *req, int status, const char *ctype, const void *body, size_t len,
+                  const char *const *headers)
+{
+    api__send(req, status, ctype, body, len, headers);
+}
+
+const char *api_client_addr(hp_req *req)
+{
+    const char *xff;
+
+    if (req->app->cfg->trust_forwarded_for &&
+        (xff = mg_get_header(req->conn, "X-Forwarded-For")) != NULL) {
+        /* The proxy appends the address it saw: the last entry is the one
+         * no client can forge. */
+        const char *last = strrchr(xff, ',');
+        last = last ? last + 1 : xff;
+        while (*last == ' ')
+            last++;
+        if (*last != '\0' && strlen(last) < 64)
+            return hp_pool_strndup(req->pool, last, strcspn(last, " "));
+    }
+    return hp_pool_strdup(req->pool, req->ri->remote_addr);
 }
 
 json_object *api_error_body(hp_req *req, hp_err e, const char *message, json_object *extra)

@@ -90,7 +90,24 @@ static bool hp__check_http(const char *name, const char *v, char *err, size_t er
     X("HOLDPOINT_MAX_WAITERS", "int", "48", 1, 20000, HP__API, false, max_waiters, max_waiters,    \
       NULL, "requests that may wait for a decision at once; keep below HOLDPOINT_API_THREADS")     \
     X("HOLDPOINT_THREAD_STACK_KB", "int", "256", 64, 65536, HP__API, false, thread_stack_kb,       \
-      thread_stack_kb, NULL, "stack size of each HTTP worker thread")
+      thread_stack_kb, NULL, "stack size of each HTTP worker thread")                              \
+    X("HOLDPOINT_SESSION_IDLE_SECONDS", "int", "43200", 60, 2592000, HP__API, false,               \
+      session_idle_seconds, session_idle_seconds, NULL,                                            \
+      "web app sign-in ends after this long without a request")                                    \
+    X("HOLDPOINT_SESSION_MAX_SECONDS", "int", "604800", 300, 31536000, HP__API, false,             \
+      session_max_seconds, session_max_seconds, NULL,                                              \
+      "web app sign-in ends this long after it began, however active")                             \
+    X("HOLDPOINT_SIGNIN_MAX_FAILURES", "int", "5", 1, 1000, HP__API, false, signin_max_failures,   \
+      signin_max_failures, NULL, "failed sign-ins per account per window before 429")              \
+    X("HOLDPOINT_SIGNIN_ADDR_MAX_FAILURES", "int", "50", 1, 100000, HP__API, false,                \
+      signin_addr_max_failures, signin_addr_max_failures, NULL,                                    \
+      "failed sign-ins per client address per window before 429")                                  \
+    X("HOLDPOINT_SIGNIN_WINDOW_SECONDS", "int", "900", 10, 86400, HP__API, false,                  \
+      signin_window_seconds, signin_window_seconds, NULL,                                          \
+      "length of the sign-in throttling window")                                                   \
+    X("HOLDPOINT_TRUST_FORWARDED_FOR", "int", "0", 0, 1, HP__API, false, trust_forwarded_for,      \
+      trust_forwarded_for, NULL,                                                                   \
+      "1: the client address is the last X-Forwarded-For entry (behind a proxy)")
 
 static const hp_config_var hp__vars[] = {
 #define HP__VAR_ROW(name, type, dflt, min, max, procs, req, f1, f2, check, help)                   \

@@ -30,26 +30,32 @@ typedef struct hp_config {
     const char *outbound_allow;   /* HOLDPOINT_OUTBOUND_ALLOW, "" when unset */
     unsigned char secret_key[32]; /* HOLDPOINT_SECRET_KEY (base64 or hex of 32 bytes) */
     bool has_secret_key;
-    int callback_base_delay_ms; /* HOLDPOINT_CALLBACK_BASE_DELAY_MS 1000 */
-    int callback_max_delay_ms;  /* HOLDPOINT_CALLBACK_MAX_DELAY_MS 30000 */
-    int callback_max_attempts;  /* HOLDPOINT_CALLBACK_MAX_ATTEMPTS 3 */
-    int callback_timeout_ms;    /* HOLDPOINT_CALLBACK_TIMEOUT_MS 10000 */
-    int delivery_concurrency;   /* HOLDPOINT_DELIVERY_CONCURRENCY 16 */
-    int rate_limit_max;         /* AGENT_CREATE_RATE_LIMIT_MAX 60 */
-    int rate_limit_window_ms;   /* AGENT_CREATE_RATE_LIMIT_WINDOW_MS 60000 */
-    long max_body_bytes;        /* HOLDPOINT_MAX_BODY_BYTES 65536 */
-    int max_wait_seconds;       /* HOLDPOINT_MAX_WAIT_SECONDS 300 */
-    char metrics_host[256];     /* HOLDPOINT_METRICS_LISTEN host ("" = off) */
-    int metrics_port;           /* HOLDPOINT_METRICS_LISTEN port (0 = off) */
-    int db_pool_size;           /* HOLDPOINT_DB_POOL_SIZE 8 */
-    int db_timeout_ms;          /* HOLDPOINT_DB_TIMEOUT_MS 5000: connect, pool wait, statements */
-    int api_threads;            /* HOLDPOINT_API_THREADS 64 */
-    int request_timeout_ms;     /* HOLDPOINT_REQUEST_TIMEOUT_MS 30000: slow clients */
-    int log_level;              /* HOLDPOINT_LOG_LEVEL info (hp_log_level) */
-    int max_waiters;            /* HOLDPOINT_MAX_WAITERS 48 */
-    int thread_stack_kb;        /* HOLDPOINT_THREAD_STACK_KB 256 */
-    char public_url_buf[288];   /* holds the derived default public_url, which then
-                                   points here: pass the struct by pointer, don't copy */
+    int callback_base_delay_ms;   /* HOLDPOINT_CALLBACK_BASE_DELAY_MS 1000 */
+    int callback_max_delay_ms;    /* HOLDPOINT_CALLBACK_MAX_DELAY_MS 30000 */
+    int callback_max_attempts;    /* HOLDPOINT_CALLBACK_MAX_ATTEMPTS 3 */
+    int callback_timeout_ms;      /* HOLDPOINT_CALLBACK_TIMEOUT_MS 10000 */
+    int delivery_concurrency;     /* HOLDPOINT_DELIVERY_CONCURRENCY 16 */
+    int rate_limit_max;           /* AGENT_CREATE_RATE_LIMIT_MAX 60 */
+    int rate_limit_window_ms;     /* AGENT_CREATE_RATE_LIMIT_WINDOW_MS 60000 */
+    long max_body_bytes;          /* HOLDPOINT_MAX_BODY_BYTES 65536 */
+    int max_wait_seconds;         /* HOLDPOINT_MAX_WAIT_SECONDS 300 */
+    char metrics_host[256];       /* HOLDPOINT_METRICS_LISTEN host ("" = off) */
+    int metrics_port;             /* HOLDPOINT_METRICS_LISTEN port (0 = off) */
+    int db_pool_size;             /* HOLDPOINT_DB_POOL_SIZE 8 */
+    int db_timeout_ms;            /* HOLDPOINT_DB_TIMEOUT_MS 5000: connect, pool wait, statements */
+    int api_threads;              /* HOLDPOINT_API_THREADS 64 */
+    int request_timeout_ms;       /* HOLDPOINT_REQUEST_TIMEOUT_MS 30000: slow clients */
+    int log_level;                /* HOLDPOINT_LOG_LEVEL info (hp_log_level) */
+    int max_waiters;              /* HOLDPOINT_MAX_WAITERS 48 */
+    int thread_stack_kb;          /* HOLDPOINT_THREAD_STACK_KB 256 */
+    int session_idle_seconds;     /* HOLDPOINT_SESSION_IDLE_SECONDS 43200 */
+    int session_max_seconds;      /* HOLDPOINT_SESSION_MAX_SECONDS 604800 */
+    int signin_max_failures;      /* HOLDPOINT_SIGNIN_MAX_FAILURES 5 (per account) */
+    int signin_addr_max_failures; /* HOLDPOINT_SIGNIN_ADDR_MAX_FAILURES 50 */
+    int signin_window_seconds;    /* HOLDPOINT_SIGNIN_WINDOW_SECONDS 900 */
+    int trust_forwarded_for;      /* HOLDPOINT_TRUST_FORWARDED_FOR 0 */
+    char public_url_buf[288];     /* holds the derived default public_url, which then
+                                     points here: pass the struct by pointer, don't copy */
 } hp_config;
 
 /* One table row, for documentation and checks. */

@@ -26,8 +26,12 @@
     X(INVALID_AGENT, 401, "invalid_agent", "X-Agent-Id is not a known agent")                      \
     X(INVALID_API_KEY, 401, "invalid_api_key", "the API key is not valid or was revoked")          \
     X(INVALID_USER_TOKEN, 401, "invalid_user_token", "the user token is not valid or was revoked") \
+    X(INVALID_SESSION, 401, "invalid_session",                                                     \
+      "sign in again: the session is missing, expired or was ended")                               \
+    X(INVALID_CREDENTIALS, 401, "invalid_credentials", "the email or password is not correct")     \
     X(USAGE_LIMIT, 403, "USAGE_APPROVAL_LIMIT", "the team is over its approval quota")             \
     X(FORBIDDEN, 403, "forbidden", "this credential may not do that")                              \
+    X(CSRF, 403, "csrf_failed", "send the X-CSRF-Token header of this session with every change")  \
     X(NOT_FOUND, 404, "not_found", "not found")                                                    \
     X(METHOD_NOT_ALLOWED, 405, "method_not_allowed", "method not allowed on this path")            \
     X(IDEMPOTENCY_CONFLICT, 409, "idempotency_conflict",                                           \
