@@ -140,6 +140,25 @@ void api_session_csrf(const char *secret, char out[65]);
  * last X-Forwarded-For entry (pool memory). */
 const char *api_client_addr(hp_req *req);
 
+/* Seed 004 projects (api_project.c). api_project_select: the agent of the
+ * key or X-Agent-Id, else project_id / project from body (may be NULL) or
+ * the query string; *selected false when nothing names one; 404 sent when
+ * the named project is not the team's. api_project_require: the same, and
+ * 400 when nothing names one. api_auth_project: api_auth_team, then
+ * api_project_require without a body. On failure the response was sent. */
+HP_MUSTCHECK hp_err api_project_select(hp_req *req, json_object *body, bool *selected);
+HP_MUSTCHECK hp_err api_project_require(hp_req *req, json_object *body);
+HP_MUSTCHECK hp_err api_auth_project(hp_req *req);
+
+/* Query helpers: limit 1..100 (default 50) and true/false flags; false
+ * after adding an issue (the caller sends 400 invalid_query). */
+bool api_query_limit(hp_req *req, hp_issues *is, int *limit);
+bool api_query_bool(hp_req *req, hp_issues *is, const char *name, bool *out);
+
+/* Keyset cursors over a text key: "<µs>.<hex of key>" (pool memory). */
+void api_text_cursor_encode(int64_t created_at, const char *key, hp_pool *pool, char **out);
+bool api_text_cursor_decode(const char *s, hp_pool *pool, int64_t *created_at, const char **key);
+
 /* Route handlers. */
 void api_approvals_create(hp_req *req);
 void api_approvals_list(hp_req *req);
@@ -155,6 +174,14 @@ void api_session_create(hp_req *req);
 void api_session_get(hp_req *req);
 void api_session_delete(hp_req *req);
 void api_session_password(hp_req *req);
+void api_sessions_create(hp_req *req);
+void api_sessions_list(hp_req *req);
+void api_sessions_get(hp_req *req);
+void api_sessions_tree(hp_req *req);
+void api_sessions_end(hp_req *req);
+void api_messages_create(hp_req *req);
+void api_review_messages_list(hp_req *req);
+void api_review_messages_get(hp_req *req);
 void api_healthz(hp_req *req);
 void api_readyz(hp_req *req);
 void api_metrics(hp_req *req);

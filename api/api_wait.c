@@ -574,17 +574,26 @@ void hp_waiters_free(hp_waiters *w)
     free(w);
 }
 
-void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row)
+void hp_waiters_publish_msg(hp_redis *redis, const char *msg)
 {
     redisReply *rep = NULL;
-    char err[HP_ERRBUF], msg[HP_WAKE_MSG_MAX];
+    char err[HP_ERRBUF];
     const char *argv[] = {"PUBLISH", "hp:approval", msg};
 
     if (redis == NULL)
         return;
-    hp_approval_wake_msg(row->id, row->team_id, msg, sizeof(msg));
     if (hp_redis_cmd(redis, &rep, 3, argv, NULL, err, sizeof(err)) != HP_OK)
-        hp_log_warn("could not publish a wakeup", "approval_id", row->id, "reason", err);
+        hp_log_warn("could not publish a wakeup", "reason", err);
     if (rep)
         freeReplyObject(rep);
+}
+
+void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row)
+{
+    char msg[HP_WAKE_MSG_MAX];
+
+    if (redis == NULL)
+        return;
+    hp_approval_wake_msg(row->id, row->team_id, msg, sizeof(msg));
+    hp_waiters_publish_msg(redis, msg);
 }

@@ -69,6 +69,11 @@ void hp_waiters_wake(hp_waiters *w, const char *msg);
  * with a decision's commit. */
 void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row);
 
+/* Publishes a wake message (keys separated by spaces, such as
+ * "team:<id>" or "agent:<id>") to every replica through Redis; a no-op when
+ * redis is NULL. */
+void hp_waiters_publish_msg(hp_redis *redis, const char *msg);
+
 /* Waiters currently held (the waiters gauge). */
 int hp_waiters_count(hp_waiters *w);
 
