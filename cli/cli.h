@@ -47,6 +47,29 @@ enum {
     HP_OPT_ROLE,
     HP_OPT_APPROVALS,
     HP_OPT_UNLIMITED,
+    /* admin channel (cli_channel.c) */
+    HP_OPT_KIND,
+    HP_OPT_CHANNEL_ID,
+    HP_OPT_URL,
+    HP_OPT_TOPIC,
+    HP_OPT_TOKEN,
+    HP_OPT_PRIORITY,
+    HP_OPT_TAGS,
+    HP_OPT_WEBHOOK_URL,
+    HP_OPT_SIGNING_SECRET,
+    HP_OPT_HOST,
+    HP_OPT_PORT,
+    HP_OPT_TLS,
+    HP_OPT_USERNAME,
+    HP_OPT_FROM,
+    HP_OPT_TO,
+    HP_OPT_USERS,
+    HP_OPT_CHANNELS,
+    HP_OPT_REMIND_AFTER,
+    HP_OPT_ESCALATE_AFTER,
+    HP_OPT_ESCALATE_CHANNELS,
+    HP_OPT_ESCALATE_USERS,
+    HP_OPT_WAIT,
     HP_OPT__END
 };
 #define HP_OPT__COUNT (HP_OPT__END - HP_OPT__FIRST)
@@ -121,5 +144,8 @@ void hp_cli_env_close(hp_cli_env *env);
 /* The subcommands: argv[0] is "migrate" or "admin". */
 int hp_cli_migrate(int argc, char **argv);
 int hp_cli_admin(int argc, char **argv);
+/* `holdpoint admin channel <add|list|test|remove|route>`: argv[0] is
+ * "channel" (cli_channel.c). */
+int hp_cli_admin_channel(int argc, char **argv);
 
 #endif

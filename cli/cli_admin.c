@@ -44,6 +44,8 @@ static const char hp__admin_usage[] =
     "  create-user     --team-id ID --email EMAIL --password PW [--name NAME]\n"
     "                  [--role owner|admin|reviewer]   (default reviewer)\n"
     "  set-quota       --team-id ID (--approvals N | --unlimited)\n"
+    "  channel         add | list | test | remove | route: notification channels\n"
+    "                  (`holdpoint admin channel help` lists their options)\n"
     "\n"
     "MODE is expire_no_action (default) or expire_with_predefined_instruction, which\n"
     "needs --timeout-instruction. --timeout-seconds is 30 to 86400 (default 3600).\n"
@@ -501,6 +503,8 @@ int hp_cli_admin(int argc, char **argv)
         fputs(hp__admin_usage, stdout);
         return HP_CLI_OK;
     }
+    if (strcmp(sub, "channel") == 0)
+        return hp_cli_admin_channel(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(hp__admin_cmds) / sizeof(hp__admin_cmds[0]); i++)
         if (strcmp(sub, hp__admin_cmds[i].name) == 0)
             return hp__run(&hp__admin_cmds[i], argc - 1, argv + 1);

@@ -23,6 +23,8 @@ static const char hp__usage[] =
     "  admin bootstrap    create a team, its owner, an agent and a key\n"
     "  admin create-agent | create-key | regenerate-key | revoke-key | create-user |\n"
     "        set-quota    single set-up steps; `holdpoint admin help` lists their options\n"
+    "  admin channel      notification channels and an agent's routing, reminders and\n"
+    "                     escalation; `holdpoint admin channel help` lists the options\n"
     "  config-vars        list every environment variable the processes read (JSON lines)\n"
     "  help               show this text\n"
     "\n"

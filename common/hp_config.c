@@ -56,8 +56,9 @@ static bool hp__check_http(const char *name, const char *v, char *err, size_t er
       hp__check_http, "external base URL of the API; default http://<HOLDPOINT_LISTEN>")           \
     X("HOLDPOINT_METRICS_LISTEN", "hostport", NULL, 1, 65535, HP__TMO | HP__DLV, false,            \
       metrics_host, metrics_port, NULL, "host:port for the workers' /metrics; unset = off")        \
-    X("HOLDPOINT_OUTBOUND_ALLOW", "string", "", 0, 0, HP__API | HP__DLV, false, outbound_allow,    \
-      outbound_allow, NULL, "outbound destinations allowed besides public addresses; optional")    \
+    X("HOLDPOINT_OUTBOUND_ALLOW", "string", "", 0, 0, HP__API | HP__DLV | HP__CLI, false,          \
+      outbound_allow, outbound_allow, NULL,                                                        \
+      "outbound destinations allowed besides public addresses; optional")                          \
     X("HOLDPOINT_LOG_LEVEL", "level", "info", 0, 3, HP__ALL, false, log_level, log_level, NULL,    \
       "minimum log level: debug, info, warn or error")                                             \
     X("HOLDPOINT_CALLBACK_BASE_DELAY_MS", "int", "1000", 1, 3600000, HP__DLV, false,               \

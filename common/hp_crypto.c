@@ -24,7 +24,9 @@
 #include <argon2.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include "hp_crypto.h"
@@ -280,6 +282,77 @@ void hp_hex_encode(const void *data, size_t len, char *out)
         out[2 * i + 1] = hex[p[i] & 15];
     }
     out[2 * len] = '\0';
+}
+
+char *hp_base64url_encode(const void *data, size_t len)
+{
+    char *out = hp_base64_encode(data, len);
+    size_t n = strlen(out);
+
+    while (n > 0 && out[n - 1] == '=')
+        out[--n] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] == '+')
+            out[i] = '-';
+        else if (out[i] == '/')
+            out[i] = '_';
+    }
+    return out;
+}
+
+hp_err hp_base64url_decode(const char *s, unsigned char *out, size_t cap, size_t *outlen)
+{
+    size_t len, padded;
+    char *tmp;
+    hp_err rc;
+
+    if (outlen != NULL)
+        *outlen = 0;
+    if (s == NULL)
+        return HP_ERR_INVALID_PAYLOAD;
+    len = strlen(s);
+    if (len % 4 == 1 || len > ((size_t)-1) / 2)
+        return HP_ERR_INVALID_PAYLOAD;
+    padded = (len + 3) / 4 * 4;
+    tmp = hp_xmalloc(padded + 1);
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        /* The standard alphabet's '+', '/' and '=' are not base64url. */
+        if (c == '+' || c == '/' || c == '=') {
+            free(tmp);
+            return HP_ERR_INVALID_PAYLOAD;
+        }
+        tmp[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+    }
+    for (size_t i = len; i < padded; i++)
+        tmp[i] = '=';
+    tmp[padded] = '\0';
+    rc = hp_base64_decode(tmp, out, cap, outlen);
+    OPENSSL_cleanse(tmp, padded);
+    free(tmp);
+    return rc;
+}
+
+void hp_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm, size_t ikmlen,
+                    const void *info, size_t infolen, unsigned char *out, size_t outlen)
+{
+    static const unsigned char empty[1] = {0};
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *ctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+    OSSL_PARAM params[5], *p = params;
+
+    *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(ikmlen > 0 ? ikm : empty),
+                                             ikmlen);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+                                             (void *)(saltlen > 0 ? salt : empty), saltlen);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+                                             (void *)(infolen > 0 ? info : empty), infolen);
+    *p = OSSL_PARAM_construct_end();
+    if (ctx == NULL || EVP_KDF_derive(ctx, out, outlen, params) != 1)
+        hp__crypto_fatal("hkdf-sha256");
+    EVP_KDF_CTX_free(ctx);
+    EVP_KDF_free(kdf);
 }
 
 char *hp_random_token(const char *prefix, size_t nchars)

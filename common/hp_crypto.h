@@ -42,6 +42,20 @@ HP_MUSTCHECK hp_err hp_base64_decode(const char *s, unsigned char *out, size_t c
 /* Lower-case hex; out needs 2*len+1 bytes. */
 void hp_hex_encode(const void *data, size_t len, char *out);
 
+/* base64url without padding (RFC 4648 section 5, as Web Push, JWTs and
+ * decision links write it); returns a heap string (caller frees). */
+char *hp_base64url_encode(const void *data, size_t len);
+/* Decodes unpadded base64url into out (cap bytes); HP_ERR_INVALID_PAYLOAD on
+ * a character outside the alphabet, padding, a length that is 1 mod 4,
+ * non-zero trailing bits, or when it does not fit. */
+HP_MUSTCHECK hp_err hp_base64url_decode(const char *s, unsigned char *out, size_t cap,
+                                        size_t *outlen);
+
+/* HKDF-SHA256 (RFC 5869): extract with salt (may be empty) from ikm, then
+ * expand with info into out (outlen bytes, at most 255 * 32). */
+void hp_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm, size_t ikmlen,
+                    const void *info, size_t infolen, unsigned char *out, size_t outlen);
+
 /* A random token: prefix followed by exactly nchars characters drawn
  * uniformly (no modulo bias) from [A-Za-z0-9]; returns a heap string (caller
  * frees). */

@@ -6,7 +6,8 @@
  * variant bits, timestamp) and v7 ordering within and across milliseconds;
  * token alphabet, length and rough uniformity; AES-256-GCM seal/open round
  * trips with tamper, wrong-key and truncation detection; argon2id hashing
- * parameters and verification.
+ * parameters and verification; base64url (RFC 4648 section 5, unpadded)
+ * and HKDF-SHA256 (RFC 5869 test cases 1 and 3).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,62 @@ static void test_password(void)
     free(h1);
 }
 
+/* RFC 4648 section 10 in the URL alphabet without padding, and the forms
+ * an unpadded base64url decoder must refuse. */
+static void test_base64url(void)
+{
+    static const struct {
+        const char *in, *out;
+    } v[] = {{"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
+             {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
+    unsigned char buf[64], bin[] = {0xfb, 0xff, 0xbf, 0xfe};
+    size_t n;
+    char *e;
+
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        e = hp_base64url_encode(v[i].in, strlen(v[i].in));
+        CU_ASSERT_STRING_EQUAL(e, v[i].out);
+        free(e);
+        CU_ASSERT_EQUAL(hp_base64url_decode(v[i].out, buf, sizeof(buf), &n), HP_OK);
+        CU_ASSERT_EQUAL(n, strlen(v[i].in));
+        CU_ASSERT_TRUE(memcmp(buf, v[i].in, n) == 0);
+    }
+    e = hp_base64url_encode(bin, sizeof(bin));
+    CU_ASSERT_STRING_EQUAL(e, "-_-__g"); /* standard base64: +/+//g== */
+    free(e);
+    CU_ASSERT_EQUAL(hp_base64url_decode("-_-__g", buf, sizeof(buf), &n), HP_OK);
+    CU_ASSERT_EQUAL(n, 4);
+    CU_ASSERT_TRUE(memcmp(buf, bin, 4) == 0);
+    CU_ASSERT_EQUAL(hp_base64url_decode("+/+//g", buf, sizeof(buf), &n), HP_ERR_INVALID_PAYLOAD);
+    CU_ASSERT_EQUAL(hp_base64url_decode("Zg==", buf, sizeof(buf), &n), HP_ERR_INVALID_PAYLOAD);
+    CU_ASSERT_EQUAL(hp_base64url_decode("Zm9vY", buf, sizeof(buf), &n), HP_ERR_INVALID_PAYLOAD);
+    CU_ASSERT_EQUAL(hp_base64url_decode("Zh", buf, sizeof(buf), &n), HP_ERR_INVALID_PAYLOAD);
+    CU_ASSERT_EQUAL(hp_base64url_decode("Zm9v YmFy", buf, sizeof(buf), &n), HP_ERR_INVALID_PAYLOAD);
+    CU_ASSERT_EQUAL(hp_base64url_decode("Zm9vYmFy", buf, 5, &n), HP_ERR_INVALID_PAYLOAD);
+    CU_ASSERT_EQUAL(hp_base64url_decode(NULL, buf, sizeof(buf), &n), HP_ERR_INVALID_PAYLOAD);
+}
+
+/* RFC 5869 Appendix A test cases 1 and 3. */
+static void test_hkdf_rfc5869(void)
+{
+    unsigned char ikm[22], salt[13], info[10], okm[42];
+    char hex[85];
+
+    memset(ikm, 0x0b, sizeof(ikm));
+    for (int i = 0; i < 13; i++)
+        salt[i] = (unsigned char)i;
+    for (int i = 0; i < 10; i++)
+        info[i] = (unsigned char)(0xf0 + i);
+    hp_hkdf_sha256(salt, sizeof(salt), ikm, sizeof(ikm), info, sizeof(info), okm, sizeof(okm));
+    hp_hex_encode(okm, sizeof(okm), hex);
+    CU_ASSERT_STRING_EQUAL(hex, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+                                "34007208d5b887185865");
+    hp_hkdf_sha256(NULL, 0, ikm, sizeof(ikm), NULL, 0, okm, sizeof(okm));
+    hp_hex_encode(okm, sizeof(okm), hex);
+    CU_ASSERT_STRING_EQUAL(hex, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+                                "9d201395faa4b61a96c8");
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -412,7 +469,9 @@ int main(void)
         !CU_add_test(s, "random token", test_random_token) ||
         !CU_add_test(s, "seal round trip", test_seal_round_trip) ||
         !CU_add_test(s, "seal tamper", test_seal_tamper) ||
-        !CU_add_test(s, "password", test_password)) {
+        !CU_add_test(s, "password", test_password) ||
+        !CU_add_test(s, "base64url", test_base64url) ||
+        !CU_add_test(s, "hkdf rfc5869", test_hkdf_rfc5869)) {
         CU_cleanup_registry();
         return 2;
     }
