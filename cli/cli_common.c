@@ -230,23 +230,6 @@ int hp_cli_emit(const hp_cli_args *a, json_object *result)
     return HP_CLI_OK;
 }
 
-/* Server notices (a migration's NOTICE, a WARNING) become log lines too,
- * instead of libpq's plain text on stderr. */
-static void hp__notice(void *arg, const PGresult *r)
-{
-    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
-    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-    hp_log_level level = HP_LOG_DEBUG;
-
-    (void)arg;
-    if (sev != NULL && strcmp(sev, "WARNING") == 0)
-        level = HP_LOG_WARN;
-    else if (sev != NULL && (strcmp(sev, "NOTICE") == 0 || strcmp(sev, "INFO") == 0))
-        level = HP_LOG_INFO;
-    hp_log(level, "database notice", "notice", msg, "sqlstate",
-           PQresultErrorField(r, PG_DIAG_SQLSTATE));
-}
-
 int hp_cli_env_open(hp_cli_env *env, const hp_cli_args *a, bool need_secret)
 {
     char err[HP_ERRBUF] = "";
@@ -270,7 +253,6 @@ int hp_cli_env_open(hp_cli_env *env, const hp_cli_args *a, bool need_secret)
         env->db = NULL;
         return hp_cli_fail(a, rc, err, NULL);
     }
-    PQsetNoticeReceiver(hp_dbconn_pg(env->conn), hp__notice, NULL);
     return -1;
 }
 

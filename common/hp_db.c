@@ -3,7 +3,11 @@
  * a waiter sleeps on a condition variable until one is released or the pool
  * timeout passes. Each connection gets statement_timeout and a TCP user timeout
  * from the pool timeout, so neither a dead server nor a lost network holds a
- * thread longer than that. This module does not log; callers map the errors.
+ * thread longer than that. Errors are returned for callers to map, never
+ * logged here; the one thing this module logs is what the server says on its
+ * own (NOTICE, WARNING, and the FATAL it sends when it shuts a connection
+ * down), which would otherwise reach stderr as raw text between the JSON log
+ * lines.
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +18,7 @@
 #include <time.h>
 
 #include "hp_db.h"
+#include "hp_log.h"
 #include "hp_mem.h"
 #include "hp_str.h"
 
@@ -65,6 +70,24 @@ void hp_db_free(hp_db *db)
     free(db);
 }
 
+/* libpq's default notice receiver prints plain text on stderr; this one
+ * writes a JSON log line instead, for every connection any process opens. */
+static void hp__notice(void *arg, const PGresult *r)
+{
+    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    hp_log_level level = HP_LOG_DEBUG;
+
+    (void)arg;
+    if (sev != NULL && (strcmp(sev, "WARNING") == 0 || strcmp(sev, "ERROR") == 0 ||
+                        strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        level = HP_LOG_WARN;
+    else if (sev != NULL && (strcmp(sev, "NOTICE") == 0 || strcmp(sev, "INFO") == 0))
+        level = HP_LOG_INFO;
+    hp_log(level, "database notice", "severity", sev, "reason",
+           PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY), "sqlstate",
+           PQresultErrorField(r, PG_DIAG_SQLSTATE));
+}
+
 hp_err hp_db_connect(const char *url, int timeout_ms, PGconn **out, char *err, size_t errcap)
 {
     char ct[16], opts[96], tcp[16];
@@ -89,6 +112,7 @@ hp_err hp_db_connect(const char *url, int timeout_ms, PGconn **out, char *err, s
             PQfinish(pg);
         return HP_ERR_UNAVAILABLE;
     }
+    PQsetNoticeReceiver(pg, hp__notice, NULL);
     *out = pg;
     return HP_OK;
 }

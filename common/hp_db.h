@@ -80,7 +80,9 @@ const char *hp_db_val(const PGresult *r, int row, int col);
 bool hp_db_bool(const PGresult *r, int row, int col);
 long long hp_db_ll(const PGresult *r, int row, int col, long long dflt);
 
-/* Connects outside the pool (LISTEN connections, the CLI). Blocks up to
+/* Connects outside the pool (LISTEN connections, the CLI); the pool's
+ * connections are made here too. Messages the server sends on its own
+ * (notices, the FATAL of a shutdown) become JSON log lines. Blocks up to
  * timeout_ms. The caller PQfinish()es *out. */
 HP_MUSTCHECK hp_err hp_db_connect(const char *url, int timeout_ms, PGconn **out, char *err,
                                   size_t errcap);

@@ -200,6 +200,33 @@ static void test_database_never_answers(void)
     IT_CHECK(hp_it_api_stop(api) == 0, "API with a silent database did not exit cleanly");
 }
 
+/* The number of complete lines of the log at path that are not one JSON
+ * object (what the server said on the restart must not leak in as text). */
+static int unparsable_lines(const char *path, int *total)
+{
+    FILE *f = fopen(path, "r");
+    char line[65536];
+    int bad = 0;
+
+    *total = 0;
+    IT_CHECK_FATAL(f != NULL, "open %s", path);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        size_t n = strlen(line);
+        json_object *o;
+        if (n == 0 || line[n - 1] != '\n')
+            continue; /* the line being written */
+        (*total)++;
+        o = json_tokener_parse(line);
+        if (o == NULL || !json_object_is_type(o, json_type_object)) {
+            bad++;
+            fprintf(stderr, "\n  not a JSON log line: %s", line);
+        }
+        json_object_put(o);
+    }
+    fclose(f);
+    return bad;
+}
+
 /* The default API loses PostgreSQL mid-run, then gets it back. No fatal
  * assertion between pg-stop and pg-start, and teardown restarts it anyway. */
 static void test_outage_and_recovery(void)
@@ -238,6 +265,13 @@ static void test_outage_and_recovery(void)
     IT_CHECK(hp_it_sql_int("select count(*) from approvals where team_id = $1", t->team_id, NULL) ==
                  5,
              "want 5 approvals after the outage (1 before, 4 after)");
+    /* The server's shutdown messages reached the pool and LISTEN connections
+     * as notices; every line the API wrote is still one JSON object. */
+    {
+        int total = 0, bad = unparsable_lines(hp_it_api_log(hp_it_api_default()), &total);
+        IT_CHECK(bad == 0, "%d of %d API log lines are not JSON", bad, total);
+        IT_CHECK(total > 0, "the API log is empty");
+    }
 }
 
 static int setup(void)
