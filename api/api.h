@@ -182,6 +182,12 @@ void api_sessions_end(hp_req *req);
 void api_messages_create(hp_req *req);
 void api_review_messages_list(hp_req *req);
 void api_review_messages_get(hp_req *req);
+void api_sessions_responses(hp_req *req);
+void api_inbox_list(hp_req *req);
+void api_inbox_stream(hp_req *req);
+void api_inbox_ack(hp_req *req);
+void api_actions_record(hp_req *req);
+void api_simulate_decision(hp_req *req);
 void api_healthz(hp_req *req);
 void api_readyz(hp_req *req);
 void api_metrics(hp_req *req);
@@ -197,6 +203,14 @@ void api_metrics_init(hp_app *app);
 bool api_wants_sse(hp_req *req);
 void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bool sse,
                          json_object *created_event);
+
+/* Server-Sent Events (api_stream.c): api_sse_begin sends the 200 head of a
+ * stream; api_sse_send writes one event (with an id line when id is not
+ * NULL); api_sse_raw writes text as is (comments, retry lines). The writers
+ * return false once the client is gone. */
+void api_sse_begin(hp_req *req);
+bool api_sse_send(hp_req *req, const char *event, const char *id, json_object *data);
+bool api_sse_raw(hp_req *req, const char *text);
 
 /* Keyset cursors: "created_at µs + approval id", base64url-free hex form. */
 void api_cursor_encode(int64_t created_at, const char *id, char *out, size_t cap);

@@ -55,6 +55,28 @@ static bool api__sse_raw(hp_req *req, const char *text)
     return mg_write(req->conn, text, strlen(text)) > 0;
 }
 
+void api_sse_begin(hp_req *req)
+{
+    api__sse_start(req);
+}
+
+bool api_sse_send(hp_req *req, const char *event, const char *id, json_object *data)
+{
+    char line[128];
+
+    if (id != NULL) {
+        (void)hp_fmt(line, sizeof(line), "id: %s\n", id);
+        if (!api__sse_raw(req, line))
+            return false;
+    }
+    return api__sse_event(req, event, data);
+}
+
+bool api_sse_raw(hp_req *req, const char *text)
+{
+    return api__sse_raw(req, text);
+}
+
 /* Re-reads the approval outside the request's own connection slot. A failure
  * leaves *row as it was: the waiter keeps waiting and tries again at the
  * next wake (every waiter is woken when a wake source reconnects). */

@@ -64,9 +64,10 @@ void hp_waiter_end(hp_waiter *wt);
  * names (keys separated by spaces). */
 void hp_waiters_wake(hp_waiters *w, const char *msg);
 
-/* Publishes the wake message of row (its approval and its team) to every
- * replica through Redis; a no-op when redis is NULL. NOTIFY already travels
- * with a decision's commit. */
+/* Publishes the wake message of row (its approval and its team, and for a
+ * closed approval its agent's inbox key) to every replica through Redis; a
+ * no-op when redis is NULL. NOTIFY already travels with a decision's
+ * commit. */
 void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row);
 
 /* Publishes a wake message (keys separated by spaces, such as

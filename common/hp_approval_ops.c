@@ -8,13 +8,17 @@
  * loser re-reads the winner's row. A decision locks the approval row, so of
  * concurrent decisions the first commits and the rest see a closed row.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "hp_approval.h"
 #include "hp_approval_ops.h"
 #include "hp_crypto.h"
+#include "hp_inbox.h"
 #include "hp_json.h"
+#include "hp_mem.h"
 #include "hp_store_approval.h"
+#include "hp_store_inbox.h"
 #include "hp_str.h"
 
 /* Looks up an existing approval for an idempotent create and fills *out. */
@@ -51,6 +55,12 @@ static hp_err hp__create_lost_race(hp_dbconn *c, hp_pool *pool, const char *team
 void hp_approval_wake_msg(const char *approval_id, const char *team_id, char *out, size_t cap)
 {
     (void)hp_fmt(out, cap, "%s team:%s", approval_id, team_id);
+}
+
+void hp_approval_wake_msg_agent(const char *approval_id, const char *team_id, const char *agent_id,
+                                char *out, size_t cap)
+{
+    (void)hp_fmt(out, cap, "%s team:%s agent:%s", approval_id, team_id, agent_id);
 }
 
 hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
@@ -127,12 +137,60 @@ fail:
     return rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED;
 }
 
-hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
-                                  const hp_approval_row *row, const char *kind,
-                                  const char *actor_type, const char *actor_id, char *err,
-                                  size_t errcap)
+/* The action response a close records (seed 004), or false when it records
+ * none: a chosen option (by a person, or as the timeout default) is a button
+ * response whose decision_key is the option's value; a custom instruction is
+ * a text reply. */
+static bool hp__response_of(const hp_approval_row *row, const hp_decision *d, hp_inbox_record *rec)
+{
+    json_object *opt = NULL;
+    bool expired = strcmp(row->status, "expired") == 0;
+
+    memset(rec, 0, sizeof(*rec));
+    rec->button_index = -1;
+    rec->decided_at = -1;
+    if (strcmp(row->status, "custom_instruction") == 0 && row->custom_instruction != NULL) {
+        rec->kind = "reply";
+        rec->action = "text_reply";
+        rec->response_text = row->custom_instruction;
+    } else if ((strcmp(row->status, "selected_option") == 0 || expired) &&
+               row->selected_option_index >= 0 && row->options != NULL &&
+               (size_t)row->selected_option_index < json_object_array_length(row->options)) {
+        opt = json_object_array_get_idx(row->options, (size_t)row->selected_option_index);
+        rec->kind = "button";
+        rec->action = expired ? "timeout_default" : "button_pressed";
+        rec->button_index = row->selected_option_index;
+        rec->button_label = hp_json_str(opt, "label");
+        rec->decision_key = hp_json_str(opt, "value");
+        rec->is_timeout_default = expired;
+    } else {
+        return false;
+    }
+    rec->team_id = row->team_id;
+    rec->agent_id = row->agent_id;
+    rec->session_id = row->session_id;
+    rec->notification_id = row->id;
+    rec->approval_id = row->id;
+    rec->notification_client_event_id = row->correlation_id;
+    rec->user_id = row->resolved_by_user_id;
+    rec->user_name = row->resolved_by_name;
+    rec->notification_title = row->question;
+    rec->notification_message = row->context_markdown;
+    rec->decided_at = row->resolved_at;
+    if (d != NULL) {
+        rec->client_event_id = d->client_event_id;
+        rec->device = d->device;
+    }
+    return true;
+}
+
+static hp_err hp__closed_effects(hp_dbconn *c, const hp_approval_env *env,
+                                 const hp_approval_row *row, const char *kind,
+                                 const char *actor_type, const char *actor_id, const hp_decision *d,
+                                 char *err, size_t errcap)
 {
     json_object *data = json_object_new_object();
+    hp_inbox_record rec;
     hp_err rc;
 
     hp_json_set_str(data, "status", row->status);
@@ -143,6 +201,8 @@ hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
         json_object_object_add(data, "has_custom_instruction", json_object_new_boolean(1));
     if (row->is_timeout_default)
         json_object_object_add(data, "is_timeout_default", json_object_new_boolean(1));
+    if (d != NULL && d->device != NULL)
+        hp_json_set_str(data, "device", d->device);
     rc = hp_store_event_add(c, row->id, row->team_id, kind, actor_type, actor_id,
                             hp_json_text(data), err, errcap);
     json_object_put(data);
@@ -156,11 +216,45 @@ hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
         if (rc != HP_OK)
             return rc;
     }
+    if (hp__response_of(row, d, &rec)) {
+        hp_inbox_env ienv = {.webhook_max_attempts = env->callback_max_attempts};
+        hp_pool *pool = hp_pool_new();
+        hp_inbox_response resp;
+        /* The agent: wake below carries its key, in the same NOTIFY. */
+        rc = hp_inbox_record_add(c, pool, &ienv, &rec, false, &resp, err, errcap);
+        hp_pool_free(pool);
+        if (rc != HP_OK)
+            return rc;
+    }
     {
         char msg[HP_WAKE_MSG_MAX];
-        hp_approval_wake_msg(row->id, row->team_id, msg, sizeof(msg));
+        hp_approval_wake_msg_agent(row->id, row->team_id, row->agent_id, msg, sizeof(msg));
         return hp_store_notify_approval(c, msg, err, errcap);
     }
+}
+
+hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
+                                  const hp_approval_row *row, const char *kind,
+                                  const char *actor_type, const char *actor_id, char *err,
+                                  size_t errcap)
+{
+    return hp__closed_effects(c, env, row, kind, actor_type, actor_id, NULL, err, errcap);
+}
+
+hp_err hp_approval_lock_inboxes(hp_dbconn *c, const hp_approval_row *rows, int n, char *err,
+                                size_t errcap)
+{
+    const char **ids = hp_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*ids));
+    hp_inbox_record rec;
+    int m = 0;
+    hp_err rc;
+
+    for (int i = 0; i < n; i++)
+        if (hp__response_of(&rows[i], NULL, &rec))
+            ids[m++] = rows[i].agent_id;
+    rc = hp_store_inbox_lock_agents(c, ids, m, err, errcap);
+    free(ids);
+    return rc;
 }
 
 hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
@@ -217,7 +311,7 @@ hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
         goto fail;
     }
     out->agent_display_name = cur.agent_display_name;
-    rc = hp_approval_closed_effects(c, env, out, kind, d->actor_type, d->actor_id, err, errcap);
+    rc = hp__closed_effects(c, env, out, kind, d->actor_type, d->actor_id, d, err, errcap);
     if (rc != HP_OK)
         goto fail;
     return hp_db_commit(c, err, errcap);

@@ -32,6 +32,10 @@ typedef struct hp_decision {
     const char *user_name;
     const char *actor_type; /* "user", "agent" or "system" */
     const char *actor_id;
+    /* For the action response the decision records (seed 004): the
+     * caller's idempotency key and the deciding device, or NULL. */
+    const char *client_event_id;
+    const char *device;
 } hp_decision;
 
 /* Outcome of a create. */
@@ -52,7 +56,7 @@ typedef struct hp_approval_env {
 } hp_approval_env;
 
 /* Longest wake message, terminator included. */
-#define HP_WAKE_MSG_MAX 96
+#define HP_WAKE_MSG_MAX 160
 
 /* The wake message for a change to approval_id of team_id: the keys of the
  * waiters it concerns, separated by one space — the approval id (requests
@@ -60,6 +64,12 @@ typedef struct hp_approval_env {
  * It is the payload of NOTIFY hp_approval and of the Redis hp:approval
  * message; the waiter registry wakes every key it names. Pure. */
 void hp_approval_wake_msg(const char *approval_id, const char *team_id, char *out, size_t cap);
+
+/* The wake message of a close: hp_approval_wake_msg's keys plus
+ * "agent:<agent_id>", which wakes the agent's action-response streams (a
+ * decision or timeout default is recorded in its inbox). Pure. */
+void hp_approval_wake_msg_agent(const char *approval_id, const char *team_id, const char *agent_id,
+                                char *out, size_t cap);
 
 /* Creates an approval for agent_id of team_id atomically: quota check
  * (team_usage, only when team_has_quota), insert (race-safe on (agent_id,
@@ -89,11 +99,20 @@ HP_MUSTCHECK hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_app
 /* Writes what every close must write in its transaction: the audit event
  * (kind "resolved", "cancelled" or "expired", with actor and decision data),
  * the callback job when the approval has a callback URL (body = the result
- * JSON of row) and the NOTIFY that wakes waiters. Used by hp_approval_decide
+ * JSON of row), the action response of a decision or timeout default (seed
+ * 004's inbox, with its project webhook job) and the NOTIFY that wakes
+ * waiters (hp_approval_wake_msg_agent). A cancel, or an expiry with no
+ * default option, records no action response. Used by hp_approval_decide
  * and by the expiry worker. */
 HP_MUSTCHECK hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
                                                const hp_approval_row *row, const char *kind,
                                                const char *actor_type, const char *actor_id,
                                                char *err, size_t errcap);
+
+/* Before closing several approvals in one transaction (an expiry batch):
+ * locks the inbox sequences of the agents whose closes will record an action
+ * response, in one order, so concurrent batches cannot deadlock. */
+HP_MUSTCHECK hp_err hp_approval_lock_inboxes(hp_dbconn *c, const hp_approval_row *rows, int n,
+                                             char *err, size_t errcap);
 
 #endif

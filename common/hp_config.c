@@ -92,6 +92,9 @@ static bool hp__check_http(const char *name, const char *v, char *err, size_t er
       NULL, "requests that may wait for a decision at once; keep below HOLDPOINT_API_THREADS")     \
     X("HOLDPOINT_THREAD_STACK_KB", "int", "256", 64, 65536, HP__API, false, thread_stack_kb,       \
       thread_stack_kb, NULL, "stack size of each HTTP worker thread")                              \
+    X("HOLDPOINT_SSE_HEARTBEAT_SECONDS", "int", "30", 1, 300, HP__API, false,                      \
+      sse_heartbeat_seconds, sse_heartbeat_seconds, NULL,                                          \
+      "seconds between heartbeats of an action-response stream")                                   \
     X("HOLDPOINT_SESSION_IDLE_SECONDS", "int", "43200", 60, 2592000, HP__API, false,               \
       session_idle_seconds, session_idle_seconds, NULL,                                            \
       "web app sign-in ends after this long without a request")                                    \

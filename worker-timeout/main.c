@@ -80,7 +80,7 @@ static void tmo_publish(tmo_app *app, const hp_approval_row *rows, int n)
 
     for (int i = 0; app->redis != NULL && i < n; i++) {
         char msg[HP_WAKE_MSG_MAX];
-        hp_approval_wake_msg(rows[i].id, rows[i].team_id, msg, sizeof(msg));
+        hp_approval_wake_msg_agent(rows[i].id, rows[i].team_id, rows[i].agent_id, msg, sizeof(msg));
         const char *argv[] = {"PUBLISH", "hp:approval", msg};
         redisReply *rep = NULL;
         if (hp_redis_cmd(app->redis, &rep, 3, argv, NULL, err, sizeof(err)) != HP_OK) {
@@ -105,6 +105,11 @@ static hp_err tmo_batch(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t er
     if (rc != HP_OK)
         goto out;
     rc = hp_store_approval_expire_due(c, pool, TMO_BATCH, &rows, n, err, errcap);
+    if (rc != HP_OK)
+        goto rollback;
+    /* Timeout defaults land in their agents' inboxes: take those locks in
+     * one order first, so concurrent batches cannot deadlock. */
+    rc = hp_approval_lock_inboxes(c, rows, *n, err, errcap);
     if (rc != HP_OK)
         goto rollback;
     for (int i = 0; i < *n; i++) {

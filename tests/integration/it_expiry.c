@@ -136,6 +136,17 @@ static void test_modes_and_defaults(void)
     IT_CHECK(hp_it_sql_int("select count(*) from jobs where team_id = $1::uuid", a.team->team_id,
                            (const char *)NULL) == 4,
              "four callback jobs");
+    /* Each default reported as chosen is a timeout_default response in the
+     * agent's inbox (seed 004); an expiry with no option records none. */
+    IT_CHECK(hp_it_sql_int("select count(*) from action_responses where team_id = $1::uuid and "
+                           "action = 'timeout_default' and is_timeout_default and "
+                           "approval_id in ($2::uuid, $3::uuid, $4::uuid)",
+                           a.team->team_id, marked, dec_none, dec_marked, (const char *)NULL) == 3,
+             "three timeout-default responses");
+    IT_CHECK(hp_it_sql_int("select count(*) from action_responses where approval_id in "
+                           "($1::uuid, $2::uuid)",
+                           no_action, instr, (const char *)NULL) == 0,
+             "no response without a default");
     IT_CHECK(hp_it_sql_exec("delete from jobs where team_id = $1::uuid", a.team->team_id,
                             (const char *)NULL),
              "cleanup");
