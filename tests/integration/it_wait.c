@@ -299,9 +299,10 @@ static bool await_notify(PGconn *pg, const char *want, int ms)
     return false;
 }
 
-/* The wake message names the approval and its team ("<id> team:<team>"):
- * creates send it by NOTIFY when the API has no Redis and by Redis PUBLISH
- * when it has; decisions send it by NOTIFY always and by Redis too. */
+/* The wake message names the approval and its team ("<id> team:<team>"),
+ * and for a close also the agent ("… agent:<agent>"): creates send it by
+ * NOTIFY when the API has no Redis and by Redis PUBLISH when it has;
+ * decisions send it by NOTIFY always and by Redis too. */
 static void test_wake_message(void)
 {
     static const char *const no_redis[] = {"HOLDPOINT_REDIS_URL", NULL};
@@ -333,7 +334,9 @@ static void test_wake_message(void)
     create_on(hp_it_api_default(), t, &rid, &aid);
     msg = hp_it_fmt("%s team:%s", aid, t->team_id);
     IT_STATUS(hp_it_user(t, "POST", resolve_path(aid), "{\"option_index\": 0}"), 200);
-    IT_CHECK(await_notify(pg, msg, 5000), "NOTIFY \"%s\" on a decision", msg);
+    /* A close also names the agent, whose inbox streams it wakes. */
+    IT_CHECK(await_notify(pg, hp_it_fmt("%s agent:%s", msg, t->agent_id), 5000),
+             "NOTIFY \"%s agent:%s\" on a decision", msg, t->agent_id);
     /* The subscriber sees the create's publish and the decision's. */
     for (double end = hp_it_now() + 6; !published && hp_it_now() < end; hp_it_sleep_ms(50)) {
         FILE *f = fopen(out, "r");
