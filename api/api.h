@@ -56,6 +56,14 @@ typedef struct hp_auth {
     int64_t session_expires_at; /* µs */
 } hp_auth;
 
+/* How a surface shapes its error bodies (api_error_body). */
+typedef enum {
+    API_ERR_FLAT = 0, /* /v1: {"error": code, "message", "request_id", ...} (seeds 002/003) */
+    API_ERR_ENVELOPE, /* Ask API: {"error": {"code", "message", "request_id", ...}} (seed 002) */
+    API_ERR_JSONRPC,  /* /mcp: {"jsonrpc", "id": null, "error": {"code", "message", "data":
+                         {"error": code, "request_id", ...}}} */
+} api_err_style;
+
 typedef struct hp_req {
     struct mg_connection *conn;
     const struct mg_request_info *ri;
@@ -69,7 +77,8 @@ typedef struct hp_req {
     hp_dbconn *dbc; /* borrowed lazily by api_db, released with the pool */
     bool dbc_deferred;
     hp_auth auth;
-    char err[HP_ERRBUF]; /* reason from lower layers, logged on 5xx */
+    api_err_style err_style; /* from the path's surface, set by api_dispatch */
+    char err[HP_ERRBUF];     /* reason from lower layers, logged on 5xx */
 } hp_req;
 
 /* Borrows a database connection for the rest of the request. On failure the
@@ -102,8 +111,10 @@ void api_send_raw(hp_req *req, int status, const char *ctype, const void *body, 
 
 /* The error body {"error", "message", "request_id"} for e (message NULL:
  * the table's default), with the members of extra (borrowed, may be NULL)
- * merged in over them. Returns a new reference. Every error a client sees,
- * SSE events included, is built here. */
+ * merged in over them, in the shape of req->err_style (the same members
+ * inside seed 002's "error" envelope, or inside a JSON-RPC error's data).
+ * Returns a new reference. Every error a client sees, SSE events included,
+ * is built here. */
 json_object *api_error_body(hp_req *req, hp_err e, const char *message, json_object *extra);
 
 /* Sends api_error_body(req, e, message, extra) with e's status. */
@@ -159,6 +170,27 @@ bool api_query_bool(hp_req *req, hp_issues *is, const char *name, bool *out);
 void api_text_cursor_encode(int64_t created_at, const char *key, hp_pool *pool, char **out);
 bool api_text_cursor_decode(const char *s, hp_pool *pool, int64_t *created_at, const char **key);
 
+/* Creates the approval *in for the authenticated agent: the create rate
+ * limit, the team's quota, the insert (race-safe and idempotent by
+ * request_id); answers 429, 403 USAGE_APPROVAL_LIMIT or 5xx itself and
+ * returns false then. On true *res holds the row (or the idempotent match
+ * or conflict it found), and live inboxes on every replica have been told of
+ * a new approval. */
+bool api_approval_create(hp_req *req, const hp_approval_input *in, hp_create_result *res);
+
+/* The Ask API's pieces that MCP shares (api_ask.c). api_ask_find reads the
+ * calling agent's question (an approval with source "ask") by correlation
+ * id: HP_OK, HP_ERR_NOT_FOUND (nothing sent), or another error after the
+ * failure response was sent. api_ask_cancel_row cancels it unless closed:
+ * HP_OK (also when it was cancelled already; *row is the new state),
+ * HP_ERR_ALREADY_RESOLVED (answered or expired; *row re-read, nothing sent),
+ * or another error after the response was sent. api_ask_poll_url: the
+ * question's absolute pollUrl (pool memory). */
+HP_MUSTCHECK hp_err api_ask_find(hp_req *req, const char *correlation_id, hp_approval_row *row);
+HP_MUSTCHECK hp_err api_ask_cancel_row(hp_req *req, hp_approval_row *row);
+char *api_ask_poll_url(hp_req *req, const hp_approval_row *row);
+void api_ask_send_state(hp_req *req, const hp_approval_row *row, bool timed_out);
+
 /* Route handlers. */
 void api_approvals_create(hp_req *req);
 void api_approvals_list(hp_req *req);
@@ -188,6 +220,9 @@ void api_inbox_stream(hp_req *req);
 void api_inbox_ack(hp_req *req);
 void api_actions_record(hp_req *req);
 void api_simulate_decision(hp_req *req);
+void api_ask_create(hp_req *req);
+void api_ask_get(hp_req *req);
+void api_ask_delete(hp_req *req);
 void api_healthz(hp_req *req);
 void api_readyz(hp_req *req);
 void api_metrics(hp_req *req);
@@ -211,6 +246,30 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
 void api_sse_begin(hp_req *req);
 bool api_sse_send(hp_req *req, const char *event, const char *id, json_object *data);
 bool api_sse_raw(hp_req *req, const char *text);
+
+/* The steps of a wait, for surfaces that render their own answers (the Ask
+ * API, MCP): begin gives the database connection back and registers a
+ * waiter on row's approval for wait_s seconds (HP_ERR_UNAVAILABLE when no
+ * waiter can be had: nothing was sent); decided re-reads *row and sleeps
+ * until it leaves pending or the deadline, re-reading after each wake, and
+ * calls tick (when not NULL) every tick_ms while it sleeps — tick returns
+ * false when the client is gone; end unregisters. */
+typedef struct api_waiting {
+    hp_waiter *wt;
+    int64_t deadline_ms; /* monotonic */
+} api_waiting;
+
+typedef enum {
+    API_WAITED = 0,    /* decided, or the deadline passed: see row->status */
+    API_WAIT_GONE,     /* the client hung up */
+    API_WAIT_STOPPING, /* the process is stopping */
+} api_wait_outcome;
+
+HP_MUSTCHECK hp_err api_wait_begin(hp_req *req, const hp_approval_row *row, int wait_s,
+                                   api_waiting *w);
+api_wait_outcome api_wait_decided(hp_req *req, api_waiting *w, hp_approval_row *row, int tick_ms,
+                                  bool (*tick)(hp_req *req, void *ctx), void *ctx);
+void api_wait_end(api_waiting *w);
 
 /* Keyset cursors: "created_at µs + approval id", base64url-free hex form. */
 void api_cursor_encode(int64_t created_at, const char *id, char *out, size_t cap);

@@ -36,19 +36,54 @@ static void api__rate_limited(hp_req *req, long retry_ms)
     json_object_put(extra);
 }
 
+bool api_approval_create(hp_req *req, const hp_approval_input *in, hp_create_result *res)
+{
+    const hp_config *cfg = req->app->cfg;
+    hp_ratelimit_result rl;
+    hp_dbconn *c;
+    hp_err rc;
+
+    if (api_db(req, &c) != HP_OK)
+        return false;
+    rc = hp_ratelimit_hit(req->app->redis, c, req->auth.agent_id, cfg->rate_limit_max,
+                          cfg->rate_limit_window_ms, &rl, req->err, sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED, NULL);
+        return false;
+    }
+    if (!rl.allowed) {
+        api__rate_limited(req, rl.retry_after_ms);
+        return false;
+    }
+    rc = hp_approval_create(c, req->pool, &req->app->env, req->auth.team_id, req->auth.agent_id,
+                            req->auth.team_has_quota, in, res, req->err, sizeof(req->err));
+    if (rc == HP_ERR_USAGE_LIMIT) {
+        json_object *extra = json_object_new_object();
+        hp_json_set_str(extra, "code", "USAGE_APPROVAL_LIMIT");
+        json_object_object_add(extra, "over_limit", json_object_new_boolean(1));
+        api_send_error(req, rc, "the team is over its approval quota", extra);
+        json_object_put(extra);
+        return false;
+    }
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return false;
+    }
+    if (!res->idempotent && !res->conflict)
+        hp_waiters_publish(req->app->redis, &res->row); /* live inboxes */
+    return true;
+}
+
 void api_approvals_create(hp_req *req)
 {
     hp_approval_input in;
     hp_create_result res;
-    hp_ratelimit_result rl;
     hp_issues *is;
     json_object *body, *out;
-    hp_dbconn *c;
     const hp_config *cfg = req->app->cfg;
     char exp[40];
     int wait_mode = 0; /* none, block, sse */
     int64_t wait_s = 55;
-    hp_err rc;
 
     if (api_auth_agent(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
         return;
@@ -70,32 +105,8 @@ void api_approvals_create(hp_req *req)
         api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
         goto out;
     }
-    if (api_db(req, &c) != HP_OK)
+    if (!api_approval_create(req, &in, &res))
         goto out;
-    rc = hp_ratelimit_hit(req->app->redis, c, req->auth.agent_id, cfg->rate_limit_max,
-                          cfg->rate_limit_window_ms, &rl, req->err, sizeof(req->err));
-    if (rc != HP_OK) {
-        api_send_failure(req, rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED, NULL);
-        goto out;
-    }
-    if (!rl.allowed) {
-        api__rate_limited(req, rl.retry_after_ms);
-        goto out;
-    }
-    rc = hp_approval_create(c, req->pool, &req->app->env, req->auth.team_id, req->auth.agent_id,
-                            req->auth.team_has_quota, &in, &res, req->err, sizeof(req->err));
-    if (rc == HP_ERR_USAGE_LIMIT) {
-        json_object *extra = json_object_new_object();
-        hp_json_set_str(extra, "code", "USAGE_APPROVAL_LIMIT");
-        json_object_object_add(extra, "over_limit", json_object_new_boolean(1));
-        api_send_error(req, rc, "the team is over its approval quota", extra);
-        json_object_put(extra);
-        goto out;
-    }
-    if (rc != HP_OK) {
-        api_send_failure(req, rc, NULL);
-        goto out;
-    }
     if (res.conflict) {
         /* Seed 003: request_id here is the caller's external id. */
         json_object *extra = json_object_new_object();
@@ -109,8 +120,6 @@ void api_approvals_create(hp_req *req)
         json_object_put(extra);
         goto out;
     }
-    if (!res.idempotent)
-        hp_waiters_publish(req->app->redis, &res.row); /* live inboxes */
     out = json_object_new_object();
     hp_json_set_str(out, "approval_id", res.row.id);
     hp_json_set_str(out, "request_id", res.row.request_id);

@@ -62,6 +62,8 @@ static hp_err api__auth_key(hp_req *req, bool need_agent)
         key = api__bearer(req);
     if (agent_hdr != NULL && agent_hdr[0] == '\0')
         agent_hdr = NULL;
+    if (key == NULL && req->err_style != API_ERR_FLAT)
+        return api__fail(req, HP_ERR_MISSING_API_KEY, NULL); /* the Bearer surfaces */
     if (key == NULL)
         return api__fail(req, HP_ERR_MISSING_AGENT_AUTH,
                          need_agent ? "send X-Agent-Id and X-Api-Key, or a Bearer API key"

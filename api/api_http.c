@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "hp_ask.h"
 #include "hp_buf.h"
 #include "hp_crypto.h"
 #include "hp_json.h"
@@ -61,6 +62,9 @@ static const api_route api_routes[] = {
     {"GET", "/v1/session", api_session_get},
     {"DELETE", "/v1/session", api_session_delete},
     {"POST", "/v1/session/password", api_session_password},
+    {"POST", HP_ASK_BASE_PATH "/ask", api_ask_create},
+    {"GET", HP_ASK_BASE_PATH "/ask/{}", api_ask_get},
+    {"DELETE", HP_ASK_BASE_PATH "/ask/{}", api_ask_delete},
 };
 
 /* Matches path against pattern; on a match with a wildcard, *param gets the
@@ -220,11 +224,28 @@ const char *api_client_addr(hp_req *req)
     return hp_pool_strdup(req->pool, req->ri->remote_addr);
 }
 
+/* The JSON-RPC error code for an HTTP-level error on /mcp: a body that is
+ * not JSON is a parse error, other refused requests are invalid, an unknown
+ * or ended session is -32001 (as the official SDK's servers answer), the rest
+ * server errors; data.error always carries the stable code. */
+static int api__jsonrpc_code(hp_err e)
+{
+    int status = hp_err_status(e);
+
+    if (e == HP_ERR_INVALID_PAYLOAD)
+        return -32700;
+    if (e == HP_ERR_NOT_FOUND)
+        return -32001;
+    if (status == 400 || status == 413 || status == 415)
+        return -32600;
+    return status >= 500 ? -32603 : -32000;
+}
+
 json_object *api_error_body(hp_req *req, hp_err e, const char *message, json_object *extra)
 {
-    json_object *o = json_object_new_object();
+    json_object *o = json_object_new_object(), *outer;
 
-    hp_json_set_str(o, "error", hp_err_wire(e));
+    hp_json_set_str(o, req->err_style == API_ERR_FLAT ? "error" : "code", hp_err_wire(e));
     hp_json_set_str(o, "message", message != NULL ? message : hp_err_message(e));
     hp_json_set_str(o, "request_id", req->request_id);
     if (extra != NULL) {
@@ -233,7 +254,27 @@ json_object *api_error_body(hp_req *req, hp_err e, const char *message, json_obj
             json_object_object_add(o, k, json_object_get(v));
         }
     }
-    return o;
+    if (req->err_style == API_ERR_FLAT)
+        return o;
+    outer = json_object_new_object();
+    if (req->err_style == API_ERR_ENVELOPE) {
+        json_object_object_add(outer, "error", o);
+        return outer;
+    }
+    /* JSON-RPC: the stable code moves into data, next to the rest. */
+    {
+        json_object *err = json_object_new_object();
+        json_object_object_add(o, "error", json_object_new_string(hp_err_wire(e)));
+        json_object_object_del(o, "code");
+        json_object_object_add(err, "code", json_object_new_int(api__jsonrpc_code(e)));
+        hp_json_set_str(err, "message", hp_json_str(o, "message"));
+        json_object_object_del(o, "message");
+        json_object_object_add(err, "data", o);
+        hp_json_set_str(outer, "jsonrpc", "2.0");
+        json_object_object_add(outer, "id", NULL);
+        json_object_object_add(outer, "error", err);
+    }
+    return outer;
 }
 
 void api_send_error_h(hp_req *req, hp_err e, const char *message, json_object *extra,
@@ -248,12 +289,15 @@ void api_send_error(hp_req *req, hp_err e, const char *message, json_object *ext
 {
     static const char *const retry[] = {"Retry-After", "2", NULL};
     static const char *const close_conn[] = {"Connection", "close", NULL};
+    static const char *const challenge[] = {"WWW-Authenticate", "Bearer realm=\"holdpoint\"", NULL};
     const char *const *h = NULL;
 
     if (e == HP_ERR_UNAVAILABLE)
         h = retry;
     else if (e == HP_ERR_PAYLOAD_TOO_LARGE)
         h = close_conn; /* the unread body makes the connection unusable */
+    else if (hp_err_status(e) == 401 && req->err_style != API_ERR_FLAT)
+        h = challenge; /* the Bearer surfaces (RFC 6750) */
     api_send_error_h(req, e, message, extra, h);
 }
 
@@ -458,6 +502,8 @@ int api_dispatch(struct mg_connection *conn, void *cbdata)
         (void)hp_fmt(req.request_id, sizeof(req.request_id), "req_%s", hex);
     }
     path = req.ri->local_uri_raw ? req.ri->local_uri_raw : req.ri->local_uri;
+    if (hp_str_startswith(path, HP_ASK_BASE_PATH "/"))
+        req.err_style = API_ERR_ENVELOPE;
     atomic_fetch_add(&req.app->inflight, 1);
 
     if (atomic_load(&req.app->draining) && strcmp(path, "/healthz") != 0) {

@@ -69,7 +69,8 @@ void api_review_resolve(hp_req *req)
         hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
                       hp_valid_type_name(body));
     } else {
-        (void)hp_valid_int(is, root, body, "option_index", false, 0, 3, &idx, &has_idx);
+        (void)hp_valid_int(is, root, body, "option_index", false, 0,
+                           HP_APPROVAL_STORED_OPTIONS_MAX - 1, &idx, &has_idx);
         d.custom_instruction = hp_valid_str(is, root, body, "custom_instruction",
                                             (hp_str_rule){false, true, 1, HP_APPROVAL_CUSTOM_MAX});
         if (hp_issues_count(is) == 0 && has_idx == (d.custom_instruction != NULL))

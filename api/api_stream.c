@@ -112,13 +112,61 @@ static void api__answer(hp_req *req, const hp_approval_row *row, bool sse)
     json_object_put(o);
 }
 
+hp_err api_wait_begin(hp_req *req, const hp_approval_row *row, int wait_s, api_waiting *w)
+{
+    w->wt = NULL;
+    w->deadline_ms = hp_time_mono_ms() + (int64_t)wait_s * 1000;
+    api_db_put(req); /* hold nothing while a human decides */
+    return hp_waiter_begin(req->app->waiters, row->id, req->conn, &w->wt);
+}
+
+api_wait_outcome api_wait_decided(hp_req *req, api_waiting *w, hp_approval_row *row, int tick_ms,
+                                  bool (*tick)(hp_req *req, void *ctx), void *ctx)
+{
+    hp_wait_result r;
+
+    /* Registered first, read second: a decision committed between the
+     * caller's read and the registration is seen here. */
+    api__reread(req, row);
+    while (api__pending(row)) {
+        int64_t now = hp_time_mono_ms();
+        int64_t until = w->deadline_ms;
+
+        if (now >= w->deadline_ms)
+            return API_WAITED;
+        if (tick != NULL && tick_ms > 0 && now + tick_ms < w->deadline_ms)
+            until = now + tick_ms;
+        r = hp_waiter_wait(w->wt, until);
+        if (r == HP_WAIT_WOKEN)
+            api__reread(req, row);
+        else if (r == HP_WAIT_GONE)
+            return API_WAIT_GONE;
+        else if (r == HP_WAIT_SHUTDOWN)
+            return API_WAIT_STOPPING;
+        else if (until < w->deadline_ms && !tick(req, ctx))
+            return API_WAIT_GONE;
+    }
+    return API_WAITED;
+}
+
+void api_wait_end(api_waiting *w)
+{
+    hp_waiter_end(w->wt);
+    w->wt = NULL;
+}
+
+static bool api__keepalive(hp_req *req, void *ctx)
+{
+    (void)ctx;
+    return api__sse_raw(req, ": keep-alive\n\n");
+}
+
 void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bool sse,
                          json_object *created_event)
 {
     hp_approval_row cur = *row;
-    int64_t deadline = hp_time_mono_ms() + (int64_t)wait_s * 1000;
-    hp_waiter *wt = NULL;
-    hp_wait_result r = HP_WAIT_TIMEOUT;
+    api_waiting w;
+    api_wait_outcome r;
 
     if (sse) {
         api__sse_start(req);
@@ -129,8 +177,7 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
         api__answer(req, &cur, sse);
         return;
     }
-    api_db_put(req); /* hold nothing while a human decides */
-    if (hp_waiter_begin(req->app->waiters, cur.id, req->conn, &wt) != HP_OK) {
+    if (api_wait_begin(req, &cur, wait_s, &w) != HP_OK) {
         if (sse) {
             json_object *e =
                 api_error_body(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
@@ -149,43 +196,20 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
         bool ok = api__sse_event(req, "pending", o);
         json_object_put(o);
         if (!ok) {
-            hp_waiter_end(wt);
+            api_wait_end(&w);
             return;
         }
     }
-    /* Registered first, read second: a decision committed between the
-     * caller's read and the registration is seen here. */
-    api__reread(req, &cur);
-    while (api__pending(&cur)) {
-        int64_t now = hp_time_mono_ms();
-        int64_t until = deadline;
+    r = api_wait_decided(req, &w, &cur, sse ? API_SSE_KEEPALIVE_MS : 0, sse ? api__keepalive : NULL,
+                         NULL);
+    api_wait_end(&w);
 
-        if (now >= deadline) {
-            r = HP_WAIT_TIMEOUT;
-            break;
-        }
-        if (sse && now + API_SSE_KEEPALIVE_MS < deadline)
-            until = now + API_SSE_KEEPALIVE_MS;
-        r = hp_waiter_wait(wt, until);
-        if (r == HP_WAIT_WOKEN) {
-            api__reread(req, &cur);
-        } else if (r == HP_WAIT_TIMEOUT) {
-            if (sse && until < deadline && !api__sse_raw(req, ": keep-alive\n\n")) {
-                r = HP_WAIT_GONE;
-                break;
-            }
-        } else {
-            break; /* gone or shutdown */
-        }
-    }
-    hp_waiter_end(wt);
-
-    if (r == HP_WAIT_GONE) {
+    if (r == API_WAIT_GONE) {
         if (req->status == 0)
             req->status = 499; /* client closed the request; nothing to send */
         return;
     }
-    if (r == HP_WAIT_SHUTDOWN && api__pending(&cur)) {
+    if (r == API_WAIT_STOPPING && api__pending(&cur)) {
         /* Stopping: the pending shape tells a long-poller to ask again (any
          * replica will do); an SSE client is told to reconnect. */
         if (sse)

@@ -35,6 +35,22 @@ bool hp_approval_url_ok(const char *url)
     return ok;
 }
 
+bool hp_approval_callback_url_check(const char *url, const hp_urlpolicy *policy, hp_issues *is,
+                                    hp_path at)
+{
+    char reason[160];
+
+    if (!hp_approval_url_ok(url)) {
+        hp_issues_add(is, at, "invalid_string", "Invalid url");
+        return false;
+    }
+    if (policy != NULL && hp_urlpolicy_check_url(policy, url, reason, sizeof(reason)) != HP_OK) {
+        hp_issues_add(is, at, "custom", "Callback URL is not allowed: %s", reason);
+        return false;
+    }
+    return true;
+}
+
 static void hp__parse_options(json_object *body, hp_approval_input *in, hp_issues *is)
 {
     hp_path root = hp_path_root();
@@ -123,17 +139,9 @@ static void hp__parse_callback(json_object *body, const hp_urlpolicy *policy, hp
     if (cb == NULL)
         return;
     in->callback_url = hp_valid_str(is, at, cb, "url", (hp_str_rule){true, false, 1, 2048});
-    if (in->callback_url && !hp_approval_url_ok(in->callback_url)) {
-        hp_issues_add(is, hp_path_key(at, "url"), "invalid_string", "Invalid url");
+    if (in->callback_url &&
+        !hp_approval_callback_url_check(in->callback_url, policy, is, hp_path_key(at, "url")))
         in->callback_url = NULL;
-    } else if (in->callback_url && policy != NULL) {
-        char reason[160];
-        if (hp_urlpolicy_check_url(policy, in->callback_url, reason, sizeof(reason)) != HP_OK) {
-            hp_issues_add(is, hp_path_key(at, "url"), "custom", "Callback URL is not allowed: %s",
-                          reason);
-            in->callback_url = NULL;
-        }
-    }
     h = hp_valid_object(is, at, cb, "headers", false);
     if (h == NULL)
         return;

@@ -29,13 +29,15 @@
 #define HP_APPROVAL_CONTEXT_MAX     2500
 #define HP_APPROVAL_SUMMARY_MAX     120
 #define HP_APPROVAL_OPTIONS_MAX     4
-#define HP_APPROVAL_LABEL_MAX       120
-#define HP_APPROVAL_VALUE_MAX       500
-#define HP_APPROVAL_TIMEOUT_MIN     30
-#define HP_APPROVAL_TIMEOUT_MAX     86400
-#define HP_APPROVAL_INSTRUCTION_MAX 1000
-#define HP_APPROVAL_CUSTOM_MAX      2500
-#define HP_APPROVAL_ATTR_MAX        200
+/* The most options any surface stores: the Ask API's select takes 6. */
+#define HP_APPROVAL_STORED_OPTIONS_MAX 6
+#define HP_APPROVAL_LABEL_MAX          120
+#define HP_APPROVAL_VALUE_MAX          500
+#define HP_APPROVAL_TIMEOUT_MIN        30
+#define HP_APPROVAL_TIMEOUT_MAX        86400
+#define HP_APPROVAL_INSTRUCTION_MAX    1000
+#define HP_APPROVAL_CUSTOM_MAX         2500
+#define HP_APPROVAL_ATTR_MAX           200
 
 /* An agent's timeout defaults (agents table). */
 typedef struct hp_agent_defaults {
@@ -61,6 +63,7 @@ typedef struct hp_approval_input {
     const char *session_id;
     const char *agent_name;
     json_object *metadata;  /* owned, or NULL */
+    const char *source;     /* "v1" when NULL; "ask" for the Ask API and MCP */
     unsigned char hash[32]; /* SHA-256 of the canonical payload */
 } hp_approval_input;
 
@@ -81,6 +84,13 @@ char *hp_approval_canonical(const hp_approval_input *in);
 
 /* True when url is an http or https URL with a host (libcurl's parser). */
 bool hp_approval_url_ok(const char *url);
+
+/* The checks every callback URL gets at create, whatever surface it came
+ * from: an http(s) URL with a host, and policy's outbound rules (seed 004's
+ * SSRF list; NULL skips them). Adds one issue at `at` and returns false when
+ * url is refused. Pure. */
+bool hp_approval_callback_url_check(const char *url, const hp_urlpolicy *policy, hp_issues *is,
+                                    hp_path at);
 
 /* One stored approval, as read by the store (times in µs since epoch, -1 for
  * NULL; selected_option_index -1 for NULL). */
@@ -115,6 +125,7 @@ typedef struct hp_approval_row {
     const char *result_delivery_error;
     int64_t created_at;
     const char *agent_display_name; /* agents.name */
+    const char *source;             /* "v1", "v1_decisions" or "ask" */
 } hp_approval_row;
 
 /* The renders below return new json-c references (caller puts). Pure. */

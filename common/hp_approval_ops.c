@@ -13,6 +13,7 @@
 
 #include "hp_approval.h"
 #include "hp_approval_ops.h"
+#include "hp_ask.h"
 #include "hp_crypto.h"
 #include "hp_inbox.h"
 #include "hp_json.h"
@@ -209,9 +210,14 @@ static hp_err hp__closed_effects(hp_dbconn *c, const hp_approval_env *env,
     if (rc != HP_OK)
         return rc;
     if (row->callback_url != NULL) {
-        json_object *body = hp_approval_result_json(row);
-        rc = hp_store_job_add_callback(c, row, hp_json_text(body), env->callback_max_attempts, err,
-                                       errcap);
+        /* An Ask API question calls back only with an answer, in seed 000's
+         * shape; every other approval with seed 003's result on any close. */
+        bool ask = hp_ask_is_question(row);
+        json_object *body = ask ? hp_ask_callback_json(row) : hp_approval_result_json(row);
+        if (body != NULL)
+            rc = hp_store_job_add_callback(c, row, ask ? HP_ASK_CALLBACK_JOB : "callback",
+                                           hp_json_text(body), env->callback_max_attempts, err,
+                                           errcap);
         json_object_put(body);
         if (rc != HP_OK)
             return rc;

@@ -99,11 +99,13 @@ HP_MUSTCHECK hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_app
 /* Writes what every close must write in its transaction: the audit event
  * (kind "resolved", "cancelled" or "expired", with actor and decision data),
  * the callback job when the approval has a callback URL (body = the result
- * JSON of row), the action response of a decision or timeout default (seed
- * 004's inbox, with its project webhook job) and the NOTIFY that wakes
- * waiters (hp_approval_wake_msg_agent). A cancel, or an expiry with no
- * default option, records no action response. Used by hp_approval_decide
- * and by the expiry worker. */
+ * JSON of row; for an Ask API question only when it was answered, body
+ * hp_ask_callback_json, job kind HP_ASK_CALLBACK_JOB), the action response
+ * of a decision or timeout default (seed 004's inbox, with its project
+ * webhook job) and the NOTIFY that wakes waiters
+ * (hp_approval_wake_msg_agent). A cancel, or an expiry with no default
+ * option, records no action response. Used by hp_approval_decide and by the
+ * expiry worker. */
 HP_MUSTCHECK hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
                                                const hp_approval_row *row, const char *kind,
                                                const char *actor_type, const char *actor_id,

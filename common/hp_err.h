@@ -23,6 +23,7 @@
     X(INVALID_QUERY, 400, "invalid_query", "the query string is not valid")                        \
     X(MISSING_AGENT_AUTH, 401, "missing_agent_auth",                                               \
       "send X-Agent-Id and X-Api-Key, or a Bearer API key")                                        \
+    X(MISSING_API_KEY, 401, "missing_api_key", "send Authorization: Bearer <API key>")             \
     X(INVALID_AGENT, 401, "invalid_agent", "X-Agent-Id is not a known agent")                      \
     X(INVALID_API_KEY, 401, "invalid_api_key", "the API key is not valid or was revoked")          \
     X(INVALID_USER_TOKEN, 401, "invalid_user_token", "the user token is not valid or was revoked") \

@@ -28,8 +28,9 @@
                         "a.is_timeout_default, a.resolved_by_user_id, "                            \
                         "a.resolved_by_name, " HP__US(                                             \
                             "a.resolved_at") ", a.result_delivery_status, "                        \
-                                             "a.result_delivery_error, " HP__US("a.created_at")
-#define HP__NCOLS 29
+                                             "a.result_delivery_error, " HP__US(                   \
+                                                 "a.created_at") ", a.source"
+#define HP__NCOLS 30
 #define HP__SELECT                                                                                 \
     "select " HP__COLS ", g.name from approvals a join agents g on g.id = a.agent_id "
 
@@ -83,6 +84,7 @@ static void hp__row_read(hp_pool *pool, const PGresult *r, int i, hp_approval_ro
     row->result_delivery_status = hp_db_val(r, i, k++);
     row->result_delivery_error = hp_db_val(r, i, k++);
     row->created_at = hp_db_ll(r, i, k++, -1);
+    row->source = hp_db_val(r, i, k++);
     if (PQnfields(r) > HP__NCOLS)
         row->agent_display_name = hp_db_val(r, i, HP__NCOLS);
 }
@@ -175,19 +177,21 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
     return HP_OK;
 }
 
-/* The INSERT shared by both create paths; $1..$20 as in hp__insert_params. */
+/* The INSERT shared by both create paths; $1..$21 as in hp__insert_params. */
 #define HP__INSERT                                                                                 \
     "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "         \
     "correlation_id, question, context_markdown, notification_summary, options, "                  \
     "timeout_seconds, timeout_mode, predefined_instruction, expires_at, callback_url, "            \
     "callback_headers, canonical_hash, allow_custom_instruction, session_id, agent_name, "         \
-    "metadata) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, "            \
+    "metadata, source) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, "    \
     "now() + make_interval(secs => $11::int), $14, $15::jsonb, decode($16, 'hex'), $17, $18, "     \
-    "$19, $20::jsonb) on conflict (agent_id, request_id) do nothing returning "
+    "$19, $20::jsonb, $21) on conflict (agent_id, request_id) do nothing returning "
+
+#define HP__INSERT_NPARAMS 21
 
 typedef struct hp__insert_params {
     char id[HP_UUID_LEN + 1], secs[16], hex[65];
-    const char *p[20];
+    const char *p[HP__INSERT_NPARAMS];
 } hp__insert_params;
 
 static void hp__insert_params_fill(hp__insert_params *ip, const char *team_id, const char *agent_id,
@@ -220,7 +224,8 @@ static void hp__insert_params_fill(hp__insert_params *ip, const char *team_id, c
                        in->allow_custom_instruction ? "t" : "f",
                        in->session_id,
                        in->agent_name,
-                       in->metadata ? hp_json_text(in->metadata) : NULL};
+                       in->metadata ? hp_json_text(in->metadata) : NULL,
+                       in->source ? in->source : "v1"};
     memcpy(ip->p, p, sizeof(p));
 }
 
@@ -233,7 +238,7 @@ hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const char *team_id
     hp__insert_params ip;
 
     hp__insert_params_fill(&ip, team_id, agent_id, request_id, request_id_supplied, in);
-    return hp__one(c, pool, sql, 20, ip.p, row, inserted, err, errcap);
+    return hp__one(c, pool, sql, HP__INSERT_NPARAMS, ip.p, row, inserted, err, errcap);
 }
 
 hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *team_id,
@@ -246,7 +251,7 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *tea
      * the "created" event for the inserted row only, the expiry wake when
      * this deadline is earlier than the worker's plan, and (with $21) the
      * waiters' wake message. The select CTEs run because the final query
-     * reads them. */
+     * reads them. $22 is the notify flag. */
     static const char sql[] =
         "with a as (" HP__INSERT "*), "
         "e as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id) "
@@ -254,16 +259,16 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *tea
         "w as (select pg_notify('hp_expiry', '') from expiry_schedule s, a "
         "      where s.next_wake_at is null or s.next_wake_at > a.expires_at), "
         "n as (select pg_notify('hp_approval', a.id::text || ' team:' || a.team_id::text) "
-        "      from a where $21::boolean) "
+        "      from a where $22::boolean) "
         "select " HP__COLS ", null::text, (select count(*) from w) + (select count(*) from n) "
         "from a";
     hp__insert_params ip;
-    const char *p[21];
+    const char *p[HP__INSERT_NPARAMS + 1];
 
     hp__insert_params_fill(&ip, team_id, agent_id, request_id, request_id_supplied, in);
     memcpy(p, ip.p, sizeof(ip.p));
-    p[20] = notify ? "t" : "f";
-    return hp__one(c, pool, sql, 21, p, row, inserted, err, errcap);
+    p[HP__INSERT_NPARAMS] = notify ? "t" : "f";
+    return hp__one(c, pool, sql, HP__INSERT_NPARAMS + 1, p, row, inserted, err, errcap);
 }
 
 hp_err hp_store_expiry_wake_if_earlier(hp_dbconn *c, int64_t expires_at, char *err, size_t errcap)
@@ -313,12 +318,12 @@ hp_err hp_store_event_add(hp_dbconn *c, const char *approval_id, const char *tea
     return hp_db_exec(c, NULL, sql, 6, p, err, errcap);
 }
 
-hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_row *row, const char *body,
-                                 int max_attempts, char *err, size_t errcap)
+hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_row *row, const char *kind,
+                                 const char *body, int max_attempts, char *err, size_t errcap)
 {
     static const char sql[] =
         "with j as (insert into jobs (team_id, kind, approval_id, agent_id, url, headers, body, "
-        "webhook_id, max_attempts) values ($1, 'callback', $2, $3, $4, $5::jsonb, $6, $7, $8) "
+        "webhook_id, max_attempts) values ($1, $9, $2, $3, $4, $5::jsonb, $6, $7, $8) "
         "returning id) select pg_notify('hp_jobs', '') from j";
     char wid[HP_UUID_LEN + 5], attempts[16];
     char uuid[HP_UUID_LEN + 1];
@@ -326,9 +331,10 @@ hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_row *row, const
     hp_uuid_v4(uuid);
     (void)hp_fmt(wid, sizeof(wid), "msg_%s", uuid);
     (void)hp_fmt(attempts, sizeof(attempts), "%d", max_attempts);
-    const char *p[] = {row->team_id,          row->id, row->agent_id, row->callback_url,
-                       row->callback_headers, body,    wid,           attempts};
-    return hp_db_exec(c, NULL, sql, 8, p, err, errcap);
+    const char *p[] = {
+        row->team_id, row->id,  row->agent_id, row->callback_url, row->callback_headers, body,
+        wid,          attempts, kind};
+    return hp_db_exec(c, NULL, sql, 9, p, err, errcap);
 }
 
 hp_err hp_store_notify_approval(hp_dbconn *c, const char *msg, char *err, size_t errcap)

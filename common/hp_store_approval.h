@@ -74,11 +74,11 @@ HP_MUSTCHECK hp_err hp_store_event_add(hp_dbconn *c, const char *approval_id, co
                                        const char *actor_id, const char *data_json, char *err,
                                        size_t errcap);
 
-/* Queues the callback job for a closed approval (body = exact bytes to send)
- * and wakes delivery workers with NOTIFY hp_jobs. */
+/* Queues a callback job of the given kind for a closed approval (body =
+ * exact bytes to send) and wakes delivery workers with NOTIFY hp_jobs. */
 HP_MUSTCHECK hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_row *row,
-                                              const char *body, int max_attempts, char *err,
-                                              size_t errcap);
+                                              const char *kind, const char *body, int max_attempts,
+                                              char *err, size_t errcap);
 
 /* NOTIFY hp_approval with a wake message (hp_approval_wake_msg), for
  * waiters; sent at commit. */

@@ -65,6 +65,26 @@ void hp_webhook_sign_hex(const unsigned char *key, size_t keylen, long long ts, 
     (void)hp_fmt(out, HP_WEBHOOK_SIG_HEX_LEN + 1, "sha256=%s", hex);
 }
 
+void hp_webhook_sign_holdpoint(const unsigned char *key, size_t keylen, long long ts,
+                               const char *body, size_t bodylen, char *out)
+{
+    unsigned char mac[32];
+    char tss[24], hex[65];
+    size_t tl;
+    char *msg;
+
+    (void)hp_fmt(tss, sizeof(tss), "%lld", ts);
+    tl = strlen(tss);
+    msg = hp_xmalloc(tl + 1 + bodylen + 1);
+    memcpy(msg, tss, tl);
+    msg[tl] = '.';
+    memcpy(msg + tl + 1, body, bodylen);
+    hp_hmac_sha256(key, keylen, msg, tl + 1 + bodylen, mac);
+    free(msg);
+    hp_hex_encode(mac, sizeof(mac), hex);
+    (void)hp_fmt(out, HP_WEBHOOK_SIG_HP_LEN + 1, "t=%s,v1=%s", tss, hex);
+}
+
 /* Names the caller may not set: framing, and the headers we sign with. */
 static const char *const hp__reserved[] = {
     "content-type",
@@ -78,6 +98,7 @@ static const char *const hp__reserved[] = {
     "x-timestamp",
     "x-nonce",
     "x-signature-256",
+    "x-holdpoint-signature",
     "expect",
     NULL,
 };
@@ -154,6 +175,7 @@ hp_err hp_webhook_headers(const char *headers_json, const char *auth_name, const
         l = hp__add(l, "X-Timestamp", tss);
         l = hp__add(l, "X-Nonce", sig->nonce);
         l = hp__add(l, "X-Signature-256", sig->hex);
+        l = hp__add(l, "X-Holdpoint-Signature", sig->hp);
     }
     /* libcurl adds "Expect: 100-continue" to larger POSTs; a receiver that
      * does not answer it would stall us for a second. */

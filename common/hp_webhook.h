@@ -22,6 +22,8 @@
 #define HP_WEBHOOK_SIG_STD_LEN (3 + 44)
 /* "sha256=" + 64 hex */
 #define HP_WEBHOOK_SIG_HEX_LEN (7 + 64)
+/* "t=" + up to 20 digits + ",v1=" + 64 hex */
+#define HP_WEBHOOK_SIG_HP_LEN (2 + 20 + 4 + 64)
 
 /* Decodes the key of a secret "whsec_<base64>" (the part after the prefix,
  * base64-decoded) into key (HP_WEBHOOK_KEY_MAX bytes), *keylen its length.
@@ -38,6 +40,12 @@ void hp_webhook_sign_std(const unsigned char *key, size_t keylen, const char *id
 void hp_webhook_sign_hex(const unsigned char *key, size_t keylen, long long ts, const char *nonce,
                          const char *body, size_t bodylen, char *out);
 
+/* X-Holdpoint-Signature, the one-header form seed 000 receivers expect:
+ * "t=<ts>,v1=" + hex(HMAC-SHA256(key, "<ts>.<body>")) into out
+ * (HP_WEBHOOK_SIG_HP_LEN + 1 bytes). */
+void hp_webhook_sign_holdpoint(const unsigned char *key, size_t keylen, long long ts,
+                               const char *body, size_t bodylen, char *out);
+
 /* The signature headers of one attempt. */
 typedef struct hp_webhook_sig {
     const char *id;    /* webhook-id (stable across retries) */
@@ -45,6 +53,7 @@ typedef struct hp_webhook_sig {
     const char *nonce; /* unique per attempt */
     char std[HP_WEBHOOK_SIG_STD_LEN + 1];
     char hex[HP_WEBHOOK_SIG_HEX_LEN + 1];
+    char hp[HP_WEBHOOK_SIG_HP_LEN + 1];
 } hp_webhook_sig;
 
 /* Builds the request headers in seed 003's order: Content-Type:
@@ -55,7 +64,8 @@ typedef struct hp_webhook_sig {
  * caller headers that would override Content-Type, Host, Content-Length,
  * Transfer-Encoding or the signature headers are dropped too, and so are
  * names or values that are not valid header text. sig (may be NULL) adds the
- * five signature headers last. *out is a new list the caller frees with
+ * six signature headers last (Standard Webhooks, seed 004, then
+ * X-Holdpoint-Signature). *out is a new list the caller frees with
  * curl_slist_free_all. HP_ERR_INVALID_PAYLOAD when headers_json is not an
  * object. */
 HP_MUSTCHECK hp_err hp_webhook_headers(const char *headers_json, const char *auth_name,

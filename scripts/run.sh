@@ -93,6 +93,11 @@ export BASE_URL="$base_url"
 export AGENT_ID="$(json_field "$demo" agent_id)"
 export API_KEY="$(json_field "$demo" api_key)"
 
+ The same key alone works as Authorization: Bearer (the Ask API at \$BASE_URL/api/v1/server):
+
+export HOLDPOINT_URL="$base_url"
+export HOLDPOINT_API_KEY="\$API_KEY"
+
  Reviewer:
    email     $(json_field "$demo" email)
    password  $(json_field "$demo" password)

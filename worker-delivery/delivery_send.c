@@ -110,6 +110,7 @@ bool dlv_prepare(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *polic
     sig.nonce = nonce;
     hp_webhook_sign_std(key, keylen, sig.id, sig.ts, j->body, strlen(j->body), sig.std);
     hp_webhook_sign_hex(key, keylen, sig.ts, sig.nonce, j->body, strlen(j->body), sig.hex);
+    hp_webhook_sign_holdpoint(key, keylen, sig.ts, j->body, strlen(j->body), sig.hp);
     if (hp_webhook_headers(j->headers, j->auth_header, (const char *)auth, &sig, &slot->headers) !=
         HP_OK) {
         dlv__fail(res, true, "stored callback headers are invalid");

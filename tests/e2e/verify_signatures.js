@@ -3,7 +3,9 @@
 // implementations that share no code with Holdpoint:
 //   - Standard Webhooks: the `standardwebhooks` npm package (Webhook.verify),
 //   - seed 004: X-Signature-256 recomputed with Node's own crypto module, with
-//     the 5-minute replay window and nonce uniqueness a receiver must enforce.
+//     the 5-minute replay window and nonce uniqueness a receiver must enforce,
+//   - X-Holdpoint-Signature (the one-header form of docs/webhooks.md, for
+//     seed 000 receivers), recomputed with Node's crypto as that page shows.
 //
 // usage: node verify_signatures.js CAPTURE.json
 // CAPTURE.json: {"secret": "whsec_...", "requests": [{"headers": {...}, "body_b64": "..."}]}
@@ -38,6 +40,17 @@ function verifySeed004(key, headers, body, nowSeconds) {
   return null;
 }
 
+// The receiver code of docs/webhooks.md "X-Holdpoint-Signature".
+function verifyHoldpoint(key, headers, body, nowSeconds) {
+  const m = /^t=([0-9]+),v1=([0-9a-f]{64})$/.exec(headers["x-holdpoint-signature"] || "");
+  if (!m) return "missing or malformed X-Holdpoint-Signature";
+  if (Math.abs(nowSeconds - Number(m[1])) > 300) return "timestamp outside the 5-minute window";
+  const mac = crypto.createHmac("sha256", key).update(`${m[1]}.`).update(body).digest("hex");
+  if (!crypto.timingSafeEqual(Buffer.from(mac), Buffer.from(m[2])))
+    return "X-Holdpoint-Signature does not match";
+  return null;
+}
+
 function main() {
   const capture = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
   const wh = new Webhook(capture.secret);
@@ -58,6 +71,18 @@ function main() {
     const why = verifySeed004(key, headers, Buffer.from(body, "utf8"), now);
     if (why) {
       console.log(`request ${i}: seed 004 signature: ${why}`);
+      failures++;
+    }
+    const whyHp = verifyHoldpoint(key, headers, Buffer.from(body, "utf8"), now);
+    if (whyHp) {
+      console.log(`request ${i}: X-Holdpoint-Signature: ${whyHp}`);
+      failures++;
+    }
+    if (
+      !verifyHoldpoint(key, headers, Buffer.from(body + " "), now) ||
+      !verifyHoldpoint(key, headers, Buffer.from(body), now + 301)
+    ) {
+      console.log(`request ${i}: X-Holdpoint-Signature accepted a tampered body or a stale time`);
       failures++;
     }
     if (nonces.has(headers["x-nonce"])) {

@@ -181,6 +181,13 @@ static void test_delivered_first_try(void)
                  strlen(it_rhdr(q, "X-Signature-256")) == 71,
              "X-Signature-256");
     IT_CHECK(it_rhdr(q, "X-Nonce") && strlen(it_rhdr(q, "X-Nonce")) >= 16, "X-Nonce");
+    {
+        const char *hs = it_rhdr(q, "X-Holdpoint-Signature");
+        IT_CHECK(hs != NULL &&
+                     strncmp(hs, hp_it_fmt("t=%s,v1=", it_rhdr(q, "X-Timestamp")),
+                             strlen(hp_it_fmt("t=%s,v1=", it_rhdr(q, "X-Timestamp")))) == 0,
+                 "X-Holdpoint-Signature %s", hs ? hs : "(none)");
+    }
 
     IT_CHECK(strcmp(approval_col(ap, "result_delivery_status"), "delivered") == 0,
              "result_delivery_status");

@@ -41,6 +41,22 @@ static void test_seed004_vector(void)
         sig, "sha256=b11d5deae65cec27e1c091624fea772e3b31c69b7e3002f07802a38bc2627fa6");
 }
 
+static void test_holdpoint_vector(void)
+{
+    unsigned char key[HP_WEBHOOK_KEY_MAX];
+    size_t keylen = 0;
+    char sig[HP_WEBHOOK_SIG_HP_LEN + 1];
+
+    /* Computed independently with Python's hmac and Node's crypto. */
+    CU_ASSERT_EQUAL_FATAL(hp_webhook_key(secret, key, &keylen), HP_OK);
+    hp_webhook_sign_holdpoint(key, keylen, 1614265330, body, strlen(body), sig);
+    CU_ASSERT_STRING_EQUAL(
+        sig, "t=1614265330,v1=e96203c6de850e7dc1fde7489ef6140b402d3a5a64fe250cd2eef9830fac1cef");
+    /* The longest timestamp fits. */
+    hp_webhook_sign_holdpoint(key, keylen, -9223372036854775807LL - 1, body, strlen(body), sig);
+    CU_ASSERT_EQUAL(strlen(sig), 2 + 20 + 4 + 64);
+}
+
 static void test_key_errors(void)
 {
     unsigned char key[HP_WEBHOOK_KEY_MAX];
@@ -92,12 +108,15 @@ static void test_headers_signature(void)
     sig.nonce = "n1";
     snprintf(sig.std, sizeof(sig.std), "v1,abc");
     snprintf(sig.hex, sizeof(sig.hex), "sha256=def");
-    CU_ASSERT_EQUAL_FATAL(hp_webhook_headers(NULL, NULL, NULL, &sig, &l), HP_OK);
+    snprintf(sig.hp, sizeof(sig.hp), "t=1700000000,v1=123");
+    CU_ASSERT_EQUAL_FATAL(
+        hp_webhook_headers("{\"X-Holdpoint-Signature\":\"forged\"}", NULL, NULL, &sig, &l), HP_OK);
     list_text(l, text, sizeof(text));
     CU_ASSERT_STRING_EQUAL(text, "Content-Type: application/json|webhook-id: msg_1|"
                                  "webhook-timestamp: 1700000000|webhook-signature: v1,abc|"
                                  "X-Timestamp: 1700000000|X-Nonce: n1|"
-                                 "X-Signature-256: sha256=def|Expect:|");
+                                 "X-Signature-256: sha256=def|"
+                                 "X-Holdpoint-Signature: t=1700000000,v1=123|Expect:|");
     curl_slist_free_all(l);
     CU_ASSERT_EQUAL(hp_webhook_headers("[1]", NULL, NULL, NULL, &l), HP_ERR_INVALID_PAYLOAD);
     CU_ASSERT_PTR_NULL(l);
@@ -140,6 +159,7 @@ int main(void)
     s = CU_add_suite("hp_webhook", NULL, NULL);
     CU_add_test(s, "standard webhooks test vector", test_standard_vector);
     CU_add_test(s, "seed 004 signature vector", test_seed004_vector);
+    CU_add_test(s, "X-Holdpoint-Signature vector", test_holdpoint_vector);
     CU_add_test(s, "key errors", test_key_errors);
     CU_add_test(s, "headers: order, auth wins once, reserved dropped", test_headers_order_and_auth);
     CU_add_test(s, "headers: signature headers", test_headers_signature);
