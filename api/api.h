@@ -20,6 +20,7 @@
 #include "hp_db.h"
 #include "hp_err.h"
 #include "hp_metrics.h"
+#include "hp_notif.h"
 #include "hp_pool.h"
 #include "hp_redis.h"
 #include "hp_store_approval.h"
@@ -190,6 +191,10 @@ HP_MUSTCHECK hp_err api_ask_find(hp_req *req, const char *correlation_id, hp_app
 HP_MUSTCHECK hp_err api_ask_cancel_row(hp_req *req, hp_approval_row *row);
 char *api_ask_poll_url(hp_req *req, const hp_approval_row *row);
 void api_ask_send_state(hp_req *req, const hp_approval_row *row, bool timed_out);
+/* Stores the notification *in for the calling agent and tells live reviewer
+ * views; *m is the stored message. On failure the response has been sent. */
+HP_MUSTCHECK hp_err api_ask_send_message(hp_req *req, const hp_notif_message_input *in,
+                                         hp_notif_message *m);
 
 /* Route handlers. */
 void api_approvals_create(hp_req *req);
@@ -220,6 +225,7 @@ void api_inbox_stream(hp_req *req);
 void api_inbox_ack(hp_req *req);
 void api_actions_record(hp_req *req);
 void api_simulate_decision(hp_req *req);
+void api_ask_send(hp_req *req);
 void api_ask_create(hp_req *req);
 void api_ask_get(hp_req *req);
 void api_ask_delete(hp_req *req);

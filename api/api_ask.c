@@ -1,11 +1,12 @@
 /*
- * api_ask: seed 000's Ask API under /api/v1/server — POST /ask (confirm,
+ * api_ask: seed 000's Ask API under /api/v1/server — POST /send, POST /ask (confirm,
  * select, input; wait or not, with a callbackUrl), GET /ask/:correlationId
  * (long-poll with ?wait=N) and DELETE /ask/:correlationId. A question is an
  * approval of the calling agent (hp_ask.h), so the reviewer inbox, the
  * Reviewer API and every other surface see it and the first decision
- * anywhere answers it. Errors use seed 002's envelope (api_dispatch sets the
- * style for these paths); another agent's or team's correlation id is 404.
+ * anywhere answers it. POST /send stores a notification (a seed 004
+ * message with source "ask") that the team's reviewers see. Errors use seed 002's envelope
+ * (api_dispatch sets the style for these paths); another agent's or team's correlation id is 404.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -189,4 +190,46 @@ void api_ask_delete(hp_req *req)
                        NULL);
     else if (rc == HP_OK)
         api_ask_send_state(req, &row, false);
+}
+
+hp_err api_ask_send_message(hp_req *req, const hp_notif_message_input *in, hp_notif_message *m)
+{
+    hp_dbconn *c;
+    bool idempotent = false;
+    char msg[64];
+    hp_err rc;
+
+    if ((rc = api_db(req, &c)) != HP_OK)
+        return rc;
+    rc = hp_notif_message_send(c, req->pool, req->auth.team_id, req->auth.agent_id, in,
+                               req->app->env.notify_creates, m, &idempotent, req->err,
+                               sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return rc;
+    }
+    (void)hp_fmt(msg, sizeof(msg), "team:%s", req->auth.team_id);
+    hp_waiters_publish_msg(req->app->redis, msg); /* live reviewer views */
+    return HP_OK;
+}
+
+void api_ask_send(hp_req *req)
+{
+    hp_notif_message_input in;
+    hp_notif_message m;
+    hp_issues *is;
+    json_object *body, *o;
+
+    if (api_auth_agent(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
+        return;
+    is = hp_issues_new();
+    if (!hp_ask_send_parse(body, &in, is)) {
+        api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
+    } else if (api_ask_send_message(req, &in, &m) == HP_OK) {
+        o = hp_ask_sent_json(&m);
+        api_send_json(req, 200, o);
+        json_object_put(o);
+    }
+    hp_notif_message_input_deinit(&in);
+    hp_issues_free(is);
 }

@@ -62,6 +62,7 @@ static const api_route api_routes[] = {
     {"GET", "/v1/session", api_session_get},
     {"DELETE", "/v1/session", api_session_delete},
     {"POST", "/v1/session/password", api_session_password},
+    {"POST", HP_ASK_BASE_PATH "/send", api_ask_send},
     {"POST", HP_ASK_BASE_PATH "/ask", api_ask_create},
     {"GET", HP_ASK_BASE_PATH "/ask/{}", api_ask_get},
     {"DELETE", HP_ASK_BASE_PATH "/ask/{}", api_ask_delete},

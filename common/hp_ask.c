@@ -253,6 +253,49 @@ json_object *hp_ask_callback_json(const hp_approval_row *r)
     return o;
 }
 
+bool hp_ask_send_parse(json_object *body, hp_notif_message_input *in, hp_issues *is)
+{
+    hp_path root = hp_path_root();
+
+    memset(in, 0, sizeof(*in));
+    in->type = "info";
+    in->source = "ask";
+    in->buttons = json_object_new_array();
+    if (!json_object_is_type(body, json_type_object)) {
+        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
+                      hp_valid_type_name(body));
+        return false;
+    }
+    in->title =
+        hp_valid_str(is, root, body, "title", (hp_str_rule){true, false, 1, HP_NOTIF_TITLE_MAX});
+    if (in->title != NULL && !hp__not_blank(in->title)) {
+        hp_issues_add(is, hp_path_key(root, "title"), "too_small", "title must not be empty");
+        in->title = NULL;
+    }
+    in->message =
+        hp_valid_str(is, root, body, "body", (hp_str_rule){false, true, 0, HP_NOTIF_MESSAGE_MAX});
+    if (in->message == NULL)
+        in->message = "";
+    in->agent_name = hp_valid_str(is, root, body, "agentName",
+                                  (hp_str_rule){false, true, 1, HP_APPROVAL_ATTR_MAX});
+    in->session_id = hp_valid_str(is, root, body, "sessionId",
+                                  (hp_str_rule){false, true, 1, HP_NOTIF_SESSION_ID_MAX});
+    if (in->session_id != NULL && !hp_notif_session_id_ok(in->session_id)) {
+        hp_issues_add(is, hp_path_key(root, "sessionId"), "invalid_string",
+                      "sessionId must not contain control characters");
+        in->session_id = NULL;
+    }
+    return hp_issues_count(is) == 0;
+}
+
+json_object *hp_ask_sent_json(const hp_notif_message *m)
+{
+    json_object *o = json_object_new_object();
+    hp_json_set_str(o, "id", m->id);
+    hp_json_set_time(o, "createdAt", m->created_at);
+    return o;
+}
+
 char *hp_ask_poll_url(const char *public_url, const char *correlation_id)
 {
     size_t n = strlen(public_url);

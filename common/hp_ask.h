@@ -16,7 +16,9 @@
  *
  * This module validates an ask body into an hp_approval_input and renders
  * the seed 000 shapes (the answer object, the callback body, the poll URL).
- * Pure; any thread.
+ * A send (POST /send, send_notification) is a seed 004 message with source
+ * "ask", stored and shown to reviewers like any notification. Pure; any
+ * thread.
  */
 #ifndef HP_ASK_H
 #define HP_ASK_H
@@ -26,6 +28,7 @@
 #include <json-c/json.h>
 
 #include "hp_approval.h"
+#include "hp_notif.h"
 #include "hp_urlpolicy.h"
 #include "hp_valid.h"
 
@@ -93,6 +96,17 @@ json_object *hp_ask_state_json(const hp_approval_row *r, bool timed_out, const c
  * {correlationId, answer, answeredAt}; NULL when r is not answered. New
  * reference. */
 json_object *hp_ask_callback_json(const hp_approval_row *r);
+
+/* Validates a seed 000 send body — title (1..500, not blank), body
+ * (0..2500, default ""), agentName and sessionId (1..200) — into a message
+ * of type "info" from source "ask" without buttons, the notification the
+ * reviewers see (hp_notif.h stores it). Every problem goes to is; returns
+ * true when there is none. Strings are borrowed from body; deinit *in with
+ * hp_notif_message_input_deinit. Pure. */
+bool hp_ask_send_parse(json_object *body, hp_notif_message_input *in, hp_issues *is);
+
+/* The answer to a send: {id, createdAt}. New reference. */
+json_object *hp_ask_sent_json(const hp_notif_message *m);
 
 /* The absolute poll URL of a question: public_url (a trailing '/' is
  * dropped) + HP_ASK_BASE_PATH "/ask/" + the percent-encoded id. Heap string;

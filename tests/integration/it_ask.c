@@ -316,6 +316,51 @@ static void test_callback_job(void)
              "a cancelled question queued a callback");
 }
 
+static void test_send(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    hp_it_resp *r = ask(t, "POST", "/api/v1/server/send",
+                        "{\"title\":\"Backfill finished\","
+                        "\"body\":\"Processed 12,400 rows with 0 errors.\","
+                        "\"agentName\":\"Backfill agent\",\"sessionId\":\"nightly-7\"}");
+    IT_STATUS_FATAL(r, 200);
+    const char *id = jstr(r->json, "id");
+    IT_CHECK_FATAL(id != NULL && hp_it_is_uuid(id), "send answers its id: %s", r->body);
+    IT_CHECK(hp_it_time(jstr(r->json, "createdAt")) > 0, "createdAt: %s", r->body);
+
+    /* Stored, and shown to the team's reviewers with its attribution. */
+    r = hp_it_user(t, "GET", hp_it_fmt("/v1/review/messages/%s", id), NULL);
+    IT_STATUS_FATAL(r, 200);
+    IT_JSTR(r->json, "title", "Backfill finished");
+    IT_JSTR(r->json, "message", "Processed 12,400 rows with 0 errors.");
+    IT_JSTR(r->json, "agent_name", "Backfill agent");
+    IT_JSTR(r->json, "session_id", "nightly-7");
+    IT_JSTR(r->json, "source", "ask");
+    IT_JSTR(r->json, "project_id", t->agent_id);
+    r = hp_it_user(t, "GET", "/v1/review/messages", NULL);
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "items.0.id", id);
+    /* Its session exists now, for list_sessions and the seed 004 reads. */
+    IT_STATUS(hp_it_agent(t, "GET", "/v1/sessions/nightly-7", NULL), 200);
+
+    /* The title alone is enough; bad input stores nothing. */
+    IT_STATUS(ask(t, "POST", "/api/v1/server/send", "{\"title\":\"Done\"}"), 200);
+    const long long before = hp_it_sql_int("select count(*) from messages where team_id = $1",
+                                           t->team_id, (const char *)NULL);
+    r = ask(t, "POST", "/api/v1/server/send", "{\"body\":\"no title\"}");
+    if (ENVELOPE(r, 400, "invalid_payload"))
+        IT_JSTR(r->json, "error.issues.0.path.0", "title");
+    ENVELOPE(ask(t, "POST", "/api/v1/server/send", "{\"title\":\" \"}"), 400, "invalid_payload");
+    ENVELOPE(ask(t, "POST", "/api/v1/server/send", "{\"title\":\"t\",\"body\":7}"), 400,
+             "invalid_payload");
+    const char *json_only[] = {"Content-Type: application/json", NULL};
+    ENVELOPE(hp_it_http(NULL, "POST", "/api/v1/server/send", json_only, "{\"title\":\"t\"}"), 401,
+             "missing_api_key");
+    IT_CHECK(hp_it_sql_int("select count(*) from messages where team_id = $1", t->team_id,
+                           (const char *)NULL) == before,
+             "a refused send stored a message");
+}
+
 static void test_bad_input_stores_nothing(void)
 {
     const hp_it_team *t = hp_it_team_new();
@@ -396,6 +441,7 @@ int main(void)
         {"long_poll_woken_on_another_replica", test_long_poll_woken_on_another_replica},
         {"delete", test_delete},
         {"callback_job", test_callback_job},
+        {"send", test_send},
         {"bad_input_stores_nothing", test_bad_input_stores_nothing},
         {"keys_and_tenancy", test_keys_and_tenancy},
         {NULL, NULL},

@@ -292,6 +292,42 @@ static void test_states(void)
     json_object_put(opts);
 }
 
+static void test_send_parse(void)
+{
+    json_object *body = parse("{\"title\":\"Backfill finished\",\"body\":\"12,400 rows\","
+                              "\"agentName\":\"Ops\",\"sessionId\":\"s1\"}");
+    hp_issues *is = hp_issues_new();
+    hp_notif_message_input in;
+
+    CU_ASSERT_TRUE(hp_ask_send_parse(body, &in, is));
+    CU_ASSERT_STRING_EQUAL(in.title, "Backfill finished");
+    CU_ASSERT_STRING_EQUAL(in.message, "12,400 rows");
+    CU_ASSERT_STRING_EQUAL(in.agent_name, "Ops");
+    CU_ASSERT_STRING_EQUAL(in.session_id, "s1");
+    CU_ASSERT_STRING_EQUAL(in.source, "ask");
+    CU_ASSERT_STRING_EQUAL(in.type, "info");
+    CU_ASSERT_EQUAL(json_object_array_length(in.buttons), 0);
+    hp_notif_message_input_deinit(&in);
+    json_object_put(body);
+
+    static const char *const bad[] = {"{}",
+                                      "{\"title\":\"\"}",
+                                      "{\"title\":\"  \"}",
+                                      "{\"title\":\"t\",\"body\":1}",
+                                      "{\"title\":\"t\",\"sessionId\":\"a\\nb\"}",
+                                      "[]"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        hp_issues *bis = hp_issues_new();
+        body = parse(bad[i]);
+        CU_ASSERT_FALSE(hp_ask_send_parse(body, &in, bis));
+        CU_ASSERT_TRUE(hp_issues_count(bis) > 0);
+        hp_notif_message_input_deinit(&in);
+        json_object_put(body);
+        hp_issues_free(bis);
+    }
+    hp_issues_free(is);
+}
+
 static void test_poll_url(void)
 {
     char *u = hp_ask_poll_url("https://hp.example.com/", "abc-123");
@@ -318,6 +354,7 @@ int main(void)
     CU_add_test(s, "bad input is refused with paths", test_refusals);
     CU_add_test(s, "callback URLs obey the outbound rules", test_callback_policy);
     CU_add_test(s, "answer and callback shapes per state", test_states);
+    CU_add_test(s, "send bodies", test_send_parse);
     CU_add_test(s, "poll URL", test_poll_url);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
