@@ -1,13 +1,17 @@
 /*
  * hp_db: the libpq pool. Connections are opened lazily up to the pool size;
  * a waiter sleeps on a condition variable until one is released or the pool
- * timeout passes. Each connection gets statement_timeout and a TCP user timeout
- * from the pool timeout, so neither a dead server nor a lost network holds a
- * thread longer than that. Errors are returned for callers to map, never
- * logged here; the one thing this module logs is what the server says on its
- * own (NOTICE, WARNING, and the FATAL it sends when it shuts a connection
- * down), which would otherwise reach stderr as raw text between the JSON log
- * lines.
+ * timeout passes. Every statement runs asynchronously against a deadline the
+ * client keeps (the pool timeout): past it the statement is cancelled with a
+ * cancel request and its connection retired, and a TCP user timeout bounds a
+ * lost network, so neither a slow statement, a lock wait, a dead server nor a
+ * lost network holds a thread longer than that. Nothing travels as a startup
+ * parameter, so the same connections work through PgBouncer in transaction
+ * mode (see docs/internals/database.md). Errors are returned for callers to
+ * map, never logged here; the one thing this module logs is what the server
+ * says on its own (NOTICE, WARNING, and the FATAL it sends when it shuts a
+ * connection down), which would otherwise reach stderr as raw text between
+ * the JSON log lines.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,11 +25,18 @@
 #include "hp_log.h"
 #include "hp_mem.h"
 #include "hp_str.h"
+#include "hp_time.h"
+
+/* How long a statement past its deadline may take to answer the cancel
+ * request before its connection is given up for lost. */
+#define HP__CANCEL_GRACE_MS 1000
 
 struct hp_dbconn {
     PGconn *pg;
     bool in_use;
     bool broken;
+    int timeout_ms; /* statement deadline; 0 = none */
+    bool timed_out; /* the last statement ran into its deadline */
     char sqlstate[6];
 };
 
@@ -90,18 +101,19 @@ static void hp__notice(void *arg, const PGresult *r)
 
 hp_err hp_db_connect(const char *url, int timeout_ms, PGconn **out, char *err, size_t errcap)
 {
-    char ct[16], opts[96], tcp[16];
+    char ct[16], tcp[16];
     int secs = timeout_ms / 1000;
 
     if (secs < 2)
         secs = 2; /* libpq treats 1 as 2 anyway */
     (void)hp_fmt(ct, sizeof(ct), "%d", secs);
     (void)hp_fmt(tcp, sizeof(tcp), "%d", timeout_ms);
-    (void)hp_fmt(opts, sizeof(opts), "-c statement_timeout=%d -c lock_timeout=%d", timeout_ms,
-                 timeout_ms);
-    const char *keys[] = {"dbname",     "connect_timeout",  "options", "tcp_user_timeout",
+    /* Only parameters every pooler accepts travel at startup (PgBouncer
+     * refuses "options"); timeouts are the client's, see hp__await. The TCP
+     * user timeout also bounds PQcancel's connection (libpq >= 15). */
+    const char *keys[] = {"dbname",     "connect_timeout",  "tcp_user_timeout",
                           "keepalives", "application_name", NULL};
-    const char *vals[] = {url, ct, opts, tcp, "1", "holdpoint", NULL};
+    const char *vals[] = {url, ct, tcp, "1", "holdpoint", NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
 
     if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
@@ -171,6 +183,8 @@ hp_err hp_db_acquire(hp_db *db, hp_dbconn **out, char *err, size_t errcap)
         c->pg = NULL;
     }
     c->broken = false;
+    c->timed_out = false;
+    c->timeout_ms = db->timeout_ms;
     c->sqlstate[0] = '\0';
     if (c->pg == NULL) {
         rc = hp_db_connect(db->url, db->timeout_ms, &c->pg, err, errcap);
@@ -240,16 +254,103 @@ const char *hp_dbconn_sqlstate(hp_dbconn *c)
     return c->sqlstate;
 }
 
-hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
-                  const char *const *params, char *err, size_t errcap)
+void hp_dbconn_set_timeout(hp_dbconn *c, int timeout_ms)
 {
-    PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    c->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+}
+
+/* Asks the server to cancel what pg is running. PQcancel opens its own short
+ * connection (through a pooler, the pooler forwards it to the server the
+ * statement runs on); its result is not needed, the statement's answer says
+ * whether the cancel arrived in time. */
+static void hp__cancel(PGconn *pg)
+{
+    char buf[256];
+    PGcancel *cn = PQgetCancel(pg);
+
+    if (cn != NULL) {
+        (void)PQcancel(cn, buf, (int)sizeof(buf));
+        PQfreeCancel(cn);
+    }
+}
+
+/* Waits until a result of the command sent on c can be read without
+ * blocking, keeping c's deadline: at the deadline the statement is cancelled
+ * (c->timed_out), and when it has not answered HP__CANCEL_GRACE_MS later the
+ * connection is given up (returns false, c->broken). */
+static bool hp__wait_ready(hp_dbconn *c, int64_t *deadline)
+{
+    while (PQisBusy(c->pg)) {
+        struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+        int wait = -1, n;
+
+        if (*deadline >= 0) {
+            int64_t left = *deadline - hp_time_mono_ms();
+            if (left <= 0) {
+                if (c->timed_out) {
+                    c->broken = true;
+                    return false;
+                }
+                hp__cancel(c->pg);
+                c->timed_out = true;
+                *deadline = hp_time_mono_ms() + HP__CANCEL_GRACE_MS;
+                continue;
+            }
+            wait = left > 0x7fffffff ? 0x7fffffff : (int)left;
+        }
+        n = poll(&p, 1, wait);
+        if (n < 0 && errno != EINTR) {
+            c->broken = true;
+            return false;
+        }
+        /* A failed read leaves the connection bad; PQgetResult reports it. */
+        if (n > 0 && !PQconsumeInput(c->pg))
+            return true;
+    }
+    return true;
+}
+
+/* Collects the results of the command just sent on c: the first error, else
+ * the last result. NULL when the connection was given up. */
+static PGresult *hp__await(hp_dbconn *c)
+{
+    int64_t deadline = c->timeout_ms > 0 ? hp_time_mono_ms() + c->timeout_ms : -1;
+    PGresult *keep = NULL, *r;
+
+    c->timed_out = false;
+    for (;;) {
+        if (!hp__wait_ready(c, &deadline)) {
+            PQclear(keep);
+            return NULL;
+        }
+        r = PQgetResult(c->pg);
+        if (r == NULL)
+            break;
+        if (keep != NULL && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+            PQclear(r);
+        } else {
+            PQclear(keep);
+            keep = r;
+        }
+    }
+    /* A cancelled connection is not reused: a cancel request that arrived
+     * late must not hit the next statement. */
+    if (c->timed_out)
+        c->broken = true;
+    return keep;
+}
+
+/* Maps the outcome of a statement on c (r may be NULL) to an hp_err, fills
+ * err and c->sqlstate, and hands a successful result to *res (or clears
+ * it). */
+static hp_err hp__outcome(hp_dbconn *c, PGresult *r, PGresult **res, char *err, size_t errcap)
+{
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     const char *state;
 
     if (res)
         *res = NULL;
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
         c->sqlstate[0] = '\0';
         if (res)
             *res = r;
@@ -259,7 +360,10 @@ hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
     }
     state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     hp_strlcpy(c->sqlstate, state ? state : "", sizeof(c->sqlstate));
-    {
+    if (c->timed_out) {
+        hp_err_set(err, errcap, "database statement did not finish within %d ms%s", c->timeout_ms,
+                   r == NULL ? " and did not answer its cancel request" : "; cancelled");
+    } else {
         const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
         if (m == NULL)
             m = PQerrorMessage(c->pg);
@@ -267,15 +371,16 @@ hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
         hp_err_set(err, errcap, "database error %s: %.*s", state ? state : "(none)", (int)n, m);
     }
     PQclear(r);
-    if (PQstatus(c->pg) != CONNECTION_OK) {
+    if (c->timed_out || PQstatus(c->pg) != CONNECTION_OK) {
         c->broken = true;
         return HP_ERR_UNAVAILABLE;
     }
     if (state != NULL) {
         if (strcmp(c->sqlstate, "23505") == 0)
             return HP_ERR_CONFLICT;
-        /* 57014 query_canceled (statement_timeout), 55P03 lock_not_available,
-         * class 08 connection exceptions, 57P0x admin shutdown. */
+        /* 57014 query_canceled (the server's statement_timeout, when an
+         * operator set one), 55P03 lock_not_available, class 08 connection
+         * exceptions, 57P0x admin shutdown. */
         if (strcmp(c->sqlstate, "57014") == 0 || strcmp(c->sqlstate, "55P03") == 0 ||
             strncmp(c->sqlstate, "08", 2) == 0 || strncmp(c->sqlstate, "57P", 3) == 0) {
             c->broken = strncmp(c->sqlstate, "08", 2) == 0 || strncmp(c->sqlstate, "57P", 3) == 0;
@@ -286,6 +391,40 @@ hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
         return HP_ERR_UNAVAILABLE;
     }
     return HP_ERR_INTERNAL;
+}
+
+hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
+                  const char *const *params, char *err, size_t errcap)
+{
+    PGresult *r = NULL;
+
+    c->timed_out = false;
+    if (PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0))
+        r = hp__await(c);
+    return hp__outcome(c, r, res, err, errcap);
+}
+
+hp_err hp_db_exec_script(hp_dbconn *c, const char *sql, char *err, size_t errcap)
+{
+    PGresult *r = NULL;
+
+    c->timed_out = false;
+    if (PQsendQuery(c->pg, sql))
+        r = hp__await(c);
+    return hp__outcome(c, r, NULL, err, errcap);
+}
+
+hp_err hp_db_pooled(PGconn *pg, int timeout_ms, bool *pooled, char *err, size_t errcap)
+{
+    hp_dbconn tmp = {.pg = pg, .timeout_ms = timeout_ms};
+    PGresult *r = NULL;
+    hp_err rc = hp_db_exec(&tmp, &r, "select pg_backend_pid()", 0, NULL, err, errcap);
+
+    *pooled = false;
+    if (rc == HP_OK)
+        *pooled = hp_db_ll(r, 0, 0, -1) != (long long)PQbackendPID(pg);
+    PQclear(r);
+    return rc;
 }
 
 hp_err hp_db_begin(hp_dbconn *c, char *err, size_t errcap)
@@ -321,15 +460,15 @@ hp_err hp_db_exists(hp_dbconn *c, const char *sql, int nparams, const char *cons
 
 void hp_db_rollback(hp_dbconn *c)
 {
-    PGresult *r;
-    if (c == NULL || c->pg == NULL)
+    char err[HP_ERRBUF];
+
+    /* A broken connection is closed at release, which rolls back. */
+    if (c == NULL || c->pg == NULL || c->broken)
         return;
     if (PQtransactionStatus(c->pg) == PQTRANS_IDLE)
         return;
-    r = PQexec(c->pg, "ROLLBACK");
-    if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+    if (hp_db_exec(c, NULL, "ROLLBACK", 0, NULL, err, sizeof(err)) != HP_OK)
         c->broken = true;
-    PQclear(r);
 }
 
 const char *hp_db_val(const PGresult *r, int row, int col)

@@ -6,8 +6,10 @@
  * hp_db_release; the pool never holds more than its size. A dead dependency
  * never hangs a caller: connecting, waiting for a free connection and every
  * statement are bounded by the pool's timeout, and failures map to
- * HP_ERR_UNAVAILABLE so the API answers 503. A connection found broken is
- * reset on its next acquire. Thread-safe.
+ * HP_ERR_UNAVAILABLE so the API answers 503. The statement bound is kept by
+ * the client (a cancel request at the deadline), not by session settings, so
+ * the pool works the same through PgBouncer in transaction mode. A
+ * connection found broken is reset on its next acquire. Thread-safe.
  */
 #ifndef HP_DB_H
 #define HP_DB_H
@@ -52,11 +54,24 @@ PGconn *hp_dbconn_pg(hp_dbconn *c);
 
 /* Runs sql with text parameters (NULL entries are SQL NULL). On success *res
  * (if res is not NULL) gets the result, which the caller PQclear()s; without
- * res the result is cleared here. Errors: HP_ERR_UNAVAILABLE when the
- * connection is lost or the statement timed out, HP_ERR_CONFLICT on a unique
- * violation (SQLSTATE 23505), HP_ERR_INTERNAL otherwise (reason in err). */
+ * res the result is cleared here. Blocks up to the connection's statement
+ * deadline (the pool timeout unless hp_dbconn_set_timeout changed it): past
+ * it the statement is cancelled and the connection retired at release.
+ * Errors: HP_ERR_UNAVAILABLE when the connection is lost or the statement
+ * ran out of time, HP_ERR_CONFLICT on a unique violation (SQLSTATE 23505),
+ * HP_ERR_INTERNAL otherwise (reason in err). */
 HP_MUSTCHECK hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
                                const char *const *params, char *err, size_t errcap);
+
+/* Runs a text of several statements without parameters (the simple
+ * protocol; a migration file), under the same deadline and error mapping as
+ * hp_db_exec. Inside an open transaction they all commit or none. */
+HP_MUSTCHECK hp_err hp_db_exec_script(hp_dbconn *c, const char *sql, char *err, size_t errcap);
+
+/* Sets c's statement deadline until it is released (0 = none: migrations,
+ * whose index builds may take long and whose lock wait is the point). The
+ * next acquire starts again from the pool timeout. */
+void hp_dbconn_set_timeout(hp_dbconn *c, int timeout_ms);
 
 HP_MUSTCHECK hp_err hp_db_begin(hp_dbconn *c, char *err, size_t errcap);
 HP_MUSTCHECK hp_err hp_db_commit(hp_dbconn *c, char *err, size_t errcap);
@@ -86,5 +101,13 @@ long long hp_db_ll(const PGresult *r, int row, int col, long long dflt);
  * timeout_ms. The caller PQfinish()es *out. */
 HP_MUSTCHECK hp_err hp_db_connect(const char *url, int timeout_ms, PGconn **out, char *err,
                                   size_t errcap);
+
+/* Sets *pooled to whether pg reaches PostgreSQL through a connection pooler
+ * rather than a server process of its own. A pooler such as PgBouncer hands
+ * its clients cancel keys of its own, so the process id libpq learned at
+ * startup differs from the one the server reports. One round trip, bounded
+ * by timeout_ms; HP_ERR_UNAVAILABLE when it fails (close pg then). */
+HP_MUSTCHECK hp_err hp_db_pooled(PGconn *pg, int timeout_ms, bool *pooled, char *err,
+                                 size_t errcap);
 
 #endif

@@ -14,16 +14,25 @@ hp_err hp_store_migrate_lock(hp_dbconn *c, char *err, size_t errcap)
     hp_err rc;
 
     (void)hp_fmt(key, sizeof(key), "%lld", HP_MIGRATE_LOCK_KEY);
-    /* The pool gives every connection short statement and lock timeouts; a
-     * migration (an index build) may legitimately take longer, and waiting
-     * for another migrator's lock is exactly what must not time out. Routine
-     * notices ("already exists, skipping") are noise in a migrator's log. */
-    if ((rc = hp_db_exec(c, NULL, "set statement_timeout = 0", 0, NULL, err, errcap)) != HP_OK ||
-        (rc = hp_db_exec(c, NULL, "set client_min_messages = warning", 0, NULL, err, errcap)) !=
-            HP_OK ||
-        (rc = hp_db_exec(c, NULL, "set lock_timeout = 0", 0, NULL, err, errcap)) != HP_OK ||
-        (rc = hp_db_exec(c, NULL, "select pg_advisory_lock($1::bigint)", 1, p, err, errcap)) !=
-            HP_OK)
+    /* The pool bounds every statement by its timeout; a migration (an index
+     * build) may legitimately take longer, and waiting for another
+     * migrator's lock is exactly what must not time out. */
+    hp_dbconn_set_timeout(c, 0);
+    /* The session lock is taken inside a transaction only so that the
+     * server-side timeouts an operator may set as role defaults can be
+     * lifted for this one wait (set_config(..., true) ends with the
+     * transaction); the lock itself outlives the commit. */
+    rc = hp_db_begin(c, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    rc = hp_db_exec(c, NULL,
+                    "select set_config('statement_timeout', '0', true), "
+                    "set_config('lock_timeout', '0', true)",
+                    0, NULL, err, errcap);
+    if (rc == HP_OK)
+        rc = hp_db_exec(c, NULL, "select pg_advisory_lock($1::bigint)", 1, p, err, errcap);
+    rc = hp_db_finish(c, rc, err, errcap);
+    if (rc != HP_OK)
         return rc;
     /* Created under the lock: concurrent "create table if not exists" can
      * still collide in pg_type, so only the lock holder ever runs it. */
@@ -56,28 +65,31 @@ hp_err hp_store_migrate_applied(hp_dbconn *c, const char *name, bool *applied, c
 hp_err hp_store_migrate_apply(hp_dbconn *c, const char *name, const char *sql, char *err,
                               size_t errcap)
 {
-    PGconn *pg = hp_dbconn_pg(c);
     const char *p[] = {name};
-    PGresult *r;
-    ExecStatusType st;
     hp_err rc = hp_db_begin(c, err, errcap);
 
     if (rc != HP_OK)
         return rc;
-    /* PQexec (the simple protocol) because a migration file holds many
-     * statements; inside the open transaction they all commit or none. */
-    r = PQexec(pg, sql);
-    st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
-        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-        const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-        if (m == NULL)
-            m = PQerrorMessage(pg);
-        hp_err_set(err, errcap, "migration failed: database error %s: %.*s",
-                   state ? state : "(none)", (int)strcspn(m, "\n"), m);
-        rc = PQstatus(pg) == CONNECTION_OK ? HP_ERR_INTERNAL : HP_ERR_UNAVAILABLE;
+    /* Settings for this transaction only (a session setting would outlive
+     * it on a pooled server connection): a server-side statement_timeout or
+     * lock_timeout an operator set as a role default must not cut an index
+     * build or a lock wait short, and routine notices ("already exists,
+     * skipping") are noise in a migrator's log. */
+    rc = hp_db_exec(c, NULL,
+                    "select set_config('statement_timeout', '0', true), "
+                    "set_config('lock_timeout', '0', true), "
+                    "set_config('client_min_messages', 'warning', true)",
+                    0, NULL, err, errcap);
+    if (rc == HP_OK) {
+        rc = hp_db_exec_script(c, sql, err, errcap);
+        if (rc == HP_ERR_CONFLICT) /* a failed migration, not a caller's conflict */
+            rc = HP_ERR_INTERNAL;
+        if (rc != HP_OK) {
+            char why[HP_ERRBUF];
+            hp_strlcpy(why, err, sizeof(why));
+            hp_err_set(err, errcap, "migration failed: %s", why);
+        }
     }
-    PQclear(r);
     if (rc == HP_OK)
         rc = hp_db_exec(c, NULL, "insert into schema_migrations (name) values ($1)", 1, p, err,
                         errcap);
