@@ -138,6 +138,11 @@ typedef struct hp_cli_env {
  * and connects. Returns -1 when ready, otherwise the exit status after
  * logging. Blocks up to HOLDPOINT_DB_TIMEOUT_MS. */
 int hp_cli_env_open(hp_cli_env *env, const hp_cli_args *a, bool need_secret);
+/* The same on HOLDPOINT_DATABASE_DIRECT_URL (HOLDPOINT_DATABASE_URL when
+ * unset), for commands that need a session of their own (migrate's advisory
+ * lock); fails (exit status 1, naming the variable) when that URL leads
+ * through a pooler. */
+int hp_cli_env_open_direct(hp_cli_env *env, const hp_cli_args *a);
 /* Gives back the connection and closes it. */
 void hp_cli_env_close(hp_cli_env *env);
 

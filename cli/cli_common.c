@@ -230,9 +230,11 @@ int hp_cli_emit(const hp_cli_args *a, json_object *result)
     return HP_CLI_OK;
 }
 
-int hp_cli_env_open(hp_cli_env *env, const hp_cli_args *a, bool need_secret)
+/* Loads the configuration and connects to url_of(cfg). */
+static int hp__env_open(hp_cli_env *env, const hp_cli_args *a, bool need_secret, bool direct)
 {
     char err[HP_ERRBUF] = "";
+    const char *url;
     hp_err rc;
 
     memset(env, 0, sizeof(*env));
@@ -246,14 +248,39 @@ int hp_cli_env_open(hp_cli_env *env, const hp_cli_args *a, bool need_secret)
                            NULL);
     /* A pool of one gives the store its hp_db_exec helpers and error
      * mapping; connecting is bounded by HOLDPOINT_DB_TIMEOUT_MS. */
-    env->db = hp_db_new(env->cfg.database_url, 1, env->cfg.db_timeout_ms);
+    url = direct ? env->cfg.database_direct_url : env->cfg.database_url;
+    env->db = hp_db_new(url, 1, env->cfg.db_timeout_ms);
     rc = hp_db_acquire(env->db, &env->conn, err, sizeof(err));
+    if (rc == HP_OK && direct) {
+        bool pooled = false;
+        rc = hp_db_pooled(hp_dbconn_pg(env->conn), env->cfg.db_timeout_ms, &pooled, err,
+                          sizeof(err));
+        if (rc == HP_OK && pooled) {
+            rc = HP_ERR_CONFIG;
+            hp_err_set(err, sizeof(err),
+                       "%s reaches PostgreSQL through a connection pooler, where a session "
+                       "advisory lock is not safe: set HOLDPOINT_DATABASE_DIRECT_URL to a URL "
+                       "of the PostgreSQL server itself",
+                       env->cfg.database_direct_url == env->cfg.database_url
+                           ? "HOLDPOINT_DATABASE_URL (HOLDPOINT_DATABASE_DIRECT_URL is unset)"
+                           : "HOLDPOINT_DATABASE_DIRECT_URL");
+        }
+    }
     if (rc != HP_OK) {
-        hp_db_free(env->db);
-        env->db = NULL;
+        hp_cli_env_close(env);
         return hp_cli_fail(a, rc, err, NULL);
     }
     return -1;
+}
+
+int hp_cli_env_open(hp_cli_env *env, const hp_cli_args *a, bool need_secret)
+{
+    return hp__env_open(env, a, need_secret, false);
+}
+
+int hp_cli_env_open_direct(hp_cli_env *env, const hp_cli_args *a)
+{
+    return hp__env_open(env, a, false, true);
 }
 
 void hp_cli_env_close(hp_cli_env *env)

@@ -5,9 +5,11 @@
  *
  * Every container may run it at start-up at the same time: each waits for
  * the session advisory lock, so they run one after another and only the
- * first finds work. Each migration runs in its own transaction together
- * with its schema_migrations row, so a failed one leaves no trace and the
- * next run retries it. Migrations are forward-only; this never undoes one.
+ * first finds work. The lock needs a session of its own, so migrate
+ * connects to HOLDPOINT_DATABASE_DIRECT_URL (HOLDPOINT_DATABASE_URL when
+ * unset) and refuses a URL that leads through a pooler. Each migration runs in its own transaction
+ * together with its schema_migrations row, so a failed one leaves no trace and the next run retries
+ * it. Migrations are forward-only; this never undoes one.
  */
 #include <string.h>
 
@@ -65,7 +67,7 @@ int hp_cli_migrate(int argc, char **argv)
 
     if ((st = hp_cli_parse(argc, argv, hp__migrate_opts, hp__migrate_usage, &a)) >= 0)
         return st;
-    if ((st = hp_cli_env_open(&env, &a, false)) >= 0)
+    if ((st = hp_cli_env_open_direct(&env, &a)) >= 0)
         return st;
     applied = json_object_new_array();
     rc = hp_store_migrate_lock(env.conn, err, sizeof(err));

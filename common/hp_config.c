@@ -45,6 +45,10 @@ static bool hp__check_http(const char *name, const char *v, char *err, size_t er
 #define HP__CONFIG_TABLE(X)                                                                        \
     X("HOLDPOINT_DATABASE_URL", "url", NULL, 0, 0, HP__ALL, true, database_url, database_url,      \
       hp__check_pg, "PostgreSQL connection URL (postgres://...) or libpq conninfo string")         \
+    X("HOLDPOINT_DATABASE_DIRECT_URL", "url", NULL, 0, 0, HP__ALL, false, database_direct_url,     \
+      database_direct_url, hp__check_pg,                                                           \
+      "URL of PostgreSQL itself, not a pooler, for LISTEN and migrations; default "                \
+      "HOLDPOINT_DATABASE_URL")                                                                    \
     X("HOLDPOINT_SECRET_KEY", "key", NULL, 0, 0, HP__API | HP__DLV | HP__CLI, true, secret_key,    \
       has_secret_key, NULL,                                                                        \
       "32-byte key sealing stored secrets: 64 hex characters or standard base64")                  \
@@ -354,6 +358,8 @@ hp_err hp_config_load(hp_proc proc, hp_config_getenv_fn get, void *ctx, hp_confi
                    out->callback_base_delay_ms, out->callback_max_delay_ms);
         return HP_ERR_CONFIG;
     }
+    if (out->database_direct_url == NULL)
+        out->database_direct_url = out->database_url;
     if (out->public_url == NULL) {
         bool v6 = strchr(out->listen_host, ':') != NULL;
         if (!hp_fmt(out->public_url_buf, sizeof(out->public_url_buf), "http://%s%s%s:%d",

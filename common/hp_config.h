@@ -22,13 +22,14 @@ typedef enum {
 } hp_proc;
 
 typedef struct hp_config {
-    const char *database_url;     /* HOLDPOINT_DATABASE_URL, required */
-    const char *redis_url;        /* HOLDPOINT_REDIS_URL, NULL when unset */
-    char listen_host[256];        /* HOLDPOINT_LISTEN host part */
-    int listen_port;              /* HOLDPOINT_LISTEN port part */
-    const char *public_url;       /* HOLDPOINT_PUBLIC_URL, default http://<listen> */
-    const char *outbound_allow;   /* HOLDPOINT_OUTBOUND_ALLOW, "" when unset */
-    unsigned char secret_key[32]; /* HOLDPOINT_SECRET_KEY (base64 or hex of 32 bytes) */
+    const char *database_url;        /* HOLDPOINT_DATABASE_URL, required */
+    const char *database_direct_url; /* HOLDPOINT_DATABASE_DIRECT_URL, default database_url */
+    const char *redis_url;           /* HOLDPOINT_REDIS_URL, NULL when unset */
+    char listen_host[256];           /* HOLDPOINT_LISTEN host part */
+    int listen_port;                 /* HOLDPOINT_LISTEN port part */
+    const char *public_url;          /* HOLDPOINT_PUBLIC_URL, default http://<listen> */
+    const char *outbound_allow;      /* HOLDPOINT_OUTBOUND_ALLOW, "" when unset */
+    unsigned char secret_key[32];    /* HOLDPOINT_SECRET_KEY (base64 or hex of 32 bytes) */
     bool has_secret_key;
     int callback_base_delay_ms;   /* HOLDPOINT_CALLBACK_BASE_DELAY_MS 1000 */
     int callback_max_delay_ms;    /* HOLDPOINT_CALLBACK_MAX_DELAY_MS 30000 */

@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL and Redis for `make run` and `make test`.
+# Throwaway PostgreSQL, PgBouncer and Redis for `make run` and `make test`.
 #
-#   services.sh start DIR     initdb (first time) and start both on free ports,
-#                             create database "holdpoint", write DIR/env
+#   services.sh start DIR     initdb (first time) and start all three on free
+#                             ports, create database "holdpoint", write DIR/env
 #   services.sh stop DIR      stop both; safe to call twice or when not started
 #   services.sh destroy DIR   stop, then remove DIR (and PostgreSQL's data)
 #   services.sh pg-stop DIR   stop only PostgreSQL (outage tests)
 #   services.sh pg-start DIR  start it again on the same port
 #   services.sh redis-stop DIR / redis-start DIR   the same for Redis
+#   services.sh pooler-stop DIR / pooler-start DIR the same for PgBouncer
 #
 # DIR/env holds `export` lines for HOLDPOINT_DATABASE_URL, HOLDPOINT_REDIS_URL,
 # HOLDPOINT_SECRET_KEY (generated once per DIR and kept), HP_PG_BIN,
-# HP_PG_DATA, HP_PG_PORT and HP_REDIS_PORT. Both servers listen on 127.0.0.1
-# only; PostgreSQL trusts every local connection, so never point this at
-# anything but a scratch directory. HP_FAST_PG=1 turns off fsync,
+# HP_PG_DATA, HP_PG_PORT, HP_REDIS_PORT, HP_POOLER_URL and HP_POOLER_PORT.
+# HOLDPOINT_DATABASE_URL leads to PostgreSQL itself; HP_POOLER_URL to the
+# same database through PgBouncer in transaction mode (every database of the
+# server is reachable through it, with the pooler's console as database
+# "pgbouncer"). All servers listen on 127.0.0.1 only; PostgreSQL and PgBouncer
+# trust every local connection, so never point this at anything but a scratch
+# directory. HP_FAST_PG=1 turns off fsync,
 # synchronous_commit and full_page_writes (tests only).
 #
 # As root, PostgreSQL runs as the "postgres" user (initdb refuses root); as
@@ -26,7 +31,7 @@ die() {
 }
 
 usage() {
-    echo "usage: services.sh start|stop|destroy|pg-stop|pg-start|redis-stop|redis-start DIR" >&2
+    echo "usage: services.sh start|stop|destroy|pg-stop|pg-start|redis-stop|redis-start|pooler-stop|pooler-start DIR" >&2
     exit 2
 }
 
@@ -314,10 +319,115 @@ redis_stop() {
     rm -f "$REDIS_PID"
 }
 
+# ---- PgBouncer ------------------------------------------------------------
+# Transaction pooling in front of the server, the way operators run it: no
+# ignore_startup_parameters, so a client sending a startup parameter the
+# pooler does not know (such as "options") is refused as it would be in
+# production. Runs as the PostgreSQL owner (PgBouncer refuses root) with its
+# files in DIR/pgbouncer (or, when the PostgreSQL owner cannot reach DIR, in
+# a private directory under /tmp; DIR/pgbouncer.log points at its log).
+
+pgb_dir() {
+    local d
+    d="$(state_get pgbdir)"
+    if [ -n "$d" ] && [ -d "$d" ]; then
+        echo "$d"
+        return
+    fi
+    if [ "$(id -u)" -ne 0 ] || runuser -u postgres -- test -x "$DIR"; then
+        d="$DIR/pgbouncer"
+        mkdir -p "$d"
+    else
+        d="$(mktemp -d /tmp/hp-pgbouncer.XXXXXX)"
+    fi
+    [ "$(id -u)" -ne 0 ] || chown postgres "$d"
+    state_set pgbdir "$d"
+    echo "$d"
+}
+
+pgb_running() {
+    local pid
+    PGB_DIR="$(pgb_dir)"
+    [ -f "$PGB_DIR/pgbouncer.pid" ] || return 1
+    pid="$(cat "$PGB_DIR/pgbouncer.pid" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q pgbouncer "/proc/$pid/comm" 2>/dev/null
+}
+
+pgb_start_on() {
+    local port="$1" pgport i
+    pgport="$(state_get pgport)"
+    command -v pgbouncer >/dev/null 2>&1 || die "pgbouncer is not installed (run scripts/deps.sh)"
+    PGB_DIR="$(pgb_dir)"
+    [ -e "$DIR/pgbouncer.log" ] || ln -sf "$PGB_DIR/pgbouncer.log" "$DIR/pgbouncer.log"
+    echo '"postgres" ""' >"$PGB_DIR/userlist.txt"
+    {
+        echo ";; written by scripts/services.sh on every start"
+        echo "[databases]"
+        echo "* = host=127.0.0.1 port=$pgport"
+        echo "[pgbouncer]"
+        echo "listen_addr = 127.0.0.1"
+        echo "listen_port = $port"
+        echo "unix_socket_dir ="
+        echo "auth_type = trust"
+        echo "auth_file = $PGB_DIR/userlist.txt"
+        echo "admin_users = postgres"
+        echo "pool_mode = transaction"
+        echo "default_pool_size = 20"
+        echo "max_client_conn = 900"
+        echo "logfile = $PGB_DIR/pgbouncer.log"
+        echo "pidfile = $PGB_DIR/pgbouncer.pid"
+        echo "log_connections = 0"
+        echo "log_disconnections = 0"
+    } >"$PGB_DIR/pgbouncer.ini"
+    chmod 644 "$PGB_DIR/pgbouncer.ini" "$PGB_DIR/userlist.txt"
+    rm -f "$PGB_DIR/pgbouncer.pid"
+    as_pg pgbouncer -q -d "$PGB_DIR/pgbouncer.ini" >/dev/null 2>&1 || return 1
+    for ((i = 0; i < 100; i++)); do
+        if pgb_running && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+pgb_start() {
+    local port tries
+    pgb_running && return 0
+    port="$(state_get pgbport)"
+    if [ -n "$port" ] && ! port_busy "$port"; then
+        pgb_start_on "$port" && return 0
+    fi
+    for tries in 1 2 3 4 5; do
+        port="$(free_port "$(state_get pgport)")"
+        if pgb_start_on "$port"; then
+            state_set pgbport "$port"
+            return 0
+        fi
+    done
+    tail -n 20 "$(pgb_dir)/pgbouncer.log" >&2 || true
+    die "could not start PgBouncer (see $(pgb_dir)/pgbouncer.log)"
+}
+
+pgb_stop() {
+    local pid i
+    PGB_DIR="$(pgb_dir)"
+    pgb_running || { rm -f "$PGB_DIR/pgbouncer.pid"; return 0; }
+    pid="$(cat "$PGB_DIR/pgbouncer.pid")"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || { rm -f "$PGB_DIR/pgbouncer.pid"; return 0; }
+        sleep 0.05
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$PGB_DIR/pgbouncer.pid"
+}
+
 write_env() {
-    local pgport redisport key tmp="$DIR/env.tmp"
+    local pgport redisport pgbport key tmp="$DIR/env.tmp"
     pgport="$(state_get pgport)"
     redisport="$(state_get redisport)"
+    pgbport="$(state_get pgbport)"
     key="$(secret_key)"
     {
         echo "export HOLDPOINT_DATABASE_URL=postgresql://postgres@127.0.0.1:$pgport/holdpoint"
@@ -327,6 +437,8 @@ write_env() {
         echo "export HP_PG_DATA=$(pg_data)"
         echo "export HP_PG_PORT=$pgport"
         echo "export HP_REDIS_PORT=$redisport"
+        echo "export HP_POOLER_URL=postgresql://postgres@127.0.0.1:$pgbport/holdpoint"
+        echo "export HP_POOLER_PORT=$pgbport"
     } >"$tmp"
     chmod 600 "$tmp"
     mv "$tmp" "$DIR/env"
@@ -340,19 +452,24 @@ start)
     fi
     pg_start
     pg_create_db
+    pgb_start
     redis_start
     write_env
     ;;
 stop)
     redis_stop
+    pgb_stop
     pg_stop
     ;;
 destroy)
     redis_stop
+    pgb_stop
     pg_stop
     real="$(state_get pgreal)"
     sock="$(state_get sockdir)"
+    pgbdir="$(state_get pgbdir)"
     [ -n "$real" ] && rm -rf "$real"
+    case "$pgbdir" in /tmp/hp-pgbouncer.*) rm -rf "$pgbdir" ;; esac
     case "$sock" in /tmp/hp-pgsock.*) rm -rf "$sock" ;; esac
     rm -rf "$DIR"
     ;;
@@ -374,6 +491,15 @@ redis-start)
     port="$(state_get redisport)"
     [ -n "$port" ] || die "no Redis port recorded in $STATE"
     redis_start_on "$port" || { tail -n 20 "$REDIS_LOG" >&2; die "could not restart Redis on port $port"; }
+    ;;
+pooler-stop)
+    pgb_stop
+    ;;
+pooler-start)
+    pgb_running && exit 0
+    port="$(state_get pgbport)"
+    [ -n "$port" ] || die "no PgBouncer port recorded in $STATE"
+    pgb_start_on "$port" || { tail -n 20 "$(pgb_dir)/pgbouncer.log" >&2; die "could not restart PgBouncer on port $port"; }
     ;;
 *)
     usage

@@ -593,6 +593,12 @@ static int it_wait(pid_t pid, double timeout)
 
 json_object *hp_it_cli(const char *const *args, int *status, char **out, char **err)
 {
+    return hp_it_cli_env(args, NULL, status, out, err);
+}
+
+json_object *hp_it_cli_env(const char *const *args, const char *const *env, int *status, char **out,
+                           char **err)
+{
     int po[2], pe[2];
     size_t argc = 0;
     for (const char *const *a = args; *a != NULL; a++)
@@ -603,6 +609,8 @@ json_object *hp_it_cli(const char *const *args, int *status, char **out, char **
     for (size_t i = 0; i < argc; i++)
         argv[i + 1] = (char *)args[i];
     argv[argc + 1] = NULL;
+    /* Built before fork: the child of a threaded program must not allocate. */
+    char **envp = it_env_build(env);
 
     if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) {
         perror("hp_itest: pipe");
@@ -621,10 +629,11 @@ json_object *hp_it_cli(const char *const *args, int *status, char **out, char **
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);
-        execv(bin, argv);
+        execve(bin, argv, envp);
         _exit(127);
     }
     free(argv);
+    it_env_free(envp);
     close(po[1]);
     close(pe[1]);
 

@@ -95,6 +95,10 @@ const char *hp_it_api_log(const hp_it_api *api);
  * *status gets the exit status (128 + signal when killed); *out and *err
  * (when not NULL) get stdout and stderr as harness-owned strings. */
 json_object *hp_it_cli(const char *const *args, int *status, char **out, char **err);
+/* The same with env (as for hp_it_api_start: "NAME=value" sets, "NAME" alone
+ * unsets) on top of the test environment. */
+json_object *hp_it_cli_env(const char *const *args, const char *const *env, int *status, char **out,
+                           char **err);
 
 typedef struct hp_it_team {
     const char *team_id;

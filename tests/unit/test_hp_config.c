@@ -446,6 +446,17 @@ static void test_urls(void)
     expect_refused(HP_PROC_API, "HOLDPOINT_DATABASE_URL", "mysql://root:hunter2@db/x");
     CU_ASSERT_PTR_NULL(strstr(err, "hunter2")); /* credentials never echoed */
 
+    /* The direct URL (LISTEN, migrations) falls back to the main one and is
+     * checked like it. */
+    expect_ok(HP_PROC_CLI, "HOLDPOINT_DATABASE_DIRECT_URL", "");
+    CU_ASSERT_PTR_EQUAL(cfg.database_direct_url, cfg.database_url);
+    expect_ok(HP_PROC_TIMEOUT, "HOLDPOINT_DATABASE_DIRECT_URL", "postgres://u@pg:5432/db");
+    CU_ASSERT_STRING_EQUAL(cfg.database_direct_url, "postgres://u@pg:5432/db");
+    CU_ASSERT_STRING_EQUAL(cfg.database_url, env_values[0]);
+    expect_refused(HP_PROC_API, "HOLDPOINT_DATABASE_DIRECT_URL", "pg:5432/hunter2");
+    CU_ASSERT_TRUE(hp_str_startswith(err, "HOLDPOINT_DATABASE_DIRECT_URL: "));
+    CU_ASSERT_PTR_NULL(strstr(err, "hunter2"));
+
     expect_ok(HP_PROC_API, "HOLDPOINT_REDIS_URL", "redis://:pw@cache:6379/1");
     expect_refused(HP_PROC_API, "HOLDPOINT_REDIS_URL", "http://:hunter2@cache:6379");
     CU_ASSERT_PTR_NULL(strstr(err, "hunter2"));
