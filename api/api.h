@@ -245,6 +245,23 @@ bool api_wants_sse(hp_req *req);
 void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bool sse,
                          json_object *created_event);
 
+/* The general wait behind api_wait_and_answer: waits until spec->deadline_ms
+ * (monotonic); with sse, streams first_event (named first_name) before
+ * waiting. expire_due closes the approval as expired when its own deadline
+ * passes during the wait (seed 004: the answer is the timeout default at the
+ * deadline whatever the expiry worker's lag); auto_ack acknowledges the
+ * decision's action response when the answer is the decision (seed 004's
+ * block). Sends the answer. */
+typedef struct api_wait_spec {
+    int64_t deadline_ms;
+    bool sse;
+    json_object *first_event;
+    const char *first_name;
+    bool expire_due;
+    bool auto_ack;
+} api_wait_spec;
+void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *spec);
+
 /* Server-Sent Events (api_stream.c): api_sse_begin sends the 200 head of a
  * stream; api_sse_send writes one event (with an id line when id is not
  * NULL); api_sse_raw writes text as is (comments, retry lines). The writers

@@ -74,6 +74,26 @@ bool api_approval_create(hp_req *req, const hp_approval_input *in, hp_create_res
     return true;
 }
 
+/* A waiter that answers at the approval's deadline waits this much longer,
+ * so the close it makes itself (or the worker's) is in before it gives up. */
+#define API_EXPIRY_GRACE_MS 2000
+
+/* Seed 004: a team key without X-Agent-Id may name its project in the body
+ * (project_id or project); without one it acts as the team's default agent
+ * like every agent route. False when the response was sent (404). */
+static bool api__project_from_body(hp_req *req, json_object *body)
+{
+    const char *hdr = mg_get_header(req->conn, "X-Agent-Id");
+    bool selected = false;
+
+    if (req->auth.key_agent_scoped || (hdr != NULL && hdr[0] != '\0') ||
+        !json_object_is_type(body, json_type_object) ||
+        (hp_json_str(body, "project_id") == NULL && hp_json_str(body, "project") == NULL))
+        return true;
+    req->auth.agent_id = NULL; /* the body names it instead of the default */
+    return api_project_select(req, body, &selected) == HP_OK && selected;
+}
+
 void api_approvals_create(hp_req *req)
 {
     hp_approval_input in;
@@ -84,8 +104,10 @@ void api_approvals_create(hp_req *req)
     char exp[40];
     int wait_mode = 0; /* none, block, sse */
     int64_t wait_s = 55;
+    bool wait_given = false, form004;
 
-    if (api_auth_agent(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
+    if (api_auth_agent(req) != HP_OK || api_read_json(req, true, &body) != HP_OK ||
+        !api__project_from_body(req, body))
         return;
     is = hp_issues_new();
     (void)hp_approval_parse_create(body, &req->auth.defaults, req->app->urlpolicy, &in, is);
@@ -98,9 +120,11 @@ void api_approvals_create(hp_req *req)
             wait_mode = m;
         (void)hp_valid_int(is, root, body, "wait_timeout_seconds", false, 1, 300, &wait_s,
                            &present);
+        wait_given = present;
         if (wait_s > cfg->max_wait_seconds)
             wait_s = cfg->max_wait_seconds;
     }
+    form004 = in.source != NULL && strcmp(in.source, "v1_decisions") == 0;
     if (hp_issues_count(is) > 0) {
         api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
         goto out;
@@ -127,10 +151,36 @@ void api_approvals_create(hp_req *req)
     hp_time_rfc3339(res.row.expires_at, exp, sizeof(exp));
     hp_json_set_str(out, "expires_at", exp);
     json_object_object_add(out, "idempotent", json_object_new_boolean(res.idempotent));
-    if (wait_mode == 0)
+    if (form004) {
+        /* Seed 004: the approval is its own notification. */
+        hp_json_set_str(out, "notification_id", res.row.id);
+        hp_json_set_str(out, "session_id", res.row.session_id);
+        hp_json_set_str(out, "response_format", res.row.response_format);
+    }
+    if (wait_mode == 0 && form004) {
+        api_send_json(req, 202, out);
+    } else if (wait_mode == 0) {
         api_send_json(req, 200, out);
-    else
+    } else if (form004) {
+        /* Seed 004: block until decided or timed out — the approval's own
+         * deadline (closed here as expired if the worker lags), capped by
+         * wait_timeout_seconds when given and HOLDPOINT_MAX_WAIT_SECONDS —
+         * then answer and acknowledge the decision; sse streams "sent"
+         * first. */
+        int64_t left_ms = (res.row.expires_at - hp_time_now_us()) / 1000 + API_EXPIRY_GRACE_MS;
+        int64_t cap_ms = (wait_given ? wait_s : cfg->max_wait_seconds) * 1000;
+        api_wait_spec spec = {.deadline_ms =
+                                  hp_time_mono_ms() +
+                                  (left_ms < cap_ms ? (left_ms > 0 ? left_ms : 0) : cap_ms),
+                              .sse = wait_mode == 2,
+                              .first_event = out,
+                              .first_name = "sent",
+                              .expire_due = true,
+                              .auto_ack = true};
+        api_wait_run(req, &res.row, &spec);
+    } else {
         api_wait_and_answer(req, &res.row, (int)wait_s, wait_mode == 2, out);
+    }
     json_object_put(out);
 out:
     hp_approval_input_deinit(&in);

@@ -9,8 +9,10 @@
 
 #include "api.h"
 #include "hp_json.h"
+#include "hp_approval_ops.h"
 #include "hp_log.h"
 #include "hp_store_approval.h"
+#include "hp_store_inbox.h"
 #include "hp_str.h"
 #include "hp_time.h"
 
@@ -53,6 +55,28 @@ static bool api__sse_event(hp_req *req, const char *event, json_object *data)
 static bool api__sse_raw(hp_req *req, const char *text)
 {
     return mg_write(req->conn, text, strlen(text)) > 0;
+}
+
+void api_sse_begin(hp_req *req)
+{
+    api__sse_start(req);
+}
+
+bool api_sse_send(hp_req *req, const char *event, const char *id, json_object *data)
+{
+    char line[128];
+
+    if (id != NULL) {
+        (void)hp_fmt(line, sizeof(line), "id: %s\n", id);
+        if (!api__sse_raw(req, line))
+            return false;
+    }
+    return api__sse_event(req, event, data);
+}
+
+bool api_sse_raw(hp_req *req, const char *text)
+{
+    return api__sse_raw(req, text);
 }
 
 void api_sse_begin(hp_req *req)
@@ -223,4 +247,112 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
         return;
     }
     api__answer(req, &cur, sse);
+}
+
+/* Closes cur as expired when its deadline has passed by the database's
+ * clock (seed 004 waits answer at the deadline whatever the expiry
+ * worker's lag). True when cur changed. A failure leaves cur pending: the
+ * worker, or the next try, closes it. */
+static bool api__expire_due(hp_req *req, hp_approval_row *cur)
+{
+    hp_dbconn *c;
+    hp_approval_row out;
+    bool expired = false;
+
+    if (hp_db_acquire(req->app->db, &c, req->err, sizeof(req->err)) != HP_OK)
+        return false;
+    if (hp_approval_expire_if_due(c, req->pool, &req->app->env, req->auth.team_id, cur->id, &out,
+                                  &expired, req->err, sizeof(req->err)) != HP_OK)
+        hp_log_warn("could not expire a due approval", "approval_id", cur->id, "reason",
+                    req->err);
+    hp_db_release(req->app->db, c);
+    if (expired) {
+        out.agent_display_name = cur->agent_display_name;
+        *cur = out;
+        hp_waiters_publish(req->app->redis, cur);
+    } else {
+        api__reread(req, cur); /* the worker, or a person, may have closed it */
+    }
+    return expired;
+}
+
+/* Acknowledges the decision's action response: the caller is given the
+ * decision directly (seed 004's auto-ack). */
+static void api__auto_ack(hp_req *req, const hp_approval_row *row)
+{
+    hp_dbconn *c;
+
+    if (hp_db_acquire(req->app->db, &c, req->err, sizeof(req->err)) != HP_OK ||
+        hp_store_inbox_ack_approval(c, row->id, req->err, sizeof(req->err)) != HP_OK)
+        hp_log_warn("could not acknowledge the decision", "approval_id", row->id, "reason",
+                    req->err);
+    hp_db_release(req->app->db, c);
+}
+
+void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *spec)
+{
+    hp_approval_row cur = *row;
+    api_waiting w;
+    api_wait_outcome r = API_WAITED;
+    int64_t retry_at = 0; /* not yet due by the database's clock: look again then */
+
+    if (spec->sse) {
+        api__sse_start(req);
+        if (spec->first_event != NULL &&
+            !api__sse_event(req, spec->first_name, spec->first_event))
+            return;
+    }
+    if (api__pending(&cur) && hp_time_mono_ms() < spec->deadline_ms) {
+        if (api_wait_begin(req, &cur, 0, &w) != HP_OK) {
+            if (spec->sse) {
+                json_object *e = api_error_body(req, HP_ERR_UNAVAILABLE,
+                                                "cannot wait now; retry shortly", NULL);
+                (void)api__sse_raw(req, "retry: 2000\n");
+                (void)api__sse_event(req, "error", e);
+                json_object_put(e);
+            } else {
+                api_send_error(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
+            }
+            return;
+        }
+        for (;;) {
+            int64_t now = hp_time_mono_ms();
+            /* The approval's own deadline on the monotonic clock. */
+            int64_t due = now + (cur.expires_at - hp_time_now_us()) / 1000;
+            int64_t stop = spec->deadline_ms;
+
+            if (due < retry_at)
+                due = retry_at;
+            if (spec->expire_due && due < stop)
+                stop = due;
+            w.deadline_ms = stop;
+            r = api_wait_decided(req, &w, &cur, spec->sse ? API_SSE_KEEPALIVE_MS : 0,
+                                 spec->sse ? api__keepalive : NULL, NULL);
+            if (r != API_WAITED || !api__pending(&cur) ||
+                hp_time_mono_ms() >= spec->deadline_ms)
+                break;
+            if (api__expire_due(req, &cur) || !api__pending(&cur))
+                break;
+            retry_at = hp_time_mono_ms() + 100;
+        }
+        api_wait_end(&w);
+    }
+    if (r == API_WAIT_GONE) {
+        if (req->status == 0)
+            req->status = 499; /* client closed the request; nothing to send */
+        return;
+    }
+    if (api__pending(&cur)) {
+        /* The cap came first (or the server is stopping): the pending shape
+         * tells the caller to ask again; a stream is told to reconnect. */
+        if (spec->sse)
+            (void)api__sse_raw(req, r == API_WAIT_STOPPING ? "retry: 1000\n\n"
+                                                            : ": wait ended\n\n");
+        else
+            api__answer(req, &cur, false);
+        return;
+    }
+    if (spec->auto_ack)
+        api__auto_ack(req, &cur);
+    api__answer(req, &cur, spec->sse);
 }

@@ -12,6 +12,7 @@
 #include "hp_crypto.h"
 #include "hp_json.h"
 #include "hp_mem.h"
+#include "hp_render.h"
 #include "hp_str.h"
 
 static const char *const hp__timeout_modes[] = {"expire_no_action",
@@ -162,19 +163,103 @@ static void hp__parse_callback(json_object *body, const hp_urlpolicy *policy, hp
     in->callback_headers = json_object_get(h);
 }
 
+/* Seed 004's decisions: 1..4 {key, label, is_default_on_timeout} become
+ * options with value = key. Keys must be distinct (they name the outcome). */
+static void hp__parse_decisions(json_object *body, hp_approval_input *in, hp_issues *is)
+{
+    hp_path root = hp_path_root();
+    json_object *arr =
+        hp_valid_array(is, root, body, "decisions", true, 1, HP_APPROVAL_OPTIONS_MAX);
+    hp_path at = hp_path_key(root, "decisions");
+
+    if (arr == NULL)
+        return;
+    in->options = json_object_new_array();
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        json_object *o = json_object_array_get_idx(arr, i);
+        hp_path oat = hp_path_index(at, (int)i);
+        const char *key, *label;
+        bool dflt = false;
+
+        if (!json_object_is_type(o, json_type_object)) {
+            hp_issues_add(is, oat, "invalid_type", "Expected object, received %s",
+                          hp_valid_type_name(o));
+            continue;
+        }
+        key = hp_valid_str(is, oat, o, "key", (hp_str_rule){true, false, 1, HP_APPROVAL_VALUE_MAX});
+        label =
+            hp_valid_str(is, oat, o, "label", (hp_str_rule){true, false, 1, HP_APPROVAL_LABEL_MAX});
+        (void)hp_valid_bool(is, oat, o, "is_default_on_timeout", false, &dflt);
+        for (size_t k = 0; key != NULL && k < json_object_array_length(in->options); k++)
+            if (strcmp(hp_json_str(json_object_array_get_idx(in->options, k), "value"), key) == 0) {
+                hp_issues_add(is, hp_path_key(oat, "key"), "custom",
+                              "decision keys must be distinct");
+                key = NULL;
+            }
+        if (key && label) {
+            json_object *n = json_object_new_object();
+            json_object_object_add(n, "label", json_object_new_string(label));
+            json_object_object_add(n, "value", json_object_new_string(key));
+            json_object_object_add(n, "is_default_on_timeout", json_object_new_boolean(dflt));
+            json_object_array_add(in->options, n);
+        }
+    }
+}
+
+/* Seed 004's hook attribution (event, tool_name, command) is kept in the
+ * metadata reviewers see, beside the caller's own metadata members. */
+static void hp__parse_attribution(json_object *body, hp_approval_input *in, hp_issues *is)
+{
+    static const struct {
+        const char *key;
+        size_t max;
+    } attrs[] = {{"event", 100}, {"tool_name", HP_APPROVAL_ATTR_MAX}, {"command", 4000}};
+    hp_path root = hp_path_root();
+    json_object *merged = NULL;
+
+    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+        const char *v =
+            hp_valid_str(is, root, body, attrs[i].key, (hp_str_rule){false, true, 1, attrs[i].max});
+        if (v == NULL)
+            continue;
+        if (merged == NULL) {
+            merged = json_object_new_object();
+            if (in->metadata != NULL) {
+                json_object_object_foreach(in->metadata, k, mv)
+                {
+                    json_object_object_add(merged, k, json_object_get(mv));
+                }
+            }
+        }
+        json_object_object_add(merged, attrs[i].key, json_object_new_string(v));
+    }
+    if (merged != NULL) {
+        json_object_put(in->metadata);
+        in->metadata = merged;
+    }
+}
+
 bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
                               const hp_urlpolicy *policy, hp_approval_input *in, hp_issues *is)
 {
     hp_path root = hp_path_root();
+    bool form004;
     char *canon;
 
     memset(in, 0, sizeof(*in));
     in->allow_custom_instruction = true;
+    in->response_format = "raw";
+    in->source = "v1";
     if (!json_object_is_type(body, json_type_object)) {
         hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
                       hp_valid_type_name(body));
         return false;
     }
+    /* A body with decisions and no options is seed 004's form. */
+    form004 = hp_json_has(body, "decisions") && !hp_json_has(body, "options");
+    if (hp_json_has(body, "decisions") && hp_json_has(body, "options"))
+        hp_issues_add(is, hp_path_key(root, "decisions"), "custom",
+                      "send options (seed 003) or decisions (seed 004), not both");
 
     /* request_id: omitted, null or blank means "assign one" (seed 003). */
     {
@@ -197,24 +282,56 @@ bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
     }
     in->correlation_id = hp_valid_str(is, root, body, "correlation_id",
                                       (hp_str_rule){false, true, 0, HP_APPROVAL_CORRELATION_MAX});
-    in->question = hp_valid_str(is, root, body, "question",
-                                (hp_str_rule){true, false, 1, HP_APPROVAL_QUESTION_MAX});
-    in->context_markdown = hp_valid_str(is, root, body, "context_markdown",
-                                        (hp_str_rule){true, false, 0, HP_APPROVAL_CONTEXT_MAX});
+    if (form004) {
+        const char *message;
+        in->source = "v1_decisions";
+        in->question = hp_valid_str(is, root, body, "title",
+                                    (hp_str_rule){true, false, 1, HP_APPROVAL_QUESTION_MAX});
+        message = hp_valid_str(is, root, body, "message",
+                               (hp_str_rule){false, true, 0, HP_APPROVAL_CONTEXT_MAX});
+        in->context_markdown = message != NULL ? message : "";
+        hp__parse_decisions(body, in, is);
+    } else {
+        in->question = hp_valid_str(is, root, body, "question",
+                                    (hp_str_rule){true, false, 1, HP_APPROVAL_QUESTION_MAX});
+        in->context_markdown = hp_valid_str(is, root, body, "context_markdown",
+                                            (hp_str_rule){true, false, 0, HP_APPROVAL_CONTEXT_MAX});
+        hp__parse_options(body, in, is);
+    }
     in->notification_summary = hp_valid_str(is, root, body, "notification_summary",
                                             (hp_str_rule){false, true, 0, HP_APPROVAL_SUMMARY_MAX});
-    hp__parse_options(body, in, is);
     hp__parse_timeout(body, d, in, is);
+    if (form004) {
+        int64_t secs = 0;
+        bool present = false;
+        if (hp_valid_int(is, root, body, "timeout_seconds", false, HP_APPROVAL_TIMEOUT_004_MIN,
+                         HP_APPROVAL_TIMEOUT_MAX, &secs, &present))
+            in->timeout_seconds = (int)secs;
+    }
     hp__parse_callback(body, policy, in, is);
     (void)hp_valid_bool(is, root, body, "allow_custom_instruction", false,
                         &in->allow_custom_instruction);
     in->session_id = hp_valid_str(is, root, body, "session_id",
                                   (hp_str_rule){false, true, 1, HP_APPROVAL_ATTR_MAX});
+    if (in->session_id != NULL)
+        for (const char *p = in->session_id; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+                hp_issues_add(is, hp_path_key(root, "session_id"), "invalid_string",
+                              "session_id must not contain control characters");
+                in->session_id = NULL;
+                break;
+            }
     in->agent_name = hp_valid_str(is, root, body, "agent_name",
                                   (hp_str_rule){false, true, 1, HP_APPROVAL_ATTR_MAX});
     {
         json_object *m = hp_valid_object(is, root, body, "metadata", false);
         in->metadata = m ? json_object_get(m) : NULL;
+    }
+    hp__parse_attribution(body, in, is);
+    {
+        int f = hp_valid_enum(is, root, body, "response_format", false, hp_render_formats);
+        if (f >= 0)
+            in->response_format = hp_render_formats[f];
     }
 
     if (hp_issues_count(is) > 0)
@@ -255,6 +372,10 @@ char *hp_approval_canonical(const hp_approval_input *in)
                                                     : json_object_new_object());
     }
     json_object_object_add(o, "callback", cb);
+    /* Only a renderer changes what the caller gets back; "raw" stays out so
+     * the hashes of seed 003 creates are what they always were. */
+    if (in->response_format != NULL && strcmp(in->response_format, "raw") != 0)
+        hp_json_set_str(o, "response_format", in->response_format);
     s = hp_json_canonical(o);
     json_object_put(o);
     return s;
@@ -290,6 +411,42 @@ static json_object *hp__resolved_by(const hp_approval_row *r)
     hp_json_set_str(by, "user_id", r->resolved_by_user_id);
     hp_json_set_str(by, "name", r->resolved_by_name);
     return by;
+}
+
+bool hp_approval_is_004(const hp_approval_row *r)
+{
+    return (r->source != NULL && strcmp(r->source, "v1_decisions") == 0) ||
+           (r->response_format != NULL && strcmp(r->response_format, "raw") != 0);
+}
+
+void hp_approval_render_in(const hp_approval_row *r, hp_render_in *in)
+{
+    json_object *opt = hp__option_at(r, r->selected_option_index);
+
+    memset(in, 0, sizeof(*in));
+    in->status = r->status;
+    in->decision_key = opt ? hp_json_str(opt, "value") : NULL;
+    in->decision_label = opt ? hp_json_str(opt, "label") : NULL;
+    in->custom_instruction = r->custom_instruction;
+    in->is_timeout_default = r->is_timeout_default;
+    in->decided_by = r->resolved_by_name;
+}
+
+/* Seed 004's members of a closed approval's result: the notification, the
+ * decision's key, the timeout flag and the outcome rendered for the hook. */
+static void hp__result_004(const hp_approval_row *r, json_object *opt, json_object *o)
+{
+    const char *format = r->response_format ? r->response_format : "raw";
+    hp_render_in in;
+
+    hp_approval_render_in(r, &in);
+    hp_json_set_str(o, "notification_id", r->id);
+    hp_json_set_str(o, "decision_key", opt ? hp_json_str(opt, "value") : NULL);
+    if (!json_object_object_get_ex(o, "is_timeout_default", NULL))
+        json_object_object_add(o, "is_timeout_default",
+                               json_object_new_boolean(r->is_timeout_default));
+    hp_json_set_str(o, "response_format", format);
+    json_object_object_add(o, "response_payload", hp_render(format, &in));
 }
 
 json_object *hp_approval_result_json(const hp_approval_row *r)
@@ -329,6 +486,8 @@ json_object *hp_approval_result_json(const hp_approval_row *r)
         json_object_object_add(o, "is_timeout_default",
                                json_object_new_boolean(r->is_timeout_default));
     }
+    if (hp_approval_is_004(r))
+        hp__result_004(r, opt, o);
     return o;
 }
 

@@ -19,6 +19,7 @@
 #include "hp_db.h"
 #include "hp_err.h"
 #include "hp_pool.h"
+#include "hp_render.h"
 #include "hp_urlpolicy.h"
 #include "hp_valid.h"
 
@@ -38,6 +39,9 @@
 #define HP_APPROVAL_INSTRUCTION_MAX    1000
 #define HP_APPROVAL_CUSTOM_MAX         2500
 #define HP_APPROVAL_ATTR_MAX           200
+/* Seed 004's timeout_seconds may be shorter than seed 003's timeout (a hook
+ * waits seconds, not minutes). */
+#define HP_APPROVAL_TIMEOUT_004_MIN 5
 
 /* An agent's timeout defaults (agents table). */
 typedef struct hp_agent_defaults {
@@ -62,16 +66,23 @@ typedef struct hp_approval_input {
     bool allow_custom_instruction;
     const char *session_id;
     const char *agent_name;
-    json_object *metadata;  /* owned, or NULL */
-    const char *source;     /* "v1" when NULL; "ask" for the Ask API and MCP */
+    json_object *metadata;       /* owned, or NULL */
+    const char *response_format; /* "raw" or a renderer of hp_render.h */
+    /* "v1" when NULL (seed 003 body), "v1_decisions" (seed 004 body), "ask"
+     * for the Ask API and MCP */
+    const char *source;
     unsigned char hash[32]; /* SHA-256 of the canonical payload */
 } hp_approval_input;
 
 /* Validates body (a parsed JSON value) against seed 003 and merges the timeout
- * with d. A callback URL must also pass policy's outbound rules (seed 004's
- * SSRF list; NULL checks only that it is an http(s) URL). Adds every problem
- * to is; returns true when is stays empty. Strings in *in are borrowed from
- * body, which must outlive *in. Pure. */
+ * with d. A body with decisions and no options is seed 004's form: title →
+ * question, message → context_markdown, decisions → options (value = key),
+ * timeout_seconds (5..86400) → the merged timeout's seconds, and event,
+ * tool_name and command → metadata; both options and decisions is an issue.
+ * Either form may name a response_format (hp_render_formats). A callback URL must also pass
+ * policy's outbound rules (seed 004's SSRF list; NULL checks only that it is an http(s) URL). Adds
+ * every problem to is; returns true when is stays empty. Strings in *in are borrowed from body,
+ * which must outlive *in. Pure. */
 bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
                               const hp_urlpolicy *policy, hp_approval_input *in, hp_issues *is);
 /* Releases what hp_approval_parse_create took a reference to. */
@@ -126,7 +137,18 @@ typedef struct hp_approval_row {
     int64_t created_at;
     const char *agent_display_name; /* agents.name */
     const char *source;             /* "v1", "v1_decisions" or "ask" */
+    const char *response_format;    /* "raw" or a renderer */
 } hp_approval_row;
+
+/* True when the approval answers in seed 004's terms: made with the
+ * decisions form, or naming a response_format other than raw. Its resolved
+ * result then also carries notification_id, decision_key,
+ * is_timeout_default, response_format and response_payload (the outcome in
+ * that agent's hook JSON). Pure. */
+bool hp_approval_is_004(const hp_approval_row *r);
+
+/* The renderer's view of r's outcome (strings borrowed from r). Pure. */
+void hp_approval_render_in(const hp_approval_row *r, hp_render_in *in);
 
 /* The renders below return new json-c references (caller puts). Pure. */
 

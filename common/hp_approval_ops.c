@@ -20,6 +20,7 @@
 #include "hp_mem.h"
 #include "hp_store_approval.h"
 #include "hp_store_inbox.h"
+#include "hp_store_notif.h"
 #include "hp_str.h"
 
 /* Looks up an existing approval for an idempotent create and fills *out. */
@@ -118,6 +119,11 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
                             errcap);
     if (rc != HP_OK)
         goto fail;
+    if (in->session_id != NULL) {
+        rc = hp_store_notif_session_touch(c, team_id, agent_id, in->session_id, err, errcap);
+        if (rc != HP_OK)
+            goto fail;
+    }
     rc = hp_store_expiry_wake_if_earlier(c, out->row.expires_at, err, errcap);
     if (rc != HP_OK)
         goto fail;
@@ -325,4 +331,26 @@ hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
 fail:
     hp_db_rollback(c);
     return rc;
+}
+
+hp_err hp_approval_expire_if_due(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
+                                 const char *team_id, const char *approval_id, hp_approval_row *out,
+                                 bool *expired, char *err, size_t errcap)
+{
+    hp_err rc;
+
+    *expired = false;
+    rc = hp_db_begin(c, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    rc = hp_store_approval_expire_one(c, pool, team_id, approval_id, out, expired, err, errcap);
+    if (rc == HP_OK && *expired)
+        rc = hp_approval_closed_effects(c, env, out, "expired", "system", "holdpoint-api", err,
+                                        errcap);
+    if (rc != HP_OK) {
+        hp_db_rollback(c);
+        *expired = false;
+        return rc;
+    }
+    return hp_db_commit(c, err, errcap);
 }

@@ -117,4 +117,15 @@ HP_MUSTCHECK hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_e
 HP_MUSTCHECK hp_err hp_approval_lock_inboxes(hp_dbconn *c, const hp_approval_row *rows, int n,
                                              char *err, size_t errcap);
 
+/* Expires approval_id of team_id now if it is still pending and its
+ * deadline has passed, exactly as the expiry worker would (the same claim,
+ * the same effects; the audit actor is "holdpoint-api"), so a request that
+ * waits for the decision can answer at the deadline whatever the worker's
+ * lag. *expired false (nothing changed) when it was not due or no longer
+ * pending. Its own transaction; blocks on the database. */
+HP_MUSTCHECK hp_err hp_approval_expire_if_due(hp_dbconn *c, hp_pool *pool,
+                                              const hp_approval_env *env, const char *team_id,
+                                              const char *approval_id, hp_approval_row *out,
+                                              bool *expired, char *err, size_t errcap);
+
 #endif

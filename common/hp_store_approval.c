@@ -29,8 +29,8 @@
                         "a.resolved_by_name, " HP__US(                                             \
                             "a.resolved_at") ", a.result_delivery_status, "                        \
                                              "a.result_delivery_error, " HP__US(                   \
-                                                 "a.created_at") ", a.source"
-#define HP__NCOLS 30
+                                                 "a.created_at") ", a.source, a.response_format"
+#define HP__NCOLS 31
 #define HP__SELECT                                                                                 \
     "select " HP__COLS ", g.name from approvals a join agents g on g.id = a.agent_id "
 
@@ -85,6 +85,7 @@ static void hp__row_read(hp_pool *pool, const PGresult *r, int i, hp_approval_ro
     row->result_delivery_error = hp_db_val(r, i, k++);
     row->created_at = hp_db_ll(r, i, k++, -1);
     row->source = hp_db_val(r, i, k++);
+    row->response_format = hp_db_val(r, i, k++);
     if (PQnfields(r) > HP__NCOLS)
         row->agent_display_name = hp_db_val(r, i, HP__NCOLS);
 }
@@ -177,17 +178,18 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
     return HP_OK;
 }
 
-/* The INSERT shared by both create paths; $1..$21 as in hp__insert_params. */
+/* The INSERT shared by both create paths; $1..$22 as in hp__insert_params. */
 #define HP__INSERT                                                                                 \
     "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "         \
     "correlation_id, question, context_markdown, notification_summary, options, "                  \
     "timeout_seconds, timeout_mode, predefined_instruction, expires_at, callback_url, "            \
     "callback_headers, canonical_hash, allow_custom_instruction, session_id, agent_name, "         \
-    "metadata, source) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, "    \
+    "metadata, source, response_format) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, "  \
+    "$11, $12, $13, "                                                                              \
     "now() + make_interval(secs => $11::int), $14, $15::jsonb, decode($16, 'hex'), $17, $18, "     \
-    "$19, $20::jsonb, $21) on conflict (agent_id, request_id) do nothing returning "
+    "$19, $20::jsonb, $21, $22) on conflict (agent_id, request_id) do nothing returning "
 
-#define HP__INSERT_NPARAMS 21
+#define HP__INSERT_NPARAMS 22
 
 typedef struct hp__insert_params {
     char id[HP_UUID_LEN + 1], secs[16], hex[65];
@@ -225,7 +227,8 @@ static void hp__insert_params_fill(hp__insert_params *ip, const char *team_id, c
                        in->session_id,
                        in->agent_name,
                        in->metadata ? hp_json_text(in->metadata) : NULL,
-                       in->source ? in->source : "v1"};
+                       in->source ? in->source : "v1",
+                       in->response_format ? in->response_format : "raw"};
     memcpy(ip->p, p, sizeof(p));
 }
 
@@ -249,17 +252,21 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *tea
 {
     /* One statement, so one round trip and its own transaction: the insert,
      * the "created" event for the inserted row only, the expiry wake when
-     * this deadline is earlier than the worker's plan, and (with $21) the
-     * waiters' wake message. The select CTEs run because the final query
-     * reads them. $22 is the notify flag. */
+     * this deadline is earlier than the worker's plan, the implicit session
+     * (seed 004) when the approval names one, and the waiters' wake message.
+     * The select CTEs run because the final query reads them; data-modifying
+     * ones always run. $23 is the notify flag. */
     static const char sql[] =
         "with a as (" HP__INSERT "*), "
         "e as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id) "
         "      select a.id, a.team_id, 'created', 'agent', a.agent_id::text from a), "
+        "ss as (insert into agent_sessions (agent_id, id, team_id, implicit) "
+        "      select a.agent_id, a.session_id, a.team_id, true from a "
+        "      where a.session_id is not null on conflict (agent_id, id) do nothing), "
         "w as (select pg_notify('hp_expiry', '') from expiry_schedule s, a "
         "      where s.next_wake_at is null or s.next_wake_at > a.expires_at), "
         "n as (select pg_notify('hp_approval', a.id::text || ' team:' || a.team_id::text) "
-        "      from a where $22::boolean) "
+        "      from a where $23::boolean) "
         "select " HP__COLS ", null::text, (select count(*) from w) + (select count(*) from n) "
         "from a";
     hp__insert_params ip;
@@ -402,24 +409,27 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     return rc;
 }
 
+/* The expiry claim and close; WHERE picks the due rows. The default option
+ * is computed in the claim itself so the UPDATE sets every field at once:
+ * the first option marked is_default_on_timeout, else (seed 004 decisions
+ * only) the first decision. */
+#define HP__EXPIRE_SQL(where)                                                                      \
+    "with due as (select d.id, coalesce("                                                          \
+    "  (select (o.ord - 1)::int from jsonb_array_elements(d.options) with ordinality "            \
+    "   as o(v, ord) where jsonb_typeof(o.v) = 'object' "                                           \
+    "   and o.v->'is_default_on_timeout' = 'true'::jsonb order by o.ord limit 1), "                 \
+    "  case when d.source = 'v1_decisions' and jsonb_array_length(d.options) > 0 "                  \
+    "       then 0 end) as idx "                                                                    \
+    " from approvals d where d.status = 'pending' and d.expires_at <= now() " where                \
+    " for update skip locked) "                                                                     \
+    "update approvals as a set status = 'expired', selected_option_index = due.idx, "               \
+    "is_timeout_default = due.idx is not null, resolved_at = now(), updated_at = now() "           \
+    "from due where a.id = due.id and a.status = 'pending' returning " HP__COLS
+
 hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, int limit, hp_approval_row **rows,
                                     int *n, char *err, size_t errcap)
 {
-    /* The default option is computed in the claim itself so the UPDATE sets
-     * every field at once: the first option marked is_default_on_timeout,
-     * else (seed 004 decisions only) the first decision. */
-    static const char sql[] =
-        "with due as (select d.id, coalesce("
-        "  (select (o.ord - 1)::int from jsonb_array_elements(d.options) with ordinality "
-        "   as o(v, ord) where jsonb_typeof(o.v) = 'object' "
-        "   and o.v->'is_default_on_timeout' = 'true'::jsonb order by o.ord limit 1), "
-        "  case when d.source = 'v1_decisions' and jsonb_array_length(d.options) > 0 "
-        "       then 0 end) as idx "
-        " from approvals d where d.status = 'pending' and d.expires_at <= now() "
-        " order by d.expires_at limit $1 for update skip locked) "
-        "update approvals as a set status = 'expired', selected_option_index = due.idx, "
-        "is_timeout_default = due.idx is not null, resolved_at = now(), updated_at = now() "
-        "from due where a.id = due.id and a.status = 'pending' returning " HP__COLS;
+    static const char sql[] = HP__EXPIRE_SQL("order by d.expires_at limit $1");
     char lim[16];
     const char *p[] = {lim};
     PGresult *r;
@@ -435,4 +445,14 @@ hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, int limit, hp_a
     for (int i = 0; i < *n; i++)
         hp__row_read(pool, r, i, &(*rows)[i]);
     return HP_OK;
+}
+
+hp_err hp_store_approval_expire_one(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                    const char *approval_id, hp_approval_row *row, bool *expired,
+                                    char *err, size_t errcap)
+{
+    static const char sql[] = HP__EXPIRE_SQL("and d.id = $1 and d.team_id = $2");
+    const char *p[] = {approval_id, team_id};
+
+    return hp__one(c, pool, sql, 2, p, row, expired, err, errcap);
 }

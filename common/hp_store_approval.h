@@ -123,4 +123,14 @@ HP_MUSTCHECK hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, in
                                                  hp_approval_row **rows, int *n, char *err,
                                                  size_t errcap);
 
+/* The expiry of one approval, in the caller's transaction: when approval_id
+ * of team_id is still pending and due (expires_at has passed by the database
+ * clock), closes it exactly as hp_store_approval_expire_due would and sets
+ * *expired; otherwise changes nothing (*expired false). A row another
+ * transaction holds is skipped, not waited for. For waiters that must answer
+ * at the deadline without depending on the expiry worker's lag. */
+HP_MUSTCHECK hp_err hp_store_approval_expire_one(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                                 const char *approval_id, hp_approval_row *row,
+                                                 bool *expired, char *err, size_t errcap);
+
 #endif

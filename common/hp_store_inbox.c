@@ -341,3 +341,11 @@ hp_err hp_store_inbox_ack(hp_dbconn *c, hp_pool *pool, const char *agent_id, con
     }
     return HP_OK;
 }
+
+hp_err hp_store_inbox_ack_approval(hp_dbconn *c, const char *approval_id, char *err, size_t errcap)
+{
+    static const char sql[] = "update action_responses set ack_status = 'processed', "
+                              "acked_at = now() where approval_id = $1 and ack_status = 'pending'";
+    const char *p[] = {approval_id};
+    return hp_db_exec(c, NULL, sql, 1, p, err, errcap);
+}

@@ -61,4 +61,9 @@ HP_MUSTCHECK hp_err hp_store_inbox_ack(hp_dbconn *c, hp_pool *pool, const char *
                                        hp_inbox_response *out, bool *found, bool *changed,
                                        char *err, size_t errcap);
 
+/* Acknowledges (processed) the pending response of approval_id, if any:
+ * its decision was handed to the caller directly. */
+HP_MUSTCHECK hp_err hp_store_inbox_ack_approval(hp_dbconn *c, const char *approval_id, char *err,
+                                                size_t errcap);
+
 #endif

@@ -380,3 +380,12 @@ hp_err hp_store_notif_project(hp_dbconn *c, hp_pool *pool, const char *team_id, 
     }
     return HP_OK;
 }
+
+hp_err hp_store_notif_session_touch(hp_dbconn *c, const char *team_id, const char *agent_id,
+                                    const char *session_id, char *err, size_t errcap)
+{
+    static const char sql[] = "insert into agent_sessions (agent_id, id, team_id, implicit) "
+                              "values ($1, $2, $3, true) on conflict (agent_id, id) do nothing";
+    const char *p[] = {agent_id, session_id, team_id};
+    return hp_db_exec(c, NULL, sql, 3, p, err, errcap);
+}

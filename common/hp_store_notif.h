@@ -117,4 +117,10 @@ HP_MUSTCHECK hp_err hp_store_notif_project(hp_dbconn *c, hp_pool *pool, const ch
                                            const char *id, const char *name, hp_notif_project *out,
                                            bool *found, char *err, size_t errcap);
 
+/* Creates session_id of agent_id implicitly unless it exists (an approval
+ * created in a transaction names it). */
+HP_MUSTCHECK hp_err hp_store_notif_session_touch(hp_dbconn *c, const char *team_id,
+                                                 const char *agent_id, const char *session_id,
+                                                 char *err, size_t errcap);
+
 #endif

@@ -469,6 +469,88 @@ static void test_render_result(void)
     json_object_put(opts);
 }
 
+/* Seed 004's form: the mapping onto the one store, its own rules, and
+ * response_format on both forms. */
+static void test_form004(void)
+{
+    json_object *body =
+        parse("{\"project\":\"p\",\"session_id\":\"s1\",\"title\":\"Run tool: Bash\","
+              "\"message\":\"rm -rf node_modules\",\"event\":\"PreToolUse\",\"tool_name\":"
+              "\"Bash\",\"command\":\"rm -rf node_modules\",\"metadata\":{\"repo\":\"x\"},"
+              "\"decisions\":[{\"key\":\"allow\",\"label\":\"Allow\"},{\"key\":\"deny\","
+              "\"label\":\"Deny\",\"is_default_on_timeout\":true}],\"timeout_seconds\":300,"
+              "\"response_format\":\"claude_code.pretooluse\",\"wait\":\"block\"}");
+    hp_issues *is = hp_issues_new();
+    hp_approval_input in;
+    char *issues;
+
+    CU_ASSERT_TRUE_FATAL(hp_approval_parse_create(body, &dflt, NULL, &in, is));
+    CU_ASSERT_STRING_EQUAL(in.question, "Run tool: Bash");
+    CU_ASSERT_STRING_EQUAL(in.context_markdown, "rm -rf node_modules");
+    CU_ASSERT_STRING_EQUAL(in.source, "v1_decisions");
+    CU_ASSERT_STRING_EQUAL(in.response_format, "claude_code.pretooluse");
+    CU_ASSERT_EQUAL(in.timeout_seconds, 300);
+    CU_ASSERT_STRING_EQUAL(in.timeout_mode, "expire_no_action");
+    CU_ASSERT_STRING_EQUAL(hp_json_text(in.options),
+                           "[{\"label\":\"Allow\",\"value\":\"allow\",\"is_default_on_timeout\":"
+                           "false},{\"label\":\"Deny\",\"value\":\"deny\","
+                           "\"is_default_on_timeout\":true}]");
+    CU_ASSERT_STRING_EQUAL(hp_json_text(in.metadata),
+                           "{\"repo\":\"x\",\"event\":\"PreToolUse\",\"tool_name\":\"Bash\","
+                           "\"command\":\"rm -rf node_modules\"}");
+    /* A renderer is part of the idempotency payload; raw is not. */
+    {
+        hp_approval_input raw = in;
+        raw.response_format = "raw";
+        char *c1 = hp_approval_canonical(&in), *c2 = hp_approval_canonical(&raw);
+        CU_ASSERT_PTR_NOT_NULL(strstr(c1, "\"response_format\":\"claude_code.pretooluse\""));
+        CU_ASSERT_PTR_NULL(strstr(c2, "response_format"));
+        free(c1);
+        free(c2);
+    }
+    hp_approval_input_deinit(&in);
+    json_object_put(body);
+    hp_issues_free(is);
+
+    /* The defaults: message empty, the agent's seconds, raw. */
+    body = parse("{\"title\":\"t\",\"decisions\":[{\"key\":\"a\",\"label\":\"A\"}]}");
+    is = hp_issues_new();
+    CU_ASSERT_TRUE(hp_approval_parse_create(body, &dflt, NULL, &in, is));
+    CU_ASSERT_STRING_EQUAL(in.context_markdown, "");
+    CU_ASSERT_EQUAL(in.timeout_seconds, 3600);
+    CU_ASSERT_STRING_EQUAL(in.response_format, "raw");
+    CU_ASSERT_PTR_NULL(in.metadata);
+    hp_approval_input_deinit(&in);
+    json_object_put(body);
+    hp_issues_free(is);
+
+    /* Its own rules. */
+    issues = issues_of("{\"title\":\"t\",\"decisions\":[{\"key\":\"a\",\"label\":\"A\"}],"
+                       "\"options\":[{\"label\":\"A\",\"value\":\"a\"}],\"question\":\"q\","
+                       "\"context_markdown\":\"\"}",
+                       &dflt);
+    CU_ASSERT_PTR_NOT_NULL(issues && strstr(issues, "\"path\":[\"decisions\"]"));
+    free(issues);
+    issues = issues_of("{\"title\":\"t\",\"decisions\":[{\"key\":\"a\",\"label\":\"A\"},"
+                       "{\"key\":\"a\",\"label\":\"B\"}],\"timeout_seconds\":4}",
+                       &dflt);
+    CU_ASSERT_PTR_NOT_NULL(issues && strstr(issues, "\"path\":[\"decisions\",1,\"key\"]"));
+    CU_ASSERT_PTR_NOT_NULL(issues && strstr(issues, "\"path\":[\"timeout_seconds\"]"));
+    free(issues);
+    issues = issues_of("{\"title\":\"t\",\"decisions\":[{\"label\":\"A\"}],"
+                       "\"response_format\":\"claude\"}",
+                       &dflt);
+    CU_ASSERT_PTR_NOT_NULL(issues && strstr(issues, "\"path\":[\"decisions\",0,\"key\"]"));
+    CU_ASSERT_PTR_NOT_NULL(issues && strstr(issues, "invalid_enum_value"));
+    free(issues);
+    /* Seed 003's form takes response_format too. */
+    issues = issues_of("{\"question\":\"q\",\"context_markdown\":\"c\"," OPTS
+                       ",\"response_format\":\"codex.permission\"}",
+                       &dflt);
+    CU_ASSERT_PTR_NULL(issues);
+    free(issues);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -488,6 +570,7 @@ int main(void)
     CU_add_test(s, "callback URLs obey the outbound rules", test_callback_ssrf);
     CU_add_test(s, "canonical hash", test_canonical_hash);
     CU_add_test(s, "result render", test_render_result);
+    CU_add_test(s, "seed 004 form", test_form004);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
