@@ -79,28 +79,6 @@ bool api_sse_raw(hp_req *req, const char *text)
     return api__sse_raw(req, text);
 }
 
-void api_sse_begin(hp_req *req)
-{
-    api__sse_start(req);
-}
-
-bool api_sse_send(hp_req *req, const char *event, const char *id, json_object *data)
-{
-    char line[128];
-
-    if (id != NULL) {
-        (void)hp_fmt(line, sizeof(line), "id: %s\n", id);
-        if (!api__sse_raw(req, line))
-            return false;
-    }
-    return api__sse_event(req, event, data);
-}
-
-bool api_sse_raw(hp_req *req, const char *text)
-{
-    return api__sse_raw(req, text);
-}
-
 /* Re-reads the approval outside the request's own connection slot. A failure
  * leaves *row as it was: the waiter keeps waiting and tries again at the
  * next wake (every waiter is woken when a wake source reconnects). */
@@ -263,8 +241,7 @@ static bool api__expire_due(hp_req *req, hp_approval_row *cur)
         return false;
     if (hp_approval_expire_if_due(c, req->pool, &req->app->env, req->auth.team_id, cur->id, &out,
                                   &expired, req->err, sizeof(req->err)) != HP_OK)
-        hp_log_warn("could not expire a due approval", "approval_id", cur->id, "reason",
-                    req->err);
+        hp_log_warn("could not expire a due approval", "approval_id", cur->id, "reason", req->err);
     hp_db_release(req->app->db, c);
     if (expired) {
         out.agent_display_name = cur->agent_display_name;
@@ -298,15 +275,14 @@ void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *
 
     if (spec->sse) {
         api__sse_start(req);
-        if (spec->first_event != NULL &&
-            !api__sse_event(req, spec->first_name, spec->first_event))
+        if (spec->first_event != NULL && !api__sse_event(req, spec->first_name, spec->first_event))
             return;
     }
     if (api__pending(&cur) && hp_time_mono_ms() < spec->deadline_ms) {
         if (api_wait_begin(req, &cur, 0, &w) != HP_OK) {
             if (spec->sse) {
-                json_object *e = api_error_body(req, HP_ERR_UNAVAILABLE,
-                                                "cannot wait now; retry shortly", NULL);
+                json_object *e =
+                    api_error_body(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
                 (void)api__sse_raw(req, "retry: 2000\n");
                 (void)api__sse_event(req, "error", e);
                 json_object_put(e);
@@ -328,8 +304,7 @@ void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *
             w.deadline_ms = stop;
             r = api_wait_decided(req, &w, &cur, spec->sse ? API_SSE_KEEPALIVE_MS : 0,
                                  spec->sse ? api__keepalive : NULL, NULL);
-            if (r != API_WAITED || !api__pending(&cur) ||
-                hp_time_mono_ms() >= spec->deadline_ms)
+            if (r != API_WAITED || !api__pending(&cur) || hp_time_mono_ms() >= spec->deadline_ms)
                 break;
             if (api__expire_due(req, &cur) || !api__pending(&cur))
                 break;
@@ -346,8 +321,8 @@ void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *
         /* The cap came first (or the server is stopping): the pending shape
          * tells the caller to ask again; a stream is told to reconnect. */
         if (spec->sse)
-            (void)api__sse_raw(req, r == API_WAIT_STOPPING ? "retry: 1000\n\n"
-                                                            : ": wait ended\n\n");
+            (void)api__sse_raw(req,
+                               r == API_WAIT_STOPPING ? "retry: 1000\n\n" : ": wait ended\n\n");
         else
             api__answer(req, &cur, false);
         return;

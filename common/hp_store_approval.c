@@ -415,14 +415,14 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
  * only) the first decision. */
 #define HP__EXPIRE_SQL(where)                                                                      \
     "with due as (select d.id, coalesce("                                                          \
-    "  (select (o.ord - 1)::int from jsonb_array_elements(d.options) with ordinality "            \
-    "   as o(v, ord) where jsonb_typeof(o.v) = 'object' "                                           \
-    "   and o.v->'is_default_on_timeout' = 'true'::jsonb order by o.ord limit 1), "                 \
-    "  case when d.source = 'v1_decisions' and jsonb_array_length(d.options) > 0 "                  \
-    "       then 0 end) as idx "                                                                    \
+    "  (select (o.ord - 1)::int from jsonb_array_elements(d.options) with ordinality "             \
+    "   as o(v, ord) where jsonb_typeof(o.v) = 'object' "                                          \
+    "   and o.v->'is_default_on_timeout' = 'true'::jsonb order by o.ord limit 1), "                \
+    "  case when d.source = 'v1_decisions' and jsonb_array_length(d.options) > 0 "                 \
+    "       then 0 end) as idx "                                                                   \
     " from approvals d where d.status = 'pending' and d.expires_at <= now() " where                \
-    " for update skip locked) "                                                                     \
-    "update approvals as a set status = 'expired', selected_option_index = due.idx, "               \
+    " for update skip locked) "                                                                    \
+    "update approvals as a set status = 'expired', selected_option_index = due.idx, "              \
     "is_timeout_default = due.idx is not null, resolved_at = now(), updated_at = now() "           \
     "from due where a.id = due.id and a.status = 'pending' returning " HP__COLS
 
