@@ -206,6 +206,9 @@ void api_approvals_audit(hp_req *req);
 void api_review_list(hp_req *req);
 void api_review_get(hp_req *req);
 void api_review_resolve(hp_req *req);
+void api_review_audit(hp_req *req);
+void api_review_agents(hp_req *req);
+void api_review_stream(hp_req *req);
 void api_agents_list(hp_req *req);
 void api_session_create(hp_req *req);
 void api_session_get(hp_req *req);
@@ -229,6 +232,20 @@ void api_ask_send(hp_req *req);
 void api_ask_create(hp_req *req);
 void api_ask_get(hp_req *req);
 void api_ask_delete(hp_req *req);
+void api_settings_agents_list(hp_req *req);
+void api_settings_agents_create(hp_req *req);
+void api_settings_keys_list(hp_req *req);
+void api_settings_keys_create(hp_req *req);
+void api_settings_key_regenerate(hp_req *req);
+void api_settings_key_revoke(hp_req *req);
+void api_settings_members_list(hp_req *req);
+void api_settings_members_create(hp_req *req);
+void api_settings_member_update(hp_req *req);
+void api_settings_member_remove(hp_req *req);
+void api_settings_quota_get(hp_req *req);
+void api_settings_quota_set(hp_req *req);
+void api_web_shell(hp_req *req);
+void api_web_asset(hp_req *req);
 void api_healthz(hp_req *req);
 void api_readyz(hp_req *req);
 void api_metrics(hp_req *req);
@@ -293,6 +310,23 @@ HP_MUSTCHECK hp_err api_wait_begin(hp_req *req, const hp_approval_row *row, int 
 api_wait_outcome api_wait_decided(hp_req *req, api_waiting *w, hp_approval_row *row, int tick_ms,
                                   bool (*tick)(hp_req *req, void *ctx), void *ctx);
 void api_wait_end(api_waiting *w);
+/* Rendering rows of a store's PGresult: each column i becomes member
+ * cols[i].name of the given type (NULL values become null). */
+typedef enum { API_COL_STR, API_COL_INT, API_COL_BOOL, API_COL_TIME } api_col_type;
+typedef struct api_col {
+    const char *name; /* NULL ends the list; column i is cols[i] */
+    api_col_type type;
+} api_col;
+
+/* Row i of r as an object (a new reference). */
+json_object *api_row_json(const PGresult *r, int i, const api_col *cols);
+
+/* Sends 200 {"items": [row, ...]} with every row of r. */
+void api_send_items(hp_req *req, const PGresult *r, const api_col *cols);
+
+/* Sends the audit trail of row (read within this request, whose database
+ * connection is still held): {"approval_id", "request_id", "events"}. */
+void api_audit_send(hp_req *req, const hp_approval_row *row);
 
 /* Keyset cursors: "created_at µs + approval id", base64url-free hex form. */
 void api_cursor_encode(int64_t created_at, const char *id, char *out, size_t cap);

@@ -263,6 +263,7 @@ void api_approvals_cancel(hp_req *req)
     if (!api__load(req, &row) || api_read_json(req, false, &body) != HP_OK)
         return;
     d.actor_id = req->auth.agent_id;
+    d.surface = "api";
     rc = hp_approval_decide(req->dbc, req->pool, &req->app->env, req->auth.team_id, row.id, &d,
                             &out, req->err, sizeof(req->err));
     if (rc == HP_ERR_ALREADY_RESOLVED) {
@@ -282,21 +283,27 @@ void api_approvals_cancel(hp_req *req)
 void api_approvals_audit(hp_req *req)
 {
     hp_approval_row row;
+
+    if (!api__load(req, &row))
+        return;
+    api_audit_send(req, &row);
+}
+
+void api_audit_send(hp_req *req, const hp_approval_row *row)
+{
     PGresult *r;
     json_object *o, *events;
     hp_err rc;
 
-    if (!api__load(req, &row))
-        return;
-    rc = hp_store_event_list(req->dbc, req->pool, row.id, &r, req->err, sizeof(req->err));
+    rc = hp_store_event_list(req->dbc, req->pool, row->id, &r, req->err, sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return;
     }
     o = json_object_new_object();
     events = json_object_new_array();
-    hp_json_set_str(o, "approval_id", row.id);
-    hp_json_set_str(o, "request_id", row.request_id);
+    hp_json_set_str(o, "approval_id", row->id);
+    hp_json_set_str(o, "request_id", row->request_id);
     for (int i = 0; i < PQntuples(r); i++) {
         json_object *e = json_object_new_object(), *actor = json_object_new_object(), *data;
         const char *dt = hp_db_val(r, i, 4);
@@ -306,6 +313,8 @@ void api_approvals_audit(hp_req *req)
         hp_json_set_str(e, "kind", hp_db_val(r, i, 1));
         hp_json_set_str(actor, "type", hp_db_val(r, i, 2));
         hp_json_set_str(actor, "id", hp_db_val(r, i, 3));
+        if (hp_db_val(r, i, 6) != NULL)
+            hp_json_set_str(actor, "name", hp_db_val(r, i, 6));
         json_object_object_add(e, "actor", actor);
         if (dt == NULL || hp_json_parse(dt, strlen(dt), &data, perr, sizeof(perr)) != HP_OK)
             data = json_object_new_object();

@@ -56,7 +56,10 @@ static const api_route api_routes[] = {
     {"GET", "/v1/review/messages", api_review_messages_list},
     {"GET", "/v1/review/messages/{}", api_review_messages_get},
     {"GET", "/v1/review/approvals", api_review_list},
+    {"GET", "/v1/review/stream", api_review_stream},
+    {"GET", "/v1/review/agents", api_review_agents},
     {"POST", "/v1/review/approvals/{}/resolve", api_review_resolve},
+    {"GET", "/v1/review/approvals/{}/audit", api_review_audit},
     {"GET", "/v1/review/approvals/{}", api_review_get},
     {"POST", "/v1/session", api_session_create},
     {"GET", "/v1/session", api_session_get},
@@ -66,6 +69,22 @@ static const api_route api_routes[] = {
     {"POST", HP_ASK_BASE_PATH "/ask", api_ask_create},
     {"GET", HP_ASK_BASE_PATH "/ask/{}", api_ask_get},
     {"DELETE", HP_ASK_BASE_PATH "/ask/{}", api_ask_delete},
+    {"GET", "/v1/settings/agents", api_settings_agents_list},
+    {"POST", "/v1/settings/agents", api_settings_agents_create},
+    {"GET", "/v1/settings/keys", api_settings_keys_list},
+    {"POST", "/v1/settings/keys", api_settings_keys_create},
+    {"POST", "/v1/settings/keys/{}/regenerate", api_settings_key_regenerate},
+    {"POST", "/v1/settings/keys/{}/revoke", api_settings_key_revoke},
+    {"GET", "/v1/settings/members", api_settings_members_list},
+    {"POST", "/v1/settings/members", api_settings_members_create},
+    {"PATCH", "/v1/settings/members/{}", api_settings_member_update},
+    {"DELETE", "/v1/settings/members/{}", api_settings_member_remove},
+    {"GET", "/v1/settings/quota", api_settings_quota_get},
+    {"PUT", "/v1/settings/quota", api_settings_quota_set},
+    {"GET", "/app", api_web_shell},
+    {"GET", "/app/", api_web_shell},
+    {"GET", "/app/assets/{}", api_web_asset},
+    {"GET", "/app/{}", api_web_shell},
 };
 
 /* Matches path against pattern; on a match with a wildcard, *param gets the
@@ -205,6 +224,43 @@ void api_send_raw(hp_req *req, int status, const char *ctype, const void *body, 
                   const char *const *headers)
 {
     api__send(req, status, ctype, body, len, headers);
+}
+
+json_object *api_row_json(const PGresult *r, int i, const api_col *cols)
+{
+    json_object *o = json_object_new_object();
+
+    for (int c = 0; cols[c].name != NULL; c++) {
+        const char *v = hp_db_val(r, i, c);
+        switch (cols[c].type) {
+        case API_COL_STR:
+            hp_json_set_str(o, cols[c].name, v);
+            break;
+        case API_COL_INT:
+            json_object_object_add(o, cols[c].name,
+                                   v ? json_object_new_int64(hp_db_ll(r, i, c, 0)) : NULL);
+            break;
+        case API_COL_BOOL:
+            json_object_object_add(o, cols[c].name,
+                                   v ? json_object_new_boolean(hp_db_bool(r, i, c)) : NULL);
+            break;
+        case API_COL_TIME:
+            hp_json_set_time(o, cols[c].name, hp_db_ll(r, i, c, -1));
+            break;
+        }
+    }
+    return o;
+}
+
+void api_send_items(hp_req *req, const PGresult *r, const api_col *cols)
+{
+    json_object *o = json_object_new_object(), *items = json_object_new_array();
+
+    for (int i = 0; i < PQntuples(r); i++)
+        json_object_array_add(items, api_row_json(r, i, cols));
+    json_object_object_add(o, "items", items);
+    api_send_json(req, 200, o);
+    json_object_put(o);
 }
 
 const char *api_client_addr(hp_req *req)

@@ -43,9 +43,17 @@ void api_readyz(hp_req *req)
     json_object_put(o);
 }
 
+/* The columns of hp_store_agents_list, as GET /v1/agents renders them. */
+static const api_col api_agent_cols[] = {{"agent_id", API_COL_STR},
+                                         {"name", API_COL_STR},
+                                         {"default_timeout_seconds", API_COL_INT},
+                                         {"default_timeout_mode", API_COL_STR},
+                                         {"default_timeout_instruction", API_COL_STR},
+                                         {"created_at", API_COL_TIME},
+                                         {NULL, API_COL_STR}};
+
 void api_agents_list(hp_req *req)
 {
-    json_object *o, *items;
     PGresult *r;
     hp_dbconn *c;
     hp_err rc;
@@ -60,20 +68,5 @@ void api_agents_list(hp_req *req)
         api_send_failure(req, rc, NULL);
         return;
     }
-    o = json_object_new_object();
-    items = json_object_new_array();
-    for (int i = 0; i < PQntuples(r); i++) {
-        json_object *a = json_object_new_object();
-        hp_json_set_str(a, "agent_id", hp_db_val(r, i, 0));
-        hp_json_set_str(a, "name", hp_db_val(r, i, 1));
-        json_object_object_add(a, "default_timeout_seconds",
-                               json_object_new_int((int)hp_db_ll(r, i, 2, 0)));
-        hp_json_set_str(a, "default_timeout_mode", hp_db_val(r, i, 3));
-        hp_json_set_str(a, "default_timeout_instruction", hp_db_val(r, i, 4));
-        hp_json_set_time(a, "created_at", hp_db_ll(r, i, 5, -1));
-        json_object_array_add(items, a);
-    }
-    json_object_object_add(o, "items", items);
-    api_send_json(req, 200, o);
-    json_object_put(o);
+    api_send_items(req, r, api_agent_cols);
 }

@@ -201,6 +201,8 @@ static hp_err hp__closed_effects(hp_dbconn *c, const hp_approval_env *env,
     hp_err rc;
 
     hp_json_set_str(data, "status", row->status);
+    if (d != NULL && d->surface != NULL)
+        hp_json_set_str(data, "surface", d->surface);
     if (row->selected_option_index >= 0)
         json_object_object_add(data, "selected_option_index",
                                json_object_new_int(row->selected_option_index));

@@ -36,6 +36,8 @@ typedef struct hp_decision {
      * caller's idempotency key and the deciding device, or NULL. */
     const char *client_event_id;
     const char *device;
+    const char *surface; /* where it was made ("web", "api"), kept in the audit
+                            event; NULL for none */
 } hp_decision;
 
 /* Outcome of a create. */

@@ -367,10 +367,24 @@ hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool, const hp_approval_fil
         "'1 microsecond')) "
         "and ($7::bigint is null or (a.created_at, a.id) < "
         "     (('epoch'::timestamptz + $7::bigint * interval '1 microsecond'), $8::uuid)) "
+        "and ($10::text is null or a.question ilike '%' || $10 || '%') "
         "order by a.created_at desc, a.id desc limit $9";
     char after[24], before[24], cur[24], lim[16];
+    char *like = NULL;
     PGresult *r;
     hp_err rc;
+
+    if (f->text != NULL) {
+        /* ILIKE's wildcards and its escape character match themselves. */
+        size_t k = 0;
+        like = hp_pool_alloc(pool, strlen(f->text) * 2 + 1);
+        for (const char *t = f->text; *t; t++) {
+            if (*t == '%' || *t == '_' || *t == '\\')
+                like[k++] = '\\';
+            like[k++] = *t;
+        }
+        like[k] = '\0';
+    }
 
     (void)hp_fmt(after, sizeof(after), "%lld", (long long)f->created_after);
     (void)hp_fmt(before, sizeof(before), "%lld", (long long)f->created_before);
@@ -384,8 +398,9 @@ hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool, const hp_approval_fil
                        f->created_before >= 0 ? before : NULL,
                        f->cursor_id ? cur : NULL,
                        f->cursor_id,
-                       lim};
-    rc = hp_db_exec(c, &r, sql, 9, p, err, errcap);
+                       lim,
+                       like};
+    rc = hp_db_exec(c, &r, sql, 10, p, err, errcap);
     if (rc != HP_OK)
         return rc;
     hp_pool_defer(pool, hp__pqclear, r);
@@ -396,11 +411,70 @@ hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool, const hp_approval_fil
     return HP_OK;
 }
 
+hp_err hp_store_approval_changes(hp_dbconn *c, hp_pool *pool, const char *team_id, int64_t since,
+                                 int limit, hp_approval_row **rows, int64_t **changed_at, int *n,
+                                 char *err, size_t errcap)
+{
+    static const char sql[] = "select " HP__COLS ", g.name, " HP__US(
+        "a.updated_at") " from approvals a join agents g on g.id = a.agent_id "
+                        "where a.team_id = $1 and a.updated_at >= ('epoch'::timestamptz + "
+                        "$2::bigint * interval '1 microsecond') "
+                        "order by a.updated_at, a.id limit $3";
+    char us[24], lim[16];
+    const char *p[] = {team_id, us, lim};
+    PGresult *r;
+    hp_err rc;
+
+    (void)hp_fmt(us, sizeof(us), "%lld", (long long)since);
+    (void)hp_fmt(lim, sizeof(lim), "%d", limit);
+    rc = hp_db_exec(c, &r, sql, 3, p, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *n = PQntuples(r);
+    *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
+    *changed_at = hp_pool_alloc(pool, sizeof(**changed_at) * (size_t)(*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; i++) {
+        hp__row_read(pool, r, i, &(*rows)[i]);
+        (*changed_at)[i] = hp_db_ll(r, i, HP__NCOLS + 1, 0);
+    }
+    return HP_OK;
+}
+
+hp_err hp_store_pending_count(hp_dbconn *c, const char *team_id, int cap, int *count, int64_t *now,
+                              char *err, size_t errcap)
+{
+    static const char sql[] =
+        "select count(*), " HP__US("now()") " from (select 1 from approvals where team_id = $1 "
+                                            "and status = 'pending' limit $2) p";
+    char lim[16];
+    const char *p[] = {team_id, lim};
+    PGresult *r = NULL;
+    hp_err rc;
+
+    (void)hp_fmt(lim, sizeof(lim), "%d", cap);
+    rc = hp_db_exec(c, &r, sql, 2, p, err, errcap);
+    if (rc == HP_OK) {
+        *count = (int)hp_db_ll(r, 0, 0, 0);
+        *now = hp_db_ll(r, 0, 1, 0);
+    }
+    PQclear(r);
+    return rc;
+}
+
 hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id, PGresult **res,
                            char *err, size_t errcap)
 {
-    static const char sql[] = "select id, kind, actor_type, actor_id, data::text, " HP__US(
-        "created_at") " from approval_events where approval_id = $1 order by id";
+    /* The actor's name as it is now: a user or agent of the same team. */
+    static const char sql[] =
+        "select e.id, e.kind, e.actor_type, e.actor_id, e.data::text, " HP__US(
+            "e.created_at") ", coalesce(u.name, g.name) from approval_events e "
+                            "left join users u on e.actor_type = 'user' and u.team_id = e.team_id "
+                            "and u.id::text = e.actor_id "
+                            "left join agents g on e.actor_type = 'agent' and g.team_id = "
+                            "e.team_id "
+                            "and g.id::text = e.actor_id "
+                            "where e.approval_id = $1 order by e.id";
     const char *p[] = {approval_id};
     hp_err rc = hp_db_exec(c, res, sql, 1, p, err, errcap);
 

@@ -91,6 +91,7 @@ typedef struct hp_approval_filter {
     const char *agent_id; /* agent list; NULL for the team inbox */
     const char *status;   /* one status, or NULL for all */
     const char *session_id;
+    const char *text;          /* question contains this text (case-insensitive) */
     int64_t created_after;     /* µs, or -1 */
     int64_t created_before;    /* µs, or -1 */
     int64_t cursor_created_at; /* keyset: rows strictly before (created_at, id) */
@@ -103,8 +104,24 @@ HP_MUSTCHECK hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool, const hp
                                            hp_approval_row **rows, int *n, char *err,
                                            size_t errcap);
 
+/* The live inbox: up to limit approvals of team_id whose updated_at is at
+ * or after since (µs; creates and every close set it), oldest change
+ * first, into *rows with each row's updated_at (µs) in *changed_at (pool
+ * memory). */
+HP_MUSTCHECK hp_err hp_store_approval_changes(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                              int64_t since, int limit, hp_approval_row **rows,
+                                              int64_t **changed_at, int *n, char *err,
+                                              size_t errcap);
+
+/* The number of team_id's pending approvals, counted up to cap (*count ==
+ * cap means "cap or more"), through the pending partial index, and the
+ * database's clock (*now, µs). */
+HP_MUSTCHECK hp_err hp_store_pending_count(hp_dbconn *c, const char *team_id, int cap, int *count,
+                                           int64_t *now, char *err, size_t errcap);
+
 /* Reads the audit events of approval_id in order; *res is cleared with the
- * pool. Columns: id, kind, actor_type, actor_id, data::text, created_at (µs). */
+ * pool. Columns: id, kind, actor_type, actor_id, data::text, created_at (µs),
+ * the actor's current name (a user's or an agent's of the team, else NULL). */
 HP_MUSTCHECK hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
                                         PGresult **res, char *err, size_t errcap);
 

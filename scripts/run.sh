@@ -98,7 +98,7 @@ export API_KEY="$(json_field "$demo" api_key)"
 export HOLDPOINT_URL="$base_url"
 export HOLDPOINT_API_KEY="\$API_KEY"
 
- Reviewer:
+ Web app:  $base_url/app   (sign in as the demo reviewer)
    email     $(json_field "$demo" email)
    password  $(json_field "$demo" password)
 

@@ -22,6 +22,13 @@ if ! cmp -s tests/contract/package-lock.json tests/contract/node_modules/.holdpo
     cp tests/contract/package-lock.json tests/contract/node_modules/.holdpoint-lock
 fi
 
+# tests/e2e (the browser tests of it_webapp, signature checks of it_delivery):
+# node_modules from the committed lock, when it changed.
+if ! cmp -s tests/e2e/package-lock.json tests/e2e/node_modules/.holdpoint-lock; then
+    npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error >/dev/null
+    cp tests/e2e/package-lock.json tests/e2e/node_modules/.holdpoint-lock
+fi
+
 mkdir -p .run
 run_dir="$root/.run/test-$$"
 cleanup() {
