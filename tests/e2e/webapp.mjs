@@ -169,6 +169,16 @@ await step('live inbox', async () => {
   check(navs.length === 0, 'an approval created over /v1 appears in the inbox without a reload', navs.join(' '));
   await linkTo(two.page, first.id).waitFor({ timeout: 5000 });
   check(true, 'and in the inbox of the browser on the other replica');
+  // Two more from another session, so the inbox has some company.
+  const more = [
+    await createApproval('Delete 1,204 stale objects from the backups bucket?', {
+      session_id: 'sess-cleanup', metadata: { tool_name: 'Bash', command: 'aws s3 rm --recursive' },
+    }),
+    await createApproval('Send the weekly digest to 4,000 customers?', {
+      session_id: 'sess-mailer', metadata: { tool_name: 'send_campaign' },
+    }),
+  ];
+  for (const m of more) await linkTo(one.page, m.id).waitFor({ timeout: 5000 });
   await one.page.waitForFunction(() => /^\(\d+\+?\) Inbox/.test(document.title), null, { timeout: 5000 });
   check(/^\(\d+\+?\) Inbox · Holdpoint$/.test(await one.page.title()), 'the page title shows the pending count', await one.page.title());
   await shot(one.page, 'inbox');
@@ -230,6 +240,37 @@ await step('decided elsewhere first', async () => {
   if (await btn.count()) await btn.click().catch(() => {});
   await one.page.getByText(/Instruction given by .*“Wait until Monday\.”/).first().waitFor({ timeout: 5000 });
   check(await one.page.getByRole('button', { name: 'Reject' }).count() === 0, 'the page says who decided first and disables the buttons');
+});
+
+await step('already resolved (409)', async () => {
+  // Without the live stream the page cannot know: the click itself meets
+  // the API's 409 already_resolved, and the page says who decided first.
+  const { context, page } = await newPage();
+  await context.route('**/v1/review/stream*', (route) => route.abort());
+  await signIn(page, A, owner);
+  const a = await createApproval('Scale the workers down?');
+  await page.goto(`${A}/app/approvals/${a.id}`);
+  await page.getByRole('button', { name: 'Approve' }).waitFor();
+  const res = await fetch(`${B}/v1/review/approvals/${a.id}/resolve`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${cfg.owner.user_token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ option_index: 1 }),
+  });
+  check(res.status === 200, 'decided elsewhere first', String(res.status));
+  const answers = [];
+  page.on('response', (r) => r.url().endsWith('/resolve') && answers.push(r.status()));
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.locator('.outcome', { hasText: /^Someone else got there first\. Decided by .*“Reject”\.$/ }).waitFor({ timeout: 5000 });
+  check(answers[0] === 409, 'the API answered 409 already_resolved', JSON.stringify(answers));
+  check(await page.getByRole('button', { name: 'Approve' }).count() === 0, 'the page says who decided first and when, and disables the buttons');
+  // A cancelled approval shows its outcome.
+  const c = await createApproval('Run the migration now?');
+  const cancel = await agent(A, 'POST', `/v1/approvals/${c.rid}/cancel`);
+  check(cancel.status === 200, 'the agent cancels an approval', JSON.stringify(cancel.json));
+  await page.goto(`${A}/app/approvals/${c.id}`);
+  await page.locator('.outcome', { hasText: /^Cancelled by the agent on / }).waitFor({ timeout: 5000 });
+  check(await page.getByRole('button', { name: 'Approve' }).count() === 0, 'a cancelled approval shows its outcome and no buttons');
+  await context.close();
 });
 
 await step('markdown is safe', async () => {
