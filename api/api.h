@@ -162,6 +162,10 @@ HP_MUSTCHECK hp_err api_project_select(hp_req *req, json_object *body, bool *sel
 HP_MUSTCHECK hp_err api_project_require(hp_req *req, json_object *body);
 HP_MUSTCHECK hp_err api_auth_project(hp_req *req);
 
+/* One agent as GET /v1/agents lists it, from row i of a result with the
+ * columns of hp_store_agents_list. New reference. */
+json_object *api_agent_json(const PGresult *r, int i);
+
 /* Query helpers: limit 1..100 (default 50) and true/false flags; false
  * after adding an issue (the caller sends 400 invalid_query). */
 bool api_query_limit(hp_req *req, hp_issues *is, int *limit);
@@ -210,6 +214,7 @@ void api_review_audit(hp_req *req);
 void api_review_agents(hp_req *req);
 void api_review_stream(hp_req *req);
 void api_agents_list(hp_req *req);
+void api_agents_update(hp_req *req);
 void api_session_create(hp_req *req);
 void api_session_get(hp_req *req);
 void api_session_delete(hp_req *req);

@@ -41,6 +41,7 @@ static const api_route api_routes[] = {
     {"GET", "/v1/approvals/{}/audit", api_approvals_audit},
     {"GET", "/v1/approvals/{}", api_approvals_get},
     {"GET", "/v1/agents", api_agents_list},
+    {"PATCH", "/v1/agents/{}", api_agents_update},
     {"POST", "/v1/sessions", api_sessions_create},
     {"GET", "/v1/sessions", api_sessions_list},
     {"GET", "/v1/sessions/{}/tree", api_sessions_tree},

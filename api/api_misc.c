@@ -50,7 +50,13 @@ static const api_col api_agent_cols[] = {{"agent_id", API_COL_STR},
                                          {"default_timeout_mode", API_COL_STR},
                                          {"default_timeout_instruction", API_COL_STR},
                                          {"created_at", API_COL_TIME},
+                                         {"webhook_url", API_COL_STR},
                                          {NULL, API_COL_STR}};
+
+json_object *api_agent_json(const PGresult *r, int i)
+{
+    return api_row_json(r, i, api_agent_cols);
+}
 
 void api_agents_list(hp_req *req)
 {

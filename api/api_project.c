@@ -164,3 +164,66 @@ bool api_text_cursor_decode(const char *s, hp_pool *pool, int64_t *created_at, c
     *key = k;
     return true;
 }
+
+/* Longest webhook_url accepted, like a callback URL. */
+#define API_WEBHOOK_URL_MAX 2048
+
+void api_agents_update(hp_req *req)
+{
+    hp_issues *is;
+    json_object *body, *o;
+    hp_path root = hp_path_root();
+    const char *url = NULL;
+    PGresult *r = NULL;
+    hp_dbconn *c;
+    bool found = false;
+    hp_err rc;
+
+    if (api_auth_team(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
+        return;
+    is = hp_issues_new();
+    if (!json_object_is_type(body, json_type_object)) {
+        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
+                      hp_valid_type_name(body));
+    } else if (!hp_json_has(body, "webhook_url")) {
+        hp_issues_add(is, hp_path_key(root, "webhook_url"), "invalid_type", "Required");
+    } else {
+        /* Seed 004's rules when the URL is set; checked again before each
+         * delivery against the resolved address. */
+        char reason[160];
+        url = hp_valid_str(is, root, body, "webhook_url",
+                           (hp_str_rule){false, true, 1, API_WEBHOOK_URL_MAX});
+        if (url != NULL && !hp_approval_url_ok(url))
+            hp_issues_add(is, hp_path_key(root, "webhook_url"), "invalid_string", "Invalid url");
+        else if (url != NULL &&
+                 hp_urlpolicy_check_url(req->app->urlpolicy, url, reason, sizeof(reason)) != HP_OK)
+            hp_issues_add(is, hp_path_key(root, "webhook_url"), "custom",
+                          "Webhook URL is not allowed: %s", reason);
+    }
+    if (hp_issues_count(is) > 0) {
+        api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
+        goto out;
+    }
+    /* An agent-scoped key may change only its own agent. */
+    if (req->auth.key_agent_scoped && strcmp(req->param, req->auth.agent_id) != 0) {
+        api_send_error(req, HP_ERR_NOT_FOUND, "no such agent in this team", NULL);
+        goto out;
+    }
+    if (api_db(req, &c) != HP_OK)
+        goto out;
+    rc = hp_store_notif_project_set_webhook(c, req->pool, req->auth.team_id, req->param, url, &r,
+                                            &found, req->err, sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        goto out;
+    }
+    if (!found) {
+        api_send_error(req, HP_ERR_NOT_FOUND, "no such agent in this team", NULL);
+        goto out;
+    }
+    o = api_agent_json(r, 0);
+    api_send_json(req, 200, o);
+    json_object_put(o);
+out:
+    hp_issues_free(is);
+}

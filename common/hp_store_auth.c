@@ -94,8 +94,8 @@ hp_err hp_store_agents_list(hp_dbconn *c, hp_pool *pool, const char *team_id, co
 {
     static const char sql[] =
         "select id, name, default_timeout_seconds, default_timeout_mode, "
-        "default_timeout_instruction, (extract(epoch from created_at) * 1000000)::bigint "
-        "from agents where team_id = $1 and ($2::uuid is null or id = $2::uuid) "
+        "default_timeout_instruction, (extract(epoch from created_at) * 1000000)::bigint, "
+        "webhook_url from agents where team_id = $1 and ($2::uuid is null or id = $2::uuid) "
         "order by created_at, id";
     const char *p[] = {team_id, agent_id};
     hp_err rc = hp_db_exec(c, res, sql, 2, p, err, errcap);

@@ -51,7 +51,8 @@ HP_MUSTCHECK hp_err hp_store_token_lookup(hp_dbconn *c, hp_pool *pool, const cha
 
 /* The team's agents (only agent_id when it is not NULL), oldest first.
  * Columns: id, name, default_timeout_seconds, default_timeout_mode,
- * default_timeout_instruction, created_at (µs). Cleared with the pool. */
+ * default_timeout_instruction, created_at (µs), webhook_url. Cleared with the
+ * pool. */
 HP_MUSTCHECK hp_err hp_store_agents_list(hp_dbconn *c, hp_pool *pool, const char *team_id,
                                          const char *agent_id, PGresult **res, char *err,
                                          size_t errcap);

@@ -123,4 +123,12 @@ HP_MUSTCHECK hp_err hp_store_notif_session_touch(hp_dbconn *c, const char *team_
                                                  const char *agent_id, const char *session_id,
                                                  char *err, size_t errcap);
 
+/* Sets (url) or clears (NULL) the webhook_url of agent_id of team_id and
+ * reads the agent back with the columns of hp_store_agents_list; *found
+ * false when the team has no such agent. The caller checked the URL. */
+HP_MUSTCHECK hp_err hp_store_notif_project_set_webhook(hp_dbconn *c, hp_pool *pool,
+                                                       const char *team_id, const char *agent_id,
+                                                       const char *url, PGresult **res, bool *found,
+                                                       char *err, size_t errcap);
+
 #endif

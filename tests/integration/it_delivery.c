@@ -50,78 +50,6 @@ static const char *wait_job_done(const char *job, long timeout_ms)
     return st;
 }
 
-/* ---- base64 and the capture file for the Node verifier --------------------- */
-
-static char *b64(const char *s, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = hp_it_track(malloc(4 * ((n + 2) / 3) + 1), free), *o = out;
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        *o++ = tab[v >> 18 & 63];
-        *o++ = tab[v >> 12 & 63];
-        *o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
-        *o++ = i + 2 < n ? tab[v & 63] : '=';
-    }
-    *o = '\0';
-    return out;
-}
-
-static json_object *headers_json(const it_rreq *q)
-{
-    json_object *h = json_object_new_object();
-    const char *p = strstr(q->head, "\r\n");
-    while (p != NULL && p[2] != '\r') {
-        const char *line = p + 2, *end = strstr(line, "\r\n"), *colon;
-        if (end == NULL)
-            break;
-        colon = memchr(line, ':', (size_t)(end - line));
-        if (colon != NULL) {
-            const char *v = colon + 1;
-            while (*v == ' ')
-                v++;
-            char *name = strndup(line, (size_t)(colon - line));
-            json_object_object_add(h, name, json_object_new_string_len(v, (int)(end - v)));
-            free(name);
-        }
-        p = end;
-    }
-    return h;
-}
-
-/* Runs tests/e2e/verify_signatures.js over the receiver's requests; returns
- * its exit status. */
-static int verify_with_node(it_recv *r, const char *secret)
-{
-    json_object *cap = json_object_new_object(), *reqs = json_object_new_array();
-    const char *file = hp_it_fmt("%s/capture-%s.json", hp_it_env("HP_RUN_DIR"), hp_it_unique());
-    const char *cmd;
-    FILE *f;
-    int st;
-
-    json_object_object_add(cap, "secret", json_object_new_string(secret));
-    pthread_mutex_lock(&r->mu);
-    for (int i = 0; i < r->n; i++) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "headers", headers_json(&r->reqs[i]));
-        json_object_object_add(o, "body_b64",
-                               json_object_new_string(b64(r->reqs[i].body, r->reqs[i].body_len)));
-        json_object_array_add(reqs, o);
-    }
-    pthread_mutex_unlock(&r->mu);
-    json_object_object_add(cap, "requests", reqs);
-    f = fopen(file, "w");
-    IT_CHECK_FATAL(f != NULL, "cannot write %s", file);
-    fputs(json_object_to_json_string_ext(cap, JSON_C_TO_STRING_PLAIN), f);
-    fclose(f);
-    json_object_put(cap);
-    cmd = hp_it_fmt("node '%s/tests/e2e/verify_signatures.js' '%s'", it_repo_root(), file);
-    st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 /* ---- tests -------------------------------------------------------------- */
 
 /* A body with characters that must survive byte for byte. */
@@ -207,7 +135,7 @@ static void test_delivered_first_try(void)
     IT_CHECK(it_proc_log_count(w, "\"callback delivered\"") == 1, "delivery logged");
 
     /* An independent implementation verifies both signatures. */
-    IT_CHECK(verify_with_node(r, a.webhook_secret) == 0, "signature verification failed");
+    IT_CHECK(it_verify_signatures(r, a.webhook_secret) == 0, "signature verification failed");
 }
 
 static void test_retry_then_delivered(void)
@@ -246,7 +174,7 @@ static void test_retry_then_delivered(void)
                            " g where gap >= interval '45 milliseconds'",
                            job, (const char *)NULL) == 2,
              "retries were not delayed");
-    IT_CHECK(verify_with_node(r, a.webhook_secret) == 0, "signatures of retries");
+    IT_CHECK(it_verify_signatures(r, a.webhook_secret) == 0, "signatures of retries");
 }
 
 static void test_always_500_fails(void)
@@ -451,17 +379,7 @@ static int setup(void)
 {
     if (it_schema_ready() != 0)
         return 1;
-    const char *e2e = hp_it_fmt("%s/tests/e2e", it_repo_root());
-    const char *probe = hp_it_fmt("%s/node_modules/standardwebhooks/package.json", e2e);
-
-    if (access(probe, R_OK) != 0) {
-        const char *cmd = hp_it_fmt("cd '%s' && npm ci --no-audit --no-fund >&2", e2e);
-        if (system(cmd) != 0 || access(probe, R_OK) != 0) {
-            fprintf(stderr, "it_delivery: npm ci in tests/e2e failed\n");
-            return 1;
-        }
-    }
-    return 0;
+    return it_e2e_ready();
 }
 
 static int teardown(void)
