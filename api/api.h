@@ -213,6 +213,11 @@ void api_review_resolve(hp_req *req);
 void api_review_audit(hp_req *req);
 void api_review_agents(hp_req *req);
 void api_review_stream(hp_req *req);
+/* Web Push subscriptions and the VAPID public key (api_push.c). */
+void api_push_key(hp_req *req);
+void api_push_subscribe(hp_req *req);
+void api_push_list(hp_req *req);
+void api_push_unsubscribe(hp_req *req);
 void api_agents_list(hp_req *req);
 void api_agents_update(hp_req *req);
 void api_session_create(hp_req *req);

@@ -278,9 +278,8 @@ static int hp__test(hp_cli_args *a, int argc, char **argv)
     if ((st = hp_cli_env_open(&env, a, false)) >= 0)
         return st;
     pool = hp_pool_new();
-    rc = hp_store_channel_test(env.conn, pool, hp_cli_get(a, HP_OPT_TEAM_ID),
-                               hp_cli_get(a, HP_OPT_CHANNEL_ID), env.cfg.callback_max_attempts, job,
-                               err, sizeof(err));
+    rc = hp_store_channel_test(env.conn, hp_cli_get(a, HP_OPT_TEAM_ID),
+                               hp_cli_get(a, HP_OPT_CHANNEL_ID), job, err, sizeof(err));
     /* Waiting polls the job's state every 100 ms: a short-lived command
      * watching one row, not a service loop. */
     until = hp_time_mono_ms() + wait_s * 1000;

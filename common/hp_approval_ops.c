@@ -19,6 +19,7 @@
 #include "hp_json.h"
 #include "hp_mem.h"
 #include "hp_store_approval.h"
+#include "hp_store_fanout.h"
 #include "hp_store_inbox.h"
 #include "hp_store_notif.h"
 #include "hp_str.h"
@@ -124,7 +125,11 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
         if (rc != HP_OK)
             goto fail;
     }
-    rc = hp_store_expiry_wake_if_earlier(c, out->row.expires_at, err, errcap);
+    rc = hp_store_expiry_wake_for(c, out->row.id, err, errcap);
+    if (rc != HP_OK)
+        goto fail;
+    rc = hp_store_fanout_queue(c, team_id, agent_id, out->row.id, "{\"event\":\"created\"}", false,
+                               NULL, err, errcap);
     if (rc != HP_OK)
         goto fail;
     if (env->notify_creates) {
@@ -212,6 +217,11 @@ static hp_err hp__closed_effects(hp_dbconn *c, const hp_approval_env *env,
         json_object_object_add(data, "is_timeout_default", json_object_new_boolean(1));
     if (d != NULL && d->device != NULL)
         hp_json_set_str(data, "device", d->device);
+    if (d != NULL && d->via != NULL) {
+        hp_json_set_str(data, "via", d->via);
+        if (d->channel_id != NULL)
+            hp_json_set_str(data, "channel_id", d->channel_id);
+    }
     rc = hp_store_event_add(c, row->id, row->team_id, kind, actor_type, actor_id,
                             hp_json_text(data), err, errcap);
     json_object_put(data);
@@ -227,6 +237,17 @@ static hp_err hp__closed_effects(hp_dbconn *c, const hp_approval_env *env,
                                            hp_json_text(body), env->callback_max_attempts, err,
                                            errcap);
         json_object_put(body);
+        if (rc != HP_OK)
+            return rc;
+    }
+    /* The team webhook hears of every close; the other channels ask, and
+     * a closed approval has nothing left to ask. */
+    {
+        char body[64];
+        (void)hp_fmt(body, sizeof(body), "{\"event\":\"%s\"}",
+                     strcmp(kind, "resolved") == 0 ? "decided" : kind);
+        rc = hp_store_fanout_queue(c, row->team_id, row->agent_id, row->id, body, true, NULL, err,
+                                   errcap);
         if (rc != HP_OK)
             return rc;
     }

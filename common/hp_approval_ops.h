@@ -38,6 +38,11 @@ typedef struct hp_decision {
     const char *device;
     const char *surface; /* where it was made ("web", "api"), kept in the audit
                             event; NULL for none */
+    /* Where the decision came from when not the web app or the API: a
+     * notification channel's signed link or Slack button. Recorded in the
+     * audit event; NULL otherwise. */
+    const char *via;        /* "link", "slack" */
+    const char *channel_id; /* the channel the link or button was sent through */
 } hp_decision;
 
 /* Outcome of a create. */

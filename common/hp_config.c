@@ -34,6 +34,7 @@ typedef bool (*hp__check_fn)(const char *name, const char *v, char *err, size_t 
 static bool hp__check_pg(const char *name, const char *v, char *err, size_t errcap);
 static bool hp__check_redis(const char *name, const char *v, char *err, size_t errcap);
 static bool hp__check_http(const char *name, const char *v, char *err, size_t errcap);
+static bool hp__check_vapid_subject(const char *name, const char *v, char *err, size_t errcap);
 
 /*
  * The table. X(name, type, default, min, max, procs, required, field, field2,
@@ -56,8 +57,13 @@ static bool hp__check_http(const char *name, const char *v, char *err, size_t er
       redis_url, hp__check_redis, "redis://host:port/db for rate limits and fan-out; optional")    \
     X("HOLDPOINT_LISTEN", "hostport", "127.0.0.1:8080", 1, 65535, HP__API, false, listen_host,     \
       listen_port, NULL, "address the API listens on: host:port, IPv6 as [::1]:8080")              \
-    X("HOLDPOINT_PUBLIC_URL", "url", NULL, 0, 0, HP__API, false, public_url, public_url,           \
-      hp__check_http, "external base URL of the API; default http://<HOLDPOINT_LISTEN>")           \
+    X("HOLDPOINT_PUBLIC_URL", "url", NULL, 0, 0, HP__API | HP__DLV, false, public_url, public_url, \
+      hp__check_http,                                                                              \
+      "external base URL of the API and web app (links in notifications); default "                \
+      "http://<HOLDPOINT_LISTEN>")                                                                 \
+    X("HOLDPOINT_VAPID_SUBJECT", "url", NULL, 0, 0, HP__DLV, false, vapid_subject, vapid_subject,  \
+      hp__check_vapid_subject,                                                                     \
+      "contact for Web Push services (mailto: or https: URL); default HOLDPOINT_PUBLIC_URL")       \
     X("HOLDPOINT_METRICS_LISTEN", "hostport", NULL, 1, 65535, HP__TMO | HP__DLV, false,            \
       metrics_host, metrics_port, NULL, "host:port for the workers' /metrics; unset = off")        \
     X("HOLDPOINT_OUTBOUND_ALLOW", "string", "", 0, 0, HP__API | HP__DLV | HP__CLI, false,          \
@@ -172,6 +178,18 @@ static bool hp__check_http(const char *name, const char *v, char *err, size_t er
         (hp_str_startswith(v, "https://") && v[8] != '\0'))
         return true;
     hp_err_set(err, errcap, "%s: must be an http:// or https:// URL (got \"%.80s\")", name, v);
+    return false;
+}
+
+/* RFC 8292 section 2.1: a mailto: or https: URI a push service can use to
+ * reach the operator. */
+static bool hp__check_vapid_subject(const char *name, const char *v, char *err, size_t errcap)
+{
+    if ((hp_str_startswith(v, "mailto:") && strchr(v, '@') != NULL) ||
+        (hp_str_startswith(v, "https://") && v[8] != '\0'))
+        return true;
+    hp_err_set(err, errcap, "%s: must be a mailto: address or an https:// URL (got \"%.80s\")",
+               name, v);
     return false;
 }
 

@@ -28,6 +28,7 @@ typedef struct hp_config {
     char listen_host[256];           /* HOLDPOINT_LISTEN host part */
     int listen_port;                 /* HOLDPOINT_LISTEN port part */
     const char *public_url;          /* HOLDPOINT_PUBLIC_URL, default http://<listen> */
+    const char *vapid_subject;       /* HOLDPOINT_VAPID_SUBJECT, NULL = public_url */
     const char *outbound_allow;      /* HOLDPOINT_OUTBOUND_ALLOW, "" when unset */
     unsigned char secret_key[32];    /* HOLDPOINT_SECRET_KEY (base64 or hex of 32 bytes) */
     bool has_secret_key;

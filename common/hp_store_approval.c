@@ -11,6 +11,7 @@
 #include "hp_json.h"
 #include "hp_pool.h"
 #include "hp_store_approval.h"
+#include "hp_store_fanout.h"
 #include "hp_str.h"
 
 #define HP__US(col) "(extract(epoch from " col ") * 1000000)::bigint"
@@ -252,10 +253,12 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *tea
 {
     /* One statement, so one round trip and its own transaction: the insert,
      * the "created" event for the inserted row only, the expiry wake when
-     * this deadline is earlier than the worker's plan, the implicit session
-     * (seed 004) when the approval names one, and the waiters' wake message.
-     * The select CTEs run because the final query reads them; data-modifying
-     * ones always run. $23 is the notify flag. */
+     * this deadline (or an earlier reminder step) is earlier than the
+     * worker's plan, the implicit session (seed 004) when the approval names
+     * one, the waiters' wake message, and the channels' notify job — for
+     * teams with a channel only, so a team without one pays an index probe
+     * and no NOTIFY hp_jobs. The select CTEs run because the final query
+     * reads them; data-modifying ones always run. $23 is the notify flag. */
     static const char sql[] =
         "with a as (" HP__INSERT "*), "
         "e as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id) "
@@ -264,11 +267,19 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *tea
         "      select a.agent_id, a.session_id, a.team_id, true from a "
         "      where a.session_id is not null on conflict (agent_id, id) do nothing), "
         "w as (select pg_notify('hp_expiry', '') from expiry_schedule s, a "
-        "      where s.next_wake_at is null or s.next_wake_at > a.expires_at), "
+        "      where s.next_wake_at is null or s.next_wake_at > least(a.expires_at, "
+        "      " HP_STORE_FANOUT_FIRST_STEP_SQL ")), "
         "n as (select pg_notify('hp_approval', a.id::text || ' team:' || a.team_id::text) "
-        "      from a where $23::boolean) "
+        "      from a where $23::boolean), "
+        "nj as (insert into jobs (team_id, kind, approval_id, agent_id, url, body, webhook_id, "
+        "      max_attempts) select a.team_id, 'notify', a.id, a.agent_id, '', "
+        "      '{\"event\":\"created\"}', 'ntf_' || "
+        "gen_random_uuid(), " HP_STORE_FANOUT_NOTIFY_ATTEMPTS " from a "
+        "      where exists (select 1 from channels ch where ch.team_id = a.team_id "
+        "      and ch.enabled) returning id), "
+        "nn as (select pg_notify('hp_jobs', '') from (select 1 from nj limit 1) x) "
         "select " HP__COLS ", null::text, (select count(*) from w) + (select count(*) from n) "
-        "from a";
+        "  + (select count(*) from nn) from a";
     hp__insert_params ip;
     const char *p[HP__INSERT_NPARAMS + 1];
 
@@ -278,15 +289,14 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *tea
     return hp__one(c, pool, sql, HP__INSERT_NPARAMS + 1, p, row, inserted, err, errcap);
 }
 
-hp_err hp_store_expiry_wake_if_earlier(hp_dbconn *c, int64_t expires_at, char *err, size_t errcap)
+hp_err hp_store_expiry_wake_for(hp_dbconn *c, const char *approval_id, char *err, size_t errcap)
 {
-    static const char sql[] = "select pg_notify('hp_expiry', '') from expiry_schedule "
-                              "where next_wake_at is null or next_wake_at > ('epoch'::timestamptz "
-                              "+ $1::bigint * interval '1 microsecond')";
-    char us[24];
-    const char *p[] = {us};
+    static const char sql[] =
+        "select pg_notify('hp_expiry', '') from expiry_schedule s, approvals a "
+        "where a.id = $1 and (s.next_wake_at is null or s.next_wake_at > least(a.expires_at, "
+        "" HP_STORE_FANOUT_FIRST_STEP_SQL "))";
+    const char *p[] = {approval_id};
 
-    (void)hp_fmt(us, sizeof(us), "%lld", (long long)expires_at);
     return hp_db_exec(c, NULL, sql, 1, p, err, errcap);
 }
 

@@ -44,9 +44,11 @@ HP_MUSTCHECK hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const 
 
 /* The create of a team without a quota as one statement (its own
  * transaction; call it outside BEGIN): insert unless (agent_id, request_id)
- * exists, the "created" event, the expiry wake of
- * hp_store_expiry_wake_if_earlier, and with notify NOTIFY hp_approval with
- * the approval's wake message. *inserted false when the id existed. */
+ * exists, the "created" event, the expiry wake of hp_store_expiry_wake_for,
+ * with notify NOTIFY hp_approval with the approval's wake message, and —
+ * only when the team has an enabled channel — the "created" notify job
+ * (hp_store_fanout.h) with notify_max_attempts. *inserted false when the id
+ * existed. */
 HP_MUSTCHECK hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *team_id,
                                                  const char *agent_id, const char *request_id,
                                                  bool request_id_supplied,
@@ -54,10 +56,11 @@ HP_MUSTCHECK hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, co
                                                  hp_approval_row *row, bool *inserted, char *err,
                                                  size_t errcap);
 
-/* Sends NOTIFY hp_expiry when expires_at (µs) is earlier than the expiry
- * worker's planned wake, or when no plan is known. */
-HP_MUSTCHECK hp_err hp_store_expiry_wake_if_earlier(hp_dbconn *c, int64_t expires_at, char *err,
-                                                    size_t errcap);
+/* Sends NOTIFY hp_expiry when approval_id's first time-driven transition —
+ * its deadline, or an earlier reminder or escalation step of its agent — is
+ * earlier than the expiry worker's planned wake, or when no plan is known. */
+HP_MUSTCHECK hp_err hp_store_expiry_wake_for(hp_dbconn *c, const char *approval_id, char *err,
+                                             size_t errcap);
 
 /* Closes a pending approval: status plus decision fields; *updated false when
  * it was no longer pending. */

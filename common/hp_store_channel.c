@@ -11,6 +11,7 @@
 #include "hp_json.h"
 #include "hp_mem.h"
 #include "hp_store_channel.h"
+#include "hp_store_fanout.h"
 #include "hp_str.h"
 #include "hp_webpush.h"
 
@@ -110,25 +111,21 @@ hp_err hp_store_channel_remove(hp_dbconn *c, const char *team_id, const char *ch
     return rc;
 }
 
-hp_err hp_store_channel_test(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                             const char *channel_id, int max_attempts, char job_id[24], char *err,
-                             size_t errcap)
+hp_err hp_store_channel_test(hp_dbconn *c, const char *team_id, const char *channel_id,
+                             char job_id[24], char *err, size_t errcap)
 {
     static const char sql[] =
         "with j as (insert into jobs (team_id, kind, channel_id, url, body, webhook_id, "
         "  max_attempts) select ch.team_id, 'notify', ch.id, '', "
         "  jsonb_build_object('event', 'test', 'channel_id', ch.id)::text, "
-        "  'ntf_' || gen_random_uuid(), $3::int from channels ch "
+        "  'ntf_' || gen_random_uuid(), " HP_STORE_FANOUT_NOTIFY_ATTEMPTS " from channels ch "
         "  where ch.id = $1 and ($2::uuid is null or ch.team_id = $2) returning id) "
         "select j.id::text, pg_notify('hp_jobs', '') from j";
-    char ma[16];
-    const char *p[] = {channel_id, team_id, ma};
+    const char *p[] = {channel_id, team_id};
     PGresult *r = NULL;
     hp_err rc;
 
-    (void)pool;
-    (void)hp_fmt(ma, sizeof(ma), "%d", max_attempts);
-    rc = hp_db_exec(c, &r, sql, 3, p, err, errcap);
+    rc = hp_db_exec(c, &r, sql, 2, p, err, errcap);
     if (rc == HP_OK && PQntuples(r) == 0) {
         hp_err_set(err, errcap, "no such channel");
         rc = HP_ERR_NOT_FOUND;

@@ -46,9 +46,8 @@ HP_MUSTCHECK hp_err hp_store_channel_remove(hp_dbconn *c, const char *team_id,
  * "notify" job that holdpoint-delivery expands into the channel's message.
  * job_id (24 bytes) gets the job's id; *team (pool memory) the channel's
  * team. HP_ERR_NOT_FOUND when there is no such channel. */
-HP_MUSTCHECK hp_err hp_store_channel_test(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                          const char *channel_id, int max_attempts, char job_id[24],
-                                          char *err, size_t errcap);
+HP_MUSTCHECK hp_err hp_store_channel_test(hp_dbconn *c, const char *team_id, const char *channel_id,
+                                          char job_id[24], char *err, size_t errcap);
 
 /* The outcome of a test queued by hp_store_channel_test: *done false while
  * its jobs are queued; then *ok and the channel's last error (pool memory,

@@ -12,15 +12,18 @@
 #include <string.h>
 
 #include "hp_store_expiry.h"
+#include "hp_store_fanout.h"
 #include "hp_str.h"
 #include "hp_time.h"
 
 hp_err hp_store_expiry_plan(hp_dbconn *c, int wait_ms, int64_t *delay_ms, bool *settled, char *err,
                             size_t errcap)
 {
+    /* The plan is the earliest deadline or reminder/escalation step. */
     static const char plan_sql[] =
-        "update expiry_schedule set next_wake_at = coalesce("
-        "(select min(expires_at) from approvals where status = 'pending'), 'infinity') "
+        "update expiry_schedule set next_wake_at = coalesce(least("
+        "(select min(expires_at) from approvals where status = 'pending'), "
+        "(select min(due_at) from (" HP_STORE_FANOUT_STEPS_SQL ") steps)), 'infinity') "
         "returning case when next_wake_at = 'infinity' then -1 else greatest(0, ceil("
         "extract(epoch from next_wake_at - clock_timestamp()) * 1000))::bigint end, "
         "(extract(epoch from next_wake_at) * 1000000)::text";

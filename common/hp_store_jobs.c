@@ -33,8 +33,14 @@ hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int 
         "  select id, attempts, $3 from claimed returning id, job_id) "
         "select k.id, k.team_id, k.approval_id, k.agent_id, k.url, k.headers::text, k.body, "
         "  k.webhook_id, k.attempts, k.max_attempts, g.callback_auth_header, "
-        "  g.callback_auth_value_sealed, g.webhook_secret_sealed, att.id "
+        "  g.callback_auth_value_sealed, g.webhook_secret_sealed, att.id, k.kind, "
+        "  k.channel_id, ch.kind, ch.config::text, ch.secret_sealed, k.subscription_id, "
+        "  ps.p256dh, ps.auth_sealed, "
+        "  k.only_pending and ap.status is distinct from 'pending' "
         "from claimed k join att on att.job_id = k.id left join agents g on g.id = k.agent_id "
+        "left join channels ch on ch.id = k.channel_id "
+        "left join push_subscriptions ps on ps.id = k.subscription_id "
+        "left join approvals ap on k.only_pending and ap.id = k.approval_id "
         "order by k.run_at, k.id";
     char lim[16], lease[16];
     const char *p[] = {lim, lease, worker};
@@ -66,6 +72,15 @@ hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int 
         j->auth_value_sealed = hp_db_val(r, i, k++);
         j->secret_sealed = hp_db_val(r, i, k++);
         j->attempt_id = hp_db_val(r, i, k++);
+        j->kind = hp_db_val(r, i, k++);
+        j->channel_id = hp_db_val(r, i, k++);
+        j->channel_kind = hp_db_val(r, i, k++);
+        j->channel_config = hp_db_val(r, i, k++);
+        j->channel_secret_sealed = hp_db_val(r, i, k++);
+        j->subscription_id = hp_db_val(r, i, k++);
+        j->sub_p256dh = hp_db_val(r, i, k++);
+        j->sub_auth_sealed = hp_db_val(r, i, k++);
+        j->approval_closed = hp_db_bool(r, i, k++);
     }
     return HP_OK;
 }
@@ -74,33 +89,53 @@ hp_err hp_store_jobs_finish(hp_dbconn *c, const char *worker, hp_job_result *rs,
                             size_t errcap)
 {
     /* $1 is a JSON array of results, $2 the worker. The job update matches
-     * on leased_by, and everything about the approval reads from its
-     * RETURNING, so a worker that lost its lease changes nothing but its
-     * attempt row. Outcomes: 0 delivered, 1 retry, 2 failed. */
+     * on leased_by, and everything about the approval or the channel reads
+     * from its RETURNING, so a worker that lost its lease changes nothing
+     * but its attempt row. Outcomes: 0 delivered, 1 retry, 2 failed, 3
+     * skipped. Approval fields and events are for callbacks (not for
+     * notifications: notify and channel jobs); channel jobs record their
+     * channel's (and subscription's) last success or
+     * error instead — a 404 or 410 from a push service is left to
+     * hp_store_fanout_push_gone, which removes the subscription. */
     static const char sql[] =
         "with r as (select * from jsonb_to_recordset($1::jsonb) as r(job_id bigint, "
         "  attempt_id bigint, outcome int, http_status int, error text, duration_ms int, "
         "  retry_ms bigint)), "
         "j as (update jobs set state = case r.outcome when 0 then 'done' when 2 then 'failed' "
-        "  else 'queued' end, lease_until = null, leased_by = null, last_error = r.error, "
+        "  when 3 then 'done' else 'queued' end, lease_until = null, leased_by = null, "
+        "  last_error = r.error, "
         "  run_at = case when r.outcome = 1 then now() + r.retry_ms * interval '1 millisecond' "
         "  else jobs.run_at end, updated_at = now() "
         "  from r where jobs.id = r.job_id and jobs.leased_by = $2 and jobs.state = 'queued' "
-        "  returning jobs.id, jobs.approval_id, jobs.team_id, jobs.attempts, r.outcome, "
-        "  r.http_status, r.error), "
+        "  returning jobs.id, jobs.approval_id, jobs.team_id, jobs.attempts, jobs.kind, "
+        "  jobs.channel_id, jobs.subscription_id, r.outcome, r.http_status, r.error), "
         "a as (update job_attempts set finished_at = now(), http_status = r.http_status, "
         "  error = r.error, duration_ms = r.duration_ms from r where job_attempts.id = "
         "  r.attempt_id), "
         "ap as (update approvals set result_delivery_status = case j.outcome when 0 then "
         "  'delivered' else 'failed' end, result_delivery_error = case j.outcome when 0 then "
         "  null else j.error end, updated_at = now() from j where approvals.id = j.approval_id "
-        "  and j.outcome in (0, 2)), "
+        "  and j.channel_id is null and j.kind <> 'notify' and j.outcome in (0, 2)), "
         "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, "
         "  data) select j.approval_id, j.team_id, case j.outcome when 0 then "
         "  'callback_delivered' else 'callback_failed' end, 'system', $2, "
         "  jsonb_strip_nulls(jsonb_build_object('job_id', j.id, 'attempt', j.attempts, "
         "  'http_status', j.http_status, 'error', j.error)) "
-        "  from j where j.approval_id is not null and j.outcome in (0, 2)) "
+        "  from j where j.approval_id is not null and j.channel_id is null "
+        "  and j.kind <> 'notify' "
+        "  and j.outcome in (0, 2)), "
+        "ch as (update channels set last_success_at = case when j.outcome = 0 then now() else "
+        "  channels.last_success_at end, last_error_at = case when j.outcome in (1, 2) then "
+        "  now() else channels.last_error_at end, last_error = case when j.outcome in (1, 2) "
+        "  then j.error else channels.last_error end from j "
+        "  where channels.id = j.channel_id and j.outcome in (0, 1, 2)), "
+        "ps as (update push_subscriptions set last_success_at = case when j.outcome = 0 then "
+        "  now() else push_subscriptions.last_success_at end, last_error_at = case when "
+        "  j.outcome in (1, 2) then now() else push_subscriptions.last_error_at end, "
+        "  last_error = case when j.outcome in (1, 2) then j.error else "
+        "  push_subscriptions.last_error end from j where push_subscriptions.id = "
+        "  j.subscription_id and j.outcome in (0, 1, 2) "
+        "  and coalesce(j.http_status, 0) not in (404, 410)) "
         "select coalesce(json_agg(id)::text, '[]') from j";
     json_object *arr = json_object_new_array(), *held = NULL;
     PGresult *r = NULL;

@@ -36,6 +36,16 @@ typedef struct hp_job {
     const char *auth_value_sealed; /* agents.callback_auth_value_sealed or NULL */
     const char *secret_sealed;     /* agents.webhook_secret_sealed or NULL */
     const char *attempt_id;        /* job_attempts.id of this attempt */
+    const char *kind;              /* jobs.kind: "callback", "notify", "channel.ntfy", ... */
+    /* Channel jobs (kind "channel.*"); NULL otherwise. */
+    const char *channel_id;
+    const char *channel_kind;
+    const char *channel_config;        /* channels.config, JSON text */
+    const char *channel_secret_sealed; /* channels.secret_sealed */
+    const char *subscription_id;       /* Web Push: the subscription sent to */
+    const char *sub_p256dh;            /* its public key (base64url) */
+    const char *sub_auth_sealed;       /* its auth secret, sealed */
+    bool approval_closed;              /* the job is only for a pending approval, and it is not */
 } hp_job;
 
 /* Leases up to limit due jobs (state 'queued', run_at passed, no live lease)
@@ -50,6 +60,7 @@ typedef enum {
     HP_JOB_DELIVERED = 0, /* 2xx: job done, approval 'delivered', callback_delivered event */
     HP_JOB_RETRY,         /* failed, attempts left: run again after retry_ms */
     HP_JOB_FAILED,        /* failed for good: approval 'failed', callback_failed event */
+    HP_JOB_SKIPPED,       /* not sent, nothing to retry (its approval closed first): done */
 } hp_job_outcome;
 
 /* The end of one attempt, for hp_store_jobs_finish. */
@@ -66,10 +77,11 @@ typedef struct hp_job_result {
 /* Records the end of n attempts in ONE statement (one commit however many
  * attempts ended together): each attempt row, and — where worker still holds
  * the job's lease — the job's state (done, failed, or queued again at
- * now + retry_ms), the approval's result_delivery_status/_error and the
- * callback_delivered/callback_failed audit event. A job taken over by another
- * worker only gets its attempt row (lease_held false). Blocks on the
- * database. */
+ * now + retry_ms); for callbacks the approval's result_delivery_status/_error
+ * and the callback_delivered/callback_failed audit event; for channel jobs
+ * the channel's (and push subscription's) last success or last error. A job
+ * taken over by another worker only gets its attempt row (lease_held false).
+ * Blocks on the database. */
 HP_MUSTCHECK hp_err hp_store_jobs_finish(hp_dbconn *c, const char *worker, hp_job_result *rs, int n,
                                          char *err, size_t errcap);
 

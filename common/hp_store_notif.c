@@ -8,6 +8,7 @@
 
 #include "hp_crypto.h"
 #include "hp_json.h"
+#include "hp_store_fanout.h"
 #include "hp_store_notif.h"
 #include "hp_str.h"
 
@@ -115,9 +116,16 @@ hp_err hp_store_notif_message_insert(hp_dbconn *c, hp_pool *pool, const char *te
         "  select $1, $2, $3, $4, $5::uuid, $6, $7, $8, $9::jsonb, $10, $11, $12, $13::jsonb, $14 "
         "  from p on conflict (agent_id, client_event_id) where client_event_id is not null "
         "  do nothing returning *), "
-        "n as (select pg_notify('hp_approval', 'team:' || $3::text) from m where $15::boolean) "
-        "select (select count(*) from p), (select count(*) from n), " HP__MSG_COLS
-        " from (select 1) one left join m on true";
+        "n as (select pg_notify('hp_approval', 'team:' || $3::text) from m where $15::boolean), "
+        /* The channels' notify job, for teams with a channel only. */
+        "nj as (insert into jobs (team_id, kind, agent_id, url, body, webhook_id, max_attempts) "
+        "  select m.team_id, 'notify', m.agent_id, '', jsonb_build_object('event', 'message', "
+        "  'message_id', m.id)::text, 'ntf_' || gen_random_uuid(), "
+        "  " HP_STORE_FANOUT_NOTIFY_ATTEMPTS " from m where exists (select 1 from channels ch "
+        "  where ch.team_id = m.team_id and ch.enabled) returning id), "
+        "nn as (select pg_notify('hp_jobs', '') from (select 1 from nj limit 1) x) "
+        "select (select count(*) from p), (select count(*) from n) + (select count(*) from nn), "
+        "" HP__MSG_COLS " from (select 1) one left join m on true";
     char id[HP_UUID_LEN + 1];
     const char *p[] = {id,
                        agent_id,

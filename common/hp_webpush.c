@@ -228,6 +228,20 @@ hp_err hp_webpush_encrypt(const char *p256dh, const char *auth, const void *plai
     return rc;
 }
 
+bool hp_webpush_keys_ok(const char *p256dh, const char *auth)
+{
+    unsigned char ua[HP_WEBPUSH_KEY_LEN], sec[HP_WEBPUSH_AUTH_LEN];
+    size_t n1 = 0, n2 = 0;
+    EVP_PKEY *k;
+
+    if (hp_base64url_decode(p256dh, ua, sizeof(ua), &n1) != HP_OK || n1 != sizeof(ua) ||
+        hp_base64url_decode(auth, sec, sizeof(sec), &n2) != HP_OK || n2 != sizeof(sec))
+        return false;
+    k = hp__ec_key(ua, NULL);
+    EVP_PKEY_free(k);
+    return k != NULL;
+}
+
 /* ---- VAPID ------------------------------------------------------------------- */
 
 static char *hp__public_b64(EVP_PKEY *key)

@@ -10,6 +10,7 @@
 #ifndef HP_WEBPUSH_H
 #define HP_WEBPUSH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,10 @@ HP_MUSTCHECK hp_err hp_webpush_encrypt_with(const unsigned char ua_public[HP_WEB
                                             const unsigned char as_public[HP_WEBPUSH_KEY_LEN],
                                             const void *plaintext, size_t len, unsigned char **out,
                                             size_t *outlen);
+
+/* True when p256dh (base64url) is an uncompressed P-256 point on the curve
+ * and auth (base64url) is 16 bytes: a subscription's keys worth storing. */
+bool hp_webpush_keys_ok(const char *p256dh, const char *auth);
 
 /* A VAPID key pair loaded for signing. */
 typedef struct hp_webpush_vapid hp_webpush_vapid;

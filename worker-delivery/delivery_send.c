@@ -60,7 +60,7 @@ static void dlv__wipe_free(unsigned char *p, size_t n)
     free(p);
 }
 
-static void dlv__fail(dlv_result *res, bool permanent, const char *msg)
+void dlv_fail(dlv_result *res, bool permanent, const char *msg)
 {
     res->ok = false;
     res->permanent = permanent;
@@ -68,79 +68,51 @@ static void dlv__fail(dlv_result *res, bool permanent, const char *msg)
     hp_strlcpy(res->error, msg, sizeof(res->error));
 }
 
-bool dlv_prepare(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *policy, dlv_result *res)
+bool dlv_resolve(const hp_urlpolicy *policy, const char *url, hp_urlpolicy_target *t,
+                 dlv_result *res)
 {
-    const hp_job *j = &slot->job;
-    hp_urlpolicy_target t;
-    hp_webhook_sig sig;
-    unsigned char key[HP_WEBHOOK_KEY_MAX], nonce_raw[16];
-    unsigned char *secret = NULL, *auth = NULL;
-    size_t keylen = 0, secretlen = 0, authlen = 0;
-    char reason[HP_ERRBUF], nonce[33], msg[128];
-    long connect_ms;
-    hp_err rc;
-    bool ok = false;
+    char reason[HP_ERRBUF], msg[128];
+    hp_err rc = hp_urlpolicy_resolve(policy, url, t, reason, sizeof(reason));
 
-    memset(res, 0, sizeof(*res));
-    rc = hp_urlpolicy_resolve(policy, j->url, &t, reason, sizeof(reason));
-    if (rc != HP_OK) {
-        /* The reason names a rule or a DNS failure, never the URL. */
-        (void)hp_fmt(msg, sizeof(msg), "%s: %s", rc == HP_ERR_UNAVAILABLE ? "dns" : "url refused",
-                     reason);
-        dlv__fail(res, rc != HP_ERR_UNAVAILABLE, msg);
-        return false;
-    }
-    if (j->secret_sealed == NULL || !cfg->has_secret_key ||
-        hp_secret_open(cfg->secret_key, j->secret_sealed, &secret, &secretlen) != HP_OK ||
-        hp_webhook_key((const char *)secret, key, &keylen) != HP_OK) {
-        dlv__fail(res, true, "signing secret unavailable");
-        goto out;
-    }
-    if (j->auth_header != NULL &&
-        (j->auth_value_sealed == NULL ||
-         hp_secret_open(cfg->secret_key, j->auth_value_sealed, &auth, &authlen) != HP_OK)) {
-        dlv__fail(res, true, "callback auth value unavailable");
-        goto out;
-    }
+    if (rc == HP_OK)
+        return true;
+    /* The reason names a rule or a DNS failure, never the URL. */
+    (void)hp_fmt(msg, sizeof(msg), "%s: %s", rc == HP_ERR_UNAVAILABLE ? "dns" : "url refused",
+                 reason);
+    dlv_fail(res, rc != HP_ERR_UNAVAILABLE, msg);
+    return false;
+}
 
-    hp_rand_bytes(nonce_raw, sizeof(nonce_raw));
-    hp_hex_encode(nonce_raw, sizeof(nonce_raw), nonce);
-    sig.id = j->webhook_id;
-    sig.ts = (long long)time(NULL);
-    sig.nonce = nonce;
-    hp_webhook_sign_std(key, keylen, sig.id, sig.ts, j->body, strlen(j->body), sig.std);
-    hp_webhook_sign_hex(key, keylen, sig.ts, sig.nonce, j->body, strlen(j->body), sig.hex);
-    hp_webhook_sign_holdpoint(key, keylen, sig.ts, j->body, strlen(j->body), sig.hp);
-    if (hp_webhook_headers(j->headers, j->auth_header, (const char *)auth, &sig, &slot->headers) !=
-        HP_OK) {
-        dlv__fail(res, true, "stored callback headers are invalid");
-        goto out;
-    }
-    if (!t.literal) {
-        slot->resolve = curl_slist_append(NULL, t.resolve);
+void dlv_easy_new(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *policy,
+                  const hp_urlpolicy_target *t, const char *url, const char *protocols,
+                  const void *body, size_t len, const char *user_agent)
+{
+    long connect_ms = cfg->callback_timeout_ms / 2 < 1000
+                          ? (cfg->callback_timeout_ms < 1000 ? cfg->callback_timeout_ms : 1000)
+                          : cfg->callback_timeout_ms / 2;
+
+    if (!t->literal) {
+        slot->resolve = curl_slist_append(NULL, t->resolve);
         if (slot->resolve == NULL)
             abort();
     }
-
-    connect_ms = cfg->callback_timeout_ms / 2 < 1000
-                     ? (cfg->callback_timeout_ms < 1000 ? cfg->callback_timeout_ms : 1000)
-                     : cfg->callback_timeout_ms / 2;
     slot->easy = curl_easy_init();
     if (slot->easy == NULL)
         abort();
-    curl_easy_setopt(slot->easy, CURLOPT_URL, j->url);
-    curl_easy_setopt(slot->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(slot->easy, CURLOPT_URL, url);
+    curl_easy_setopt(slot->easy, CURLOPT_PROTOCOLS_STR, protocols);
     curl_easy_setopt(slot->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(slot->easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(slot->easy, CURLOPT_PROXY, "");
     curl_easy_setopt(slot->easy, CURLOPT_NOSIGNAL, 1L);
     if (slot->resolve != NULL)
         curl_easy_setopt(slot->easy, CURLOPT_RESOLVE, slot->resolve);
-    curl_easy_setopt(slot->easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(slot->easy, CURLOPT_POSTFIELDS, j->body);
-    curl_easy_setopt(slot->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(j->body));
-    curl_easy_setopt(slot->easy, CURLOPT_HTTPHEADER, slot->headers);
-    curl_easy_setopt(slot->easy, CURLOPT_USERAGENT, "Holdpoint-Webhook/1");
+    if (body != NULL) {
+        curl_easy_setopt(slot->easy, CURLOPT_POST, 1L);
+        curl_easy_setopt(slot->easy, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(slot->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    curl_easy_setopt(slot->easy, CURLOPT_USERAGENT, user_agent);
     curl_easy_setopt(slot->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     curl_easy_setopt(slot->easy, CURLOPT_TIMEOUT_MS, (long)cfg->callback_timeout_ms);
     curl_easy_setopt(slot->easy, CURLOPT_WRITEFUNCTION, dlv__on_body);
@@ -148,10 +120,69 @@ bool dlv_prepare(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *polic
     curl_easy_setopt(slot->easy, CURLOPT_ERRORBUFFER, slot->curl_err);
     curl_easy_setopt(slot->easy, CURLOPT_PRIVATE, slot);
     slot->policy = policy;
-    slot->any_addr = t.name_allowed;
+    slot->any_addr = t->name_allowed;
     curl_easy_setopt(slot->easy, CURLOPT_OPENSOCKETFUNCTION, dlv__open_socket);
     curl_easy_setopt(slot->easy, CURLOPT_OPENSOCKETDATA, slot);
     slot->started_ms = hp_time_mono_ms();
+}
+
+void dlv_sign(const unsigned char *key, size_t keylen, const char *webhook_id, const char *body,
+              hp_webhook_sig *sig, char nonce[33])
+{
+    unsigned char raw[16];
+
+    hp_rand_bytes(raw, sizeof(raw));
+    hp_hex_encode(raw, sizeof(raw), nonce);
+    sig->id = webhook_id;
+    sig->ts = (long long)time(NULL);
+    sig->nonce = nonce;
+    hp_webhook_sign_std(key, keylen, sig->id, sig->ts, body, strlen(body), sig->std);
+    hp_webhook_sign_hex(key, keylen, sig->ts, sig->nonce, body, strlen(body), sig->hex);
+    hp_webhook_sign_holdpoint(key, keylen, sig->ts, body, strlen(body), sig->hp);
+}
+
+bool dlv_prepare(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *policy, dlv_result *res)
+{
+    const hp_job *j = &slot->job;
+    hp_urlpolicy_target t;
+    hp_webhook_sig sig;
+    unsigned char key[HP_WEBHOOK_KEY_MAX];
+    unsigned char *secret = NULL, *auth = NULL;
+    size_t keylen = 0, secretlen = 0, authlen = 0;
+    char nonce[33];
+    bool ok = false;
+
+    memset(res, 0, sizeof(*res));
+    /* Notifications: a "notify" job is expanded into channel jobs, which
+     * have senders of their own. */
+    if (j->kind != NULL && strcmp(j->kind, "notify") == 0)
+        return dlv_fanout(slot, res);
+    if (j->kind != NULL && strncmp(j->kind, "channel.", 8) == 0)
+        return dlv_channel_prepare(slot, cfg, policy, res);
+    if (!dlv_resolve(policy, j->url, &t, res))
+        return false;
+    if (j->secret_sealed == NULL || !cfg->has_secret_key ||
+        hp_secret_open(cfg->secret_key, j->secret_sealed, &secret, &secretlen) != HP_OK ||
+        hp_webhook_key((const char *)secret, key, &keylen) != HP_OK) {
+        dlv_fail(res, true, "signing secret unavailable");
+        goto out;
+    }
+    if (j->auth_header != NULL &&
+        (j->auth_value_sealed == NULL ||
+         hp_secret_open(cfg->secret_key, j->auth_value_sealed, &auth, &authlen) != HP_OK)) {
+        dlv_fail(res, true, "callback auth value unavailable");
+        goto out;
+    }
+
+    dlv_sign(key, keylen, j->webhook_id, j->body, &sig, nonce);
+    if (hp_webhook_headers(j->headers, j->auth_header, (const char *)auth, &sig, &slot->headers) !=
+        HP_OK) {
+        dlv_fail(res, true, "stored callback headers are invalid");
+        goto out;
+    }
+    dlv_easy_new(slot, cfg, policy, &t, j->url, "http,https", j->body, strlen(j->body),
+                 "Holdpoint-Webhook/1");
+    curl_easy_setopt(slot->easy, CURLOPT_HTTPHEADER, slot->headers);
     ok = true;
 
 out:
@@ -167,6 +198,8 @@ void dlv_classify(dlv_slot *slot, CURLcode code, dlv_result *res)
     double connect_s = 0;
 
     memset(res, 0, sizeof(*res));
+    if (dlv_channel_classify(slot, code, res))
+        return;
     curl_easy_getinfo(slot->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(slot->easy, CURLINFO_CONNECT_TIME, &connect_s);
     /* A response cut off at our cap still has its status. */
@@ -174,6 +207,15 @@ void dlv_classify(dlv_slot *slot, CURLcode code, dlv_result *res)
         res->http_status = (int)status;
         if (status >= 200 && status < 300) {
             res->ok = true;
+            return;
+        }
+        /* A push service's 404 or 410: the subscription is gone for good
+         * (RFC 8030 section 7.3); it is removed, not retried. */
+        if (slot->job.kind != NULL && strcmp(slot->job.kind, "channel.webpush") == 0 &&
+            (status == 404 || status == 410)) {
+            res->gone = true;
+            res->permanent = true;
+            (void)hp_fmt(res->error, sizeof(res->error), "http %ld (subscription expired)", status);
             return;
         }
         if (status >= 300 && status < 400)
@@ -227,6 +269,8 @@ void dlv_slot_clear(dlv_slot *slot)
         curl_easy_cleanup(slot->easy);
     curl_slist_free_all(slot->headers);
     curl_slist_free_all(slot->resolve);
+    curl_slist_free_all(slot->rcpt);
+    free(slot->owned_body);
     hp_pool_free(slot->pool);
     memset(slot, 0, sizeof(*slot));
 }

@@ -1,6 +1,8 @@
 /*
- * holdpoint-delivery: sends every outbound request; today, approval
- * callbacks from the jobs outbox.
+ * holdpoint-delivery: sends every outbound request from the jobs outbox:
+ * approval callbacks, and channel notifications (a "notify" job is expanded
+ * into one job per destination on a prep thread, see delivery_fanout.c;
+ * the senders are in delivery_channel.c).
  *
  * One thread runs one libcurl multi handle with up to
  * HOLDPOINT_DELIVERY_CONCURRENCY transfers. The loop claims due jobs into
@@ -40,6 +42,7 @@
 #include "hp_mem.h"
 #include "hp_str.h"
 #include "hp_time.h"
+#include "hp_store_fanout.h"
 #include "hp_webhook.h"
 #include "hp_worker.h"
 
@@ -116,12 +119,43 @@ static void dlv_log_attempt(dlv_app *app, const hp_job *j, hp_job_outcome o, con
     if (o == HP_JOB_RETRY)
         json_object_object_add(f, "retry_in_ms", json_object_new_int64(retry_ms));
     json_object_object_add(f, "worker", json_object_new_string(app->worker));
-    hp_log_fields(level,
-                  o == HP_JOB_DELIVERED ? "callback delivered"
-                  : o == HP_JOB_RETRY   ? "callback attempt failed, will retry"
-                                        : "callback failed",
-                  f);
+    if (j->channel_id != NULL) {
+        json_object_object_add(f, "channel_id", json_object_new_string(j->channel_id));
+        json_object_object_add(f, "kind", json_object_new_string(j->kind));
+        hp_log_fields(o == HP_JOB_SKIPPED ? HP_LOG_INFO : level,
+                      o == HP_JOB_DELIVERED ? "notification sent"
+                      : o == HP_JOB_SKIPPED ? "notification skipped"
+                      : o == HP_JOB_RETRY   ? "notification attempt failed, will retry"
+                                            : "notification failed",
+                      f);
+    } else {
+        hp_log_fields(level,
+                      o == HP_JOB_DELIVERED ? "callback delivered"
+                      : o == HP_JOB_RETRY   ? "callback attempt failed, will retry"
+                                            : "callback failed",
+                      f);
+    }
     json_object_put(f);
+}
+
+/* Per-channel counters and latency: labels name the channel and its kind. */
+static void dlv_metrics_channel(dlv_app *app, const hp_job *j, hp_job_outcome o, int duration_ms,
+                                bool started)
+{
+    char labels[160];
+    static const char *const names[] = {"sent", "retried", "failed", "skipped"};
+
+    if (app->metrics == NULL || j->channel_id == NULL || j->channel_kind == NULL)
+        return;
+    (void)hp_fmt(labels, sizeof(labels), "channel=\"%s\",kind=\"%s\",outcome=\"%s\"", j->channel_id,
+                 j->channel_kind, names[o]);
+    hp_metrics_add(app->metrics, "holdpoint_channel_sends_total", labels, 1);
+    if (started) {
+        (void)hp_fmt(labels, sizeof(labels), "channel=\"%s\",kind=\"%s\"", j->channel_id,
+                     j->channel_kind);
+        hp_metrics_observe(app->metrics, "holdpoint_channel_send_duration_seconds", labels,
+                           (double)duration_ms / 1000.0);
+    }
 }
 
 /* A debug line with a count and a duration (tuning the loop). */
@@ -155,6 +189,8 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
             slots[i]->started_ms > 0 ? (int)(hp_time_mono_ms() - slots[i]->started_ms) : 0;
         if (res[i].ok) {
             o[i] = HP_JOB_DELIVERED;
+        } else if (res[i].skipped) {
+            o[i] = HP_JOB_SKIPPED;
         } else if (res[i].permanent || j->attempt >= j->max_attempts) {
             o[i] = HP_JOB_FAILED;
         } else {
@@ -182,6 +218,19 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
         if (!rs[i].lease_held)
             hp_log_warn("lease was lost before the attempt was recorded", "job_id",
                         slots[i]->job.id, "worker", app->worker);
+    /* Subscriptions a push service called gone are removed (a failed
+     * removal is retried by the next attempt that hears 404 or 410). */
+    for (int i = 0; rc == HP_OK && i < n; i++) {
+        if (res[i].gone && slots[i]->job.subscription_id != NULL) {
+            const char *id = slots[i]->job.subscription_id;
+            if (hp_store_fanout_push_gone(c, &id, 1, err, sizeof(err)) != HP_OK)
+                hp_log_warn("could not remove an expired push subscription", "reason", err,
+                            "worker", app->worker);
+            else
+                hp_log_info("removed an expired push subscription", "subscription_id", id,
+                            "team_id", slots[i]->job.team_id);
+        }
+    }
     if (rc != HP_OK) {
         /* The leases will run out and the jobs are sent again:
          * at-least-once. */
@@ -196,6 +245,9 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
         /* Outcomes count only once recorded under our lease: an unrecorded
          * attempt is sent again and counted then. */
         if (rc != HP_OK || !rs[i].lease_held)
+            continue;
+        dlv_metrics_channel(app, &slots[i]->job, o[i], duration[i], slots[i]->started_ms > 0);
+        if (o[i] == HP_JOB_SKIPPED)
             continue;
         hp_metrics_add(app->metrics,
                        o[i] == HP_JOB_DELIVERED ? "holdpoint_jobs_sent_total"
@@ -227,6 +279,36 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
 static void dlv_finish(dlv_app *app, dlv_slot *s, const dlv_result *res)
 {
     dlv_finish_many(app, &s, res, 1);
+}
+
+/* A copy of src whose strings live in pool. */
+static void dlv_job_copy(hp_pool *pool, hp_job *dst, const hp_job *src)
+{
+    const char **fields[] = {&dst->id,
+                             &dst->team_id,
+                             &dst->approval_id,
+                             &dst->agent_id,
+                             &dst->url,
+                             &dst->headers,
+                             &dst->body,
+                             &dst->webhook_id,
+                             &dst->auth_header,
+                             &dst->auth_value_sealed,
+                             &dst->secret_sealed,
+                             &dst->attempt_id,
+                             &dst->kind,
+                             &dst->channel_id,
+                             &dst->channel_kind,
+                             &dst->channel_config,
+                             &dst->channel_secret_sealed,
+                             &dst->subscription_id,
+                             &dst->sub_p256dh,
+                             &dst->sub_auth_sealed};
+
+    *dst = *src;
+    for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+        if (*fields[k] != NULL)
+            *fields[k] = hp_pool_strdup(pool, *fields[k]);
 }
 
 /* Claims as many due jobs as there are free slots and starts them. */
@@ -270,23 +352,7 @@ static void dlv_claim(dlv_app *app)
         /* Each job keeps its own pool: copy the strings out of the claim. */
         s->busy = true;
         s->pool = hp_pool_new();
-        s->job = jobs[i];
-        s->job.id = hp_pool_strdup(s->pool, jobs[i].id);
-        s->job.team_id = hp_pool_strdup(s->pool, jobs[i].team_id);
-        s->job.approval_id =
-            jobs[i].approval_id ? hp_pool_strdup(s->pool, jobs[i].approval_id) : NULL;
-        s->job.agent_id = jobs[i].agent_id ? hp_pool_strdup(s->pool, jobs[i].agent_id) : NULL;
-        s->job.url = hp_pool_strdup(s->pool, jobs[i].url);
-        s->job.headers = jobs[i].headers ? hp_pool_strdup(s->pool, jobs[i].headers) : NULL;
-        s->job.body = hp_pool_strdup(s->pool, jobs[i].body);
-        s->job.webhook_id = hp_pool_strdup(s->pool, jobs[i].webhook_id);
-        s->job.auth_header =
-            jobs[i].auth_header ? hp_pool_strdup(s->pool, jobs[i].auth_header) : NULL;
-        s->job.auth_value_sealed =
-            jobs[i].auth_value_sealed ? hp_pool_strdup(s->pool, jobs[i].auth_value_sealed) : NULL;
-        s->job.secret_sealed =
-            jobs[i].secret_sealed ? hp_pool_strdup(s->pool, jobs[i].secret_sealed) : NULL;
-        s->job.attempt_id = hp_pool_strdup(s->pool, jobs[i].attempt_id);
+        dlv_job_copy(s->pool, &s->job, &jobs[i]);
         app->busy++;
 
         if (s->job.attempt > s->job.max_attempts + DLV_LOST_GRACE) {
@@ -310,6 +376,12 @@ static void dlv_take_prepared(dlv_app *app)
 
     for (int i = 0; i < n; i++) {
         dlv_slot *s = app->done[i];
+        /* An expanded notify job was recorded by its own transaction. */
+        if (s->recorded) {
+            dlv_slot_clear(s);
+            app->busy--;
+            continue;
+        }
         /* Started even while stopping: the transfer is bounded by the
          * callback timeout, and the stop deadline releases what is left. */
         if (s->prep_ok) {
@@ -321,6 +393,7 @@ static void dlv_take_prepared(dlv_app *app)
     }
     if (nfail > 0)
         dlv_finish_many(app, app->done, app->done_res, nfail);
+    dlv_metrics_in_flight(app);
 }
 
 /* Finished transfers, recorded together. */
@@ -504,6 +577,13 @@ static void dlv_metrics_init(dlv_app *app)
     hp_metrics_family(m, "holdpoint_delivery_attempt_duration_seconds", HP_METRIC_HISTOGRAM,
                       "Time from the start of a callback request to its end.", buckets,
                       sizeof(buckets) / sizeof(buckets[0]));
+    hp_metrics_family(m, "holdpoint_channel_sends_total", HP_METRIC_COUNTER,
+                      "Notification attempts recorded, by channel, kind and outcome (sent, "
+                      "retried, failed, skipped).",
+                      NULL, 0);
+    hp_metrics_family(m, "holdpoint_channel_send_duration_seconds", HP_METRIC_HISTOGRAM,
+                      "Time from the start of a notification request to its end, by channel.",
+                      buckets, sizeof(buckets) / sizeof(buckets[0]));
     hp_metrics_family(m, "holdpoint_jobs_in_flight", HP_METRIC_GAUGE,
                       "Claimed jobs not yet recorded (being prepared or sent).", NULL, 0);
     hp_metrics_set(m, "holdpoint_jobs_in_flight", NULL, 0);
@@ -562,7 +642,10 @@ int main(void)
     app.slots = hp_xcalloc((size_t)app.nslots, sizeof(*app.slots));
     app.done = hp_xcalloc((size_t)app.nslots, sizeof(*app.done));
     app.done_res = hp_xcalloc((size_t)app.nslots, sizeof(*app.done_res));
-    app.db = hp_db_new(cfg.database_url, 2, cfg.db_timeout_ms);
+    /* Two for the loop's claims and records, two for prep threads that
+     * expand notifications and read the VAPID key. */
+    app.db = hp_db_new(cfg.database_url, 4, cfg.db_timeout_ms);
+    dlv_channels_init(&cfg, app.db, app.worker);
     if (httpd != NULL) {
         /* Registered before the loop; the gauges read app.db, which outlives
          * the listener. */
@@ -593,6 +676,7 @@ int main(void)
         PQfinish(app.listen);
     hp_httpd_mini_stop(httpd);
     hp_metrics_free(app.metrics);
+    dlv_channels_deinit();
     hp_db_free(app.db);
     free(app.done_res);
     free(app.done);

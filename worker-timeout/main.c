@@ -1,5 +1,7 @@
 /*
- * holdpoint-timeout: every time-driven transition; today, approval expiry.
+ * holdpoint-timeout: every time-driven transition: approval expiry, and the
+ * reminder and escalation steps of agents that have them (a notify job per
+ * step, queued at most once per step: docs/internals/notifications.md).
  *
  * The loop: expire every due approval in batches (one transaction per batch,
  * claimed with FOR UPDATE SKIP LOCKED, each closed approval's audit event,
@@ -39,6 +41,7 @@
 #include "hp_redis.h"
 #include "hp_store_approval.h"
 #include "hp_store_expiry.h"
+#include "hp_store_fanout.h"
 #include "hp_str.h"
 #include "hp_time.h"
 #include "hp_worker.h"
@@ -146,7 +149,25 @@ out:
     return rc;
 }
 
-/* Expires everything due, then plans. *sleep_ms gets how long to sleep. */
+/* Takes one batch of due reminder and escalation steps (each at most once
+ * however many workers race: see hp_store_fanout_steps_due). */
+static hp_err tmo_steps(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t errcap)
+{
+    hp_err rc = hp_store_fanout_steps_due(c, TMO_BATCH, n, err, errcap);
+    if (rc == HP_OK && *n > 0) {
+        json_object *f = json_object_new_object();
+        json_object_object_add(f, "count", json_object_new_int(*n));
+        json_object_object_add(f, "worker", json_object_new_string(app->worker));
+        hp_log_fields(HP_LOG_INFO, "reminders and escalations queued", f);
+        json_object_put(f);
+        if (app->metrics != NULL)
+            hp_metrics_add(app->metrics, "holdpoint_notify_steps_total", NULL, (double)*n);
+    }
+    return rc;
+}
+
+/* Expires everything due, takes due reminder and escalation steps, then
+ * plans. *sleep_ms gets how long to sleep. */
 static hp_err tmo_cycle(tmo_app *app, int64_t *sleep_ms, char *err, size_t errcap)
 {
     hp_dbconn *c = NULL;
@@ -160,6 +181,13 @@ static hp_err tmo_cycle(tmo_app *app, int64_t *sleep_ms, char *err, size_t errca
         return rc;
     while (n == TMO_BATCH && !hp_worker_stop_requested()) {
         rc = tmo_batch(app, c, &n, err, errcap);
+        if (rc != HP_OK)
+            goto out;
+        total += n;
+    }
+    n = TMO_BATCH;
+    while (n == TMO_BATCH && !hp_worker_stop_requested()) {
+        rc = tmo_steps(app, c, &n, err, errcap);
         if (rc != HP_OK)
             goto out;
         total += n;
@@ -264,6 +292,9 @@ static void tmo_metrics_init(tmo_app *app)
 
     hp_metrics_family(m, "holdpoint_approvals_expired_total", HP_METRIC_COUNTER,
                       "Approvals closed as expired by this worker.", NULL, 0);
+    hp_metrics_family(m, "holdpoint_notify_steps_total", HP_METRIC_COUNTER,
+                      "Reminder and escalation steps taken by this worker.", NULL, 0);
+    hp_metrics_add(m, "holdpoint_notify_steps_total", NULL, 0);
     hp_metrics_family(m, "holdpoint_expiry_batches_total", HP_METRIC_COUNTER,
                       "Committed expiry transactions that closed at least one approval.", NULL, 0);
     /* Exposed as 0 from the start. */

@@ -135,7 +135,7 @@ static void test_delivered_first_try(void)
     IT_CHECK(it_proc_log_count(w, "\"callback delivered\"") == 1, "delivery logged");
 
     /* An independent implementation verifies both signatures. */
-    IT_CHECK(it_verify_signatures(r, a.webhook_secret) == 0, "signature verification failed");
+    IT_CHECK(it_verify_signatures(r, NULL, a.webhook_secret) == 0, "signature verification failed");
 }
 
 static void test_retry_then_delivered(void)
@@ -174,7 +174,7 @@ static void test_retry_then_delivered(void)
                            " g where gap >= interval '45 milliseconds'",
                            job, (const char *)NULL) == 2,
              "retries were not delayed");
-    IT_CHECK(it_verify_signatures(r, a.webhook_secret) == 0, "signatures of retries");
+    IT_CHECK(it_verify_signatures(r, NULL, a.webhook_secret) == 0, "signatures of retries");
 }
 
 static void test_always_500_fails(void)
@@ -379,7 +379,7 @@ static int setup(void)
 {
     if (it_schema_ready() != 0)
         return 1;
-    return it_e2e_ready();
+    return it_e2e_ready("it_delivery");
 }
 
 static int teardown(void)

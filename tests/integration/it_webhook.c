@@ -132,7 +132,7 @@ static void test_delivered_signed(void)
     IT_JSTR(seen_decision, "notification_id", aid);
     IT_JSTR(seen_decision, "approval_id", aid);
     IT_JSTR(seen_decision, "decision_key", "approve");
-    IT_CHECK(it_verify_signatures(rv, t->webhook_secret) == 0,
+    IT_CHECK(it_verify_signatures(rv, NULL, t->webhook_secret) == 0,
              "signatures verified by independent code");
     /* The jobs are the project's, not the approval's callback. */
     IT_CHECK(hp_it_sql_int("select count(*) from jobs where agent_id = $1 and kind = "
@@ -188,7 +188,7 @@ static int setup(void)
 {
     if (it_schema_ready() != 0)
         return 1;
-    return it_e2e_ready();
+    return it_e2e_ready("it_webhook");
 }
 
 static int teardown(void)

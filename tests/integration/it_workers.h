@@ -519,9 +519,9 @@ static inline int it_free_port(void)
     return port;
 }
 
-/* ---- signatures, checked by independent code ---------------------------- */
+/* ---- signatures, checked by Node (tests/e2e) ------------------------------ */
 
-static inline char *it__b64(const char *s, size_t n)
+static inline char *it_b64(const char *s, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char *out = hp_it_track(malloc(4 * ((n + 2) / 3) + 1), free), *o = out;
@@ -538,7 +538,7 @@ static inline char *it__b64(const char *s, size_t n)
     return out;
 }
 
-static inline json_object *it_rheaders_json(const it_rreq *q)
+static inline json_object *it_headers_json(const it_rreq *q)
 {
     json_object *h = json_object_new_object();
     const char *p = strstr(q->head, "\r\n");
@@ -560,23 +560,27 @@ static inline json_object *it_rheaders_json(const it_rreq *q)
     return h;
 }
 
-/* Runs tests/e2e/verify_signatures.js (the standardwebhooks npm package and
- * Node's crypto) over the receiver's requests; returns its exit status. */
-static inline int it_verify_signatures(it_recv *r, const char *secret)
+/* Runs tests/e2e/verify_signatures.js over the receiver's requests (only
+ * those to path when it is not NULL), signed with secret; returns its exit
+ * status (0: every request verifies under both schemes). */
+static inline int it_verify_signatures(it_recv *r, const char *path, const char *secret)
 {
     json_object *cap = json_object_new_object(), *reqs = json_object_new_array();
     const char *file = hp_it_fmt("%s/capture-%s.json", hp_it_env("HP_RUN_DIR"), hp_it_unique());
-    const char *cmd;
+    const char *line = path != NULL ? hp_it_fmt("POST %s HTTP/1.1", path) : NULL;
     FILE *f;
     int st;
 
     json_object_object_add(cap, "secret", json_object_new_string(secret));
     pthread_mutex_lock(&r->mu);
     for (int i = 0; i < r->n; i++) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "headers", it_rheaders_json(&r->reqs[i]));
+        json_object *o;
+        if (line != NULL && strncmp(r->reqs[i].head, line, strlen(line)) != 0)
+            continue;
+        o = json_object_new_object();
+        json_object_object_add(o, "headers", it_headers_json(&r->reqs[i]));
         json_object_object_add(
-            o, "body_b64", json_object_new_string(it__b64(r->reqs[i].body, r->reqs[i].body_len)));
+            o, "body_b64", json_object_new_string(it_b64(r->reqs[i].body, r->reqs[i].body_len)));
         json_object_array_add(reqs, o);
     }
     pthread_mutex_unlock(&r->mu);
@@ -586,26 +590,55 @@ static inline int it_verify_signatures(it_recv *r, const char *secret)
     fputs(json_object_to_json_string_ext(cap, JSON_C_TO_STRING_PLAIN), f);
     fclose(f);
     json_object_put(cap);
-    cmd = hp_it_fmt("node '%s/tests/e2e/verify_signatures.js' '%s'", it_repo_root(), file);
-    st = system(cmd);
+    st = system(hp_it_fmt("node '%s/tests/e2e/verify_signatures.js' '%s'", it_repo_root(), file));
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-/* Installs tests/e2e/node_modules from its lock when missing; 0 when the
- * verifier can run. For a program's setup. */
-static inline int it_e2e_ready(void)
+/* Installs tests/e2e/node_modules from its lock when missing (a program's
+ * setup); 0 when ready. */
+static inline int it_e2e_ready(const char *program)
 {
     const char *e2e = hp_it_fmt("%s/tests/e2e", it_repo_root());
-    const char *probe = hp_it_fmt("%s/node_modules/standardwebhooks/package.json", e2e);
-
-    if (access(probe, R_OK) != 0) {
-        const char *cmd = hp_it_fmt("cd '%s' && npm ci --no-audit --no-fund >&2", e2e);
-        if (system(cmd) != 0 || access(probe, R_OK) != 0) {
-            fprintf(stderr, "npm ci in tests/e2e failed\n");
-            return 1;
-        }
+    const char *lock = hp_it_fmt("%s/package-lock.json", e2e);
+    const char *stamp = hp_it_fmt("%s/node_modules/.holdpoint-lock", e2e);
+    const char *cmd =
+        hp_it_fmt("cd '%s' && (cmp -s '%s' '%s' || (npm ci --no-audit --no-fund >&2 && cp '%s' "
+                  "'%s'))",
+                  e2e, lock, stamp, lock, stamp);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "%s: npm ci in tests/e2e failed\n", program);
+        return 1;
     }
     return 0;
+}
+
+static inline size_t it__collect(char *p, size_t s, size_t n, void *u)
+{
+    size_t k = s * n;
+    char **buf = u;
+    size_t have = *buf ? strlen(*buf) : 0;
+    *buf = realloc(*buf, have + k + 1);
+    memcpy(*buf + have, p, k);
+    (*buf)[have + k] = '\0';
+    return k;
+}
+
+/* GET url; the body on a 200 (harness-owned), else NULL. */
+static inline const char *it_get_text(const char *url)
+{
+    CURL *c = curl_easy_init();
+    char *buf = NULL;
+    long code = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, it__collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    if (buf != NULL)
+        hp_it_track(buf, free);
+    return code == 200 ? buf : NULL;
 }
 
 #endif
