@@ -256,6 +256,8 @@ void api_settings_quota_get(hp_req *req);
 void api_settings_quota_set(hp_req *req);
 void api_web_shell(hp_req *req);
 void api_web_asset(hp_req *req);
+void api_mcp_post(hp_req *req);
+void api_mcp_delete(hp_req *req);
 void api_healthz(hp_req *req);
 void api_readyz(hp_req *req);
 void api_metrics(hp_req *req);

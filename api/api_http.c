@@ -90,6 +90,8 @@ static const api_route api_routes[] = {
     {"GET", "/app/", api_web_shell},
     {"GET", "/app/assets/{}", api_web_asset},
     {"GET", "/app/{}", api_web_shell},
+    {"POST", "/mcp", api_mcp_post},
+    {"DELETE", "/mcp", api_mcp_delete},
 };
 
 /* Matches path against pattern; on a match with a wildcard, *param gets the
@@ -566,6 +568,8 @@ int api_dispatch(struct mg_connection *conn, void *cbdata)
     path = req.ri->local_uri_raw ? req.ri->local_uri_raw : req.ri->local_uri;
     if (hp_str_startswith(path, HP_ASK_BASE_PATH "/"))
         req.err_style = API_ERR_ENVELOPE;
+    else if (strcmp(path, "/mcp") == 0)
+        req.err_style = API_ERR_JSONRPC;
     atomic_fetch_add(&req.app->inflight, 1);
 
     if (atomic_load(&req.app->draining) && strcmp(path, "/healthz") != 0) {

@@ -21,6 +21,7 @@
     X(OK, 200, "ok", "ok")                                                                         \
     X(INVALID_PAYLOAD, 400, "invalid_payload", "the request body is not valid")                    \
     X(INVALID_QUERY, 400, "invalid_query", "the query string is not valid")                        \
+    X(INVALID_REQUEST, 400, "invalid_request", "the request is not valid here")                    \
     X(MISSING_AGENT_AUTH, 401, "missing_agent_auth",                                               \
       "send X-Agent-Id and X-Api-Key, or a Bearer API key")                                        \
     X(MISSING_API_KEY, 401, "missing_api_key", "send Authorization: Bearer <API key>")             \
@@ -35,6 +36,8 @@
     X(CSRF, 403, "csrf_failed", "send the X-CSRF-Token header of this session with every change")  \
     X(NOT_FOUND, 404, "not_found", "not found")                                                    \
     X(METHOD_NOT_ALLOWED, 405, "method_not_allowed", "method not allowed on this path")            \
+    X(NOT_ACCEPTABLE, 406, "not_acceptable",                                                       \
+      "the Accept header allows neither application/json nor text/event-stream")                   \
     X(IDEMPOTENCY_CONFLICT, 409, "idempotency_conflict",                                           \
       "an approval with this request_id exists with a different payload")                          \
     X(ALREADY_RESOLVED, 409, "already_resolved", "the approval was already resolved")              \

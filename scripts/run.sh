@@ -93,7 +93,8 @@ export BASE_URL="$base_url"
 export AGENT_ID="$(json_field "$demo" agent_id)"
 export API_KEY="$(json_field "$demo" api_key)"
 
- The same key alone works as Authorization: Bearer (the Ask API at \$BASE_URL/api/v1/server):
+ The same key alone works as Authorization: Bearer (the Ask API at
+ \$BASE_URL/api/v1/server, the MCP server at \$BASE_URL/mcp):
 
 export HOLDPOINT_URL="$base_url"
 export HOLDPOINT_API_KEY="\$API_KEY"

@@ -16,11 +16,15 @@ jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DHP_ASAN=ON -DHP_UBSAN=ON -DHP_WERROR=ON -DHP_TESTING=ON
 cmake --build build-test -j"$jobs"
-# tests/contract (ctest contract.*): node_modules from the committed lock, when it changed.
-if ! cmp -s tests/contract/package-lock.json tests/contract/node_modules/.holdpoint-lock; then
-    npm ci --prefix tests/contract --no-audit --no-fund --loglevel=error >/dev/null
-    cp tests/contract/package-lock.json tests/contract/node_modules/.holdpoint-lock
-fi
+# tests/contract (ctest contract.*) and tests/e2e (the real JavaScript clients
+# the integration programs run): node_modules from the committed locks, when
+# they changed, before any test runs (so no two tests install at once).
+for dir in tests/contract tests/e2e; do
+    if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.holdpoint-lock"; then
+        npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+        cp "$dir/package-lock.json" "$dir/node_modules/.holdpoint-lock"
+    fi
+done
 
 # tests/e2e (the browser tests of it_webapp, signature checks of it_delivery):
 # node_modules from the committed lock, when it changed.

@@ -1,0 +1,478 @@
+/*
+ * The MCP server at /mcp (docs/mcp.md) over real HTTP: initialize and
+ * version negotiation for every supported revision, Mcp-Session-Id and
+ * MCP-Protocol-Version, 202 for notifications and responses, ping,
+ * tools/list and tools/call, batches where 2025-03-26 allows them and
+ * refused elsewhere, DELETE, sessions served by another replica, progress
+ * over SSE while a tool waits, and every refusal (missing or revoked key,
+ * Origin, Accept, malformed or huge or deep bodies, malformed JSON-RPC,
+ * unknown method or tool, invalid arguments per revision, another team's
+ * session) answering a documented status or JSON-RPC error with nothing
+ * stored. Then the official MCP TypeScript SDK client (tests/e2e/
+ * mcp_client.mjs) runs its scenario against two replicas.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "hp_itest.h"
+#include "it_bg.h"
+
+#define PUBLIC_URL "https://holdpoint.example.test"
+
+static const char *const dflt_env[] = {"HOLDPOINT_PUBLIC_URL=" PUBLIC_URL, NULL};
+
+static const char *jstr(json_object *o, const char *path)
+{
+    json_object *v = hp_it_jget(o, path, NULL);
+    return v != NULL && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static long long jint(json_object *o, const char *path)
+{
+    json_object *v = hp_it_jget(o, path, NULL);
+    return v != NULL ? json_object_get_int64(v) : -999999;
+}
+
+/* An MCP POST: the key, the session (may be NULL), extra headers (may be
+ * NULL), and the body. */
+static hp_it_resp *mcp_on(hp_it_api *api, const char *key, const char *sid, const char *extra,
+                          const char *body)
+{
+    const char *h[6];
+    int n = 0;
+    if (key != NULL)
+        h[n++] = hp_it_fmt("Authorization: Bearer %s", key);
+    h[n++] = "Content-Type: application/json";
+    h[n++] = "Accept: application/json, text/event-stream";
+    if (sid != NULL)
+        h[n++] = hp_it_fmt("Mcp-Session-Id: %s", sid);
+    if (extra != NULL)
+        h[n++] = extra;
+    h[n] = NULL;
+    return hp_it_http(api, "POST", "/mcp", h, body);
+}
+
+static hp_it_resp *mcp(const char *key, const char *sid, const char *body)
+{
+    return mcp_on(NULL, key, sid, NULL, body);
+}
+
+static const char *init_body(const char *version)
+{
+    return hp_it_fmt("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":"
+                     "{\"protocolVersion\":\"%s\",\"capabilities\":{},\"clientInfo\":"
+                     "{\"name\":\"it_mcp\",\"version\":\"1\"}}}",
+                     version);
+}
+
+/* Opens a session at version; returns its Mcp-Session-Id. */
+static const char *open_session(hp_it_api *api, const hp_it_team *t, const char *version)
+{
+    hp_it_resp *r = mcp_on(api, t->api_key, NULL, NULL, init_body(version));
+    IT_STATUS_FATAL(r, 200);
+    const char *sid = hp_it_header(r, "Mcp-Session-Id");
+    IT_CHECK_FATAL(sid != NULL && strncmp(sid, "mcp_", 4) == 0, "no Mcp-Session-Id: %s",
+                   r->headers);
+    IT_STATUS(mcp_on(api, t->api_key, sid, NULL,
+                     "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"),
+              202);
+    return sid;
+}
+
+static const char *call(const char *id, const char *tool, const char *args)
+{
+    return hp_it_fmt("{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"tools/call\",\"params\":"
+                     "{\"name\":\"%s\",\"arguments\":%s}}",
+                     id, tool, args);
+}
+
+/* A JSON-RPC error answer: HTTP status, error.code, id null, and
+ * data.error the stable code (HTTP-level refusals). */
+static bool rpc_http_error(const hp_it_resp *r, long status, int code, const char *wire, int line)
+{
+    bool ok = r->status == status && r->json != NULL && jint(r->json, "error.code") == code &&
+              jstr(r->json, "jsonrpc") != NULL && hp_it_jget(r->json, "id", NULL) == NULL &&
+              (wire == NULL || (jstr(r->json, "error.data.error") != NULL &&
+                                strcmp(jstr(r->json, "error.data.error"), wire) == 0)) &&
+              jstr(r->json, "error.data.request_id") != NULL;
+    return IT_CHECK(ok, "line %d: want %ld with JSON-RPC error %d (%s), got %ld %s", line, status,
+                    code, wire ? wire : "-", r->status, r->body);
+}
+#define RPC_HTTP_ERROR(r, status, code, wire)                                                      \
+    rpc_http_error((r), (status), (code), (wire), __LINE__)
+
+static long long team_approvals(const hp_it_team *t)
+{
+    return hp_it_sql_int("select count(*) from approvals where team_id = $1::uuid", t->team_id,
+                         (const char *)NULL);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void test_initialize_and_versions(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    static const char *const versions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
+
+    for (int i = 0; i < 3; i++) {
+        hp_it_resp *r = mcp(t->api_key, NULL, init_body(versions[i]));
+        IT_STATUS_FATAL(r, 200);
+        IT_JSTR(r->json, "jsonrpc", "2.0");
+        IT_JINT(r->json, "id", 0);
+        IT_JSTR(r->json, "result.protocolVersion", versions[i]);
+        IT_JSTR(r->json, "result.serverInfo.name", "holdpoint");
+        IT_CHECK(hp_it_jget(r->json, "result.capabilities.tools", NULL) != NULL,
+                 "no tools capability: %s", r->body);
+        IT_CHECK(hp_it_header(r, "Mcp-Session-Id") != NULL, "no session id");
+    }
+    /* Asked for a revision we do not speak: the latest, and the client decides. */
+    hp_it_resp *r = mcp(t->api_key, NULL, init_body("2024-11-05"));
+    IT_JSTR(r->json, "result.protocolVersion", "2025-11-25");
+    /* Sessions are stored with their revision and only the hash of the id. */
+    const char *sid = hp_it_header(r, "Mcp-Session-Id");
+    IT_CHECK(hp_it_sql_int("select count(*) from mcp_sessions where team_id = $1::uuid and "
+                           "agent_id = $2::uuid",
+                           t->team_id, t->agent_id, (const char *)NULL) == 4,
+             "four sessions stored");
+    IT_CHECK(hp_it_sql_int("select count(*) from mcp_sessions where id_hash = sha256($1::bytea)",
+                           sid, (const char *)NULL) == 1,
+             "the session is stored by the hash of its id");
+    IT_CHECK(hp_it_sql_int("select count(*) from mcp_sessions where encode(id_hash, 'escape') "
+                           "like '%' || $1 || '%'",
+                           sid + 4, (const char *)NULL) == 0,
+             "the session id itself is stored");
+    /* An initialize without protocolVersion. */
+    r = mcp(t->api_key, NULL,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}");
+    IT_STATUS(r, 200);
+    IT_JINT(r->json, "error.code", -32602);
+}
+
+static void test_session_requests(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *sid = open_session(NULL, t, "2025-11-25");
+    const char *ver = "MCP-Protocol-Version: 2025-11-25";
+    hp_it_resp *r;
+
+    r = mcp_on(NULL, t->api_key, sid, ver,
+               "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"ping\"}");
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "id", "p");
+    IT_CHECK(hp_it_jlen(hp_it_jget(r->json, "result", NULL)) == 0, "ping answers {}: %s", r->body);
+    r = mcp_on(NULL, t->api_key, sid, ver,
+               "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");
+    IT_STATUS(r, 200);
+    IT_CHECK(hp_it_jlen(hp_it_jget(r->json, "result.tools", NULL)) == 5, "five tools: %s", r->body);
+    IT_JSTR(r->json, "result.tools.0.name", "ask_user");
+    IT_JSTR(r->json, "result.tools.0.outputSchema.type", "object");
+    /* Unknown method: a JSON-RPC error with the request's id. */
+    r = mcp(t->api_key, sid, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/list\"}");
+    IT_STATUS(r, 200);
+    IT_JINT(r->json, "id", 3);
+    IT_JINT(r->json, "error.code", -32601);
+    /* Unknown tool. */
+    r = mcp(t->api_key, sid, call("4", "delete_everything", "{}"));
+    IT_JINT(r->json, "error.code", -32602);
+    /* A client's answer and a cancellation: accepted, no body. */
+    r = mcp(t->api_key, sid, "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{}}");
+    IT_STATUS(r, 202);
+    IT_CHECK(r->body_len == 0, "202 with a body: %s", r->body);
+    IT_STATUS(mcp(t->api_key, sid,
+                  "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
+                  "{\"requestId\":4}}"),
+              202);
+    /* Another replica serves the same session. */
+    hp_it_api *other = hp_it_api_start("mcp-replica", dflt_env);
+    IT_CHECK_FATAL(other != NULL, "second API did not start");
+    r = mcp_on(other, t->api_key, sid, ver, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}");
+    IT_STATUS(r, 200);
+    IT_JINT(r->json, "id", 5);
+    /* DELETE ends it everywhere. */
+    const char *dh[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
+                        hp_it_fmt("Mcp-Session-Id: %s", sid), NULL};
+    IT_STATUS(hp_it_http(other, "DELETE", "/mcp", dh, NULL), 204);
+    RPC_HTTP_ERROR(mcp(t->api_key, sid, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}"), 404,
+                   -32001, "not_found");
+    RPC_HTTP_ERROR(hp_it_http(NULL, "DELETE", "/mcp", dh, NULL), 404, -32001, "not_found");
+    IT_CHECK(hp_it_api_stop(other) == 0, "second API did not exit cleanly");
+    /* GET: no stream to offer. */
+    const char *gh[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
+                        "Accept: text/event-stream", NULL};
+    r = hp_it_http(NULL, "GET", "/mcp", gh, NULL);
+    IT_STATUS(r, 405);
+    IT_CHECK(hp_it_header(r, "Allow") != NULL && strstr(hp_it_header(r, "Allow"), "POST"),
+             "405 without Allow: POST");
+}
+
+static void test_tools_call(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *sid = open_session(NULL, t, "2025-11-25");
+    hp_it_resp *r;
+    double start = hp_it_now();
+
+    /* ask_user waits, then answers pending with the next step. */
+    r = mcp(t->api_key, sid,
+            call("1", "ask_user",
+                 "{\"question\":\"Merge the release branch?\",\"agentName\":\"mcp agent\","
+                 "\"sessionId\":\"mcp-run\",\"timeoutSeconds\":1}"));
+    IT_STATUS_FATAL(r, 200);
+    IT_JSTR(r->json, "result.structuredContent.status", "timeout");
+    IT_JBOOL(r->json, "result.isError", false);
+    IT_CHECK(hp_it_now() - start >= 0.9 && hp_it_now() - start < 10, "waited %.2f s",
+             hp_it_now() - start);
+    const char *cid = jstr(r->json, "result.structuredContent.correlationId");
+    IT_CHECK_FATAL(cid != NULL, "no correlationId: %s", r->body);
+    IT_CHECK(strstr(jstr(r->json, "result.structuredContent.message"), "wait_for_answer") != NULL,
+             "no next step: %s", r->body);
+    IT_JSTR(r->json, "result.structuredContent.pollUrl",
+            hp_it_fmt(PUBLIC_URL "/api/v1/server/ask/%s", cid));
+    /* The same question is an Ask API question and an approval in the inbox. */
+    const char *ap = hp_it_sql_str("select id::text from approvals where request_id = $1 and "
+                                   "source = 'ask' and agent_name = 'mcp agent' and "
+                                   "session_id = 'mcp-run'",
+                                   cid, (const char *)NULL);
+    IT_CHECK_FATAL(ap != NULL, "the question is not stored as an ask approval");
+    IT_STATUS(hp_it_user(t, "POST", hp_it_fmt("/v1/review/approvals/%s/resolve", ap),
+                         "{\"option_index\":1}"),
+              200);
+    r = mcp(t->api_key, sid,
+            call("2", "wait_for_answer", hp_it_fmt("{\"correlationId\":\"%s\"}", cid)));
+    IT_JSTR(r->json, "result.structuredContent.status", "answered");
+    IT_JSTR(r->json, "result.structuredContent.value", "no");
+    const char *bh[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key), NULL};
+    IT_JSTR(hp_it_http(NULL, "GET", hp_it_fmt("/api/v1/server/ask/%s", cid), bh, NULL)->json,
+            "value", "no");
+
+    /* Another agent's correlation id is unknown to this session. */
+    const hp_it_team *other = hp_it_team_new();
+    const char *osid = open_session(NULL, other, "2025-11-25");
+    r = mcp(other->api_key, osid,
+            call("3", "wait_for_answer", hp_it_fmt("{\"correlationId\":\"%s\"}", cid)));
+    IT_JBOOL(r->json, "result.isError", true);
+    r = mcp(other->api_key, osid,
+            call("4", "cancel_question", hp_it_fmt("{\"correlationId\":\"%s\"}", cid)));
+    IT_JBOOL(r->json, "result.isError", true);
+    IT_JSTR(hp_it_http(NULL, "GET", hp_it_fmt("/api/v1/server/ask/%s", cid), bh, NULL)->json,
+            "status", "answered");
+}
+
+static void jput(void *j)
+{
+    json_object_put(j);
+}
+
+/* One SSE body's data lines parsed as JSON (harness-owned array). */
+static json_object *sse_data(const char *body)
+{
+    json_object *arr = hp_it_track(json_object_new_array(), jput);
+    for (const char *p = body; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, "data: ", 6) == 0) {
+            size_t n = strcspn(p + 6, "\n");
+            json_object *v = hp_it_json(hp_it_fmt("%.*s", (int)n, p + 6));
+            if (v != NULL)
+                json_object_array_add(arr, json_object_get(v));
+        }
+    return arr;
+}
+
+static void test_progress_over_sse(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *sid = open_session(NULL, t, "2025-11-25");
+    bg_batch *b = bg_new(1);
+    const char *hs[] = {
+        hp_it_fmt("Authorization: Bearer %s", t->api_key), "Content-Type: application/json",
+        "Accept: application/json, text/event-stream", hp_it_fmt("Mcp-Session-Id: %s", sid), NULL};
+    const char *ap = NULL;
+
+    bg_set_headers(b, 0, "POST", hp_it_fmt("%s/mcp", hp_it_api_base(hp_it_api_default())), hs,
+                   "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
+                   "{\"name\":\"ask_user\",\"arguments\":{\"question\":\"Progress?\","
+                   "\"timeoutSeconds\":20},\"_meta\":{\"progressToken\":\"tok-1\"}}}",
+                   30000);
+    bg_start(b);
+    for (int i = 0; i < 400 && ap == NULL; i++) {
+        ap = hp_it_sql_str("select id::text from approvals where team_id = $1::uuid", t->team_id,
+                           (const char *)NULL);
+        if (ap == NULL)
+            hp_it_sleep_ms(25);
+    }
+    IT_CHECK_FATAL(ap != NULL, "the waiting call never asked");
+    hp_it_sleep_ms(200);
+    IT_STATUS(hp_it_user(t, "POST", hp_it_fmt("/v1/review/approvals/%s/resolve", ap),
+                         "{\"option_index\":0}"),
+              200);
+    bg_join(b);
+    IT_CHECK_FATAL(b->calls[0].status == 200, "status %ld", b->calls[0].status);
+    IT_CHECK(strstr(b->calls[0].hdrs, "text/event-stream") != NULL, "not an event stream: %s",
+             b->calls[0].hdrs);
+    json_object *ev = sse_data(b->calls[0].resp);
+    int n = hp_it_jlen(ev);
+    IT_CHECK_FATAL(n >= 2, "want progress then the result: %s", b->calls[0].resp);
+    json_object *first = json_object_array_get_idx(ev, 0);
+    IT_JSTR(first, "method", "notifications/progress");
+    IT_JSTR(first, "params.progressToken", "tok-1");
+    IT_JINT(first, "params.total", 20);
+    json_object *last = json_object_array_get_idx(ev, (size_t)n - 1);
+    IT_JINT(last, "id", 7);
+    IT_JSTR(last, "result.structuredContent.status", "answered");
+    IT_JSTR(last, "result.structuredContent.value", "yes");
+}
+
+static void test_batches(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *old = open_session(NULL, t, "2025-03-26");
+    const char *now = open_session(NULL, t, "2025-06-18");
+    const char *batch = "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
+                        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
+                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"},"
+                        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nope\"}]";
+    hp_it_resp *r = mcp(t->api_key, old, batch);
+
+    IT_STATUS_FATAL(r, 200);
+    IT_CHECK(hp_it_jlen(r->json) == 3, "three answers for three requests: %s", r->body);
+    IT_JINT(r->json, "0.id", 1);
+    IT_JINT(r->json, "1.id", 2);
+    IT_JINT(r->json, "2.error.code", -32601);
+    IT_STATUS(mcp(t->api_key, old, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"}]"), 202);
+    /* Refused where the revision has no batches, with initialize, or empty. */
+    RPC_HTTP_ERROR(mcp(t->api_key, now, batch), 400, -32600, "invalid_request");
+    RPC_HTTP_ERROR(mcp(t->api_key, old, hp_it_fmt("[%s]", init_body("2025-03-26"))), 400, -32600,
+                   "invalid_request");
+    RPC_HTTP_ERROR(mcp(t->api_key, old, "[]"), 400, -32600, "invalid_request");
+}
+
+static void test_invalid_arguments_per_revision(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *s11 = open_session(NULL, t, "2025-11-25");
+    const char *s06 = open_session(NULL, t, "2025-06-18");
+    static const char *const bad[] = {
+        "{\"question\":\"q\",\"type\":\"multiple\"}",
+        "{\"question\":\"q\",\"type\":\"select\",\"options\":[\"a\"]}",
+        "{\"question\":\"q\",\"type\":\"select\",\"options\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\","
+        "\"7\"]}",
+        "{\"question\":\"\"}",
+        "{\"question\":\"q\",\"timeoutSeconds\":0}",
+        "{\"question\":\"q\",\"timeoutSeconds\":56}",
+        "{}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        hp_it_resp *r = mcp(t->api_key, s11, call("1", "ask_user", bad[i]));
+        IT_STATUS(r, 200);
+        IT_CHECK(json_object_get_boolean(hp_it_jget(r->json, "result.isError", NULL)),
+                 "2025-11-25: %s should be a tool error: %s", bad[i], r->body);
+        r = mcp(t->api_key, s06, call("1", "ask_user", bad[i]));
+        IT_STATUS(r, 200);
+        IT_JINT(r->json, "error.code", -32602);
+        IT_CHECK(hp_it_jlen(hp_it_jget(r->json, "error.data.issues", NULL)) > 0, "no issues: %s",
+                 r->body);
+    }
+    IT_JINT(mcp(t->api_key, s06, call("2", "wait_for_answer", "{\"timeoutSeconds\":5}"))->json,
+            "error.code", -32602);
+    IT_JINT(mcp(t->api_key, s06, call("3", "send_notification", "{\"body\":\"x\"}"))->json,
+            "error.code", -32602);
+    IT_JINT(mcp(t->api_key, s06, call("4", "list_sessions", "{\"limit\":1000}"))->json,
+            "error.code", -32602);
+    IT_CHECK(team_approvals(t) == 0, "invalid calls stored %lld approvals", team_approvals(t));
+}
+
+static void test_refusals(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const hp_it_team *other = hp_it_team_new();
+    const char *sid = open_session(NULL, t, "2025-11-25");
+    const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
+    hp_it_resp *r;
+
+    /* Keys. */
+    r = mcp(NULL, sid, ping);
+    RPC_HTTP_ERROR(r, 401, -32000, "missing_api_key");
+    IT_CHECK(hp_it_header(r, "WWW-Authenticate") != NULL, "401 without WWW-Authenticate");
+    RPC_HTTP_ERROR(mcp("hpk_nope", sid, ping), 401, -32000, "invalid_api_key");
+    /* Another team's key with this session: unknown. */
+    RPC_HTTP_ERROR(mcp(other->api_key, sid, ping), 404, -32001, "not_found");
+    /* Sessions and versions. */
+    RPC_HTTP_ERROR(mcp(t->api_key, NULL, ping), 400, -32600, "invalid_request");
+    RPC_HTTP_ERROR(mcp(t->api_key, "mcp_made_up", ping), 404, -32001, "not_found");
+    RPC_HTTP_ERROR(mcp_on(NULL, t->api_key, sid, "MCP-Protocol-Version: 1900-01-01", ping), 400,
+                   -32600, "invalid_request");
+    RPC_HTTP_ERROR(mcp_on(NULL, t->api_key, NULL, "MCP-Protocol-Version: not-a-version",
+                          init_body("2025-11-25")),
+                   400, -32600, "invalid_request");
+    /* Origin and Accept. */
+    RPC_HTTP_ERROR(mcp_on(NULL, t->api_key, sid, "Origin: https://evil.example", ping), 403, -32000,
+                   "forbidden");
+    IT_STATUS(mcp_on(NULL, t->api_key, sid, "Origin: " PUBLIC_URL, ping), 200);
+    {
+        const char *h[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
+                           "Content-Type: application/json", "Accept: text/html",
+                           hp_it_fmt("Mcp-Session-Id: %s", sid), NULL};
+        RPC_HTTP_ERROR(hp_it_http(NULL, "POST", "/mcp", h, ping), 406, -32000, "not_acceptable");
+        const char *h2[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
+                            "Content-Type: text/plain", hp_it_fmt("Mcp-Session-Id: %s", sid), NULL};
+        RPC_HTTP_ERROR(hp_it_http(NULL, "POST", "/mcp", h2, ping), 415, -32600,
+                       "unsupported_media_type");
+    }
+    /* Bodies: not JSON, not JSON-RPC, too deep, too large. */
+    RPC_HTTP_ERROR(mcp(t->api_key, sid, "{\"jsonrpc\":"), 400, -32700, "invalid_payload");
+    RPC_HTTP_ERROR(mcp(t->api_key, sid, "{\"id\":1,\"method\":\"ping\"}"), 400, -32600,
+                   "invalid_request");
+    RPC_HTTP_ERROR(mcp(t->api_key, sid, "\"ping\""), 400, -32600, "invalid_request");
+    RPC_HTTP_ERROR(mcp(t->api_key, sid,
+                       hp_it_fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":"
+                                 "{\"a\":%s1%s}}",
+                                 hp_it_repeat("[", 40), hp_it_repeat("]", 40))),
+                   400, -32700, "invalid_payload");
+    RPC_HTTP_ERROR(mcp(t->api_key, sid,
+                       hp_it_fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":"
+                                 "{\"pad\":\"%s\"}}",
+                                 hp_it_repeat("x", 70000))),
+                   413, -32600, "payload_too_large");
+    /* A revoked key stops at once. */
+    const char *args[] = {"admin", "revoke-key", "--key-id", t->api_key, "--json", NULL};
+    hp_it_admin(args);
+    RPC_HTTP_ERROR(mcp(t->api_key, sid, ping), 401, -32000, "invalid_api_key");
+    IT_CHECK(team_approvals(t) == 0, "a refused request stored something");
+}
+
+/* The official SDK client against two replicas (tests/e2e/mcp_client.mjs). */
+static void test_official_sdk_two_replicas(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const hp_it_team *other = hp_it_team_new();
+    hp_it_api *b = hp_it_api_start("mcp-sdk-b", dflt_env);
+    IT_CHECK_FATAL(b != NULL, "second API did not start");
+    const char *root = HP_ITEST_SOURCE_DIR;
+    const char *cmd =
+        hp_it_fmt("cd '%s/tests/e2e' && HP_URL_A='%s' HP_URL_B='%s' HP_API_KEY='%s' "
+                  "HP_USER_TOKEN='%s' HP_OTHER_KEY='%s' timeout 240 node mcp_client.mjs >&2",
+                  root, hp_it_api_base(hp_it_api_default()), hp_it_api_base(b), t->api_key,
+                  t->user_token, other->api_key);
+    int st = system(cmd);
+    IT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the MCP SDK scenario failed (exit %d)",
+             WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    IT_CHECK(hp_it_api_stop(b) == 0, "second API did not exit cleanly");
+}
+
+int main(void)
+{
+    static const hp_it_test tests[] = {
+        {"initialize_and_versions", test_initialize_and_versions},
+        {"session_requests", test_session_requests},
+        {"tools_call", test_tools_call},
+        {"progress_over_sse", test_progress_over_sse},
+        {"batches", test_batches},
+        {"invalid_arguments_per_revision", test_invalid_arguments_per_revision},
+        {"refusals", test_refusals},
+        {"official_sdk_two_replicas", test_official_sdk_two_replicas},
+        {NULL, NULL},
+    };
+    hp_it_set_default_env(dflt_env);
+    return hp_it_main("mcp", tests, NULL, NULL);
+}
