@@ -213,6 +213,11 @@ void api_review_resolve(hp_req *req);
 void api_review_audit(hp_req *req);
 void api_review_agents(hp_req *req);
 void api_review_stream(hp_req *req);
+/* Deciding from notifications (api_links.c): signed decision links and
+ * Slack's interactive buttons. */
+void api_link_get(hp_req *req);
+void api_link_post(hp_req *req);
+void api_slack_interactions(hp_req *req);
 /* Web Push subscriptions and the VAPID public key (api_push.c). */
 void api_push_key(hp_req *req);
 void api_push_subscribe(hp_req *req);

@@ -31,6 +31,8 @@
     X(INVALID_SESSION, 401, "invalid_session",                                                     \
       "sign in again: the session is missing, expired or was ended")                               \
     X(INVALID_CREDENTIALS, 401, "invalid_credentials", "the email or password is not correct")     \
+    X(INVALID_SIGNATURE, 401, "invalid_signature",                                                 \
+      "the request signature is not valid or is too old")                                          \
     X(USAGE_LIMIT, 403, "USAGE_APPROVAL_LIMIT", "the team is over its approval quota")             \
     X(FORBIDDEN, 403, "forbidden", "this credential may not do that")                              \
     X(CSRF, 403, "csrf_failed", "send the X-CSRF-Token header of this session with every change")  \

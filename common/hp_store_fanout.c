@@ -199,6 +199,30 @@ hp_err hp_store_fanout_slack_update(hp_dbconn *c, const char *team_id, const cha
     return hp_db_exec(c, NULL, sql, 6, p, err, errcap);
 }
 
+/* ---- deciding from a notification -------------------------------------------------- */
+
+hp_err hp_store_fanout_link_target(hp_dbconn *c, hp_pool *pool, const char *approval_id,
+                                   const char *channel_id, const char *user_id, PGresult **res,
+                                   char *err, size_t errcap)
+{
+    static const char sql[] =
+        "select a.team_id, ch.name, ch.kind, u.name from approvals a "
+        "left join channels ch on ch.id = nullif($2, '')::uuid and ch.team_id = a.team_id "
+        "left join users u on u.id = nullif($3, '')::uuid and u.team_id = a.team_id "
+        "where a.id = $1";
+    const char *p[] = {approval_id, channel_id, user_id};
+    return hp__rows(c, pool, sql, 3, p, res, err, errcap);
+}
+
+hp_err hp_store_fanout_channel(hp_dbconn *c, hp_pool *pool, const char *channel_id, PGresult **res,
+                               char *err, size_t errcap)
+{
+    const char *p[] = {channel_id};
+    return hp__rows(c, pool,
+                    "select id, team_id, kind, name, secret_sealed from channels where id = $1", 1,
+                    p, res, err, errcap);
+}
+
 /* ---- steps ---------------------------------------------------------------------- */
 
 #define HP__STEPS HP_STORE_FANOUT_STEPS_SQL

@@ -103,6 +103,22 @@ HP_MUSTCHECK hp_err hp_store_fanout_slack_update(hp_dbconn *c, const char *team_
                                                  const char *response_url, const char *body,
                                                  int max_attempts, char *err, size_t errcap);
 
+/* ---- deciding from a notification (holdpoint-api) ------------------------ */
+
+/* What a decision link points at: one row (team_id, channel name, channel
+ * kind, user name) for approval_id, with the channel and user columns NULL
+ * unless they belong to the approval's team; no row when the approval is
+ * gone. channel_id and user_id may be "". Cleared with the pool. */
+HP_MUSTCHECK hp_err hp_store_fanout_link_target(hp_dbconn *c, hp_pool *pool,
+                                                const char *approval_id, const char *channel_id,
+                                                const char *user_id, PGresult **res, char *err,
+                                                size_t errcap);
+
+/* A channel by id: one row (id, team_id, kind, name, secret_sealed) or none.
+ * Cleared with the pool. */
+HP_MUSTCHECK hp_err hp_store_fanout_channel(hp_dbconn *c, hp_pool *pool, const char *channel_id,
+                                            PGresult **res, char *err, size_t errcap);
+
 /* ---- reminder and escalation steps (holdpoint-timeout) ------------------- */
 
 /* Pending approvals of agents with a step delay, one row per step not yet

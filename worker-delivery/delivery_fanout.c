@@ -25,12 +25,12 @@
 
 #include "delivery.h"
 #include "hp_approval.h"
-#include "hp_buf.h"
 #include "hp_channel.h"
 #include "hp_channel_msg.h"
 #include "hp_json.h"
 #include "hp_link.h"
 #include "hp_log.h"
+#include "hp_markdown.h"
 #include "hp_store_approval.h"
 #include "hp_store_fanout.h"
 #include "hp_str.h"
@@ -124,31 +124,6 @@ static void dlv__child(dlv_fx *x, const char *kind, const char *channel_id, cons
     free(body);
 }
 
-/* The context as HTML for an e-mail: escaped text, line breaks kept. */
-static char *dlv__context_html(const char *text)
-{
-    hp_buf b;
-
-    hp_buf_init(&b, 1u << 20);
-    if (text == NULL || text[0] == '\0')
-        return hp_buf_steal(&b);
-    (void)!hp_buf_puts(&b, "<p style=\"white-space:pre-wrap\">");
-    for (const char *p = text; *p; p++) {
-        const char *rep = *p == '&'    ? "&amp;"
-                          : *p == '<'  ? "&lt;"
-                          : *p == '>'  ? "&gt;"
-                          : *p == '"'  ? "&quot;"
-                          : *p == '\'' ? "&#39;"
-                                       : NULL;
-        if (rep != NULL)
-            (void)!hp_buf_puts(&b, rep);
-        else
-            (void)!hp_buf_append(&b, p, 1);
-    }
-    (void)!hp_buf_puts(&b, "</p>");
-    return hp_buf_steal(&b);
-}
-
 /* ---- the kinds ---------------------------------------------------------------------- */
 
 static void dlv__ntfy(dlv_fx *x, const char *channel_id, json_object *conf)
@@ -230,7 +205,8 @@ static hp_err dlv__email(dlv_fx *x, const char *channel_id, json_object *conf,
 {
     json_object *to = hp_json_arr(conf, "to");
     const char *from = hp_json_str(conf, "from");
-    char *html = dlv__context_html(x->base.text);
+    char *html = hp_markdown_html(x->base.text != NULL ? x->base.text : "",
+                                  x->base.text != NULL ? strlen(x->base.text) : 0);
     int64_t now = hp_time_now_us() / 1000000;
     hp_err rc = dlv__members(x);
     int sent = 0;

@@ -434,10 +434,11 @@ static void test_email(void)
         IT_CHECK(strstr(jstr(m, "text"), "Approve: ") != NULL &&
                      strstr(jstr(m, "text"), "Deny: ") != NULL,
                  "text part: %s", jstr(m, "text"));
-        /* The context is escaped, never markup. */
-        IT_CHECK(strstr(jstr(m, "html"), "<b>x</b>") == NULL &&
-                     strstr(jstr(m, "html"), "&lt;b&gt;x&lt;/b&gt;") != NULL,
-                 "context not escaped in html");
+        /* The context is CommonMark rendered safely: emphasis kept, the
+         * raw HTML dropped. */
+        IT_CHECK(strstr(jstr(m, "html"), "<em>notes</em>") != NULL &&
+                     strstr(jstr(m, "html"), "<b>x</b>") == NULL,
+                 "context html: %s", jstr(m, "html"));
         IT_CHECK(hp_it_jlen(hp_it_jget(m, "links", NULL)) == 3, "3 links (2 options, view)");
         IT_CHECK(starts(jstr(m, "links.0"),
                         hp_it_fmt("%s/app/link/", hp_it_api_base(hp_it_api_default()))),
