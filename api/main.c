@@ -99,6 +99,7 @@ int main(void)
         return 2;
     }
     app.db = hp_db_new(cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms);
+    (void)hp_db_set_prepare(app.db, cfg.db_prepared_statements);
     if (cfg.redis_url != NULL) {
         app.redis = hp_redis_new(cfg.redis_url, cfg.db_pool_size, 500, err, sizeof(err));
         if (app.redis == NULL) {

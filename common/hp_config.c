@@ -35,6 +35,7 @@ static bool hp__check_pg(const char *name, const char *v, char *err, size_t errc
 static bool hp__check_redis(const char *name, const char *v, char *err, size_t errcap);
 static bool hp__check_http(const char *name, const char *v, char *err, size_t errcap);
 static bool hp__check_vapid_subject(const char *name, const char *v, char *err, size_t errcap);
+static bool hp__check_prepare(const char *name, const char *v, char *err, size_t errcap);
 
 /*
  * The table. X(name, type, default, min, max, procs, required, field, field2,
@@ -92,6 +93,9 @@ static bool hp__check_vapid_subject(const char *name, const char *v, char *err, 
       max_wait_seconds, NULL, "longest long-poll wait a client may ask for")                       \
     X("HOLDPOINT_DB_POOL_SIZE", "int", "8", 1, 512, HP__API | HP__TMO | HP__DLV, false,            \
       db_pool_size, db_pool_size, NULL, "PostgreSQL connections per process")                      \
+    X("HOLDPOINT_DB_PREPARED_STATEMENTS", "string", "auto", 0, 0, HP__API | HP__TMO | HP__DLV,     \
+      false, db_prepared_statements, db_prepared_statements, hp__check_prepare,                    \
+      "auto (on unless a pooler is in front), on (direct, or PgBouncer >= 1.21) or off")           \
     X("HOLDPOINT_DB_TIMEOUT_MS", "int", "5000", 100, 600000, HP__ALL, false, db_timeout_ms,        \
       db_timeout_ms, NULL, "bound on connecting, waiting for a pooled connection and statements")  \
     X("HOLDPOINT_API_THREADS", "int", "64", 4, 20000, HP__API, false, api_threads, api_threads,    \
@@ -190,6 +194,14 @@ static bool hp__check_vapid_subject(const char *name, const char *v, char *err, 
         return true;
     hp_err_set(err, errcap, "%s: must be a mailto: address or an https:// URL (got \"%.80s\")",
                name, v);
+    return false;
+}
+
+static bool hp__check_prepare(const char *name, const char *v, char *err, size_t errcap)
+{
+    if (strcmp(v, "auto") == 0 || strcmp(v, "on") == 0 || strcmp(v, "off") == 0)
+        return true;
+    hp_err_set(err, errcap, "%s: must be one of auto, on, off (got \"%.80s\")", name, v);
     return false;
 }
 

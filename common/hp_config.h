@@ -32,18 +32,19 @@ typedef struct hp_config {
     const char *outbound_allow;      /* HOLDPOINT_OUTBOUND_ALLOW, "" when unset */
     unsigned char secret_key[32];    /* HOLDPOINT_SECRET_KEY (base64 or hex of 32 bytes) */
     bool has_secret_key;
-    int callback_base_delay_ms;   /* HOLDPOINT_CALLBACK_BASE_DELAY_MS 1000 */
-    int callback_max_delay_ms;    /* HOLDPOINT_CALLBACK_MAX_DELAY_MS 30000 */
-    int callback_max_attempts;    /* HOLDPOINT_CALLBACK_MAX_ATTEMPTS 3 */
-    int callback_timeout_ms;      /* HOLDPOINT_CALLBACK_TIMEOUT_MS 10000 */
-    int delivery_concurrency;     /* HOLDPOINT_DELIVERY_CONCURRENCY 16 */
-    int rate_limit_max;           /* AGENT_CREATE_RATE_LIMIT_MAX 60 */
-    int rate_limit_window_ms;     /* AGENT_CREATE_RATE_LIMIT_WINDOW_MS 60000 */
-    long max_body_bytes;          /* HOLDPOINT_MAX_BODY_BYTES 65536 */
-    int max_wait_seconds;         /* HOLDPOINT_MAX_WAIT_SECONDS 300 */
-    char metrics_host[256];       /* HOLDPOINT_METRICS_LISTEN host ("" = off) */
-    int metrics_port;             /* HOLDPOINT_METRICS_LISTEN port (0 = off) */
-    int db_pool_size;             /* HOLDPOINT_DB_POOL_SIZE 8 */
+    int callback_base_delay_ms;         /* HOLDPOINT_CALLBACK_BASE_DELAY_MS 1000 */
+    int callback_max_delay_ms;          /* HOLDPOINT_CALLBACK_MAX_DELAY_MS 30000 */
+    int callback_max_attempts;          /* HOLDPOINT_CALLBACK_MAX_ATTEMPTS 3 */
+    int callback_timeout_ms;            /* HOLDPOINT_CALLBACK_TIMEOUT_MS 10000 */
+    int delivery_concurrency;           /* HOLDPOINT_DELIVERY_CONCURRENCY 16 */
+    int rate_limit_max;                 /* AGENT_CREATE_RATE_LIMIT_MAX 60 */
+    int rate_limit_window_ms;           /* AGENT_CREATE_RATE_LIMIT_WINDOW_MS 60000 */
+    long max_body_bytes;                /* HOLDPOINT_MAX_BODY_BYTES 65536 */
+    int max_wait_seconds;               /* HOLDPOINT_MAX_WAIT_SECONDS 300 */
+    char metrics_host[256];             /* HOLDPOINT_METRICS_LISTEN host ("" = off) */
+    int metrics_port;                   /* HOLDPOINT_METRICS_LISTEN port (0 = off) */
+    int db_pool_size;                   /* HOLDPOINT_DB_POOL_SIZE 8 */
+    const char *db_prepared_statements; /* HOLDPOINT_DB_PREPARED_STATEMENTS auto|on|off */
     int db_timeout_ms;            /* HOLDPOINT_DB_TIMEOUT_MS 5000: connect, pool wait, statements */
     int api_threads;              /* HOLDPOINT_API_THREADS 64 */
     int request_timeout_ms;       /* HOLDPOINT_REQUEST_TIMEOUT_MS 30000: slow clients */

@@ -7,20 +7,32 @@
  * lost network, so neither a slow statement, a lock wait, a dead server nor a
  * lost network holds a thread longer than that. Nothing travels as a startup
  * parameter, so the same connections work through PgBouncer in transaction
- * mode (see docs/internals/database.md). Errors are returned for callers to
- * map, never logged here; the one thing this module logs is what the server
- * says on its own (NOTICE, WARNING, and the FATAL it sends when it shuts a
- * connection down), which would otherwise reach stderr as raw text between
- * the JSON log lines.
+ * mode (see docs/internals/database.md).
+ *
+ * Statements are prepared transparently: with prepared statements on, the
+ * first hp_db_exec of an SQL text on a connection prepares it under a name
+ * derived from the text (so a name always means the same text, whichever
+ * server connection a pooler picks), and later calls only bind and execute.
+ * Behind a pooler that does not carry prepared statements across server
+ * connections (PgBouncer < 1.21) the pool notices the first statement that
+ * went missing, switches them off and answers from unnamed statements.
+ *
+ * Errors are returned for callers to map, never logged here; what this
+ * module logs is what the server says on its own (NOTICE, WARNING, and the
+ * FATAL it sends when it shuts a connection down), which would otherwise
+ * reach stderr as raw text between the JSON log lines, and the pool's
+ * prepared-statement decision, once.
  */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "hp_crypto.h"
 #include "hp_db.h"
 #include "hp_log.h"
 #include "hp_mem.h"
@@ -31,13 +43,27 @@
  * request before its connection is given up for lost. */
 #define HP__CANCEL_GRACE_MS 1000
 
+/* Statements prepared per connection at most; SQL texts beyond them run
+ * unnamed (a store module that builds many distinct texts does not grow a
+ * server's memory without bound). */
+#define HP__STMT_MAX 256
+/* Bytes of SHA-256 of the SQL text that name its statement. */
+#define HP__STMT_KEY 16
+
+/* The pool's prepared-statement state: AUTO until its first connection
+ * tells whether a pooler is in between. */
+enum { HP__PREP_OFF = 0, HP__PREP_ON = 1, HP__PREP_UNDECIDED = 2 };
+
 struct hp_dbconn {
     PGconn *pg;
+    hp_db *db; /* NULL for a connection outside a pool */
     bool in_use;
     bool broken;
     int timeout_ms; /* statement deadline; 0 = none */
     bool timed_out; /* the last statement ran into its deadline */
     char sqlstate[6];
+    int nstmts; /* statements prepared on pg */
+    unsigned char (*stmts)[HP__STMT_KEY];
 };
 
 struct hp_db {
@@ -45,6 +71,8 @@ struct hp_db {
     int size;
     int timeout_ms;
     int in_use;
+    atomic_int prepare;  /* HP__PREP_* */
+    atomic_int prepared; /* statements prepared on open connections */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     hp_dbconn *conns; /* size slots; pg NULL until first use */
@@ -59,6 +87,10 @@ hp_db *hp_db_new(const char *url, int size, int timeout_ms)
     db->size = size;
     db->timeout_ms = timeout_ms;
     db->conns = hp_xcalloc((size_t)size, sizeof(*db->conns));
+    for (int i = 0; i < size; i++)
+        db->conns[i].db = db;
+    atomic_init(&db->prepare, HP__PREP_OFF);
+    atomic_init(&db->prepared, 0);
     pthread_mutex_init(&db->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -67,13 +99,25 @@ hp_db *hp_db_new(const char *url, int size, int timeout_ms)
     return db;
 }
 
+/* Closes c's connection; its prepared statements go with it. */
+static void hp__close(hp_dbconn *c)
+{
+    if (c->pg != NULL)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    if (c->db != NULL && c->nstmts > 0)
+        atomic_fetch_sub(&c->db->prepared, c->nstmts);
+    c->nstmts = 0;
+}
+
 void hp_db_free(hp_db *db)
 {
     if (db == NULL)
         return;
-    for (int i = 0; i < db->size; i++)
-        if (db->conns[i].pg != NULL)
-            PQfinish(db->conns[i].pg);
+    for (int i = 0; i < db->size; i++) {
+        hp__close(&db->conns[i]);
+        free(db->conns[i].stmts);
+    }
     pthread_cond_destroy(&db->cv);
     pthread_mutex_destroy(&db->mu);
     free(db->conns);
@@ -140,6 +184,85 @@ static void hp__deadline(struct timespec *ts, int ms)
     }
 }
 
+/* ---- prepared statements ------------------------------------------------ */
+
+bool hp_db_set_prepare(hp_db *db, const char *mode)
+{
+    int v;
+
+    if (strcmp(mode, "on") == 0)
+        v = HP__PREP_ON;
+    else if (strcmp(mode, "auto") == 0)
+        v = HP__PREP_UNDECIDED;
+    else if (strcmp(mode, "off") == 0)
+        v = HP__PREP_OFF;
+    else
+        return false;
+    atomic_store(&db->prepare, v);
+    return true;
+}
+
+/* The statement name for the SHA-256 digest d of its text. */
+static void hp__stmt_name(const unsigned char *d, char out[HP_DB_STMT_NAME])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    memcpy(out, "hp_", 3);
+    for (int i = 0; i < HP__STMT_KEY; i++) {
+        out[3 + 2 * i] = hex[d[i] >> 4];
+        out[4 + 2 * i] = hex[d[i] & 15];
+    }
+    out[3 + 2 * HP__STMT_KEY] = '\0';
+}
+
+void hp_db_stmt_name(const char *sql, char out[HP_DB_STMT_NAME])
+{
+    unsigned char d[32];
+
+    hp_sha256(sql, strlen(sql), d);
+    hp__stmt_name(d, out);
+}
+
+/* AUTO: prepared statements on a connection of its own, off through a
+ * pooler (which may not carry them between server connections). Decided on
+ * the pool's first connection, for all of them. */
+static hp_err hp__prepare_decide(hp_db *db, hp_dbconn *c, char *err, size_t errcap)
+{
+    bool pooled = false;
+    int undecided = HP__PREP_UNDECIDED;
+    hp_err rc = hp_db_pooled(c->pg, db->timeout_ms, &pooled, err, errcap);
+
+    if (rc != HP_OK) {
+        c->broken = true;
+        return rc;
+    }
+    if (atomic_compare_exchange_strong(&db->prepare, &undecided,
+                                       pooled ? HP__PREP_OFF : HP__PREP_ON))
+        hp_log_info(pooled ? "database reached through a pooler: prepared statements off"
+                           : "database reached directly: prepared statements on");
+    return HP_OK;
+}
+
+/* A prepared statement went missing or collided with another client's:
+ * the server connections behind this pool are shared by a pooler that does
+ * not carry prepared statements. Turns them off for the whole pool. */
+static void hp__prepare_lost(hp_dbconn *c, const char *what)
+{
+    if (atomic_exchange(&c->db->prepare, HP__PREP_OFF) != HP__PREP_OFF)
+        hp_log_warn("prepared statements do not survive the pooler in front of postgresql; "
+                    "switched off (set HOLDPOINT_DB_PREPARED_STATEMENTS=off)",
+                    "reason", what, "sqlstate", c->sqlstate);
+}
+
+/* The index of key among c's prepared statements, or -1. */
+static int hp__stmt_find(const hp_dbconn *c, const unsigned char *key)
+{
+    for (int i = 0; i < c->nstmts; i++)
+        if (memcmp(c->stmts[i], key, HP__STMT_KEY) == 0)
+            return i;
+    return -1;
+}
+
 hp_err hp_db_acquire(hp_db *db, hp_dbconn **out, char *err, size_t errcap)
 {
     struct timespec deadline;
@@ -178,16 +301,16 @@ hp_err hp_db_acquire(hp_db *db, hp_dbconn **out, char *err, size_t errcap)
         if (poll(&p, 1, 0) != 0)
             c->broken = true;
     }
-    if (c->pg != NULL && (c->broken || PQstatus(c->pg) != CONNECTION_OK)) {
-        PQfinish(c->pg);
-        c->pg = NULL;
-    }
+    if (c->pg != NULL && (c->broken || PQstatus(c->pg) != CONNECTION_OK))
+        hp__close(c);
     c->broken = false;
     c->timed_out = false;
     c->timeout_ms = db->timeout_ms;
     c->sqlstate[0] = '\0';
     if (c->pg == NULL) {
         rc = hp_db_connect(db->url, db->timeout_ms, &c->pg, err, errcap);
+        if (rc == HP_OK && atomic_load(&db->prepare) == HP__PREP_UNDECIDED)
+            rc = hp__prepare_decide(db, c, err, errcap);
         if (rc != HP_OK) {
             hp_db_release(db, c);
             return rc;
@@ -202,10 +325,8 @@ void hp_db_release(hp_db *db, hp_dbconn *c)
     if (c == NULL)
         return;
     if (c->pg != NULL && (c->broken || PQstatus(c->pg) != CONNECTION_OK ||
-                          PQtransactionStatus(c->pg) != PQTRANS_IDLE)) {
-        PQfinish(c->pg);
-        c->pg = NULL;
-    }
+                          PQtransactionStatus(c->pg) != PQTRANS_IDLE))
+        hp__close(c);
     pthread_mutex_lock(&db->mu);
     c->in_use = false;
     db->in_use--;
@@ -237,11 +358,21 @@ static double hp__gauge_size(void *db)
     return (double)hp_db_size(db);
 }
 
+static double hp__gauge_prepared(void *arg)
+{
+    hp_db *db = arg;
+    return atomic_load(&db->prepare) == HP__PREP_ON ? (double)atomic_load(&db->prepared) : 0;
+}
+
 void hp_db_metrics(hp_db *db, hp_metrics *m)
 {
     hp_metrics_gauge_fn(m, "holdpoint_db_pool_in_use", "PostgreSQL connections borrowed.",
                         hp__gauge_in_use, db);
     hp_metrics_gauge_fn(m, "holdpoint_db_pool_size", "PostgreSQL pool size.", hp__gauge_size, db);
+    hp_metrics_gauge_fn(m, "holdpoint_db_prepared_statements",
+                        "Statements prepared on the pool's connections (0 while prepared "
+                        "statements are off).",
+                        hp__gauge_prepared, db);
 }
 
 PGconn *hp_dbconn_pg(hp_dbconn *c)
@@ -393,8 +524,9 @@ static hp_err hp__outcome(hp_dbconn *c, PGresult *r, PGresult **res, char *err, 
     return HP_ERR_INTERNAL;
 }
 
-hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
-                  const char *const *params, char *err, size_t errcap)
+/* Runs sql as an unnamed statement. */
+static hp_err hp__exec_unnamed(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
+                               const char *const *params, char *err, size_t errcap)
 {
     PGresult *r = NULL;
 
@@ -402,6 +534,92 @@ hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
     if (PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0))
         r = hp__await(c);
     return hp__outcome(c, r, res, err, errcap);
+}
+
+/* Whether a statement that failed on c before executing (a missing or
+ * duplicate name, a stale plan) may run again unnamed: no transaction was
+ * open (none was aborted) and the connection still answers. */
+static bool hp__may_retry(hp_dbconn *c)
+{
+    return !c->timed_out && PQstatus(c->pg) == CONNECTION_OK &&
+           PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+}
+
+/* Runs sql under its named statement, preparing it first on this
+ * connection. Sets *fallback when the caller should run it unnamed
+ * instead (nothing ran). */
+static hp_err hp__exec_prepared(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
+                                const char *const *params, bool *fallback, char *err, size_t errcap)
+{
+    char name[HP_DB_STMT_NAME];
+    unsigned char d[32];
+    PGresult *r = NULL;
+    hp_err rc;
+
+    *fallback = false;
+    hp_sha256(sql, strlen(sql), d);
+    if (hp__stmt_find(c, d) < 0) {
+        if (c->nstmts >= HP__STMT_MAX) {
+            *fallback = true;
+            return HP_OK;
+        }
+        hp__stmt_name(d, name);
+        c->timed_out = false;
+        if (PQsendPrepare(c->pg, name, sql, nparams, NULL))
+            r = hp__await(c);
+        rc = hp__outcome(c, r, NULL, err, errcap);
+        if (rc != HP_OK) {
+            /* 42P05: the name exists on a server connection this one never
+             * prepared it on, so a pooler shares server connections. The
+             * name stands for the same text, but the next statement may
+             * land where it does not exist: stop preparing. */
+            if (strcmp(c->sqlstate, "42P05") == 0) {
+                hp__prepare_lost(c, "a statement this connection never prepared already exists");
+                *fallback = hp__may_retry(c);
+                if (!*fallback)
+                    rc = HP_ERR_UNAVAILABLE;
+            }
+            return rc;
+        }
+        if (c->stmts == NULL)
+            c->stmts = hp_xcalloc(HP__STMT_MAX, sizeof(*c->stmts));
+        memcpy(c->stmts[c->nstmts++], d, HP__STMT_KEY);
+        atomic_fetch_add(&c->db->prepared, 1);
+    }
+    hp__stmt_name(d, name);
+    c->timed_out = false;
+    r = NULL;
+    if (PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0))
+        r = hp__await(c);
+    rc = hp__outcome(c, r, res, err, errcap);
+    if (rc == HP_OK)
+        return rc;
+    if (strcmp(c->sqlstate, "26000") == 0) {
+        /* The statement is gone: the pooler moved this client to a server
+         * connection that never saw it. */
+        hp__prepare_lost(c, "a prepared statement went missing between transactions");
+    } else if (strcmp(c->sqlstate, "0A000") == 0 && strstr(err, "cached plan") != NULL) {
+        /* A migration changed the type of a column this statement returns.
+         * The name cannot be prepared again on this connection, so retire
+         * the connection; the next one prepares the new text. */
+        c->broken = true;
+    } else {
+        return rc;
+    }
+    *fallback = hp__may_retry(c);
+    return *fallback ? HP_OK : HP_ERR_UNAVAILABLE;
+}
+
+hp_err hp_db_exec(hp_dbconn *c, PGresult **res, const char *sql, int nparams,
+                  const char *const *params, char *err, size_t errcap)
+{
+    if (c->db != NULL && atomic_load(&c->db->prepare) == HP__PREP_ON) {
+        bool fallback = false;
+        hp_err rc = hp__exec_prepared(c, res, sql, nparams, params, &fallback, err, errcap);
+        if (!fallback)
+            return rc;
+    }
+    return hp__exec_unnamed(c, res, sql, nparams, params, err, errcap);
 }
 
 hp_err hp_db_exec_script(hp_dbconn *c, const char *sql, char *err, size_t errcap)
@@ -427,14 +645,15 @@ hp_err hp_db_pooled(PGconn *pg, int timeout_ms, bool *pooled, char *err, size_t 
     return rc;
 }
 
+/* Transaction control has no plan to keep: always unnamed. */
 hp_err hp_db_begin(hp_dbconn *c, char *err, size_t errcap)
 {
-    return hp_db_exec(c, NULL, "BEGIN", 0, NULL, err, errcap);
+    return hp__exec_unnamed(c, NULL, "BEGIN", 0, NULL, err, errcap);
 }
 
 hp_err hp_db_commit(hp_dbconn *c, char *err, size_t errcap)
 {
-    return hp_db_exec(c, NULL, "COMMIT", 0, NULL, err, errcap);
+    return hp__exec_unnamed(c, NULL, "COMMIT", 0, NULL, err, errcap);
 }
 
 hp_err hp_db_finish(hp_dbconn *c, hp_err rc, char *err, size_t errcap)
@@ -467,7 +686,7 @@ void hp_db_rollback(hp_dbconn *c)
         return;
     if (PQtransactionStatus(c->pg) == PQTRANS_IDLE)
         return;
-    if (hp_db_exec(c, NULL, "ROLLBACK", 0, NULL, err, sizeof(err)) != HP_OK)
+    if (hp__exec_unnamed(c, NULL, "ROLLBACK", 0, NULL, err, sizeof(err)) != HP_OK)
         c->broken = true;
 }
 

@@ -25,12 +25,34 @@
 typedef struct hp_db hp_db;
 typedef struct hp_dbconn hp_dbconn;
 
+/* Longest statement name hp_db_stmt_name writes, with its NUL. */
+#define HP_DB_STMT_NAME 36
+
+/* The name a statement is prepared under: "hp_" and 32 hex digits of the
+ * SHA-256 of its text, so equal names mean equal texts on any server
+ * connection. Pure. */
+void hp_db_stmt_name(const char *sql, char out[HP_DB_STMT_NAME]);
+
 /* Creates a pool of at most size connections to url; connections are opened
  * lazily. timeout_ms bounds connect, the wait for a free connection and each
  * statement. Never fails for an unreachable server (that shows at acquire). */
 hp_db *hp_db_new(const char *url, int size, int timeout_ms);
 /* Closes every connection; all must have been released. NULL is fine. */
 void hp_db_free(hp_db *db);
+
+/* Sets whether the pool uses protocol-level prepared statements
+ * (HOLDPOINT_DB_PREPARED_STATEMENTS; default "off"); call before the first
+ * acquire. "auto": on when the pool's first connection reaches PostgreSQL
+ * itself, off when it goes through a pooler (see hp_db_pooled); "on" also
+ * behind PgBouncer >= 1.21 with max_prepared_statements. Returns false (and
+ * changes nothing) for any other mode. With them on, hp_db_exec prepares each SQL text once per
+ * connection and then only binds and executes it; store code does not
+ * change. If a pooler turns out not to carry them (a prepared statement
+ * missing or already present where this connection never made it), the
+ * pool switches them off for good, logs a warning once, and runs the
+ * statement unnamed when no transaction was open (inside one, that call
+ * fails with HP_ERR_UNAVAILABLE and nothing committed). Thread-safe. */
+bool hp_db_set_prepare(hp_db *db, const char *mode);
 
 /* Borrows a connection, connecting or resetting it if needed. Blocks up to the
  * pool timeout. HP_ERR_UNAVAILABLE (reason in err) when the server cannot be
@@ -45,8 +67,9 @@ int hp_db_in_use(hp_db *db);
 /* Pool size. */
 int hp_db_size(hp_db *db);
 
-/* Registers the gauges holdpoint_db_pool_in_use and holdpoint_db_pool_size
- * of db on m, read at every scrape. db must outlive m's scrapes. */
+/* Registers the gauges holdpoint_db_pool_in_use, holdpoint_db_pool_size and
+ * holdpoint_db_prepared_statements of db on m, read at every scrape. db must
+ * outlive m's scrapes. */
 void hp_db_metrics(hp_db *db, hp_metrics *m);
 
 /* The underlying connection, for LISTEN and COPY users. */

@@ -645,6 +645,7 @@ int main(void)
     /* Two for the loop's claims and records, two for prep threads that
      * expand notifications and read the VAPID key. */
     app.db = hp_db_new(cfg.database_url, 4, cfg.db_timeout_ms);
+    (void)hp_db_set_prepare(app.db, cfg.db_prepared_statements);
     dlv_channels_init(&cfg, app.db, app.worker);
     if (httpd != NULL) {
         /* Registered before the loop; the gauges read app.db, which outlives

@@ -350,6 +350,7 @@ int main(void)
         }
     }
     app.db = hp_db_new(cfg.database_url, 2, cfg.db_timeout_ms);
+    (void)hp_db_set_prepare(app.db, cfg.db_prepared_statements);
     if (httpd != NULL) {
         /* Registered before the loop; the gauges read app.db, which outlives
          * the listener. */

@@ -11,7 +11,15 @@
  *   directly), so no backend is left waiting;
  * - `holdpoint migrate` refuses to take its session lock through the pooler
  *   and names HOLDPOINT_DATABASE_DIRECT_URL; with it set, two migrators at
- *   once apply every migration of a fresh database exactly once.
+ *   once apply every migration of a fresh database exactly once;
+ * - prepared statements: HOLDPOINT_DB_PREPARED_STATEMENTS=auto prepares on a
+ *   direct connection and not through the pooler; forced on through
+ *   PgBouncer 1.18 (which does not carry them) the API notices, switches
+ *   them off and keeps answering correctly; a migration that changes a
+ *   returned column's type does not break a prepared read.
+ *
+ * The stale-plan test alters the approvals table for a moment, so this
+ * program runs alone (HP_IT_RUN_ALONE).
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -32,6 +40,8 @@
 #define IT_DB_TIMEOUT_MS 1500
 
 static char pooled_url[512], direct_url[512];
+/* An API on the server itself (prepared statements auto, so on). */
+static hp_it_api *direct_api;
 
 /* "postgresql://postgres@127.0.0.1:PORT/db" for the pooler or the server. */
 static const char *url_for(bool pooled, const char *db)
@@ -158,12 +168,7 @@ static void test_statement_deadline_pooled(void)
 
 static void test_statement_deadline_direct(void)
 {
-    const char *env[] = {hp_it_fmt("HOLDPOINT_DATABASE_URL=%s", direct_url),
-                         hp_it_fmt("HOLDPOINT_DB_TIMEOUT_MS=%d", IT_DB_TIMEOUT_MS), NULL};
-    hp_it_api *api = hp_it_api_start("direct", env);
-    IT_CHECK_FATAL(api != NULL, "direct API did not start");
-    expect_deadline(api, "direct");
-    IT_CHECK(hp_it_api_stop(api) == 0, "direct API did not exit cleanly");
+    expect_deadline(direct_api, "direct");
 }
 
 /* The advisory lock needs a session: through the pooler migrate refuses and
@@ -267,6 +272,167 @@ static void test_migrate_fresh_concurrently(void)
     IT_CHECK(hp_it_sql_exec(hp_it_fmt("drop database %s with (force)", db), NULL), "drop database");
 }
 
+/* ---- prepared statements --------------------------------------------------- */
+
+/* The value of a sample line "name value" in the API's /metrics, or -1. */
+static double gauge(hp_it_api *api, const char *name)
+{
+    hp_it_resp *r = hp_it_http(api, "GET", "/metrics", NULL, NULL);
+    const char *want = hp_it_fmt("\n%s ", name);
+    const char *p = r->status == 200 ? strstr(r->body, want) : NULL;
+    return p ? strtod(p + strlen(want), NULL) : -1;
+}
+
+static bool log_has(hp_it_api *api, const char *text)
+{
+    FILE *f = fopen(hp_it_api_log(api), "r");
+    char line[8192];
+    bool found = false;
+
+    if (f == NULL)
+        return false;
+    while (!found && fgets(line, sizeof(line), f) != NULL)
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* A few reads and writes, so that the pool has statements to prepare. */
+static void exercise(hp_it_api *api, const hp_it_team *t)
+{
+    const char *id = create(api, t, "Prepared or not?");
+    hp_it_resp *r = hp_it_agent_on(api, t, "GET", "/v1/approvals", NULL);
+    IT_STATUS(r, 200);
+    IT_STATUS(resolve(api, t, id), 200);
+}
+
+/* auto: on where the connection is the server's own, off through the
+ * pooler; both answer the same. */
+static void test_prepared_auto(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+
+    exercise(direct_api, t);
+    IT_CHECK(gauge(direct_api, "holdpoint_db_prepared_statements") > 0,
+             "a direct API prepared no statement (gauge %g)",
+             gauge(direct_api, "holdpoint_db_prepared_statements"));
+    IT_CHECK(log_has(direct_api, "prepared statements on"), "no decision logged by the direct API");
+
+    exercise(hp_it_api_default(), t);
+    IT_CHECK(gauge(hp_it_api_default(), "holdpoint_db_prepared_statements") == 0,
+             "the pooled API prepared statements (gauge %g)",
+             gauge(hp_it_api_default(), "holdpoint_db_prepared_statements"));
+    IT_CHECK(log_has(hp_it_api_default(), "reached through a pooler: prepared statements off"),
+             "no decision logged by the pooled API");
+}
+
+/* Forced on through PgBouncer 1.18 in transaction mode, where a statement
+ * prepared on one server connection is missing on the next: the API
+ * answers every request correctly (a request inside a transaction may get
+ * a clean 503 while it finds out), switches prepared statements off once
+ * and for all, and answers everything afterwards. */
+static void test_prepared_on_through_pooler(void)
+{
+    enum { N = 16, ROUNDS = 30 };
+    const hp_it_team *t = hp_it_team_new();
+    const char *env[] = {hp_it_fmt("HOLDPOINT_DATABASE_URL=%s", pooled_url),
+                         hp_it_fmt("HOLDPOINT_DATABASE_DIRECT_URL=%s", direct_url),
+                         "HOLDPOINT_DB_PREPARED_STATEMENTS=on",
+                         "HOLDPOINT_DB_POOL_SIZE=8",
+                         "AGENT_CREATE_RATE_LIMIT_MAX=1000000",
+                         NULL};
+    hp_it_api *api = hp_it_api_start("prepared-on", env);
+    hp_it_req reqs[N];
+    hp_it_resp *out[N];
+    bool noticed = false;
+    int made = 0;
+
+    IT_CHECK_FATAL(api != NULL, "API with prepared statements on did not start");
+    for (int round = 0; round < ROUNDS && !noticed; round++) {
+        for (int i = 0; i < N; i++) {
+            const char *rid = hp_it_fmt("on-%d-%d", round, i);
+            reqs[i] = (hp_it_req){
+                .method = i % 2 ? "POST" : "GET",
+                .path = i % 2 ? "/v1/approvals" : "/v1/approvals?limit=5",
+                .headers = hp_it_agent_headers(t, i % 2 != 0),
+                .body = i % 2 ? hp_it_create_body(hp_it_fmt("Question %s?", rid),
+                                                  hp_it_fmt("\"request_id\":\"%s\"", rid))
+                              : NULL,
+            };
+        }
+        hp_it_parallel(api, N, reqs, out);
+        for (int i = 0; i < N; i++) {
+            if (out[i]->status == 503)
+                IT_ERROR(out[i], 503, "service_unavailable");
+            else
+                IT_STATUS(out[i], 200);
+            if (i % 2 && out[i]->status == 200)
+                made++;
+        }
+        noticed = log_has(api, "prepared statements do not survive the pooler");
+    }
+    IT_CHECK(noticed,
+             "%d rounds of requests through PgBouncer 1.18 never showed a lost "
+             "prepared statement",
+             ROUNDS);
+    IT_CHECK(gauge(api, "holdpoint_db_prepared_statements") == 0,
+             "prepared statements still counted after the switch (gauge %g)",
+             gauge(api, "holdpoint_db_prepared_statements"));
+
+    /* Afterwards every request answers, and what was created reads back
+     * as written. */
+    for (int i = 0; i < N; i++)
+        reqs[i] = (hp_it_req){.method = "GET",
+                              .path = hp_it_fmt("/v1/approvals/on-0-%d", i | 1),
+                              .headers = hp_it_agent_headers(t, false)};
+    hp_it_parallel(api, N, reqs, out);
+    for (int i = 0; i < N; i++) {
+        if (out[i]->status == 404)
+            continue; /* that create was one of the 503s */
+        IT_STATUS(out[i], 200);
+        IT_JSTR(out[i]->json, "question", hp_it_fmt("Question on-0-%d?", i | 1));
+    }
+    IT_CHECK(made > 0, "no create succeeded");
+    exercise(api, t);
+    IT_CHECK(hp_it_api_stop(api) == 0, "API with prepared statements on did not exit cleanly");
+}
+
+/* A rolling upgrade's migration changes the type of a column a prepared
+ * statement returns ("cached plan must not change result type"): the read
+ * still answers, on a fresh connection. */
+static void test_prepared_stale_plan(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    hp_it_resp *r = hp_it_agent_on(direct_api, t, "POST", "/v1/approvals",
+                                   hp_it_create_body("Stale plan?", "\"request_id\":\"stale-1\""));
+    IT_STATUS_FATAL(r, 200);
+    for (int i = 0; i < 3; i++) /* prepared on the connections that serve it */
+        IT_STATUS(hp_it_agent_on(direct_api, t, "GET", "/v1/approvals/stale-1", NULL), 200);
+
+    IT_CHECK_FATAL(hp_it_sql_exec("alter table approvals alter column question type varchar", NULL),
+                   "alter question to varchar");
+    for (int i = 0; i < 3; i++) {
+        r = hp_it_agent_on(direct_api, t, "GET", "/v1/approvals/stale-1", NULL);
+        IT_STATUS(r, 200);
+        IT_JSTR(r->json, "question", "Stale plan?");
+    }
+    IT_CHECK_FATAL(hp_it_sql_exec("alter table approvals alter column question type text", NULL),
+                   "alter question back to text");
+    for (int i = 0; i < 3; i++) {
+        r = hp_it_agent_on(direct_api, t, "GET", "/v1/approvals/stale-1", NULL);
+        IT_STATUS(r, 200);
+        IT_JSTR(r->json, "question", "Stale plan?");
+    }
+}
+
+static int setup(void)
+{
+    const char *env[] = {hp_it_fmt("HOLDPOINT_DATABASE_URL=%s", direct_url),
+                         hp_it_fmt("HOLDPOINT_DB_TIMEOUT_MS=%d", IT_DB_TIMEOUT_MS), NULL};
+    direct_api = hp_it_api_start("direct", env);
+    return direct_api != NULL ? 0 : 1;
+}
+
 int main(void)
 {
     static char env_url[600], env_direct[600], env_timeout[64];
@@ -277,6 +443,9 @@ int main(void)
         {"statement_deadline_direct", test_statement_deadline_direct},
         {"migrate_needs_direct_url", test_migrate_needs_direct_url},
         {"migrate_fresh_concurrently", test_migrate_fresh_concurrently},
+        {"prepared_auto", test_prepared_auto},
+        {"prepared_on_through_pooler", test_prepared_on_through_pooler},
+        {"prepared_stale_plan", test_prepared_stale_plan},
         {NULL, NULL},
     };
 
@@ -287,5 +456,5 @@ int main(void)
     (void)snprintf(env_timeout, sizeof(env_timeout), "HOLDPOINT_DB_TIMEOUT_MS=%d",
                    IT_DB_TIMEOUT_MS);
     hp_it_set_default_env(env);
-    return hp_it_main("pooler", tests, NULL, NULL);
+    return hp_it_main("pooler", tests, setup, NULL);
 }

@@ -472,6 +472,19 @@ static void test_urls(void)
     expect_refused(HP_PROC_API, "HOLDPOINT_PUBLIC_URL", "https://");
 }
 
+static void test_prepared_statements(void)
+{
+    expect_ok(HP_PROC_API, "HOLDPOINT_DB_PREPARED_STATEMENTS", "");
+    CU_ASSERT_STRING_EQUAL(cfg.db_prepared_statements, "auto");
+    expect_ok(HP_PROC_TIMEOUT, "HOLDPOINT_DB_PREPARED_STATEMENTS", "off");
+    CU_ASSERT_STRING_EQUAL(cfg.db_prepared_statements, "off");
+    expect_ok(HP_PROC_DELIVERY, "HOLDPOINT_DB_PREPARED_STATEMENTS", "on");
+    CU_ASSERT_STRING_EQUAL(cfg.db_prepared_statements, "on");
+    expect_refused(HP_PROC_API, "HOLDPOINT_DB_PREPARED_STATEMENTS", "yes");
+    CU_ASSERT_STRING_EQUAL(err, "HOLDPOINT_DB_PREPARED_STATEMENTS: must be one of auto, on, off "
+                                "(got \"yes\")");
+}
+
 static void test_log_level(void)
 {
     expect_refused(HP_PROC_API, "HOLDPOINT_LOG_LEVEL", "verbose");
@@ -532,7 +545,9 @@ int main(void)
         !CU_add_test(s, "delay order", test_delay_order) ||
         !CU_add_test(s, "secret key", test_secret_key) || !CU_add_test(s, "listen", test_listen) ||
         !CU_add_test(s, "metrics listen", test_metrics_listen) ||
-        !CU_add_test(s, "urls", test_urls) || !CU_add_test(s, "log level", test_log_level) ||
+        !CU_add_test(s, "urls", test_urls) ||
+        !CU_add_test(s, "prepared statements", test_prepared_statements) ||
+        !CU_add_test(s, "log level", test_log_level) ||
         !CU_add_test(s, "unused variables ignored", test_unused_ignored) ||
         !CU_add_test(s, "real getenv", test_real_getenv)) {
         CU_cleanup_registry();
