@@ -374,12 +374,18 @@ static bool hp__dotted_quad(const char *host)
  * after "scheme://", before the path, without userinfo and port. */
 static bool hp__raw_host(const char *url, char *out, size_t cap)
 {
-    const char *a = strstr(url, "://"), *e, *at;
+    const char *a, *e, *at;
     size_t n;
 
-    if (a == NULL)
+    /* Only the plain form "<scheme>://host": curl also accepts "http:/x"
+     * and "http:x", and a host looked up after a later "://" would be
+     * another host than the one curl connects to. */
+    if (strncasecmp(url, "http://", 7) == 0)
+        a = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        a = url + 8;
+    else
         return false;
-    a += 3;
     e = a + strcspn(a, "/?#\\");
     at = NULL;
     for (const char *c = a; c < e; c++)
@@ -556,6 +562,12 @@ static hp_err hp__check(const hp_urlpolicy *p, const char *url, hp_urlpolicy_tar
             hp_err_set(reason, cap, "host ends with a numeric label");
             goto out;
         }
+    }
+    /* The name judged must be the one curl connects to; a difference means
+     * the text reads two ways. */
+    if (!hp_streq_ci(raw, host)) {
+        hp_err_set(reason, cap, "url host is ambiguous");
+        goto out;
     }
     if (hp_strlcpy(t->host, raw, sizeof(t->host)) >= sizeof(t->host)) {
         hp_err_set(reason, cap, "host is not a valid host name");

@@ -91,7 +91,11 @@ static void test_seed004_table(void)
         "http://printer.localhost/", "http://nas.local/", "http://db.internal/",
         "http://router.lan/", "http://box.home/", "http://x.home.arpa/", "http://a.localdomain/",
         /* single-label */
-        "http://intranet/", "http://metadata/", "https://router:8443/"};
+        "http://intranet/", "http://metadata/", "https://router:8443/",
+        /* forms curl reads with another host than a naive parse: the host
+         * judged must be the host connected to (found by the fuzzer) */
+        "http:/localhost://evil.example.com/", "http:localhost/", "http:/10.0.0.1/",
+        "https:/tp://1.7.0tp:/tp://1..0.1/"};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         refused(p, bad[i]);
