@@ -17,6 +17,7 @@
 #include "hp_approval.h"
 #include "hp_approval_ops.h"
 #include "hp_config.h"
+#include "hp_cursor.h"
 #include "hp_db.h"
 #include "hp_err.h"
 #include "hp_metrics.h"
@@ -344,10 +345,6 @@ void api_send_items(hp_req *req, const PGresult *r, const api_col *cols);
 /* Sends the audit trail of row (read within this request, whose database
  * connection is still held): {"approval_id", "request_id", "events"}. */
 void api_audit_send(hp_req *req, const hp_approval_row *row);
-
-/* Keyset cursors: "created_at µs + approval id", base64url-free hex form. */
-void api_cursor_encode(int64_t created_at, const char *id, char *out, size_t cap);
-bool api_cursor_decode(const char *s, int64_t *created_at, char *id, size_t idcap);
 
 /* Reads the list query shared by the agent list and the reviewer inbox
  * (status, session_id, created_after, created_before, limit, cursor) into f.

@@ -367,7 +367,7 @@ bool api_list_query(hp_req *req, hp_approval_filter *f, const char *default_stat
                       "Invalid datetime");
     if ((v = api_query(req, "cursor")) != NULL) {
         char *id = hp_pool_alloc(req->pool, HP_UUID_LEN + 1);
-        if (!api_cursor_decode(v, &f->cursor_created_at, id, HP_UUID_LEN + 1))
+        if (!hp_cursor_decode(v, &f->cursor_created_at, id, HP_UUID_LEN + 1))
             hp_issues_add(is, hp_path_key(root, "cursor"), "custom", "Invalid cursor");
         else
             f->cursor_id = id;
@@ -402,7 +402,7 @@ void api_list_send(hp_req *req, const hp_approval_filter *f,
     json_object_object_add(o, "items", items);
     if (n > f->limit) {
         char cur[96];
-        api_cursor_encode(rows[f->limit - 1].created_at, rows[f->limit - 1].id, cur, sizeof(cur));
+        hp_cursor_encode(rows[f->limit - 1].created_at, rows[f->limit - 1].id, cur, sizeof(cur));
         hp_json_set_str(o, "next_cursor", cur);
     }
     api_send_json(req, 200, o);

@@ -483,28 +483,6 @@ const char *api_query(hp_req *req, const char *name)
     return hp_pool_strdup(req->pool, buf);
 }
 
-void api_cursor_encode(int64_t created_at, const char *id, char *out, size_t cap)
-{
-    (void)hp_fmt(out, cap, "%lld.%s", (long long)created_at, id);
-}
-
-bool api_cursor_decode(const char *s, int64_t *created_at, char *id, size_t idcap)
-{
-    const char *dot = strchr(s, '.');
-    char num[24];
-    long long v;
-
-    if (dot == NULL || (size_t)(dot - s) >= sizeof(num))
-        return false;
-    memcpy(num, s, (size_t)(dot - s));
-    num[dot - s] = '\0';
-    if (!hp_parse_ll(num, 0, 0x7fffffffffffffffLL, &v) || !hp_uuid_valid(dot + 1))
-        return false;
-    *created_at = v;
-    hp_strlcpy(id, dot + 1, idcap);
-    return true;
-}
-
 /* ---- dispatch ------------------------------------------------------------- */
 
 static void api__record(hp_req *req, int64_t ms)

@@ -86,7 +86,7 @@ void api_review_messages_list(hp_req *req)
         f.session_id = v;
     if ((v = api_query(req, "cursor")) != NULL) {
         char *id = hp_pool_alloc(req->pool, HP_UUID_LEN + 1);
-        if (!api_cursor_decode(v, &f.cursor_created_at, id, HP_UUID_LEN + 1))
+        if (!hp_cursor_decode(v, &f.cursor_created_at, id, HP_UUID_LEN + 1))
             hp_issues_add(is, hp_path_key(hp_path_root(), "cursor"), "custom", "Invalid cursor");
         f.cursor_id = id;
     }
@@ -108,7 +108,7 @@ void api_review_messages_list(hp_req *req)
     json_object_object_add(o, "items", items);
     if (n > f.limit) {
         char cur[96];
-        api_cursor_encode(rows[f.limit - 1].created_at, rows[f.limit - 1].id, cur, sizeof(cur));
+        hp_cursor_encode(rows[f.limit - 1].created_at, rows[f.limit - 1].id, cur, sizeof(cur));
         hp_json_set_str(o, "next_cursor", cur);
     }
     api_send_json(req, 200, o);
