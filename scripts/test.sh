@@ -5,7 +5,8 @@
 # directory are always removed. Exits non-zero on any failure, including a
 # failure to start the services (tests are never reported as skipped).
 #
-# Arguments go to ctest, so a few suites can be run the same way:
+# Arguments go to ctest, so a few suites can be run the same way (the fuzz
+# targets then run only with FUZZ=1):
 #   scripts/test.sh -R 'it_wait|test_hp_json'
 set -euo pipefail
 
@@ -70,6 +71,14 @@ if [ "$rc" -ne 0 ]; then
     mkdir -p build-test/test-logs
     cp "$run_dir"/*.log build-test/test-logs/ 2>/dev/null || true
     echo "make test: logs kept in build-test/test-logs/" >&2
+fi
+
+# libFuzzer targets (tests/fuzz): a short run of each over its seed corpus,
+# in a full run (FUZZ=1 or FUZZ=0 to choose).
+full=0
+[ "$#" -eq 0 ] && full=1
+if [ "${FUZZ:-$full}" = "1" ]; then
+    FUZZ_SECONDS="${FUZZ_SECONDS:-10}" JOBS="$jobs" scripts/fuzz.sh || rc=1
 fi
 
 if [ "${FORMAT_CHECK:-1}" = "1" ]; then
