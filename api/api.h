@@ -100,6 +100,12 @@ HP_MUSTCHECK hp_err api_read_json(hp_req *req, bool required, json_object **out)
 /* Query parameter name (decoded) into the pool; NULL when absent. */
 const char *api_query(hp_req *req, const char *name);
 
+/* Starts the response (status line, Date, X-Request-Id) and records status;
+ * every response begins here — never with mg_response_header_start, whose
+ * own Date header races between threads. The caller adds its headers and
+ * calls mg_response_header_send. */
+void api_response_start(hp_req *req, int status);
+
 /* Sends status with a JSON body (borrowed; the caller still owns it). */
 void api_send_json(hp_req *req, int status, json_object *body);
 /* The same with extra response headers (name, value pairs, NULL-ended). */

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "hp_ask.h"
@@ -171,6 +172,22 @@ hp_err api_db(hp_req *req, hp_dbconn **out)
     return HP_OK;
 }
 
+void api_response_start(hp_req *req, int status)
+{
+    char date[40];
+    struct tm tm;
+    time_t now = time(NULL);
+
+    req->status = status;
+    mg_response_header_start(req->conn, status);
+    /* civetweb 1.15 writes its own Date with gmtime(), whose one static
+     * result every worker thread shares; a Date of our own stops that. */
+    if (gmtime_r(&now, &tm) != NULL &&
+        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
+        mg_response_header_add(req->conn, "Date", date, -1);
+    mg_response_header_add(req->conn, "X-Request-Id", req->request_id, -1);
+}
+
 static void api__send(hp_req *req, int status, const char *ctype, const void *body, size_t len,
                       const char *const *extra_headers)
 {
@@ -180,12 +197,10 @@ static void api__send(hp_req *req, int status, const char *ctype, const void *bo
 
     if (req->status != 0)
         return; /* one response per request */
-    req->status = status;
     (void)hp_fmt(clen, sizeof(clen), "%zu", len);
-    mg_response_header_start(conn, status);
+    api_response_start(req, status);
     mg_response_header_add(conn, "Content-Type", ctype, -1);
     mg_response_header_add(conn, "Content-Length", clen, -1);
-    mg_response_header_add(conn, "X-Request-Id", req->request_id, -1);
     /* JSON is never cached; the web app's assets bring their own policy. */
     for (const char *const *h = extra_headers; h && h[0] && !own_cache; h += 2)
         own_cache = strcasecmp(h[0], "Cache-Control") == 0;
@@ -221,9 +236,7 @@ void api_send_empty(hp_req *req, int status, const char *const *headers)
 
     if (req->status != 0)
         return;
-    req->status = status;
-    mg_response_header_start(conn, status);
-    mg_response_header_add(conn, "X-Request-Id", req->request_id, -1);
+    api_response_start(req, status);
     mg_response_header_add(conn, "Cache-Control", "no-store", -1);
     for (; headers && headers[0]; headers += 2)
         mg_response_header_add(conn, headers[0], headers[1], -1);

@@ -28,11 +28,9 @@ static void api__sse_start(hp_req *req)
 {
     struct mg_connection *conn = req->conn;
 
-    req->status = 200;
-    mg_response_header_start(conn, 200);
+    api_response_start(req, 200);
     mg_response_header_add(conn, "Content-Type", "text/event-stream", -1);
     mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-    mg_response_header_add(conn, "X-Request-Id", req->request_id, -1);
     mg_response_header_add(conn, "X-Accel-Buffering", "no", -1);
     mg_response_header_add(conn, "Connection", "close", -1);
     mg_response_header_send(conn);

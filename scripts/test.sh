@@ -64,6 +64,35 @@ fi
 rc=0
 # Most integration programs wait on I/O, so run twice as many as cores.
 ctest --test-dir build-test --output-on-failure -j"$((jobs * 2))" "$@" || rc=$?
+
+full=0
+[ "$#" -eq 0 ] && full=1
+
+# ThreadSanitizer (build-tsan/): the suites whose processes share state
+# between threads — the API's waiters, the delivery worker, the expiry
+# worker — once more with TSan binaries, in a full run (TSAN=1 or 0 to
+# choose). TSan needs larger thread stacks than the default.
+if [ "${TSAN:-$full}" = "1" ]; then
+    tsan_suites=(it_wait it_delivery it_expiry)
+    cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHP_TSAN=ON -DHP_WERROR=ON \
+        -DHP_TESTING=ON >/dev/null
+    cmake --build build-tsan -j"$jobs" --target holdpoint-api holdpoint-timeout \
+        holdpoint-delivery holdpoint "${tsan_suites[@]}" >/dev/null
+    (
+        export HP_BIN_DIR="$root/build-tsan/bin" HOLDPOINT_THREAD_STACK_KB=1024
+        export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+        unset HP_IT_RECORD
+        ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
+            -R "^integration\.($(IFS='|'; echo "${tsan_suites[*]}"))\$"
+    ) || rc=1
+fi
+
+# libFuzzer targets (tests/fuzz): a short run of each over its seed corpus,
+# in a full run (FUZZ=1 or FUZZ=0 to choose).
+if [ "${FUZZ:-$full}" = "1" ]; then
+    FUZZ_SECONDS="${FUZZ_SECONDS:-10}" JOBS="$jobs" scripts/fuzz.sh || rc=1
+fi
+
 if [ "$rc" -ne 0 ]; then
     # Keep the logs of the processes the tests started (API, workers, the
     # services) for a look after the run directory is gone.
@@ -71,14 +100,6 @@ if [ "$rc" -ne 0 ]; then
     mkdir -p build-test/test-logs
     cp "$run_dir"/*.log build-test/test-logs/ 2>/dev/null || true
     echo "make test: logs kept in build-test/test-logs/" >&2
-fi
-
-# libFuzzer targets (tests/fuzz): a short run of each over its seed corpus,
-# in a full run (FUZZ=1 or FUZZ=0 to choose).
-full=0
-[ "$#" -eq 0 ] && full=1
-if [ "${FUZZ:-$full}" = "1" ]; then
-    FUZZ_SECONDS="${FUZZ_SECONDS:-10}" JOBS="$jobs" scripts/fuzz.sh || rc=1
 fi
 
 if [ "${FORMAT_CHECK:-1}" = "1" ]; then

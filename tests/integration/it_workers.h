@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,9 @@ typedef struct it_recv {
     const int *script; /* statuses answered in order; the last repeats */
     int nscript;
     int delay_ms;
-    volatile int stop;
+    _Atomic int stop;
+    int active;          /* connection threads still running (mu) */
+    pthread_cond_t idle; /* signalled when active drops to 0 */
 } it_recv;
 
 typedef struct it_conn_arg {
@@ -122,6 +125,10 @@ static inline void *it__recv_conn(void *p)
 done:
     free(buf);
     close(fd);
+    pthread_mutex_lock(&r->mu);
+    if (--r->active == 0)
+        pthread_cond_broadcast(&r->idle);
+    pthread_mutex_unlock(&r->mu);
     return NULL;
 }
 
@@ -137,14 +144,24 @@ static inline void *it__recv_loop(void *p)
                 continue;
             break;
         }
+        /* A client that stops sending must not keep a thread (and the
+         * receiver's teardown) waiting. */
+        struct timeval tv = {.tv_sec = 15};
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         it_conn_arg *a = malloc(sizeof(*a));
         a->r = r;
         a->fd = fd;
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        pthread_mutex_lock(&r->mu);
+        r->active++;
+        pthread_mutex_unlock(&r->mu);
         if (pthread_create(&t, &at, it__recv_conn, a) != 0) {
             close(fd);
             free(a);
+            pthread_mutex_lock(&r->mu);
+            r->active--;
+            pthread_mutex_unlock(&r->mu);
         }
         pthread_attr_destroy(&at);
     }
@@ -158,7 +175,13 @@ static inline void it__recv_free(void *p)
     shutdown(r->fd, SHUT_RDWR);
     close(r->fd);
     pthread_join(r->thread, NULL);
-    usleep(50000); /* let connection threads finish with r */
+    /* Connection threads are detached: wait until the last one is done with
+     * r (each has a 15 s receive timeout). */
+    pthread_mutex_lock(&r->mu);
+    while (r->active > 0)
+        pthread_cond_wait(&r->idle, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    pthread_cond_destroy(&r->idle);
     for (int i = 0; i < r->n; i++) {
         free(r->reqs[i].head);
         free(r->reqs[i].body);
@@ -177,6 +200,7 @@ static inline it_recv *it_recv_start(const int *script, int nscript, int delay_m
     socklen_t alen = sizeof(a);
 
     pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->idle, NULL);
     r->script = script;
     r->nscript = nscript;
     r->delay_ms = delay_ms;
