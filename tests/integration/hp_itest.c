@@ -190,6 +190,36 @@ static double it_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+int hp_it_file_count(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    int n = 0;
+
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL)
+        n += strstr(line, text) != NULL;
+    fclose(f);
+    return n;
+}
+
+const char *hp_it_redis_subscribe(const char *channel, int secs)
+{
+    const char *out = hp_it_fmt("%s/sub-%s.txt", hp_it_env("HP_RUN_DIR"), hp_it_unique());
+    const char *cmd =
+        hp_it_fmt("timeout %d redis-cli -u '%s' --no-raw SUBSCRIBE '%s' > '%s' 2>&1 &", secs,
+                  hp_it_env("HOLDPOINT_REDIS_URL"), channel, out);
+    bool ready = false;
+
+    IT_CHECK_FATAL(system(cmd) == 0, "could not start redis-cli");
+    /* redis-cli prints Redis's "subscribe" confirmation once it is in. */
+    for (double end = hp_it_now() + 5; !ready && hp_it_now() < end; hp_it_sleep_ms(20))
+        ready = hp_it_file_count(out, "\"subscribe\"") > 0;
+    IT_CHECK_FATAL(ready, "redis-cli did not confirm its subscription to %s", channel);
+    return out;
+}
+
 void hp_it_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

@@ -210,6 +210,18 @@ char *hp_it_sql_str(const char *sql, ...) __attribute__((sentinel));
 /* Runs a statement; returns false (and fails the test) on error. */
 bool hp_it_sql_exec(const char *sql, ...) __attribute__((sentinel));
 
+/* ---- Redis --------------------------------------------------------------- */
+
+/* Starts `redis-cli SUBSCRIBE channel` in the background for up to secs
+ * seconds, writing what it receives to a file in HP_RUN_DIR, and returns the
+ * file's path (harness-owned) once Redis has confirmed the subscription, so
+ * nothing published after the call is missed. Fails the test fatally when
+ * the confirmation does not come within 5 s. */
+const char *hp_it_redis_subscribe(const char *channel, int secs);
+
+/* How many lines of the file at path contain text (0 when it is missing). */
+int hp_it_file_count(const char *path, const char *text);
+
 /* ---- JSON and value helpers ------------------------------------------- */
 
 /* Looks up a dotted path ("resolved_by.user_id", "items.0.request_id");

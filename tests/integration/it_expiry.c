@@ -224,27 +224,16 @@ static void test_wake_protocol(void)
 static void test_redis_publish(void)
 {
     it_agent a = it_agent_new();
-    const char *out = hp_it_fmt("%s/sub-%s.txt", hp_it_env("HP_RUN_DIR"), hp_it_unique());
-    const char *cmd = hp_it_fmt("timeout 8 redis-cli -u '%s' --no-raw SUBSCRIBE hp:approval "
-                                "> '%s' 2>&1 &",
-                                hp_it_env("HOLDPOINT_REDIS_URL"), out);
     const char *const env[] = {NULL};
+    const char *out = hp_it_redis_subscribe("hp:approval", 8);
     const char *id;
     it_proc *w;
     bool seen = false;
 
-    IT_CHECK_FATAL(system(cmd) == 0, "redis-cli subscribe");
-    hp_it_sleep_ms(300);
     id = it_approval_insert(&a, "now() - interval '1 second'", NULL);
     w = it_proc_start(WORKER, "timeout-redis", env);
-    for (double end = hp_it_now() + 6; !seen && hp_it_now() < end; hp_it_sleep_ms(50)) {
-        FILE *f = fopen(out, "r");
-        char line[512];
-        while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-            seen = seen || strstr(line, id) != NULL;
-        if (f != NULL)
-            fclose(f);
-    }
+    for (double end = hp_it_now() + 6; !seen && hp_it_now() < end; hp_it_sleep_ms(50))
+        seen = hp_it_file_count(out, id) > 0;
     IT_CHECK(seen, "approval id %s not published on hp:approval", id);
     IT_CHECK(it_proc_stop(w, 10000) == 0, "worker exit status");
 }

@@ -141,10 +141,7 @@ static void test_wake_message(void)
 {
     static const char *const no_redis[] = {"HOLDPOINT_REDIS_URL", NULL};
     const hp_it_team *t = hp_it_team_new();
-    const char *out = hp_it_fmt("%s/sub-%s.txt", hp_it_env("HP_RUN_DIR"), hp_it_unique());
-    const char *cmd = hp_it_fmt("timeout 8 redis-cli -u '%s' --no-raw SUBSCRIBE hp:approval "
-                                "> '%s' 2>&1 &",
-                                hp_it_env("HOLDPOINT_REDIS_URL"), out);
+    const char *out;
     PGconn *pg = PQconnectdb(hp_it_env("HOLDPOINT_DATABASE_URL"));
     PGresult *res;
     hp_it_api *solo;
@@ -163,8 +160,7 @@ static void test_wake_message(void)
     IT_CHECK(await_notify(pg, msg, 5000), "NOTIFY \"%s\" on a create without Redis", msg);
     IT_CHECK(hp_it_api_stop(solo) == 0, "API without Redis exit status");
 
-    IT_CHECK_FATAL(system(cmd) == 0, "redis-cli subscribe");
-    hp_it_sleep_ms(300);
+    out = hp_it_redis_subscribe("hp:approval", 8);
     create_on(hp_it_api_default(), t, &rid, &aid);
     msg = hp_it_fmt("%s team:%s", aid, t->team_id);
     IT_STATUS(hp_it_user(t, "POST", resolve_path(aid), "{\"option_index\": 0}"), 200);
@@ -172,16 +168,8 @@ static void test_wake_message(void)
     IT_CHECK(await_notify(pg, hp_it_fmt("%s agent:%s", msg, t->agent_id), 5000),
              "NOTIFY \"%s agent:%s\" on a decision", msg, t->agent_id);
     /* The subscriber sees the create's publish and the decision's. */
-    for (double end = hp_it_now() + 6; !published && hp_it_now() < end; hp_it_sleep_ms(50)) {
-        FILE *f = fopen(out, "r");
-        char line[512];
-        int seen = 0;
-        while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-            seen += strstr(line, msg) != NULL;
-        if (f != NULL)
-            fclose(f);
-        published = seen >= 2;
-    }
+    for (double end = hp_it_now() + 6; !published && hp_it_now() < end; hp_it_sleep_ms(50))
+        published = hp_it_file_count(out, msg) >= 2;
     IT_CHECK(published, "Redis message \"%s\" for the create and the decision", msg);
     PQfinish(pg);
 }
