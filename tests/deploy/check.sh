@@ -334,10 +334,10 @@ if [ ! -s "$tmp/runtime.pkgs" ]; then
     fail "the runtime stage installs no packages"
 fi
 
-# Build stage: the same -dev packages as scripts/packages.txt, CUnit (tests
-# only) excepted.
+# Build stage: the same -dev packages as scripts/packages.txt, those only
+# tests need excepted (CUnit; the libFuzzer runtime).
 sed -e 's/#.*//' -e 's/[[:space:]]//g' "$root/scripts/packages.txt" | grep -- '-dev$' |
-    grep -v '^libcunit' | sort -u >"$tmp/dev.wanted"
+    grep -v '^libcunit\|^libclang-rt-' | sort -u >"$tmp/dev.wanted"
 while read -r p; do
     grep -qx -- "$p" "$tmp/build.pkgs" || fail "the build stage does not install $p (scripts/packages.txt has it)"
 done <"$tmp/dev.wanted"
