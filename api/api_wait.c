@@ -594,10 +594,10 @@ void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row)
 
     if (redis == NULL)
         return;
-    /* A close also wakes the agent's inbox streams (its decision or
-     * timeout default was recorded there); a create does not. */
+    /* A create wakes the team's views only; a close also wakes the agent's
+     * inbox streams (its decision or timeout default was recorded there). */
     if (strcmp(row->status, "pending") == 0)
-        hp_approval_wake_msg(row->id, row->team_id, msg, sizeof(msg));
+        hp_approval_created_wake_msg(row->team_id, msg, sizeof(msg));
     else
         hp_approval_wake_msg_agent(row->id, row->team_id, row->agent_id, msg, sizeof(msg));
     hp_waiters_publish_msg(redis, msg);

@@ -3,9 +3,10 @@
  * decision registers a waiter under a key — its approval id, or
  * "team:<team id>" for a view of the whole team — and sleeps on its own
  * condition variable, holding no database connection. Wake messages
- * (hp_approval_wake_msg) name one or more keys separated by spaces. Three threads wake
- * waiters: a PostgreSQL LISTEN connection (channel hp_approval), a Redis
- * subscription (channel hp:approval, when configured), and an epoll watcher
+ * (hp_approval_wake_msg_agent, hp_approval_created_wake_msg) name one or
+ * more keys separated by spaces. Three threads wake waiters: a PostgreSQL
+ * LISTEN connection (channel hp_approval), a Redis subscription (channel
+ * hp:approval, when configured), and an epoll watcher
  * that notices a waiting client hang up. After a wake the waiter re-reads the
  * approval, so duplicate or reordered notifications are harmless; after a
  * lost wake connection every waiter is woken to re-check, so no wake-up is

@@ -55,9 +55,9 @@ static hp_err hp__create_lost_race(hp_dbconn *c, hp_pool *pool, const char *team
     return rc;
 }
 
-void hp_approval_wake_msg(const char *approval_id, const char *team_id, char *out, size_t cap)
+void hp_approval_created_wake_msg(const char *team_id, char *out, size_t cap)
 {
-    (void)hp_fmt(out, cap, "%s team:%s", approval_id, team_id);
+    (void)hp_fmt(out, cap, "team:%s", team_id);
 }
 
 void hp_approval_wake_msg_agent(const char *approval_id, const char *team_id, const char *agent_id,
@@ -134,7 +134,7 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
         goto fail;
     if (env->notify_creates) {
         char msg[HP_WAKE_MSG_MAX];
-        hp_approval_wake_msg(out->row.id, team_id, msg, sizeof(msg));
+        hp_approval_created_wake_msg(team_id, msg, sizeof(msg));
         rc = hp_store_notify_approval(c, msg, err, errcap);
         if (rc != HP_OK)
             goto fail;

@@ -65,16 +65,19 @@ typedef struct hp_approval_env {
 /* Longest wake message, terminator included. */
 #define HP_WAKE_MSG_MAX 160
 
-/* The wake message for a change to approval_id of team_id: the keys of the
- * waiters it concerns, separated by one space — the approval id (requests
- * waiting on that approval) and "team:<team_id>" (the team's live views).
- * It is the payload of NOTIFY hp_approval and of the Redis hp:approval
- * message; the waiter registry wakes every key it names. Pure. */
-void hp_approval_wake_msg(const char *approval_id, const char *team_id, char *out, size_t cap);
+/* The wake message of a create: "team:<team_id>" alone. Nobody can be
+ * waiting on the new approval yet, and naming it would wake the requests
+ * that start waiting on it a moment later for nothing. Pure. */
+void hp_approval_created_wake_msg(const char *team_id, char *out, size_t cap);
 
-/* The wake message of a close: hp_approval_wake_msg's keys plus
- * "agent:<agent_id>", which wakes the agent's action-response streams (a
- * decision or timeout default is recorded in its inbox). Pure. */
+/* Wake messages are the payload of NOTIFY hp_approval and of the Redis
+ * hp:approval message: the keys of the waiters a change concerns, separated
+ * by one space; the waiter registry wakes every key a message names.
+ *
+ * The wake message of a close of approval_id: the approval id (requests
+ * waiting on it), "team:<team_id>" (the team's live views) and
+ * "agent:<agent_id>" (the agent's action-response streams: a decision or
+ * timeout default is recorded in its inbox). Pure. */
 void hp_approval_wake_msg_agent(const char *approval_id, const char *team_id, const char *agent_id,
                                 char *out, size_t cap);
 

@@ -269,7 +269,7 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *tea
         "w as (select pg_notify('hp_expiry', '') from expiry_schedule s, a "
         "      where s.next_wake_at is null or s.next_wake_at > least(a.expires_at, "
         "      " HP_STORE_FANOUT_FIRST_STEP_SQL ")), "
-        "n as (select pg_notify('hp_approval', a.id::text || ' team:' || a.team_id::text) "
+        "n as (select pg_notify('hp_approval', 'team:' || a.team_id::text) "
         "      from a where $23::boolean), "
         "nj as (insert into jobs (team_id, kind, approval_id, agent_id, url, body, webhook_id, "
         "      max_attempts) select a.team_id, 'notify', a.id, a.agent_id, '', "

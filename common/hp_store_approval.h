@@ -83,7 +83,7 @@ HP_MUSTCHECK hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_ro
                                               const char *kind, const char *body, int max_attempts,
                                               char *err, size_t errcap);
 
-/* NOTIFY hp_approval with a wake message (hp_approval_wake_msg), for
+/* NOTIFY hp_approval with a wake message (hp_approval_ops.h), for
  * waiters; sent at commit. */
 HP_MUSTCHECK hp_err hp_store_notify_approval(hp_dbconn *c, const char *msg, char *err,
                                              size_t errcap);
