@@ -24,7 +24,6 @@
 #include "hp_log.h"
 #include "hp_store_session.h"
 #include "hp_str.h"
-#include "hp_time.h"
 
 /* New passwords set from the app: at least this many characters. */
 #define API_PASSWORD_MIN 8
