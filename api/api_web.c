@@ -24,31 +24,17 @@
     "connect-src 'self'; font-src 'none'; manifest-src 'self'; worker-src 'self'; "                \
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-static const char *const api__shell_headers[] = {"Cache-Control",
-                                                 "no-cache",
-                                                 "Content-Security-Policy",
-                                                 API_WEB_CSP,
-                                                 "X-Frame-Options",
-                                                 "DENY",
-                                                 "Referrer-Policy",
-                                                 "no-referrer",
-                                                 "X-Content-Type-Options",
-                                                 "nosniff",
-                                                 "Cross-Origin-Opener-Policy",
-                                                 "same-origin",
-                                                 NULL};
+/* The headers every page and asset carries, as name, value pairs. */
+#define API_WEB_SECURITY_HEADERS                                                                   \
+    "Content-Security-Policy", API_WEB_CSP, "X-Frame-Options", "DENY", "Referrer-Policy",          \
+        "no-referrer", "X-Content-Type-Options", "nosniff"
 
-static const char *const api__asset_headers[] = {"Cache-Control",
-                                                 "public, max-age=31536000, immutable",
-                                                 "Content-Security-Policy",
-                                                 API_WEB_CSP,
-                                                 "X-Frame-Options",
-                                                 "DENY",
-                                                 "Referrer-Policy",
-                                                 "no-referrer",
-                                                 "X-Content-Type-Options",
-                                                 "nosniff",
-                                                 NULL};
+static const char *const api__shell_headers[] = {
+    "Cache-Control", "no-cache", API_WEB_SECURITY_HEADERS, "Cross-Origin-Opener-Policy",
+    "same-origin",   NULL};
+
+static const char *const api__asset_headers[] = {
+    "Cache-Control", "public, max-age=31536000, immutable", API_WEB_SECURITY_HEADERS, NULL};
 
 static const api_web_file *api__file(const char *name)
 {
