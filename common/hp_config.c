@@ -98,6 +98,9 @@ static bool hp__check_prepare(const char *name, const char *v, char *err, size_t
       "auto (on unless a pooler is in front), on (direct, or PgBouncer >= 1.21) or off")           \
     X("HOLDPOINT_DB_TIMEOUT_MS", "int", "5000", 100, 600000, HP__ALL, false, db_timeout_ms,        \
       db_timeout_ms, NULL, "bound on connecting, waiting for a pooled connection and statements")  \
+    X("HOLDPOINT_RETENTION_DAYS", "int", "0", 0, 36500, HP__TMO, false, retention_days,            \
+      retention_days, NULL,                                                                        \
+      "days closed approvals and finished jobs are kept; 0 keeps them forever")                    \
     X("HOLDPOINT_API_THREADS", "int", "64", 4, 20000, HP__API, false, api_threads, api_threads,    \
       NULL, "HTTP worker threads")                                                                 \
     X("HOLDPOINT_REQUEST_TIMEOUT_MS", "int", "30000", 1000, 3600000, HP__API, false,               \

@@ -45,6 +45,7 @@ typedef struct hp_config {
     int metrics_port;                   /* HOLDPOINT_METRICS_LISTEN port (0 = off) */
     int db_pool_size;                   /* HOLDPOINT_DB_POOL_SIZE 8 */
     const char *db_prepared_statements; /* HOLDPOINT_DB_PREPARED_STATEMENTS auto|on|off */
+    int retention_days;                 /* HOLDPOINT_RETENTION_DAYS 0 (off) */
     int db_timeout_ms;            /* HOLDPOINT_DB_TIMEOUT_MS 5000: connect, pool wait, statements */
     int api_threads;              /* HOLDPOINT_API_THREADS 64 */
     int request_timeout_ms;       /* HOLDPOINT_REQUEST_TIMEOUT_MS 30000: slow clients */

@@ -17,9 +17,13 @@
  * commits (or rolls back): the worker exits 0 within one batch's time. A lost
  * database is retried with backoff; see docs/internals/expiry.md.
  *
+ * With HOLDPOINT_RETENTION_DAYS set it also removes closed approvals and
+ * finished jobs past that age, a batch between expiry cycles (retention.h).
+ *
  * With HOLDPOINT_METRICS_LISTEN set it serves /metrics: expiries and batches
  * counted after their commit, the lag of each expiry behind its deadline, the
- * number of overdue pending approvals (one count at scrape time) and the pool.
+ * number of overdue pending approvals (one count at scrape time), rows the
+ * retention sweep removed, and the pool.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -45,6 +49,7 @@
 #include "hp_str.h"
 #include "hp_time.h"
 #include "hp_worker.h"
+#include "retention.h"
 
 /* Approvals closed per transaction. */
 #define TMO_BATCH 200
@@ -67,6 +72,7 @@ typedef struct tmo_app {
     bool db_down;
     long long expired_total;
     hp_metrics *metrics; /* NULL without a metrics listener */
+    tmo_retention *retention;
 } tmo_app;
 
 static void tmo_log_db_error(tmo_app *app, const char *msg, const char *err)
@@ -248,6 +254,12 @@ static int tmo_run(tmo_app *app)
         if (hp_worker_stop_requested())
             break;
         {
+            /* A retention batch between expiry cycles, when one is due. */
+            int64_t next = tmo_retention_step(app->retention);
+            if (next >= 0 && next < sleep_ms)
+                sleep_ms = next;
+        }
+        {
             json_object *f = json_object_new_object();
             json_object_object_add(f, "worker", json_object_new_string(app->worker));
             json_object_object_add(f, "sleep_ms", json_object_new_int64(sleep_ms));
@@ -351,12 +363,13 @@ int main(void)
     }
     app.db = hp_db_new(cfg.database_url, 2, cfg.db_timeout_ms);
     (void)hp_db_set_prepare(app.db, cfg.db_prepared_statements);
-    if (httpd != NULL) {
-        /* Registered before the loop; the gauges read app.db, which outlives
-         * the listener. */
+    /* Registered before the loop; the gauges read app.db, which outlives
+     * the listener. */
+    if (httpd != NULL)
         tmo_metrics_init(&app);
+    app.retention = tmo_retention_new(cfg.retention_days, app.db, app.metrics, app.worker);
+    if (httpd != NULL)
         hp_httpd_mini_metrics(httpd, app.metrics);
-    }
     hp_log_info("started", "worker", app.worker);
 
     rc = tmo_run(&app);
@@ -365,6 +378,7 @@ int main(void)
     if (app.listen != NULL)
         PQfinish(app.listen);
     hp_httpd_mini_stop(httpd);
+    tmo_retention_free(app.retention);
     hp_metrics_free(app.metrics);
     hp_db_free(app.db);
     hp_redis_free(app.redis);
