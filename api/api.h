@@ -81,6 +81,12 @@ typedef struct hp_req {
     hp_auth auth;
     api_err_style err_style; /* from the path's surface, set by api_dispatch */
     char err[HP_ERRBUF];     /* reason from lower layers, logged on 5xx */
+    /* A surface that must answer every failure in its own format (the
+     * Claude Code hook endpoint) sets capture_errors: api_send_error_h then
+     * sends nothing and keeps the error here instead (status stays 0). */
+    bool capture_errors;
+    hp_err captured; /* HP_OK while nothing was captured */
+    char captured_msg[HP_ERRBUF];
 } hp_req;
 
 /* Borrows a database connection for the rest of the request. On failure the
@@ -250,6 +256,9 @@ void api_inbox_stream(hp_req *req);
 void api_inbox_ack(hp_req *req);
 void api_actions_record(hp_req *req);
 void api_simulate_decision(hp_req *req);
+/* POST /v1/hooks/claude-code (api_hooks.c): a Claude Code HTTP hook; always
+ * answers 200 with the decision, or the default verdict on any failure. */
+void api_hooks_claude_code(hp_req *req);
 void api_ask_send(hp_req *req);
 void api_ask_create(hp_req *req);
 void api_ask_get(hp_req *req);
@@ -351,6 +360,15 @@ void api_send_items(hp_req *req, const PGresult *r, const api_col *cols);
 /* Sends the audit trail of row (read within this request, whose database
  * connection is still held): {"approval_id", "request_id", "events"}. */
 void api_audit_send(hp_req *req, const hp_approval_row *row);
+
+/* The wait of api_wait_run without an answer, for surfaces that render
+ * their own (POST /v1/hooks/claude-code): *out is the approval as it ended
+ * (still pending when spec->deadline_ms came first or the process is
+ * stopping), *outcome how the wait ended. Sends nothing;
+ * HP_ERR_UNAVAILABLE when no waiter can be had. */
+HP_MUSTCHECK hp_err api_wait_until(hp_req *req, const hp_approval_row *row,
+                                   const api_wait_spec *spec, hp_approval_row *out,
+                                   api_wait_outcome *outcome);
 
 /* Reads the list query shared by the agent list and the reviewer inbox
  * (status, session_id, created_after, created_before, limit, cursor) into f.

@@ -55,6 +55,7 @@ static const api_route api_routes[] = {
     {"POST", "/v1/action-responses/{}/ack", api_inbox_ack},
     {"GET", "/v1/action-responses", api_inbox_list},
     {"POST", "/v1/test/simulate-decision", api_simulate_decision},
+    {"POST", "/v1/hooks/claude-code", api_hooks_claude_code},
     {"GET", "/v1/review/messages", api_review_messages_list},
     {"GET", "/v1/review/messages/{}", api_review_messages_get},
     {"GET", "/v1/review/approvals", api_review_list},
@@ -360,7 +361,17 @@ json_object *api_error_body(hp_req *req, hp_err e, const char *message, json_obj
 void api_send_error_h(hp_req *req, hp_err e, const char *message, json_object *extra,
                       const char *const *headers)
 {
-    json_object *o = api_error_body(req, e, message, extra);
+    json_object *o;
+
+    if (req->capture_errors) {
+        if (req->captured == HP_OK) {
+            req->captured = e;
+            hp_strlcpy(req->captured_msg, message ? message : hp_err_message(e),
+                       sizeof(req->captured_msg));
+        }
+        return;
+    }
+    o = api_error_body(req, e, message, extra);
     api__send_json_h(req, hp_err_status(e), o, headers);
     json_object_put(o);
 }

@@ -264,51 +264,77 @@ static void api__auto_ack(hp_req *req, const hp_approval_row *row)
     hp_db_release(req->app->db, c);
 }
 
-void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *spec)
+/* Waits for out to leave pending until spec's deadline, closing it itself
+ * as expired at its own deadline when spec->expire_due. */
+static api_wait_outcome api__wait_loop(hp_req *req, api_waiting *w, const api_wait_spec *spec,
+                                       hp_approval_row *out)
 {
-    hp_approval_row cur = *row;
-    api_waiting w;
     api_wait_outcome r = API_WAITED;
     int64_t retry_at = 0; /* not yet due by the database's clock: look again then */
+
+    for (;;) {
+        int64_t now = hp_time_mono_ms();
+        /* The approval's own deadline on the monotonic clock. */
+        int64_t due = now + (out->expires_at - hp_time_now_us()) / 1000;
+        int64_t stop = spec->deadline_ms;
+
+        if (due < retry_at)
+            due = retry_at;
+        if (spec->expire_due && due < stop)
+            stop = due;
+        w->deadline_ms = stop;
+        r = api_wait_decided(req, w, out, spec->sse ? API_SSE_KEEPALIVE_MS : 0,
+                             spec->sse ? api__keepalive : NULL, NULL);
+        if (r != API_WAITED || !api__pending(out) || hp_time_mono_ms() >= spec->deadline_ms)
+            break;
+        if (api__expire_due(req, out) || !api__pending(out))
+            break;
+        retry_at = hp_time_mono_ms() + 100;
+    }
+    return r;
+}
+
+hp_err api_wait_until(hp_req *req, const hp_approval_row *row, const api_wait_spec *spec,
+                      hp_approval_row *out, api_wait_outcome *outcome)
+{
+    api_waiting w;
+    api_wait_outcome r = API_WAITED;
+
+    *out = *row;
+    *outcome = API_WAITED;
+    if (api__pending(out) && hp_time_mono_ms() < spec->deadline_ms) {
+        if (api_wait_begin(req, out, 0, &w) != HP_OK)
+            return HP_ERR_UNAVAILABLE;
+        r = api__wait_loop(req, &w, spec, out);
+        api_wait_end(&w);
+    }
+    *outcome = r;
+    if (!api__pending(out) && spec->auto_ack && r != API_WAIT_GONE)
+        api__auto_ack(req, out);
+    return HP_OK;
+}
+
+void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *spec)
+{
+    hp_approval_row cur;
+    api_wait_outcome r;
 
     if (spec->sse) {
         api__sse_start(req);
         if (spec->first_event != NULL && !api__sse_event(req, spec->first_name, spec->first_event))
             return;
     }
-    if (api__pending(&cur) && hp_time_mono_ms() < spec->deadline_ms) {
-        if (api_wait_begin(req, &cur, 0, &w) != HP_OK) {
-            if (spec->sse) {
-                json_object *e =
-                    api_error_body(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
-                (void)api__sse_raw(req, "retry: 2000\n");
-                (void)api__sse_event(req, "error", e);
-                json_object_put(e);
-            } else {
-                api_send_error(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
-            }
-            return;
+    if (api_wait_until(req, row, spec, &cur, &r) != HP_OK) {
+        if (spec->sse) {
+            json_object *e =
+                api_error_body(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
+            (void)api__sse_raw(req, "retry: 2000\n");
+            (void)api__sse_event(req, "error", e);
+            json_object_put(e);
+        } else {
+            api_send_error(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
         }
-        for (;;) {
-            int64_t now = hp_time_mono_ms();
-            /* The approval's own deadline on the monotonic clock. */
-            int64_t due = now + (cur.expires_at - hp_time_now_us()) / 1000;
-            int64_t stop = spec->deadline_ms;
-
-            if (due < retry_at)
-                due = retry_at;
-            if (spec->expire_due && due < stop)
-                stop = due;
-            w.deadline_ms = stop;
-            r = api_wait_decided(req, &w, &cur, spec->sse ? API_SSE_KEEPALIVE_MS : 0,
-                                 spec->sse ? api__keepalive : NULL, NULL);
-            if (r != API_WAITED || !api__pending(&cur) || hp_time_mono_ms() >= spec->deadline_ms)
-                break;
-            if (api__expire_due(req, &cur) || !api__pending(&cur))
-                break;
-            retry_at = hp_time_mono_ms() + 100;
-        }
-        api_wait_end(&w);
+        return;
     }
     if (r == API_WAIT_GONE) {
         if (req->status == 0)
@@ -325,7 +351,5 @@ void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *
             api__answer(req, &cur, false);
         return;
     }
-    if (spec->auto_ack)
-        api__auto_ack(req, &cur);
     api__answer(req, &cur, spec->sse);
 }

@@ -70,6 +70,13 @@ enum {
     HP_OPT_ESCALATE_CHANNELS,
     HP_OPT_ESCALATE_USERS,
     HP_OPT_WAIT,
+    /* hook install (cli_hook_install.c) */
+    HP_OPT_SETTINGS,
+    HP_OPT_PROJECT,
+    HP_OPT_EVENT,
+    HP_OPT_MATCHER,
+    HP_OPT_TIMEOUT,
+    HP_OPT_HTTP,
     HP_OPT__END
 };
 #define HP_OPT__COUNT (HP_OPT__END - HP_OPT__FIRST)
@@ -149,6 +156,10 @@ void hp_cli_env_close(hp_cli_env *env);
 /* The subcommands: argv[0] is "migrate" or "admin". */
 int hp_cli_migrate(int argc, char **argv);
 int hp_cli_admin(int argc, char **argv);
+/* `holdpoint hook <agent>` (cli_hook.c) and `holdpoint hook install <agent>`
+ * (cli_hook_install.c); argv[0] is "hook", respectively "install". */
+int hp_cli_hook(int argc, char **argv);
+int hp_cli_hook_install(int argc, char **argv);
 /* `holdpoint admin channel <add|list|test|remove|route>`: argv[0] is
  * "channel" (cli_channel.c). */
 int hp_cli_admin_channel(int argc, char **argv);

@@ -60,6 +60,12 @@ static const char *const hp__optnames[HP_OPT__COUNT] = {
     [HP_OPT_ESCALATE_CHANNELS - HP_OPT__FIRST] = "--escalate-channels",
     [HP_OPT_ESCALATE_USERS - HP_OPT__FIRST] = "--escalate-users",
     [HP_OPT_WAIT - HP_OPT__FIRST] = "--wait",
+    [HP_OPT_SETTINGS - HP_OPT__FIRST] = "--settings",
+    [HP_OPT_PROJECT - HP_OPT__FIRST] = "--project",
+    [HP_OPT_EVENT - HP_OPT__FIRST] = "--event",
+    [HP_OPT_MATCHER - HP_OPT__FIRST] = "--matcher",
+    [HP_OPT_TIMEOUT - HP_OPT__FIRST] = "--timeout",
+    [HP_OPT_HTTP - HP_OPT__FIRST] = "--http",
 };
 
 const char *hp_cli_optname(int id)

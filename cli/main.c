@@ -25,6 +25,9 @@ static const char hp__usage[] =
     "        set-quota    single set-up steps; `holdpoint admin help` lists their options\n"
     "  admin channel      notification channels and an agent's routing, reminders and\n"
     "                     escalation; `holdpoint admin channel help` lists the options\n"
+    "  hook AGENT         a coding agent's hook: ask a person, print the decision JSON\n"
+    "                     (claude-code, codex, cursor, copilot); `hook install AGENT`\n"
+    "                     adds it to that agent's settings\n"
     "  config-vars        list every environment variable the processes read (JSON lines)\n"
     "  help               show this text\n"
     "\n"
@@ -44,7 +47,8 @@ static int hp__config_vars(void)
     } procs[] = {{HP_PROC_API, "holdpoint-api"},
                  {HP_PROC_TIMEOUT, "holdpoint-timeout"},
                  {HP_PROC_DELIVERY, "holdpoint-delivery"},
-                 {HP_PROC_CLI, "holdpoint"}};
+                 {HP_PROC_CLI, "holdpoint"},
+                 {HP_PROC_HOOK, "holdpoint hook"}};
     const hp_config_var *vars;
     size_t n = hp_config_vars(&vars);
 
@@ -88,5 +92,7 @@ int main(int argc, char **argv)
         return hp_cli_admin(argc - 1, argv + 1);
     if (strcmp(cmd, "config-vars") == 0)
         return hp__config_vars();
+    if (strcmp(cmd, "hook") == 0)
+        return hp_cli_hook(argc - 1, argv + 1);
     return hp_cli_word_error(NULL, "unknown command", cmd);
 }

@@ -22,11 +22,12 @@
 #include "hp_log.h"
 #include "hp_str.h"
 
-#define HP__ALL (HP_PROC_API | HP_PROC_TIMEOUT | HP_PROC_DELIVERY | HP_PROC_CLI)
-#define HP__API HP_PROC_API
-#define HP__TMO HP_PROC_TIMEOUT
-#define HP__DLV HP_PROC_DELIVERY
-#define HP__CLI HP_PROC_CLI
+#define HP__ALL  (HP_PROC_API | HP_PROC_TIMEOUT | HP_PROC_DELIVERY | HP_PROC_CLI)
+#define HP__API  HP_PROC_API
+#define HP__TMO  HP_PROC_TIMEOUT
+#define HP__DLV  HP_PROC_DELIVERY
+#define HP__CLI  HP_PROC_CLI
+#define HP__HOOK HP_PROC_HOOK
 
 /* Extra checks for string-valued rows; each returns false and fills err. */
 typedef bool (*hp__check_fn)(const char *name, const char *v, char *err, size_t errcap);
@@ -36,6 +37,8 @@ static bool hp__check_redis(const char *name, const char *v, char *err, size_t e
 static bool hp__check_http(const char *name, const char *v, char *err, size_t errcap);
 static bool hp__check_vapid_subject(const char *name, const char *v, char *err, size_t errcap);
 static bool hp__check_prepare(const char *name, const char *v, char *err, size_t errcap);
+static bool hp__check_uuid(const char *name, const char *v, char *err, size_t errcap);
+static bool hp__check_hook_default(const char *name, const char *v, char *err, size_t errcap);
 
 /*
  * The table. X(name, type, default, min, max, procs, required, field, field2,
@@ -112,6 +115,22 @@ static bool hp__check_prepare(const char *name, const char *v, char *err, size_t
     X("HOLDPOINT_SSE_HEARTBEAT_SECONDS", "int", "30", 1, 300, HP__API, false,                      \
       sse_heartbeat_seconds, sse_heartbeat_seconds, NULL,                                          \
       "seconds between heartbeats of an action-response stream")                                   \
+    X("HOLDPOINT_URL", "url", "http://127.0.0.1:8080", 0, 0, HP__HOOK, false, hook_url, hook_url,  \
+      hp__check_http, "base URL of the Holdpoint API that `holdpoint hook` asks")                  \
+    X("HOLDPOINT_API_KEY", "string", NULL, 0, 0, HP__HOOK, false, hook_api_key, hook_api_key,      \
+      NULL, "API key `holdpoint hook` sends (Bearer); without it the hook denies")                 \
+    X("HOLDPOINT_AGENT_ID", "string", NULL, 0, 0, HP__HOOK, false, hook_agent_id, hook_agent_id,   \
+      hp__check_uuid, "agent a team key acts as (X-Agent-Id); optional")                           \
+    X("HOLDPOINT_HOOK_TIMEOUT_SECONDS", "int", "55", 5, 3600, HP__HOOK, false,                     \
+      hook_timeout_seconds, hook_timeout_seconds, NULL,                                            \
+      "how long `holdpoint hook` waits for a person (the approval's timeout)")                     \
+    X("HOLDPOINT_HOOK_DEFAULT", "string", "deny", 0, 0, HP__HOOK, false, hook_default,             \
+      hook_default, hp__check_hook_default,                                                        \
+      "what `holdpoint hook` answers without a decision or on a failure: deny or ask")             \
+    X("HOLDPOINT_HOOK_CONFIG", "string", NULL, 0, 0, HP__HOOK, false, hook_config, hook_config,    \
+      NULL,                                                                                        \
+      "KEY=VALUE file `holdpoint hook` reads under the environment; default "                      \
+      "~/.config/holdpoint/hook.env")                                                              \
     X("HOLDPOINT_SESSION_IDLE_SECONDS", "int", "43200", 60, 2592000, HP__API, false,               \
       session_idle_seconds, session_idle_seconds, NULL,                                            \
       "web app sign-in ends after this long without a request")                                    \
@@ -205,6 +224,23 @@ static bool hp__check_prepare(const char *name, const char *v, char *err, size_t
     if (strcmp(v, "auto") == 0 || strcmp(v, "on") == 0 || strcmp(v, "off") == 0)
         return true;
     hp_err_set(err, errcap, "%s: must be one of auto, on, off (got \"%.80s\")", name, v);
+    return false;
+}
+
+static bool hp__check_uuid(const char *name, const char *v, char *err, size_t errcap)
+{
+    if (hp_uuid_valid(v))
+        return true;
+    hp_err_set(err, errcap, "%s: must be a UUID (got \"%.80s\")", name, v);
+    return false;
+}
+
+static bool hp__check_hook_default(const char *name, const char *v, char *err, size_t errcap)
+{
+    /* Never allow: a hook that cannot ask must not let the action through. */
+    if (strcmp(v, "deny") == 0 || strcmp(v, "ask") == 0)
+        return true;
+    hp_err_set(err, errcap, "%s: must be deny or ask (got \"%.80s\")", name, v);
     return false;
 }
 

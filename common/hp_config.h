@@ -19,6 +19,7 @@ typedef enum {
     HP_PROC_TIMEOUT = 2,
     HP_PROC_DELIVERY = 4,
     HP_PROC_CLI = 8,
+    HP_PROC_HOOK = 16, /* `holdpoint hook`: a client of the API, no database */
 } hp_proc;
 
 typedef struct hp_config {
@@ -61,6 +62,13 @@ typedef struct hp_config {
     int trust_forwarded_for;      /* HOLDPOINT_TRUST_FORWARDED_FOR 0 */
     char public_url_buf[288];     /* holds the derived default public_url, which then
                                      points here: pass the struct by pointer, don't copy */
+    /* `holdpoint hook` (a client: environment first, then its config file) */
+    const char *hook_url;      /* HOLDPOINT_URL http://127.0.0.1:8080 */
+    const char *hook_api_key;  /* HOLDPOINT_API_KEY, NULL when unset */
+    const char *hook_agent_id; /* HOLDPOINT_AGENT_ID, NULL when unset */
+    int hook_timeout_seconds;  /* HOLDPOINT_HOOK_TIMEOUT_SECONDS 55 */
+    const char *hook_default;  /* HOLDPOINT_HOOK_DEFAULT deny */
+    const char *hook_config;   /* HOLDPOINT_HOOK_CONFIG, NULL = ~/.config/holdpoint/hook.env */
 } hp_config;
 
 /* One table row, for documentation and checks. */

@@ -629,7 +629,13 @@ json_object *hp_it_cli(const char *const *args, int *status, char **out, char **
 json_object *hp_it_cli_env(const char *const *args, const char *const *env, int *status, char **out,
                            char **err)
 {
-    int po[2], pe[2];
+    return hp_it_cli_input(args, env, NULL, status, out, err);
+}
+
+json_object *hp_it_cli_input(const char *const *args, const char *const *env, const char *input,
+                             int *status, char **out, char **err)
+{
+    int po[2], pe[2], pi[2] = {-1, -1};
     size_t argc = 0;
     for (const char *const *a = args; *a != NULL; a++)
         argc++;
@@ -642,7 +648,8 @@ json_object *hp_it_cli_env(const char *const *args, const char *const *env, int 
     /* Built before fork: the child of a threaded program must not allocate. */
     char **envp = it_env_build(env);
 
-    if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) {
+    if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0 ||
+        (input != NULL && pipe2(pi, O_CLOEXEC) != 0)) {
         perror("hp_itest: pipe");
         abort();
     }
@@ -656,7 +663,7 @@ json_object *hp_it_cli_env(const char *const *args, const char *const *env, int 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(po[1], 1);
         dup2(pe[1], 2);
-        int devnull = open("/dev/null", O_RDONLY);
+        int devnull = pi[0] >= 0 ? pi[0] : open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);
         execve(bin, argv, envp);
@@ -666,6 +673,21 @@ json_object *hp_it_cli_env(const char *const *args, const char *const *env, int 
     it_env_free(envp);
     close(po[1]);
     close(pe[1]);
+    if (input != NULL) {
+        /* Test inputs fit the pipe's buffer: write it all, then EOF. */
+        size_t left = strlen(input);
+        close(pi[0]);
+        while (left > 0) {
+            ssize_t w = write(pi[1], input, left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            input += w;
+            left -= (size_t)w;
+        }
+        close(pi[1]);
+    }
 
     size_t cap[2] = {4096, 4096}, len[2] = {0, 0};
     char *buf[2] = {it_xmalloc(cap[0]), it_xmalloc(cap[1])};

@@ -99,6 +99,10 @@ json_object *hp_it_cli(const char *const *args, int *status, char **out, char **
  * unsets) on top of the test environment. */
 json_object *hp_it_cli_env(const char *const *args, const char *const *env, int *status, char **out,
                            char **err);
+/* The same with input (NULL: /dev/null) on its stdin; input must fit a
+ * pipe's buffer (64 KiB). */
+json_object *hp_it_cli_input(const char *const *args, const char *const *env, const char *input,
+                             int *status, char **out, char **err);
 
 typedef struct hp_it_team {
     const char *team_id;

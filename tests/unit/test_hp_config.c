@@ -150,7 +150,7 @@ static void test_table(void)
         CU_ASSERT_PTR_NOT_NULL(vars[i].help);
         CU_ASSERT(vars[i].help != NULL && strlen(vars[i].help) > 0);
         CU_ASSERT(vars[i].procs != 0);
-        CU_ASSERT((vars[i].procs & ~15u) == 0);
+        CU_ASSERT((vars[i].procs & ~31u) == 0);
         CU_ASSERT(vars[i].min <= vars[i].max);
         CU_ASSERT(!(vars[i].required && vars[i].dflt != NULL));
         for (int t = 0; types[t]; t++)
