@@ -1,7 +1,11 @@
 /*
  * hp_ratelimit: sliding windows in Redis or PostgreSQL; see hp_ratelimit.h.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "hp_crypto.h"
 #include "hp_ratelimit.h"
@@ -22,6 +26,21 @@ static const char hp__lua[] =
     "local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES') "
     "return {0, tonumber(oldest[2]) + window - now}";
 
+/* The script's SHA-1 (hex), which Redis names it by: EVALSHA sends these 40
+ * characters instead of the whole script on every create. */
+static char hp__lua_sha[41];
+static pthread_once_t hp__lua_once = PTHREAD_ONCE_INIT;
+
+static void hp__lua_sha_init(void)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (EVP_Digest(hp__lua, strlen(hp__lua), d, &n, EVP_sha1(), NULL) != 1 || n != 20)
+        abort();
+    hp_hex_encode(d, 20, hp__lua_sha);
+}
+
 static hp_err hp__redis_hit(hp_redis *redis, const char *agent_id, int max, int window_ms,
                             hp_ratelimit_result *out, char *err, size_t errcap)
 {
@@ -33,8 +52,16 @@ static hp_err hp__redis_hit(hp_redis *redis, const char *agent_id, int max, int 
     (void)hp_fmt(win, sizeof(win), "%d", window_ms);
     (void)hp_fmt(mx, sizeof(mx), "%d", max);
     hp_uuid_v4(member);
-    const char *argv[] = {"EVAL", hp__lua, "1", key, win, mx, member};
+    pthread_once(&hp__lua_once, hp__lua_sha_init);
+    const char *argv[] = {"EVALSHA", hp__lua_sha, "1", key, win, mx, member};
     rc = hp_redis_cmd(redis, &rep, 7, argv, NULL, err, errcap);
+    if (rc == HP_ERR_INTERNAL && strstr(err, "NOSCRIPT") != NULL) {
+        /* Not in this server's script cache (a restart, a failover, SCRIPT
+         * FLUSH): EVAL runs it and caches it for the next EVALSHA. */
+        argv[0] = "EVAL";
+        argv[1] = hp__lua;
+        rc = hp_redis_cmd(redis, &rep, 7, argv, NULL, err, errcap);
+    }
     if (rc != HP_OK)
         return rc;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {

@@ -2,7 +2,8 @@
  * hp_ratelimit: the per-agent sliding-window create limit of seed 003
  * (AGENT_CREATE_RATE_LIMIT_MAX per AGENT_CREATE_RATE_LIMIT_WINDOW_MS). The
  * window lives in Redis when configured (a sorted set, trimmed and appended by
- * one Lua script using Redis's own clock) and in PostgreSQL otherwise (one
+ * one Lua script using Redis's own clock, sent by its SHA-1 with EVALSHA and
+ * reloaded with EVAL only when Redis answers NOSCRIPT) and in PostgreSQL otherwise (one
  * row per agent, trimmed and appended under its row lock), so every API
  * replica shares it. When Redis is configured but unreachable, PostgreSQL
  * counts instead. Blocks on the store; thread-safe.

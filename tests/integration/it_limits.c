@@ -4,7 +4,8 @@
  * Every API here runs with AGENT_CREATE_RATE_LIMIT_MAX=5 and a 4 s window.
  * The limit is checked with Redis (the default API and a replica) and
  * without it (two replicas counting in PostgreSQL), across replicas, with
- * Redis configured but down (PostgreSQL counts instead), per agent, and with
+ * Redis configured but down (PostgreSQL counts instead), per agent, by
+ * EVALSHA (the script reloaded once after Redis forgets it), and with
  * the documented choice that invalid bodies do not count and idempotent
  * retries do. The quota answers 403 USAGE_APPROVAL_LIMIT, still lets an
  * idempotent repeat through, and holds under concurrent creates. The end of
@@ -157,6 +158,41 @@ static void test_rate_limit_redis_down(void)
         IT_CHECK(r->seconds < 5.0, "a create took %.1f s with Redis down", r->seconds);
     }
     LIMITED(hp_it_agent_on(redis_down, t, "POST", CREATE, body("Redis down, too many?")));
+}
+
+/* Calls of a Redis command so far (INFO commandstats), -1 on a failure. */
+static long long redis_calls(const char *cmd)
+{
+    const char *sh = hp_it_fmt("redis-cli -u '%s' INFO commandstats | tr -d '\\r' | "
+                               "sed -n 's/^cmdstat_%s:calls=\\([0-9]*\\),.*/\\1/p'",
+                               hp_it_env("HOLDPOINT_REDIS_URL"), cmd);
+    FILE *f = popen(sh, "r");
+    long long n = 0;
+    if (f == NULL)
+        return -1;
+    if (fscanf(f, "%lld", &n) != 1)
+        n = 0; /* never called: no line */
+    return pclose(f) == 0 ? n : -1;
+}
+
+/* The script travels by its SHA-1: every create sends EVALSHA, and only the
+ * first one after Redis lost its script cache (SCRIPT FLUSH stands in for a
+ * restart or a failover) sends the whole script with EVAL. The limit holds
+ * across the reload. */
+static void test_rate_limit_evalsha(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    IT_CHECK_FATAL(system(hp_it_fmt("redis-cli -u '%s' SCRIPT FLUSH >/dev/null",
+                                    hp_it_env("HOLDPOINT_REDIS_URL"))) == 0,
+                   "redis-cli SCRIPT FLUSH failed");
+    long long sha0 = redis_calls("evalsha"), eval0 = redis_calls("eval");
+    IT_CHECK_FATAL(sha0 >= 0 && eval0 >= 0, "could not read INFO commandstats");
+    for (int i = 0; i < LIMIT; i++)
+        IT_STATUS_FATAL(hp_it_agent(t, "POST", CREATE, body(hp_it_fmt("Sha %d?", i))), 200);
+    LIMITED(hp_it_agent(t, "POST", CREATE, body("Sha, too many?")));
+    long long sha = redis_calls("evalsha") - sha0, eval = redis_calls("eval") - eval0;
+    IT_CHECK(sha == LIMIT + 1, "expected %d EVALSHA calls, Redis counted %lld", LIMIT + 1, sha);
+    IT_CHECK(eval == 1, "expected one EVAL (the reload after the flush), Redis counted %lld", eval);
 }
 
 static void test_invalid_bodies_do_not_count(void)
@@ -333,6 +369,7 @@ int main(void)
         {"rate_limit_redis_replicas", test_rate_limit_redis_replicas},
         {"rate_limit_postgres_replicas", test_rate_limit_postgres_replicas},
         {"rate_limit_redis_down_falls_back", test_rate_limit_redis_down},
+        {"rate_limit_evalsha", test_rate_limit_evalsha},
         {"invalid_bodies_do_not_count", test_invalid_bodies_do_not_count},
         {"idempotent_retries_count", test_idempotent_retries_count},
         {"quota", test_quota},
