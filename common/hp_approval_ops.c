@@ -276,22 +276,6 @@ hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
     return hp__closed_effects(c, env, row, kind, actor_type, actor_id, NULL, err, errcap);
 }
 
-hp_err hp_approval_lock_inboxes(hp_dbconn *c, const hp_approval_row *rows, int n, char *err,
-                                size_t errcap)
-{
-    const char **ids = hp_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*ids));
-    hp_inbox_record rec;
-    int m = 0;
-    hp_err rc;
-
-    for (int i = 0; i < n; i++)
-        if (hp__response_of(&rows[i], NULL, &rec))
-            ids[m++] = rows[i].agent_id;
-    rc = hp_store_inbox_lock_agents(c, ids, m, err, errcap);
-    free(ids);
-    return rc;
-}
-
 hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
                           const char *team_id, const char *approval_id, const hp_decision *d,
                           hp_approval_row *out, char *err, size_t errcap)
@@ -360,20 +344,7 @@ hp_err hp_approval_expire_if_due(hp_dbconn *c, hp_pool *pool, const hp_approval_
                                  const char *team_id, const char *approval_id, hp_approval_row *out,
                                  bool *expired, char *err, size_t errcap)
 {
-    hp_err rc;
-
     *expired = false;
-    rc = hp_db_begin(c, err, errcap);
-    if (rc != HP_OK)
-        return rc;
-    rc = hp_store_approval_expire_one(c, pool, team_id, approval_id, out, expired, err, errcap);
-    if (rc == HP_OK && *expired)
-        rc = hp_approval_closed_effects(c, env, out, "expired", "system", "holdpoint-api", err,
-                                        errcap);
-    if (rc != HP_OK) {
-        hp_db_rollback(c);
-        *expired = false;
-        return rc;
-    }
-    return hp_db_commit(c, err, errcap);
+    return hp_store_approval_expire_one(c, pool, team_id, approval_id, "holdpoint-api",
+                                        env->callback_max_attempts, out, expired, err, errcap);
 }

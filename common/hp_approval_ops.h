@@ -114,25 +114,20 @@ HP_MUSTCHECK hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_app
  * of a decision or timeout default (seed 004's inbox, with its project
  * webhook job) and the NOTIFY that wakes waiters
  * (hp_approval_wake_msg_agent). A cancel, or an expiry with no default
- * option, records no action response. Used by hp_approval_decide and by the
- * expiry worker. */
+ * option, records no action response. Used by hp_approval_decide; expiry
+ * writes the same effects set-based (hp_store_approval_expire_due). */
 HP_MUSTCHECK hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
                                                const hp_approval_row *row, const char *kind,
                                                const char *actor_type, const char *actor_id,
                                                char *err, size_t errcap);
-
-/* Before closing several approvals in one transaction (an expiry batch):
- * locks the inbox sequences of the agents whose closes will record an action
- * response, in one order, so concurrent batches cannot deadlock. */
-HP_MUSTCHECK hp_err hp_approval_lock_inboxes(hp_dbconn *c, const hp_approval_row *rows, int n,
-                                             char *err, size_t errcap);
 
 /* Expires approval_id of team_id now if it is still pending and its
  * deadline has passed, exactly as the expiry worker would (the same claim,
  * the same effects; the audit actor is "holdpoint-api"), so a request that
  * waits for the decision can answer at the deadline whatever the worker's
  * lag. *expired false (nothing changed) when it was not due or no longer
- * pending. Its own transaction; blocks on the database. */
+ * pending. One statement (hp_store_approval_expire_one), its own
+ * transaction; blocks on the database. */
 HP_MUSTCHECK hp_err hp_approval_expire_if_due(hp_dbconn *c, hp_pool *pool,
                                               const hp_approval_env *env, const char *team_id,
                                               const char *approval_id, hp_approval_row *out,

@@ -159,20 +159,19 @@ static redisContext *hp__open(hp_redis *r, char *err, size_t errcap)
     return ctx;
 }
 
-hp_err hp_redis_cmd(hp_redis *r, redisReply **reply, int argc, const char **argv,
-                    const size_t *argvlen, char *err, size_t errcap)
+/* Takes an idle connection (or opens one); NULL with err set when Redis is
+ * unreachable. Give it back with hp__put. */
+static redisContext *hp__take(hp_redis *r, char *err, size_t errcap)
 {
     redisContext *ctx = NULL;
-    redisReply *rep;
 
-    *reply = NULL;
     pthread_mutex_lock(&r->mu);
     if (r->nidle == 0 && hp_time_mono_ms() < r->down_until_ms) {
         /* A connect failed moments ago: answer at once instead of making
          * every request wait for its own connect timeout. */
         pthread_mutex_unlock(&r->mu);
         hp_err_set(err, errcap, "redis is unreachable (retrying shortly)");
-        return HP_ERR_UNAVAILABLE;
+        return NULL;
     }
     while (r->nidle == 0 && r->out >= r->size)
         pthread_cond_wait(&r->cv, &r->mu);
@@ -186,23 +185,42 @@ hp_err hp_redis_cmd(hp_redis *r, redisReply **reply, int argc, const char **argv
         if (ctx == NULL) {
             pthread_mutex_lock(&r->mu);
             r->down_until_ms = hp_time_mono_ms() + 1000;
+            r->out--;
+            pthread_cond_signal(&r->cv);
             pthread_mutex_unlock(&r->mu);
         }
     }
-    rep = ctx ? redisCommandArgv(ctx, argc, argv, argvlen) : NULL;
-    if (ctx != NULL && rep == NULL) {
-        hp_err_set(err, errcap, "redis command failed: %s", ctx->errstr);
+    return ctx;
+}
+
+/* Gives back a connection from hp__take; broken ones are closed. */
+static void hp__put(hp_redis *r, redisContext *ctx, bool broken)
+{
+    if (ctx != NULL && broken) {
         redisFree(ctx);
         ctx = NULL;
     }
-
     pthread_mutex_lock(&r->mu);
     r->out--;
     if (ctx != NULL)
         r->idle[r->nidle++] = ctx;
     pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
+}
 
+hp_err hp_redis_cmd(hp_redis *r, redisReply **reply, int argc, const char **argv,
+                    const size_t *argvlen, char *err, size_t errcap)
+{
+    redisContext *ctx = hp__take(r, err, errcap);
+    redisReply *rep;
+
+    *reply = NULL;
+    if (ctx == NULL)
+        return HP_ERR_UNAVAILABLE;
+    rep = redisCommandArgv(ctx, argc, argv, argvlen);
+    if (rep == NULL)
+        hp_err_set(err, errcap, "redis command failed: %s", ctx->errstr);
+    hp__put(r, ctx, rep == NULL);
     if (rep == NULL)
         return HP_ERR_UNAVAILABLE;
     if (rep->type == REDIS_REPLY_ERROR) {
@@ -212,4 +230,42 @@ hp_err hp_redis_cmd(hp_redis *r, redisReply **reply, int argc, const char **argv
     }
     *reply = rep;
     return HP_OK;
+}
+
+hp_err hp_redis_publish_many(hp_redis *r, const char *channel, const char *const *msgs, int n,
+                             char *err, size_t errcap)
+{
+    redisContext *ctx;
+    bool broken = false, failed = false;
+
+    if (n <= 0)
+        return HP_OK;
+    if ((ctx = hp__take(r, err, errcap)) == NULL)
+        return HP_ERR_UNAVAILABLE;
+    /* Every command goes into the output buffer first; the first read
+     * flushes them all, so the batch costs one round trip. */
+    for (int i = 0; i < n; i++) {
+        const char *argv[] = {"PUBLISH", channel, msgs[i]};
+        if (redisAppendCommandArgv(ctx, 3, argv, NULL) != REDIS_OK) {
+            broken = true;
+            break;
+        }
+    }
+    for (int i = 0; i < n && !broken; i++) {
+        void *rep = NULL;
+        if (redisGetReply(ctx, &rep) != REDIS_OK || rep == NULL) {
+            broken = true;
+            break;
+        }
+        if (((redisReply *)rep)->type == REDIS_REPLY_ERROR && !failed) {
+            hp_err_set(err, errcap, "redis error: %.*s", (int)((redisReply *)rep)->len,
+                       ((redisReply *)rep)->str);
+            failed = true;
+        }
+        freeReplyObject(rep);
+    }
+    if (broken)
+        hp_err_set(err, errcap, "redis pipeline failed: %s", ctx->errstr);
+    hp__put(r, ctx, broken);
+    return broken ? HP_ERR_UNAVAILABLE : failed ? HP_ERR_INTERNAL : HP_OK;
 }

@@ -29,6 +29,12 @@ void hp_redis_free(hp_redis *r);
 HP_MUSTCHECK hp_err hp_redis_cmd(hp_redis *r, redisReply **reply, int argc, const char **argv,
                                  const size_t *argvlen, char *err, size_t errcap);
 
+/* PUBLISHes the n messages msgs on channel in one pipeline: one round trip
+ * however many. HP_ERR_UNAVAILABLE when Redis cannot be reached in time (some
+ * may have been published), HP_ERR_INTERNAL on an error reply. */
+HP_MUSTCHECK hp_err hp_redis_publish_many(hp_redis *r, const char *channel, const char *const *msgs,
+                                          int n, char *err, size_t errcap);
+
 /* Host, port, password and db of a URL, for callers that open their own
  * connection (subscribers). Strings are copied into the caller's buffers. */
 HP_MUSTCHECK hp_err hp_redis_parse_url(const char *url, char *host, size_t hostcap, int *port,

@@ -3,6 +3,7 @@
  * Every query is scoped by team (and agent where the resource is the agent's).
  * Times travel as microseconds since the epoch so C never parses timestamps.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +17,9 @@
 
 #define HP__US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 
-/* The columns of hp_approval_row, in hp__row_read order; "a" is approvals. */
-#define HP__COLS                                                                                   \
-    "a.id, a.team_id, a.agent_id, a.request_id, a.correlation_id, a.question, "                    \
-    "a.context_markdown, a.notification_summary, a.options::text, a.timeout_seconds, "             \
-    "a.timeout_mode, a.predefined_instruction, " HP__US(                                           \
-        "a.expires_at") ", a.callback_url, "                                                       \
-                        "a.callback_headers::text, a.allow_custom_instruction, a.session_id, "     \
-                        "a.agent_name, "                                                           \
-                        "a.metadata::text, a.status, a.selected_option_index, "                    \
-                        "a.custom_instruction, "                                                   \
-                        "a.is_timeout_default, a.resolved_by_user_id, "                            \
-                        "a.resolved_by_name, " HP__US(                                             \
-                            "a.resolved_at") ", a.result_delivery_status, "                        \
-                                             "a.result_delivery_error, " HP__US(                   \
-                                                 "a.created_at") ", a.source, a.response_format"
-#define HP__NCOLS 31
+/* The columns of hp_approval_row, in hp_store_approval_read order. */
+#define HP__COLS  HP_STORE_APPROVAL_COLS
+#define HP__NCOLS HP_STORE_APPROVAL_NCOLS
 #define HP__SELECT                                                                                 \
     "select " HP__COLS ", g.name from approvals a join agents g on g.id = a.agent_id "
 
@@ -45,10 +33,9 @@ static void hp__jput(void *j)
     json_object_put(j);
 }
 
-/* Fills row from result row i; json options are parsed into the pool. */
-static void hp__row_read(hp_pool *pool, const PGresult *r, int i, hp_approval_row *row)
+void hp_store_approval_read(hp_pool *pool, const PGresult *r, int i, int col, hp_approval_row *row)
 {
-    int k = 0;
+    int k = col;
     const char *opts;
     char err[64];
 
@@ -87,8 +74,14 @@ static void hp__row_read(hp_pool *pool, const PGresult *r, int i, hp_approval_ro
     row->created_at = hp_db_ll(r, i, k++, -1);
     row->source = hp_db_val(r, i, k++);
     row->response_format = hp_db_val(r, i, k++);
-    if (PQnfields(r) > HP__NCOLS)
-        row->agent_display_name = hp_db_val(r, i, HP__NCOLS);
+    if (PQnfields(r) > col + HP__NCOLS)
+        row->agent_display_name = hp_db_val(r, i, col + HP__NCOLS);
+}
+
+/* Fills row from result row i (the columns from 0). */
+static void hp__row_read(hp_pool *pool, const PGresult *r, int i, hp_approval_row *row)
+{
+    hp_store_approval_read(pool, r, i, 0, row);
 }
 
 /* Runs a query expected to return zero or one approval row. */
@@ -493,10 +486,19 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     return rc;
 }
 
-/* The expiry claim and close; WHERE picks the due rows. The default option
- * is computed in the claim itself so the UPDATE sets every field at once:
- * the first option marked is_default_on_timeout, else (seed 004 decisions
- * only) the first decision. */
+/* The expiry of every due row WHERE picks, with every effect of the close,
+ * as ONE statement (its own transaction): the claim (the default option
+ * computed in it: the first option marked is_default_on_timeout, else for
+ * seed 004 decisions the first decision), the close (status = 'pending'
+ * re-checked under the row lock), the "expired" audit events, the callback
+ * jobs (body null: holdpoint-delivery renders the closed row's result), the
+ * team webhooks' notify jobs, the timeout defaults' action responses with
+ * their per-agent sequence numbers (counters taken in agent order, so
+ * concurrent batches cannot deadlock) and project webhook jobs, NOTIFY
+ * hp_jobs once, and NOTIFY hp_approval with the wake keys of the batch,
+ * each key once, up to 60 keys a message. $1 limit, $2 the audit actor, $3
+ * max attempts of the jobs, $4 ids (uuid[]) for the action responses in
+ * batch order. */
 #define HP__EXPIRE_SQL(where)                                                                      \
     "with due as (select d.id, coalesce("                                                          \
     "  (select (o.ord - 1)::int from jsonb_array_elements(d.options) with ordinality "             \
@@ -505,38 +507,132 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     "  case when d.source = 'v1_decisions' and jsonb_array_length(d.options) > 0 "                 \
     "       then 0 end) as idx "                                                                   \
     " from approvals d where d.status = 'pending' and d.expires_at <= now() " where                \
-    " for update skip locked) "                                                                    \
-    "update approvals as a set status = 'expired', selected_option_index = due.idx, "              \
-    "is_timeout_default = due.idx is not null, resolved_at = now(), updated_at = now() "           \
-    "from due where a.id = due.id and a.status = 'pending' returning " HP__COLS
+    " for update skip locked), "                                                                   \
+    "x as (update approvals as a set status = 'expired', selected_option_index = due.idx, "        \
+    "  is_timeout_default = due.idx is not null, resolved_at = now(), updated_at = now() "         \
+    "  from due where a.id = due.id and a.status = 'pending' returning a.*), "                     \
+    "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, data) " \
+    "  select x.id, x.team_id, 'expired', 'system', $2, jsonb_build_object('status', x.status) "   \
+    "  || case when x.selected_option_index is not null then jsonb_build_object("                  \
+    "  'selected_option_index', x.selected_option_index, 'is_timeout_default', true) "             \
+    "  else '{}'::jsonb end from x order by x.id), "                                               \
+    "cb as (insert into jobs (team_id, kind, approval_id, agent_id, url, headers, body, "          \
+    "  webhook_id, max_attempts) select x.team_id, 'callback', x.id, x.agent_id, "                 \
+    "  x.callback_url, x.callback_headers, null, 'msg_' || gen_random_uuid(), $3::int from x "     \
+    "  where x.callback_url is not null and x.source <> 'ask' returning id), "                     \
+    "nt as (insert into jobs (team_id, kind, approval_id, agent_id, url, body, webhook_id, "       \
+    "  max_attempts) select x.team_id, 'notify', x.id, x.agent_id, '', "                           \
+    "'{\"event\":\"expired\"}', "                                                                  \
+    "  'ntf_' || gen_random_uuid(), " HP_STORE_FANOUT_NOTIFY_ATTEMPTS " from x where exists "      \
+    "  (select 1 from channels ch where ch.team_id = x.team_id and ch.enabled "                    \
+    "  and ch.kind = 'webhook') returning id), "                                                   \
+    "rs as (select x.*, x.options -> x.selected_option_index as opt, "                             \
+    "  row_number() over (order by x.id) as g, "                                                   \
+    "  row_number() over (partition by x.agent_id order by x.id) as n, "                           \
+    "  count(*) over (partition by x.agent_id) as cnt from x "                                     \
+    "  where x.selected_option_index is not null and jsonb_typeof(x.options) = 'array' "           \
+    "  and x.selected_option_index < jsonb_array_length(x.options)), "                             \
+    "ctr as (insert into inbox_counters as k (agent_id, seq) select rs.agent_id, max(rs.cnt) "     \
+    "  from rs group by rs.agent_id order by rs.agent_id on conflict (agent_id) do update "        \
+    "  set seq = k.seq + excluded.seq returning k.agent_id, k.seq), "                              \
+    "ar as (insert into action_responses (id, team_id, agent_id, seq, session_id, "                \
+    "  notification_id, approval_id, kind, action, button_index, button_label, decision_key, "     \
+    "  is_timeout_default, notification_client_event_id, notification_title, "                     \
+    "  notification_message, decided_at) select ($4::uuid[])[rs.g], rs.team_id, rs.agent_id, "     \
+    "  ctr.seq - rs.cnt + rs.n, rs.session_id, rs.id, rs.id, 'button', 'timeout_default', "        \
+    "  rs.selected_option_index, case when jsonb_typeof(rs.opt->'label') = 'string' "              \
+    "  then rs.opt->>'label' end, case when jsonb_typeof(rs.opt->'value') = 'string' "             \
+    "  then rs.opt->>'value' end, true, rs.correlation_id, rs.question, rs.context_markdown, "     \
+    "  rs.resolved_at from rs join ctr on ctr.agent_id = rs.agent_id "                             \
+    "  returning id, team_id, agent_id), "                                                         \
+    "pw as (insert into jobs (team_id, kind, agent_id, url, body, webhook_id, max_attempts, "      \
+    "  response_id) select ar.team_id, 'project_webhook', ar.agent_id, g.webhook_url, null, "      \
+    "  'msg_' || ar.id, $3::int, ar.id from ar join agents g on g.id = ar.agent_id "               \
+    "  where g.webhook_url is not null returning id), "                                            \
+    "nj as (select pg_notify('hp_jobs', '') from (select 1 from cb union all select 1 from nt "    \
+    "  union all select 1 from pw limit 1) y), "                                                   \
+    "wk as (select pg_notify('hp_approval', string_agg(k.key, ' ')) from (select v.key, "          \
+    "  (row_number() over () - 1) / 60 as chunk from (select distinct unnest(array[x.id::text, "   \
+    "  'team:' || x.team_id, 'agent:' || x.agent_id]) as key from x) v) k group by k.chunk) "      \
+    "select "
 
-hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, int limit, hp_approval_row **rows,
-                                    int *n, char *err, size_t errcap)
+/* The expiry statement's tail: RET, the select list over the closed rows
+ * "a" (a separate literal: C99 guarantees string literals of 4095 bytes
+ * only, so the text is joined once at first use). */
+#define HP__EXPIRE_TAIL(ret)                                                                       \
+    ret ", (select count(*) from nj) + (select count(*) from wk) from x as a"
+
+static char hp__expire_due_sql[8192], hp__expire_one_sql[8192];
+static pthread_once_t hp__expire_once = PTHREAD_ONCE_INIT;
+
+static void hp__expire_sql_init(void)
 {
-    static const char sql[] = HP__EXPIRE_SQL("order by d.expires_at limit $1");
-    char lim[16];
-    const char *p[] = {lim};
+    static const char due_head[] = HP__EXPIRE_SQL("order by d.expires_at limit $1");
+    static const char due_tail[] =
+        HP__EXPIRE_TAIL("a.id, a.team_id, a.agent_id, " HP__US("a.expires_at") ", a.timeout_mode");
+    static const char one_head[] = HP__EXPIRE_SQL("and d.id = $5 and d.team_id = $6 limit $1");
+    static const char one_tail[] = HP__EXPIRE_TAIL(HP__COLS ", null::text");
+
+    if (!hp_fmt(hp__expire_due_sql, sizeof(hp__expire_due_sql), "%s%s", due_head, due_tail) ||
+        !hp_fmt(hp__expire_one_sql, sizeof(hp__expire_one_sql), "%s%s", one_head, one_tail))
+        abort(); /* the buffers are sized for the texts above */
+}
+
+/* v7 ids for the action responses a batch of n may record, as a uuid[]
+ * literal in pool. */
+static const char *hp__ids_v7(hp_pool *pool, int n)
+{
+    char *s = hp_pool_alloc(pool, (size_t)n * (HP_UUID_LEN + 1) + 3), *p = s;
+
+    *p++ = '{';
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            *p++ = ',';
+        hp_uuid_v7(p);
+        p += HP_UUID_LEN;
+    }
+    *p++ = '}';
+    *p = '\0';
+    return s;
+}
+
+hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, const char *actor, int limit,
+                                    int max_attempts, hp_expired **rows, int *n, char *err,
+                                    size_t errcap)
+{
+    char lim[16], att[16];
+    const char *p[] = {lim, actor, att, hp__ids_v7(pool, limit)};
     PGresult *r;
     hp_err rc;
 
     (void)hp_fmt(lim, sizeof(lim), "%d", limit);
-    rc = hp_db_exec(c, &r, sql, 1, p, err, errcap);
+    (void)hp_fmt(att, sizeof(att), "%d", max_attempts);
+    pthread_once(&hp__expire_once, hp__expire_sql_init);
+    rc = hp_db_exec(c, &r, hp__expire_due_sql, 4, p, err, errcap);
     if (rc != HP_OK)
         return rc;
     hp_pool_defer(pool, hp__pqclear, r);
     *n = PQntuples(r);
     *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
-    for (int i = 0; i < *n; i++)
-        hp__row_read(pool, r, i, &(*rows)[i]);
+    for (int i = 0; i < *n; i++) {
+        hp_expired *e = &(*rows)[i];
+        e->id = hp_db_val(r, i, 0);
+        e->team_id = hp_db_val(r, i, 1);
+        e->agent_id = hp_db_val(r, i, 2);
+        e->expires_at = hp_db_ll(r, i, 3, -1);
+        e->timeout_mode = hp_db_val(r, i, 4);
+    }
     return HP_OK;
 }
 
 hp_err hp_store_approval_expire_one(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                    const char *approval_id, hp_approval_row *row, bool *expired,
-                                    char *err, size_t errcap)
+                                    const char *approval_id, const char *actor, int max_attempts,
+                                    hp_approval_row *row, bool *expired, char *err, size_t errcap)
 {
-    static const char sql[] = HP__EXPIRE_SQL("and d.id = $1 and d.team_id = $2");
-    const char *p[] = {approval_id, team_id};
+    char att[16];
+    const char *p[] = {"1", actor, att, hp__ids_v7(pool, 1), approval_id, team_id};
 
-    return hp__one(c, pool, sql, 2, p, row, expired, err, errcap);
+    (void)hp_fmt(att, sizeof(att), "%d", max_attempts);
+    pthread_once(&hp__expire_once, hp__expire_sql_init);
+    return hp__one(c, pool, hp__expire_one_sql, 6, p, row, expired, err, errcap);
 }

@@ -14,6 +14,30 @@
 #include "hp_db.h"
 #include "hp_pool.h"
 
+/* The columns of an hp_approval_row ("a" is approvals; times in µs), for
+ * statements of other store modules that read an approval along with
+ * something else; hp_store_approval_read reads them. */
+#define HP_STORE_APPROVAL_US(col) "(extract(epoch from " col ") * 1000000)::bigint"
+#define HP_STORE_APPROVAL_COLS                                                                     \
+    "a.id, a.team_id, a.agent_id, a.request_id, a.correlation_id, a.question, "                    \
+    "a.context_markdown, a.notification_summary, a.options::text, a.timeout_seconds, "             \
+    "a.timeout_mode, a.predefined_instruction, " HP_STORE_APPROVAL_US(                             \
+        "a.expires_at") ", a.callback_url, a.callback_headers::text, "                             \
+                        "a.allow_custom_instruction, a.session_id, a.agent_name, "                 \
+                        "a.metadata::text, a.status, a.selected_option_index, "                    \
+                        "a.custom_instruction, a.is_timeout_default, a.resolved_by_user_id, "      \
+                        "a.resolved_by_name, " HP_STORE_APPROVAL_US(                               \
+                            "a.resolved_at") ", a.result_delivery_status, "                        \
+                                             "a.result_delivery_error, " HP_STORE_APPROVAL_US(     \
+                                                 "a.created_at") ", a.source, a.response_format"
+#define HP_STORE_APPROVAL_NCOLS 31
+
+/* The typed reader of HP_STORE_APPROVAL_COLS: fills *row from row i of r,
+ * whose approval columns start at column col; a column after them (when r
+ * has one) is the agent's display name. The options are parsed into pool,
+ * the strings borrowed from r (which must outlive row). */
+void hp_store_approval_read(hp_pool *pool, const PGresult *r, int i, int col, hp_approval_row *row);
+
 /* Reads the approval of agent_id with external id request_id (team-scoped).
  * *found false when none. With hash non-NULL, *same_hash says whether the
  * stored canonical hash equals it. */
@@ -128,29 +152,46 @@ HP_MUSTCHECK hp_err hp_store_pending_count(hp_dbconn *c, const char *team_id, in
 HP_MUSTCHECK hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
                                         PGresult **res, char *err, size_t errcap);
 
-/* Expiry (holdpoint-timeout): in the caller's transaction, claims up to limit
- * pending approvals whose expires_at has passed, oldest deadline first, with
- * FOR UPDATE SKIP LOCKED so concurrent workers split the work, and closes
- * them as "expired" (status = 'pending' is re-checked by the UPDATE, so no
- * approval is expired twice). The option marked is_default_on_timeout (the
- * first such) becomes the selected option with is_timeout_default true; a
- * seed 004 approval (source 'v1_decisions') with none marked uses its first
- * decision the same way; a seed 003 approval with none marked leaves the
- * option fields null. *rows (pool memory) gets the closed rows, *n their
- * count. The caller writes hp_approval_closed_effects for each and commits.
- * Blocks on the database; holdpoint-timeout only. */
-HP_MUSTCHECK hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, int limit,
-                                                 hp_approval_row **rows, int *n, char *err,
-                                                 size_t errcap);
+/* One approval an expiry batch closed (strings in the batch's pool). */
+typedef struct hp_expired {
+    const char *id;
+    const char *team_id;
+    const char *agent_id;
+    int64_t expires_at; /* µs */
+    const char *timeout_mode;
+} hp_expired;
 
-/* The expiry of one approval, in the caller's transaction: when approval_id
- * of team_id is still pending and due (expires_at has passed by the database
- * clock), closes it exactly as hp_store_approval_expire_due would and sets
- * *expired; otherwise changes nothing (*expired false). A row another
- * transaction holds is skipped, not waited for. For waiters that must answer
- * at the deadline without depending on the expiry worker's lag. */
+/* Expiry (holdpoint-timeout): ONE statement, its own transaction (call it
+ * outside BEGIN), that claims up to limit pending approvals whose
+ * expires_at has passed, oldest deadline first, with FOR UPDATE SKIP LOCKED
+ * so concurrent workers split the work, closes them as "expired" (status =
+ * 'pending' is re-checked by the UPDATE, so no approval is expired twice),
+ * and writes every effect of those closes: what hp_approval_closed_effects
+ * writes for one close (audit events with actor, callback jobs, team
+ * webhook notify jobs, timeout defaults' action responses with their
+ * project webhook jobs, NOTIFY hp_jobs and NOTIFY hp_approval with the
+ * batch's wake keys), set-based. Callback and project webhook jobs are
+ * queued with a null body that holdpoint-delivery renders from the closed
+ * row. The option marked is_default_on_timeout (the first such) becomes the
+ * selected option with is_timeout_default true; a seed 004 approval
+ * (source 'v1_decisions') with none marked uses its first decision the same
+ * way; a seed 003 approval with none marked leaves the option fields null.
+ * *rows (pool memory) gets the closed approvals, *n their count; the caller
+ * publishes their wake messages on Redis after it returns. */
+HP_MUSTCHECK hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, const char *actor,
+                                                 int limit, int max_attempts, hp_expired **rows,
+                                                 int *n, char *err, size_t errcap);
+
+/* The expiry of one approval, the same statement as
+ * hp_store_approval_expire_due limited to approval_id of team_id: when it is
+ * still pending and due (by the database clock), closes it with every
+ * effect and sets *expired and *row; otherwise changes nothing (*expired
+ * false). A row another transaction holds is skipped, not waited for. For
+ * waiters that must answer at the deadline without depending on the expiry
+ * worker's lag. */
 HP_MUSTCHECK hp_err hp_store_approval_expire_one(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                                 const char *approval_id, hp_approval_row *row,
+                                                 const char *approval_id, const char *actor,
+                                                 int max_attempts, hp_approval_row *row,
                                                  bool *expired, char *err, size_t errcap);
 
 #endif

@@ -15,24 +15,18 @@
 #define HP__US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 #define HP__TS(p)   "('epoch'::timestamptz + " p "::bigint * interval '1 microsecond')"
 
-/* Columns in hp__read order; "r" is action_responses. */
-#define HP__COLS                                                                                   \
-    "r.id, r.team_id, r.agent_id, r.seq, r.session_id, r.notification_id, r.approval_id, "         \
-    "r.parent_id, r.kind, r.action, r.button_index, r.button_label, r.decision_key, "              \
-    "r.response_text, r.is_timeout_default, r.client_event_id, "                                   \
-    "r.notification_client_event_id, r.user_id, r.user_name, r.device, r.notification_title, "     \
-    "r.notification_message, r.ack_status, r.ack_error, " HP__US("r.acked_at") ", " HP__US(        \
-        "r.decided_at") ", " HP__US("r.recorded_at")
-#define HP__NCOLS 27
+/* Columns in hp_store_inbox_read order; "r" is action_responses. */
+#define HP__COLS  HP_STORE_INBOX_COLS
+#define HP__NCOLS HP_STORE_INBOX_NCOLS
 
 static void hp__pqclear(void *r)
 {
     PQclear(r);
 }
 
-static void hp__read(const PGresult *r, int i, hp_inbox_response *x)
+void hp_store_inbox_read(const PGresult *r, int i, int col, hp_inbox_response *x)
 {
-    int k = 0;
+    int k = col;
 
     memset(x, 0, sizeof(*x));
     x->id = hp_db_val(r, i, k++);
@@ -62,6 +56,11 @@ static void hp__read(const PGresult *r, int i, hp_inbox_response *x)
     x->acked_at = hp_db_ll(r, i, k++, -1);
     x->decided_at = hp_db_ll(r, i, k++, -1);
     x->recorded_at = hp_db_ll(r, i, k++, -1);
+}
+
+static void hp__read(const PGresult *r, int i, hp_inbox_response *x)
+{
+    hp_store_inbox_read(r, i, 0, x);
 }
 
 /* Runs a query of zero or one response row. */

@@ -14,6 +14,21 @@
 #include "hp_inbox.h"
 #include "hp_pool.h"
 
+/* The columns of an hp_inbox_response ("r" is action_responses; times in
+ * µs), for statements of other store modules; hp_store_inbox_read reads
+ * them from row i of r, starting at column col (strings borrowed from r). */
+#define HP_STORE_INBOX_US(col) "(extract(epoch from " col ") * 1000000)::bigint"
+#define HP_STORE_INBOX_COLS                                                                        \
+    "r.id, r.team_id, r.agent_id, r.seq, r.session_id, r.notification_id, r.approval_id, "         \
+    "r.parent_id, r.kind, r.action, r.button_index, r.button_label, r.decision_key, "              \
+    "r.response_text, r.is_timeout_default, r.client_event_id, "                                   \
+    "r.notification_client_event_id, r.user_id, r.user_name, r.device, r.notification_title, "     \
+    "r.notification_message, r.ack_status, r.ack_error, " HP_STORE_INBOX_US(                       \
+        "r.acked_at") ", " HP_STORE_INBOX_US("r.decided_at") ", " HP_STORE_INBOX_US("r.recorded_"  \
+                                                                                    "at")
+#define HP_STORE_INBOX_NCOLS 27
+void hp_store_inbox_read(const PGresult *r, int i, int col, hp_inbox_response *x);
+
 /* One statement: takes the agent's next sequence number (holding its
  * counter row until commit), inserts rec as response id, and when the
  * agent has a webhook_url queues a "project_webhook" job with

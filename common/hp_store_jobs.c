@@ -11,6 +11,8 @@
 
 #include "hp_json.h"
 #include "hp_mem.h"
+#include "hp_store_approval.h"
+#include "hp_store_inbox.h"
 #include "hp_store_jobs.h"
 #include "hp_str.h"
 
@@ -22,6 +24,9 @@ static void hp__pqclear(void *r)
 hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int limit, int lease_ms,
                            hp_job **jobs, int *n, char *err, size_t errcap)
 {
+    /* A job queued without a body (an expiry batch's callbacks and
+     * project webhooks) brings the row its body is rendered from: the
+     * closed approval, or the action response. */
     static const char sql[] =
         "with due as (select id from jobs where state = 'queued' and run_at <= now() "
         "  and (lease_until is null or lease_until <= now()) "
@@ -36,11 +41,15 @@ hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int 
         "  g.callback_auth_value_sealed, g.webhook_secret_sealed, att.id, k.kind, "
         "  k.channel_id, ch.kind, ch.config::text, ch.secret_sealed, k.subscription_id, "
         "  ps.p256dh, ps.auth_sealed, "
-        "  k.only_pending and ap.status is distinct from 'pending' "
+        "  k.only_pending and ap.status is distinct from 'pending', "
+        "  " HP_STORE_APPROVAL_COLS ", g.name, " HP_STORE_INBOX_COLS " "
         "from claimed k join att on att.job_id = k.id left join agents g on g.id = k.agent_id "
         "left join channels ch on ch.id = k.channel_id "
         "left join push_subscriptions ps on ps.id = k.subscription_id "
         "left join approvals ap on k.only_pending and ap.id = k.approval_id "
+        "left join approvals a on k.body is null and k.response_id is null "
+        "  and a.id = k.approval_id "
+        "left join action_responses r on k.body is null and r.id = k.response_id "
         "order by k.run_at, k.id";
     char lim[16], lease[16];
     const char *p[] = {lim, lease, worker};
@@ -58,6 +67,7 @@ hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int 
     for (int i = 0; i < *n; i++) {
         hp_job *j = &(*jobs)[i];
         int k = 0;
+        memset(j, 0, sizeof(*j));
         j->id = hp_db_val(r, i, k++);
         j->team_id = hp_db_val(r, i, k++);
         j->approval_id = hp_db_val(r, i, k++);
@@ -81,6 +91,15 @@ hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int 
         j->sub_p256dh = hp_db_val(r, i, k++);
         j->sub_auth_sealed = hp_db_val(r, i, k++);
         j->approval_closed = hp_db_bool(r, i, k++);
+        if (!PQgetisnull(r, i, k)) {
+            j->approval = hp_pool_alloc(pool, sizeof(*j->approval));
+            hp_store_approval_read(pool, r, i, k, j->approval);
+        }
+        k += HP_STORE_APPROVAL_NCOLS + 1;
+        if (!PQgetisnull(r, i, k)) {
+            j->response = hp_pool_alloc(pool, sizeof(*j->response));
+            hp_store_inbox_read(r, i, k, j->response);
+        }
     }
     return HP_OK;
 }
@@ -219,7 +238,7 @@ hp_err hp_store_jobs_release(hp_dbconn *c, const char *worker, const char *const
 hp_err hp_store_jobs_next_ms(hp_dbconn *c, int64_t *ms, char *err, size_t errcap)
 {
     /* A queued job becomes claimable at the later of its run_at and its
-     * lease expiry. Unleased jobs come from jobs_due_idx in run_at order;
+     * lease expiry. Unleased jobs come from jobs_claim_idx in run_at order;
      * leased ones (only what is in flight) from jobs_lease_idx. */
     /* Careful: greatest() and least() ignore NULLs, so "nothing queued" must
      * be tested explicitly (-1), not left to greatest(0, NULL) = 0, which

@@ -13,8 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hp_approval.h"
 #include "hp_db.h"
 #include "hp_err.h"
+#include "hp_inbox.h"
 #include "hp_pool.h"
 
 /* The channel delivery workers LISTEN on (jobs are queued with NOTIFY). */
@@ -28,7 +30,8 @@ typedef struct hp_job {
     const char *agent_id;
     const char *url;
     const char *headers;    /* the caller's callback.headers, JSON text or NULL */
-    const char *body;       /* exact bytes to send and sign */
+    const char *body;       /* exact bytes to send and sign; NULL: render it from
+                               approval or response (below) */
     const char *webhook_id; /* stable across retries */
     int attempt;            /* this attempt's number, from 1 */
     int max_attempts;
@@ -46,6 +49,11 @@ typedef struct hp_job {
     const char *sub_p256dh;            /* its public key (base64url) */
     const char *sub_auth_sealed;       /* its auth secret, sealed */
     bool approval_closed;              /* the job is only for a pending approval, and it is not */
+    /* For a job queued without a body, the row to render it from: the
+     * closed approval (kinds "callback", "ask_callback") or the action
+     * response (kind "project_webhook"); NULL otherwise. */
+    hp_approval_row *approval;
+    hp_inbox_response *response;
 } hp_job;
 
 /* Leases up to limit due jobs (state 'queued', run_at passed, no live lease)

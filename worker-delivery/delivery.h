@@ -64,6 +64,14 @@ typedef struct dlv_slot {
  * request (refused URL, DNS failure, bad secret). Blocks on DNS. */
 bool dlv_prepare(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *policy, dlv_result *res);
 
+/* Renders the body of a job queued without one (j->body NULL) into pool
+ * from the row the claim brought: the closed approval's result (callback),
+ * the Ask API's answer (ask_callback) or the action response's webhook
+ * payload (project_webhook, with the time it was recorded and a nonce
+ * derived from its id). Every attempt renders the same bytes, since those
+ * rows no longer change. false when there is nothing to render it from. */
+bool dlv_render_body(hp_pool *pool, hp_job *j);
+
 /* Classifies a finished transfer (code from CURLMSG_DONE). */
 void dlv_classify(dlv_slot *slot, CURLcode code, dlv_result *res);
 

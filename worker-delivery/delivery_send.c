@@ -16,7 +16,11 @@
 #include <openssl/crypto.h>
 
 #include "delivery.h"
+#include "hp_approval.h"
+#include "hp_ask.h"
 #include "hp_crypto.h"
+#include "hp_inbox.h"
+#include "hp_json.h"
 #include "hp_str.h"
 #include "hp_time.h"
 #include "hp_webhook.h"
@@ -273,4 +277,45 @@ void dlv_slot_clear(dlv_slot *slot)
     free(slot->owned_body);
     hp_pool_free(slot->pool);
     memset(slot, 0, sizeof(*slot));
+}
+
+bool dlv_render_body(hp_pool *pool, hp_job *j)
+{
+    json_object *o = NULL;
+
+    if (j->body != NULL)
+        return true;
+    if (j->approval != NULL && strcmp(j->kind, HP_ASK_CALLBACK_JOB) == 0) {
+        o = hp_ask_callback_json(j->approval);
+    } else if (j->approval != NULL) {
+        o = hp_approval_result_json(j->approval);
+    } else if (j->response != NULL) {
+        const hp_inbox_response *x = j->response;
+        hp_inbox_record rec = {.team_id = x->team_id,
+                               .agent_id = x->agent_id,
+                               .session_id = x->session_id,
+                               .notification_id = x->notification_id,
+                               .approval_id = x->approval_id,
+                               .kind = x->kind,
+                               .action = x->action,
+                               .button_index = x->button_index,
+                               .button_label = x->button_label,
+                               .decision_key = x->decision_key,
+                               .response_text = x->response_text,
+                               .is_timeout_default = x->is_timeout_default,
+                               .client_event_id = x->client_event_id};
+        unsigned char d[32];
+        char nonce[33], seed[HP_UUID_LEN + 16];
+        /* The same on every attempt: the time it was recorded, and a nonce
+         * derived from its id (unique per response, like a random one). */
+        (void)hp_fmt(seed, sizeof(seed), "hp-nonce:%s", x->id);
+        hp_sha256(seed, strlen(seed), d);
+        hp_hex_encode(d, 16, nonce);
+        o = hp_inbox_webhook_body(&rec, x->id, (long long)(x->recorded_at / 1000000), nonce);
+    }
+    if (o == NULL)
+        return false;
+    j->body = hp_pool_strdup(pool, hp_json_text(o));
+    json_object_put(o);
+    return true;
 }

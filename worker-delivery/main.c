@@ -306,6 +306,8 @@ static void dlv_job_copy(hp_pool *pool, hp_job *dst, const hp_job *src)
                              &dst->sub_auth_sealed};
 
     *dst = *src;
+    dst->approval = NULL; /* rendered into body at the claim */
+    dst->response = NULL;
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
         if (*fields[k] != NULL)
             *fields[k] = hp_pool_strdup(pool, *fields[k]);
@@ -350,10 +352,20 @@ static void dlv_claim(dlv_app *app)
             if (!app->slots[k].busy)
                 s = &app->slots[k];
         /* Each job keeps its own pool: copy the strings out of the claim. */
+        bool rendered = dlv_render_body(pool, &jobs[i]);
         s->busy = true;
         s->pool = hp_pool_new();
         dlv_job_copy(s->pool, &s->job, &jobs[i]);
         app->busy++;
+
+        if (!rendered) {
+            memset(&res, 0, sizeof(res));
+            res.permanent = true;
+            hp_strlcpy(res.error, "nothing to send (its approval or response is gone)",
+                       sizeof(res.error));
+            dlv_finish(app, s, &res);
+            continue;
+        }
 
         if (s->job.attempt > s->job.max_attempts + DLV_LOST_GRACE) {
             memset(&res, 0, sizeof(res));

@@ -3,10 +3,11 @@
  * reminder and escalation steps of agents that have them (a notify job per
  * step, queued at most once per step: docs/internals/notifications.md).
  *
- * The loop: expire every due approval in batches (one transaction per batch,
- * claimed with FOR UPDATE SKIP LOCKED, each closed approval's audit event,
- * callback job and NOTIFY written in the same transaction), publish the ids
- * on Redis after commit, write the plan (the earliest pending deadline) to
+ * The loop: expire every due approval in batches (one statement per batch:
+ * the FOR UPDATE SKIP LOCKED claim, the close and every effect of it — audit
+ * events, callback and webhook jobs, timeout defaults' action responses,
+ * NOTIFY — set-based), publish the wake keys on Redis after it commits in
+ * one pipeline, write the plan (the earliest pending deadline) to
  * expiry_schedule, and sleep in poll() on the LISTEN hp_expiry socket until
  * that deadline. A create with an earlier deadline NOTIFYs and wakes it.
  * There is no fixed polling interval; a long safety cap only guards against
@@ -83,57 +84,60 @@ static void tmo_log_db_error(tmo_app *app, const char *msg, const char *err)
     app->db_down = true;
 }
 
-static void tmo_publish(tmo_app *app, const hp_approval_row *rows, int n)
-{
-    char err[HP_ERRBUF];
+/* The wake messages of a batch, published on Redis after the commit in one
+ * pipeline: the keys of each closed approval, packed into messages of up to
+ * TMO_WAKE_MSG_BYTES (waiters on other replicas; the transaction's NOTIFY
+ * reaches them too). */
+#define TMO_WAKE_MSG_BYTES 4000
 
-    for (int i = 0; app->redis != NULL && i < n; i++) {
-        char msg[HP_WAKE_MSG_MAX];
-        hp_approval_wake_msg_agent(rows[i].id, rows[i].team_id, rows[i].agent_id, msg, sizeof(msg));
-        const char *argv[] = {"PUBLISH", "hp:approval", msg};
-        redisReply *rep = NULL;
-        if (hp_redis_cmd(app->redis, &rep, 3, argv, NULL, err, sizeof(err)) != HP_OK) {
-            /* Waiters also get NOTIFY hp_approval from the transaction. */
-            hp_log_warn("could not publish the expiry on redis", "reason", err, "approval_id",
-                        rows[i].id);
-            return;
+static void tmo_publish(tmo_app *app, hp_pool *pool, const hp_expired *rows, int n)
+{
+    const char **msgs;
+    char err[HP_ERRBUF], *cur = NULL;
+    size_t used = 0;
+    int m = 0;
+
+    if (app->redis == NULL || n == 0)
+        return;
+    msgs = hp_pool_alloc(pool, sizeof(*msgs) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        char one[HP_WAKE_MSG_MAX];
+        size_t len;
+        hp_approval_wake_msg_agent(rows[i].id, rows[i].team_id, rows[i].agent_id, one, sizeof(one));
+        len = strlen(one);
+        if (cur == NULL || used + 1 + len >= TMO_WAKE_MSG_BYTES) {
+            cur = hp_pool_alloc(pool, TMO_WAKE_MSG_BYTES);
+            msgs[m++] = cur;
+            used = 0;
+        } else {
+            cur[used++] = ' ';
         }
-        freeReplyObject(rep);
+        memcpy(cur + used, one, len + 1);
+        used += len;
     }
+    if (hp_redis_publish_many(app->redis, "hp:approval", msgs, m, err, sizeof(err)) != HP_OK)
+        /* Waiters also get NOTIFY hp_approval from the transaction. */
+        hp_log_warn("could not publish expiries on redis", "reason", err, "worker", app->worker);
 }
 
-/* Expires one batch; *n gets how many were closed. */
+/* Expires one batch in one statement; *n gets how many were closed. */
 static hp_err tmo_batch(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t errcap)
 {
     hp_pool *pool = hp_pool_new();
-    hp_approval_row *rows = NULL;
+    hp_expired *rows = NULL;
     hp_err rc;
 
     *n = 0;
-    rc = hp_db_begin(c, err, errcap);
-    if (rc != HP_OK)
+    rc = hp_store_approval_expire_due(c, pool, app->worker, TMO_BATCH,
+                                      app->env.callback_max_attempts, &rows, n, err, errcap);
+    if (rc != HP_OK) {
+        *n = 0;
         goto out;
-    rc = hp_store_approval_expire_due(c, pool, TMO_BATCH, &rows, n, err, errcap);
-    if (rc != HP_OK)
-        goto rollback;
-    /* Timeout defaults land in their agents' inboxes: take those locks in
-     * one order first, so concurrent batches cannot deadlock. */
-    rc = hp_approval_lock_inboxes(c, rows, *n, err, errcap);
-    if (rc != HP_OK)
-        goto rollback;
-    for (int i = 0; i < *n; i++) {
-        rc = hp_approval_closed_effects(c, &app->env, &rows[i], "expired", "system", app->worker,
-                                        err, errcap);
-        if (rc != HP_OK)
-            goto rollback;
     }
-    rc = hp_db_commit(c, err, errcap);
-    if (rc != HP_OK)
-        goto rollback;
     for (int i = 0; i < *n; i++)
         hp_log_info("approval expired", "approval_id", rows[i].id, "team_id", rows[i].team_id,
                     "timeout_mode", rows[i].timeout_mode);
-    tmo_publish(app, rows, *n);
+    tmo_publish(app, pool, rows, *n);
     app->expired_total += *n;
     if (app->metrics != NULL && *n > 0) {
         int64_t now_us = hp_time_now_us();
@@ -145,11 +149,6 @@ static hp_err tmo_batch(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t er
                                lag < 0 ? 0 : lag);
         }
     }
-    goto out;
-
-rollback:
-    hp_db_rollback(c);
-    *n = 0;
 out:
     hp_pool_free(pool);
     return rc;

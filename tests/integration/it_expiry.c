@@ -53,21 +53,36 @@ static const char *insert_full(const it_agent *a, const char *expires_sql, const
                          (const char *)NULL);
 }
 
-static json_object *job_body(const char *approval_id)
+/* The callback body the receiver got for approval_id: expiry queues the job
+ * without a body and holdpoint-delivery renders it from the closed row. */
+static json_object *job_body(it_recv *r, const char *approval_id)
 {
-    const char *b = hp_it_sql_str("select body from jobs where approval_id = $1::uuid", approval_id,
-                                  (const char *)NULL);
-    json_object *j = b ? json_tokener_parse(b) : NULL;
-    if (j != NULL)
+    json_object *found = NULL;
+
+    IT_CHECK(hp_it_sql_int("select count(*) from jobs where approval_id = $1::uuid and "
+                           "kind = 'callback' and body is null",
+                           approval_id, (const char *)NULL) == 1,
+             "the expiry's callback job is queued without a body");
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->n && found == NULL; i++) {
+        json_object *j = json_tokener_parse(r->reqs[i].body);
+        if (j == NULL)
+            continue;
         hp_it_track(j, jput);
-    return j;
+        const char *id = json_object_get_string(hp_it_jget(j, "approval_id", NULL));
+        if (id != NULL && strcmp(id, approval_id) == 0)
+            found = j;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return found;
 }
 
 static void test_modes_and_defaults(void)
 {
     it_agent a = it_agent_new();
     const char *due = "now() - interval '1 second'";
-    const char *cb = "http://127.0.0.1:9/never-sent";
+    it_recv *rcv = it_recv_start(NULL, 0, 0);
+    const char *cb = hp_it_fmt("http://127.0.0.1:%d/expired", rcv->port);
     const char *two = "[{\"label\":\"Allow\",\"value\":\"allow\"},"
                       "{\"label\":\"Deny\",\"value\":\"deny\",\"is_default_on_timeout\":true}]";
     const char *none = "[{\"label\":\"Allow\",\"value\":\"allow\"},"
@@ -82,7 +97,14 @@ static void test_modes_and_defaults(void)
     const char *later =
         insert_full(&a, "now() + interval '1 hour'", none, "expire_no_action", NULL, "v1", NULL);
     const char *const env[] = {NULL};
+    const char *const dlv_env[] = {"HOLDPOINT_OUTBOUND_ALLOW=127.0.0.1", NULL};
+    /* The project webhook (seed 004) hears of every timeout default. */
+    IT_CHECK_FATAL(hp_it_sql_exec("update agents set webhook_url = $1 where id = $2::uuid",
+                                  hp_it_fmt("http://127.0.0.1:%d/project", rcv->port), a.agent_id,
+                                  (const char *)NULL),
+                   "setting the project webhook");
     it_proc *w = it_proc_start(WORKER, "timeout", env);
+    it_proc *d = it_proc_start("holdpoint-delivery", "delivery", dlv_env);
     json_object *b;
 
     IT_CHECK_FATAL(it_sql_wait(1, 15000,
@@ -91,13 +113,17 @@ static void test_modes_and_defaults(void)
                                a.team->team_id) == 1,
                    "due approvals were not expired");
     IT_CHECK(it_proc_stop(w, 10000) == 0, "worker exit status");
+    IT_CHECK_FATAL(it_recv_wait(rcv, 7, 15000),
+                   "four callbacks and three project webhooks were not delivered (%d)",
+                   it_recv_count(rcv));
+    IT_CHECK(it_proc_stop(d, 10000) == 0, "delivery worker exit status");
     IT_CHECK(strcmp(col(later, "status"), "pending") == 0, "a future deadline was expired");
 
     /* expire_no_action, nothing marked (seed 003): option fields null. */
     IT_CHECK(strcmp(col(no_action, "status"), "expired") == 0, "status");
     IT_CHECK(col(no_action, "selected_option_index") == NULL, "no option chosen");
     IT_CHECK(strcmp(col(no_action, "is_timeout_default"), "false") == 0, "not a default");
-    b = job_body(no_action);
+    b = job_body(rcv, no_action);
     IT_CHECK_FATAL(b != NULL, "callback job with the result body");
     IT_JSTR(b, "status", "expired");
     IT_JSTR(b, "timeout_mode", "expire_no_action");
@@ -108,13 +134,13 @@ static void test_modes_and_defaults(void)
     IT_CHECK(hp_it_jget(b, "resolved_at", NULL) != NULL, "resolved_at set");
 
     /* expire_with_predefined_instruction: the instruction is in the result. */
-    b = job_body(instr);
+    b = job_body(rcv, instr);
     IT_CHECK_FATAL(b != NULL, "job for instruction mode");
     IT_JSTR(b, "timeout_mode", "expire_with_predefined_instruction");
     IT_JSTR(b, "predefined_instruction", "roll back");
 
     /* A marked option is reported as chosen with is_timeout_default. */
-    b = job_body(marked);
+    b = job_body(rcv, marked);
     IT_CHECK_FATAL(b != NULL, "job for marked option");
     IT_JINT(b, "selected_option_index", 1);
     IT_JSTR(b, "selected_option_label", "Deny");
@@ -133,9 +159,48 @@ static void test_modes_and_defaults(void)
                            "kind = 'expired' and actor_type = 'system'",
                            a.team->team_id, (const char *)NULL) == 5,
              "five expired events");
-    IT_CHECK(hp_it_sql_int("select count(*) from jobs where team_id = $1::uuid", a.team->team_id,
-                           (const char *)NULL) == 4,
-             "four callback jobs");
+    IT_CHECK(hp_it_sql_int("select count(*) from jobs where team_id = $1::uuid and kind = "
+                           "'callback' and state = 'done'",
+                           a.team->team_id, (const char *)NULL) == 4,
+             "four callback jobs, delivered");
+    /* The responses take the agent's next sequence numbers, and each one's
+     * project webhook is rendered from it at delivery. */
+    IT_CHECK(hp_it_sql_int("select count(*) from action_responses where agent_id = $1::uuid and "
+                           "seq between 1 and 3",
+                           a.agent_id, (const char *)NULL) == 3,
+             "sequence numbers 1 to 3");
+    {
+        const char *rid = hp_it_sql_str("select id::text from action_responses where "
+                                        "approval_id = $1::uuid",
+                                        marked, (const char *)NULL);
+        json_object *pw = NULL;
+        IT_CHECK(hp_it_sql_int("select count(*) from jobs where response_id = $1::uuid and kind = "
+                               "'project_webhook' and body is null and state = 'done'",
+                               rid ? rid : "", (const char *)NULL) == 1,
+                 "one project webhook job per response, queued without a body, delivered");
+        pthread_mutex_lock(&rcv->mu);
+        for (int i = 0; i < rcv->n && pw == NULL; i++) {
+            json_object *j = json_tokener_parse(rcv->reqs[i].body);
+            if (j == NULL)
+                continue;
+            hp_it_track(j, jput);
+            const char *id = json_object_get_string(hp_it_jget(j, "id", NULL));
+            if (rid != NULL && id != NULL && strcmp(id, rid) == 0)
+                pw = j;
+        }
+        pthread_mutex_unlock(&rcv->mu);
+        IT_CHECK_FATAL(pw != NULL, "no project webhook for the marked option's response");
+        IT_JSTR(pw, "action", "timeout_default");
+        IT_JSTR(pw, "kind", "button");
+        IT_JINT(pw, "button_index", 1);
+        IT_JSTR(pw, "button_label", "Deny");
+        IT_JSTR(pw, "decision_key", "deny");
+        IT_JBOOL(pw, "is_timeout_default", true);
+        IT_JSTR(pw, "approval_id", marked);
+        IT_JSTR(pw, "project_id", a.agent_id);
+        IT_CHECK(hp_it_jget(pw, "timestamp", NULL) != NULL && hp_it_jget(pw, "nonce", NULL),
+                 "timestamp and nonce: %s", hp_it_jtext(pw));
+    }
     /* Each default reported as chosen is a timeout_default response in the
      * agent's inbox (seed 004); an expiry with no option records none. */
     IT_CHECK(hp_it_sql_int("select count(*) from action_responses where team_id = $1::uuid and "
@@ -320,6 +385,89 @@ static void test_two_workers_1000(void)
              "cleanup");
 }
 
+/* Decisions through the API racing two expiry workers over the same due
+ * approvals (each with a marked default, so both sides would record an
+ * action response and a callback): every approval ends with exactly one
+ * outcome — one close event, one response, one callback job — and the API
+ * answered 200 exactly for the approvals its decision closed, 409 for the
+ * others. */
+static void test_decision_races_expiry_batch(void)
+{
+    enum { N = 150 };
+    it_agent a = it_agent_new();
+    const char *const env[] = {NULL};
+    static hp_it_req reqs[N];
+    static hp_it_resp *out[N];
+    char **ids;
+    int ok = 0, conflict = 0;
+
+    IT_CHECK_FATAL(
+        hp_it_sql_exec("insert into approvals (id, team_id, agent_id, request_id, "
+                       "request_id_supplied, question, context_markdown, options, "
+                       "timeout_seconds, timeout_mode, expires_at, canonical_hash, callback_url, "
+                       "callback_headers) select gen_random_uuid(), $1, $2, 'race-' || g, true, "
+                       "'q', 'c', '[{\"label\":\"A\",\"value\":\"a\"},{\"label\":\"B\","
+                       "\"value\":\"b\",\"is_default_on_timeout\":true}]', 60, "
+                       "'expire_no_action', now() - interval '1 second', '\\x00', "
+                       "'http://127.0.0.1:9/x', '{}' from generate_series(1, 150) g",
+                       a.team->team_id, a.agent_id, (const char *)NULL),
+        "insert due approvals");
+    ids = hp_it_track(calloc(N, sizeof(*ids)), free);
+    for (int i = 0; i < N; i++) {
+        ids[i] = hp_it_sql_str("select id::text from approvals where agent_id = $1::uuid and "
+                               "request_id = $2",
+                               a.agent_id, hp_it_fmt("race-%d", i + 1), (const char *)NULL);
+        IT_CHECK_FATAL(ids[i] != NULL, "approval %d missing", i + 1);
+        reqs[i] = (hp_it_req){.method = "POST",
+                              .path = hp_it_fmt("/v1/review/approvals/%s/resolve", ids[i]),
+                              .headers = hp_it_user_headers(a.team, true),
+                              .body = "{\"option_index\":0}"};
+    }
+    it_proc *w1 = it_proc_start(WORKER, "timeout-race-a", env);
+    it_proc *w2 = it_proc_start(WORKER, "timeout-race-b", env);
+    hp_it_parallel(NULL, N, reqs, out);
+    IT_CHECK(it_sql_wait(0, 30000,
+                         "select count(*) from approvals where team_id = $1::uuid and "
+                         "status = 'pending'",
+                         a.team->team_id) == 0,
+             "%lld still pending", team_pending(&a));
+    IT_CHECK(it_proc_stop(w1, 10000) == 0, "worker a exit status");
+    IT_CHECK(it_proc_stop(w2, 10000) == 0, "worker b exit status");
+    for (int i = 0; i < N; i++) {
+        const char *st = col(ids[i], "status");
+        IT_CHECK(out[i]->status == 200 || out[i]->status == 409, "decision answered %ld: %s",
+                 out[i]->status, out[i]->body);
+        if (out[i]->status == 200) {
+            ok++;
+            IT_CHECK(st != NULL && strcmp(st, "selected_option") == 0,
+                     "answered 200 but the approval is %s", st ? st : "(none)");
+        } else if (out[i]->status == 409) {
+            conflict++;
+            IT_CHECK(st != NULL && strcmp(st, "expired") == 0,
+                     "answered 409 but the approval is %s", st ? st : "(none)");
+        }
+    }
+    fprintf(stderr, "\n  %d decided, %d expired first\n", ok, conflict);
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals a where a.team_id = $1::uuid and "
+                           "(select count(*) from approval_events e where e.approval_id = a.id "
+                           "and e.kind in ('resolved', 'expired')) <> 1",
+                           a.team->team_id, (const char *)NULL) == 0,
+             "an approval has no close event or more than one");
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals a where a.team_id = $1::uuid and "
+                           "((select count(*) from action_responses r where r.approval_id = a.id) "
+                           "<> 1 or (select count(*) from jobs j where j.approval_id = a.id and "
+                           "j.kind = 'callback') <> 1)",
+                           a.team->team_id, (const char *)NULL) == 0,
+             "an approval has no response or callback, or more than one");
+    IT_CHECK(hp_it_sql_int("select count(distinct seq) from action_responses where agent_id = "
+                           "$1::uuid",
+                           a.agent_id, (const char *)NULL) == N,
+             "the responses' sequence numbers are not distinct");
+    IT_CHECK(hp_it_sql_exec("delete from jobs where team_id = $1::uuid", a.team->team_id,
+                            (const char *)NULL),
+             "cleanup");
+}
+
 static void test_sigterm(void)
 {
     int port = it_free_port();
@@ -385,6 +533,7 @@ int main(void)
         {"redis publish on hp:approval", test_redis_publish},
         {"expiry triggers the callback", test_expiry_triggers_callback},
         {"two workers over 1000 due approvals: each expired once", test_two_workers_1000},
+        {"decisions racing expiry batches: one outcome each", test_decision_races_expiry_batch},
         {"healthz; sigterm exits 0 promptly", test_sigterm},
         {"postgresql restart: reconnects and expires", test_postgres_restart},
         {NULL, NULL}};
