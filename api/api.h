@@ -149,6 +149,10 @@ void api_send_failure(hp_req *req, hp_err e, const char *message);
 /* Authentication; on failure the 401 has been sent. */
 HP_MUSTCHECK hp_err api_auth_agent(hp_req *req);
 HP_MUSTCHECK hp_err api_auth_team(hp_req *req);
+/* api_auth_agent and, in the same round trip, the agent's approval with
+ * external id request_id into *row (*found false when it has none). */
+HP_MUSTCHECK hp_err api_auth_agent_approval(hp_req *req, const char *request_id,
+                                            hp_approval_row *row, bool *found);
 HP_MUSTCHECK hp_err api_auth_user(hp_req *req);
 /* The web app's session cookie only (sign-out, password change). */
 HP_MUSTCHECK hp_err api_auth_session(hp_req *req);

@@ -187,23 +187,15 @@ out:
     hp_issues_free(is);
 }
 
-/* Authenticates the agent and reads its approval named by the path; on any
- * failure the response has been sent and false is returned. */
+/* Authenticates the agent and reads its approval named by the path, in one
+ * statement; on any failure the response has been sent and false is
+ * returned. */
 static bool api__load(hp_req *req, hp_approval_row *row)
 {
-    hp_dbconn *c;
     bool found = false;
-    hp_err rc;
 
-    if (api_auth_agent(req) != HP_OK || api_db(req, &c) != HP_OK)
+    if (api_auth_agent_approval(req, req->param, row, &found) != HP_OK)
         return false;
-    rc = hp_store_approval_by_request(c, req->pool, req->auth.team_id, req->auth.agent_id,
-                                      req->param, NULL, row, &found, NULL, req->err,
-                                      sizeof(req->err));
-    if (rc != HP_OK) {
-        api_send_failure(req, rc, NULL);
-        return false;
-    }
     if (!found) {
         api_send_error(req, HP_ERR_NOT_FOUND, "no approval with this request_id for this agent",
                        NULL);

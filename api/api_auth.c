@@ -46,8 +46,11 @@ static hp_err api__fail(hp_req *req, hp_err e, const char *message)
 
 /* Shared by the agent and team forms: checks the key, joins the agent (the
  * named one, or the key's own), and fills req->auth. need_agent makes a
- * missing agent an error. */
-static hp_err api__auth_key(hp_req *req, bool need_agent)
+ * missing agent an error. With request_id, the same statement also reads
+ * that approval of the agent into *row (*row_found), used only once the key
+ * checks out. */
+static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id,
+                            hp_approval_row *row, bool *row_found)
 {
     const char *agent_hdr = mg_get_header(req->conn, "X-Agent-Id");
     const char *key = mg_get_header(req->conn, "X-Api-Key");
@@ -75,8 +78,12 @@ static hp_err api__auth_key(hp_req *req, bool need_agent)
 
     if ((rc = api_db(req, &c)) != HP_OK)
         return rc;
-    rc = hp_store_key_lookup(c, req->pool, prefix, agent_hdr, &k, &found, req->err,
-                             sizeof(req->err));
+    if (request_id != NULL)
+        rc = hp_store_key_lookup_approval(c, req->pool, prefix, agent_hdr, request_id, &k, &found,
+                                          row, row_found, req->err, sizeof(req->err));
+    else
+        rc = hp_store_key_lookup(c, req->pool, prefix, agent_hdr, &k, &found, req->err,
+                                 sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return rc;
@@ -111,12 +118,19 @@ static hp_err api__auth_key(hp_req *req, bool need_agent)
 
 hp_err api_auth_agent(hp_req *req)
 {
-    return api__auth_key(req, true);
+    return api__auth_key(req, true, NULL, NULL, NULL);
+}
+
+hp_err api_auth_agent_approval(hp_req *req, const char *request_id, hp_approval_row *row,
+                               bool *found)
+{
+    *found = false;
+    return api__auth_key(req, true, request_id, row, found);
 }
 
 hp_err api_auth_team(hp_req *req)
 {
-    return api__auth_key(req, false);
+    return api__auth_key(req, false, NULL, NULL, NULL);
 }
 
 void api_session_csrf(const char *secret, char out[65])

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "hp_store_approval.h"
 #include "hp_store_auth.h"
 
 static void hp__pqclear(void *r)
@@ -26,28 +27,21 @@ static void hp__hash32(const PGresult *r, int row, int col, unsigned char out[32
     }
 }
 
-hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, const char *agent_id,
-                           hp_key_row *out, bool *found, char *err, size_t errcap)
-{
-    static const char sql[] =
-        "select k.id, k.team_id, k.agent_id, k.test_mode, k.revoked_at is not null, k.key_hash, "
-        "g.id, g.name, g.default_timeout_seconds, g.default_timeout_mode, "
-        "g.default_timeout_instruction, t.approval_quota is not null "
-        "from api_keys k join teams t on t.id = k.team_id left join agents g "
-        "on g.team_id = k.team_id and g.id = coalesce($2::uuid, k.agent_id, "
-        "  (select d.id from agents d where d.team_id = k.team_id "
-        "   order by d.created_at, d.id limit 1)) "
-        "where k.prefix = $1";
-    const char *p[] = {prefix, agent_id};
-    PGresult *r;
-    hp_err rc = hp_db_exec(c, &r, sql, 2, p, err, errcap);
+/* The key's columns (hp__key_read order) and joins; $1 is the prefix, $2
+ * the agent named by X-Agent-Id (or NULL). */
+#define HP__KEY_COLS                                                                               \
+    "k.id, k.team_id, k.agent_id, k.test_mode, k.revoked_at is not null, k.key_hash, "             \
+    "g.id, g.name, g.default_timeout_seconds, g.default_timeout_mode, "                            \
+    "g.default_timeout_instruction, t.approval_quota is not null"
+#define HP__KEY_NCOLS 12
+#define HP__KEY_FROM                                                                               \
+    "from api_keys k join teams t on t.id = k.team_id left join agents g "                         \
+    "on g.team_id = k.team_id and g.id = coalesce($2::uuid, k.agent_id, "                          \
+    "  (select d.id from agents d where d.team_id = k.team_id "                                    \
+    "   order by d.created_at, d.id limit 1)) "
 
-    if (rc != HP_OK)
-        return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
-    *found = PQntuples(r) == 1;
-    if (!*found)
-        return HP_OK;
+static void hp__key_read(const PGresult *r, hp_key_row *out)
+{
     memset(out, 0, sizeof(*out));
     out->key_id = hp_db_val(r, 0, 0);
     out->team_id = hp_db_val(r, 0, 1);
@@ -61,6 +55,54 @@ hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, cons
     out->default_timeout_mode = hp_db_val(r, 0, 9);
     out->default_timeout_instruction = hp_db_val(r, 0, 10);
     out->team_has_quota = hp_db_bool(r, 0, 11);
+}
+
+hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, const char *agent_id,
+                           hp_key_row *out, bool *found, char *err, size_t errcap)
+{
+    static const char sql[] = "select " HP__KEY_COLS " " HP__KEY_FROM "where k.prefix = $1";
+    const char *p[] = {prefix, agent_id};
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 2, p, err, errcap);
+
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *found = PQntuples(r) == 1;
+    if (*found)
+        hp__key_read(r, out);
+    return HP_OK;
+}
+
+hp_err hp_store_key_lookup_approval(hp_dbconn *c, hp_pool *pool, const char *prefix,
+                                    const char *agent_id, const char *request_id, hp_key_row *out,
+                                    bool *found, hp_approval_row *row, bool *row_found, char *err,
+                                    size_t errcap)
+{
+    /* The approval is joined on the agent the key resolves to, inside the
+     * key's team, so whatever the caller learns from it is what the
+     * two-step read (authenticate, then read by team and agent) would have
+     * told it; the caller looks at it only after the key checks out. */
+    static const char sql[] =
+        "select " HP__KEY_COLS ", " HP_STORE_APPROVAL_COLS ", g.name " HP__KEY_FROM
+        "left join approvals a on a.team_id = k.team_id "
+        "and a.agent_id = g.id and a.request_id = $3 "
+        "where k.prefix = $1";
+    const char *p[] = {prefix, agent_id, request_id};
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 3, p, err, errcap);
+
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *found = PQntuples(r) == 1;
+    *row_found = false;
+    if (!*found)
+        return HP_OK;
+    hp__key_read(r, out);
+    *row_found = !PQgetisnull(r, 0, HP__KEY_NCOLS);
+    if (*row_found)
+        hp_store_approval_read(pool, r, 0, HP__KEY_NCOLS, row);
     return HP_OK;
 }
 

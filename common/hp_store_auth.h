@@ -1,14 +1,16 @@
 /*
  * hp_store_auth: the lookups behind authentication — an API key with the
  * agent it acts for, a user token with its user, and the team's agents.
- * Each is one indexed query; nothing is cached, so a revoked key fails on the
- * very next request on every replica.
+ * Each is one indexed query (a key lookup may also read the approval the
+ * request is about, in the same statement); nothing is cached, so a revoked
+ * key fails on the very next request on every replica.
  */
 #ifndef HP_STORE_AUTH_H
 #define HP_STORE_AUTH_H
 
 #include <stdbool.h>
 
+#include "hp_approval.h"
 #include "hp_db.h"
 #include "hp_pool.h"
 
@@ -36,6 +38,16 @@ typedef struct hp_key_row {
 HP_MUSTCHECK hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix,
                                         const char *agent_id, hp_key_row *out, bool *found,
                                         char *err, size_t errcap);
+
+/* hp_store_key_lookup and, in the same statement (one round trip), the
+ * approval with external id request_id of the agent the key resolves to,
+ * inside the key's team: *row_found tells whether there is one. The caller
+ * must check the key (hash, revocation, agent) before using *row. Nothing is
+ * cached, so a key revoked a moment ago on another replica is refused. */
+HP_MUSTCHECK hp_err hp_store_key_lookup_approval(hp_dbconn *c, hp_pool *pool, const char *prefix,
+                                                 const char *agent_id, const char *request_id,
+                                                 hp_key_row *out, bool *found, hp_approval_row *row,
+                                                 bool *row_found, char *err, size_t errcap);
 
 typedef struct hp_token_row {
     const char *user_id;

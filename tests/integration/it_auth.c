@@ -141,6 +141,27 @@ static void test_revoked_key_on_every_replica(void)
     IT_ERROR(hp_it_agent(as, "POST", CREATE, body()), 401, "invalid_api_key");
     /* The bootstrap key is untouched. */
     IT_STATUS(hp_it_agent(t, "GET", "/v1/approvals", NULL), 200);
+
+    /* Reads authenticate inside the statement that reads the approval: a
+     * key revoked through the API of one replica is refused by the very
+     * next read on the other, before anything about the approval shows. */
+    json_object *k2 = create_key(t, t->agent_id);
+    const hp_it_team *as2 = hp_it_team_as(t, NULL, jstr(k2, "api_key"));
+    hp_it_resp *c = hp_it_agent(as2, "POST", CREATE,
+                                hp_it_create_body("Read me?", "\"request_id\":\"fold-1\""));
+    IT_STATUS_FATAL(c, 200);
+    IT_STATUS(hp_it_agent(as2, "GET", "/v1/approvals/fold-1/result", NULL), 200);
+    IT_STATUS(hp_it_agent_on(other, as2, "GET", "/v1/approvals/fold-1", NULL), 200);
+    const char *path = hp_it_fmt("/v1/settings/keys/%s/revoke", jstr(k2, "key_id"));
+    IT_STATUS(hp_it_http(other, "POST", path, hp_it_user_headers(t, true), "{}"), 204);
+    IT_ERROR(hp_it_agent(as2, "GET", "/v1/approvals/fold-1/result", NULL), 401, "invalid_api_key");
+    IT_ERROR(hp_it_agent(as2, "GET", "/v1/approvals/fold-1", NULL), 401, "invalid_api_key");
+    IT_ERROR(hp_it_agent(as2, "GET", "/v1/approvals/no-such-request/result", NULL), 401,
+             "invalid_api_key");
+    IT_ERROR(hp_it_agent_on(other, as2, "GET", "/v1/approvals/fold-1/audit", NULL), 401,
+             "invalid_api_key");
+    /* The same approval through a live key of the same agent. */
+    IT_STATUS(hp_it_agent(t, "GET", "/v1/approvals/fold-1/result", NULL), 200);
     IT_CHECK(hp_it_api_stop(other) == 0, "second API did not exit cleanly");
 }
 
