@@ -31,7 +31,9 @@ hp_err hp_store_retention_approvals(hp_dbconn *c, int days, int limit, int *n, c
                     2, p, err, errcap);
     if (rc == HP_OK) {
         /* Then, in a statement that sees everything committed before the
-         * locks were taken, keep any that gained an undelivered job. A job
+         * locks were taken, keep any that gained an undelivered job (its
+         * own, or the project webhook of its action response, which is
+         * rendered from the response at delivery). A job
          * inserted later waits for the lock and then finds its approval
          * gone. The cascade removes events, jobs, attempts, inbox responses
          * and notification steps. */
@@ -41,6 +43,9 @@ hp_err hp_store_retention_approvals(hp_dbconn *c, int days, int limit, int *n, c
                         "with gone as (delete from approvals a where a.id = any($1::uuid[])"
                         "  and not exists (select 1 from jobs j"
                         "    where j.approval_id = a.id and j.state = 'queued')"
+                        "  and not exists (select 1 from action_responses r join jobs j"
+                        "    on j.response_id = r.id where r.approval_id = a.id"
+                        "    and j.state = 'queued')"
                         "  returning 1) select count(*) from gone",
                         1, q, err, errcap);
         if (rc == HP_OK)

@@ -18,3 +18,6 @@ drop index jobs_due_idx;
 -- therefore sends the same bytes, as with a stored body.
 alter table jobs alter column body drop not null;
 alter table jobs add column response_id uuid references action_responses(id) on delete cascade;
+-- Deleting a response (retention) finds its jobs, and retention keeps an
+-- approval whose response still has a queued webhook, through this index.
+create index jobs_response_idx on jobs (response_id) where response_id is not null;
