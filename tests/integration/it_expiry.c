@@ -65,7 +65,9 @@ static json_object *job_body(it_recv *r, const char *approval_id)
              "the expiry's callback job is queued without a body");
     pthread_mutex_lock(&r->mu);
     for (int i = 0; i < r->n && found == NULL; i++) {
-        json_object *j = json_tokener_parse(r->reqs[i].body);
+        json_object *j = strncmp(r->reqs[i].head, "POST /expired ", 14) == 0
+                             ? json_tokener_parse(r->reqs[i].body)
+                             : NULL; /* the callbacks, not the project webhooks */
         if (j == NULL)
             continue;
         hp_it_track(j, jput);
