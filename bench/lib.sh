@@ -79,3 +79,31 @@ const re = new RegExp("<!-- bench:" + name + " -->[\\s\\S]*<!-- /bench:" + name 
 fs.writeFileSync(f, re.test(t) ? t.replace(re, () => s) : t.replace(/\n*$/, "\n\n") + s + "\n");' \
         "$doc" "$1" "$section"
 }
+
+# bench_medians: reads JSON result lines ({"case", "p50_ms", "p99_ms"}, one
+# per round) on stdin and prints one JSON object: per case the medians over
+# the rounds ("p50", "p99") and each round's "p50/p99" ("rounds").
+bench_medians() {
+    node -e '
+let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+  const rows = s.trim().split("\n").map(l => JSON.parse(l));
+  const med = a => { const x = [...a].sort((p, q) => p - q); return x[Math.floor(x.length / 2)]; };
+  const g = {};
+  for (const r of rows) (g[r.case] ||= []).push(r);
+  const out = {};
+  for (const [k, v] of Object.entries(g))
+    out[k] = { p50: med(v.map(r => r.p50_ms)), p99: med(v.map(r => r.p99_ms)),
+               rounds: v.map(r => r.p50_ms + "/" + r.p99_ms).join(", ") };
+  process.stdout.write(JSON.stringify(out));
+});'
+}
+
+# bench_get SUMMARY CASE FIELD: a field of bench_medians' output.
+bench_get() {
+    node -e 'const o=JSON.parse(process.argv[1]); process.stdout.write(String(o[process.argv[2]][process.argv[3]]))' "$@"
+}
+
+# bench_ratio A B: A ÷ B to two decimals.
+bench_ratio() {
+    node -e 'process.stdout.write((Number(process.argv[1])/Number(process.argv[2])).toFixed(2))' "$1" "$2"
+}

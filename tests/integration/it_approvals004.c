@@ -12,14 +12,11 @@
  * No timeout worker runs here: a waiter that reaches the approval's deadline
  * closes it itself.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
-#include "hp_itest.h"
+#include "it_bg.h"
 
 static const char *str_of(json_object *o, const char *key)
 {
@@ -44,92 +41,22 @@ static const char *body004(const char *decisions, const char *extra)
 
 /* ---- requests in the background --------------------------------------------- */
 
-typedef struct bg {
-    char url[512];
-    struct curl_slist *headers;
-    char *body;
-    long timeout_ms;
-    long status;
-    char *resp;
-    size_t len;
-    char *hdrs;
-    size_t hdrs_len;
-    double done_at;
-    pthread_t tid;
-} bg;
-
-static size_t bg__sink(char *p, size_t size, size_t n, void *ud)
-{
-    char **buf = ud;
-    size_t *len = (size_t *)((char *)ud + sizeof(char *));
-    size_t k = size * n;
-    char *grown = realloc(*buf, *len + k + 1);
-    if (grown == NULL)
-        return 0;
-    *buf = grown;
-    memcpy(*buf + *len, p, k);
-    *len += k;
-    (*buf)[*len] = '\0';
-    return k;
-}
-
-static void *bg__main(void *arg)
-{
-    bg *b = arg;
-    CURL *h = curl_easy_init();
-    const char *ctype = NULL;
-
-    curl_easy_setopt(h, CURLOPT_URL, b->url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, b->headers);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, b->body);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bg__sink);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b->resp);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, bg__sink);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &b->hdrs);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, b->timeout_ms);
-    if (curl_easy_perform(h) == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &b->status);
-        curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
-        hp_it_record("POST", "/v1/approvals", b->status, ctype, b->hdrs ? b->hdrs : "",
-                     b->resp ? b->resp : "", b->len);
-    }
-    b->done_at = hp_it_now();
-    curl_easy_cleanup(h);
-    return NULL;
-}
-
-static void bg__free(void *p)
-{
-    bg *b = p;
-    curl_slist_free_all(b->headers);
-    free(b->body);
-    free(b->resp);
-    free(b->hdrs);
-    free(b);
-}
-
 /* POST /v1/approvals with body as t's agent in a thread. */
-static bg *bg_create(const hp_it_team *t, const char *body, bool sse, long timeout_ms)
+static bg_batch *bg_create(const hp_it_team *t, const char *body, bool sse, long timeout_ms)
 {
-    bg *b = calloc(1, sizeof(*b));
-    const char *const *hs = hp_it_agent_headers(t, true);
+    bg_batch *b = bg_new(1);
 
-    hp_it_track(b, bg__free);
-    snprintf(b->url, sizeof(b->url), "%s/v1/approvals", hp_it_api_base(hp_it_api_default()));
-    for (; *hs; hs++)
-        b->headers = curl_slist_append(b->headers, *hs);
-    if (sse)
-        b->headers = curl_slist_append(b->headers, "Accept: text/event-stream");
-    b->body = strdup(body);
-    b->timeout_ms = timeout_ms;
-    pthread_create(&b->tid, NULL, bg__main, b);
+    bg_set(b, 0, "POST", hp_it_fmt("%s/v1/approvals", hp_it_api_base(hp_it_api_default())), t,
+           false, sse ? "Accept: text/event-stream" : NULL, body, timeout_ms);
+    bg_start(b);
     return b;
 }
 
-static json_object *bg_join(bg *b)
+/* Waits for b's request to end; its call. */
+static bg_call *bg_done(bg_batch *b)
 {
-    pthread_join(b->tid, NULL);
-    return hp_it_json(b->resp);
+    bg_join(b);
+    return &b->calls[0];
 }
 
 /* The pending approval of t with this question, waiting up to 10 s for the
@@ -263,30 +190,33 @@ static void test_bad_input(void)
 static void test_block_decided(void)
 {
     const hp_it_team *t = hp_it_team_new();
-    bg *allow = bg_create(t,
-                          body004(NULL, "\"title\":\"allow me\",\"wait\":\"block\","
-                                        "\"response_format\":\"cursor.beforeshellexecution\""),
-                          false, 30000);
-    bg *deny = bg_create(t,
-                         body004(NULL, "\"title\":\"deny me\",\"wait\":\"block\","
-                                       "\"response_format\":\"codex.permission\""),
-                         false, 30000);
+    bg_batch *allow =
+        bg_create(t,
+                  body004(NULL, "\"title\":\"allow me\",\"wait\":\"block\","
+                                "\"response_format\":\"cursor.beforeshellexecution\""),
+                  false, 30000);
+    bg_batch *deny = bg_create(t,
+                               body004(NULL, "\"title\":\"deny me\",\"wait\":\"block\","
+                                             "\"response_format\":\"codex.permission\""),
+                               false, 30000);
     const char *a = await_pending(t, "allow me"), *d = await_pending(t, "deny me");
     json_object *j;
 
     IT_STATUS(resolve(t, a, 0), 200);
     IT_STATUS(resolve(t, d, 1), 200);
-    j = bg_join(allow);
-    IT_CHECK_FATAL(allow->status == 200, "block answered 200: %ld %s", allow->status,
-                   allow->resp ? allow->resp : "");
+    bg_call *c = bg_done(allow);
+    IT_CHECK_FATAL(c->status == 200, "block answered 200: %ld %s", c->status,
+                   c->resp ? c->resp : "");
+    j = hp_it_json(c->resp);
     IT_JSTR(j, "status", "selected_option");
     IT_JSTR(j, "decision_key", "allow");
     IT_JBOOL(j, "is_timeout_default", false);
     IT_JSTR(j, "response_format", "cursor.beforeshellexecution");
     IT_JSTR(j, "response_payload.permission", "allow");
     IT_CHECK(hp_it_jget(j, "response_payload.user_message", NULL) != NULL, "user_message");
-    j = bg_join(deny);
-    IT_CHECK_FATAL(deny->status == 200, "block answered 200");
+    c = bg_done(deny);
+    IT_CHECK_FATAL(c->status == 200, "block answered 200");
+    j = hp_it_json(c->resp);
     IT_JSTR(j, "response_payload.hookSpecificOutput.decision.behavior", "deny");
     IT_JSTR(j, "response_payload.hookSpecificOutput.hookEventName", "PermissionRequest");
     /* Auto-acked: nothing pending, both processed. */
@@ -301,31 +231,34 @@ static void test_block_timeout_default(void)
 {
     const hp_it_team *t = hp_it_team_new();
     /* Marked default: deny; none marked: the first decision. */
-    bg *marked = bg_create(t,
-                           body004("[{\"key\":\"allow\",\"label\":\"Allow\"},{\"key\":\"deny\","
-                                   "\"label\":\"Deny\",\"is_default_on_timeout\":true}]",
-                                   "\"title\":\"marked\",\"timeout_seconds\":5,\"wait\":\"block\","
-                                   "\"response_format\":\"claude_code.pretooluse\""),
-                           false, 30000);
-    bg *first = bg_create(t,
-                          body004("[{\"key\":\"ask\",\"label\":\"Ask me\"},{\"key\":\"allow\","
-                                  "\"label\":\"Allow\"}]",
-                                  "\"title\":\"first\",\"timeout_seconds\":5,\"wait\":\"block\","
-                                  "\"response_format\":\"copilot_cli.pretooluse\""),
-                          false, 30000);
+    bg_batch *marked =
+        bg_create(t,
+                  body004("[{\"key\":\"allow\",\"label\":\"Allow\"},{\"key\":\"deny\","
+                          "\"label\":\"Deny\",\"is_default_on_timeout\":true}]",
+                          "\"title\":\"marked\",\"timeout_seconds\":5,\"wait\":\"block\","
+                          "\"response_format\":\"claude_code.pretooluse\""),
+                  false, 30000);
+    bg_batch *first =
+        bg_create(t,
+                  body004("[{\"key\":\"ask\",\"label\":\"Ask me\"},{\"key\":\"allow\","
+                          "\"label\":\"Allow\"}]",
+                          "\"title\":\"first\",\"timeout_seconds\":5,\"wait\":\"block\","
+                          "\"response_format\":\"copilot_cli.pretooluse\""),
+                  false, 30000);
     double t0 = hp_it_now();
-    json_object *j = bg_join(marked);
+    bg_call *c = bg_done(marked);
+    json_object *j = hp_it_json(c->resp);
 
-    IT_CHECK_FATAL(marked->status == 200, "answered: %ld %s", marked->status,
-                   marked->resp ? marked->resp : "");
-    IT_CHECK(marked->done_at - t0 >= 4.0 && marked->done_at - t0 < 12.0,
-             "answered at the deadline, not before: %.2f s", marked->done_at - t0);
+    IT_CHECK_FATAL(c->status == 200, "answered: %ld %s", c->status, c->resp ? c->resp : "");
+    IT_CHECK(c->done_at - t0 >= 4.0 && c->done_at - t0 < 12.0,
+             "answered at the deadline, not before: %.2f s", c->done_at - t0);
     IT_JSTR(j, "status", "expired");
     IT_JBOOL(j, "is_timeout_default", true);
     IT_JSTR(j, "decision_key", "deny");
     IT_JSTR(j, "response_payload.hookSpecificOutput.permissionDecision", "deny");
-    j = bg_join(first);
-    IT_CHECK_FATAL(first->status == 200, "answered");
+    c = bg_done(first);
+    IT_CHECK_FATAL(c->status == 200, "answered");
+    j = hp_it_json(c->resp);
     IT_JSTR(j, "decision_key", "ask");
     IT_JBOOL(j, "is_timeout_default", true);
     IT_JSTR(j, "response_payload.permissionDecision", "ask");
@@ -357,11 +290,12 @@ static void test_block_capped(void)
 static void test_sse(void)
 {
     const hp_it_team *t = hp_it_team_new();
-    bg *s = bg_create(t, body004(NULL, "\"title\":\"stream me\",\"wait\":\"sse\""), true, 30000);
+    bg_batch *b =
+        bg_create(t, body004(NULL, "\"title\":\"stream me\",\"wait\":\"sse\""), true, 30000);
     const char *aid = await_pending(t, "stream me");
 
     IT_STATUS(resolve(t, aid, 1), 200);
-    (void)bg_join(s);
+    bg_call *s = bg_done(b);
     IT_CHECK_FATAL(s->status == 200 && s->resp != NULL, "stream");
     const char *sent = strstr(s->resp, "event: sent\ndata: ");
     const char *decided = strstr(s->resp, "event: decided\ndata: ");
