@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "api.h"
+#include "hp_fault.h"
 #include "hp_log.h"
 #include "hp_str.h"
 #include "hp_time.h"
@@ -80,6 +81,10 @@ int main(void)
         return 2;
     }
     hp_log_init("holdpoint-api", (hp_log_level)cfg.log_level);
+    if (hp_fault_init(cfg.faults, err, sizeof(err)) != HP_OK) {
+        hp_log_error("invalid configuration", "reason", err);
+        return 2;
+    }
 
     if (cfg.max_waiters >= cfg.api_threads) {
         hp_log_error("invalid configuration", "reason",

@@ -15,6 +15,7 @@
 #include "hp_approval_ops.h"
 #include "hp_ask.h"
 #include "hp_crypto.h"
+#include "hp_fault.h"
 #include "hp_inbox.h"
 #include "hp_json.h"
 #include "hp_mem.h"
@@ -333,6 +334,11 @@ hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
     rc = hp__closed_effects(c, env, out, kind, d->actor_type, d->actor_id, d, err, errcap);
     if (rc != HP_OK)
         goto fail;
+    if (HP_FAULT("decide.before_commit")) {
+        hp_err_set(err, errcap, "fault point decide.before_commit");
+        rc = HP_ERR_INTERNAL;
+        goto fail;
+    }
     return hp_db_commit(c, err, errcap);
 
 fail:

@@ -112,6 +112,9 @@ static bool hp__check_hook_default(const char *name, const char *v, char *err, s
       NULL, "requests that may wait for a decision at once; keep below HOLDPOINT_API_THREADS")     \
     X("HOLDPOINT_THREAD_STACK_KB", "int", "256", 64, 65536, HP__API, false, thread_stack_kb,       \
       thread_stack_kb, NULL, "stack size of each HTTP worker thread")                              \
+    X("HOLDPOINT_FAULTS", "string", "", 0, 0, HP__API | HP__TMO | HP__DLV, false, faults, faults,  \
+      NULL,                                                                                        \
+      "test builds only: fault points to arm, name=crash|error[@n],... (internals/faults.md)")     \
     X("HOLDPOINT_SSE_HEARTBEAT_SECONDS", "int", "30", 1, 300, HP__API, false,                      \
       sse_heartbeat_seconds, sse_heartbeat_seconds, NULL,                                          \
       "seconds between heartbeats of an action-response stream")                                   \

@@ -54,6 +54,7 @@ typedef struct hp_config {
     int max_waiters;              /* HOLDPOINT_MAX_WAITERS 48 */
     int thread_stack_kb;          /* HOLDPOINT_THREAD_STACK_KB 256 */
     int sse_heartbeat_seconds;    /* HOLDPOINT_SSE_HEARTBEAT_SECONDS 30 */
+    const char *faults;           /* HOLDPOINT_FAULTS, "" when unset (test builds only) */
     int session_idle_seconds;     /* HOLDPOINT_SESSION_IDLE_SECONDS 43200 */
     int session_max_seconds;      /* HOLDPOINT_SESSION_MAX_SECONDS 604800 */
     int signin_max_failures;      /* HOLDPOINT_SIGNIN_MAX_FAILURES 5 (per account) */

@@ -59,6 +59,7 @@ pg_bin() {
 }
 
 PGBIN="$(pg_bin)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PGDATA="$DIR/pg"
 REDIS_PID="$DIR/redis.pid"
 REDIS_LOG="$DIR/redis.log"
@@ -320,10 +321,10 @@ redis_stop() {
 }
 
 # ---- PgBouncer ------------------------------------------------------------
-# Transaction pooling in front of the server, the way operators run it: no
-# ignore_startup_parameters, so a client sending a startup parameter the
-# pooler does not know (such as "options") is refused as it would be in
-# production. Runs as the PostgreSQL owner (PgBouncer refuses root) with its
+# Transaction pooling in front of the server with the configuration deploy/
+# ships (deploy/pgbouncer/pgbouncer.sh): no ignore_startup_parameters, so a
+# client sending a startup parameter the pooler does not know (such as
+# "options") is refused as it would be in production. Runs as the PostgreSQL owner (PgBouncer refuses root) with its
 # files in DIR/pgbouncer (or, when the PostgreSQL owner cannot reach DIR, in
 # a private directory under /tmp; DIR/pgbouncer.log points at its log).
 
@@ -359,27 +360,14 @@ pgb_start_on() {
     command -v pgbouncer >/dev/null 2>&1 || die "pgbouncer is not installed (run scripts/deps.sh)"
     PGB_DIR="$(pgb_dir)"
     [ -e "$DIR/pgbouncer.log" ] || ln -sf "$PGB_DIR/pgbouncer.log" "$DIR/pgbouncer.log"
-    echo '"postgres" ""' >"$PGB_DIR/userlist.txt"
-    {
-        echo ";; written by scripts/services.sh on every start"
-        echo "[databases]"
-        echo "* = host=127.0.0.1 port=$pgport"
-        echo "[pgbouncer]"
-        echo "listen_addr = 127.0.0.1"
-        echo "listen_port = $port"
-        echo "unix_socket_dir ="
-        echo "auth_type = trust"
-        echo "auth_file = $PGB_DIR/userlist.txt"
-        echo "admin_users = postgres"
-        echo "pool_mode = transaction"
-        echo "default_pool_size = 20"
-        echo "max_client_conn = 900"
-        echo "logfile = $PGB_DIR/pgbouncer.log"
-        echo "pidfile = $PGB_DIR/pgbouncer.pid"
-        echo "log_connections = 0"
-        echo "log_disconnections = 0"
-    } >"$PGB_DIR/pgbouncer.ini"
-    chmod 644 "$PGB_DIR/pgbouncer.ini" "$PGB_DIR/userlist.txt"
+    # The deploy's configuration (deploy/pgbouncer/pgbouncer.sh), on a
+    # local port, trusting local connections like the server behind it.
+    PGBOUNCER_UPSTREAM_HOST=127.0.0.1 PGBOUNCER_UPSTREAM_PORT="$pgport" \
+        PGBOUNCER_LISTEN_ADDR=127.0.0.1 PGBOUNCER_LISTEN_PORT="$port" \
+        PGBOUNCER_USER=postgres PGBOUNCER_AUTH_TYPE=trust PGBOUNCER_MAX_CLIENT_CONN=900 \
+        PGBOUNCER_LOGFILE="$PGB_DIR/pgbouncer.log" PGBOUNCER_PIDFILE="$PGB_DIR/pgbouncer.pid" \
+        "$ROOT/deploy/pgbouncer/pgbouncer.sh" render "$PGB_DIR"
+    [ "$(id -u)" -ne 0 ] || chown postgres "$PGB_DIR/pgbouncer.ini" "$PGB_DIR/userlist.txt"
     rm -f "$PGB_DIR/pgbouncer.pid"
     as_pg pgbouncer -q -d "$PGB_DIR/pgbouncer.ini" >/dev/null 2>&1 || return 1
     for ((i = 0; i < 100; i++)); do

@@ -34,6 +34,7 @@
 
 #include "delivery.h"
 #include "hp_config.h"
+#include "hp_fault.h"
 #include "hp_crypto.h"
 #include "hp_db.h"
 #include "hp_httpd_mini.h"
@@ -332,6 +333,15 @@ static void dlv_claim(dlv_app *app)
         app->next_claim_ms = hp_time_mono_ms() + 1000;
         return;
     }
+    /* Claimed and leased, nothing sent: a crash here must lose nothing (the
+     * leases run out and the jobs are claimed again). */
+    if (n > 0 && HP_FAULT("delivery.after_claim")) {
+        dlv_db_error(app, "could not use the claimed jobs", "fault point delivery.after_claim");
+        hp_db_release(app->db, c);
+        hp_pool_free(pool);
+        app->next_claim_ms = hp_time_mono_ms() + 1000;
+        return;
+    }
     /* All slots filled: more may be due; claim again when one frees up.
      * Otherwise sleep until the next job becomes claimable. */
     if (n < free_slots && hp_store_jobs_next_ms(c, &next, err, sizeof(err)) != HP_OK)
@@ -422,6 +432,10 @@ static void dlv_reap(dlv_app *app)
         dlv_classify(s, m->data.result, &app->done_res[n]);
         app->done[n++] = s;
     }
+    /* Sent, outcome not recorded yet: a crash here must end in the same
+     * webhook-id being sent again (at-least-once), never in a lost job. */
+    if (n > 0)
+        (void)HP_FAULT("delivery.after_send");
     if (n > 0)
         dlv_finish_many(app, app->done, app->done_res, n);
 }
@@ -620,6 +634,10 @@ int main(void)
         return 2;
     }
     hp_log_init("holdpoint-delivery", (hp_log_level)cfg.log_level);
+    if (hp_fault_init(cfg.faults, err, sizeof(err)) != HP_OK) {
+        hp_log_error("bad configuration", "reason", err);
+        return 2;
+    }
     memset(&app, 0, sizeof(app));
     app.cfg = &cfg;
     if (hp_urlpolicy_new(cfg.outbound_allow, &app.policy, err, sizeof(err)) != HP_OK) {

@@ -38,6 +38,7 @@
 #include "hp_approval.h"
 #include "hp_approval_ops.h"
 #include "hp_config.h"
+#include "hp_fault.h"
 #include "hp_db.h"
 #include "hp_httpd_mini.h"
 #include "hp_log.h"
@@ -134,6 +135,11 @@ static hp_err tmo_batch(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t er
         *n = 0;
         goto out;
     }
+    /* The batch is committed (one statement), nothing published or logged:
+     * a crash here must leave each approval expired once, with its NOTIFY
+     * already sent by the commit. */
+    if (*n > 0)
+        (void)HP_FAULT("expiry.after_commit");
     for (int i = 0; i < *n; i++)
         hp_log_info("approval expired", "approval_id", rows[i].id, "team_id", rows[i].team_id,
                     "timeout_mode", rows[i].timeout_mode);
@@ -336,6 +342,10 @@ int main(void)
         return 2;
     }
     hp_log_init("holdpoint-timeout", (hp_log_level)cfg.log_level);
+    if (hp_fault_init(cfg.faults, err, sizeof(err)) != HP_OK) {
+        hp_log_error("bad configuration", "reason", err);
+        return 2;
+    }
     memset(&app, 0, sizeof(app));
     app.cfg = &cfg;
     app.env.callback_max_attempts = cfg.callback_max_attempts;

@@ -4,7 +4,8 @@
 #   tests/deploy/check.sh [BIN_DIR]     (default: $HP_BIN_DIR, else build/bin)
 #
 # 1. deploy/docker-compose.yml resolves with deploy/.env.example
-#    (`docker-compose config`) into exactly the six services; the workers have
+#    (`docker-compose config`) into exactly the seven services (PgBouncer
+#    under the optional profile "pooler"); the workers have
 #    no container_name and no host ports (so --scale works), the API and both
 #    workers have health checks on /healthz at the right listener, migrate is a
 #    one-shot the others wait for, the Holdpoint services share one image, and
@@ -20,6 +21,11 @@
 #    as scripts/packages.txt; the image runs as a fixed non-root user and has
 #    a HEALTHCHECK. .dockerignore keeps build trees, .run, node_modules, .git
 #    out of the context.
+# 3. the pooler: deploy/pgbouncer/pgbouncer.sh renders transaction pooling
+#    without ignore_startup_parameters (and refuses to run without a
+#    password); make test's pooler is rendered by it; its image is Debian's
+#    pgbouncer as a non-root user with a health check; every Holdpoint
+#    service can be given HOLDPOINT_DATABASE_DIRECT_URL.
 #
 # Every failed check is printed; the exit status is 1 when any failed (a
 # missing tool is a failure, not a skip).
@@ -122,7 +128,8 @@ def bad(msg):
     problems.append(msg)
 
 
-want = {"postgres", "redis", "migrate", "holdpoint-api", "holdpoint-timeout", "holdpoint-delivery"}
+want = {"postgres", "redis", "migrate", "holdpoint-api", "holdpoint-timeout", "holdpoint-delivery",
+        "pgbouncer"}
 if set(services) != want:
     bad("services are %s, want %s" % (sorted(services), sorted(want)))
 
@@ -260,7 +267,7 @@ for name in holdpoint:
 compose_text = open(compose_path).read()
 compose_code = "\n".join(l for l in compose_text.splitlines() if not l.lstrip().startswith("#"))
 substituted = set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)", compose_code))
-compose_only = {"COMPOSE_PROJECT_NAME"}
+compose_only = {"COMPOSE_PROJECT_NAME", "COMPOSE_PROFILES"}
 env_vars = {}
 for n, line in enumerate(open(env_path), 1):
     s = line.strip()
@@ -296,11 +303,35 @@ if "openssl rand -hex 32" not in open(env_path).read():
 if "holdpoint admin bootstrap" not in compose_text:
     bad("docker-compose.yml lacks the `holdpoint admin bootstrap` hint")
 
+# The optional pooler: only with its profile, built from its own Dockerfile,
+# after a healthy postgres, unpublished, health-checked, pointed at the
+# postgres service; and every Holdpoint process can be given the direct URL
+# that LISTEN and migrations need behind it.
+pgb = services.get("pgbouncer") or {}
+if pgb.get("profiles") != ["pooler"]:
+    bad("pgbouncer is not optional (profiles %r, want ['pooler'])" % pgb.get("profiles"))
+if (pgb.get("build") or {}).get("dockerfile") != "deploy/pgbouncer/Dockerfile":
+    bad("pgbouncer does not build deploy/pgbouncer/Dockerfile: %s" % pgb.get("build"))
+if pgb.get("ports"):
+    bad("pgbouncer publishes ports; only the compose network needs it")
+if ((pgb.get("depends_on") or {}).get("postgres") or {}).get("condition") != "service_healthy":
+    bad("pgbouncer does not wait for postgres to be healthy")
+if "pg_isready" not in " ".join(healthcheck_test(pgb)):
+    bad("pgbouncer health check does not use pg_isready")
+pgb_env = env_of(pgb)
+if pgb_env.get("PGBOUNCER_UPSTREAM_HOST") != "postgres":
+    bad("pgbouncer does not point at the postgres service: %r" % pgb_env.get("PGBOUNCER_UPSTREAM_HOST"))
+if not pgb_env.get("PGBOUNCER_PASSWORD"):
+    bad("pgbouncer gets no PGBOUNCER_PASSWORD")
+for name in holdpoint:
+    if "HOLDPOINT_DATABASE_DIRECT_URL" not in env_of(services.get(name) or {}):
+        bad("%s cannot be given HOLDPOINT_DATABASE_DIRECT_URL" % name)
+
 for p in problems:
     print("FAIL: compose: " + p, file=sys.stderr)
 if problems:
     sys.exit(1)
-print("ok: compose: six services, scaling, health checks, migrate, image, variables")
+print("ok: compose: seven services (the pooler optional), scaling, health checks, migrate, image, variables")
 PY
 fi
 
@@ -436,6 +467,53 @@ grep -q 'HOLDPOINT_LISTEN' <(grep -E '^HEALTHCHECK' "$tmp/runtime") ||
     fail "the image's HEALTHCHECK does not follow HOLDPOINT_LISTEN"
 grep -Eiq '^COPY[[:space:]]+[^-].*sql' "$tmp/runtime" &&
     fail "the runtime stage copies SQL files; migrations are compiled into holdpoint"
+
+# ---- 3. the pooler ----------------------------------------------------------
+
+# Its configuration as the image renders it from the compose environment:
+# transaction pooling, no ignore_startup_parameters, SCRAM, the compose
+# database; without a password it refuses to start.
+pgb_script="$root/deploy/pgbouncer/pgbouncer.sh"
+pgb_dockerfile="$root/deploy/pgbouncer/Dockerfile"
+if env -i "PATH=$PATH" PGBOUNCER_PASSWORD='se"cret' PGBOUNCER_DATABASE=holdpoint \
+    sh "$pgb_script" render "$tmp/pgb" 2>"$tmp/pgb.err"; then
+    ini="$tmp/pgb/pgbouncer.ini"
+    grep -qx 'pool_mode = transaction' "$ini" || fail "the pooler does not pool by transaction"
+    grep -q 'ignore_startup_parameters' "$ini" &&
+        fail "the pooler ignores startup parameters (Holdpoint must not need it)"
+    grep -qx 'auth_type = scram-sha-256' "$ini" || fail "the pooler does not authenticate with SCRAM"
+    grep -qx 'holdpoint = host=postgres port=5432' "$ini" ||
+        fail "the pooler does not route database holdpoint to postgres:5432"
+    grep -qx '"holdpoint" "se""cret"' "$tmp/pgb/userlist.txt" ||
+        fail "the pooler's userlist does not hold the quoted password"
+    [ "$(stat -c %a "$tmp/pgb/userlist.txt")" = 600 ] || fail "the pooler's userlist is readable by others"
+else
+    fail "deploy/pgbouncer/pgbouncer.sh render failed: $(cat "$tmp/pgb.err")"
+fi
+if env -i "PATH=$PATH" sh "$pgb_script" render "$tmp/pgb-nopw" 2>/dev/null; then
+    fail "the pooler renders a configuration without PGBOUNCER_PASSWORD"
+fi
+grep -q 'deploy/pgbouncer/pgbouncer.sh" render' "$root/scripts/services.sh" ||
+    fail "make test's pooler is not rendered by deploy/pgbouncer/pgbouncer.sh"
+if [ -f "$pgb_dockerfile" ]; then
+    # Instructions with their continuation lines joined, comments dropped.
+    sed -e '/^[[:space:]]*#/d' "$pgb_dockerfile" | sed -e ':a' -e '/\\$/N; s/\\\n//; ta' \
+        >"$tmp/pgb.Dockerfile"
+    pgb_dockerfile="$tmp/pgb.Dockerfile"
+    grep -Eq '^ARG DEBIAN_IMAGE=debian:bookworm' "$pgb_dockerfile" ||
+        fail "deploy/pgbouncer/Dockerfile does not build on Debian 12 (bookworm)"
+    grep -Eq 'apt-get install .* pgbouncer( |$)' "$pgb_dockerfile" ||
+        fail "deploy/pgbouncer/Dockerfile does not install Debian's pgbouncer"
+    grep -Eq '^COPY deploy/pgbouncer/pgbouncer.sh ' "$pgb_dockerfile" ||
+        fail "deploy/pgbouncer/Dockerfile does not copy pgbouncer.sh"
+    case "$(grep -E '^USER ' "$pgb_dockerfile" | tail -n1 | awk '{print $2}')" in
+        "" | root | 0) fail "the pooler image runs as root" ;;
+    esac
+    grep -Eq '^HEALTHCHECK .*pg_isready' "$pgb_dockerfile" || fail "the pooler image has no HEALTHCHECK"
+else
+    fail "missing deploy/pgbouncer/Dockerfile"
+fi
+pgb_dockerfile="$root/deploy/pgbouncer/Dockerfile"
 
 # .dockerignore
 for pat in build 'build-*' .run .git '**/node_modules'; do

@@ -1457,7 +1457,11 @@ static PGresult *it_sql_run(const char *sql, va_list ap, char *err, size_t errca
     pthread_mutex_lock(&it_pg_lock);
     for (int attempt = 0; attempt < 2; attempt++) {
         if (it_pg == NULL) {
-            it_pg = PQconnectdb(hp_it_env("HOLDPOINT_DATABASE_URL"));
+            /* Behind a pooler (pooled.sh) the harness looks at the server
+             * itself; the processes under test use the pooler. */
+            const char *direct = getenv("HOLDPOINT_DATABASE_DIRECT_URL");
+            it_pg = PQconnectdb(
+                direct != NULL && *direct != '\0' ? direct : hp_it_env("HOLDPOINT_DATABASE_URL"));
         } else if (PQstatus(it_pg) != CONNECTION_OK) {
             PQreset(it_pg);
         }

@@ -1,0 +1,71 @@
+/*
+ * Unit tests for hp_fault: the HOLDPOINT_FAULTS grammar (known points only,
+ * crash or error, error only where the point has an error path, @n), and an
+ * armed error firing on exactly the n-th pass and never again. (crash is
+ * exercised by tests/integration/it_faults.c, where a process may die.)
+ */
+#include <CUnit/Basic.h>
+
+#include "hp_fault.h"
+
+static void test_grammar(void)
+{
+    static const char *const bad[] = {
+        "nope=crash",
+        "decide.before_commit",
+        "decide.before_commit=",
+        "decide.before_commit=explode",
+        "decide.before_commit=error@",
+        "decide.before_commit=error@0",
+        "decide.before_commit=error@x",
+        "delivery.after_send=error",
+        "expiry.after_commit=error",
+        "decide.before_commit=crash,,",
+    };
+    char err[HP_ERRBUF];
+
+    CU_ASSERT_EQUAL(hp_fault_init(NULL, err, sizeof(err)), HP_OK);
+    CU_ASSERT_EQUAL(hp_fault_init("", err, sizeof(err)), HP_OK);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CU_ASSERT_EQUAL(hp_fault_init(bad[i], err, sizeof(err)), HP_ERR_CONFIG);
+    CU_ASSERT_EQUAL(
+        hp_fault_init("delivery.after_send=crash@3,expiry.after_commit=crash", err, sizeof(err)),
+        HP_OK);
+}
+
+static void test_error_fires_once(void)
+{
+    char err[HP_ERRBUF];
+
+    CU_ASSERT_EQUAL_FATAL(hp_fault_init("decide.before_commit=error@3", err, sizeof(err)), HP_OK);
+    CU_ASSERT_FALSE(HP_FAULT("decide.before_commit"));
+    CU_ASSERT_FALSE(HP_FAULT("decide.before_commit"));
+    CU_ASSERT_TRUE(HP_FAULT("decide.before_commit"));
+    CU_ASSERT_FALSE(HP_FAULT("decide.before_commit"));
+    /* Points that are not armed, and names that are not points, never fire. */
+    CU_ASSERT_FALSE(HP_FAULT("delivery.after_claim"));
+    CU_ASSERT_FALSE(HP_FAULT("no.such.point"));
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    unsigned fails;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    s = CU_add_suite("hp_fault", NULL, NULL);
+    if (s == NULL || !CU_add_test(s, "grammar", test_grammar) ||
+        !CU_add_test(s, "an error fires on the n-th pass only", test_error_fires_once)) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    if (CU_basic_run_tests() != CUE_SUCCESS) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    fails = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return fails > 0 ? 1 : 0;
+}
