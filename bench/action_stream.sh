@@ -45,7 +45,8 @@ replica A) until its \`action_response\` event arrives on an agent's
 approvals' own wake path (bench_wake). The stream's path adds to the
 long-poll's (decision transaction with its action response, NOTIFY and
 Redis PUBLISH of \`agent:<id>\`, the waiter's wake) a read of the
-responses after the stream's cursor and the SSE event.
+responses after the stream's cursor and the SSE event; the clients differ
+too (bench_wake is C and libcurl, the stream's client Node's fetch).
 
 | case | p50 ms | p99 ms | p50 ÷ long-poll across p50 |
 |---|---|---|---|
