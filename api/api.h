@@ -79,8 +79,10 @@ typedef struct hp_req {
     hp_dbconn *dbc; /* borrowed lazily by api_db, released with the pool */
     bool dbc_deferred;
     hp_auth auth;
-    api_err_style err_style; /* from the path's surface, set by api_dispatch */
-    char err[HP_ERRBUF];     /* reason from lower layers, logged on 5xx */
+    api_err_style err_style;  /* from the path's surface, set by api_dispatch */
+    hp_waiter *waiter;        /* a place reserved by api_wait_reserve, ended with the pool */
+    const char *wait_refusal; /* "team" or "key" after a refusal for a share */
+    char err[HP_ERRBUF];      /* reason from lower layers, logged on 5xx */
     /* A surface that must answer every failure in its own format (the
      * Claude Code hook endpoint) sets capture_errors: api_send_error_h then
      * sends nothing and keeps the error here instead (status stays 0). */
@@ -291,11 +293,36 @@ void api_metrics(hp_req *req);
 void api_metrics_init(hp_app *app);
 
 /* Waiting (api_stream.c). api_wants_sse: the client sent Accept:
- * text/event-stream. api_wait_and_answer: row is the caller's approval (read
- * within this request); waits up to wait_s seconds for it to leave pending
- * without holding a database connection, then answers the result body — or,
- * with sse, streams "pending" then "decided" events. */
+ * text/event-stream.
+ *
+ * api_wait_reserve: takes a waiting place for the caller (its team's and
+ * credential's share, see api_wait.h) before a handler creates what it will
+ * wait for, so a refusal changes nothing. On failure the 429
+ * wait_share_exceeded or 503 has been sent and the handler returns. The
+ * place is used by the next api_wait_and_answer, or given back with the
+ * request.
+ *
+ * api_wait_and_answer: row is the caller's approval (read within this
+ * request); waits up to wait_s seconds for it to leave pending without
+ * holding a database connection, then answers the result body — or, with
+ * sse, streams "pending" then "decided" events. Without a reserved place it
+ * takes one first (a refusal is answered 429 or 503 before anything else is
+ * sent). While it waits, pool memory of the request stays valid. */
 bool api_wants_sse(hp_req *req);
+HP_MUSTCHECK hp_err api_wait_reserve(hp_req *req, bool sse);
+
+/* Sends the refusal of a wait whose place could not be had (rc from
+ * api_wait_begin or api_wait_until): 429 wait_share_exceeded with scope,
+ * limit and Retry-After, or 503 service_unavailable. */
+void api_wait_refuse(hp_req *req, hp_err rc);
+
+/* Takes a waiting place for the caller and registers it under key (see
+ * hp_waiter_begin; the owner is the caller's team and credential): for
+ * waits on other keys than an approval ("agent:<id>", "team:<id>"). stream:
+ * an event stream, which notices a departed client by writing, so no socket
+ * lookup. On refusal the 429 wait_share_exceeded or 503 has been sent; the
+ * handler returns. The caller ends *out with hp_waiter_end. */
+HP_MUSTCHECK hp_err api_waiter_begin(hp_req *req, const char *key, bool stream, hp_waiter **out);
 void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bool sse,
                          json_object *created_event);
 
@@ -325,15 +352,21 @@ bool api_sse_send(hp_req *req, const char *event, const char *id, json_object *d
 bool api_sse_raw(hp_req *req, const char *text);
 
 /* The steps of a wait, for surfaces that render their own answers (the Ask
- * API, MCP): begin gives the database connection back and registers a
- * waiter on row's approval for wait_s seconds (HP_ERR_UNAVAILABLE when no
- * waiter can be had: nothing was sent); decided re-reads *row and sleeps
- * until it leaves pending or the deadline, re-reading after each wake, and
- * calls tick (when not NULL) every tick_ms while it sleeps — tick returns
- * false when the client is gone; end unregisters. */
+ * API, MCP): begin takes the place reserved by api_wait_reserve (or takes
+ * one now), gives the database connection back and registers a waiter on
+ * row's approval for wait_s seconds — on refusal nothing was sent and the
+ * caller renders it (api_wait_refuse for the standard answer; reserve
+ * before creating what will be waited for, so a refusal creates nothing);
+ * decided re-reads *row and sleeps until it leaves
+ * pending or the deadline, re-reading after each wake, and calls tick (when
+ * not NULL) every tick_ms while it sleeps — tick returns false when the
+ * client is gone; end gives the place back (the re-read *row stays valid
+ * until the request ends). */
 typedef struct api_waiting {
+    hp_req *req;
     hp_waiter *wt;
     int64_t deadline_ms; /* monotonic */
+    hp_pool *pool;       /* the latest re-read of the row */
 } api_waiting;
 
 typedef enum {

@@ -129,6 +129,10 @@ void api_approvals_create(hp_req *req)
         api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
         goto out;
     }
+    /* A create that will wait takes its waiting place first: refused, it
+     * creates nothing, so the client may simply retry. */
+    if (wait_mode != 0 && api_wait_reserve(req, wait_mode == 2) != HP_OK)
+        goto out;
     if (!api_approval_create(req, &in, &res))
         goto out;
     if (res.conflict) {

@@ -113,6 +113,10 @@ void api_ask_create(hp_req *req)
         api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
         goto out;
     }
+    /* A blocking ask takes its waiting place first: refused (429 or 503),
+     * it asks nothing. */
+    if (in.wait && api_wait_reserve(req, false) != HP_OK)
+        goto out;
     if (!api_approval_create(req, &in.approval, &res))
         goto out;
     if (!in.wait) {
@@ -123,14 +127,8 @@ void api_ask_create(hp_req *req)
         json_object_put(o);
         goto out;
     }
-    if (api_wait_begin(req, &res.row, in.timeout_seconds, &w) != HP_OK) {
-        /* The question exists: answer that no answer came in time rather
-         * than an error a client would retry into a second question. */
-        hp_log_warn("no waiter for a blocking ask; answering timeout", "request_id",
-                    req->request_id, "approval_id", res.row.id);
-        api_ask_send_state(req, &res.row, true);
-        goto out;
-    }
+    if (api_wait_begin(req, &res.row, in.timeout_seconds, &w) != HP_OK)
+        goto out; /* not reached: the place was reserved above */
     if (api_wait_decided(req, &w, &res.row, 0, NULL, NULL) == API_WAIT_GONE)
         req->status = 499; /* client closed the request; nothing to send */
     else
@@ -166,8 +164,9 @@ void api_ask_get(hp_req *req)
         api_ask_send_state(req, &row, false);
         return;
     }
-    if (api_wait_begin(req, &row, (int)wait_s, &w) != HP_OK) {
-        api_send_error(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
+    hp_err rc = api_wait_begin(req, &row, (int)wait_s, &w);
+    if (rc != HP_OK) {
+        api_wait_refuse(req, rc);
         return;
     }
     if (api_wait_decided(req, &w, &row, 0, NULL, NULL) == API_WAIT_GONE)

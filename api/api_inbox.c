@@ -222,10 +222,8 @@ void api_inbox_stream(hp_req *req)
     (void)hp_fmt(key, sizeof(key), "agent:%s", req->auth.agent_id);
     /* Registered before the first read: a response committed meanwhile
      * wakes this waiter, so nothing falls between the read and the wait. */
-    if (hp_waiter_begin(req->app->waiters, key, req->conn, &wt) != HP_OK) {
-        api_send_error(req, HP_ERR_UNAVAILABLE, "cannot stream now; retry shortly", NULL);
+    if (api_waiter_begin(req, key, true, &wt) != HP_OK)
         return;
-    }
     api_sse_begin(req);
     deadline = hp_time_mono_ms() + (int64_t)req->app->cfg->max_wait_seconds * 1000;
     if (!api_sse_raw(req, "retry: 1000\n\n"))

@@ -177,8 +177,8 @@ static bool api__progress_tick(hp_req *req, void *ctx)
 }
 
 /* Waits up to wait_s for *row to be decided, with progress notifications
- * when the call asked for them; returns false when the client left (nothing
- * more to send). *timed_out: the wait ran out with the question open. */
+ * when the call asked for them; returns false when the client left or the
+ * wait was refused (nothing more to send). *timed_out: the wait ran out with the question open. */
 static bool api__wait(api_mcp *x, hp_approval_row *row, int wait_s, bool *timed_out)
 {
     hp_req *req = x->req;
@@ -189,11 +189,10 @@ static bool api__wait(api_mcp *x, hp_approval_row *row, int wait_s, bool *timed_
     *timed_out = wait_s > 0 && strcmp(row->status, "pending") == 0;
     if (!*timed_out)
         return true; /* no wait asked for, or nothing left to wait for */
-    if (api_wait_begin(req, row, wait_s, &w) != HP_OK) {
-        /* The question is there; report it open rather than fail the call. */
-        hp_log_warn("no waiter for a waiting tool; answering pending", "request_id",
-                    req->request_id, "approval_id", row->id);
-        return true;
+    hp_err rc = api_wait_begin(req, row, wait_s, &w);
+    if (rc != HP_OK) {
+        api_wait_refuse(req, rc);
+        return false;
     }
     if (progress) {
         x->progress_total = wait_s;
@@ -234,6 +233,10 @@ static json_object *api__ask_user(api_mcp *x, json_object *id, json_object *args
 
     if (!hp_ask_parse(args, x->req->app->urlpolicy, true, HP_MCP_WAIT_DEFAULT, &in, is))
         out = api__invalid_args(x, id, is);
+    /* A waiting ask takes its waiting place first: refused (429 or 503 sent),
+     * it asks nothing. */
+    else if (in.wait && api_wait_reserve(x->req, false) != HP_OK)
+        out = NULL;
     else if (api_approval_create(x->req, &in.approval, &res))
         out = api__question(x, id, &res.row, in.wait ? in.timeout_seconds : 0);
     hp_ask_input_deinit(&in);

@@ -20,6 +20,11 @@ static double api__wake_redis(void *ctx)
     return hp_waiters_redis_up(((hp_app *)ctx)->waiters) ? 1 : 0;
 }
 
+static double api__socket_misses(void *ctx)
+{
+    return (double)hp_waiters_socket_misses(((hp_app *)ctx)->waiters);
+}
+
 void api_metrics_init(hp_app *app)
 {
     static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60};
@@ -32,6 +37,14 @@ void api_metrics_init(hp_app *app)
                       buckets, sizeof(buckets) / sizeof(buckets[0]));
     hp_metrics_gauge_fn(m, "holdpoint_waiters", "Requests waiting for a decision.", api__waiters,
                         app);
+    hp_metrics_family(m, "holdpoint_waits_refused_total", HP_METRIC_COUNTER,
+                      "Waits refused, by reason: team or key (that share was used, 429), "
+                      "unavailable (process full, stopping or without wake source, 503).",
+                      NULL, 0);
+    hp_metrics_counter_fn(m, "holdpoint_waiter_socket_misses_total",
+                          "Long-polls whose socket could not be found for hang-up detection "
+                          "(they end at their deadline instead).",
+                          api__socket_misses, app);
     hp_db_metrics(app->db, m);
     hp_metrics_gauge_fn(m, "holdpoint_wake_postgresql_up",
                         "1 while the PostgreSQL LISTEN connection for wakeups is up.", api__wake_pg,

@@ -270,10 +270,8 @@ void api_review_stream(hp_req *req)
     }
     api_db_put(req);
     (void)hp_fmt(key, sizeof(key), "team:%s", req->auth.team_id);
-    if (hp_waiter_begin(req->app->waiters, key, req->conn, &wt) != HP_OK) {
-        api_send_error(req, HP_ERR_UNAVAILABLE, "cannot stream now; retry shortly", NULL);
-        return;
-    }
+    if (api_waiter_begin(req, key, true, &wt) != HP_OK)
+        return; /* refused: 429 or 503 sent */
     s.seen = calloc(API_SEEN_MAX, sizeof(*s.seen));
     if (s.seen == NULL) {
         hp_waiter_end(wt);

@@ -77,22 +77,32 @@ bool api_sse_raw(hp_req *req, const char *text)
     return api__sse_raw(req, text);
 }
 
-/* Re-reads the approval outside the request's own connection slot. A failure
- * leaves *row as it was: the waiter keeps waiting and tries again at the
- * next wake (every waiter is woken when a wake source reconnects). */
-static void api__reread(hp_req *req, hp_approval_row *row)
+/* Re-reads the approval outside the request's own connection slot, into
+ * *pool (a pool of the wait, replaced at each successful read so that a
+ * long stream's re-reads do not pile up in the request). A failure leaves
+ * *row as it was: the waiter keeps waiting and tries again at the next wake
+ * (every waiter is woken when a wake source reconnects). */
+static void api__reread(hp_req *req, hp_pool **pool, hp_approval_row *row)
 {
     hp_dbconn *c;
+    hp_pool *next = hp_pool_new();
     hp_approval_row fresh;
     bool found = false;
 
-    if (hp_db_acquire(req->app->db, &c, req->err, sizeof(req->err)) != HP_OK)
+    if (hp_db_acquire(req->app->db, &c, req->err, sizeof(req->err)) != HP_OK) {
+        hp_pool_free(next);
         return;
-    if (hp_store_approval_by_id(c, req->pool, req->auth.team_id, row->id, false, &fresh, &found,
+    }
+    if (hp_store_approval_by_id(c, next, req->auth.team_id, row->id, false, &fresh, &found,
                                 req->err, sizeof(req->err)) == HP_OK &&
-        found)
+        found) {
         *row = fresh;
+        hp_pool_free(*pool);
+        *pool = next;
+        next = NULL;
+    }
     hp_db_release(req->app->db, c);
+    hp_pool_free(next);
 }
 
 static bool api__pending(const hp_approval_row *row)
@@ -112,14 +122,108 @@ static void api__answer(hp_req *req, const hp_approval_row *row, bool sse)
     json_object_put(o);
 }
 
-hp_err api_wait_begin(hp_req *req, const hp_approval_row *row, int wait_s, api_waiting *w)
+static void api__end_reserved(void *p)
 {
-    w->wt = NULL;
-    w->deadline_ms = hp_time_mono_ms() + (int64_t)wait_s * 1000;
-    api_db_put(req); /* hold nothing while a human decides */
-    return hp_waiter_begin(req->app->waiters, row->id, req->conn, &w->wt);
+    hp_req *req = p;
+    hp_waiter_end(req->waiter);
+    req->waiter = NULL;
 }
 
+/* Takes a place for the request without a key yet (mu of the registry
+ * only); on a refusal remembers its scope and counts it, sending nothing. */
+static hp_err api__take(hp_req *req, const char *key, bool stream, hp_waiter **out)
+{
+    hp_waiter_owner owner = {req->auth.team_id,
+                             req->auth.key_id != NULL ? req->auth.key_id : req->auth.user_id};
+    const char *scope = "key";
+    char labels[64];
+    hp_err rc;
+
+    if (owner.holder_id == NULL)
+        owner.holder_id = owner.team_id;
+    rc = hp_waiter_begin(req->app->waiters, &owner, key, stream ? NULL : req->conn, out, &scope);
+    if (rc == HP_OK)
+        return HP_OK;
+    req->wait_refusal = rc == HP_ERR_WAIT_SHARE ? scope : NULL;
+    (void)hp_fmt(labels, sizeof(labels), "reason=\"%s\"",
+                 rc == HP_ERR_WAIT_SHARE ? scope : "unavailable");
+    hp_metrics_add(req->app->metrics, "holdpoint_waits_refused_total", labels, 1);
+    return rc;
+}
+
+void api_wait_refuse(hp_req *req, hp_err rc)
+{
+    const char *scope = req->wait_refusal;
+
+    if (rc == HP_ERR_WAIT_SHARE && scope != NULL) {
+        static const char *const h[] = {"Retry-After", "5", NULL};
+        int team, holder;
+        json_object *extra = json_object_new_object();
+
+        hp_waiters_shares(req->app->waiters, &team, &holder);
+        hp_json_set_str(extra, "scope", scope);
+        json_object_object_add(extra, "limit",
+                               json_object_new_int(strcmp(scope, "team") == 0 ? team : holder));
+        json_object_object_add(extra, "retry_after_seconds", json_object_new_int(5));
+        api_send_error_h(req, rc,
+                         strcmp(scope, "team") == 0
+                             ? "this team already holds its share of waiting requests on this "
+                               "server; retry later"
+                             : "this key already holds its share of waiting requests on this "
+                               "server; retry later",
+                         extra, h);
+        json_object_put(extra);
+        return;
+    }
+    api_send_error(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
+}
+
+hp_err api_waiter_begin(hp_req *req, const char *key, bool stream, hp_waiter **out)
+{
+    hp_err rc = api__take(req, key, stream, out);
+
+    if (rc != HP_OK)
+        api_wait_refuse(req, rc);
+    return rc;
+}
+
+/* The request's reserved place, taken now when there is none; quiet. */
+static hp_err api__reserve(hp_req *req, bool stream)
+{
+    hp_err rc;
+
+    if (req->waiter != NULL)
+        return HP_OK;
+    rc = api__take(req, NULL, stream, &req->waiter);
+    if (rc == HP_OK)
+        hp_pool_defer(req->pool, api__end_reserved, req);
+    return rc;
+}
+
+hp_err api_wait_reserve(hp_req *req, bool sse)
+{
+    hp_err rc = api__reserve(req, sse);
+
+    if (rc != HP_OK)
+        api_wait_refuse(req, rc);
+    return rc;
+}
+
+hp_err api_wait_begin(hp_req *req, const hp_approval_row *row, int wait_s, api_waiting *w)
+{
+    hp_err rc = api__reserve(req, false);
+
+    w->req = req;
+    w->wt = NULL;
+    w->pool = NULL;
+    w->deadline_ms = hp_time_mono_ms() + (int64_t)wait_s * 1000;
+    if (rc != HP_OK)
+        return rc;
+    api_db_put(req); /* hold nothing while a human decides */
+    w->wt = req->waiter;
+    hp_waiter_watch(w->wt, row->id);
+    return HP_OK;
+}
 api_wait_outcome api_wait_decided(hp_req *req, api_waiting *w, hp_approval_row *row, int tick_ms,
                                   bool (*tick)(hp_req *req, void *ctx), void *ctx)
 {
@@ -127,7 +231,7 @@ api_wait_outcome api_wait_decided(hp_req *req, api_waiting *w, hp_approval_row *
 
     /* Registered first, read second: a decision committed between the
      * caller's read and the registration is seen here. */
-    api__reread(req, row);
+    api__reread(req, &w->pool, row);
     while (api__pending(row)) {
         int64_t now = hp_time_mono_ms();
         int64_t until = w->deadline_ms;
@@ -138,21 +242,31 @@ api_wait_outcome api_wait_decided(hp_req *req, api_waiting *w, hp_approval_row *
             until = now + tick_ms;
         r = hp_waiter_wait(w->wt, until);
         if (r == HP_WAIT_WOKEN)
-            api__reread(req, row);
+            api__reread(req, &w->pool, row);
         else if (r == HP_WAIT_GONE)
             return API_WAIT_GONE;
         else if (r == HP_WAIT_SHUTDOWN)
             return API_WAIT_STOPPING;
         else if (until < w->deadline_ms && !tick(req, ctx))
-            return API_WAIT_GONE;
+            return API_WAIT_GONE; /* a stream's keep-alive write failed */
     }
     return API_WAITED;
 }
 
+static void api__pool_free(void *p)
+{
+    hp_pool_free(p);
+}
+
 void api_wait_end(api_waiting *w)
 {
-    hp_waiter_end(w->wt);
+    if (w->wt != NULL && w->wt == w->req->waiter)
+        api__end_reserved(w->req);
     w->wt = NULL;
+    /* The row the caller holds may live in the last re-read's pool. */
+    if (w->pool != NULL)
+        hp_pool_defer(w->req->pool, api__pool_free, w->pool);
+    w->pool = NULL;
 }
 
 static bool api__keepalive(hp_req *req, void *ctx)
@@ -168,6 +282,8 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
     api_waiting w;
     api_wait_outcome r;
 
+    if (api__pending(&cur) && wait_s > 0 && api_wait_reserve(req, sse) != HP_OK)
+        return; /* refused before a byte of the answer was sent */
     if (sse) {
         api__sse_start(req);
         if (created_event != NULL && !api__sse_event(req, "created", created_event))
@@ -177,18 +293,8 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
         api__answer(req, &cur, sse);
         return;
     }
-    if (api_wait_begin(req, &cur, wait_s, &w) != HP_OK) {
-        if (sse) {
-            json_object *e =
-                api_error_body(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
-            (void)api__sse_raw(req, "retry: 2000\n");
-            (void)api__sse_event(req, "error", e);
-            json_object_put(e);
-        } else {
-            api_send_error(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
-        }
-        return;
-    }
+    if (api_wait_begin(req, &cur, wait_s, &w) != HP_OK)
+        return; /* not reached: the place was reserved above */
     if (sse && created_event == NULL) {
         /* A result stream starts with the current state; a create stream
          * already said "created" (SPEC: created, then decided). */
@@ -200,36 +306,36 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
             return;
         }
     }
+    /* An event stream's keep-alive is also how it notices a client that
+     * left: the write fails. */
     r = api_wait_decided(req, &w, &cur, sse ? API_SSE_KEEPALIVE_MS : 0, sse ? api__keepalive : NULL,
                          NULL);
+    /* Give the place back before answering: the client may ask again at
+     * once. */
     api_wait_end(&w);
 
     if (r == API_WAIT_GONE) {
         if (req->status == 0)
             req->status = 499; /* client closed the request; nothing to send */
-        return;
-    }
-    if (r == API_WAIT_STOPPING && api__pending(&cur)) {
+    } else if (r == API_WAIT_STOPPING && api__pending(&cur)) {
         /* Stopping: the pending shape tells a long-poller to ask again (any
          * replica will do); an SSE client is told to reconnect. */
         if (sse)
             (void)api__sse_raw(req, "retry: 1000\n\n");
         else
             api__answer(req, &cur, false);
-        return;
-    }
-    if (sse && api__pending(&cur)) {
+    } else if (sse && api__pending(&cur)) {
         (void)api__sse_raw(req, ": wait ended\n\n");
-        return;
+    } else {
+        api__answer(req, &cur, sse);
     }
-    api__answer(req, &cur, sse);
 }
 
 /* Closes cur as expired when its deadline has passed by the database's
  * clock (seed 004 waits answer at the deadline whatever the expiry
  * worker's lag). True when cur changed. A failure leaves cur pending: the
  * worker, or the next try, closes it. */
-static bool api__expire_due(hp_req *req, hp_approval_row *cur)
+static bool api__expire_due(hp_req *req, api_waiting *w, hp_approval_row *cur)
 {
     hp_dbconn *c;
     hp_approval_row out;
@@ -246,7 +352,7 @@ static bool api__expire_due(hp_req *req, hp_approval_row *cur)
         *cur = out;
         hp_waiters_publish(req->app->redis, cur);
     } else {
-        api__reread(req, cur); /* the worker, or a person, may have closed it */
+        api__reread(req, &w->pool, cur); /* the worker, or a person, may have closed it */
     }
     return expired;
 }
@@ -287,7 +393,7 @@ static api_wait_outcome api__wait_loop(hp_req *req, api_waiting *w, const api_wa
                              spec->sse ? api__keepalive : NULL, NULL);
         if (r != API_WAITED || !api__pending(out) || hp_time_mono_ms() >= spec->deadline_ms)
             break;
-        if (api__expire_due(req, out) || !api__pending(out))
+        if (api__expire_due(req, w, out) || !api__pending(out))
             break;
         retry_at = hp_time_mono_ms() + 100;
     }
@@ -303,8 +409,9 @@ hp_err api_wait_until(hp_req *req, const hp_approval_row *row, const api_wait_sp
     *out = *row;
     *outcome = API_WAITED;
     if (api__pending(out) && hp_time_mono_ms() < spec->deadline_ms) {
-        if (api_wait_begin(req, out, 0, &w) != HP_OK)
-            return HP_ERR_UNAVAILABLE;
+        hp_err rc = api_wait_begin(req, out, 0, &w);
+        if (rc != HP_OK)
+            return rc;
         r = api__wait_loop(req, &w, spec, out);
         api_wait_end(&w);
     }
@@ -319,23 +426,16 @@ void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *
     hp_approval_row cur;
     api_wait_outcome r;
 
+    if (api__pending(row) && hp_time_mono_ms() < spec->deadline_ms &&
+        api_wait_reserve(req, spec->sse) != HP_OK)
+        return; /* refused before a byte of the answer was sent */
     if (spec->sse) {
         api__sse_start(req);
         if (spec->first_event != NULL && !api__sse_event(req, spec->first_name, spec->first_event))
             return;
     }
-    if (api_wait_until(req, row, spec, &cur, &r) != HP_OK) {
-        if (spec->sse) {
-            json_object *e =
-                api_error_body(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
-            (void)api__sse_raw(req, "retry: 2000\n");
-            (void)api__sse_event(req, "error", e);
-            json_object_put(e);
-        } else {
-            api_send_error(req, HP_ERR_UNAVAILABLE, "cannot wait now; retry shortly", NULL);
-        }
-        return;
-    }
+    if (api_wait_until(req, row, spec, &cur, &r) != HP_OK)
+        return; /* not reached: the place was reserved above */
     if (r == API_WAIT_GONE) {
         if (req->status == 0)
             req->status = 499; /* client closed the request; nothing to send */

@@ -1,67 +1,71 @@
 /*
  * api_wait: the waiter registry; see api_wait.h and docs/internals/waiters.md.
  *
- * Invariants: every field of a waiter and the tables are guarded by w->mu;
- * a waiter is in the id table and (when its socket was found) in the epoll
- * set from hp_waiter_begin until hp_waiter_end, and hp_waiter_end removes it
- * from epoll before the request handler returns, so the watcher never sees a
- * socket that civetweb has closed or reused.
+ * Invariants: every field of a waiter, the key table, the share counters
+ * and by_fd are guarded by w->mu. A waiter holds its place (count, its
+ * team's and its holder's counter) from hp_waiter_begin to hp_waiter_end. A
+ * waiter whose socket is watched is in by_fd under its descriptor with a tag
+ * (generation << 32 | fd); hp_waiter_end removes the socket from the watcher
+ * and by_fd before the request handler returns, so civetweb closes or reuses
+ * the descriptor only after that, and a hang-up reported with a tag that
+ * by_fd no longer holds (read by the watcher just before the removal) is
+ * ignored rather than blamed on the descriptor's next user.
  */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 
-#include <hiredis/hiredis.h>
-#include <libpq-fe.h>
-
+#include "api_hangup.h"
 #include "api_wait.h"
-#include "hp_crypto.h"
-#include "hp_db.h"
 #include "hp_log.h"
 #include "hp_mem.h"
 #include "hp_str.h"
 #include "hp_time.h"
+#include "hp_wake.h"
 
 #define HP_WAIT_BUCKETS 4096
 
+/* How many waiters one owner (a team or a credential) holds. */
+typedef struct hp__share {
+    struct hp__share *next;
+    int n;
+    char id[HP_WAIT_KEY_MAX];
+} hp__share;
+
 struct hp_waiter {
     hp_waiters *reg;
-    char key[HP_WAIT_KEY_MAX];
+    char key[HP_WAIT_KEY_MAX]; /* "" until watched */
     pthread_cond_t cv;
     unsigned pending; /* wakes not yet reported */
     bool gone;        /* the client hung up */
-    int fd;           /* the client socket, -1 when not found */
+    int fd;           /* the watched client socket, -1 when none */
+    uint64_t tag;
     unsigned bucket;
     hp_waiter *prev, *next;
+    hp__share *team, *holder;
 };
 
 struct hp_waiters {
+    hp_waiters_config cfg;
     char *database_url;
     char *redis_url;
-    int db_timeout_ms;
-    int max_waiters;
     pthread_mutex_t mu;
     pthread_cond_t drained; /* signalled when count drops, for shutdown */
     hp_waiter *buckets[HP_WAIT_BUCKETS];
+    hp__share *teams[HP_WAIT_BUCKETS];
+    hp__share *holders[HP_WAIT_BUCKETS];
     hp_waiter **by_fd; /* the waiter watching each socket */
     int by_fd_len;
-    int count;
+    uint32_t gen;
+    int count;    /* places taken */
+    int watching; /* of which registered under a key */
     bool stopping;
     bool pg_ok, redis_ok;
-    int epfd;
-    int stopfd; /* eventfd: readable once the threads must exit */
-    pthread_t pg_thread, redis_thread, watch_thread;
-    bool started, redis_started;
+    api_hangup *hangup;
+    hp_wake_source *pg_source, *redis_source;
 };
 
 /* ---- the registry ---------------------------------------------------------- */
@@ -74,34 +78,44 @@ static unsigned hp__hash(const char *s)
     return h % HP_WAIT_BUCKETS;
 }
 
-hp_waiters *hp_waiters_new(const char *database_url, const char *redis_url, int db_timeout_ms,
-                           int max_waiters)
+/* The counter of id in table (mu held), created at zero when absent. */
+static hp__share *hp__share_get(hp__share **table, const char *id)
 {
-    hp_waiters *w = hp_xcalloc(1, sizeof(*w));
-    pthread_condattr_t ca;
-    struct rlimit rl;
+    unsigned b = hp__hash(id);
+    hp__share *s;
 
-    w->database_url = hp_xstrdup(database_url);
-    w->redis_url = redis_url ? hp_xstrdup(redis_url) : NULL;
-    w->db_timeout_ms = db_timeout_ms;
-    w->max_waiters = max_waiters;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->drained, &ca);
-    pthread_condattr_destroy(&ca);
-    w->by_fd_len = 65536;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < (rlim_t)w->by_fd_len)
-        w->by_fd_len = (int)rl.rlim_cur;
-    w->by_fd = hp_xcalloc((size_t)w->by_fd_len, sizeof(*w->by_fd));
-    w->epfd = epoll_create1(EPOLL_CLOEXEC);
-    w->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    return w;
+    for (s = table[b]; s != NULL; s = s->next)
+        if (strcmp(s->id, id) == 0)
+            return s;
+    s = hp_xcalloc(1, sizeof(*s));
+    hp_strlcpy(s->id, id, sizeof(s->id));
+    s->next = table[b];
+    table[b] = s;
+    return s;
 }
 
-/* Marks every waiter (mu held) with a wake; used after a wake source
- * reconnects, since notifications sent while it was away are lost. */
+/* Frees s when it counts nobody (mu held). */
+static void hp__share_drop_idle(hp__share **table, hp__share *s)
+{
+    if (s->n > 0)
+        return;
+    for (hp__share **p = &table[hp__hash(s->id)]; *p != NULL; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    free(s);
+}
+
+/* Gives one place back to s (mu held). */
+static void hp__share_put(hp__share **table, hp__share *s)
+{
+    s->n--;
+    hp__share_drop_idle(table, s);
+}
+
+/* Marks every waiter (mu held) with a wake: used when a wake source goes down
+ * or comes back, since notifications sent meanwhile are lost. */
 static void hp__wake_all_locked(hp_waiters *w)
 {
     for (int b = 0; b < HP_WAIT_BUCKETS; b++)
@@ -109,6 +123,60 @@ static void hp__wake_all_locked(hp_waiters *w)
             wt->pending++;
             pthread_cond_signal(&wt->cv);
         }
+}
+
+static void hp__on_message(void *ctx, const char *payload)
+{
+    hp_waiters_wake(ctx, payload);
+}
+
+static void hp__on_state(void *ctx, hp_wake_kind kind, bool up)
+{
+    hp_waiters *w = ctx;
+
+    pthread_mutex_lock(&w->mu);
+    if (kind == HP_WAKE_POSTGRESQL)
+        w->pg_ok = up;
+    else
+        w->redis_ok = up;
+    hp__wake_all_locked(w);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void hp__on_hangup(void *ctx, int fd, uint64_t tag)
+{
+    hp_waiters *w = ctx;
+
+    pthread_mutex_lock(&w->mu);
+    if (fd >= 0 && fd < w->by_fd_len && w->by_fd[fd] != NULL && w->by_fd[fd]->tag == tag) {
+        w->by_fd[fd]->gone = true;
+        pthread_cond_signal(&w->by_fd[fd]->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+hp_waiters *hp_waiters_new(const hp_waiters_config *cfg)
+{
+    hp_waiters *w = hp_xcalloc(1, sizeof(*w));
+    pthread_condattr_t ca;
+    struct rlimit rl;
+
+    w->cfg = *cfg;
+    w->database_url = hp_xstrdup(cfg->database_url);
+    w->redis_url = cfg->redis_url ? hp_xstrdup(cfg->redis_url) : NULL;
+    w->cfg.database_url = w->database_url;
+    w->cfg.redis_url = w->redis_url;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->drained, &ca);
+    pthread_condattr_destroy(&ca);
+    w->by_fd_len = 65536;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        w->by_fd_len = (int)(rl.rlim_cur < (1u << 22) ? rl.rlim_cur : (1u << 22));
+    w->by_fd = hp_xcalloc((size_t)w->by_fd_len, sizeof(*w->by_fd));
+    w->hangup = api_hangup_new(hp__on_hangup, w);
+    return w;
 }
 
 void hp_waiters_wake(hp_waiters *w, const char *msg)
@@ -137,9 +205,20 @@ int hp_waiters_count(hp_waiters *w)
 {
     int n;
     pthread_mutex_lock(&w->mu);
-    n = w->count;
+    n = w->watching;
     pthread_mutex_unlock(&w->mu);
     return n;
+}
+
+void hp_waiters_shares(hp_waiters *w, int *team, int *holder)
+{
+    *team = w->cfg.team_waiters;
+    *holder = w->cfg.holder_waiters;
+}
+
+uint64_t hp_waiters_socket_misses(hp_waiters *w)
+{
+    return api_hangup_misses(w->hangup);
 }
 
 bool hp_waiters_pg_up(hp_waiters *w)
@@ -160,79 +239,96 @@ bool hp_waiters_redis_up(hp_waiters *w)
     return up;
 }
 
-/* civetweb has no call that returns a connection's socket. The socket lives
- * in the connection struct shortly after the request and response info, so
- * look for an int there that is a socket whose peer and local ports are this
- * request's; the match is verified with getpeername/getsockname, so a layout
- * change can only make the search fail (the waiter then has no hang-up
- * detection and ends at its deadline), never pick a wrong socket. */
-static int hp__conn_fd(struct mg_connection *conn)
+/* Links wt into the key table under key (mu held). */
+static void hp__link(hp_waiters *w, hp_waiter *wt, const char *key)
 {
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    const unsigned char *base = (const unsigned char *)ri + sizeof(struct mg_request_info) +
-                                sizeof(struct mg_response_info);
-
-    for (size_t off = 0; off < 96; off += sizeof(int)) {
-        struct sockaddr_storage peer, local;
-        socklen_t pl = sizeof(peer), ll = sizeof(local);
-        int fd, pport, lport;
-
-        memcpy(&fd, base + off, sizeof(fd));
-        if (fd < 3 || fd > (1 << 22))
-            continue;
-        if (getpeername(fd, (struct sockaddr *)&peer, &pl) != 0 ||
-            getsockname(fd, (struct sockaddr *)&local, &ll) != 0)
-            continue;
-        if (peer.ss_family == AF_INET) {
-            pport = ntohs(((struct sockaddr_in *)&peer)->sin_port);
-            lport = ntohs(((struct sockaddr_in *)&local)->sin_port);
-        } else if (peer.ss_family == AF_INET6) {
-            pport = ntohs(((struct sockaddr_in6 *)&peer)->sin6_port);
-            lport = ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
-        } else {
-            continue;
-        }
-        if (pport == ri->remote_port && lport == ri->server_port)
-            return fd;
-    }
-    return -1;
-}
-
-hp_err hp_waiter_begin(hp_waiters *w, const char *key, struct mg_connection *conn, hp_waiter **out)
-{
-    hp_waiter *wt;
-    pthread_condattr_t ca;
-    int fd = conn ? hp__conn_fd(conn) : -1;
-
-    pthread_mutex_lock(&w->mu);
-    if (w->stopping || w->count >= w->max_waiters || (!w->pg_ok && !w->redis_ok)) {
-        pthread_mutex_unlock(&w->mu);
-        return HP_ERR_UNAVAILABLE;
-    }
-    wt = hp_xcalloc(1, sizeof(*wt));
-    wt->reg = w;
     hp_strlcpy(wt->key, key, sizeof(wt->key));
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&wt->cv, &ca);
-    pthread_condattr_destroy(&ca);
     wt->bucket = hp__hash(wt->key);
+    wt->prev = NULL;
     wt->next = w->buckets[wt->bucket];
     if (wt->next)
         wt->next->prev = wt;
     w->buckets[wt->bucket] = wt;
+    w->watching++;
+}
+
+/* Unlinks wt from the key table, if linked (mu held). */
+static void hp__unlink(hp_waiters *w, hp_waiter *wt)
+{
+    if (wt->key[0] == '\0')
+        return;
+    if (wt->prev)
+        wt->prev->next = wt->next;
+    else
+        w->buckets[wt->bucket] = wt->next;
+    if (wt->next)
+        wt->next->prev = wt->prev;
+    wt->prev = wt->next = NULL;
+    wt->key[0] = '\0';
+    w->watching--;
+}
+
+hp_err hp_waiter_begin(hp_waiters *w, const hp_waiter_owner *owner, const char *key,
+                       struct mg_connection *conn, hp_waiter **out, const char **scope)
+{
+    hp_waiter *wt;
+    hp__share *team, *holder;
+    pthread_condattr_t ca;
+    int fd = conn ? api_hangup_fd(w->hangup, conn) : -1;
+
+    *out = NULL;
+    pthread_mutex_lock(&w->mu);
+    if (w->stopping || w->count >= w->cfg.max_waiters || (!w->pg_ok && !w->redis_ok)) {
+        pthread_mutex_unlock(&w->mu);
+        return HP_ERR_UNAVAILABLE;
+    }
+    team = hp__share_get(w->teams, owner->team_id);
+    holder = hp__share_get(w->holders, owner->holder_id);
+    if (team->n >= w->cfg.team_waiters || holder->n >= w->cfg.holder_waiters) {
+        /* The narrower share names the refusal when both are used. */
+        if (scope != NULL)
+            *scope = holder->n >= w->cfg.holder_waiters ? "key" : "team";
+        /* Counters at zero were made for this check: drop them again. */
+        hp__share_drop_idle(w->teams, team);
+        hp__share_drop_idle(w->holders, holder);
+        pthread_mutex_unlock(&w->mu);
+        return HP_ERR_WAIT_SHARE;
+    }
+    team->n++;
+    holder->n++;
+    wt = hp_xcalloc(1, sizeof(*wt));
+    wt->reg = w;
+    wt->team = team;
+    wt->holder = holder;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&wt->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (key != NULL)
+        hp__link(w, wt, key);
     w->count++;
     wt->fd = -1;
     if (fd >= 0 && fd < w->by_fd_len && w->by_fd[fd] == NULL) {
-        struct epoll_event ev = {.events = EPOLLRDHUP | EPOLLONESHOT, .data.fd = fd};
-        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+        uint64_t tag = (uint64_t)++w->gen << 32 | (uint32_t)fd;
+        if (api_hangup_add(w->hangup, fd, tag)) {
             wt->fd = fd;
+            wt->tag = tag;
             w->by_fd[fd] = wt;
         }
     }
     pthread_mutex_unlock(&w->mu);
     *out = wt;
     return HP_OK;
+}
+
+void hp_waiter_watch(hp_waiter *wt, const char *key)
+{
+    hp_waiters *w = wt->reg;
+
+    pthread_mutex_lock(&w->mu);
+    hp__unlink(w, wt);
+    hp__link(w, wt, key);
+    pthread_mutex_unlock(&w->mu);
 }
 
 hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms)
@@ -277,15 +373,12 @@ void hp_waiter_end(hp_waiter *wt)
     w = wt->reg;
     pthread_mutex_lock(&w->mu);
     if (wt->fd >= 0) {
-        epoll_ctl(w->epfd, EPOLL_CTL_DEL, wt->fd, NULL);
+        api_hangup_del(w->hangup, wt->fd);
         w->by_fd[wt->fd] = NULL;
     }
-    if (wt->prev)
-        wt->prev->next = wt->next;
-    else
-        w->buckets[wt->bucket] = wt->next;
-    if (wt->next)
-        wt->next->prev = wt->prev;
+    hp__unlink(w, wt);
+    hp__share_put(w->teams, wt->team);
+    hp__share_put(w->holders, wt->holder);
     w->count--;
     pthread_cond_broadcast(&w->drained);
     pthread_mutex_unlock(&w->mu);
@@ -293,241 +386,21 @@ void hp_waiter_end(hp_waiter *wt)
     free(wt);
 }
 
-/* ---- wake sources ---------------------------------------------------------- */
-
-/* Sleeps ms unless the stop event fires; returns true when stopping. */
-static bool hp__pause(hp_waiters *w, int ms)
-{
-    struct pollfd p = {.fd = w->stopfd, .events = POLLIN};
-    return poll(&p, 1, ms) > 0;
-}
-
-static void hp__set_source(hp_waiters *w, bool *flag, bool ok)
-{
-    pthread_mutex_lock(&w->mu);
-    *flag = ok;
-    /* Up or down, every waiter re-checks: a notification may have been lost
-     * while the source was away. */
-    hp__wake_all_locked(w);
-    pthread_mutex_unlock(&w->mu);
-}
-
-static void *hp__pg_main(void *arg)
-{
-    hp_waiters *w = arg;
-    int backoff = 100;
-
-    while (!hp__pause(w, 0)) {
-        PGconn *pg = NULL;
-        PGresult *r;
-        char err[HP_ERRBUF];
-
-        if (hp_db_connect(w->database_url, w->db_timeout_ms, &pg, err, sizeof(err)) != HP_OK) {
-            hp_log_warn("could not listen for wakeups", "source", "postgresql", "reason", err);
-            if (hp__pause(w, backoff))
-                break;
-            backoff = backoff < 5000 ? backoff * 2 : 5000;
-            continue;
-        }
-        r = PQexec(pg, "LISTEN hp_approval");
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            PQclear(r);
-            PQfinish(pg);
-            if (hp__pause(w, backoff))
-                break;
-            continue;
-        }
-        PQclear(r);
-        backoff = 100;
-        hp__set_source(w, &w->pg_ok, true);
-        hp_log_info("listening for wakeups", "source", "postgresql");
-        for (;;) {
-            struct pollfd p[2] = {{.fd = PQsocket(pg), .events = POLLIN},
-                                  {.fd = w->stopfd, .events = POLLIN}};
-            PGnotify *n;
-            int rc = poll(p, 2, 30000);
-
-            if (rc < 0 && errno != EINTR)
-                break;
-            if (p[1].revents)
-                goto done;
-            if (rc == 0) {
-                /* Idle for 30 s: prove the connection still works. */
-                r = PQexec(pg, "SELECT 1");
-                bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-                PQclear(r);
-                if (!ok)
-                    break;
-            }
-            if (!PQconsumeInput(pg))
-                break;
-            while ((n = PQnotifies(pg)) != NULL) {
-                if (n->extra[0] != '\0')
-                    hp_waiters_wake(w, n->extra);
-                PQfreemem(n);
-            }
-        }
-        hp_log_warn("lost the wakeup connection", "source", "postgresql");
-        hp__set_source(w, &w->pg_ok, false);
-        PQfinish(pg);
-        continue;
-    done:
-        PQfinish(pg);
-        break;
-    }
-    return NULL;
-}
-
-static redisContext *hp__redis_subscribe(hp_waiters *w, char *err, size_t errcap)
-{
-    char host[256], pw[256];
-    int port, db;
-    struct timeval tv = {w->db_timeout_ms / 1000, (w->db_timeout_ms % 1000) * 1000};
-    redisContext *c;
-    redisReply *rep;
-
-    if (hp_redis_parse_url(w->redis_url, host, sizeof(host), &port, pw, sizeof(pw), &db, err,
-                           errcap) != HP_OK)
-        return NULL;
-    c = redisConnectWithTimeout(host, port, tv);
-    if (c == NULL || c->err) {
-        hp_err_set(err, errcap, "could not connect to redis: %s", c ? c->errstr : "no memory");
-        if (c)
-            redisFree(c);
-        return NULL;
-    }
-    redisSetTimeout(c, tv);
-    if (pw[0] != '\0') {
-        rep = redisCommand(c, "AUTH %s", pw);
-        bool ok = rep && rep->type != REDIS_REPLY_ERROR;
-        if (rep)
-            freeReplyObject(rep);
-        if (!ok) {
-            hp_err_set(err, errcap, "could not authenticate to redis");
-            redisFree(c);
-            return NULL;
-        }
-    }
-    rep = redisCommand(c, "SUBSCRIBE hp:approval");
-    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-        hp_err_set(err, errcap, "could not subscribe: %s", c->errstr);
-        if (rep)
-            freeReplyObject(rep);
-        redisFree(c);
-        return NULL;
-    }
-    freeReplyObject(rep);
-    return c;
-}
-
-static void *hp__redis_main(void *arg)
-{
-    hp_waiters *w = arg;
-    int backoff = 100;
-
-    while (!hp__pause(w, 0)) {
-        char err[HP_ERRBUF];
-        redisContext *c = hp__redis_subscribe(w, err, sizeof(err));
-
-        if (c == NULL) {
-            hp_log_warn("could not listen for wakeups", "source", "redis", "reason", err);
-            if (hp__pause(w, backoff))
-                break;
-            backoff = backoff < 5000 ? backoff * 2 : 5000;
-            continue;
-        }
-        backoff = 100;
-        hp__set_source(w, &w->redis_ok, true);
-        hp_log_info("listening for wakeups", "source", "redis");
-        for (;;) {
-            struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
-                                  {.fd = w->stopfd, .events = POLLIN}};
-            void *reply = NULL;
-            int rc = poll(p, 2, 30000);
-
-            if (rc < 0 && errno != EINTR)
-                break;
-            if (p[1].revents) {
-                redisFree(c);
-                return NULL;
-            }
-            if (rc == 0) {
-                /* Idle: a PING on a subscribed connection proves it lives. */
-                if (redisAppendCommand(c, "PING") != REDIS_OK)
-                    break;
-                int done = 0;
-                if (redisBufferWrite(c, &done) != REDIS_OK)
-                    break;
-                continue;
-            }
-            if (redisBufferRead(c) != REDIS_OK)
-                break;
-            while (redisGetReplyFromReader(c, &reply) == REDIS_OK && reply != NULL) {
-                redisReply *m = reply;
-                if (m->type == REDIS_REPLY_ARRAY && m->elements == 3 &&
-                    m->element[0]->type == REDIS_REPLY_STRING &&
-                    strcmp(m->element[0]->str, "message") == 0 &&
-                    m->element[2]->type == REDIS_REPLY_STRING)
-                    hp_waiters_wake(w, m->element[2]->str);
-                freeReplyObject(reply);
-                reply = NULL;
-            }
-        }
-        hp_log_warn("lost the wakeup connection", "source", "redis");
-        hp__set_source(w, &w->redis_ok, false);
-        redisFree(c);
-    }
-    return NULL;
-}
-
-static void *hp__watch_main(void *arg)
-{
-    hp_waiters *w = arg;
-    struct epoll_event evs[64];
-
-    for (;;) {
-        int n = epoll_wait(w->epfd, evs, 64, -1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            break;
-        pthread_mutex_lock(&w->mu);
-        for (int i = 0; i < n; i++) {
-            int fd = evs[i].data.fd;
-            if (fd == w->stopfd) {
-                pthread_mutex_unlock(&w->mu);
-                return NULL;
-            }
-            if (fd >= 0 && fd < w->by_fd_len && w->by_fd[fd] != NULL) {
-                w->by_fd[fd]->gone = true;
-                pthread_cond_signal(&w->by_fd[fd]->cv);
-            }
-        }
-        pthread_mutex_unlock(&w->mu);
-    }
-    return NULL;
-}
-
 hp_err hp_waiters_start(hp_waiters *w, char *err, size_t errcap)
 {
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = w->stopfd};
+    hp_wake_sink sink = {.message = hp__on_message, .state = hp__on_state, .ctx = w};
 
-    if (w->epfd < 0 || w->stopfd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->stopfd, &ev) != 0) {
-        hp_err_set(err, errcap, "could not set up the waiter watcher: %s", strerror(errno));
+    if (api_hangup_start(w->hangup, err, errcap) != HP_OK)
         return HP_ERR_INTERNAL;
-    }
-    if (pthread_create(&w->watch_thread, NULL, hp__watch_main, w) != 0 ||
-        pthread_create(&w->pg_thread, NULL, hp__pg_main, w) != 0) {
-        hp_err_set(err, errcap, "could not start the waiter threads");
+    w->pg_source = hp_wake_source_start(HP_WAKE_POSTGRESQL, w->database_url, w->cfg.db_timeout_ms,
+                                        &sink, err, errcap);
+    if (w->pg_source == NULL)
         return HP_ERR_INTERNAL;
-    }
-    w->started = true;
     if (w->redis_url != NULL) {
-        if (pthread_create(&w->redis_thread, NULL, hp__redis_main, w) != 0) {
-            hp_err_set(err, errcap, "could not start the redis subscriber");
+        w->redis_source = hp_wake_source_start(HP_WAKE_REDIS, w->redis_url, w->cfg.db_timeout_ms,
+                                               &sink, err, errcap);
+        if (w->redis_source == NULL)
             return HP_ERR_INTERNAL;
-        }
-        w->redis_started = true;
     }
     return HP_OK;
 }
@@ -552,20 +425,23 @@ void hp_waiters_shutdown(hp_waiters *w, int grace_ms)
 
 void hp_waiters_free(hp_waiters *w)
 {
-    uint64_t one = 1;
-
     if (w == NULL)
         return;
-    if (w->started) {
-        if (write(w->stopfd, &one, sizeof(one)) < 0)
-            hp_log_warn("could not signal the waiter threads");
-        pthread_join(w->watch_thread, NULL);
-        pthread_join(w->pg_thread, NULL);
-        if (w->redis_started)
-            pthread_join(w->redis_thread, NULL);
+    hp_wake_source_stop(w->redis_source);
+    hp_wake_source_stop(w->pg_source);
+    api_hangup_free(w->hangup);
+    for (int b = 0; b < HP_WAIT_BUCKETS; b++) {
+        /* Only counters of waiters that never ended are left (none after a
+         * clean shutdown). */
+        for (hp__share *s = w->teams[b], *n; s != NULL; s = n) {
+            n = s->next;
+            free(s);
+        }
+        for (hp__share *s = w->holders[b], *n; s != NULL; s = n) {
+            n = s->next;
+            free(s);
+        }
     }
-    close(w->epfd);
-    close(w->stopfd);
     pthread_cond_destroy(&w->drained);
     pthread_mutex_destroy(&w->mu);
     free(w->by_fd);
@@ -576,16 +452,10 @@ void hp_waiters_free(hp_waiters *w)
 
 void hp_waiters_publish_msg(hp_redis *redis, const char *msg)
 {
-    redisReply *rep = NULL;
     char err[HP_ERRBUF];
-    const char *argv[] = {"PUBLISH", "hp:approval", msg};
 
-    if (redis == NULL)
-        return;
-    if (hp_redis_cmd(redis, &rep, 3, argv, NULL, err, sizeof(err)) != HP_OK)
+    if (redis != NULL && hp_wake_publish(redis, msg, err, sizeof(err)) != HP_OK)
         hp_log_warn("could not publish a wakeup", "reason", err);
-    if (rep)
-        freeReplyObject(rep);
 }
 
 void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row)

@@ -4,13 +4,17 @@
  * "team:<team id>" for a view of the whole team — and sleeps on its own
  * condition variable, holding no database connection. Wake messages
  * (hp_approval_wake_msg_agent, hp_approval_created_wake_msg) name one or
- * more keys separated by spaces. Three threads wake waiters: a PostgreSQL
- * LISTEN connection (channel hp_approval), a Redis subscription (channel
- * hp:approval, when configured), and an epoll watcher
- * that notices a waiting client hang up. After a wake the waiter re-reads the
- * approval, so duplicate or reordered notifications are harmless; after a
- * lost wake connection every waiter is woken to re-check, so no wake-up is
- * lost. See docs/internals/waiters.md.
+ * more keys separated by spaces; they
+ * arrive from the wake sources of hp_wake (PostgreSQL LISTEN hp_approval and
+ * the Redis subscription hp:approval), and a client hanging up arrives from
+ * the hang-up watcher (api_hangup). After a wake the waiter re-reads what it
+ * waits for, so duplicate or reordered messages are harmless; when a wake
+ * source goes down or comes back every waiter is woken to re-check, so no
+ * wake-up is lost.
+ *
+ * Places are shared fairly: besides the process limit, each team and each
+ * credential (API key, user) may hold only its share of the waiters at once,
+ * so one tenant cannot take another's waits. See docs/internals/waiters.md.
  */
 #ifndef HP_API_WAIT_H
 #define HP_API_WAIT_H
@@ -29,16 +33,24 @@ typedef struct hp_waiters hp_waiters;
 typedef struct hp_waiter hp_waiter;
 
 typedef enum {
-    HP_WAIT_WOKEN = 0, /* a notification (or a re-check) for this approval */
+    HP_WAIT_WOKEN = 0, /* a notification (or a re-check) for this key */
     HP_WAIT_TIMEOUT,   /* the deadline passed */
     HP_WAIT_GONE,      /* the client hung up */
     HP_WAIT_SHUTDOWN,  /* the process is stopping */
 } hp_wait_result;
 
-/* Creates the registry: at most max_waiters at once. Starts nothing. */
-hp_waiters *hp_waiters_new(const char *database_url, const char *redis_url, int db_timeout_ms,
-                           int max_waiters);
-/* Starts the LISTEN, SUBSCRIBE and disconnect-watcher threads. */
+typedef struct hp_waiters_config {
+    const char *database_url; /* LISTEN hp_approval */
+    const char *redis_url;    /* SUBSCRIBE hp:approval; NULL: PostgreSQL only */
+    int db_timeout_ms;        /* connecting and each command of a wake source */
+    int max_waiters;          /* waiters in the process at once */
+    int team_waiters;         /* of which one team may hold */
+    int holder_waiters;       /* of which one credential may hold */
+} hp_waiters_config;
+
+/* Creates the registry (copies cfg). Starts nothing. */
+hp_waiters *hp_waiters_new(const hp_waiters_config *cfg);
+/* Starts the wake sources and the hang-up watcher. */
 HP_MUSTCHECK hp_err hp_waiters_start(hp_waiters *w, char *err, size_t errcap);
 /* Wakes every waiter with HP_WAIT_SHUTDOWN and refuses new ones; returns
  * when every waiter has left or after grace_ms. */
@@ -46,19 +58,36 @@ void hp_waiters_shutdown(hp_waiters *w, int grace_ms);
 /* Stops the threads and frees the registry (after shutdown). */
 void hp_waiters_free(hp_waiters *w);
 
-/* Longest waiter key, terminator included. */
+/* Longest waiter key and owner id, terminator included. */
 #define HP_WAIT_KEY_MAX 64
 
-/* Registers a waiter under key (an approval id or "team:<id>", shorter than
- * HP_WAIT_KEY_MAX) on the connection's socket.
- * HP_ERR_UNAVAILABLE when the registry is full, stopping, or has no working
- * wake source (PostgreSQL LISTEN and Redis both down). */
-HP_MUSTCHECK hp_err hp_waiter_begin(hp_waiters *w, const char *key, struct mg_connection *conn,
-                                    hp_waiter **out);
+/* Whose share a waiter counts against: its team and the credential that
+ * authenticated the request (an API key id, or a user id). Borrowed. */
+typedef struct hp_waiter_owner {
+    const char *team_id;
+    const char *holder_id;
+} hp_waiter_owner;
+
+/* Takes a place for a waiter of owner and registers it under key (an
+ * approval id or "team:<id>", shorter than HP_WAIT_KEY_MAX), or under no key
+ * yet when key is NULL (a reservation made before the approval exists; see
+ * hp_waiter_watch). With conn, the client's hanging up is watched (a
+ * long-poll); an event stream passes NULL and notices by writing.
+ * HP_ERR_UNAVAILABLE when the process is full, stopping, or has no working
+ * wake source; HP_ERR_WAIT_SHARE when owner's team or credential already
+ * holds its share, with *scope (when not NULL) set to "team" or "key". Any
+ * request thread; never blocks. */
+HP_MUSTCHECK hp_err hp_waiter_begin(hp_waiters *w, const hp_waiter_owner *owner, const char *key,
+                                    struct mg_connection *conn, hp_waiter **out,
+                                    const char **scope);
+/* Registers wt under key (replacing its key, if any). Wakes for key sent
+ * from now on reach wt; read what it waits for after this call. */
+void hp_waiter_watch(hp_waiter *wt, const char *key);
 /* Sleeps until a wake, the client leaving, shutdown, or deadline_ms
  * (monotonic). Each wake is reported once. */
 hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms);
-/* Unregisters and frees the waiter. */
+/* Unregisters and frees the waiter, giving its place back. NULL is fine.
+ * Call on the request's thread before the handler returns. */
 void hp_waiter_end(hp_waiter *wt);
 
 /* Wakes, in this process, the waiters of every key the wake message msg
@@ -67,17 +96,22 @@ void hp_waiters_wake(hp_waiters *w, const char *msg);
 
 /* Publishes the wake message of row (its approval and its team, and for a
  * closed approval its agent's inbox key) to every replica through Redis; a
- * no-op when redis is NULL. NOTIFY already travels with a decision's
- * commit. */
+ * no-op when redis is NULL. A failure is logged: NOTIFY travels with a
+ * decision's commit anyway. */
 void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row);
 
 /* Publishes a wake message (keys separated by spaces, such as
  * "team:<id>" or "agent:<id>") to every replica through Redis; a no-op when
- * redis is NULL. */
+ * redis is NULL. A failure is logged. */
 void hp_waiters_publish_msg(hp_redis *redis, const char *msg);
 
-/* Waiters currently held (the waiters gauge). */
+/* Waiters registered under a key now (the waiters gauge; places reserved
+ * for a create that has not registered yet are not counted). */
 int hp_waiters_count(hp_waiters *w);
+/* The shares in force: per team and per credential. */
+void hp_waiters_shares(hp_waiters *w, int *team, int *holder);
+/* Long-polls whose socket could not be found for hang-up detection. */
+uint64_t hp_waiters_socket_misses(hp_waiters *w);
 
 /* Whether the PostgreSQL LISTEN and Redis subscriptions are up. */
 bool hp_waiters_pg_up(hp_waiters *w);

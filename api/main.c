@@ -26,34 +26,61 @@ static const char *api__getenv(const char *name, void *ctx)
     return getenv(name);
 }
 
+/* Worker threads civetweb could not create (it logs each and runs on with
+ * the others). */
+static _Atomic int api__thread_failures;
+
 static int api__log_message(const struct mg_connection *conn, const char *message)
 {
     (void)conn;
     size_t n = strcspn(message, "\n");
     char buf[512];
+
+    if (strstr(message, "Cannot start worker thread") != NULL &&
+        atomic_fetch_add(&api__thread_failures, 1) > 0)
+        return 1; /* one line is enough; main reports the count */
     (void)hp_fmt(buf, sizeof(buf), "%.*s", (int)n, message);
     hp_log_warn("http server message", "reason", buf);
     return 1;
 }
 
-/* Each waiting request holds a thread and a socket: allow as many open files
- * as the hard limit permits, and give threads a small stack (the default is
- * 8 MiB of address space each) so thousands of them fit. */
-static void api__raise_limits(const hp_config *cfg)
+/* Each connection, waiting or not, holds a socket: raises the open-file
+ * limit to the hard limit and checks that it covers every thread's socket
+ * plus the pools and listeners. false (logged) when it cannot. */
+static bool api__raise_limits(const hp_config *cfg)
 {
     struct rlimit rl;
-    pthread_attr_t attr;
+    long long need = (long long)cfg->api_threads + 2LL * cfg->db_pool_size + 64;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return true;
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
             hp_log_warn("could not raise the open file limit");
+        (void)getrlimit(RLIMIT_NOFILE, &rl);
     }
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, (size_t)cfg->thread_stack_kb * 1024);
-    if (pthread_setattr_default_np(&attr) != 0)
-        hp_log_warn("could not set the thread stack size");
-    pthread_attr_destroy(&attr);
+    if (rl.rlim_cur != RLIM_INFINITY && (long long)rl.rlim_cur < need) {
+        json_object *f = json_object_new_object();
+        json_object_object_add(f, "variable", json_object_new_string("HOLDPOINT_API_THREADS"));
+        json_object_object_add(f, "open_file_limit", json_object_new_int64((int64_t)rl.rlim_cur));
+        json_object_object_add(f, "needed", json_object_new_int64(need));
+        json_object_object_add(f, "reason",
+                               json_object_new_string("the open file limit (ulimit -n) is below "
+                                                      "one socket per HTTP thread plus the pools; "
+                                                      "raise it or lower HOLDPOINT_API_THREADS"));
+        hp_log_fields(HP_LOG_ERROR, "invalid configuration", f);
+        json_object_put(f);
+        return false;
+    }
+    return true;
+}
+
+/* percent of n, at least one. */
+static int api__share(int n, int percent)
+{
+    long long v = (long long)n * percent / 100;
+    return v < 1 ? 1 : (int)v;
 }
 
 /* Every request goes to the dispatcher from the first accepted connection:
@@ -86,13 +113,8 @@ int main(void)
         return 2;
     }
 
-    if (cfg.max_waiters >= cfg.api_threads) {
-        hp_log_error("invalid configuration", "reason",
-                     "HOLDPOINT_MAX_WAITERS must be below HOLDPOINT_API_THREADS, so threads "
-                     "remain to serve the decisions waiters wait for");
+    if (!api__raise_limits(&cfg))
         return 2;
-    }
-    api__raise_limits(&cfg);
 
     memset(&app, 0, sizeof(app));
     app.cfg = &cfg;
@@ -113,22 +135,33 @@ int main(void)
         }
     }
 
-    app.metrics = hp_metrics_new();
-    app.waiters =
-        hp_waiters_new(cfg.database_url, cfg.redis_url, cfg.db_timeout_ms, cfg.max_waiters);
-    api_metrics_init(&app);
-    if (hp_waiters_start(app.waiters, err, sizeof(err)) != HP_OK) {
-        hp_log_error("could not start the waiter registry", "reason", err);
-        return 1;
-    }
-
-    /* Block the stop signals before any thread starts so every civetweb
-     * thread inherits the mask and only sigwait below receives them. */
+    /* Block the stop signals before any thread starts (the wake sources,
+     * the hang-up watcher, civetweb's) so every thread inherits the mask and
+     * only sigwait below receives them: a second SIGTERM must not kill the
+     * process while it drains. */
     sigemptyset(&stop_set);
     sigaddset(&stop_set, SIGTERM);
     sigaddset(&stop_set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    app.metrics = hp_metrics_new();
+    {
+        hp_waiters_config wc = {
+            .database_url = cfg.database_url,
+            .redis_url = cfg.redis_url,
+            .db_timeout_ms = cfg.db_timeout_ms,
+            .max_waiters = cfg.max_waiters,
+            .team_waiters = api__share(cfg.max_waiters, cfg.team_waiters_percent),
+            .holder_waiters = api__share(cfg.max_waiters, cfg.key_waiters_percent),
+        };
+        app.waiters = hp_waiters_new(&wc);
+    }
+    api_metrics_init(&app);
+    if (hp_waiters_start(app.waiters, err, sizeof(err)) != HP_OK) {
+        hp_log_error("could not start the waiter registry", "reason", err);
+        return 1;
+    }
 
     if (strchr(cfg.listen_host, ':') != NULL)
         (void)hp_fmt(ports, sizeof(ports), "[%s]:%d", cfg.listen_host, cfg.listen_port);
@@ -164,10 +197,31 @@ int main(void)
         hp_log_error("could not start the http server", "listen", ports);
         return 1;
     }
-    {
+    if (atomic_load(&api__thread_failures) > 0) {
         json_object *f = json_object_new_object();
+        json_object_object_add(f, "variable", json_object_new_string("HOLDPOINT_API_THREADS"));
+        json_object_object_add(f, "threads", json_object_new_int(cfg.api_threads));
+        json_object_object_add(f, "not_created",
+                               json_object_new_int(atomic_load(&api__thread_failures)));
+        json_object_object_add(
+            f, "reason",
+            json_object_new_string("the system refused threads (ulimit -u, kernel.threads-max, "
+                                   "kernel.pid_max or the container's pids limit); lower "
+                                   "HOLDPOINT_API_THREADS or raise the limit"));
+        hp_log_fields(HP_LOG_ERROR, "could not create every http thread", f);
+        json_object_put(f);
+        mg_stop(ctx);
+        return 1;
+    }
+    {
+        int team, holder;
+        json_object *f = json_object_new_object();
+        hp_waiters_shares(app.waiters, &team, &holder);
         json_object_object_add(f, "listen", json_object_new_string(ports));
         json_object_object_add(f, "threads", json_object_new_int(cfg.api_threads));
+        json_object_object_add(f, "max_waiters", json_object_new_int(cfg.max_waiters));
+        json_object_object_add(f, "team_waiters", json_object_new_int(team));
+        json_object_object_add(f, "key_waiters", json_object_new_int(holder));
         json_object_object_add(f, "redis", json_object_new_boolean(app.redis != NULL));
         hp_log_fields(HP_LOG_INFO, "listening", f);
         json_object_put(f);

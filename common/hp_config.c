@@ -104,14 +104,19 @@ static bool hp__check_hook_default(const char *name, const char *v, char *err, s
     X("HOLDPOINT_RETENTION_DAYS", "int", "0", 0, 36500, HP__TMO, false, retention_days,            \
       retention_days, NULL,                                                                        \
       "days closed approvals and finished jobs are kept; 0 keeps them forever")                    \
-    X("HOLDPOINT_API_THREADS", "int", "64", 4, 20000, HP__API, false, api_threads, api_threads,    \
-      NULL, "HTTP worker threads")                                                                 \
+    X("HOLDPOINT_API_THREADS", "int", "4352", 17, 100000, HP__API, false, api_threads,             \
+      api_threads, NULL,                                                                           \
+      "HTTP worker threads, created at start; at least HOLDPOINT_MAX_WAITERS + 16")                \
     X("HOLDPOINT_REQUEST_TIMEOUT_MS", "int", "30000", 1000, 3600000, HP__API, false,               \
       request_timeout_ms, request_timeout_ms, NULL, "how long a slow client may take")             \
-    X("HOLDPOINT_MAX_WAITERS", "int", "48", 1, 20000, HP__API, false, max_waiters, max_waiters,    \
-      NULL, "requests that may wait for a decision at once; keep below HOLDPOINT_API_THREADS")     \
-    X("HOLDPOINT_THREAD_STACK_KB", "int", "256", 64, 65536, HP__API, false, thread_stack_kb,       \
-      thread_stack_kb, NULL, "stack size of each HTTP worker thread")                              \
+    X("HOLDPOINT_MAX_WAITERS", "int", "4096", 1, 65536, HP__API, false, max_waiters, max_waiters,  \
+      NULL, "requests that may wait for a decision at once in one API process")                    \
+    X("HOLDPOINT_TEAM_WAITERS_PERCENT", "int", "25", 1, 100, HP__API, false, team_waiters_percent, \
+      team_waiters_percent, NULL,                                                                  \
+      "share of HOLDPOINT_MAX_WAITERS one team may hold at once (429 past it)")                    \
+    X("HOLDPOINT_KEY_WAITERS_PERCENT", "int", "10", 1, 100, HP__API, false, key_waiters_percent,   \
+      key_waiters_percent, NULL,                                                                   \
+      "share of HOLDPOINT_MAX_WAITERS one API key or user may hold at once; at most the team's")   \
     X("HOLDPOINT_FAULTS", "string", "", 0, 0, HP__API | HP__TMO | HP__DLV, false, faults, faults,  \
       NULL,                                                                                        \
       "test builds only: fault points to arm, name=crash|error[@n],... (internals/faults.md)")     \
@@ -173,6 +178,32 @@ static const struct {
 };
 
 #define HP__NVARS (sizeof(hp__vars) / sizeof(hp__vars[0]))
+
+/* Rules between two integer variables, checked after every row loaded:
+ * a + margin <= b for the processes in procs (which read both). */
+typedef struct hp__rule {
+    unsigned procs;
+    size_t a_off, b_off;
+    int margin;
+    const char *a, *b, *why;
+} hp__rule;
+
+#define HP__RULE(procs, fa, margin, fb, a, b, why)                                                 \
+    {                                                                                              \
+        procs, offsetof(hp_config, fa), offsetof(hp_config, fb), margin, a, b, why                 \
+    }
+
+static const hp__rule hp__rules[] = {
+    HP__RULE(HP__DLV, callback_base_delay_ms, 0, callback_max_delay_ms,
+             "HOLDPOINT_CALLBACK_BASE_DELAY_MS", "HOLDPOINT_CALLBACK_MAX_DELAY_MS",
+             "the first retry delay cannot be longer than the longest"),
+    HP__RULE(HP__API, max_waiters, 16, api_threads, "HOLDPOINT_MAX_WAITERS",
+             "HOLDPOINT_API_THREADS",
+             "threads must remain to serve the decisions waiters wait for"),
+    HP__RULE(HP__API, key_waiters_percent, 0, team_waiters_percent, "HOLDPOINT_KEY_WAITERS_PERCENT",
+             "HOLDPOINT_TEAM_WAITERS_PERCENT",
+             "a key belongs to one team, so its share cannot be larger"),
+};
 
 size_t hp_config_vars(const hp_config_var **vars)
 {
@@ -423,12 +454,23 @@ hp_err hp_config_load(hp_proc proc, hp_config_getenv_fn get, void *ctx, hp_confi
         if (rc != HP_OK)
             return rc;
     }
-    if (out->callback_base_delay_ms > out->callback_max_delay_ms) {
-        hp_err_set(err, errcap,
-                   "HOLDPOINT_CALLBACK_BASE_DELAY_MS: must not exceed "
-                   "HOLDPOINT_CALLBACK_MAX_DELAY_MS (got %d > %d)",
-                   out->callback_base_delay_ms, out->callback_max_delay_ms);
-        return HP_ERR_CONFIG;
+    for (size_t i = 0; i < sizeof(hp__rules) / sizeof(hp__rules[0]); i++) {
+        const hp__rule *r = &hp__rules[i];
+        int a, b;
+
+        if ((r->procs & (unsigned)proc) == 0)
+            continue;
+        memcpy(&a, (const char *)out + r->a_off, sizeof(a));
+        memcpy(&b, (const char *)out + r->b_off, sizeof(b));
+        if ((long long)a + r->margin > (long long)b) {
+            if (r->margin > 0)
+                hp_err_set(err, errcap, "%s: must be at least %s + %d (got %d and %d): %s", r->b,
+                           r->a, r->margin, b, a, r->why);
+            else
+                hp_err_set(err, errcap, "%s: must not exceed %s (got %d > %d): %s", r->a, r->b, a,
+                           b, r->why);
+            return HP_ERR_CONFIG;
+        }
     }
     if (out->database_direct_url == NULL)
         out->database_direct_url = out->database_url;

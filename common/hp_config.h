@@ -48,11 +48,12 @@ typedef struct hp_config {
     const char *db_prepared_statements; /* HOLDPOINT_DB_PREPARED_STATEMENTS auto|on|off */
     int retention_days;                 /* HOLDPOINT_RETENTION_DAYS 0 (off) */
     int db_timeout_ms;            /* HOLDPOINT_DB_TIMEOUT_MS 5000: connect, pool wait, statements */
-    int api_threads;              /* HOLDPOINT_API_THREADS 64 */
+    int api_threads;              /* HOLDPOINT_API_THREADS 4352 */
     int request_timeout_ms;       /* HOLDPOINT_REQUEST_TIMEOUT_MS 30000: slow clients */
     int log_level;                /* HOLDPOINT_LOG_LEVEL info (hp_log_level) */
-    int max_waiters;              /* HOLDPOINT_MAX_WAITERS 48 */
-    int thread_stack_kb;          /* HOLDPOINT_THREAD_STACK_KB 256 */
+    int max_waiters;              /* HOLDPOINT_MAX_WAITERS 4096 */
+    int team_waiters_percent;     /* HOLDPOINT_TEAM_WAITERS_PERCENT 25 */
+    int key_waiters_percent;      /* HOLDPOINT_KEY_WAITERS_PERCENT 10 */
     int sse_heartbeat_seconds;    /* HOLDPOINT_SSE_HEARTBEAT_SECONDS 30 */
     const char *faults;           /* HOLDPOINT_FAULTS, "" when unset (test builds only) */
     int session_idle_seconds;     /* HOLDPOINT_SESSION_IDLE_SECONDS 43200 */

@@ -49,6 +49,8 @@
     X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type",                                       \
       "the request body must be application/json")                                                 \
     X(RATE_LIMITED, 429, "rate_limited", "too many requests; retry later")                         \
+    X(WAIT_SHARE, 429, "wait_share_exceeded",                                                      \
+      "this team or key already holds its share of waiting requests; retry later")                 \
     X(CREATE_FAILED, 500, "approval_creation_failed", "the approval could not be created")         \
     X(INTERNAL, 500, "internal_error", "internal error")                                           \
     X(UNAVAILABLE, 503, "service_unavailable", "a dependency is unavailable; retry shortly")       \

@@ -105,6 +105,14 @@ void hp_metrics_gauge_fn(hp_metrics *m, const char *name, const char *help, doub
     f->ctx = ctx;
 }
 
+void hp_metrics_counter_fn(hp_metrics *m, const char *name, const char *help,
+                           double (*fn)(void *ctx), void *ctx)
+{
+    hp__family *f = hp__family_add(m, name, HP_METRIC_COUNTER, help);
+    f->fn = fn;
+    f->ctx = ctx;
+}
+
 /* Finds or creates the series (mu held). */
 static hp__series *hp__series_get(hp_metrics *m, const char *name, const char *labels,
                                   hp__family **fam)

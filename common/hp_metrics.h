@@ -28,6 +28,11 @@ void hp_metrics_family(hp_metrics *m, const char *name, hp_metric_type type, con
 void hp_metrics_gauge_fn(hp_metrics *m, const char *name, const char *help, double (*fn)(void *ctx),
                          void *ctx);
 
+/* A counter kept elsewhere (it only grows), read at every scrape through
+ * fn(ctx) (no labels). */
+void hp_metrics_counter_fn(hp_metrics *m, const char *name, const char *help,
+                           double (*fn)(void *ctx), void *ctx);
+
 /* labels may be NULL or "" for an unlabelled series. Unknown names are
  * ignored (a programming error, not worth a crash in production). */
 void hp_metrics_add(hp_metrics *m, const char *name, const char *labels, double v);

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "hp_crypto.h"
-#include "hp_db.h"
 #include "hp_str.h"
 #include "hp_worker.h"
 
@@ -78,57 +77,6 @@ void hp_worker_id(char *out, size_t cap)
     hp_rand_bytes(r, sizeof(r));
     hp_hex_encode(r, sizeof(r), hex);
     (void)hp_fmt(out, cap, "%s-%ld-%s", host, (long)getpid(), hex);
-}
-
-hp_err hp_worker_listen(const char *url, const char *channel, int timeout_ms, PGconn **out,
-                        char *err, size_t errcap)
-{
-    PGconn *pg = NULL;
-    PGresult *r;
-    char sql[96];
-    hp_err rc = hp_db_connect(url, timeout_ms, &pg, err, errcap);
-
-    if (rc != HP_OK)
-        return rc;
-    (void)hp_fmt(sql, sizeof(sql), "LISTEN %s", channel);
-    r = PQexec(pg, sql);
-    if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
-        const char *m = PQerrorMessage(pg);
-        hp_err_set(err, errcap, "could not listen on %s: %.*s", channel, (int)strcspn(m, "\n"), m);
-        PQclear(r);
-        PQfinish(pg);
-        return HP_ERR_UNAVAILABLE;
-    }
-    PQclear(r);
-    PQsetnonblocking(pg, 1);
-    *out = pg;
-    return HP_OK;
-}
-
-hp_err hp_worker_drain(PGconn *pg, int *count, char *err, size_t errcap)
-{
-    PGnotify *n;
-
-    *count = 0;
-    if (PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK) {
-        const char *m = PQerrorMessage(pg);
-        hp_err_set(err, errcap, "lost the listen connection: %.*s", (int)strcspn(m, "\n"), m);
-        return HP_ERR_UNAVAILABLE;
-    }
-    while ((n = PQnotifies(pg)) != NULL) {
-        (*count)++;
-        PQfreemem(n);
-    }
-    return HP_OK;
-}
-
-int hp_worker_backoff_ms(int n)
-{
-    int ms = 100;
-
-    for (int i = 1; i < n && ms < 5000; i++)
-        ms *= 2;
-    return ms > 5000 ? 5000 : ms;
 }
 
 int hp_worker_wait(int fd_a, int fd_b, int64_t timeout_ms)

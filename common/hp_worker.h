@@ -1,10 +1,10 @@
 /*
  * hp_worker: the plumbing both background workers share — a self-pipe that
  * turns SIGTERM/SIGINT into a readable file descriptor (so a worker sleeping
- * in poll() or curl_multi_poll() wakes at once), a dedicated LISTEN
- * connection with notification draining, a reconnect backoff, and the
- * worker's id for leases and logs. Process-wide state; call from the worker's
- * main thread only.
+ * in poll() or curl_multi_poll() wakes at once), a wait on two descriptors,
+ * and the worker's id for leases and logs. Their LISTEN connections and the
+ * reconnect backoff are hp_wake's. Process-wide state; call from the
+ * worker's main thread only.
  */
 #ifndef HP_WORKER_H
 #define HP_WORKER_H
@@ -12,8 +12,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <libpq-fe.h>
 
 #include "hp_err.h"
 
@@ -29,21 +27,6 @@ const char *hp_worker_stop_signal(void);
 /* Writes "<host>-<pid>-<8 hex>" into out (cap >= 96): the value of
  * jobs.leased_by and the "worker" log field. */
 void hp_worker_id(char *out, size_t cap);
-
-/* Opens a connection to url outside the pool and runs LISTEN channel on it.
- * *out is the connection (caller PQfinish()es it). HP_ERR_UNAVAILABLE with a
- * reason when PostgreSQL cannot be reached. Blocks up to timeout_ms. */
-HP_MUSTCHECK hp_err hp_worker_listen(const char *url, const char *channel, int timeout_ms,
-                                     PGconn **out, char *err, size_t errcap);
-
-/* Reads what arrived on a LISTEN connection and discards the notifications;
- * *count gets how many there were. HP_ERR_UNAVAILABLE when the connection is
- * broken (the caller closes it and reconnects). Never blocks. */
-HP_MUSTCHECK hp_err hp_worker_drain(PGconn *pg, int *count, char *err, size_t errcap);
-
-/* Reconnect backoff: the delay after the n-th consecutive failure (n >= 1),
- * doubling from 100 ms up to 5 s. Pure. */
-int hp_worker_backoff_ms(int n);
 
 /* Waits up to timeout_ms (-1 = no limit) for fd_a or fd_b (either may be -1)
  * to become readable. Returns a bitmask: 1 = fd_a, 2 = fd_b, 0 = timeout. */

@@ -71,7 +71,7 @@ full=0
 # ThreadSanitizer (build-tsan/): the suites whose processes share state
 # between threads — the API's waiters, the delivery worker, the expiry
 # worker — once more with TSan binaries, in a full run (TSAN=1 or 0 to
-# choose). TSan needs larger thread stacks than the default.
+# choose).
 if [ "${TSAN:-$full}" = "1" ]; then
     tsan_suites=(it_wait it_delivery it_expiry)
     cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHP_TSAN=ON -DHP_WERROR=ON \
@@ -80,7 +80,7 @@ if [ "${TSAN:-$full}" = "1" ]; then
         holdpoint-delivery holdpoint "${tsan_suites[@]}" >/dev/null
     (
         # HP_IT_LIGHT: the thousand-waiter test runs with a hundred.
-        export HP_BIN_DIR="$root/build-tsan/bin" HOLDPOINT_THREAD_STACK_KB=1024 HP_IT_LIGHT=1
+        export HP_BIN_DIR="$root/build-tsan/bin" HP_IT_LIGHT=1
         export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
         unset HP_IT_RECORD
         ctest --test-dir build-tsan --output-on-failure -j"$jobs" \

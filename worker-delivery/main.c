@@ -44,6 +44,7 @@
 #include "hp_str.h"
 #include "hp_time.h"
 #include "hp_store_fanout.h"
+#include "hp_wake.h"
 #include "hp_webhook.h"
 #include "hp_worker.h"
 
@@ -502,12 +503,11 @@ static int dlv_run(dlv_app *app)
             }
         }
         if (!app->stopping && app->listen == NULL) {
-            if (hp_worker_listen(app->cfg->database_url, HP_STORE_JOBS_CHANNEL,
-                                 app->cfg->db_timeout_ms, &app->listen, err,
-                                 sizeof(err)) != HP_OK) {
+            if (hp_wake_listen(app->cfg->database_url, HP_STORE_JOBS_CHANNEL,
+                               app->cfg->db_timeout_ms, &app->listen, err, sizeof(err)) != HP_OK) {
                 dlv_db_error(app, "could not reach postgresql, retrying", err);
                 if (app->busy == 0) {
-                    (void)hp_worker_wait(app->sigfd, -1, hp_worker_backoff_ms(++failures));
+                    (void)hp_worker_wait(app->sigfd, -1, hp_wake_backoff_ms(++failures));
                     continue;
                 }
             } else {
@@ -527,7 +527,7 @@ static int dlv_run(dlv_app *app)
         if (app->stopping)
             timeout = stop_deadline - now;
         else if (app->listen == NULL)
-            timeout = hp_worker_backoff_ms(failures + 1);
+            timeout = hp_wake_backoff_ms(failures + 1);
         else if (app->nslots - app->busy < (app->busy == 0 ? 1 : app->claim_min) ||
                  app->next_claim_ms == INT64_MAX)
             timeout = 60000; /* woken by a transfer, a NOTIFY or a signal */
@@ -554,7 +554,7 @@ static int dlv_run(dlv_app *app)
         curl_multi_perform(app->multi, &running);
         dlv_reap(app);
         if (nextra > 2 && extra[2].revents != 0) {
-            if (hp_worker_drain(app->listen, &count, err, sizeof(err)) != HP_OK) {
+            if (hp_wake_drain(app->listen, NULL, NULL, &count, err, sizeof(err)) != HP_OK) {
                 dlv_db_error(app, "lost the listen connection, reconnecting", err);
                 PQfinish(app->listen);
                 app->listen = NULL;

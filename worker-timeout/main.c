@@ -50,6 +50,7 @@
 #include "hp_store_fanout.h"
 #include "hp_str.h"
 #include "hp_time.h"
+#include "hp_wake.h"
 #include "hp_worker.h"
 #include "retention.h"
 
@@ -116,7 +117,8 @@ static void tmo_publish(tmo_app *app, hp_pool *pool, const hp_expired *rows, int
         memcpy(cur + used, one, len + 1);
         used += len;
     }
-    if (hp_redis_publish_many(app->redis, "hp:approval", msgs, m, err, sizeof(err)) != HP_OK)
+    if (hp_redis_publish_many(app->redis, HP_WAKE_REDIS_CHANNEL, msgs, m, err, sizeof(err)) !=
+        HP_OK)
         /* Waiters also get NOTIFY hp_approval from the transaction. */
         hp_log_warn("could not publish expiries on redis", "reason", err, "worker", app->worker);
 }
@@ -234,11 +236,11 @@ static int tmo_run(tmo_app *app)
         hp_err rc;
 
         if (app->listen == NULL) {
-            rc = hp_worker_listen(app->cfg->database_url, HP_STORE_EXPIRY_CHANNEL,
-                                  app->cfg->db_timeout_ms, &app->listen, err, sizeof(err));
+            rc = hp_wake_listen(app->cfg->database_url, HP_STORE_EXPIRY_CHANNEL,
+                                app->cfg->db_timeout_ms, &app->listen, err, sizeof(err));
             if (rc != HP_OK) {
                 tmo_log_db_error(app, "could not reach postgresql, retrying", err);
-                (void)hp_worker_wait(app->sigfd, -1, hp_worker_backoff_ms(++failures));
+                (void)hp_worker_wait(app->sigfd, -1, hp_wake_backoff_ms(++failures));
                 continue;
             }
         }
@@ -249,7 +251,7 @@ static int tmo_run(tmo_app *app)
             tmo_log_db_error(app, "expiry cycle failed, retrying", err);
             PQfinish(app->listen);
             app->listen = NULL;
-            (void)hp_worker_wait(app->sigfd, -1, hp_worker_backoff_ms(++failures));
+            (void)hp_worker_wait(app->sigfd, -1, hp_wake_backoff_ms(++failures));
             continue;
         }
         if (app->db_down)
@@ -273,7 +275,7 @@ static int tmo_run(tmo_app *app)
         }
         ready = hp_worker_wait(PQsocket(app->listen), app->sigfd, sleep_ms);
         if (ready & 1) {
-            if (hp_worker_drain(app->listen, &count, err, sizeof(err)) != HP_OK) {
+            if (hp_wake_drain(app->listen, NULL, NULL, &count, err, sizeof(err)) != HP_OK) {
                 tmo_log_db_error(app, "lost the listen connection, reconnecting", err);
                 PQfinish(app->listen);
                 app->listen = NULL;

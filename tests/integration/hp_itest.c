@@ -619,6 +619,34 @@ static int it_wait(pid_t pid, double timeout)
     }
 }
 
+/* ---- metrics ------------------------------------------------------------ */
+
+double hp_it_gauge(hp_it_api *api, const char *name)
+{
+    hp_it_resp *r = hp_it_http(api, "GET", "/metrics", NULL, NULL);
+    char key[128];
+    const char *p;
+
+    if (r->status != 200)
+        return -1;
+    snprintf(key, sizeof(key), "\n%s ", name);
+    p = strstr(r->body, key);
+    return p ? strtod(p + strlen(key), NULL) : -1;
+}
+
+bool hp_it_await_gauge(hp_it_api *api, const char *name, double want, bool at_least, long ms)
+{
+    double until = hp_it_now() + (double)ms / 1000.0, v = -1;
+    while (hp_it_now() < until) {
+        v = hp_it_gauge(api, name);
+        if (at_least ? v >= want : v == want)
+            return true;
+        hp_it_sleep_ms(20);
+    }
+    fprintf(stderr, "\n%s stayed at %.0f (wanted %s%.0f)\n", name, v, at_least ? ">= " : "", want);
+    return false;
+}
+
 /* ---- the CLI ------------------------------------------------------------ */
 
 json_object *hp_it_cli(const char *const *args, int *status, char **out, char **err)
@@ -933,6 +961,14 @@ static void it_api_free(hp_it_api *api)
     free(api);
 }
 
+/* Every API a test starts gets these unless the test's own env names the
+ * variable (a bare "NAME" then restores the product default): the default of
+ * 4,352 HTTP threads per process would put a dozen test APIs running side by
+ * side past the machine's thread limits (kernel.pid_max). Tests of the
+ * defaults unset them. */
+static const char *const it_api_base_env[] = {"HOLDPOINT_API_THREADS=160",
+                                              "HOLDPOINT_MAX_WAITERS=128"};
+
 /* One attempt: fork, exec, wait for /healthz. Returns 1 when up, 0 when the
  * process exited (maybe a port race), -1 when it hung. */
 static int it_api_try(hp_it_api *api, const char *const *env)
@@ -945,15 +981,25 @@ static int it_api_try(hp_it_api *api, const char *const *env)
     api->log = it_xstrdup(hp_it_fmt("%s/api-%s-%s-%ld-%u.log", hp_it_env("HP_RUN_DIR"),
                                     it_suite_name, api->name, (long)getpid(), ++seq));
 
-    size_t n = 0;
+    size_t n = 0, k = 0;
     if (env != NULL)
         while (env[n] != NULL)
             n++;
-    const char **over = it_xmalloc(sizeof(char *) * (n + 2));
-    over[0] = hp_it_fmt("HOLDPOINT_LISTEN=127.0.0.1:%d", api->port);
+    const size_t nbase = sizeof(it_api_base_env) / sizeof(it_api_base_env[0]);
+    const char **over = it_xmalloc(sizeof(char *) * (n + nbase + 2));
+    over[k++] = hp_it_fmt("HOLDPOINT_LISTEN=127.0.0.1:%d", api->port);
+    for (size_t b = 0; b < nbase; b++) {
+        size_t len = strcspn(it_api_base_env[b], "=");
+        bool named = false;
+        for (size_t i = 0; i < n; i++)
+            named = named ||
+                    (strcspn(env[i], "=") == len && strncmp(env[i], it_api_base_env[b], len) == 0);
+        if (!named)
+            over[k++] = it_api_base_env[b];
+    }
     for (size_t i = 0; i < n; i++)
-        over[i + 1] = env[i];
-    over[n + 1] = NULL;
+        over[k++] = env[i];
+    over[k] = NULL;
     char **envp = it_env_build(over);
     free(over);
     char *argv[] = {(char *)bin, NULL};

@@ -68,8 +68,10 @@ const char *hp_it_unique(void);
 
 typedef struct hp_it_api hp_it_api;
 
-/* Starts holdpoint-api on a free 127.0.0.1 port with the test environment
- * plus env (NULL-terminated; "NAME=value" sets, "NAME" alone unsets) and
+/* Starts holdpoint-api on a free 127.0.0.1 port with the test environment,
+ * a small thread pool (HOLDPOINT_API_THREADS=160, HOLDPOINT_MAX_WAITERS=128,
+ * unless env names them), plus env (NULL-terminated; "NAME=value" sets,
+ * "NAME" alone unsets, so "HOLDPOINT_API_THREADS" alone gives the default) and
  * waits up to 10 s for GET /healthz to answer 200. name labels the log file.
  * Returns NULL (after printing the log's tail) when it does not come up.
  * The API stays up until hp_it_api_stop or the end of the program. */
@@ -202,6 +204,14 @@ char *hp_it_create_body(const char *q, const char *extra);
 /* POST /v1/approvals with hp_it_create_body(q, extra) as t; asserts 200 and
  * returns the response (fatal on failure). */
 hp_it_resp *hp_it_create_ok(const hp_it_team *t, const char *q, const char *extra);
+
+/* ---- metrics ------------------------------------------------------------ */
+
+/* An unlabelled series of api's /metrics, or -1 when absent. */
+double hp_it_gauge(hp_it_api *api, const char *name);
+/* Waits up to ms for hp_it_gauge(api, name) to equal want (or, with
+ * at_least, to reach it); prints the last value when it does not. */
+bool hp_it_await_gauge(hp_it_api *api, const char *name, double want, bool at_least, long ms);
 
 /* ---- SQL --------------------------------------------------------------- */
 

@@ -26,36 +26,6 @@
 #error "HP_ITEST_SERVICES_SH must name scripts/services.sh"
 #endif
 
-/* ---- helpers -------------------------------------------------------------- */
-
-/* A gauge from api's /metrics, or -1. */
-static double gauge(hp_it_api *api, const char *name)
-{
-    hp_it_resp *r = hp_it_http(api, "GET", "/metrics", NULL, NULL);
-    char key[128];
-    const char *p;
-
-    if (r->status != 200)
-        return -1;
-    snprintf(key, sizeof(key), "\n%s ", name);
-    p = strstr(r->body, key);
-    return p ? strtod(p + strlen(key), NULL) : -1;
-}
-
-/* Waits up to ms for gauge(name) on api to satisfy the comparison. */
-static bool await_gauge(hp_it_api *api, const char *name, double want, bool at_least, long ms)
-{
-    double until = hp_it_now() + (double)ms / 1000.0, v = -1;
-    while (hp_it_now() < until) {
-        v = gauge(api, name);
-        if (at_least ? v >= want : v == want)
-            return true;
-        hp_it_sleep_ms(20);
-    }
-    fprintf(stderr, "\n%s stayed at %.0f (wanted %s%.0f)\n", name, v, at_least ? ">= " : "", want);
-    return false;
-}
-
 static void services(const char *verb)
 {
     char cmd[1024];
@@ -91,7 +61,7 @@ static void release_across(hp_it_api *on, hp_it_api *decide, const hp_it_team *t
     bg_set(b, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result?wait=30", hp_it_api_base(on), rid), t,
            false, NULL, NULL, 40000);
     bg_start(b);
-    IT_CHECK_FATAL(await_gauge(on, "holdpoint_waiters", 1, true, 10000), "waiter registered");
+    IT_CHECK_FATAL(hp_it_await_gauge(on, "holdpoint_waiters", 1, true, 10000), "waiter registered");
     t0 = hp_it_now();
     hp_it_resp *d = hp_it_send(decide, &(hp_it_req){.method = "POST",
                                                     .path = resolve_path(aid),
@@ -189,15 +159,16 @@ static void test_cross_replica_redis_stopped(void)
     const hp_it_team *t = hp_it_team_new();
 
     services("redis-stop");
-    bool down = await_gauge(hp_it_api_default(), "holdpoint_wake_redis_up", 0, false, 10000) &&
-                await_gauge(replica_b, "holdpoint_wake_redis_up", 0, false, 10000);
+    bool down =
+        hp_it_await_gauge(hp_it_api_default(), "holdpoint_wake_redis_up", 0, false, 10000) &&
+        hp_it_await_gauge(replica_b, "holdpoint_wake_redis_up", 0, false, 10000);
     IT_CHECK(down, "both replicas saw Redis go away");
     if (down)
         release_across(hp_it_api_default(), replica_b, t);
     services("redis-start");
-    IT_CHECK(await_gauge(hp_it_api_default(), "holdpoint_wake_redis_up", 1, false, 15000),
+    IT_CHECK(hp_it_await_gauge(hp_it_api_default(), "holdpoint_wake_redis_up", 1, false, 15000),
              "replica A resubscribed");
-    IT_CHECK(await_gauge(replica_b, "holdpoint_wake_redis_up", 1, false, 15000),
+    IT_CHECK(hp_it_await_gauge(replica_b, "holdpoint_wake_redis_up", 1, false, 15000),
              "replica B resubscribed");
 }
 
@@ -216,14 +187,15 @@ static void test_survives_pg_restart(void)
     bg_set(bg, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result?wait=60", hp_it_api_base(a), rid), t,
            false, NULL, NULL, 70000);
     bg_start(bg);
-    IT_CHECK(await_gauge(a, "holdpoint_waiters", 1, true, 10000), "waiter registered");
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", 1, true, 10000), "waiter registered");
     services("pg-stop");
-    IT_CHECK(await_gauge(a, "holdpoint_wake_postgresql_up", 0, false, 40000),
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_wake_postgresql_up", 0, false, 40000),
              "replica A noticed the lost LISTEN connection");
     services("pg-start");
-    IT_CHECK(await_gauge(a, "holdpoint_wake_postgresql_up", 1, false, 30000),
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_wake_postgresql_up", 1, false, 30000),
              "replica A listens again");
-    IT_CHECK(await_gauge(a, "holdpoint_waiters", 1, true, 1000), "the waiter is still waiting");
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", 1, true, 1000),
+             "the waiter is still waiting");
     /* The pool reconnects on its own; retry the decision until it does. */
     hp_it_resp *d = NULL;
     for (int i = 0; i < 50; i++) {
@@ -257,6 +229,8 @@ static void test_thousand_longpolls(void)
                                "HOLDPOINT_DB_POOL_SIZE=16",
                                "HOLDPOINT_DB_TIMEOUT_MS=30000",
                                "AGENT_CREATE_RATE_LIMIT_MAX=100000",
+                               "HOLDPOINT_TEAM_WAITERS_PERCENT=100",
+                               "HOLDPOINT_KEY_WAITERS_PERCENT=100",
                                NULL};
     hp_it_api *a = hp_it_api_start("wait-1000", env);
     const hp_it_team *t = hp_it_team_new();
@@ -285,11 +259,11 @@ static void test_thousand_longpolls(void)
         }
     }
     bg_start(polls);
-    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", N, true, 60000), "all %d waiting", N);
+    IT_CHECK_FATAL(hp_it_await_gauge(a, "holdpoint_waiters", N, true, 60000), "all %d waiting", N);
     /* The last waiters to register may still be in the re-read that follows
      * registration (one query each); once that is over none holds a
      * connection while it waits. */
-    IT_CHECK(await_gauge(a, "holdpoint_db_pool_in_use", 0, false, 10000),
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_db_pool_in_use", 0, false, 10000),
              "waiters hold no database connection");
     /* 1,000 decisions on the other replica, 50 at a time. */
     for (int i = 0; i < N; i += 50) {
@@ -307,7 +281,7 @@ static void test_thousand_longpolls(void)
             strstr(polls->calls[i].resp, "\"selected_option\"") != NULL)
             released++;
     IT_CHECK(released == N, "%d of %d long-polls answered with their decision", released, N);
-    IT_CHECK(await_gauge(a, "holdpoint_waiters", 0, false, 10000), "no waiter left hanging");
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", 0, false, 10000), "no waiter left hanging");
     IT_CHECK(hp_it_api_stop(a) == 0, "API exits 0");
 }
 
@@ -331,7 +305,7 @@ static void test_sse_and_block(void)
                "\"request_id\":\"block-1\",\"wait\":\"block\",\"wait_timeout_seconds\":25"),
            30000);
     bg_start(b);
-    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", 3, true, 10000), "three waiting");
+    IT_CHECK_FATAL(hp_it_await_gauge(a, "holdpoint_waiters", 3, true, 10000), "three waiting");
     const char *aid_sse = hp_it_sql_str("select id::text from approvals where request_id = 'sse-1' "
                                         "and agent_id = $1::uuid",
                                         t->agent_id, NULL);
@@ -385,16 +359,16 @@ static void test_disconnect_frees_waiter(void)
     const char *rid, *aid;
     bg_batch *b = bg_new(1);
 
-    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", 0, false, 10000), "no waiters before");
+    IT_CHECK_FATAL(hp_it_await_gauge(a, "holdpoint_waiters", 0, false, 10000), "no waiters before");
     create_on(a, t, &rid, &aid);
     /* The client gives up after 1.5 s of a 60 s wait. */
     bg_set(b, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result?wait=60", hp_it_api_base(a), rid), t,
            false, NULL, NULL, 1500);
     bg_start(b);
-    IT_CHECK(await_gauge(a, "holdpoint_waiters", 1, false, 5000), "waiting");
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", 1, false, 5000), "waiting");
     bg_join(b);
     IT_CHECK(b->calls[0].status == 0, "the client timed out");
-    IT_CHECK(await_gauge(a, "holdpoint_waiters", 0, false, 3000),
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", 0, false, 3000),
              "the waiter was freed when the client left");
 }
 
@@ -415,7 +389,7 @@ static void test_sigterm_answers_waiters(void)
                t, false, i < 4 ? NULL : "Accept: text/event-stream", NULL, 70000);
     }
     bg_start(b);
-    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", 5, true, 10000), "five waiting");
+    IT_CHECK_FATAL(hp_it_await_gauge(a, "holdpoint_waiters", 5, true, 10000), "five waiting");
     double t0 = hp_it_now();
     IT_CHECK(hp_it_api_stop(a) == 0, "API exits 0 on SIGTERM");
     bg_join(b);
@@ -430,7 +404,9 @@ static void test_sigterm_answers_waiters(void)
 
 static void test_waiter_limit(void)
 {
-    static const char *const env[] = {"HOLDPOINT_MAX_WAITERS=2", NULL};
+    static const char *const env[] = {"HOLDPOINT_MAX_WAITERS=2",
+                                      "HOLDPOINT_TEAM_WAITERS_PERCENT=100",
+                                      "HOLDPOINT_KEY_WAITERS_PERCENT=100", NULL};
     hp_it_api *a = hp_it_api_start("wait-limit", env);
     const hp_it_team *t = hp_it_team_new();
     bg_batch *b = bg_new(2);
@@ -443,7 +419,7 @@ static void test_waiter_limit(void)
                t, false, NULL, NULL, 20000);
     }
     bg_start(b);
-    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", 2, false, 10000), "two waiting");
+    IT_CHECK_FATAL(hp_it_await_gauge(a, "holdpoint_waiters", 2, false, 10000), "two waiting");
     hp_it_resp *r =
         hp_it_agent_on(a, t, "GET", hp_it_fmt("/v1/approvals/%s/result?wait=5", rid), NULL);
     IT_ERROR(r, 503, "service_unavailable");

@@ -113,9 +113,31 @@ static const struct {
     {"HOLDPOINT_DB_POOL_SIZE", "8", 1, 512},
     {"HOLDPOINT_DB_TIMEOUT_MS", "5000", 100, 600000},
     {"HOLDPOINT_RETENTION_DAYS", "0", 0, 36500},
-    {"HOLDPOINT_API_THREADS", "64", 4, 20000},
+    {"HOLDPOINT_API_THREADS", "4352", 17, 100000},
     {"HOLDPOINT_REQUEST_TIMEOUT_MS", "30000", 1000, 3600000},
+    {"HOLDPOINT_MAX_WAITERS", "4096", 1, 65536},
+    {"HOLDPOINT_TEAM_WAITERS_PERCENT", "25", 1, 100},
+    {"HOLDPOINT_KEY_WAITERS_PERCENT", "10", 1, 100},
 };
+
+/* Values at the edge of a range that a rule between two variables refuses
+ * with the other's default: the other variable set so the rule holds. */
+static const struct {
+    const char *name;
+    bool at_max;
+    const char *other, *other_value;
+} companions[] = {
+    {"HOLDPOINT_CALLBACK_BASE_DELAY_MS", true, "HOLDPOINT_CALLBACK_MAX_DELAY_MS", "86400000"},
+    {"HOLDPOINT_CALLBACK_MAX_DELAY_MS", false, "HOLDPOINT_CALLBACK_BASE_DELAY_MS", "1"},
+    {"HOLDPOINT_API_THREADS", false, "HOLDPOINT_MAX_WAITERS", "1"},
+    {"HOLDPOINT_MAX_WAITERS", true, "HOLDPOINT_API_THREADS", "100000"},
+    {"HOLDPOINT_KEY_WAITERS_PERCENT", true, "HOLDPOINT_TEAM_WAITERS_PERCENT", "100"},
+    {"HOLDPOINT_TEAM_WAITERS_PERCENT", false, "HOLDPOINT_KEY_WAITERS_PERCENT", "1"},
+};
+
+/* Sets name=value, with the companion that keeps the rules when there is
+ * one, and expects the load to succeed. */
+static void expect_edge_ok(hp_proc proc, const char *name, const char *value, bool at_max);
 #define NDOC (sizeof(documented) / sizeof(documented[0]))
 
 static const hp_config_var *find_var(const char *name)
@@ -211,7 +233,10 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(cfg.metrics_port, 0);
     CU_ASSERT_EQUAL(cfg.db_pool_size, 8);
     CU_ASSERT_EQUAL(cfg.db_timeout_ms, 5000);
-    CU_ASSERT_EQUAL(cfg.api_threads, 64);
+    CU_ASSERT_EQUAL(cfg.api_threads, 4352);
+    CU_ASSERT_EQUAL(cfg.max_waiters, 4096);
+    CU_ASSERT_EQUAL(cfg.team_waiters_percent, 25);
+    CU_ASSERT_EQUAL(cfg.key_waiters_percent, 10);
     CU_ASSERT_EQUAL(cfg.request_timeout_ms, 30000);
     CU_ASSERT_EQUAL(cfg.log_level, HP_LOG_INFO);
 
@@ -229,7 +254,8 @@ static void test_set_values(void)
 {
     env_base();
     env_set("HOLDPOINT_MAX_BODY_BYTES", "1048576");
-    env_set("HOLDPOINT_API_THREADS", "4");
+    env_set("HOLDPOINT_API_THREADS", "17");
+    env_set("HOLDPOINT_MAX_WAITERS", "1");
     env_set("AGENT_CREATE_RATE_LIMIT_WINDOW_MS", "86400000");
     env_set("HOLDPOINT_LOG_LEVEL", "debug");
     env_set("HOLDPOINT_REDIS_URL", "redis://127.0.0.1:6379/0");
@@ -237,7 +263,8 @@ static void test_set_values(void)
     env_set("HOLDPOINT_OUTBOUND_ALLOW", "10.0.0.0/8");
     CU_ASSERT_EQUAL_FATAL(load(HP_PROC_API), HP_OK);
     CU_ASSERT_EQUAL(cfg.max_body_bytes, 1048576);
-    CU_ASSERT_EQUAL(cfg.api_threads, 4);
+    CU_ASSERT_EQUAL(cfg.api_threads, 17);
+    CU_ASSERT_EQUAL(cfg.max_waiters, 1);
     CU_ASSERT_EQUAL(cfg.rate_limit_window_ms, 86400000);
     CU_ASSERT_EQUAL(cfg.log_level, HP_LOG_DEBUG);
     CU_ASSERT_STRING_EQUAL(cfg.redis_url, "redis://127.0.0.1:6379/0");
@@ -289,6 +316,20 @@ static void test_int_message(void)
                                 "100 (got \"101\")");
 }
 
+static void expect_edge_ok(hp_proc proc, const char *name, const char *value, bool at_max)
+{
+    for (size_t c = 0; c < sizeof(companions) / sizeof(companions[0]); c++) {
+        if (strcmp(companions[c].name, name) == 0 && companions[c].at_max == at_max) {
+            env_base();
+            env_set(name, value);
+            env_set(companions[c].other, companions[c].other_value);
+            CU_ASSERT_EQUAL(load(proc), HP_OK);
+            return;
+        }
+    }
+    expect_ok(proc, name, value);
+}
+
 static void test_every_int_refused(void)
 {
     static const char *const junk[] = {"abc",  "1.5",  "1e3", "0x10", " 100",
@@ -317,24 +358,8 @@ static void test_every_int_refused(void)
         expect_refused(proc, v->name, above);
         CU_ASSERT_TRUE(hp_str_startswith(err, want));
         expect_refused(proc, v->name, "-1");
-        if (strcmp(v->name, "HOLDPOINT_CALLBACK_BASE_DELAY_MS") == 0) {
-            /* Its maximum exceeds the default max delay: raise that too. */
-            env_base();
-            env_set(v->name, hi);
-            env_set("HOLDPOINT_CALLBACK_MAX_DELAY_MS", "86400000");
-            CU_ASSERT_EQUAL(load(proc), HP_OK);
-        } else {
-            expect_ok(proc, v->name, hi);
-        }
-        if (strcmp(v->name, "HOLDPOINT_CALLBACK_MAX_DELAY_MS") == 0) {
-            /* Its minimum is below the default base delay: lower that too. */
-            env_base();
-            env_set(v->name, lo);
-            env_set("HOLDPOINT_CALLBACK_BASE_DELAY_MS", lo);
-            CU_ASSERT_EQUAL(load(proc), HP_OK);
-        } else {
-            expect_ok(proc, v->name, lo);
-        }
+        expect_edge_ok(proc, v->name, hi, true);
+        expect_edge_ok(proc, v->name, lo, false);
         expect_ok(proc, v->name, ""); /* empty: the default */
     }
 }
@@ -351,6 +376,33 @@ static void test_delay_order(void)
     CU_ASSERT_EQUAL(load(HP_PROC_DELIVERY), HP_OK); /* equal is fine */
     CU_ASSERT_EQUAL(cfg.callback_base_delay_ms, 5000);
     CU_ASSERT_EQUAL(cfg.callback_max_delay_ms, 5000);
+}
+
+/* Rules between variables name both and say what would hold. */
+static void test_rules(void)
+{
+    env_base();
+    env_set("HOLDPOINT_MAX_WAITERS", "100");
+    env_set("HOLDPOINT_API_THREADS", "115");
+    CU_ASSERT_EQUAL(load(HP_PROC_API), HP_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "HOLDPOINT_API_THREADS: must be at least HOLDPOINT_MAX_WAITERS + "
+                                "16 (got 115 and 100): threads must remain to serve the "
+                                "decisions waiters wait for");
+    env_set("HOLDPOINT_API_THREADS", "116");
+    CU_ASSERT_EQUAL(load(HP_PROC_API), HP_OK);
+    /* A process that reads neither variable does not check the rule. */
+    env_set("HOLDPOINT_API_THREADS", "20");
+    CU_ASSERT_EQUAL(load(HP_PROC_DELIVERY), HP_OK);
+
+    env_base();
+    env_set("HOLDPOINT_KEY_WAITERS_PERCENT", "30");
+    CU_ASSERT_EQUAL(load(HP_PROC_API), HP_ERR_CONFIG);
+    CU_ASSERT_TRUE(hp_str_startswith(err, "HOLDPOINT_KEY_WAITERS_PERCENT: must not exceed "
+                                          "HOLDPOINT_TEAM_WAITERS_PERCENT (got 30 > 25)"));
+    env_set("HOLDPOINT_TEAM_WAITERS_PERCENT", "30");
+    CU_ASSERT_EQUAL(load(HP_PROC_API), HP_OK);
+    CU_ASSERT_EQUAL(cfg.team_waiters_percent, 30);
+    CU_ASSERT_EQUAL(cfg.key_waiters_percent, 30);
 }
 
 static void check_key(const char *value, bool ok)
@@ -544,6 +596,7 @@ int main(void)
         !CU_add_test(s, "integer message", test_int_message) ||
         !CU_add_test(s, "every integer refused", test_every_int_refused) ||
         !CU_add_test(s, "delay order", test_delay_order) ||
+        !CU_add_test(s, "rules between variables", test_rules) ||
         !CU_add_test(s, "secret key", test_secret_key) || !CU_add_test(s, "listen", test_listen) ||
         !CU_add_test(s, "metrics listen", test_metrics_listen) ||
         !CU_add_test(s, "urls", test_urls) ||

@@ -24,6 +24,8 @@ static void test_table(void)
     CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR_ALREADY_RESOLVED), "already_resolved");
     CU_ASSERT_EQUAL(hp_err_status(HP_ERR_PAYLOAD_TOO_LARGE), 413);
     CU_ASSERT_EQUAL(hp_err_status(HP_ERR_RATE_LIMITED), 429);
+    CU_ASSERT_EQUAL(hp_err_status(HP_ERR_WAIT_SHARE), 429);
+    CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR_WAIT_SHARE), "wait_share_exceeded");
     CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR_CREATE_FAILED), "approval_creation_failed");
     CU_ASSERT_EQUAL(hp_err_status(HP_ERR_UNAVAILABLE), 503);
     CU_ASSERT_STRING_EQUAL(hp_err_wire(HP_ERR_CONFIG), "config_error");

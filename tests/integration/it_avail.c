@@ -1,0 +1,215 @@
+/*
+ * Availability under a busy tenant (docs/internals/waiters.md "Fair shares",
+ * "Finding the client's socket"): a team and a key hold at most their share
+ * of the waiters, past it a wait is refused with 429 wait_share_exceeded
+ * (and a blocking create creates nothing), while another team's long-poll
+ * still waits and is released by its decision; long-polls whose client
+ * hangs up are freed through the socket lookup, which never misses here,
+ * and event streams are freed by their keep-alive writes without a lookup.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hp_itest.h"
+#include "it_bg.h"
+
+/* Shares of the API below: 40 waiters, 25 % = 10 per team, 10 % = 4 per
+ * key. */
+#define TEAM_SHARE 10
+#define KEY_SHARE  4
+
+static hp_it_api *shares;
+
+/* A new agent of t with its own key, as a team view calling as it. */
+static const hp_it_team *agent_with_key(const hp_it_team *t)
+{
+    const char *agent = hp_it_agent_new(t, NULL);
+    const char *args[] = {"admin",      "create-key", "--team-id", t->team_id,
+                          "--agent-id", agent,        "--json",    NULL};
+    json_object *k = hp_it_admin(args);
+    return hp_it_team_as(t, agent, json_object_get_string(hp_it_jget(k, "api_key", NULL)));
+}
+
+/* Creates an approval as t on api; returns its request id, and its approval
+ * id in *aid. */
+static const char *create_on(hp_it_api *api, const hp_it_team *t, const char **aid)
+{
+    hp_it_resp *r =
+        hp_it_agent_on(api, t, "POST", "/v1/approvals", hp_it_create_body("hold on", NULL));
+    IT_STATUS_FATAL(r, 200);
+    *aid = json_object_get_string(hp_it_jget(r->json, "approval_id", NULL));
+    return json_object_get_string(hp_it_jget(r->json, "request_id", NULL));
+}
+
+static const char *result_url(hp_it_api *api, const char *rid, int wait_s)
+{
+    return hp_it_fmt("%s/v1/approvals/%s/result?wait=%d", hp_it_api_base(api), rid, wait_s);
+}
+
+/* Asserts a 429 wait_share_exceeded with Retry-After, scope and limit. */
+static void expect_share_refusal(hp_it_resp *r, const char *scope, int limit)
+{
+    IT_ERROR(r, 429, "wait_share_exceeded");
+    IT_CHECK(hp_it_header(r, "Retry-After") != NULL, "Retry-After on the refusal");
+    IT_JSTR(r->json, "scope", scope);
+    IT_JINT(r->json, "limit", limit);
+    IT_CHECK(hp_it_jget(r->json, "retry_after_seconds", NULL) != NULL, "retry_after_seconds: %s",
+             r->body);
+}
+
+static long long refused(hp_it_api *api, const char *reason)
+{
+    hp_it_resp *r = hp_it_http(api, "GET", "/metrics", NULL, NULL);
+    const char *key = hp_it_fmt("\nholdpoint_waits_refused_total{reason=\"%s\"} ", reason);
+    const char *p = strstr(r->body, key);
+    return p ? strtoll(p + strlen(key), NULL, 10) : 0;
+}
+
+static void test_fair_shares(void)
+{
+    const hp_it_team *a1 = hp_it_team_new();
+    const hp_it_team *a2 = agent_with_key(a1), *a3 = agent_with_key(a1);
+    const hp_it_team *b = hp_it_team_new();
+    const char *aid1, *aid2, *aid3, *aidb;
+    const char *rid1 = create_on(shares, a1, &aid1), *rid2 = create_on(shares, a2, &aid2);
+    const char *rid3 = create_on(shares, a3, &aid3), *ridb = create_on(shares, b, &aidb);
+    bg_batch *held = bg_new(TEAM_SHARE), *other = bg_new(1);
+    long long key0 = refused(shares, "key"), team0 = refused(shares, "team");
+
+    /* Team A fills its share: a full key share for a1 and a2, two for a3. */
+    for (int i = 0; i < TEAM_SHARE; i++) {
+        const hp_it_team *t = i < KEY_SHARE ? a1 : i < 2 * KEY_SHARE ? a2 : a3;
+        const char *rid = i < KEY_SHARE ? rid1 : i < 2 * KEY_SHARE ? rid2 : rid3;
+        bg_set(held, i, "GET", result_url(shares, rid, 60), t, false, NULL, NULL, 70000);
+    }
+    bg_start(held);
+    IT_CHECK_FATAL(hp_it_await_gauge(shares, "holdpoint_waiters", TEAM_SHARE, false, 10000),
+                   "team A holds its share");
+
+    /* One more from a1: its key's share is used. */
+    expect_share_refusal(
+        hp_it_agent_on(shares, a1, "GET", hp_it_fmt("/v1/approvals/%s/result?wait=5", rid1), NULL),
+        "key", KEY_SHARE);
+    /* a3 has keys to spare, but the team's share is used. */
+    expect_share_refusal(
+        hp_it_agent_on(shares, a3, "GET", hp_it_fmt("/v1/approvals/%s/result?wait=5", rid3), NULL),
+        "team", TEAM_SHARE);
+    /* So is a blocking create, and it creates nothing. */
+    long long before = hp_it_sql_int("select count(*) from approvals where agent_id = $1::uuid",
+                                     a3->agent_id, NULL);
+    expect_share_refusal(
+        hp_it_agent_on(shares, a3, "POST", "/v1/approvals",
+                       hp_it_create_body("refused", "\"wait\":\"block\",\"request_id\":\"r-blk\"")),
+        "team", TEAM_SHARE);
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals where agent_id = $1::uuid", a3->agent_id,
+                           NULL) == before,
+             "the refused blocking create created nothing");
+    /* An event stream is refused the same way, before any event. */
+    const char *sse[] = {hp_it_fmt("X-Agent-Id: %s", a3->agent_id),
+                         hp_it_fmt("X-Api-Key: %s", a3->api_key), "Accept: text/event-stream",
+                         NULL};
+    expect_share_refusal(
+        hp_it_send(shares, &(hp_it_req){.method = "GET",
+                                        .path = hp_it_fmt("/v1/approvals/%s/result", rid3),
+                                        .headers = sse}),
+        "team", TEAM_SHARE);
+    /* A short wait (wait=0) is no wait: it answers at once. */
+    IT_STATUS(hp_it_agent_on(shares, a3, "GET", hp_it_fmt("/v1/approvals/%s/result", rid3), NULL),
+              200);
+
+    /* Team B is not affected: its long-poll waits and gets its decision. */
+    bg_set(other, 0, "GET", result_url(shares, ridb, 60), b, false, NULL, NULL, 70000);
+    bg_start(other);
+    IT_CHECK_FATAL(hp_it_await_gauge(shares, "holdpoint_waiters", TEAM_SHARE + 1, false, 10000),
+                   "team B waits beside team A's full share");
+    double t0 = hp_it_now();
+    IT_STATUS(
+        hp_it_send(shares, &(hp_it_req){.method = "POST",
+                                        .path = hp_it_fmt("/v1/review/approvals/%s/resolve", aidb),
+                                        .headers = hp_it_user_headers(b, true),
+                                        .body = "{\"option_index\":0}"}),
+        200);
+    bg_join(other);
+    IT_CHECK(other->calls[0].status == 200, "team B's long-poll: %ld", other->calls[0].status);
+    IT_JSTR(hp_it_json(other->calls[0].resp), "status", "selected_option");
+    IT_CHECK(other->calls[0].done_at - t0 < 2.0, "released %.2f s after the decision",
+             other->calls[0].done_at - t0);
+    IT_CHECK(refused(shares, "key") == key0 + 1, "one refusal counted for the key");
+    IT_CHECK(refused(shares, "team") == team0 + 3, "three refusals counted for the team");
+
+    /* Team A's decisions release its waiters and give the places back. */
+    const char *aids[] = {aid1, aid2, aid3};
+    for (int i = 0; i < 3; i++)
+        IT_STATUS(hp_it_send(shares, &(hp_it_req){.method = "POST",
+                                                  .path = hp_it_fmt(
+                                                      "/v1/review/approvals/%s/resolve", aids[i]),
+                                                  .headers = hp_it_user_headers(a1, true),
+                                                  .body = "{\"option_index\":0}"}),
+                  200);
+    bg_join(held);
+    for (int i = 0; i < TEAM_SHARE; i++)
+        IT_CHECK(held->calls[i].status == 200 && held->calls[i].resp &&
+                     strstr(held->calls[i].resp, "\"selected_option\"") != NULL,
+                 "team A waiter %d: %ld %s", i, held->calls[i].status,
+                 held->calls[i].resp ? held->calls[i].resp : "");
+    IT_CHECK(hp_it_await_gauge(shares, "holdpoint_waiters", 0, false, 5000), "every place back");
+    const char *rid4 = create_on(shares, a1, &aid1);
+    hp_it_resp *again =
+        hp_it_agent_on(shares, a1, "GET", hp_it_fmt("/v1/approvals/%s/result?wait=1", rid4), NULL);
+    IT_STATUS(again, 200);
+    IT_JSTR(again->json, "status", "pending");
+}
+
+static void test_hangups(void)
+{
+    hp_it_api *api = hp_it_api_default();
+    const hp_it_team *t = hp_it_team_new();
+    const char *aid, *rid = create_on(api, t, &aid);
+    bg_batch *polls = bg_new(3), *stream = bg_new(1);
+    double misses = hp_it_gauge(api, "holdpoint_waiter_socket_misses_total");
+
+    IT_CHECK_FATAL(misses >= 0, "the misses counter is on /metrics");
+    IT_CHECK_FATAL(hp_it_await_gauge(api, "holdpoint_waiters", 0, false, 10000), "idle at start");
+    /* An event stream whose client leaves after 2 s: it has no socket lookup
+     * and is freed by its next keep-alive write (every 15 s). */
+    bg_set(stream, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result", hp_it_api_base(api), rid), t,
+           false, "Accept: text/event-stream", NULL, 2000);
+    bg_start(stream);
+    /* Three long-polls whose client gives up after 1.5 s of a 60 s wait. */
+    for (int i = 0; i < 3; i++)
+        bg_set(polls, i, "GET", result_url(api, rid, 60), t, false, NULL, NULL, 1500);
+    bg_start(polls);
+    IT_CHECK(hp_it_await_gauge(api, "holdpoint_waiters", 4, false, 5000), "four waiting");
+    bg_join(polls);
+    for (int i = 0; i < 3; i++)
+        IT_CHECK(polls->calls[i].status == 0, "long-poll %d: the client timed out", i);
+    IT_CHECK(hp_it_await_gauge(api, "holdpoint_waiters", 1, false, 3000),
+             "the long-polls' waiters were freed when their clients left");
+    IT_CHECK(hp_it_gauge(api, "holdpoint_waiter_socket_misses_total") == misses,
+             "every long-poll's socket was found");
+    bg_join(stream);
+    IT_CHECK(hp_it_await_gauge(api, "holdpoint_waiters", 0, false, 45000),
+             "the stream's waiter was freed by a keep-alive write");
+    IT_CHECK(hp_it_gauge(api, "holdpoint_waiter_socket_misses_total") == misses,
+             "an event stream needs no socket lookup");
+}
+
+static int setup(void)
+{
+    static const char *const env[] = {"HOLDPOINT_MAX_WAITERS=40", "HOLDPOINT_API_THREADS=80",
+                                      "HOLDPOINT_TEAM_WAITERS_PERCENT=25",
+                                      "HOLDPOINT_KEY_WAITERS_PERCENT=10", NULL};
+    shares = hp_it_api_start("shares", env);
+    return shares ? 0 : 1;
+}
+
+int main(void)
+{
+    static const hp_it_test tests[] = {
+        {"a team and a key hold at most their share of waiters", test_fair_shares},
+        {"clients that hang up free their waiters", test_hangups},
+        {NULL, NULL},
+    };
+    return hp_it_main("avail", tests, setup, NULL);
+}
