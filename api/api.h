@@ -156,6 +156,10 @@ HP_MUSTCHECK hp_err api_auth_team(hp_req *req);
 HP_MUSTCHECK hp_err api_auth_agent_approval(hp_req *req, const char *request_id,
                                             hp_approval_row *row, bool *found);
 HP_MUSTCHECK hp_err api_auth_user(hp_req *req);
+/* api_auth_user for an owner or admin (the settings); everyone else gets the
+ * unknown route's 404, so the settings do not even show that they exist.
+ * false when the answer has been sent. */
+bool api_auth_admin(hp_req *req);
 /* The web app's session cookie only (sign-out, password change). */
 HP_MUSTCHECK hp_err api_auth_session(hp_req *req);
 
@@ -232,6 +236,14 @@ void api_review_resolve(hp_req *req);
 void api_review_audit(hp_req *req);
 void api_review_agents(hp_req *req);
 void api_review_stream(hp_req *req);
+/* Notification settings (api_channels.c): the team's channels and an
+ * agent's routing, reminders and escalation; owners and admins. */
+void api_settings_channels_list(hp_req *req);
+void api_settings_channels_create(hp_req *req);
+void api_settings_channel_test(hp_req *req);
+void api_settings_channel_remove(hp_req *req);
+void api_settings_agent_notify_get(hp_req *req);
+void api_settings_agent_notify_put(hp_req *req);
 /* Deciding from notifications (api_links.c): signed decision links and
  * Slack's interactive buttons. */
 void api_link_get(hp_req *req);
@@ -283,6 +295,10 @@ void api_settings_quota_get(hp_req *req);
 void api_settings_quota_set(hp_req *req);
 void api_web_shell(hp_req *req);
 void api_web_asset(hp_req *req);
+/* The service worker at /app/sw.js and the PWA manifest
+ * (/app/manifest.webmanifest). */
+void api_web_sw(hp_req *req);
+void api_web_manifest(hp_req *req);
 void api_mcp_post(hp_req *req);
 void api_mcp_delete(hp_req *req);
 void api_healthz(hp_req *req);

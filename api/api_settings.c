@@ -23,9 +23,7 @@ static const char *const api__roles[] = {"owner", "admin", "reviewer", NULL};
 static const char *const api__modes[] = {"expire_no_action", "expire_with_predefined_instruction",
                                          NULL};
 
-/* Authenticates an owner or admin; everyone else gets the unknown route's
- * 404, so the settings do not even show that they exist. */
-static bool api__admin(hp_req *req)
+bool api_auth_admin(hp_req *req)
 {
     if (api_auth_user(req) != HP_OK)
         return false;
@@ -109,7 +107,7 @@ static void api__list(hp_req *req, api__list_fn list, const api_col *cols)
     PGresult *r;
     hp_err rc;
 
-    if (!api__admin(req))
+    if (!api_auth_admin(req))
         return;
     rc = list(req->dbc, req->pool, req->auth.team_id, &r, req->err, sizeof(req->err));
     if (rc != HP_OK) {
@@ -151,7 +149,7 @@ void api_settings_agents_create(hp_req *req)
     int mode;
     hp_err rc;
 
-    if (!api__admin(req) || !api__body(req, &body, &is))
+    if (!api_auth_admin(req) || !api__body(req, &body, &is))
         return;
     spec.name = hp_valid_str(is, root, body, "name", (hp_str_rule){true, false, 1, 200});
     (void)hp_valid_int(is, root, body, "default_timeout_seconds", false, HP_APPROVAL_TIMEOUT_MIN,
@@ -226,7 +224,7 @@ void api_settings_keys_create(hp_req *req)
     bool test = false;
     hp_err rc;
 
-    if (!api__admin(req) || !api__body(req, &body, &is))
+    if (!api_auth_admin(req) || !api__body(req, &body, &is))
         return;
     name = hp_valid_str(is, root, body, "name", (hp_str_rule){false, true, 1, 200});
     agent = hp_valid_str(is, root, body, "agent_id", (hp_str_rule){false, true, 1, 64});
@@ -284,7 +282,7 @@ void api_settings_key_regenerate(hp_req *req)
     hp_admin_key out;
     hp_err rc;
 
-    if (!api__admin(req) || !api__team_key(req, &ref))
+    if (!api_auth_admin(req) || !api__team_key(req, &ref))
         return;
     rc = hp_store_admin_key_regenerate(req->dbc, &ref, &out, req->err, sizeof(req->err));
     if (rc == HP_ERR_CONFLICT) {
@@ -306,7 +304,7 @@ void api_settings_key_revoke(hp_req *req)
     char id[HP_UUID_LEN + 1];
     hp_err rc;
 
-    if (!api__admin(req) || !api__team_key(req, &ref))
+    if (!api_auth_admin(req) || !api__team_key(req, &ref))
         return;
     rc = hp_store_admin_key_revoke(req->dbc, &ref, id, req->err, sizeof(req->err));
     if (rc != HP_OK) {
@@ -348,7 +346,7 @@ void api_settings_members_create(hp_req *req)
     int role;
     hp_err rc;
 
-    if (!api__admin(req) || !api__body(req, &body, &is))
+    if (!api_auth_admin(req) || !api__body(req, &body, &is))
         return;
     spec.email = hp_valid_str(is, root, body, "email", (hp_str_rule){true, false, 3, 254});
     spec.name = hp_valid_str(is, root, body, "name", (hp_str_rule){false, true, 1, 200});
@@ -443,7 +441,7 @@ void api_settings_member_update(hp_req *req)
     json_object *body;
     int role;
 
-    if (!api__admin(req) || !api__body(req, &body, &is))
+    if (!api_auth_admin(req) || !api__body(req, &body, &is))
         return;
     role = hp_valid_enum(is, hp_path_root(), body, "role", true, api__roles);
     if (!api__issues_sent(req, is))
@@ -453,7 +451,7 @@ void api_settings_member_update(hp_req *req)
 
 void api_settings_member_remove(hp_req *req)
 {
-    if (!api__admin(req))
+    if (!api_auth_admin(req))
         return;
     api__member_change(req, HP_MEMBER_REMOVE, NULL);
 }
@@ -480,7 +478,7 @@ static void api__send_quota(hp_req *req)
 
 void api_settings_quota_get(hp_req *req)
 {
-    if (!api__admin(req))
+    if (!api_auth_admin(req))
         return;
     api__send_quota(req);
 }
@@ -493,7 +491,7 @@ void api_settings_quota_set(hp_req *req)
     bool present = false;
     hp_err rc;
 
-    if (!api__admin(req) || !api__body(req, &body, &is))
+    if (!api_auth_admin(req) || !api__body(req, &body, &is))
         return;
     v = json_object_object_get(body, "approval_quota");
     if (!json_object_object_get_ex(body, "approval_quota", NULL))

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "hp_json.h"
 #include "api_web.h"
 #include "hp_crypto.h"
 #include "hp_str.h"
@@ -82,4 +83,62 @@ void api_web_asset(hp_req *req)
         return;
     }
     api_send_raw(req, 200, f->type, f->data, f->len, api__asset_headers);
+}
+
+/* The service worker at a stable URL (/app/sw.js), revalidated on every
+ * update check; Service-Worker-Allowed lets it take the scope /app, which
+ * covers the inbox at /app itself as well as /app/... */
+void api_web_sw(hp_req *req)
+{
+    static const char *const h[] = {"Cache-Control",
+                                    "no-cache",
+                                    "Service-Worker-Allowed",
+                                    "/app",
+                                    "Content-Security-Policy",
+                                    API_WEB_CSP,
+                                    "X-Content-Type-Options",
+                                    "nosniff",
+                                    NULL};
+    const api_web_file *f = api__file("sw.js");
+
+    api_send_raw(req, 200, f->type, f->data, f->len, h);
+}
+
+/* The web app manifest (installable PWA): the icons are this build's
+ * assets. */
+void api_web_manifest(hp_req *req)
+{
+    static const char *const h[] = {"Cache-Control", "no-cache", "X-Content-Type-Options",
+                                    "nosniff", NULL};
+    json_object *o = json_object_new_object(), *icons = json_object_new_array();
+    static const char *const sizes[] = {"192", "512"};
+    const char *text;
+
+    hp_json_set_str(o, "name", "Holdpoint");
+    hp_json_set_str(o, "short_name", "Holdpoint");
+    hp_json_set_str(o, "description", "Decide what your agents ask, wherever you are.");
+    hp_json_set_str(o, "id", "/app");
+    hp_json_set_str(o, "start_url", "/app");
+    hp_json_set_str(o, "scope", "/app");
+    hp_json_set_str(o, "display", "standalone");
+    hp_json_set_str(o, "background_color", "#f6f7f9");
+    hp_json_set_str(o, "theme_color", "#1f6feb");
+    for (size_t i = 0; i < 2; i++) {
+        json_object *ic = json_object_new_object();
+        json_object_object_add(
+            ic, "src",
+            json_object_new_string(
+                hp_pool_printf(req->pool, "/app/assets/%s/icon-%s.png", api_web_hash, sizes[i])));
+        json_object_object_add(
+            ic, "sizes",
+            json_object_new_string(hp_pool_printf(req->pool, "%sx%s", sizes[i], sizes[i])));
+        hp_json_set_str(ic, "type", "image/png");
+        hp_json_set_str(ic, "purpose", "any");
+        json_object_array_add(icons, ic);
+    }
+    json_object_object_add(o, "icons", icons);
+    text =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    api_send_raw(req, 200, "application/manifest+json", text, strlen(text), h);
+    json_object_put(o);
 }

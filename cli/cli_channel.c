@@ -427,11 +427,11 @@ static int hp__route(hp_cli_args *a, int argc, char **argv)
     if ((st = hp_cli_env_open(&env, a, false)) < 0) {
         pool = hp_pool_new();
         if (!show)
-            rc = hp_store_agent_notify_set(env.conn, hp_cli_get(a, HP_OPT_AGENT_ID), &spec, err,
-                                           sizeof(err));
-        if (rc == HP_OK)
-            rc = hp_store_agent_notify_get(env.conn, pool, hp_cli_get(a, HP_OPT_AGENT_ID), &json,
+            rc = hp_store_agent_notify_set(env.conn, NULL, hp_cli_get(a, HP_OPT_AGENT_ID), &spec,
                                            err, sizeof(err));
+        if (rc == HP_OK)
+            rc = hp_store_agent_notify_get(env.conn, pool, NULL, hp_cli_get(a, HP_OPT_AGENT_ID),
+                                           &json, err, sizeof(err));
         hp_cli_env_close(&env);
         if (rc == HP_OK && hp_json_parse(json, strlen(json), &res, err, sizeof(err)) != HP_OK)
             rc = HP_ERR_INTERNAL;

@@ -162,14 +162,15 @@ hp_err hp_store_channel_test_state(hp_dbconn *c, hp_pool *pool, const char *job_
 
 /* ---- agent settings -------------------------------------------------------- */
 
-hp_err hp_store_agent_notify_set(hp_dbconn *c, const char *agent_id,
+hp_err hp_store_agent_notify_set(hp_dbconn *c, const char *team_id, const char *agent_id,
                                  const hp_agent_notify_spec *spec, char *err, size_t errcap)
 {
     /* One statement reports every check it needs: the agent's team, channel
      * ids outside it, user ids outside it, and whether members are
      * reachable; the upsert runs only when all pass ($8). */
     static const char check_sql[] =
-        "with g as (select team_id from agents where id = $1) "
+        "with g as (select team_id from agents where id = $1 and ($5::uuid is null "
+        "  or team_id = $5)) "
         "select (select team_id::text from g), "
         " (select count(*) from unnest($2::uuid[] || $3::uuid[]) x where not exists "
         "   (select 1 from channels ch, g where ch.id = x and ch.team_id = g.team_id)), "
@@ -230,8 +231,8 @@ hp_err hp_store_agent_notify_set(hp_dbconn *c, const char *agent_id,
         goto out;
     }
     {
-        const char *p[] = {agent_id, routes, esc, users};
-        rc = hp_db_exec(c, &r, check_sql, 4, p, err, errcap);
+        const char *p[] = {agent_id, routes, esc, users, team_id};
+        rc = hp_db_exec(c, &r, check_sql, 5, p, err, errcap);
         if (rc != HP_OK)
             goto out;
     }
@@ -273,8 +274,8 @@ out:
     return rc;
 }
 
-hp_err hp_store_agent_notify_get(hp_dbconn *c, hp_pool *pool, const char *agent_id,
-                                 const char **json, char *err, size_t errcap)
+hp_err hp_store_agent_notify_get(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                 const char *agent_id, const char **json, char *err, size_t errcap)
 {
     static const char sql[] =
         "select jsonb_build_object('agent_id', g.id, 'channel_ids', to_jsonb(s.channel_ids), "
@@ -282,10 +283,11 @@ hp_err hp_store_agent_notify_get(hp_dbconn *c, hp_pool *pool, const char *agent_
         "  s.escalate_after_seconds, 'escalate_channel_ids', "
         "  coalesce(to_jsonb(s.escalate_channel_ids), '[]'::jsonb), 'escalate_user_ids', "
         "  coalesce(to_jsonb(s.escalate_user_ids), '[]'::jsonb))::text "
-        "from agents g left join agent_notify s on s.agent_id = g.id where g.id = $1";
-    const char *p[] = {agent_id};
+        "from agents g left join agent_notify s on s.agent_id = g.id where g.id = $1 "
+        "and ($2::uuid is null or g.team_id = $2)";
+    const char *p[] = {agent_id, team_id};
     PGresult *r = NULL;
-    hp_err rc = hp_db_exec(c, &r, sql, 1, p, err, errcap);
+    hp_err rc = hp_db_exec(c, &r, sql, 2, p, err, errcap);
 
     if (rc != HP_OK)
         return rc;

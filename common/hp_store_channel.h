@@ -65,21 +65,23 @@ typedef struct hp_agent_notify_spec {
     json_object *escalate_user_ids;    /* array (may be empty) */
 } hp_agent_notify_spec;
 
-/* Replaces agent_id's settings. Every channel and user must belong to the
- * agent's team; an escalation needs a target and a delay (and the other way
+/* Replaces agent_id's settings (an agent of team_id, when it is not NULL). Every channel and user
+ * must belong to the agent's team; an escalation needs a target and a delay (and the other way
  * round); a member escalated to must be reachable — the team needs an
  * enabled webpush or email channel. HP_ERR_NOT_FOUND for an unknown agent,
  * HP_ERR_INVALID_PAYLOAD with a reason otherwise. */
-HP_MUSTCHECK hp_err hp_store_agent_notify_set(hp_dbconn *c, const char *agent_id,
+HP_MUSTCHECK hp_err hp_store_agent_notify_set(hp_dbconn *c, const char *team_id,
+                                              const char *agent_id,
                                               const hp_agent_notify_spec *spec, char *err,
                                               size_t errcap);
 
 /* An agent's settings as JSON text (pool memory) {agent_id, channel_ids (null
  * = all), remind_after_seconds, escalate_after_seconds, escalate_channel_ids,
  * escalate_user_ids}; the defaults when none are stored. HP_ERR_NOT_FOUND for
- * an unknown agent. */
-HP_MUSTCHECK hp_err hp_store_agent_notify_get(hp_dbconn *c, hp_pool *pool, const char *agent_id,
-                                              const char **json, char *err, size_t errcap);
+ * an unknown agent (or one outside team_id, when it is not NULL). */
+HP_MUSTCHECK hp_err hp_store_agent_notify_get(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                                              const char *agent_id, const char **json, char *err,
+                                              size_t errcap);
 
 /* Stores (or replaces, by endpoint) a Web Push subscription of user_id in
  * team_id; auth is sealed with key. id gets the subscription's id. */

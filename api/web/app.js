@@ -6,6 +6,7 @@
 import { api, setCsrf, isSignedOut, retrying, ApiError } from './api.js';
 import { subscribe } from './stream.js';
 import { h } from './util.js';
+import { setup as setupPush } from './push.js';
 import * as inbox from './inbox.js';
 import * as approval from './approval.js';
 import * as historyPage from './history.js';
@@ -163,9 +164,15 @@ function onSignedIn(s) {
   navigate(next && next.startsWith('/app') && !next.startsWith('/app/signin') ? next : '/app', true);
 }
 
-// The pending count in the title on every page, from the live stream.
+// The pending count in the title on every page, from the live stream; and,
+// once signed in, the "Notify me" toggle of this device.
 let stopCount = null;
+let pushReady = false;
 function startCount() {
+  if (!pushReady) {
+    pushReady = true;
+    setupPush(document.getElementById('push-toggle')).catch(() => {});
+  }
   if (stopCount) return;
   stopCount = subscribe((kind, data) => {
     if (kind === 'ready' || kind === 'count') ctx.setPending(data.pending_count, data.pending_more);

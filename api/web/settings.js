@@ -1,10 +1,11 @@
-// /app/settings (owners and admins): agents, API keys, members and the
-// team's quota. Secrets (a new key, a new agent's webhook signing secret)
+// /app/settings (owners and admins): agents, API keys, members, the team's
+// quota and its notification channels (notifications.js). Secrets (a new key, a new agent's webhook signing secret)
 // are shown once, right after they are made; the server keeps only hashes
 // or sealed values. A reviewer never sees this page (the API answers 404).
 
 import { api, ApiError } from './api.js';
 import { h, fmtDate, announce } from './util.js';
+import * as notifications from './notifications.js';
 
 function describe(e) {
   if (!(e instanceof ApiError)) return String(e && e.message ? e.message : e);
@@ -49,15 +50,17 @@ export async function mount(main, ctx) {
   const keysBox = h('div');
   const membersBox = h('div');
   const quotaBox = h('div');
+  const notifyBox = notifications.sectionBox();
   main.replaceChildren(
     h('h1', { tabindex: '-1', text: 'Settings' }),
     h('nav', { class: 'toc', 'aria-label': 'Settings sections' },
-      h('ul', {}, [['s-agents', 'Agents'], ['s-keys', 'API keys'], ['s-members', 'Members'], ['s-quota', 'Quota']]
+      h('ul', {}, [['s-agents', 'Agents'], ['s-keys', 'API keys'], ['s-members', 'Members'], ['s-quota', 'Quota'], ['s-notifications', 'Notifications']]
         .map(([id, t]) => h('li', {}, h('a', { href: `#${id}`, text: t }))))),
     section('s-agents', 'Agents', agentsBox),
     section('s-keys', 'API keys', keysBox),
     section('s-members', 'Members', membersBox),
-    section('s-quota', 'Monthly quota', quotaBox));
+    section('s-quota', 'Monthly quota', quotaBox),
+    section('s-notifications', 'Notifications', notifyBox));
 
   let agents = [];
 
@@ -300,5 +303,6 @@ export async function mount(main, ctx) {
 
   await drawAgents();
   await Promise.all([drawKeys(), drawMembers(), drawQuota()]);
+  await notifications.draw(notifyBox, agents, (await api('GET', '/v1/settings/members')).items);
   return () => {};
 }

@@ -444,6 +444,127 @@ static void test_test_queues_job(void)
                          (const char *)NULL);
 }
 
+/* The web app's JSON routes for the same settings (owners and admins). */
+static void test_settings_api(void)
+{
+    const hp_it_team *t = hp_it_team_new(), *other = hp_it_team_new();
+    const char *rev_email = hp_it_fmt("rev-%s@example.test", hp_it_unique());
+    const char *ra[] = {"admin",   "create-user", "--team-id",  t->team_id,
+                        "--email", rev_email,     "--password", "reviewer-pw-1",
+                        "--role",  "reviewer",    "--json",     NULL};
+    hp_it_team reviewer = *t;
+    hp_it_resp *r;
+    const char *ch, *hook;
+
+    reviewer.user_token = str(hp_it_admin(ra), "user_token");
+    /* Refused: a private URL (the rule named), an unknown kind, a
+     * duplicate name; nothing stored. */
+    r = hp_it_user(t, "POST", "/v1/settings/channels",
+                   "{\"kind\":\"webhook\",\"name\":\"W\",\"settings\":{\"url\":"
+                   "\"http://192.168.0.5/x\"}}");
+    IT_ISSUE(r, "[\"settings\"]", "custom");
+    IT_CHECK(strstr(r->body, "url: host is a private address") != NULL, "reason: %s", r->body);
+    IT_ISSUE(hp_it_user(t, "POST", "/v1/settings/channels", "{\"kind\":\"pager\",\"name\":\"P\"}"),
+             "[\"kind\"]", "invalid_enum_value");
+    IT_CHECK(count_channels(t->team_id) == 0, "a refused channel was stored");
+
+    r = hp_it_user(t, "POST", "/v1/settings/channels",
+                   "{\"kind\":\"ntfy\",\"name\":\"Phones\",\"settings\":{\"url\":"
+                   "\"https://ntfy.example.com\",\"topic\":\"ops\",\"token\":\"tk_web_9\"}}");
+    IT_STATUS_FATAL(r, 201);
+    ch = str(r->json, "channel_id");
+    IT_JSTR(r->json, "config.topic", "ops");
+    IT_CHECK(strstr(r->body, "tk_web_9") == NULL, "token echoed");
+    r = hp_it_user(t, "POST", "/v1/settings/channels",
+                   "{\"kind\":\"webhook\",\"name\":\"Hook\",\"settings\":{\"url\":"
+                   "\"https://hooks.example.com/h\"}}");
+    IT_STATUS_FATAL(r, 201);
+    hook = str(r->json, "channel_id");
+    IT_CHECK(str(r->json, "signing_secret") != NULL, "signing secret shown once");
+    IT_ISSUE(hp_it_user(t, "POST", "/v1/settings/channels",
+                        "{\"kind\":\"webpush\",\"name\":\"phones\"}"),
+             "[\"name\"]", "custom");
+    r = hp_it_user(t, "GET", "/v1/settings/channels", NULL);
+    IT_STATUS(r, 200);
+    IT_CHECK(hp_it_jlen(hp_it_jget(r->json, "items", NULL)) == 2, "2 channels listed");
+    IT_JSTR(r->json, "items.0.name", "Phones");
+    IT_JBOOL(r->json, "items.0.has_secret", true);
+    IT_CHECK(strstr(r->body, "tk_web_9") == NULL && strstr(r->body, "whsec_") == NULL,
+             "a secret listed");
+
+    /* Test: queued for the delivery worker. */
+    r = hp_it_user(t, "POST", hp_it_fmt("/v1/settings/channels/%s/test", ch), NULL);
+    IT_STATUS(r, 202);
+    IT_JSTR(r->json, "status", "queued");
+    (void)hp_it_sql_exec("delete from jobs where id = $1::bigint", str(r->json, "job_id"),
+                         (const char *)NULL);
+
+    /* An agent's settings: replaced, read back, checked. */
+    r = hp_it_user(t, "PUT", hp_it_fmt("/v1/settings/agents/%s/notifications", t->agent_id),
+                   hp_it_fmt("{\"channel_ids\":[\"%s\"],\"remind_after_seconds\":600,"
+                             "\"escalate_after_seconds\":1800,\"escalate_channel_ids\":[\"%s\"],"
+                             "\"escalate_user_ids\":[]}",
+                             ch, hook));
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "channel_ids.0", ch);
+    IT_JINT(r->json, "remind_after_seconds", 600);
+    r = hp_it_user(t, "GET", hp_it_fmt("/v1/settings/agents/%s/notifications", t->agent_id), NULL);
+    IT_STATUS(r, 200);
+    IT_JINT(r->json, "escalate_after_seconds", 1800);
+    IT_JSTR(r->json, "escalate_channel_ids.0", hook);
+    /* A member with no way to reach them, another team's agent: refused. */
+    IT_ISSUE(hp_it_user(t, "PUT", hp_it_fmt("/v1/settings/agents/%s/notifications", t->agent_id),
+                        hp_it_fmt("{\"escalate_after_seconds\":60,\"escalate_user_ids\":[\"%s\"]}",
+                                  t->user_id)),
+             "[]", "custom");
+    IT_ERROR(hp_it_user(t, "GET",
+                        hp_it_fmt("/v1/settings/agents/%s/notifications", other->agent_id), NULL),
+             404, "not_found");
+    IT_ERROR(hp_it_user(t, "PUT",
+                        hp_it_fmt("/v1/settings/agents/%s/notifications", other->agent_id), "{}"),
+             404, "not_found");
+    /* Reviewers do not see the settings at all. */
+    IT_ERROR(hp_it_user(&reviewer, "GET", "/v1/settings/channels", NULL), 404, "not_found");
+    /* Another team cannot remove or test the channel. */
+    IT_ERROR(hp_it_user(other, "DELETE", hp_it_fmt("/v1/settings/channels/%s", ch), NULL), 404,
+             "not_found");
+    IT_ERROR(hp_it_user(other, "POST", hp_it_fmt("/v1/settings/channels/%s/test", ch), NULL), 404,
+             "not_found");
+    IT_STATUS(hp_it_user(t, "DELETE", hp_it_fmt("/v1/settings/channels/%s", ch), NULL), 204);
+    IT_ERROR(hp_it_user(t, "DELETE", hp_it_fmt("/v1/settings/channels/%s", ch), NULL), 404,
+             "not_found");
+    r = hp_it_user(t, "GET", hp_it_fmt("/v1/settings/agents/%s/notifications", t->agent_id), NULL);
+    IT_CHECK(hp_it_jlen(hp_it_jget(r->json, "channel_ids", NULL)) == 0, "removed channel routed");
+}
+
+/* The installable web app: its manifest and service worker. */
+static void test_pwa_files(void)
+{
+    hp_it_resp *r = hp_it_http(NULL, "GET", "/app/manifest.webmanifest", NULL, NULL);
+    const char *icon;
+
+    IT_STATUS_FATAL(r, 200);
+    IT_CHECK(strcmp(hp_it_header(r, "Content-Type"), "application/manifest+json") == 0, "type");
+    IT_JSTR(r->json, "start_url", "/app");
+    IT_JSTR(r->json, "display", "standalone");
+    IT_JSTR(r->json, "icons.1.sizes", "512x512");
+    icon = str(r->json, "icons.0.src");
+    r = hp_it_http(NULL, "GET", icon, NULL, NULL);
+    IT_STATUS(r, 200);
+    IT_CHECK(strcmp(hp_it_header(r, "Content-Type"), "image/png") == 0 && r->body_len > 100 &&
+                 memcmp(r->body, "\x89PNG", 4) == 0,
+             "icon is a png");
+    r = hp_it_http(NULL, "GET", "/app/sw.js", NULL, NULL);
+    IT_STATUS(r, 200);
+    IT_CHECK(strncmp(hp_it_header(r, "Content-Type"), "text/javascript", 15) == 0, "sw type");
+    IT_CHECK(strstr(r->body, "addEventListener('push'") != NULL &&
+                 strstr(r->body, "notificationclick") != NULL,
+             "sw handles push and clicks");
+    r = hp_it_http(NULL, "GET", "/app", NULL, NULL);
+    IT_CHECK(strstr(r->body, "rel=\"manifest\" href=\"/app/manifest.webmanifest\"") != NULL,
+             "the shell links the manifest");
+}
+
 int main(void)
 {
     static const hp_it_test tests[] = {
@@ -451,6 +572,8 @@ int main(void)
         {"refused settings exit with a reason and store nothing", test_refused_settings},
         {"route: routing, reminders, escalation; checks; remove", test_route},
         {"test queues a notify job", test_test_queues_job},
+        {"settings api: channels and agent notifications", test_settings_api},
+        {"pwa: manifest, icons, service worker", test_pwa_files},
         {NULL, NULL}};
     return hp_it_main("it_channels", tests, NULL, NULL);
 }

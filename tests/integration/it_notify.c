@@ -538,6 +538,36 @@ static void test_ssrf_at_send_and_test_command(void)
     IT_CHECK(it_proc_stop(w, 15000) == 0, "worker exit status");
 }
 
+/* An expiry reaches the team webhook as approval.expired. */
+static void test_expired_event(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    it_recv *r = it_recv_start(NULL, 0, 0);
+    const char *h[] = {"--url", url_of(r, "/hook"), NULL};
+    const char *id;
+    it_proc *w, *tmo;
+    json_object *o = NULL;
+
+    (void)add(t, "webhook", "H", h);
+    id = create(t, "Expires soon?");
+    (void)hp_it_sql_exec("update approvals set expires_at = now() where id = $1", id,
+                         (const char *)NULL);
+    w = it_proc_start(WORKER, "delivery-expired", worker_env(NULL));
+    tmo = it_proc_start("holdpoint-timeout", "timeout-expired", worker_env(NULL));
+    IT_CHECK(it_recv_wait(r, 2, 15000), "expired event not sent (%d requests)", it_recv_count(r));
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->n && o == NULL; i++) {
+        json_object *x = hp_it_json(r->reqs[i].body);
+        if (jstr(x, "type") != NULL && strcmp(jstr(x, "type"), "approval.expired") == 0)
+            o = x;
+    }
+    pthread_mutex_unlock(&r->mu);
+    IT_CHECK_FATAL(o != NULL, "no approval.expired event");
+    IT_JSTR(o, "data.approval_id", id);
+    IT_JSTR(o, "data.status", "expired");
+    IT_CHECK(it_proc_stop(tmo, 15000) == 0 && it_proc_stop(w, 15000) == 0, "workers exit status");
+}
+
 /* A seed 004 message goes through the channels too. */
 static void test_message(void)
 {
@@ -665,6 +695,7 @@ int main(void)
         {"loopback refused at send time; channel test", test_ssrf_at_send_and_test_command},
         {"an approval closed before its notice asks nobody", test_closed_before_sent},
         {"a seed 004 message goes through the channels", test_message},
+        {"an expiry reaches the team webhook", test_expired_event},
         {NULL, NULL}};
     hp_it_set_default_env(api_env);
     return hp_it_main("it_notify", tests, setup, teardown);
