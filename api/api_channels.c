@@ -19,32 +19,6 @@
 #include "hp_log.h"
 #include "hp_store_channel.h"
 
-/* The channel list as the CLI prints it (no secret, ever). */
-static json_object *api__channels_json(const PGresult *r)
-{
-    json_object *items = json_object_new_array();
-    char err[64];
-
-    for (int i = 0; i < PQntuples(r); i++) {
-        json_object *o = json_object_new_object(), *cfg = NULL;
-        const char *text = hp_db_val(r, i, 3);
-        hp_json_set_str(o, "channel_id", hp_db_val(r, i, 0));
-        hp_json_set_str(o, "kind", hp_db_val(r, i, 1));
-        hp_json_set_str(o, "name", hp_db_val(r, i, 2));
-        if (text == NULL || hp_json_parse(text, strlen(text), &cfg, err, sizeof(err)) != HP_OK)
-            cfg = json_object_new_object();
-        json_object_object_add(o, "config", cfg);
-        json_object_object_add(o, "has_secret", json_object_new_boolean(hp_db_bool(r, i, 4)));
-        json_object_object_add(o, "enabled", json_object_new_boolean(hp_db_bool(r, i, 5)));
-        hp_json_set_time(o, "last_success_at", hp_db_ll(r, i, 6, -1));
-        hp_json_set_time(o, "last_error_at", hp_db_ll(r, i, 7, -1));
-        hp_json_set_str(o, "last_error", hp_db_val(r, i, 8));
-        hp_json_set_time(o, "created_at", hp_db_ll(r, i, 9, -1));
-        json_object_array_add(items, o);
-    }
-    return items;
-}
-
 void api_settings_channels_list(hp_req *req)
 {
     PGresult *r = NULL;
@@ -60,7 +34,7 @@ void api_settings_channels_list(hp_req *req)
         return;
     }
     o = json_object_new_object();
-    json_object_object_add(o, "items", api__channels_json(r));
+    json_object_object_add(o, "items", hp_store_channel_list_json(r));
     api_send_json(req, 200, o);
     json_object_put(o);
 }

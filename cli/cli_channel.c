@@ -189,14 +189,6 @@ static const struct option hp__list_opts[] = {
     HP__TAIL_OPTS,
 };
 
-static void hp__set_time(json_object *o, const char *key, const PGresult *r, int i, int col)
-{
-    if (PQgetisnull(r, i, col))
-        json_object_object_add(o, key, NULL);
-    else
-        hp_json_set_time(o, key, hp_db_ll(r, i, col, 0));
-}
-
 static int hp__list(hp_cli_args *a, int argc, char **argv)
 {
     static const int req[] = {HP_OPT_TEAM_ID, 0};
@@ -221,27 +213,8 @@ static int hp__list(hp_cli_args *a, int argc, char **argv)
         return hp_cli_fail(a, rc, err, hp__ctx(a));
     }
     res = json_object_new_object();
-    items = json_object_new_array();
     hp_json_set_str(res, "team_id", hp_cli_get(a, HP_OPT_TEAM_ID));
-    for (int i = 0; i < PQntuples(r); i++) {
-        json_object *o = json_object_new_object(), *cfg = NULL;
-        const char *text = hp_db_val(r, i, 3);
-        hp_json_set_str(o, "channel_id", hp_db_val(r, i, 0));
-        hp_json_set_str(o, "kind", hp_db_val(r, i, 1));
-        hp_json_set_str(o, "name", hp_db_val(r, i, 2));
-        if (text == NULL || hp_json_parse(text, strlen(text), &cfg, err, sizeof(err)) != HP_OK)
-            cfg = json_object_new_object();
-        json_object_object_add(o, "config", cfg);
-        json_object_object_add(o, "has_secret", json_object_new_boolean(hp_db_bool(r, i, 4)));
-        json_object_object_add(o, "enabled", json_object_new_boolean(hp_db_bool(r, i, 5)));
-        hp__set_time(o, "last_success_at", r, i, 6);
-        hp__set_time(o, "last_error_at", r, i, 7);
-        hp_json_set_str(o, "last_error", hp_db_val(r, i, 8));
-        if (hp_db_val(r, i, 8) == NULL)
-            json_object_object_add(o, "last_error", NULL);
-        hp__set_time(o, "created_at", r, i, 9);
-        json_object_array_add(items, o);
-    }
+    items = hp_store_channel_list_json(r);
     json_object_object_add(res, "channels", items);
     hp_pool_free(pool);
     return hp_cli_emit(a, res);

@@ -36,6 +36,12 @@ HP_MUSTCHECK hp_err hp_store_channel_add(hp_dbconn *c, const unsigned char key[3
 HP_MUSTCHECK hp_err hp_store_channel_list(hp_dbconn *c, hp_pool *pool, const char *team_id,
                                           PGresult **res, char *err, size_t errcap);
 
+/* The rows of hp_store_channel_list as a JSON array (new reference) of
+ * {channel_id, kind, name, config, has_secret, enabled, last_success_at,
+ * last_error_at, last_error, created_at} — what the CLI and the settings
+ * API print; never a secret. */
+json_object *hp_store_channel_list_json(const PGresult *r);
+
 /* Removes channel_id (of team_id when not NULL), its queued jobs with it,
  * and drops it from every agent's routing and escalation lists, in one
  * transaction. HP_ERR_NOT_FOUND when there is no such channel. */

@@ -384,12 +384,7 @@ static int setup(void)
 
 static int teardown(void)
 {
-    /* Leave no queued job behind for other programs' workers. */
-    return hp_it_sql_exec("delete from jobs where state = 'queued' and team_id in "
-                          "(select id from teams where name like 'it-team-%')",
-                          (const char *)NULL)
-               ? 0
-               : 1;
+    return it_jobs_cleanup();
 }
 
 int main(void)

@@ -330,11 +330,7 @@ static int setup(void)
 
 static int teardown(void)
 {
-    return hp_it_sql_exec("delete from jobs where state = 'queued' and team_id in "
-                          "(select id from teams where name like 'it-team-%')",
-                          (const char *)NULL)
-               ? 0
-               : 1;
+    return it_jobs_cleanup();
 }
 
 int main(void)

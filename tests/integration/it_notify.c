@@ -675,12 +675,7 @@ static int teardown(void)
         waitpid(sinks_pid, &st, 0);
     }
     json_object_put(sinks_info);
-    /* Leave no queued job behind for other programs' workers. */
-    return hp_it_sql_exec("delete from jobs where state = 'queued' and team_id in "
-                          "(select id from teams where name like 'it-team-%')",
-                          (const char *)NULL)
-               ? 0
-               : 1;
+    return it_jobs_cleanup();
 }
 
 int main(void)
