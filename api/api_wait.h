@@ -40,7 +40,7 @@ typedef enum {
 } hp_wait_result;
 
 typedef struct hp_waiters_config {
-    const char *database_url; /* LISTEN hp_approval */
+    const char *database_url; /* LISTEN hp_approval: PostgreSQL itself, not a pooler */
     const char *redis_url;    /* SUBSCRIBE hp:approval; NULL: PostgreSQL only */
     int db_timeout_ms;        /* connecting and each command of a wake source */
     int max_waiters;          /* waiters in the process at once */

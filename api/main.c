@@ -148,7 +148,7 @@ int main(void)
     app.metrics = hp_metrics_new();
     {
         hp_waiters_config wc = {
-            .database_url = cfg.database_url,
+            .database_url = cfg.database_direct_url, /* LISTEN needs a session */
             .redis_url = cfg.redis_url,
             .db_timeout_ms = cfg.db_timeout_ms,
             .max_waiters = cfg.max_waiters,

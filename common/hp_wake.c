@@ -52,6 +52,20 @@ hp_err hp_wake_listen(const char *url, const char *channel, int timeout_ms, PGco
         return HP_ERR_UNAVAILABLE;
     }
     PQclear(r);
+    /* Through a transaction-mode pooler LISTEN "succeeds" on some server
+     * connection that is handed to another client right after, and no
+     * notification ever comes back; nothing else would tell. */
+    bool pooled = false;
+    rc = hp_db_pooled(pg, timeout_ms, &pooled, err, errcap);
+    if (rc != HP_OK) {
+        PQfinish(pg);
+        return rc;
+    }
+    if (pooled)
+        hp_log_warn("the LISTEN connection goes through a connection pooler, where "
+                    "notifications never arrive in transaction mode: set "
+                    "HOLDPOINT_DATABASE_DIRECT_URL to PostgreSQL itself",
+                    "channel", channel);
     PQsetnonblocking(pg, 1);
     *out = pg;
     return HP_OK;

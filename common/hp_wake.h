@@ -36,7 +36,10 @@ typedef void (*hp_wake_msg_fn)(void *ctx, const char *payload);
 
 /* Opens a connection to url outside any pool and runs LISTEN channel on it
  * (channel is a trusted identifier). *out is the connection, non-blocking;
- * the caller PQfinish()es it. HP_ERR_UNAVAILABLE with a reason when
+ * the caller PQfinish()es it. url must lead to PostgreSQL itself
+ * (HOLDPOINT_DATABASE_DIRECT_URL): when it goes through a pooler (see
+ * hp_db_pooled) a warning is logged, since in transaction mode no
+ * notification would arrive. HP_ERR_UNAVAILABLE with a reason when
  * PostgreSQL cannot be reached. Blocks up to timeout_ms. Any thread. */
 HP_MUSTCHECK hp_err hp_wake_listen(const char *url, const char *channel, int timeout_ms,
                                    PGconn **out, char *err, size_t errcap);

@@ -503,7 +503,7 @@ static int dlv_run(dlv_app *app)
             }
         }
         if (!app->stopping && app->listen == NULL) {
-            if (hp_wake_listen(app->cfg->database_url, HP_STORE_JOBS_CHANNEL,
+            if (hp_wake_listen(app->cfg->database_direct_url, HP_STORE_JOBS_CHANNEL,
                                app->cfg->db_timeout_ms, &app->listen, err, sizeof(err)) != HP_OK) {
                 dlv_db_error(app, "could not reach postgresql, retrying", err);
                 if (app->busy == 0) {

@@ -236,7 +236,7 @@ static int tmo_run(tmo_app *app)
         hp_err rc;
 
         if (app->listen == NULL) {
-            rc = hp_wake_listen(app->cfg->database_url, HP_STORE_EXPIRY_CHANNEL,
+            rc = hp_wake_listen(app->cfg->database_direct_url, HP_STORE_EXPIRY_CHANNEL,
                                 app->cfg->db_timeout_ms, &app->listen, err, sizeof(err));
             if (rc != HP_OK) {
                 tmo_log_db_error(app, "could not reach postgresql, retrying", err);

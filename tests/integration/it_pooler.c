@@ -6,6 +6,10 @@
  *
  * - the processes connect through the pooler at all (no startup parameter it
  *   refuses) and answer reads and writes;
+ * - a decision on one replica releases a long-poll on another with Redis
+ *   off, so the wake-up travels by NOTIFY to a LISTEN connection that must
+ *   bypass the pooler (HOLDPOINT_DATABASE_DIRECT_URL); without the direct
+ *   URL the process warns that its LISTEN goes through a pooler;
  * - a statement stuck on a lock ends at HOLDPOINT_DB_TIMEOUT_MS with a 503
  *   and its server-side statement is cancelled (through the pooler and
  *   directly), so no backend is left waiting;
@@ -31,6 +35,7 @@
 #include <libpq-fe.h>
 
 #include "hp_itest.h"
+#include "it_bg.h"
 
 #ifndef HP_ITEST_SOURCE_DIR
 #error "HP_ITEST_SOURCE_DIR must name the source tree"
@@ -425,6 +430,74 @@ static void test_prepared_stale_plan(void)
     }
 }
 
+/* ---- wake-ups across replicas ---------------------------------------------- */
+
+/* Waits up to ms for the gauge name of api to reach want. */
+static bool await_gauge(hp_it_api *api, const char *name, double want, long ms)
+{
+    for (long waited = 0; waited <= ms; waited += 50) {
+        if (gauge(api, name) == want)
+            return true;
+        hp_it_sleep_ms(50);
+    }
+    return false;
+}
+
+/* Two replicas through the pooler without Redis: the only wake path is
+ * NOTIFY to each replica's LISTEN connection, which the pooler would
+ * swallow. A decision on one releases a long-poll on the other at once,
+ * far sooner than the wait would end. */
+static void test_waits_released_across_replicas(void)
+{
+    const char *env[] = {hp_it_fmt("HOLDPOINT_DATABASE_URL=%s", pooled_url),
+                         hp_it_fmt("HOLDPOINT_DATABASE_DIRECT_URL=%s", direct_url),
+                         "HOLDPOINT_REDIS_URL", NULL};
+    hp_it_api *a = hp_it_api_start("pooled-a", env);
+    hp_it_api *b = hp_it_api_start("pooled-b", env);
+    const hp_it_team *t = hp_it_team_new();
+    bg_batch *bg = bg_new(1);
+
+    IT_CHECK_FATAL(a != NULL && b != NULL, "replicas started");
+    IT_CHECK(await_gauge(a, "holdpoint_wake_postgresql_up", 1, 10000), "replica A listens");
+    hp_it_resp *r = hp_it_agent_on(b, t, "POST", "/v1/approvals",
+                                   hp_it_create_body("Across replicas?", "\"request_id\":\"x-1\""));
+    IT_STATUS_FATAL(r, 200);
+    const char *id = json_object_get_string(hp_it_jget(r->json, "approval_id", NULL));
+    bg_set(bg, 0, "GET", hp_it_fmt("%s/v1/approvals/x-1/result?wait=30", hp_it_api_base(a)), t,
+           false, NULL, NULL, 40000);
+    bg_start(bg);
+    IT_CHECK_FATAL(await_gauge(a, "holdpoint_waiters", 1, 10000), "the long-poll waits on A");
+    IT_STATUS(resolve(b, t, id), 200);
+    double t0 = hp_it_now();
+    bg_join(bg);
+    IT_CHECK(bg->calls[0].status == 200, "long-poll status %ld", bg->calls[0].status);
+    IT_JSTR(hp_it_json(bg->calls[0].resp), "status", "selected_option");
+    IT_CHECK(bg->calls[0].done_at - t0 < 5.0, "released %.1f s after the decision (wait=30)",
+             bg->calls[0].done_at - t0);
+    IT_CHECK(!log_has(a, "through a connection pooler"), "replica A warned about its LISTEN");
+    IT_CHECK(hp_it_api_stop(a) == 0, "replica A exits 0");
+    IT_CHECK(hp_it_api_stop(b) == 0, "replica B exits 0");
+}
+
+/* Without the direct URL the LISTEN connection goes through the pooler,
+ * where notifications never arrive: the process says so. */
+static void test_listen_through_pooler_warns(void)
+{
+    const char *env[] = {hp_it_fmt("HOLDPOINT_DATABASE_URL=%s", pooled_url),
+                         "HOLDPOINT_DATABASE_DIRECT_URL", NULL};
+    hp_it_api *api = hp_it_api_start("pooled-listen", env);
+    bool warned = false;
+
+    IT_CHECK_FATAL(api != NULL, "API started");
+    for (int i = 0; i < 200 && !warned; i++) {
+        warned = log_has(api, "through a connection pooler");
+        if (!warned)
+            hp_it_sleep_ms(50);
+    }
+    IT_CHECK(warned, "no warning that LISTEN goes through the pooler");
+    IT_CHECK(hp_it_api_stop(api) == 0, "API exits 0");
+}
+
 static int setup(void)
 {
     const char *env[] = {hp_it_fmt("HOLDPOINT_DATABASE_URL=%s", direct_url),
@@ -446,6 +519,8 @@ int main(void)
         {"prepared_auto", test_prepared_auto},
         {"prepared_on_through_pooler", test_prepared_on_through_pooler},
         {"prepared_stale_plan", test_prepared_stale_plan},
+        {"waits_released_across_replicas", test_waits_released_across_replicas},
+        {"listen_through_pooler_warns", test_listen_through_pooler_warns},
         {NULL, NULL},
     };
 
