@@ -27,12 +27,13 @@
 
 /* What an attempt came to, before retries are decided. */
 typedef struct dlv_result {
-    bool ok;         /* 2xx */
-    bool permanent;  /* no point retrying (refused URL, unusable secret) */
-    bool skipped;    /* not sent and nothing to retry (its approval closed first) */
-    bool gone;       /* a push service said the subscription is gone (404/410) */
-    int http_status; /* 0 when there was no response */
-    char error[128]; /* short and redacted; "" when ok */
+    bool ok;          /* 2xx */
+    bool permanent;   /* no point retrying (refused URL, unusable secret) */
+    bool skipped;     /* not sent and nothing to retry (its approval closed first) */
+    bool gone;        /* a push service said the subscription is gone (404/410) */
+    int http_status;  /* 0 when there was no response */
+    char error[128];  /* short and redacted; "" when ok */
+    int64_t ended_ms; /* monotonic, when the loop handed it over */
 } dlv_result;
 
 /* One in-flight attempt. */

@@ -5,30 +5,40 @@
  * the senders are in delivery_channel.c).
  *
  * One thread runs one libcurl multi handle with up to
- * HOLDPOINT_DELIVERY_CONCURRENCY transfers. The loop claims due jobs into
- * free slots (FOR UPDATE SKIP LOCKED plus a lease longer than any attempt can
- * take), starts their signed requests, and sleeps in curl_multi_poll() on the
- * transfers, the LISTEN hp_jobs socket and the signal pipe, never longer than
- * until the next job becomes due (its run_at or an expired lease). There is
- * no fixed polling interval.
+ * HOLDPOINT_DELIVERY_CONCURRENCY transfers and never waits for the database:
+ * a database thread claims due jobs ahead of free slots (FOR UPDATE SKIP
+ * LOCKED plus a lease longer than any attempt can take, up to one slot's
+ * worth of jobs waiting), renders the bodies of jobs queued without one, and
+ * records ended attempts in batches. The loop moves ready jobs into free
+ * slots, starts their signed requests, hands each ended attempt back, and
+ * sleeps in curl_multi_poll() on the transfers, the ready pipe, the LISTEN
+ * hp_jobs socket and the signal pipe. The database thread sleeps until the
+ * next job becomes due (its run_at or an expired lease), a NOTIFY, or room
+ * for a claim. There is no fixed polling interval.
  *
- * Each finished attempt is recorded in one statement (attempt row, job state,
- * approval delivery fields, audit event) guarded by the lease. Crash: the
- * lease runs out and any copy sends the job again with the same webhook-id
- * (at-least-once). SIGTERM: claiming stops, in-flight transfers finish (each
- * is bounded by HOLDPOINT_CALLBACK_TIMEOUT_MS) and are recorded; whatever is
- * still running after that bound is aborted and its lease released; exit 0.
- * See docs/internals/delivery.md.
+ * Ended attempts are recorded together in one statement (attempt rows, job
+ * states, approval delivery fields, audit events) guarded by the lease.
+ * Crash: the lease runs out and any copy sends the job again with the same
+ * webhook-id (at-least-once). SIGTERM: claiming stops, in-flight transfers
+ * finish (each is bounded by HOLDPOINT_CALLBACK_TIMEOUT_MS) and are
+ * recorded; whatever is still running after that bound is aborted and its
+ * lease released, as are the leases of claimed jobs that never got a slot;
+ * exit 0. See docs/internals/delivery.md.
  *
  * With HOLDPOINT_METRICS_LISTEN set it serves /metrics: claims, and outcomes
  * counted once their record (under the lease) commits; attempt durations;
  * in-flight sends; the outbox depth (one count at scrape time) and the pool.
  */
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -53,6 +63,22 @@
  * limit, but a job that kills every worker that touches it still stops. */
 #define DLV_LOST_GRACE 2
 
+/* A claimed job waiting for a free slot, with the pool its strings live in;
+ * unrenderable when its body could not be rendered. */
+typedef struct dlv_ready {
+    hp_pool *pool;
+    hp_job job;
+    bool unrenderable;
+} dlv_ready;
+
+/* An attempt that ended, handed from the loop to the database thread: the
+ * whole slot (its job, pool and easy handle, no longer in the multi handle)
+ * and how it ended. */
+typedef struct dlv_ended {
+    dlv_slot slot;
+    dlv_result res;
+} dlv_ended;
+
 typedef struct dlv_app {
     const hp_config *cfg;
     hp_db *db;
@@ -60,33 +86,45 @@ typedef struct dlv_app {
     CURLM *multi;
     dlv_slot *slots;
     int nslots;
-    dlv_prep *prep;       /* threads that resolve, check and sign */
-    dlv_slot **done;      /* reap scratch: finished slots */
-    dlv_result *done_res; /* and their results */
+    dlv_prep *prep;  /* threads that resolve, check and sign */
+    dlv_slot **done; /* scratch: slots taken back from the prep threads */
     int busy;
     char worker[96];
     int sigfd;
     PGconn *listen;
     int lease_ms;
-    int claim_min;         /* free slots that justify a claim while others are busy */
-    int64_t next_claim_ms; /* monotonic; INT64_MAX = only on a notification */
-    bool db_down;
+    int claim_min; /* free places that justify a claim */
+    _Atomic bool db_down;
     bool stopping;
     hp_metrics *metrics; /* NULL without a metrics listener */
+    /* The database thread (dlv_db_main) claims jobs ahead of free slots and
+     * records ended attempts in batches, so no statement ever blocks the
+     * loop's transfers. Everything below is guarded by dmu. */
+    pthread_t db_thread;
+    pthread_mutex_t dmu;
+    pthread_cond_t dcv;
+    dlv_ready *ready; /* claimed jobs waiting for a slot: a ring of nslots */
+    int nready, ready_head;
+    dlv_ended **ended; /* ended attempts waiting to be recorded */
+    int nended, ended_cap;
+    int64_t next_claim_ms; /* monotonic; INT64_MAX = only on a notification */
+    unsigned wakes;        /* notifications (and retries) seen, to tell them from a claim's plan */
+    bool listening;        /* the loop's LISTEN is up: claims may wait for NOTIFY */
+    bool claiming;         /* false once stopping */
+    bool db_quit;          /* the loop handed over everything: finish and exit */
+    int ready_pipe[2];     /* the database thread wakes the loop: jobs are ready */
 } dlv_app;
 
 static void dlv_db_error(dlv_app *app, const char *msg, const char *err)
 {
-    if (!app->db_down)
+    if (!atomic_exchange(&app->db_down, true))
         hp_log_error(msg, "reason", err, "worker", app->worker);
-    app->db_down = true;
 }
 
 static void dlv_db_ok(dlv_app *app)
 {
-    if (app->db_down)
+    if (atomic_exchange(&app->db_down, false))
         hp_log_info("postgresql reachable again", "worker", app->worker);
-    app->db_down = false;
 }
 
 /* Publishes app->busy; the loop thread owns it, scrapes read the copy. */
@@ -161,20 +199,21 @@ static void dlv_metrics_channel(dlv_app *app, const hp_job *j, hp_job_outcome o,
 }
 
 /* A debug line with a count and a duration (tuning the loop). */
-static void dlv_debug_ms(dlv_app *app, const char *msg, int n, int64_t ms)
+static void dlv_debug_ms(const char *msg, int n, int64_t ms)
 {
     json_object *f = json_object_new_object();
     json_object_object_add(f, "count", json_object_new_int(n));
     json_object_object_add(f, "ms", json_object_new_int64(ms));
-    json_object_object_add(f, "in_flight", json_object_new_int(app->busy));
     hp_log_fields(HP_LOG_DEBUG, msg, f);
     json_object_put(f);
 }
 
-/* Decides the outcome of each finished (or never started) attempt, records
- * them all in one statement (one commit, so one WAL flush, for however many
- * attempts ended together), and frees their slots. */
-static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *res, int n)
+/* ---- the database thread --------------------------------------------------- */
+
+/* Decides the outcome of each ended attempt, records them all in one
+ * statement (one commit, so one WAL flush, for however many attempts ended
+ * together) and frees them. Database thread. */
+static void dlv_record(dlv_app *app, dlv_ended **e, int n)
 {
     hp_job_outcome *o = hp_xcalloc((size_t)n, sizeof(*o));
     int64_t *retry = hp_xcalloc((size_t)n, sizeof(*retry));
@@ -182,35 +221,39 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
     hp_job_result *rs = hp_xcalloc((size_t)n, sizeof(*rs));
     hp_dbconn *c = NULL;
     char err[HP_ERRBUF] = "";
+    int64_t first_retry = INT64_MAX;
     hp_err rc;
     uint64_t r;
 
     for (int i = 0; i < n; i++) {
-        const hp_job *j = &slots[i]->job;
+        const hp_job *j = &e[i]->slot.job;
+        const dlv_result *res = &e[i]->res;
         duration[i] =
-            slots[i]->started_ms > 0 ? (int)(hp_time_mono_ms() - slots[i]->started_ms) : 0;
-        if (res[i].ok) {
+            e[i]->slot.started_ms > 0 ? (int)(e[i]->res.ended_ms - e[i]->slot.started_ms) : 0;
+        if (res->ok) {
             o[i] = HP_JOB_DELIVERED;
-        } else if (res[i].skipped) {
+        } else if (res->skipped) {
             o[i] = HP_JOB_SKIPPED;
-        } else if (res[i].permanent || j->attempt >= j->max_attempts) {
+        } else if (res->permanent || j->attempt >= j->max_attempts) {
             o[i] = HP_JOB_FAILED;
         } else {
             o[i] = HP_JOB_RETRY;
             hp_rand_bytes(&r, sizeof(r));
             retry[i] = hp_webhook_backoff_ms(j->attempt, app->cfg->callback_base_delay_ms,
                                              app->cfg->callback_max_delay_ms, r);
+            if (retry[i] < first_retry)
+                first_retry = retry[i];
         }
-        dlv_log_attempt(app, j, o[i], &res[i], duration[i], retry[i]);
+        dlv_log_attempt(app, j, o[i], res, duration[i], retry[i]);
     }
 
     int64_t t0 = hp_time_mono_ms();
     rc = hp_db_acquire(app->db, &c, err, sizeof(err));
     for (int i = 0; i < n; i++) {
-        rs[i].job = &slots[i]->job;
+        rs[i].job = &e[i]->slot.job;
         rs[i].outcome = o[i];
-        rs[i].http_status = res[i].http_status;
-        rs[i].error = res[i].ok ? NULL : res[i].error;
+        rs[i].http_status = e[i]->res.http_status;
+        rs[i].error = e[i]->res.ok ? NULL : e[i]->res.error;
         rs[i].duration_ms = duration[i];
         rs[i].retry_ms = retry[i];
     }
@@ -219,18 +262,18 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
     for (int i = 0; rc == HP_OK && i < n; i++)
         if (!rs[i].lease_held)
             hp_log_warn("lease was lost before the attempt was recorded", "job_id",
-                        slots[i]->job.id, "worker", app->worker);
+                        e[i]->slot.job.id, "worker", app->worker);
     /* Subscriptions a push service called gone are removed (a failed
      * removal is retried by the next attempt that hears 404 or 410). */
     for (int i = 0; rc == HP_OK && i < n; i++) {
-        if (res[i].gone && slots[i]->job.subscription_id != NULL) {
-            const char *id = slots[i]->job.subscription_id;
+        if (e[i]->res.gone && e[i]->slot.job.subscription_id != NULL) {
+            const char *id = e[i]->slot.job.subscription_id;
             if (hp_store_fanout_push_gone(c, &id, 1, err, sizeof(err)) != HP_OK)
                 hp_log_warn("could not remove an expired push subscription", "reason", err,
                             "worker", app->worker);
             else
                 hp_log_info("removed an expired push subscription", "subscription_id", id,
-                            "team_id", slots[i]->job.team_id);
+                            "team_id", e[i]->slot.job.team_id);
         }
     }
     if (rc != HP_OK) {
@@ -241,14 +284,14 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
         dlv_db_ok(app);
     }
     for (int i = 0; app->metrics != NULL && i < n; i++) {
-        if (slots[i]->started_ms > 0)
+        if (e[i]->slot.started_ms > 0)
             hp_metrics_observe(app->metrics, "holdpoint_delivery_attempt_duration_seconds", NULL,
                                (double)duration[i] / 1000.0);
         /* Outcomes count only once recorded under our lease: an unrecorded
          * attempt is sent again and counted then. */
         if (rc != HP_OK || !rs[i].lease_held)
             continue;
-        dlv_metrics_channel(app, &slots[i]->job, o[i], duration[i], slots[i]->started_ms > 0);
+        dlv_metrics_channel(app, &e[i]->slot.job, o[i], duration[i], e[i]->slot.started_ms > 0);
         if (o[i] == HP_JOB_SKIPPED)
             continue;
         hp_metrics_add(app->metrics,
@@ -258,29 +301,24 @@ static void dlv_finish_many(dlv_app *app, dlv_slot **slots, const dlv_result *re
                        NULL, 1);
     }
     hp_db_release(app->db, c);
-    dlv_debug_ms(app, "recorded attempts", n, hp_time_mono_ms() - t0);
+    dlv_debug_ms("recorded attempts", n, hp_time_mono_ms() - t0);
 
-    for (int i = 0; i < n; i++) {
-        if (o[i] == HP_JOB_RETRY) {
-            int64_t at = hp_time_mono_ms() + retry[i];
-            if (at < app->next_claim_ms)
-                app->next_claim_ms = at;
-        }
-        if (slots[i]->easy != NULL)
-            curl_multi_remove_handle(app->multi, slots[i]->easy);
-        dlv_slot_clear(slots[i]);
-        app->busy--;
+    if (first_retry != INT64_MAX) {
+        int64_t at = hp_time_mono_ms() + first_retry;
+        pthread_mutex_lock(&app->dmu);
+        if (at < app->next_claim_ms)
+            app->next_claim_ms = at;
+        app->wakes++;
+        pthread_mutex_unlock(&app->dmu);
     }
-    dlv_metrics_in_flight(app);
+    for (int i = 0; i < n; i++) {
+        dlv_slot_clear(&e[i]->slot);
+        free(e[i]);
+    }
     free(rs);
     free(duration);
     free(retry);
     free(o);
-}
-
-static void dlv_finish(dlv_app *app, dlv_slot *s, const dlv_result *res)
-{
-    dlv_finish_many(app, &s, res, 1);
 }
 
 /* A copy of src whose strings live in pool. */
@@ -315,23 +353,31 @@ static void dlv_job_copy(hp_pool *pool, hp_job *dst, const hp_job *src)
             *fields[k] = hp_pool_strdup(pool, *fields[k]);
 }
 
-/* Claims as many due jobs as there are free slots and starts them. */
-static void dlv_claim(dlv_app *app)
+/* Claims up to room due jobs, renders the bodies of those queued without
+ * one, and puts them in the ready ring for the loop. Database thread. */
+static void dlv_db_claim(dlv_app *app, int room)
 {
     hp_pool *pool = hp_pool_new();
     hp_dbconn *c = NULL;
     hp_job *jobs = NULL;
-    int n = 0, free_slots = app->nslots - app->busy;
-    int64_t next = -1, t0 = hp_time_mono_ms();
+    int n = 0;
+    int64_t next = -1, t0 = hp_time_mono_ms(), next_claim;
     char err[HP_ERRBUF];
+    unsigned wakes;
+
+    pthread_mutex_lock(&app->dmu);
+    wakes = app->wakes;
+    pthread_mutex_unlock(&app->dmu);
 
     if (hp_db_acquire(app->db, &c, err, sizeof(err)) != HP_OK ||
-        hp_store_jobs_claim(c, pool, app->worker, free_slots, app->lease_ms, &jobs, &n, err,
+        hp_store_jobs_claim(c, pool, app->worker, room, app->lease_ms, &jobs, &n, err,
                             sizeof(err)) != HP_OK) {
         dlv_db_error(app, "could not claim jobs", err);
         hp_db_release(app->db, c);
         hp_pool_free(pool);
+        pthread_mutex_lock(&app->dmu);
         app->next_claim_ms = hp_time_mono_ms() + 1000;
+        pthread_mutex_unlock(&app->dmu);
         return;
     }
     /* Claimed and leased, nothing sent: a crash here must lose nothing (the
@@ -340,62 +386,216 @@ static void dlv_claim(dlv_app *app)
         dlv_db_error(app, "could not use the claimed jobs", "fault point delivery.after_claim");
         hp_db_release(app->db, c);
         hp_pool_free(pool);
+        pthread_mutex_lock(&app->dmu);
         app->next_claim_ms = hp_time_mono_ms() + 1000;
+        pthread_mutex_unlock(&app->dmu);
         return;
     }
-    /* All slots filled: more may be due; claim again when one frees up.
+    /* All asked for: more may be due; claim again as soon as there is room.
      * Otherwise sleep until the next job becomes claimable. */
-    if (n < free_slots && hp_store_jobs_next_ms(c, &next, err, sizeof(err)) != HP_OK)
+    if (n < room && hp_store_jobs_next_ms(c, &next, err, sizeof(err)) != HP_OK)
         next = 1000;
     dlv_db_ok(app);
     hp_db_release(app->db, c);
-    dlv_debug_ms(app, "claimed jobs", n, hp_time_mono_ms() - t0);
+    dlv_debug_ms("claimed jobs", n, hp_time_mono_ms() - t0);
     if (app->metrics != NULL && n > 0)
         hp_metrics_add(app->metrics, "holdpoint_jobs_claimed_total", NULL, (double)n);
-    app->next_claim_ms = n == free_slots ? hp_time_mono_ms()
-                         : next < 0      ? INT64_MAX
-                                         : hp_time_mono_ms() + next;
+    next_claim = n == room ? hp_time_mono_ms() : next < 0 ? INT64_MAX : hp_time_mono_ms() + next;
 
+    pthread_mutex_lock(&app->dmu);
     for (int i = 0; i < n; i++) {
+        /* Each job keeps its own pool: copy the strings out of the claim. */
+        dlv_ready *q = &app->ready[(app->ready_head + app->nready) % app->nslots];
+        q->unrenderable = !dlv_render_body(pool, &jobs[i]);
+        q->pool = hp_pool_new();
+        dlv_job_copy(q->pool, &q->job, &jobs[i]);
+        app->nready++;
+    }
+    /* A notification (or a retry) that came during the claim keeps its
+     * earlier time; otherwise the claim's own plan stands. */
+    if (app->wakes == wakes || next_claim < app->next_claim_ms)
+        app->next_claim_ms = next_claim;
+    pthread_mutex_unlock(&app->dmu);
+    if (n > 0) {
+        char b = 1;
+        (void)!write(app->ready_pipe[1], &b, 1);
+    }
+    hp_pool_free(pool);
+}
+
+/* Gives the leases of the claimed jobs that never got a slot back, so
+ * another worker sends them at once (shutdown). Database thread. */
+static void dlv_db_release_ready(dlv_app *app)
+{
+    const char **ids;
+    hp_dbconn *c = NULL;
+    char err[HP_ERRBUF];
+
+    if (app->nready == 0)
+        return;
+    ids = hp_xcalloc((size_t)app->nready, sizeof(*ids));
+    for (int i = 0; i < app->nready; i++)
+        ids[i] = app->ready[(app->ready_head + i) % app->nslots].job.id;
+    if (hp_db_acquire(app->db, &c, err, sizeof(err)) != HP_OK ||
+        hp_store_jobs_release(c, app->worker, ids, app->nready, err, sizeof(err)) != HP_OK)
+        hp_log_warn("could not release claimed jobs at shutdown; their leases will expire",
+                    "reason", err, "worker", app->worker);
+    hp_db_release(app->db, c);
+    for (int i = 0; i < app->nready; i++)
+        hp_pool_free(app->ready[(app->ready_head + i) % app->nslots].pool);
+    app->nready = 0;
+    free(ids);
+}
+
+/* The database thread: records ended attempts as soon as there are any, and
+ * claims while the ready ring has room for at least claim_min jobs (so one
+ * claim serves several), ahead of the slots freeing up. */
+static void *dlv_db_main(void *arg)
+{
+    dlv_app *app = arg;
+
+    for (;;) {
+        dlv_ended **ended = NULL;
+        int nended = 0, room = 0;
+        bool quit;
+
+        pthread_mutex_lock(&app->dmu);
+        for (;;) {
+            int64_t now = hp_time_mono_ms();
+            room = app->nslots - app->nready;
+            bool may_claim = app->claiming && app->listening && room >= app->claim_min;
+            if (app->nended > 0 || app->db_quit || (may_claim && now >= app->next_claim_ms))
+                break;
+            if (may_claim && app->next_claim_ms != INT64_MAX) {
+                struct timespec ts;
+                int64_t wait = app->next_claim_ms - now;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                ts.tv_sec += wait / 1000;
+                ts.tv_nsec += (wait % 1000) * 1000000L;
+                if (ts.tv_nsec >= 1000000000L) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&app->dcv, &app->dmu, &ts);
+            } else {
+                pthread_cond_wait(&app->dcv, &app->dmu);
+            }
+        }
+        if (app->nended > 0) {
+            ended = hp_xcalloc((size_t)app->nended, sizeof(*ended));
+            memcpy(ended, app->ended, sizeof(*ended) * (size_t)app->nended);
+            nended = app->nended;
+            app->nended = 0;
+        }
+        quit = app->db_quit;
+        room = app->claiming && app->listening && hp_time_mono_ms() >= app->next_claim_ms
+                   ? app->nslots - app->nready
+                   : 0;
+        pthread_mutex_unlock(&app->dmu);
+
+        if (nended > 0)
+            dlv_record(app, ended, nended);
+        free(ended);
+        if (quit && nended == 0) {
+            pthread_mutex_lock(&app->dmu);
+            dlv_db_release_ready(app);
+            pthread_mutex_unlock(&app->dmu);
+            return NULL;
+        }
+        if (!quit && room >= app->claim_min)
+            dlv_db_claim(app, room);
+    }
+}
+
+/* ---- the loop ---------------------------------------------------------------- */
+
+/* Hands an ended attempt (or one that never started) to the database thread
+ * and frees its slot at once. */
+static void dlv_handoff(dlv_app *app, dlv_slot *s, const dlv_result *res)
+{
+    dlv_ended *e = hp_xcalloc(1, sizeof(*e));
+
+    if (s->easy != NULL)
+        curl_multi_remove_handle(app->multi, s->easy);
+    e->slot = *s;
+    e->res = *res;
+    e->res.ended_ms = hp_time_mono_ms();
+    memset(s, 0, sizeof(*s));
+    app->busy--;
+    pthread_mutex_lock(&app->dmu);
+    if (app->nended == app->ended_cap) {
+        app->ended_cap *= 2;
+        app->ended = hp_xrealloc(app->ended, sizeof(*app->ended) * (size_t)app->ended_cap);
+    }
+    app->ended[app->nended++] = e;
+    pthread_cond_signal(&app->dcv);
+    pthread_mutex_unlock(&app->dmu);
+}
+
+/* Moves ready jobs into free slots and hands them to the prep threads. */
+static void dlv_take_ready(dlv_app *app)
+{
+    char buf[64];
+    bool took = false;
+
+    while (read(app->ready_pipe[0], buf, sizeof(buf)) > 0)
+        ;
+    for (;;) {
         dlv_slot *s = NULL;
+        dlv_ready q;
         dlv_result res;
+
+        if (app->stopping || app->busy >= app->nslots)
+            break;
+        pthread_mutex_lock(&app->dmu);
+        if (app->nready == 0) {
+            pthread_mutex_unlock(&app->dmu);
+            break;
+        }
+        q = app->ready[app->ready_head];
+        app->ready_head = (app->ready_head + 1) % app->nslots;
+        app->nready--;
+        pthread_mutex_unlock(&app->dmu);
+        took = true;
+
         for (int k = 0; k < app->nslots && s == NULL; k++)
             if (!app->slots[k].busy)
                 s = &app->slots[k];
-        /* Each job keeps its own pool: copy the strings out of the claim. */
-        bool rendered = dlv_render_body(pool, &jobs[i]);
         s->busy = true;
-        s->pool = hp_pool_new();
-        dlv_job_copy(s->pool, &s->job, &jobs[i]);
+        s->pool = q.pool;
+        s->job = q.job;
         app->busy++;
 
-        if (!rendered) {
-            memset(&res, 0, sizeof(res));
+        memset(&res, 0, sizeof(res));
+        if (s->job.attempt > s->job.max_attempts + DLV_LOST_GRACE) {
+            res.permanent = true;
+            hp_strlcpy(res.error, "attempts exhausted (workers lost)", sizeof(res.error));
+            dlv_handoff(app, s, &res);
+            continue;
+        }
+        if (q.unrenderable) {
             res.permanent = true;
             hp_strlcpy(res.error, "nothing to send (its approval or response is gone)",
                        sizeof(res.error));
-            dlv_finish(app, s, &res);
-            continue;
-        }
-
-        if (s->job.attempt > s->job.max_attempts + DLV_LOST_GRACE) {
-            memset(&res, 0, sizeof(res));
-            res.permanent = true;
-            hp_strlcpy(res.error, "attempts exhausted (workers lost)", sizeof(res.error));
-            dlv_finish(app, s, &res);
+            dlv_handoff(app, s, &res);
             continue;
         }
         dlv_prep_submit(app->prep, s);
     }
+    if (took) {
+        /* Room in the ring: the database thread may claim ahead again. */
+        pthread_mutex_lock(&app->dmu);
+        pthread_cond_signal(&app->dcv);
+        pthread_mutex_unlock(&app->dmu);
+    }
     dlv_metrics_in_flight(app);
-    hp_pool_free(pool);
 }
 
-/* Prepared attempts: start the ready ones, record the ones that ended before
- * a request (refused URL, DNS failure, unusable secret). */
+/* Prepared attempts: start the ready ones, hand over the ones that ended
+ * before a request (refused URL, DNS failure, unusable secret). */
 static void dlv_take_prepared(dlv_app *app)
 {
-    int n = dlv_prep_take(app->prep, app->done, app->nslots), nfail = 0;
+    int n = dlv_prep_take(app->prep, app->done, app->nslots);
 
     for (int i = 0; i < n; i++) {
         dlv_slot *s = app->done[i];
@@ -407,38 +607,36 @@ static void dlv_take_prepared(dlv_app *app)
         }
         /* Started even while stopping: the transfer is bounded by the
          * callback timeout, and the stop deadline releases what is left. */
-        if (s->prep_ok) {
+        if (s->prep_ok)
             curl_multi_add_handle(app->multi, s->easy);
-        } else {
-            app->done_res[nfail] = s->prep_res;
-            app->done[nfail++] = s;
-        }
+        else
+            dlv_handoff(app, s, &s->prep_res);
     }
-    if (nfail > 0)
-        dlv_finish_many(app, app->done, app->done_res, nfail);
     dlv_metrics_in_flight(app);
 }
 
-/* Finished transfers, recorded together. */
+/* Finished transfers, handed to the database thread. */
 static void dlv_reap(dlv_app *app)
 {
     CURLMsg *m;
-    int left, n = 0;
+    int left;
+    bool sent = false;
 
     while ((m = curl_multi_info_read(app->multi, &left)) != NULL) {
         dlv_slot *s = NULL;
+        dlv_result res;
         if (m->msg != CURLMSG_DONE)
             continue;
+        /* Sent, outcome not recorded yet: a crash here must end in the same
+         * webhook-id being sent again (at-least-once), never in a lost job. */
+        if (!sent)
+            (void)HP_FAULT("delivery.after_send");
+        sent = true;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-        dlv_classify(s, m->data.result, &app->done_res[n]);
-        app->done[n++] = s;
+        dlv_classify(s, m->data.result, &res);
+        dlv_handoff(app, s, &res);
     }
-    /* Sent, outcome not recorded yet: a crash here must end in the same
-     * webhook-id being sent again (at-least-once), never in a lost job. */
-    if (n > 0)
-        (void)HP_FAULT("delivery.after_send");
-    if (n > 0)
-        dlv_finish_many(app, app->done, app->done_res, n);
+    dlv_metrics_in_flight(app);
 }
 
 /* Shutdown after the grace period: aborts what still runs and gives the
@@ -478,15 +676,17 @@ static int dlv_run(dlv_app *app)
     int failures = 0, running = 0;
     int64_t stop_deadline = 0;
 
-    app->next_claim_ms = hp_time_mono_ms();
     for (;;) {
-        struct curl_waitfd extra[3];
+        struct curl_waitfd extra[4];
         int nextra = 0, numfds = 0, count;
         int64_t now = hp_time_mono_ms(), timeout;
 
         if (!app->stopping && hp_worker_stop_requested()) {
             app->stopping = true;
             stop_deadline = now + app->cfg->callback_timeout_ms + 2000;
+            pthread_mutex_lock(&app->dmu);
+            app->claiming = false;
+            pthread_mutex_unlock(&app->dmu);
             json_object *f = json_object_new_object();
             json_object_object_add(f, "signal", json_object_new_string(hp_worker_stop_signal()));
             json_object_object_add(f, "in_flight", json_object_new_int(app->busy));
@@ -512,27 +712,24 @@ static int dlv_run(dlv_app *app)
                 }
             } else {
                 failures = 0;
-                app->next_claim_ms = now; /* notifications were missed meanwhile */
+                /* Notifications were missed meanwhile: claim now. */
+                pthread_mutex_lock(&app->dmu);
+                app->listening = true;
+                app->next_claim_ms = now;
+                app->wakes++;
+                pthread_cond_signal(&app->dcv);
+                pthread_mutex_unlock(&app->dmu);
             }
         }
-        /* Claim in batches: while sends are in flight, wait until a quarter
-         * of the slots are free, so one claim (one commit) serves several
-         * jobs instead of one. */
-        if (!app->stopping && app->listen != NULL &&
-            app->nslots - app->busy >= (app->busy == 0 ? 1 : app->claim_min) &&
-            now >= app->next_claim_ms)
-            dlv_claim(app);
+        dlv_take_ready(app);
 
         now = hp_time_mono_ms();
         if (app->stopping)
             timeout = stop_deadline - now;
         else if (app->listen == NULL)
             timeout = hp_wake_backoff_ms(failures + 1);
-        else if (app->nslots - app->busy < (app->busy == 0 ? 1 : app->claim_min) ||
-                 app->next_claim_ms == INT64_MAX)
-            timeout = 60000; /* woken by a transfer, a NOTIFY or a signal */
         else
-            timeout = app->next_claim_ms - now;
+            timeout = 60000; /* woken by a transfer, ready jobs, a NOTIFY or a signal */
         if (timeout < 0)
             timeout = 0;
         if (timeout > 60000)
@@ -544,6 +741,9 @@ static int dlv_run(dlv_app *app)
         extra[nextra].fd = dlv_prep_fd(app->prep);
         extra[nextra].events = CURL_WAIT_POLLIN;
         extra[nextra++].revents = 0;
+        extra[nextra].fd = app->ready_pipe[0];
+        extra[nextra].events = CURL_WAIT_POLLIN;
+        extra[nextra++].revents = 0;
         if (app->listen != NULL) {
             extra[nextra].fd = PQsocket(app->listen);
             extra[nextra].events = CURL_WAIT_POLLIN;
@@ -553,16 +753,30 @@ static int dlv_run(dlv_app *app)
         dlv_take_prepared(app);
         curl_multi_perform(app->multi, &running);
         dlv_reap(app);
-        if (nextra > 2 && extra[2].revents != 0) {
+        if (nextra > 3 && extra[3].revents != 0) {
             if (hp_wake_drain(app->listen, NULL, NULL, &count, err, sizeof(err)) != HP_OK) {
                 dlv_db_error(app, "lost the listen connection, reconnecting", err);
                 PQfinish(app->listen);
                 app->listen = NULL;
+                pthread_mutex_lock(&app->dmu);
+                app->listening = false;
+                pthread_mutex_unlock(&app->dmu);
             } else if (count > 0) {
+                pthread_mutex_lock(&app->dmu);
                 app->next_claim_ms = hp_time_mono_ms();
+                app->wakes++;
+                pthread_cond_signal(&app->dcv);
+                pthread_mutex_unlock(&app->dmu);
             }
         }
     }
+    /* Everything ended was handed over: the database thread records it,
+     * gives back the leases of jobs that never got a slot, and exits. */
+    pthread_mutex_lock(&app->dmu);
+    app->db_quit = true;
+    pthread_cond_signal(&app->dcv);
+    pthread_mutex_unlock(&app->dmu);
+    pthread_join(app->db_thread, NULL);
     return 0;
 }
 
@@ -671,7 +885,25 @@ int main(void)
     curl_multi_setopt(app.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)app.nslots);
     app.slots = hp_xcalloc((size_t)app.nslots, sizeof(*app.slots));
     app.done = hp_xcalloc((size_t)app.nslots, sizeof(*app.done));
-    app.done_res = hp_xcalloc((size_t)app.nslots, sizeof(*app.done_res));
+    app.ready = hp_xcalloc((size_t)app.nslots, sizeof(*app.ready));
+    app.ended_cap = app.nslots * 2;
+    app.ended = hp_xcalloc((size_t)app.ended_cap, sizeof(*app.ended));
+    app.claiming = true;
+    app.next_claim_ms = hp_time_mono_ms();
+    {
+        pthread_condattr_t ca;
+        pthread_mutex_init(&app.dmu, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&app.dcv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    if (pipe(app.ready_pipe) != 0)
+        abort(); /* out of descriptors at start-up */
+    for (int i = 0; i < 2; i++) {
+        fcntl(app.ready_pipe[i], F_SETFL, fcntl(app.ready_pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(app.ready_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
     /* Two for the loop's claims and records, two for prep threads that
      * expand notifications and read the VAPID key. */
     app.db = hp_db_new(cfg.database_url, 4, cfg.db_timeout_ms);
@@ -684,6 +916,8 @@ int main(void)
         hp_httpd_mini_metrics(httpd, app.metrics);
     }
     app.prep = dlv_prep_start(app.nslots < 4 ? app.nslots : 4, app.nslots, &cfg, app.policy);
+    if (pthread_create(&app.db_thread, NULL, dlv_db_main, &app) != 0)
+        abort();
     {
         json_object *f = json_object_new_object();
         json_object_object_add(f, "worker", json_object_new_string(app.worker));
@@ -709,7 +943,12 @@ int main(void)
     hp_metrics_free(app.metrics);
     dlv_channels_deinit();
     hp_db_free(app.db);
-    free(app.done_res);
+    close(app.ready_pipe[0]);
+    close(app.ready_pipe[1]);
+    pthread_cond_destroy(&app.dcv);
+    pthread_mutex_destroy(&app.dmu);
+    free(app.ended);
+    free(app.ready);
     free(app.done);
     free(app.slots);
     curl_multi_cleanup(app.multi);

@@ -58,6 +58,7 @@ typedef struct it_recv {
     const int *script; /* statuses answered in order; the last repeats */
     int nscript;
     int delay_ms;
+    bool keep_alive; /* answer keep-alive and serve a connection's next request */
     _Atomic int stop;
     int active;          /* connection threads still running (mu) */
     pthread_cond_t idle; /* signalled when active drops to 0 */
@@ -73,55 +74,66 @@ static inline void *it__recv_conn(void *p)
     it_conn_arg *a = p;
     it_recv *r = a->r;
     int fd = a->fd;
-    size_t cap = 1 << 16, len = 0, want = 0, hlen = 0;
+    size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap + 1);
-    it_rreq q;
     char resp[160];
-    int idx, status;
 
     free(a);
-    memset(&q, 0, sizeof(q));
-    for (;;) {
-        ssize_t k = recv(fd, buf + len, cap - len, 0);
-        if (k <= 0)
-            goto done;
-        len += (size_t)k;
-        buf[len] = '\0';
-        if (hlen == 0) {
-            char *e = strstr(buf, "\r\n\r\n");
-            if (e == NULL)
-                continue;
-            hlen = (size_t)(e - buf) + 4;
-            char *cl = strcasestr(buf, "\r\ncontent-length:");
-            want = cl && cl < e ? (size_t)strtoul(cl + 17, NULL, 10) : 0;
+    buf[0] = '\0';
+    for (;;) { /* one request each time round; once unless keep_alive */
+        size_t want = 0, hlen = 0;
+        it_rreq q;
+        int idx, status;
+
+        memset(&q, 0, sizeof(q));
+        for (;;) {
+            if (hlen == 0) {
+                char *e = strstr(buf, "\r\n\r\n");
+                if (e != NULL) {
+                    hlen = (size_t)(e - buf) + 4;
+                    char *cl = strcasestr(buf, "\r\ncontent-length:");
+                    want = cl && cl < e ? (size_t)strtoul(cl + 17, NULL, 10) : 0;
+                }
+            }
+            if (hlen > 0 && len >= hlen + want)
+                break;
+            if (len == cap)
+                goto done;
+            ssize_t k = recv(fd, buf + len, cap - len, 0);
+            if (k <= 0)
+                goto done;
+            len += (size_t)k;
+            buf[len] = '\0';
         }
-        if (len >= hlen + want)
+        q.head = strndup(buf, hlen);
+        q.body = malloc(want + 1);
+        memcpy(q.body, buf + hlen, want);
+        q.body[want] = '\0';
+        q.body_len = want;
+        if (r->delay_ms > 0)
+            usleep((useconds_t)r->delay_ms * 1000);
+        pthread_mutex_lock(&r->mu);
+        idx = r->n;
+        status = r->nscript == 0 ? 200 : r->script[idx < r->nscript ? idx : r->nscript - 1];
+        q.status = status;
+        if (r->n == r->cap) {
+            r->cap = r->cap ? r->cap * 2 : 64;
+            r->reqs = realloc(r->reqs, (size_t)r->cap * sizeof(*r->reqs));
+        }
+        r->reqs[r->n++] = q;
+        pthread_mutex_unlock(&r->mu);
+        snprintf(resp, sizeof(resp),
+                 "HTTP/1.1 %d X\r\nContent-Length: 2\r\nLocation: http://127.0.0.1:1/\r\n"
+                 "Connection: %s\r\n\r\nok",
+                 status, r->keep_alive ? "keep-alive" : "close");
+        (void)!send(fd, resp, strlen(resp), MSG_NOSIGNAL);
+        if (!r->keep_alive)
             break;
-        if (len == cap)
-            goto done;
+        /* Keep what already arrived of the next request. */
+        len -= hlen + want;
+        memmove(buf, buf + hlen + want, len);
+        buf[len] = '\0';
     }
-    q.head = strndup(buf, hlen);
-    q.body = malloc(want + 1);
-    memcpy(q.body, buf + hlen, want);
-    q.body[want] = '\0';
-    q.body_len = want;
-    if (r->delay_ms > 0)
-        usleep((useconds_t)r->delay_ms * 1000);
-    pthread_mutex_lock(&r->mu);
-    idx = r->n;
-    status = r->nscript == 0 ? 200 : r->script[idx < r->nscript ? idx : r->nscript - 1];
-    q.status = status;
-    if (r->n == r->cap) {
-        r->cap = r->cap ? r->cap * 2 : 64;
-        r->reqs = realloc(r->reqs, (size_t)r->cap * sizeof(*r->reqs));
-    }
-    r->reqs[r->n++] = q;
-    pthread_mutex_unlock(&r->mu);
-    snprintf(resp, sizeof(resp),
-             "HTTP/1.1 %d X\r\nContent-Length: 2\r\nLocation: http://127.0.0.1:1/\r\n"
-             "Connection: close\r\n\r\nok",
-             status);
-    (void)!send(fd, resp, strlen(resp), MSG_NOSIGNAL);
 done:
     free(buf);
     close(fd);
@@ -191,9 +203,7 @@ static inline void it__recv_free(void *p)
     free(r);
 }
 
-/* Starts a receiver on a free 127.0.0.1 port; freed at the end of the test.
- * script (may be NULL) lists the statuses to answer in order. */
-static inline it_recv *it_recv_start(const int *script, int nscript, int delay_ms)
+static inline it_recv *it__recv_start(const int *script, int nscript, int delay_ms, bool keep_alive)
 {
     it_recv *r = calloc(1, sizeof(*r));
     struct sockaddr_in a;
@@ -204,6 +214,7 @@ static inline it_recv *it_recv_start(const int *script, int nscript, int delay_m
     r->script = script;
     r->nscript = nscript;
     r->delay_ms = delay_ms;
+    r->keep_alive = keep_alive;
     r->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
@@ -215,6 +226,21 @@ static inline it_recv *it_recv_start(const int *script, int nscript, int delay_m
     pthread_create(&r->thread, NULL, it__recv_loop, r);
     hp_it_track(r, it__recv_free);
     return r;
+}
+
+/* Starts a receiver on a free 127.0.0.1 port; freed at the end of the test.
+ * script (may be NULL) lists the statuses to answer in order. Each
+ * connection carries one request. */
+static inline it_recv *it_recv_start(const int *script, int nscript, int delay_ms)
+{
+    return it__recv_start(script, nscript, delay_ms, false);
+}
+
+/* The same, answering 200 with keep-alive, so a client's connection carries
+ * request after request (large volumes without a connection each). */
+static inline it_recv *it_recv_start_keep_alive(void)
+{
+    return it__recv_start(NULL, 0, 0, true);
 }
 
 static inline int it_recv_count(it_recv *r)
