@@ -23,7 +23,7 @@ void api_readyz(hp_req *req)
     char err[HP_ERRBUF];
 
     if (hp_db_acquire(req->app->db, &c, err, sizeof(err)) != HP_OK ||
-        hp_db_exec(c, NULL, "select 1", 0, NULL, err, sizeof(err)) != HP_OK)
+        hp_db_ping(c, err, sizeof(err)) != HP_OK)
         db = "unavailable";
     hp_db_release(req->app->db, c);
     if (req->app->redis != NULL) {

@@ -20,12 +20,6 @@
 #include "hp_str.h"
 #include "hp_time.h"
 
-static const char *api__getenv(const char *name, void *ctx)
-{
-    (void)ctx;
-    return getenv(name);
-}
-
 /* Worker threads civetweb could not create (it logs each and runs on with
  * the others). */
 static _Atomic int api__thread_failures;
@@ -103,7 +97,7 @@ int main(void)
     int sig = 0;
 
     hp_log_init("holdpoint-api", HP_LOG_INFO);
-    if (hp_config_load(HP_PROC_API, api__getenv, NULL, &cfg, err, sizeof(err)) != HP_OK) {
+    if (hp_config_load(HP_PROC_API, NULL, NULL, &cfg, err, sizeof(err)) != HP_OK) {
         hp_log_error("invalid configuration", "reason", err);
         return 2;
     }

@@ -100,9 +100,9 @@ static void hook__file_load(hook_file *f, const char *path)
 static const char *hook__getenv(const char *name, void *ctx)
 {
     const hook_file *f = ctx;
-    const char *v = getenv(name);
+    const char *v = hp_config_env(name);
 
-    if (v != NULL && v[0] != '\0')
+    if (v != NULL)
         return v;
     for (int i = f->n - 1; i >= 0; i--)
         if (strcmp(f->keys[i], name) == 0)
@@ -113,10 +113,10 @@ static const char *hook__getenv(const char *name, void *ctx)
 /* The configuration file's path: HOLDPOINT_HOOK_CONFIG, else the XDG one. */
 static char *hook__config_path(void)
 {
-    const char *p = getenv("HOLDPOINT_HOOK_CONFIG"), *xdg = getenv("XDG_CONFIG_HOME"),
-               *home = getenv("HOME");
+    const char *p = hp_config_env("HOLDPOINT_HOOK_CONFIG"), *xdg = hp_config_env("XDG_CONFIG_HOME"),
+               *home = hp_config_env("HOME");
 
-    if (p != NULL && p[0] != '\0')
+    if (p != NULL)
         return hp_xstrdup(p);
     if (xdg != NULL && xdg[0] == '/')
         return hp_xasprintf("%s/holdpoint/hook.env", xdg);

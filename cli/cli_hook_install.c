@@ -74,7 +74,7 @@ static char *install__path(hp_hook_agent agent, const hp_cli_args *a)
                                       [HP_HOOK_CODEX] = ".codex/hooks.json",
                                       [HP_HOOK_CURSOR] = ".cursor/hooks.json",
                                       [HP_HOOK_COPILOT] = ".github/hooks/holdpoint.json"};
-    const char *home = getenv("HOME");
+    const char *home = hp_config_env("HOME");
 
     if (hp_cli_has(a, HP_OPT_SETTINGS))
         return hp_xstrdup(hp_cli_get(a, HP_OPT_SETTINGS));

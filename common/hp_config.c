@@ -358,6 +358,12 @@ static bool hp__parse_key(const char *v, unsigned char key[32])
 
 /* ---- loading --------------------------------------------------------------- */
 
+const char *hp_config_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
 static const char *hp__real_getenv(const char *name, void *ctx)
 {
     (void)ctx;

@@ -98,6 +98,13 @@ typedef const char *(*hp_config_getenv_fn)(const char *name, void *ctx);
 HP_MUSTCHECK hp_err hp_config_load(hp_proc proc, hp_config_getenv_fn get, void *ctx, hp_config *out,
                                    char *err, size_t errcap);
 
+/* The environment's value of name, or NULL when unset or empty: the one way
+ * into the environment besides hp_config_load, for a process that layers
+ * its own file over the environment before loading (the hook client) and
+ * for the home directory. Same rules as hp_config_load: main(), before
+ * threads start. */
+const char *hp_config_env(const char *name);
+
 /* The table, for docs and tests: returns the number of rows and sets *vars. */
 size_t hp_config_vars(const hp_config_var **vars);
 

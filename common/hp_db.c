@@ -656,6 +656,19 @@ hp_err hp_db_commit(hp_dbconn *c, char *err, size_t errcap)
     return hp__exec_unnamed(c, NULL, "COMMIT", 0, NULL, err, errcap);
 }
 
+hp_err hp_db_ping(hp_dbconn *c, char *err, size_t errcap)
+{
+    return hp_db_exec(c, NULL, "select 1", 0, NULL, err, errcap);
+}
+
+bool hp_db_pg_alive(PGconn *pg)
+{
+    PGresult *r = PQexec(pg, "select 1");
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    return ok;
+}
+
 hp_err hp_db_finish(hp_dbconn *c, hp_err rc, char *err, size_t errcap)
 {
     if (rc == HP_OK)

@@ -102,6 +102,14 @@ HP_MUSTCHECK hp_err hp_db_commit(hp_dbconn *c, char *err, size_t errcap);
  * marked for reset). */
 void hp_db_rollback(hp_dbconn *c);
 
+/* Proves the connection works with a trivial statement: HP_OK, or
+ * HP_ERR_UNAVAILABLE (reason in err). Bounded by the pool timeout. */
+HP_MUSTCHECK hp_err hp_db_ping(hp_dbconn *c, char *err, size_t errcap);
+
+/* The same on a connection outside the pool (a LISTEN connection): true
+ * when it answers. Blocks until the server answers or the socket fails. */
+bool hp_db_pg_alive(PGconn *pg);
+
 /* Ends the transaction: commits when rc is HP_OK, else (or when the commit
  * fails) rolls back. Returns the first error. */
 HP_MUSTCHECK hp_err hp_db_finish(hp_dbconn *c, hp_err rc, char *err, size_t errcap);

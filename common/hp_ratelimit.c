@@ -9,6 +9,7 @@
 
 #include "hp_crypto.h"
 #include "hp_ratelimit.h"
+#include "hp_store_ratelimit.h"
 #include "hp_str.h"
 
 /* KEYS[1] window key; ARGV[1] window ms, ARGV[2] max, ARGV[3] unique member.
@@ -79,44 +80,13 @@ static hp_err hp__redis_hit(hp_redis *redis, const char *agent_id, int max, int 
 static hp_err hp__pg_hit(hp_dbconn *c, const char *agent_id, int max, int window_ms,
                          hp_ratelimit_result *out, char *err, size_t errcap)
 {
-    static const char ensure[] =
-        "insert into agent_rate_windows (agent_id) values ($1) on conflict do nothing";
-    /* Under the row lock: keep the hits still inside the window, append now()
-     * when there is room, and report the wait until the oldest one leaves. */
-    static const char hit[] =
-        "update agent_rate_windows w set hits = case when cardinality(s.kept) < $3 "
-        "  then s.kept || clock_timestamp() else s.kept end "
-        "from (select array(select h from unnest(hits) h "
-        "        where h > clock_timestamp() - $2::int * interval '1 millisecond' order by h) kept "
-        "      from agent_rate_windows where agent_id = $1 for update) s "
-        "where w.agent_id = $1 "
-        "returning cardinality(s.kept) < $3, "
-        "  coalesce(ceil(extract(epoch from (s.kept[1] + $2::int * interval '1 millisecond' "
-        "           - clock_timestamp())) * 1000), 0)::bigint";
-    char win[16], mx[16];
-    const char *p1[] = {agent_id};
-    const char *p3[] = {agent_id, win, mx};
-    PGresult *r;
-    hp_err rc;
+    long long retry_ms = 0;
+    hp_err rc =
+        hp_store_ratelimit_hit(c, agent_id, max, window_ms, &out->allowed, &retry_ms, err, errcap);
 
-    (void)hp_fmt(win, sizeof(win), "%d", window_ms);
-    (void)hp_fmt(mx, sizeof(mx), "%d", max);
-    rc = hp_db_exec(c, NULL, ensure, 1, p1, err, errcap);
-    if (rc != HP_OK)
-        return rc;
-    rc = hp_db_exec(c, &r, hit, 3, p3, err, errcap);
-    if (rc != HP_OK)
-        return rc;
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        hp_err_set(err, errcap, "rate limit row missing");
-        return HP_ERR_INTERNAL;
-    }
-    out->allowed = hp_db_bool(r, 0, 0);
-    out->retry_after_ms = (long)hp_db_ll(r, 0, 1, 0);
+    out->retry_after_ms = (long)retry_ms;
     out->used_redis = false;
-    PQclear(r);
-    return HP_OK;
+    return rc;
 }
 
 hp_err hp_ratelimit_hit(hp_redis *redis, hp_dbconn *c, const char *agent_id, int max, int window_ms,

@@ -158,10 +158,7 @@ static bool hp__pg_session(hp_wake_source *s, PGconn *pg)
             return true;
         if (ready == 0) {
             /* Idle for a while: prove the connection still works. */
-            PGresult *r = PQexec(pg, "SELECT 1");
-            bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-            PQclear(r);
-            if (!ok)
+            if (!hp_db_pg_alive(pg))
                 return false;
         }
         if (hp_wake_drain(pg, s->sink.message, s->sink.ctx, &count, err, sizeof(err)) != HP_OK)

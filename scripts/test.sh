@@ -27,13 +27,6 @@ for dir in tests/contract tests/e2e; do
     fi
 done
 
-# tests/e2e (the browser tests of it_webapp, signature checks of it_delivery):
-# node_modules from the committed lock, when it changed.
-if ! cmp -s tests/e2e/package-lock.json tests/e2e/node_modules/.holdpoint-lock; then
-    npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error >/dev/null
-    cp tests/e2e/package-lock.json tests/e2e/node_modules/.holdpoint-lock
-fi
-
 mkdir -p .run
 run_dir="$root/.run/test-$$"
 cleanup() {
@@ -105,6 +98,7 @@ fi
 
 if [ "${FORMAT_CHECK:-1}" = "1" ]; then
     scripts/format.sh check || rc=1
+    scripts/checksrc.sh || rc=1
 fi
 if [ "$rc" -ne 0 ]; then
     echo "make test: FAILED" >&2

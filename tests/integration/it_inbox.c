@@ -251,7 +251,7 @@ static void test_cursor_same_timestamp(void)
         IT_STATUS_FATAL(r, 200);
         for (int i = 0; i < hp_it_jlen(items); i++) {
             json_object *it = json_object_array_get_idx(items, (size_t)i);
-            int k = atoi(str_of(it, "response_text"));
+            int k = (int)strtol(str_of(it, "response_text"), NULL, 10);
             if (k < 1 || k > 1000 || seen[k])
                 dups++;
             else

@@ -268,8 +268,9 @@ static void test_migrate_fresh_concurrently(void)
 
     PGconn *pg = connect_or_fail(url_for(false, db));
     PGresult *r = PQexec(pg, "select count(*), count(distinct name) from schema_migrations");
-    IT_CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && atoi(PQgetvalue(r, 0, 0)) == want &&
-                 atoi(PQgetvalue(r, 0, 1)) == want,
+    IT_CHECK(PQresultStatus(r) == PGRES_TUPLES_OK &&
+                 strtol(PQgetvalue(r, 0, 0), NULL, 10) == want &&
+                 strtol(PQgetvalue(r, 0, 1), NULL, 10) == want,
              "schema_migrations of the fresh database: %s rows, want %d",
              PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : PQerrorMessage(pg), want);
     PQclear(r);

@@ -324,7 +324,8 @@ static void test_throttle_account(void)
     r = signin_raw(NULL, addr, t->email, PASSWORD);
     IT_ERROR(r, 429, "rate_limited");
     const char *ra = hp_it_header(r, "Retry-After");
-    IT_CHECK(ra && atoi(ra) >= 1 && atoi(ra) <= 600, "Retry-After: %s", ra ? ra : "(none)");
+    long secs = ra ? strtol(ra, NULL, 10) : -1;
+    IT_CHECK(secs >= 1 && secs <= 600, "Retry-After: %s", ra ? ra : "(none)");
     IT_CHECK(hp_it_header(r, "Set-Cookie") == NULL, "no session while throttled");
     /* Another account from the same address still signs in. */
     IT_STATUS(signin_raw(NULL, addr, t2->email, PASSWORD), 200);

@@ -21,7 +21,7 @@ static hp_it_api *api;
 static int dial(void)
 {
     const char *base = hp_it_api_base(api);
-    int port = atoi(strrchr(base, ':') + 1);
+    int port = (int)strtol(strrchr(base, ':') + 1, NULL, 10);
     struct sockaddr_in a;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 

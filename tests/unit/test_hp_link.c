@@ -12,6 +12,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_link.h"
+#include "hp_str.h"
 
 static unsigned char key[32];
 
@@ -26,8 +27,8 @@ static void test_vector(void)
     char tok[HP_LINK_TOKEN_LEN + 1];
     hp_link back;
 
-    strcpy(l.approval_id, "0191d2c4-7b3a-7cde-8f01-23456789abcd");
-    strcpy(l.channel_id, "11111111-2222-4333-8444-555555555555");
+    hp_strlcpy(l.approval_id, "0191d2c4-7b3a-7cde-8f01-23456789abcd", sizeof(l.approval_id));
+    hp_strlcpy(l.channel_id, "11111111-2222-4333-8444-555555555555", sizeof(l.channel_id));
     CU_ASSERT_EQUAL_FATAL(hp_link_sign(key, &l, tok), HP_OK);
     CU_ASSERT_STRING_EQUAL(tok, vector);
     CU_ASSERT_EQUAL(strlen(tok), HP_LINK_TOKEN_LEN);
@@ -45,8 +46,8 @@ static void test_round_trip(void)
     char tok[HP_LINK_TOKEN_LEN + 1];
     hp_link back;
 
-    strcpy(l.approval_id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
-    strcpy(l.user_id, "00000000-0000-4000-8000-000000000001");
+    hp_strlcpy(l.approval_id, "ffffffff-ffff-4fff-bfff-ffffffffffff", sizeof(l.approval_id));
+    hp_strlcpy(l.user_id, "00000000-0000-4000-8000-000000000001", sizeof(l.user_id));
     CU_ASSERT_EQUAL_FATAL(hp_link_sign(key, &l, tok), HP_OK);
     CU_ASSERT_EQUAL_FATAL(hp_link_parse(key, tok, &back), HP_OK);
     CU_ASSERT_EQUAL(back.option_index, -1);
@@ -72,7 +73,7 @@ static void test_tampered(void)
         for (const char *c = alphabet; *c; c++) {
             if (*c == vector[i])
                 continue;
-            strcpy(t, vector);
+            hp_strlcpy(t, vector, sizeof(t));
             t[i] = *c;
             tried++;
             if (hp_link_parse(key, t, &back) != HP_OK)
@@ -83,11 +84,10 @@ static void test_tampered(void)
     memcpy(other, key, sizeof(other));
     other[0] ^= 1;
     CU_ASSERT_EQUAL(hp_link_parse(other, vector, &back), HP_ERR_INVALID_PAYLOAD);
-    strcpy(t, vector);
+    hp_strlcpy(t, vector, sizeof(t));
     t[HP_LINK_TOKEN_LEN - 1] = '\0';
     CU_ASSERT_EQUAL(hp_link_parse(key, t, &back), HP_ERR_INVALID_PAYLOAD);
-    strcpy(t, vector);
-    strcat(t, "A");
+    (void)hp_fmt(t, sizeof(t), "%sA", vector);
     CU_ASSERT_EQUAL(hp_link_parse(key, t, &back), HP_ERR_INVALID_PAYLOAD);
     CU_ASSERT_EQUAL(hp_link_parse(key, "", &back), HP_ERR_INVALID_PAYLOAD);
     CU_ASSERT_EQUAL(hp_link_parse(key, NULL, &back), HP_ERR_INVALID_PAYLOAD);
@@ -98,10 +98,10 @@ static void test_refused_at_signing(void)
     hp_link l = {.option_index = 0, .expires_at = 1};
     char tok[HP_LINK_TOKEN_LEN + 1];
 
-    strcpy(l.approval_id, "not-a-uuid");
+    hp_strlcpy(l.approval_id, "not-a-uuid", sizeof(l.approval_id));
     CU_ASSERT_EQUAL(hp_link_sign(key, &l, tok), HP_ERR_INVALID_PAYLOAD);
-    strcpy(l.approval_id, "0191d2c4-7b3a-7cde-8f01-23456789abcd");
-    strcpy(l.channel_id, "xyz");
+    hp_strlcpy(l.approval_id, "0191d2c4-7b3a-7cde-8f01-23456789abcd", sizeof(l.approval_id));
+    hp_strlcpy(l.channel_id, "xyz", sizeof(l.channel_id));
     CU_ASSERT_EQUAL(hp_link_sign(key, &l, tok), HP_ERR_INVALID_PAYLOAD);
     l.channel_id[0] = '\0';
     l.option_index = 255;
