@@ -181,6 +181,7 @@ async function main() {
   const r11 = await b.callTool({ name: "list_sessions", arguments: { limit: 50 } });
   const ids = (r11.structuredContent?.sessions ?? []).map((s) => s.sessionId);
   check(ids.includes("e2e-notes"), "list_sessions shows the session the notification started", r11);
+  check(ids.includes("e2e-run"), "list_sessions shows the session ask_user named", r11);
 
   // ---- refusals ----
   const bad = await a.callTool({ name: "ask_user", arguments: { question: "q", type: "multiple" } });

@@ -260,6 +260,40 @@ static void test_long_poll_woken_on_another_replica(void)
     IT_CHECK(hp_it_api_stop(other) == 0, "second API did not exit cleanly");
 }
 
+/* With every waiter taken, a blocking ask still answers 200 (the question
+ * exists) with status timeout at once; a long-poll answers 503. */
+static void test_no_waiter_left(void)
+{
+    static const char *const env[] = {"HOLDPOINT_PUBLIC_URL=" PUBLIC_URL, "HOLDPOINT_MAX_WAITERS=1",
+                                      NULL};
+    const hp_it_team *t = hp_it_team_new();
+    hp_it_api *api = hp_it_api_start("ask-one-waiter", env);
+    IT_CHECK_FATAL(api != NULL, "API did not start");
+    const char *held = ask_pending(t, "{\"question\":\"Holds the waiter\"}");
+    bg_batch *b = bg_new(1);
+
+    bg_set_headers(b, 0, "GET", hp_it_fmt("%s" ASK "/%s?wait=20", hp_it_api_base(api), held),
+                   bearer(t, false), NULL, 30000);
+    bg_start(b);
+    hp_it_sleep_ms(300); /* let it register its waiter */
+    double start = hp_it_now();
+    hp_it_resp *r = ask_on(api, t, "POST", ASK,
+                           "{\"question\":\"No waiter\",\"wait\":true,\"timeoutSeconds\":15}");
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "status", "timeout");
+    IT_CHECK(jstr(r->json, "pollUrl") != NULL, "no pollUrl: %s", r->body);
+    IT_CHECK(hp_it_now() - start < 5, "without a waiter the ask still waited %.1f s",
+             hp_it_now() - start);
+    ENVELOPE(
+        ask_on(api, t, "GET", hp_it_fmt(ASK "/%s?wait=10", jstr(r->json, "correlationId")), NULL),
+        503, "service_unavailable");
+    IT_STATUS(resolve(t, held, "{\"option_index\":0}"), 200);
+    bg_join(b);
+    IT_CHECK(b->calls[0].status == 200 && strstr(b->calls[0].resp, "\"answered\"") != NULL,
+             "the held long-poll: %ld %s", b->calls[0].status, b->calls[0].resp);
+    IT_CHECK(hp_it_api_stop(api) == 0, "API did not exit cleanly");
+}
+
 static void test_delete(void)
 {
     const hp_it_team *t = hp_it_team_new();
@@ -439,6 +473,7 @@ int main(void)
         {"select_six_options_and_input", test_select_six_options_and_input},
         {"wait_true_answered_and_timeout", test_wait_true_answered_and_timeout},
         {"long_poll_woken_on_another_replica", test_long_poll_woken_on_another_replica},
+        {"no_waiter_left", test_no_waiter_left},
         {"delete", test_delete},
         {"callback_job", test_callback_job},
         {"send", test_send},

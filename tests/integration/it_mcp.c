@@ -323,6 +323,51 @@ static void test_progress_over_sse(void)
     IT_JSTR(last, "result.structuredContent.value", "yes");
 }
 
+/* With every waiter taken, a waiting tool answers the open state at once
+ * instead of failing the call. */
+static void test_no_waiter_left(void)
+{
+    static const char *const env[] = {"HOLDPOINT_PUBLIC_URL=" PUBLIC_URL, "HOLDPOINT_MAX_WAITERS=1",
+                                      NULL};
+    const hp_it_team *t = hp_it_team_new();
+    hp_it_api *api = hp_it_api_start("mcp-one-waiter", env);
+    IT_CHECK_FATAL(api != NULL, "API did not start");
+    const char *sid = open_session(api, t, "2025-11-25");
+    bg_batch *b = bg_new(1);
+    const char *hs[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
+                        "Content-Type: application/json", "Accept: application/json",
+                        hp_it_fmt("Mcp-Session-Id: %s", sid), NULL};
+    const char *ap = NULL;
+
+    bg_set_headers(
+        b, 0, "POST", hp_it_fmt("%s/mcp", hp_it_api_base(api)), hs,
+        call("1", "ask_user", "{\"question\":\"Holds the waiter\",\"timeoutSeconds\":20}"), 30000);
+    bg_start(b);
+    for (int i = 0; i < 400 && ap == NULL; i++) {
+        ap = hp_it_sql_str("select id::text from approvals where team_id = $1::uuid", t->team_id,
+                           (const char *)NULL);
+        if (ap == NULL)
+            hp_it_sleep_ms(25);
+    }
+    IT_CHECK_FATAL(ap != NULL, "the first call never asked");
+    hp_it_sleep_ms(200); /* let it register its waiter */
+    double start = hp_it_now();
+    hp_it_resp *r =
+        mcp_on(api, t->api_key, sid, NULL,
+               call("2", "ask_user", "{\"question\":\"No waiter\",\"timeoutSeconds\":15}"));
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "result.structuredContent.status", "timeout");
+    IT_CHECK(hp_it_now() - start < 5, "without a waiter the call still waited %.1f s",
+             hp_it_now() - start);
+    IT_STATUS(hp_it_user(t, "POST", hp_it_fmt("/v1/review/approvals/%s/resolve", ap),
+                         "{\"option_index\":0}"),
+              200);
+    bg_join(b);
+    IT_CHECK(b->calls[0].status == 200 && strstr(b->calls[0].resp, "\"answered\"") != NULL,
+             "the waiting call: %ld %s", b->calls[0].status, b->calls[0].resp);
+    IT_CHECK(hp_it_api_stop(api) == 0, "API did not exit cleanly");
+}
+
 static void test_batches(void)
 {
     const hp_it_team *t = hp_it_team_new();
@@ -467,6 +512,7 @@ int main(void)
         {"session_requests", test_session_requests},
         {"tools_call", test_tools_call},
         {"progress_over_sse", test_progress_over_sse},
+        {"no_waiter_left", test_no_waiter_left},
         {"batches", test_batches},
         {"invalid_arguments_per_revision", test_invalid_arguments_per_revision},
         {"refusals", test_refusals},
