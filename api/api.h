@@ -114,6 +114,11 @@ const char *api_query(hp_req *req, const char *name);
  * calls mg_response_header_send. */
 void api_response_start(hp_req *req, int status);
 
+/* A whole number of seconds in query parameter name (a wait), taken as cap
+ * when larger; *out is left alone when the parameter is absent. Returns
+ * false after sending 400 invalid_query when it is not a number. */
+bool api_query_seconds(hp_req *req, const char *name, long long cap, long long *out);
+
 /* Sends status with a JSON body (borrowed; the caller still owns it). */
 void api_send_json(hp_req *req, int status, json_object *body);
 /* The same with extra response headers (name, value pairs, NULL-ended). */

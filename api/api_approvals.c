@@ -224,22 +224,12 @@ void api_approvals_result(hp_req *req)
 {
     hp_approval_row row;
     json_object *o;
-    const char *w = api_query(req, "wait");
     bool sse = api_wants_sse(req);
     long long wait_s = sse ? req->app->cfg->max_wait_seconds : 0;
 
-    if (!api__load(req, &row))
+    if (!api__load(req, &row) ||
+        !api_query_seconds(req, "wait", req->app->cfg->max_wait_seconds, &wait_s))
         return;
-    if (w != NULL && !hp_parse_ll(w, 0, 1000000, &wait_s)) {
-        hp_issues *is = hp_issues_new();
-        hp_issues_add(is, hp_path_key(hp_path_root(), "wait"), "invalid_type",
-                      "wait must be a whole number of seconds");
-        api_send_issues(req, HP_ERR_INVALID_QUERY, is);
-        hp_issues_free(is);
-        return;
-    }
-    if (wait_s > req->app->cfg->max_wait_seconds)
-        wait_s = req->app->cfg->max_wait_seconds;
     if (wait_s > 0 || sse) {
         api_wait_and_answer(req, &row, (int)wait_s, sse, NULL);
         return;

@@ -142,22 +142,11 @@ out:
 void api_ask_get(hp_req *req)
 {
     hp_approval_row row;
-    const char *q = api_query(req, "wait");
     long long wait_s = 0;
     api_waiting w;
 
-    if (api_auth_agent(req) != HP_OK)
+    if (api_auth_agent(req) != HP_OK || !api_query_seconds(req, "wait", HP_ASK_WAIT_MAX, &wait_s))
         return;
-    if (q != NULL && !hp_parse_ll(q, 0, 1000000, &wait_s)) {
-        hp_issues *is = hp_issues_new();
-        hp_issues_add(is, hp_path_key(hp_path_root(), "wait"), "invalid_type",
-                      "wait must be a whole number of seconds");
-        api_send_issues(req, HP_ERR_INVALID_QUERY, is);
-        hp_issues_free(is);
-        return;
-    }
-    if (wait_s > HP_ASK_WAIT_MAX)
-        wait_s = HP_ASK_WAIT_MAX;
     if (!api__ask_load(req, &row))
         return;
     if (wait_s == 0 || strcmp(row.status, "pending") != 0) {

@@ -515,6 +515,25 @@ const char *api_query(hp_req *req, const char *name)
     return hp_pool_strdup(req->pool, buf);
 }
 
+bool api_query_seconds(hp_req *req, const char *name, long long cap, long long *out)
+{
+    const char *v = api_query(req, name);
+    long long n;
+
+    if (v == NULL)
+        return true;
+    if (!hp_parse_ll(v, 0, 1000000, &n)) {
+        hp_issues *is = hp_issues_new();
+        hp_issues_add(is, hp_path_key(hp_path_root(), name), "invalid_type",
+                      "%s must be a whole number of seconds", name);
+        api_send_issues(req, HP_ERR_INVALID_QUERY, is);
+        hp_issues_free(is);
+        return false;
+    }
+    *out = n < cap ? n : cap;
+    return true;
+}
+
 /* ---- dispatch ------------------------------------------------------------- */
 
 static void api__record(hp_req *req, int64_t ms)

@@ -172,19 +172,15 @@ static void test_wait_true_answered_and_timeout(void)
     const hp_it_team *t = hp_it_team_new();
     bg_batch *b = bg_new(1);
     const char *url = hp_it_fmt("%s%s", hp_it_api_base(hp_it_api_default()), ASK);
-    const char *id = NULL;
+    const char *id;
     double start = hp_it_now();
 
     bg_set_headers(b, 0, "POST", url, bearer(t, true),
                    "{\"question\":\"Deploy?\",\"wait\":true,\"timeoutSeconds\":20}", 30000);
     bg_start(b);
     /* The reviewer answers as soon as the question shows up. */
-    for (int i = 0; i < 400 && id == NULL; i++) {
-        id = hp_it_sql_str("select request_id from approvals where team_id = $1::uuid", t->team_id,
-                           (const char *)NULL);
-        if (id == NULL)
-            hp_it_sleep_ms(25);
-    }
+    id = bg_await_sql("select request_id from approvals where team_id = $1::uuid", t->team_id,
+                      10000);
     IT_CHECK_FATAL(id != NULL, "the blocking ask never created its question");
     IT_STATUS(resolve(t, id, "{\"option_index\":0}"), 200);
     bg_join(b);

@@ -199,4 +199,17 @@ static inline void bg_set_headers(bg_batch *b, int i, const char *method, const 
     c->timeout_ms = timeout_ms;
 }
 
+/* The first column of sql (one text parameter p1) once it has a row: polls
+ * every 25 ms for up to timeout_ms while a background request gets going;
+ * NULL when it never does. */
+static inline const char *bg_await_sql(const char *sql, const char *p1, long timeout_ms)
+{
+    double end = hp_it_now() + (double)timeout_ms / 1000.0;
+    const char *v;
+
+    while ((v = hp_it_sql_str(sql, p1, (const char *)NULL)) == NULL && hp_it_now() < end)
+        hp_it_sleep_ms(25);
+    return v;
+}
+
 #endif

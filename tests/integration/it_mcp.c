@@ -287,7 +287,7 @@ static void test_progress_over_sse(void)
     const char *hs[] = {
         hp_it_fmt("Authorization: Bearer %s", t->api_key), "Content-Type: application/json",
         "Accept: application/json, text/event-stream", hp_it_fmt("Mcp-Session-Id: %s", sid), NULL};
-    const char *ap = NULL;
+    const char *ap;
 
     bg_set_headers(b, 0, "POST", hp_it_fmt("%s/mcp", hp_it_api_base(hp_it_api_default())), hs,
                    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
@@ -295,12 +295,7 @@ static void test_progress_over_sse(void)
                    "\"timeoutSeconds\":20},\"_meta\":{\"progressToken\":\"tok-1\"}}}",
                    30000);
     bg_start(b);
-    for (int i = 0; i < 400 && ap == NULL; i++) {
-        ap = hp_it_sql_str("select id::text from approvals where team_id = $1::uuid", t->team_id,
-                           (const char *)NULL);
-        if (ap == NULL)
-            hp_it_sleep_ms(25);
-    }
+    ap = bg_await_sql("select id::text from approvals where team_id = $1::uuid", t->team_id, 10000);
     IT_CHECK_FATAL(ap != NULL, "the waiting call never asked");
     hp_it_sleep_ms(200);
     IT_STATUS(hp_it_user(t, "POST", hp_it_fmt("/v1/review/approvals/%s/resolve", ap),
@@ -337,18 +332,13 @@ static void test_no_waiter_left(void)
     const char *hs[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
                         "Content-Type: application/json", "Accept: application/json",
                         hp_it_fmt("Mcp-Session-Id: %s", sid), NULL};
-    const char *ap = NULL;
+    const char *ap;
 
     bg_set_headers(
         b, 0, "POST", hp_it_fmt("%s/mcp", hp_it_api_base(api)), hs,
         call("1", "ask_user", "{\"question\":\"Holds the waiter\",\"timeoutSeconds\":20}"), 30000);
     bg_start(b);
-    for (int i = 0; i < 400 && ap == NULL; i++) {
-        ap = hp_it_sql_str("select id::text from approvals where team_id = $1::uuid", t->team_id,
-                           (const char *)NULL);
-        if (ap == NULL)
-            hp_it_sleep_ms(25);
-    }
+    ap = bg_await_sql("select id::text from approvals where team_id = $1::uuid", t->team_id, 10000);
     IT_CHECK_FATAL(ap != NULL, "the first call never asked");
     hp_it_sleep_ms(200); /* let it register its waiter */
     double start = hp_it_now();
