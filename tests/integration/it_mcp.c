@@ -330,8 +330,8 @@ static void test_progress_over_sse(void)
     IT_JSTR(last, "result.structuredContent.value", "yes");
 }
 
-/* With every waiter taken, a waiting tool answers the open state at once
- * instead of failing the call. */
+/* With every waiting place taken, a waiting tool call is refused (503, or
+ * 429 wait_share_exceeded) before it asks anything. */
 static void test_no_waiter_left(void)
 {
     static const char *const env[] = {"HOLDPOINT_PUBLIC_URL=" PUBLIC_URL, "HOLDPOINT_MAX_WAITERS=1",
@@ -354,14 +354,21 @@ static void test_no_waiter_left(void)
     IT_CHECK_FATAL(ap != NULL, "the first call never asked");
     IT_CHECK_FATAL(hp_it_await_gauge(api, "holdpoint_waiters", 1, true, 30000),
                    "the first call never took the waiter");
-    double start = hp_it_now();
+    /* A waiting call without a place is refused before it asks anything;
+     * asking without waiting needs no place. */
     hp_it_resp *r =
         mcp_on(api, t->api_key, sid, NULL,
                call("2", "ask_user", "{\"question\":\"No waiter\",\"timeoutSeconds\":40}"));
-    IT_STATUS(r, 200);
-    IT_JSTR(r->json, "result.structuredContent.status", "timeout");
-    IT_CHECK(hp_it_now() - start < 30, "without a waiter the call still waited %.1f s",
-             hp_it_now() - start);
+    IT_CHECK((r->status == 503 &&
+              strcmp(jstr(r->json, "error.data.error") ? jstr(r->json, "error.data.error") : "",
+                     "service_unavailable") == 0) ||
+                 (r->status == 429 && jstr(r->json, "error.data.error") != NULL &&
+                  strcmp(jstr(r->json, "error.data.error"), "wait_share_exceeded") == 0),
+             "a waiting call without a place: %ld %s", r->status, r->body);
+    IT_CHECK(team_approvals(t) == 1, "a refused call asked a question");
+    r = mcp_on(api, t->api_key, sid, NULL,
+               call("3", "ask_user", "{\"question\":\"Later\",\"wait\":false}"));
+    IT_JSTR(r->json, "result.structuredContent.status", "pending");
     IT_STATUS(hp_it_user(t, "POST", hp_it_fmt("/v1/review/approvals/%s/resolve", ap),
                          "{\"option_index\":0}"),
               200);
