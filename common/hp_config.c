@@ -94,8 +94,8 @@ static bool hp__check_hook_default(const char *name, const char *v, char *err, s
       max_body_bytes, NULL, "largest request body accepted")                                       \
     X("HOLDPOINT_MAX_WAIT_SECONDS", "int", "300", 1, 3600, HP__API, false, max_wait_seconds,       \
       max_wait_seconds, NULL, "longest long-poll wait a client may ask for")                       \
-    X("HOLDPOINT_DB_POOL_SIZE", "int", "8", 1, 512, HP__API | HP__TMO | HP__DLV, false,            \
-      db_pool_size, db_pool_size, NULL, "PostgreSQL connections per process")                      \
+    X("HOLDPOINT_DB_POOL_SIZE", "int", "8", 1, 512, HP__API, false, db_pool_size, db_pool_size,    \
+      NULL, "PostgreSQL connections of the API's pool (holdpoint-timeout keeps 2, delivery 4)")    \
     X("HOLDPOINT_DB_PREPARED_STATEMENTS", "string", "auto", 0, 0, HP__API | HP__TMO | HP__DLV,     \
       false, db_prepared_statements, db_prepared_statements, hp__check_prepare,                    \
       "auto (on unless a pooler is in front), on (direct, or PgBouncer >= 1.21) or off")           \
