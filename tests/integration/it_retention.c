@@ -5,8 +5,9 @@
  * - closed approvals resolved before the cutoff go, with their events, jobs
  *   and attempts, including a backlog of more than two batches;
  * - a closed approval that still has an undelivered (queued) job stays, and
- *   so does its job; a pending approval stays however old; a closed approval
- *   younger than the age stays;
+ *   so does its job, also when the job is the project webhook of the
+ *   approval's inbox response; a pending approval stays however old; a
+ *   closed approval younger than the age stays;
  * - a finished job of no approval older than the age goes with its attempts;
  *   a queued one stays however old, and a younger finished one stays;
  * - with the variable unset nothing is removed;
@@ -52,6 +53,17 @@ static const char *approval(const hp_it_team *t, const char *rid, const char *st
     return id;
 }
 
+/* Inserts attempt 1 of job id, finished that many days ago. */
+static void attempt(const char *id, const char *days)
+{
+    IT_CHECK_FATAL(hp_it_sql_exec("insert into job_attempts (job_id, attempt, worker, started_at, "
+                                  "finished_at, http_status) values ($1::bigint, 1, 'it', "
+                                  "now() - $2::int * interval '1 day', "
+                                  "now() - $2::int * interval '1 day', 200)",
+                                  id, days, (const char *)NULL),
+                   "insert attempt");
+}
+
 /* Inserts a callback job (of approval_id, or of none when NULL) in state,
  * last changed that many days ago, due in a day, with one attempt. Returns
  * its id. */
@@ -67,13 +79,41 @@ static const char *job(const hp_it_team *t, const char *approval_id, const char 
         "now() - $5::int * interval '1 day') returning id::text",
         t->team_id, approval_id ? approval_id : "", t->agent_id, state, days, (const char *)NULL);
     IT_CHECK_FATAL(id != NULL, "insert job");
-    IT_CHECK_FATAL(hp_it_sql_exec("insert into job_attempts (job_id, attempt, worker, started_at, "
-                                  "finished_at, http_status) values ($1::bigint, 1, 'it', "
-                                  "now() - $2::int * interval '1 day', "
-                                  "now() - $2::int * interval '1 day', 200)",
-                                  id, days, (const char *)NULL),
-                   "insert attempt");
+    attempt(id, days);
     return id;
+}
+
+/* Inserts the inbox response of approval_id and its project webhook (a job
+ * of no approval, rendered from the response at delivery, as decisions
+ * queue it) in state, last changed that many days ago, with one attempt.
+ * Returns the job's id. */
+static const char *response_job(const hp_it_team *t, const char *approval_id, const char *state,
+                                const char *days)
+{
+    const char *rid = hp_it_sql_str(
+        "insert into action_responses (id, team_id, agent_id, seq, notification_id, approval_id, "
+        "kind, action, notification_title, notification_message, decided_at) "
+        "select gen_random_uuid(), $1::uuid, $2::uuid, coalesce(max(seq), 0) + 1, $3::uuid, "
+        "$3::uuid, 'button', 'button_pressed', 'Kept?', 'ctx', now() - $4::int * interval '1 day' "
+        "from action_responses where agent_id = $2 returning id::text",
+        t->team_id, t->agent_id, approval_id, days, (const char *)NULL);
+    IT_CHECK_FATAL(rid != NULL, "insert action response");
+    const char *id = hp_it_sql_str(
+        "insert into jobs (team_id, kind, agent_id, url, body, webhook_id, max_attempts, "
+        "response_id, state, run_at, attempts, updated_at, created_at) values ($1, "
+        "'project_webhook', $2, 'https://example.com/project', null, 'msg_' || $3::text, 3, "
+        "$3::text::uuid, $4, now() + interval '1 day', 1, now() - $5::int * interval '1 day', "
+        "now() - $5::int * interval '1 day') returning id::text",
+        t->team_id, t->agent_id, rid, state, days, (const char *)NULL);
+    IT_CHECK_FATAL(id != NULL, "insert project webhook job");
+    attempt(id, days);
+    return id;
+}
+
+static long long responses_of(const char *approval_id)
+{
+    return hp_it_sql_int("select count(*) from action_responses where approval_id = $1::uuid",
+                         approval_id, (const char *)NULL);
 }
 
 static long long count(const char *sql, const char *p)
@@ -141,6 +181,12 @@ static void test_sweep(void)
     const char *pending = approval(t, "old-pending", "pending", NULL, "400");
     const char *young = approval(t, "young-closed", "cancelled", "10", "11");
     const char *young_job = job(t, young, "failed", "10");
+    /* Closed past the age, with an inbox response whose project webhook is
+     * still queued (kept) or was delivered (removed with it). */
+    const char *resp_queued = approval(t, "old-response-queued", "selected_option", "40", "41");
+    const char *resp_queued_job = response_job(t, resp_queued, "queued", "40");
+    const char *resp_done = approval(t, "old-response-done", "selected_option", "40", "41");
+    const char *resp_done_job = response_job(t, resp_done, "done", "40");
     /* Jobs of no approval. */
     const char *free_done = job(t, NULL, "done", "40");
     const char *free_failed = job(t, NULL, "failed", "35");
@@ -191,6 +237,12 @@ static void test_sweep(void)
              "pending approval changed");
     IT_CHECK(approval_kept(young), "closed approval younger than the age removed");
     IT_CHECK(job_kept(young_job), "job of a kept approval removed");
+    IT_CHECK(approval_kept(resp_queued) && responses_of(resp_queued) == 1,
+             "closed approval whose response's project webhook is queued removed");
+    IT_CHECK(job_kept(resp_queued_job), "queued project webhook removed");
+    IT_CHECK(approval_gone(resp_done) && responses_of(resp_done) == 0,
+             "closed approval with a delivered project webhook kept");
+    IT_CHECK(job_gone(resp_done_job), "delivered project webhook of a removed approval kept");
 
     IT_CHECK(job_gone(free_done), "finished job of no approval past the age kept");
     IT_CHECK(job_gone(free_failed), "failed job of no approval past the age kept");
@@ -200,8 +252,8 @@ static void test_sweep(void)
     const char *m = it_get_text(hp_it_fmt("http://127.0.0.1:%d/metrics", port));
     const char *a = m ? strstr(m, "holdpoint_retention_deleted_total{table=\"approvals\"} ") : NULL;
     const char *j = m ? strstr(m, "holdpoint_retention_deleted_total{table=\"jobs\"} ") : NULL;
-    IT_CHECK(a != NULL && atof(strchr(a, ' ') + 1) >= 1102,
-             "holdpoint_retention_deleted_total for approvals below 1102: %s", a ? a : "(none)");
+    IT_CHECK(a != NULL && atof(strchr(a, ' ') + 1) >= 1103,
+             "holdpoint_retention_deleted_total for approvals below 1103: %s", a ? a : "(none)");
     IT_CHECK(j != NULL && atof(strchr(j, ' ') + 1) >= 2,
              "holdpoint_retention_deleted_total for jobs below 2: %s", j ? j : "(none)");
     IT_CHECK(it_proc_stop(w, 10000) == 0, "holdpoint-timeout did not exit cleanly");
