@@ -11,5 +11,8 @@ set -eu
 : "${HP_POOLER_URL:?HP_POOLER_URL is not set (run the tests with make test)}"
 : "${HOLDPOINT_DATABASE_URL:?HOLDPOINT_DATABASE_URL is not set (run the tests with make test)}"
 export HOLDPOINT_DATABASE_DIRECT_URL="$HOLDPOINT_DATABASE_URL"
+# The second pass checks behaviour through the pooler, not volume: tests
+# that move large volumes use their light size (HP_IT_POOLED).
+export HP_IT_POOLED=1
 export HOLDPOINT_DATABASE_URL="$HP_POOLER_URL"
 exec "$@"
