@@ -1,11 +1,11 @@
 /*
- * bench_expiry: the "raw SQL claim loop of the same shape" that bench/expiry.sh
- * divides holdpoint-timeout's rate by. It expires every due pending approval
- * with the statements the worker runs — per batch of 200 one transaction with
- * the FOR UPDATE SKIP LOCKED claim-and-update, then per approval the audit
- * event insert, the callback job insert and NOTIFY hp_approval — but with
- * nothing else: no row decoding into the model, no result JSON rendering, no
- * logging, no Redis. Prints {"expired": N, "seconds": S, "rate": R}.
+ * bench_expiry: the ceiling bench/expiry.sh divides holdpoint-timeout's rate
+ * by — a set-based claim: per batch of 200 ONE statement that claims the due
+ * pending approvals with FOR UPDATE SKIP LOCKED, closes them, inserts their
+ * audit events and callback jobs and sends one NOTIFY hp_approval per
+ * approval, and nothing else: no default option, no action responses, no
+ * team webhook check, no Redis, no logging. Prints {"expired": N, "seconds":
+ * S, "rate": R}.
  *
  *   bench_expiry DATABASE_URL
  */
@@ -34,20 +34,21 @@ static int ok(PGconn *pg, PGresult *r)
 
 int main(int argc, char **argv)
 {
-    static const char claim[] =
+    static const char batch[] =
         "with due as (select id from approvals where status = 'pending' and expires_at <= now() "
-        "order by expires_at limit 200 for update skip locked) "
-        "update approvals a set status = 'expired', is_timeout_default = false, "
+        "order by expires_at limit 200 for update skip locked), "
+        "x as (update approvals a set status = 'expired', is_timeout_default = false, "
         "resolved_at = now(), updated_at = now() from due where a.id = due.id and "
-        "a.status = 'pending' returning a.id, a.team_id, a.agent_id, a.callback_url, "
-        "a.callback_headers::text, a.request_id";
-    static const char event[] =
-        "insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, data) "
-        "values ($1, $2, 'expired', 'system', 'bench', '{\"status\":\"expired\"}'::jsonb)";
-    static const char job[] =
-        "insert into jobs (team_id, kind, approval_id, agent_id, url, headers, body, "
-        "webhook_id, max_attempts) values ($1, 'callback', $2, $3, $4, $5::jsonb, $6, "
-        "'msg_' || gen_random_uuid(), 3)";
+        "a.status = 'pending' returning a.*), "
+        "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, "
+        "data) select x.id, x.team_id, 'expired', 'system', 'bench', "
+        "'{\"status\":\"expired\"}'::jsonb from x), "
+        "jb as (insert into jobs (team_id, kind, approval_id, agent_id, url, headers, body, "
+        "webhook_id, max_attempts) select x.team_id, 'callback', x.id, x.agent_id, "
+        "x.callback_url, x.callback_headers, null, 'msg_' || gen_random_uuid(), 3 from x "
+        "where x.callback_url is not null), "
+        "nt as (select pg_notify('hp_approval', x.id::text) from x) "
+        "select count(*), (select count(*) from nt) from x";
     long long total = 0;
     int64_t t0;
     PGconn *pg;
@@ -63,45 +64,14 @@ int main(int argc, char **argv)
     }
     t0 = hp_time_mono_ms();
     for (;;) {
-        PGresult *r = PQexec(pg, "begin");
-        int n;
+        PGresult *r = PQexec(pg, batch);
+        long long n;
         if (!ok(pg, r))
             return 1;
-        PQclear(r);
-        r = PQexec(pg, claim);
-        if (!ok(pg, r))
+        if (!hp_parse_ll(PQgetvalue(r, 0, 0), 0, BATCH, &n)) {
+            fprintf(stderr, "bench_expiry: unexpected count %s\n", PQgetvalue(r, 0, 0));
             return 1;
-        n = PQntuples(r);
-        for (int i = 0; i < n; i++) {
-            char body[256];
-            const char *id = PQgetvalue(r, i, 0), *team = PQgetvalue(r, i, 1);
-            const char *ep[] = {id, team};
-            PGresult *x = PQexecParams(pg, event, 2, NULL, ep, NULL, NULL, 0);
-            if (!ok(pg, x))
-                return 1;
-            PQclear(x);
-            if (!PQgetisnull(r, i, 3)) {
-                (void)hp_fmt(
-                    body, sizeof(body),
-                    "{\"request_id\":\"%s\",\"approval_id\":\"%s\",\"status\":\"expired\"}",
-                    PQgetvalue(r, i, 5), id);
-                const char *jp[] = {
-                    team, id, PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), body};
-                x = PQexecParams(pg, job, 6, NULL, jp, NULL, NULL, 0);
-                if (!ok(pg, x))
-                    return 1;
-                PQclear(x);
-            }
-            const char *np[] = {id};
-            x = PQexecParams(pg, "select pg_notify('hp_approval', $1)", 1, NULL, np, NULL, NULL, 0);
-            if (!ok(pg, x))
-                return 1;
-            PQclear(x);
         }
-        PQclear(r);
-        r = PQexec(pg, "commit");
-        if (!ok(pg, r))
-            return 1;
         PQclear(r);
         total += n;
         if (n < BATCH)
