@@ -1,54 +1,77 @@
 #!/usr/bin/env bash
-# bench/create: approvals created per second through the API (auth, validation,
-# rate limit, insert, event, conditional NOTIFY) divided by the rate pgbench
-# reaches running the same transaction (bench/create.pgbench) on the same
-# database, with the same number of clients, in the same run. Starts its own
-# throwaway PostgreSQL (durable: fsync on) and Redis, and sends traffic only to
-# 127.0.0.1. Writes the result into docs/performance.md.
+# bench/create: approvals created per second through the API (auth,
+# validation, the EVALSHA rate limit, one prepared statement that inserts,
+# audits and wakes) beside two figures from the same run, the same
+# PostgreSQL and the same number of clients: pgbench -M prepared running the
+# API's own statement (bench/create.pgbench) — the ceiling of the database
+# work — and pg-boss `send` of the same payload (bench/peer, a job queue on
+# PostgreSQL). The three run back to back, alternating, ROUNDS times; each
+# figure is the median of its rounds. Starts its own throwaway PostgreSQL
+# (durable: fsync on) and Redis, and sends traffic only to 127.0.0.1. Writes
+# the result into docs/performance.md.
 #
-#   bench/create.sh            (CLIENTS=16 SECONDS_RUN=20 BUILD_DIR=build)
+#   bench/create.sh            (CLIENTS=16 SECONDS_RUN=10 ROUNDS=3 BUILD_DIR=build)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 clients=${CLIENTS:-16}
-secs=${SECONDS_RUN:-20}
+secs=${SECONDS_RUN:-10}
+rounds=${ROUNDS:-3}
 
+(cd "$root/bench/peer" && { [ -d node_modules/pg-boss ] || npm ci --no-audit --no-fund >/dev/null; })
 bench_stack_start
 bench_start_api API HOLDPOINT_API_THREADS=64 HOLDPOINT_MAX_WAITERS=16 HOLDPOINT_DB_POOL_SIZE="$clients"
 if [ -x "$build/bin/holdpoint-timeout" ]; then
     HOLDPOINT_LOG_LEVEL=warn "$build/bin/holdpoint-timeout" 2>"$run/timeout.log" &
     bench_pids+=($!)
 fi
+median() { node -e 'const a=process.argv.slice(1).map(Number).sort((x,y)=>x-y); process.stdout.write(String(a[(a.length-1)>>1]))' "$@"; }
+ratio() { node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(2))' "$1" "$2"; }
 
-# Warm up, then measure the API.
+# Warm up (connections, prepared statements, the script cache).
 "$build/bin/bench_create" "$API" "$agent" "$key" "$clients" 3 >/dev/null
-out=$("$build/bin/bench_create" "$API" "$agent" "$key" "$clients" "$secs")
-api_rate=$(bench_json_field "$out" rate)
-
-# The same transaction straight into PostgreSQL.
-pg_out=$(pgbench -n -c "$clients" -j 2 -T "$secs" -f "$root/bench/create.pgbench" \
-    -D team="'$team'" -D agent="'$agent'" "$HOLDPOINT_DATABASE_URL" 2>&1)
-pg_rate=$(printf '%s\n' "$pg_out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n1)
-ratio=$(node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(2))' "$api_rate" "$pg_rate")
-echo "api: $api_rate creates/s  pgbench: $pg_rate tps  ratio: $ratio"
+apis=() pgs=() boss=()
+for _ in $(seq "$rounds"); do
+    out=$("$build/bin/bench_create" "$API" "$agent" "$key" "$clients" "$secs")
+    apis+=("$(bench_json_field "$out" rate)")
+    pg_out=$(pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -f "$root/bench/create.pgbench" \
+        -D team="$team" -D agent="$agent" "$HOLDPOINT_DATABASE_URL" 2>&1)
+    pgs+=("$(printf '%s\n' "$pg_out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n1)")
+    out=$(node "$root/bench/peer/pgboss_send.js" "$HOLDPOINT_DATABASE_URL" "$clients" "$secs" \
+        2>>"$run/pgboss.log" | tail -n 1)
+    boss+=("$(bench_json_field "$out" rate)")
+done
+api_rate=$(median "${apis[@]}")
+pg_rate=$(median "${pgs[@]}")
+boss_rate=$(median "${boss[@]}")
+r_pg=$(ratio "$api_rate" "$pg_rate")
+r_boss=$(ratio "$api_rate" "$boss_rate")
+fmt() { node -e 'process.stdout.write(Number(process.argv[1]).toFixed(0))' "$1"; }
+echo "create: api $api_rate/s; pgbench -M prepared $pg_rate tps (ratio $r_pg); pg-boss $boss_rate/s (ratio $r_boss)"
 
 bench_write_section create "## Create (bench/create)
 
 Approvals created per second through \`POST /v1/approvals\` over HTTP (API key
-lookup, validation, Redis sliding-window rate limit, then one statement that
-inserts the approval and its \`created\` event and sends the conditional expiry
-NOTIFY), divided by what \`pgbench\` reaches running that same statement
-(\`bench/create.pgbench\`) against the same durable PostgreSQL with the same
-number of clients, in the same run. The ratio is what the API costs on top of
-its own database work.
+lookup, validation, the Redis sliding-window rate limit by \`EVALSHA\`, then
+one prepared statement that inserts the approval and its \`created\` event and
+sends the conditional expiry NOTIFY), with $clients clients, beside two
+figures from the same run on the same durable PostgreSQL with the same
+number of clients: \`pgbench -M prepared\` running that same statement
+(\`bench/create.pgbench\`: the ceiling of the database work), and pg-boss
+10 \`send\` of the same payload (a job queue on PostgreSQL).
 
-| clients | seconds | API creates/s | pgbench tps (same transaction) | ratio |
-|---|---|---|---|---|
-| $clients | $secs | $api_rate | $pg_rate | $ratio |
+| case | per second | API ÷ it |
+|---|---|---|
+| holdpoint-api, POST /v1/approvals | $(fmt "$api_rate") | |
+| pgbench -M prepared, the same statement (ceiling) | $(fmt "$pg_rate") | $r_pg |
+| pg-boss \`send\` (peer) | $(fmt "$boss_rate") | $r_boss |
 
-Measured $(date -u +%Y-%m-%d) on $(nproc) cores, with the load generator, the
-API, PostgreSQL and Redis sharing them. Reproduce:
+Medians of $rounds rounds of ${secs} s run back to back, alternating (per round:
+API ${apis[*]}; pgbench ${pgs[*]}; pg-boss ${boss[*]}). Measured
+$(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d" " -f1 /proc/loadavg)
+at the end, the machine shared with other work), with the load generators,
+the API, PostgreSQL and Redis sharing them. Reproduce:
 
 \`\`\`
 cmake -S . -B build && cmake --build build -j
-bench/create.sh            # CLIENTS=16 SECONDS_RUN=20
+bench/create.sh            # CLIENTS=16 SECONDS_RUN=10 ROUNDS=3
 \`\`\`"
