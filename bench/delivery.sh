@@ -2,20 +2,24 @@
 # bench/delivery: callbacks delivered per second by holdpoint-delivery to a
 # local keep-alive receiver (bench/delivery_receiver.js) from a backlog of N
 # queued jobs, with 1 and then 2 workers; and, as a peer figure in the same
-# run on the same PostgreSQL, graphile-worker working N no-op jobs with the
-# same concurrency (bench/peer, installed with `npm ci`). Each callback is a
+# run on the same PostgreSQL, graphile-worker working N jobs that each send
+# the same signed POST to the same receiver with the same concurrency
+# (bench/peer/graphile_post.js, installed with `npm ci`). Then, once, one
+# worker over a backlog of BIG jobs, to show the rate holds as the queue
+# grows. Each callback is a
 # real signed POST: claim with lease, policy check, HMAC signatures, HTTP,
 # and the outcome statement (job, attempt row, approval, audit event).
 # Starts its own throwaway PostgreSQL (durable) and Redis; traffic stays on
 # 127.0.0.1. Writes the result into docs/performance.md.
 #
-#   bench/delivery.sh          (JOBS=3000 CONCURRENCY=16 ROUNDS=3 BUILD_DIR=build)
+#   bench/delivery.sh          (JOBS=20000 BIG=100000 CONCURRENCY=16 ROUNDS=3 BUILD_DIR=build)
 #
 # The three cases run interleaved, ROUNDS times, and each figure is the median
 # of its rounds, so a load spike on a shared machine hits all cases alike.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-jobs=${JOBS:-3000}
+jobs=${JOBS:-20000}
+big=${BIG:-100000}
 conc=${CONCURRENCY:-16}
 rounds=${ROUNDS:-3}
 
@@ -31,9 +35,10 @@ url="http://127.0.0.1:$(cat "$run/receiver.port")/callback"
 psql_q() { psql "$HOLDPOINT_DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 "$@"; }
 body='{"request_id":"bench-delivery","status":"selected_option","selected_option_index":0,"selected_option_label":"Approve","selected_option_value":"approve","custom_instruction":null,"resolved_by":{"user_id":"00000000-0000-0000-0000-000000000000","name":"Bench"},"resolved_at":"2026-11-23T00:00:00.000Z"}'
 
-# run_workers K: queues $jobs jobs, starts K workers, prints seconds until all done.
+# run_workers K [N]: queues N ($jobs) jobs, starts K workers, prints seconds
+# until all done.
 run_workers() {
-    local k=$1 secs
+    local k=$1 jobs=${2:-$jobs} secs
     # One resolved approval per job, as in production (each outcome updates
     # its own approval row).
     psql_q -c "with a as (insert into approvals (id, team_id, agent_id, request_id,
@@ -63,17 +68,21 @@ s1s=() s2s=() ps=()
 for _ in $(seq "$rounds"); do
     s1s+=("$(run_workers 1)")
     s2s+=("$(run_workers 2)")
-    peer=$(node "$root/bench/peer/graphile_noop.js" "$HOLDPOINT_DATABASE_URL" "$jobs" "$conc" \
-        2>>"$run/peer.log" | tail -n 1)
+    peer=$(node "$root/bench/peer/graphile_post.js" "$HOLDPOINT_DATABASE_URL" "$jobs" "$conc" \
+        "$url" "$body" 2>>"$run/peer.log" | tail -n 1)
     ps+=("$(bench_json_field "$peer" seconds)")
 done
+big_s=$(run_workers 1 "$big")
+big_r=$(node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(0))' "$big" "$big_s")
 s1=$(median "${s1s[@]}")
 s2=$(median "${s2s[@]}")
 psec=$(median "${ps[@]}")
 r1=$(node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(0))' "$jobs" "$s1")
 r2=$(node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(0))' "$jobs" "$s2")
 pr=$(node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(0))' "$jobs" "$psec")
-echo "delivery: 1 worker $r1/s (${s1}s), 2 workers $r2/s (${s2}s); graphile-worker no-op $pr/s"
+q1=$(node -e 'process.stdout.write((process.argv[2]/process.argv[1]).toFixed(2))' "$s1" "$psec")
+q2=$(node -e 'process.stdout.write((process.argv[2]/process.argv[1]).toFixed(2))' "$s2" "$psec")
+echo "delivery: 1 worker $r1/s (${s1}s), 2 workers $r2/s (${s2}s); graphile-worker POST $pr/s; 1 worker over $big: $big_r/s"
 
 bench_write_section delivery "## Delivery (bench/delivery)
 
@@ -82,24 +91,28 @@ of $jobs queued jobs to a local keep-alive receiver (Node \`http\`, answers
 204), with HOLDPOINT_DELIVERY_CONCURRENCY=$conc per worker. Each callback is
 the full path: lease claim (\`FOR UPDATE SKIP LOCKED\`), URL policy check
 with resolution and pinning, unsealing the agent secret, both HMAC-SHA256
-signatures, the HTTP POST, and the one-statement outcome (job state, attempt
-row, approval delivery status, \`callback_delivered\` event). The peer figure
-is graphile-worker 0.16 working the same number of **no-op** jobs (no HTTP)
-with the same concurrency on the same database in the same run.
+signatures, the HTTP POST, and the batched outcome statement (job state,
+attempt row, approval delivery status, \`callback_delivered\` event). The peer
+figure is graphile-worker 0.16 working the same number of jobs that each
+send the same body as a signed POST (Standard Webhooks HMAC-SHA256) to the
+same receiver over keep-alive connections, with the same concurrency on the
+same database in the same run (\`bench/peer/graphile_post.js\`).
 
-| case | jobs | seconds | per second |
-|---|---|---|---|
-| holdpoint-delivery, 1 worker | $jobs | $s1 | $r1 |
-| holdpoint-delivery, 2 workers | $jobs | $s2 | $r2 |
-| graphile-worker, no-op jobs (peer) | $jobs | $(printf %.3f "$psec") | $pr |
+| case | jobs | seconds | per second | ÷ peer |
+|---|---|---|---|---|
+| holdpoint-delivery, 1 worker | $jobs | $s1 | $r1 | $q1 |
+| holdpoint-delivery, 2 workers | $jobs | $s2 | $r2 | $q2 |
+| graphile-worker, the same signed POST (peer) | $jobs | $(printf %.3f "$psec") | $pr | 1.00 |
+| holdpoint-delivery, 1 worker, backlog of $big | $big | $big_s | $big_r | |
 
 Medians of $rounds interleaved rounds (seconds per round: 1 worker ${s1s[*]};
-2 workers ${s2s[*]}; graphile-worker ${ps[*]}).
+2 workers ${s2s[*]}; graphile-worker ${ps[*]}); the $big backlog ran once,
+after them.
 
 Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d" " -f1 /proc/loadavg) at the end, the machine shared with other work), with PostgreSQL (fsync on),
 the receiver and the workers sharing them. Reproduce:
 
 \`\`\`
 cmake -S . -B build && cmake --build build -j
-bench/delivery.sh          # JOBS=3000 CONCURRENCY=16 ROUNDS=3
+bench/delivery.sh          # JOBS=20000 BIG=100000 CONCURRENCY=16 ROUNDS=3
 \`\`\`"
