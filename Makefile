@@ -5,6 +5,9 @@
 #                      bootstrap a demo team once, run the API and workers
 #   make test          ASan+UBSan build in build-test/, throwaway services on
 #                      spare ports, every test suite; non-zero on any failure
+#   make bench         build, then run the benchmarks of docs/performance.md
+#                      (each against its ceiling or peer in the same run) and
+#                      write their results there
 #   make format        clang-format the C sources in place
 #   make format-check  fail when a C source is not formatted
 #   make clean         remove the build trees
@@ -16,7 +19,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # make test ends with scripts/format.sh check unless FORMAT_CHECK=0.
 FORMAT_CHECK ?= 1
 
-.PHONY: all deps build run test format format-check clean distclean
+.PHONY: all deps build run test bench format format-check clean distclean
 
 all: build
 
@@ -32,6 +35,14 @@ run: build
 
 test: deps
 	FORMAT_CHECK=$(FORMAT_CHECK) JOBS=$(JOBS) scripts/test.sh
+
+bench: build
+	bench/create.sh
+	bench/get.sh
+	bench/expiry.sh
+	bench/delivery.sh
+	bench/wake.sh
+	bench/waiters.sh
 
 format:
 	scripts/format.sh fix
