@@ -61,10 +61,7 @@ void api_settings_channels_create(hp_req *req)
     if (!api_auth_admin(req) || api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
-    } else {
+    if (hp_valid_is_object(is, root, body)) {
         kind = hp_valid_str(is, root, body, "kind", (hp_str_rule){true, false, 1, 16});
         name = hp_valid_str(is, root, body, "name",
                             (hp_str_rule){true, false, 1, HP_CHANNEL_NAME_MAX});
@@ -246,10 +243,7 @@ void api_settings_agent_notify_put(hp_req *req)
         return;
     }
     is = hp_issues_new();
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
-    } else {
+    if (hp_valid_is_object(is, root, body)) {
         /* null reads as "none" for a delay, as GET writes it. */
         static const char *const delays[] = {"remind_after_seconds", "escalate_after_seconds"};
         for (size_t i = 0; i < 2; i++)

@@ -543,10 +543,7 @@ void api_actions_record(hp_req *req)
     if (api_auth_user(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
-    } else {
+    if (hp_valid_is_object(is, root, body)) {
         api__action_common(is, body, &a);
         act = hp_valid_enum(is, root, body, "action", true, actions);
         (void)hp_valid_int(is, root, body, "button_index", false, 0, HP_NOTIF_BUTTONS_MAX - 1, &idx,
@@ -597,10 +594,7 @@ void api_simulate_decision(hp_req *req)
     if (api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
-    } else {
+    if (hp_valid_is_object(is, root, body)) {
         api__action_common(is, body, &a);
         a.decision_key = hp_valid_str(is, root, body, "decision_key",
                                       (hp_str_rule){false, true, 1, HP_APPROVAL_VALUE_MAX});

@@ -182,12 +182,9 @@ void api_agents_update(hp_req *req)
     if (api_auth_team(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
-    } else if (!hp_json_has(body, "webhook_url")) {
+    if (hp_valid_is_object(is, root, body) && !hp_json_has(body, "webhook_url")) {
         hp_issues_add(is, hp_path_key(root, "webhook_url"), "invalid_type", "Required");
-    } else {
+    } else if (hp_issues_count(is) == 0) {
         /* Seed 004's rules when the URL is set; checked again before each
          * delivery against the resolved address. */
         char reason[160];

@@ -49,10 +49,7 @@ void api_push_subscribe(hp_req *req)
     if (api_auth_user(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
-    } else {
+    if (hp_valid_is_object(is, root, body)) {
         endpoint = hp_valid_str(is, root, body, "endpoint",
                                 (hp_str_rule){true, false, 1, HP_URLPOLICY_URL_MAX});
         keys = hp_json_obj(body, "keys");

@@ -329,10 +329,7 @@ void api_review_resolve(hp_req *req)
     if (api_auth_user(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
-    } else {
+    if (hp_valid_is_object(is, root, body)) {
         (void)hp_valid_int(is, root, body, "option_index", false, 0,
                            HP_APPROVAL_STORED_OPTIONS_MAX - 1, &idx, &has_idx);
         d.custom_instruction = hp_valid_str(is, root, body, "custom_instruction",

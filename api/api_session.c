@@ -177,10 +177,7 @@ void api_session_create(hp_req *req)
     if (api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, hp_path_root(), "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
-    } else {
+    if (hp_valid_is_object(is, hp_path_root(), body)) {
         email = api__field(is, body, "email", API_EMAIL_MAX);
         password = api__field(is, body, "password", API_PASSWORD_MAX);
     }
@@ -298,10 +295,7 @@ void api_session_password(hp_req *req)
     if (api_auth_session(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, hp_path_root(), "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
-    } else {
+    if (hp_valid_is_object(is, hp_path_root(), body)) {
         cur = api__field(is, body, "current_password", API_PASSWORD_MAX);
         next = api__field(is, body, "new_password", API_PASSWORD_MAX);
         if (next != NULL && hp_utf8_len(next, strlen(next)) < API_PASSWORD_MIN)

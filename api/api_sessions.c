@@ -196,10 +196,7 @@ void api_sessions_end(hp_req *req)
         api_project_require(req, body) != HP_OK)
         return;
     is = hp_issues_new();
-    if (body != NULL && !json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
-    } else if (body != NULL) {
+    if (body != NULL && hp_valid_is_object(is, root, body)) {
         int i = hp_valid_enum(is, root, body, "status", false, statuses);
         if (i >= 0)
             status = statuses[i];

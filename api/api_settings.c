@@ -60,9 +60,7 @@ static bool api__body(hp_req *req, json_object **body, hp_issues **is)
     if (api_read_json(req, true, body) != HP_OK)
         return false;
     *is = hp_issues_new();
-    if (!json_object_is_type(*body, json_type_object)) {
-        hp_issues_add(*is, hp_path_root(), "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(*body));
+    if (!hp_valid_is_object(*is, hp_path_root(), *body)) {
         api_send_issues(req, HP_ERR_INVALID_PAYLOAD, *is);
         hp_issues_free(*is);
         return false;

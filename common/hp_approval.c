@@ -67,9 +67,7 @@ static void hp__parse_options(json_object *body, hp_approval_input *in, hp_issue
         const char *label, *value;
         bool dflt = false;
 
-        if (!json_object_is_type(o, json_type_object)) {
-            hp_issues_add(is, oat, "invalid_type", "Expected object, received %s",
-                          hp_valid_type_name(o));
+        if (!hp_valid_is_object(is, oat, o)) {
             continue;
         }
         label =
@@ -181,9 +179,7 @@ static void hp__parse_decisions(json_object *body, hp_approval_input *in, hp_iss
         const char *key, *label;
         bool dflt = false;
 
-        if (!json_object_is_type(o, json_type_object)) {
-            hp_issues_add(is, oat, "invalid_type", "Expected object, received %s",
-                          hp_valid_type_name(o));
+        if (!hp_valid_is_object(is, oat, o)) {
             continue;
         }
         key = hp_valid_str(is, oat, o, "key", (hp_str_rule){true, false, 1, HP_APPROVAL_VALUE_MAX});
@@ -250,9 +246,7 @@ bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
     in->allow_custom_instruction = true;
     in->response_format = "raw";
     in->source = "v1";
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
+    if (!hp_valid_is_object(is, root, body)) {
         return false;
     }
     /* A body with decisions and no options is seed 004's form. */

@@ -119,9 +119,7 @@ bool hp_ask_parse(json_object *body, const hp_urlpolicy *policy, bool default_wa
     a->source = "ask";
     a->timeout_seconds = HP_ASK_OPEN_SECONDS;
     a->timeout_mode = "expire_no_action";
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
+    if (!hp_valid_is_object(is, root, body)) {
         return false;
     }
 
@@ -261,9 +259,7 @@ bool hp_ask_send_parse(json_object *body, hp_notif_message_input *in, hp_issues 
     in->type = "info";
     in->source = "ask";
     in->buttons = json_object_new_array();
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
+    if (!hp_valid_is_object(is, root, body)) {
         return false;
     }
     in->title =

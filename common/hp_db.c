@@ -24,6 +24,7 @@
  * prepared-statement decision, once.
  */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -659,6 +660,21 @@ hp_err hp_db_commit(hp_dbconn *c, char *err, size_t errcap)
 hp_err hp_db_ping(hp_dbconn *c, char *err, size_t errcap)
 {
     return hp_db_exec(c, NULL, "select 1", 0, NULL, err, errcap);
+}
+
+double hp_db_gauge(hp_db *db, hp_db_count_fn count)
+{
+    hp_dbconn *c = NULL;
+    char err[HP_ERRBUF];
+    long long n = 0;
+    double v = NAN;
+
+    if (hp_db_acquire(db, &c, err, sizeof(err)) != HP_OK)
+        return v;
+    if (count(c, &n, err, sizeof(err)) == HP_OK)
+        v = (double)n;
+    hp_db_release(db, c);
+    return v;
 }
 
 bool hp_db_pg_alive(PGconn *pg)

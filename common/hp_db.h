@@ -110,6 +110,12 @@ HP_MUSTCHECK hp_err hp_db_ping(hp_dbconn *c, char *err, size_t errcap);
  * when it answers. Blocks until the server answers or the socket fails. */
 bool hp_db_pg_alive(PGconn *pg);
 
+/* A count for a metrics gauge, read at scrape time on a pooled connection
+ * (any thread; the pool is thread-safe): count's result, or NaN when no
+ * connection comes within the pool timeout or the statement fails. */
+typedef hp_err (*hp_db_count_fn)(hp_dbconn *c, long long *n, char *err, size_t errcap);
+double hp_db_gauge(hp_db *db, hp_db_count_fn count);
+
 /* Ends the transaction: commits when rc is HP_OK, else (or when the commit
  * fails) rolls back. Returns the first error. */
 HP_MUSTCHECK hp_err hp_db_finish(hp_dbconn *c, hp_err rc, char *err, size_t errcap);

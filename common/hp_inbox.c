@@ -93,9 +93,7 @@ bool hp_inbox_ack_parse(json_object *body, const char **status, char *error_out,
         error_out[0] = '\0';
     if (body == NULL)
         return true;
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
+    if (!hp_valid_is_object(is, root, body)) {
         return false;
     }
     i = hp_valid_enum(is, root, body, "status", false, hp__ack_statuses);

@@ -343,9 +343,7 @@ bool hp_mcp_parse_ref(json_object *args, bool wait, hp_mcp_ref_args *out, hp_iss
 
     out->correlation_id = NULL;
     out->timeout_seconds = HP_MCP_WAIT_DEFAULT;
-    if (!json_object_is_type(args, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(args));
+    if (!hp_valid_is_object(is, root, args)) {
         return false;
     }
     out->correlation_id = hp_valid_str(is, root, args, "correlationId",
@@ -366,9 +364,7 @@ bool hp_mcp_parse_list(json_object *args, hp_mcp_list_args *out, hp_issues *is)
 
     out->status = NULL;
     out->limit = 20;
-    if (!json_object_is_type(args, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(args));
+    if (!hp_valid_is_object(is, root, args)) {
         return false;
     }
     s = hp_valid_enum(is, root, args, "status", false, statuses);

@@ -68,9 +68,7 @@ bool hp_notif_message_parse(json_object *body, hp_notif_message_input *in, hp_is
     in->type = "info";
     in->message = "";
     in->source = "v1";
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
+    if (!hp_valid_is_object(is, root, body)) {
         return false;
     }
     {
@@ -178,9 +176,7 @@ bool hp_notif_session_parse(json_object *body, hp_notif_session_input *in, hp_is
     memset(in, 0, sizeof(*in));
     if (body == NULL)
         return true; /* every member is optional; no body is an empty one */
-    if (!json_object_is_type(body, json_type_object)) {
-        hp_issues_add(is, root, "invalid_type", "Expected object, received %s",
-                      hp_valid_type_name(body));
+    if (!hp_valid_is_object(is, root, body)) {
         return false;
     }
     in->id = hp__session_id(is, body);

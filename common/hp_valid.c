@@ -159,6 +159,14 @@ static void hp__wrong_type(hp_issues *is, hp_path at, const char *expected, json
                   hp_valid_type_name(v));
 }
 
+bool hp_valid_is_object(hp_issues *is, hp_path at, json_object *v)
+{
+    if (json_object_is_type(v, json_type_object))
+        return true;
+    hp__wrong_type(is, at, "object", v);
+    return false;
+}
+
 /* Shared absent/null handling for members without a nullable rule. Returns
  * true when the caller should go on to check the value. */
 static bool hp__present(hp_issues *is, hp_path at, enum hp__member m, bool required,

@@ -47,6 +47,10 @@ size_t hp_issues_count(const hp_issues *is);
 /* New reference to the JSON array of issues (caller puts). */
 json_object *hp_issues_json(const hp_issues *is);
 
+/* True when v is a JSON object; otherwise records zod's invalid_type issue
+ * ("Expected object, received …") at path at and returns false. */
+bool hp_valid_is_object(hp_issues *is, hp_path at, json_object *v);
+
 /* Rules for a string member. max == 0 means no upper bound. */
 typedef struct hp_str_rule {
     bool required; /* absent (or null when !nullable) is an issue */

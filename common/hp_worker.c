@@ -1,10 +1,10 @@
 /*
- * hp_worker: signal self-pipe, LISTEN connection and small helpers for the
- * background workers. The signal handler only stores the signal number and
- * writes one byte (both async-signal-safe); everything else happens in the
- * worker loop when poll() reports the pipe readable. A LISTEN connection is
- * never taken from the pool: it lives as long as the worker and its socket is
- * what the worker sleeps on.
+ * hp_worker: the signal self-pipe and small helpers for the background
+ * workers (a worker id, a poll() on two descriptors and the pipe). The
+ * signal handler only stores the signal number and writes one byte (both
+ * async-signal-safe); everything else happens in the worker loop when poll()
+ * reports the pipe readable. The LISTEN connections the workers sleep on are
+ * hp_wake's.
  */
 #include <errno.h>
 #include <fcntl.h>

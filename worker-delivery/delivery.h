@@ -1,6 +1,7 @@
 /*
- * holdpoint-delivery internals shared by its files: main.c (the claim loop,
- * leases, shutdown), delivery_send.c (one signed callback attempt on a
+ * holdpoint-delivery internals shared by its files: main.c (the transfer
+ * loop, the database thread that claims ahead of free slots and records
+ * ended attempts in batches, shutdown), delivery_send.c (one signed callback attempt on a
  * libcurl easy handle, the easy-handle set-up every sender shares, and the
  * classification of a result), delivery_prep.c (the prep threads),
  * delivery_fanout.c (expanding a "notify" job into channel jobs) and

@@ -785,18 +785,7 @@ static int dlv_run(dlv_app *app)
  * pool timeout. Runs on a civetweb thread (the pool is thread-safe). */
 static double dlv_outbox_depth(void *ctx)
 {
-    dlv_app *app = ctx;
-    hp_dbconn *c = NULL;
-    char err[HP_ERRBUF];
-    long long n = 0;
-    double v = NAN;
-
-    if (hp_db_acquire(app->db, &c, err, sizeof(err)) != HP_OK)
-        return v;
-    if (hp_store_jobs_queued_count(c, &n, err, sizeof(err)) == HP_OK)
-        v = (double)n;
-    hp_db_release(app->db, c);
-    return v;
+    return hp_db_gauge(((dlv_app *)ctx)->db, hp_store_jobs_queued_count);
 }
 
 static void dlv_metrics_init(dlv_app *app)

@@ -290,18 +290,7 @@ static int tmo_run(tmo_app *app)
  * civetweb thread (the pool is thread-safe). */
 static double tmo_overdue(void *ctx)
 {
-    tmo_app *app = ctx;
-    hp_dbconn *c = NULL;
-    char err[HP_ERRBUF];
-    long long n = 0;
-    double v = NAN;
-
-    if (hp_db_acquire(app->db, &c, err, sizeof(err)) != HP_OK)
-        return v;
-    if (hp_store_expiry_due_count(c, &n, err, sizeof(err)) == HP_OK)
-        v = (double)n;
-    hp_db_release(app->db, c);
-    return v;
+    return hp_db_gauge(((tmo_app *)ctx)->db, hp_store_expiry_due_count);
 }
 
 static void tmo_metrics_init(tmo_app *app)

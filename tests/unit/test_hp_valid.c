@@ -332,6 +332,19 @@ static void test_object(void)
            {"[\"callback\",\"n\"]", "invalid_type", "Expected object, received null"});
 }
 
+static void test_is_object(void)
+{
+    json_object *arr = json_object_new_array();
+
+    start("{\"k\":1}");
+    CU_ASSERT_TRUE(hp_valid_is_object(is, hp_path_root(), body));
+    CU_ASSERT_FALSE(hp_valid_is_object(is, hp_path_key(hp_path_root(), "x"), arr));
+    CU_ASSERT_FALSE(hp_valid_is_object(is, hp_path_root(), NULL));
+    json_object_put(arr);
+    FINISH({"[\"x\"]", "invalid_type", "Expected object, received array"},
+           {"[]", "invalid_type", "Expected object, received null"});
+}
+
 static void test_enum(void)
 {
     static const char *const modes[] = {"expire_no_action", "expire_with_predefined_instruction",
@@ -385,6 +398,7 @@ int main(void)
         !CU_add_test(s, "path limit", test_path_limit) ||
         !CU_add_test(s, "collector", test_collector) ||
         !CU_add_test(s, "type names", test_type_names) ||
+        !CU_add_test(s, "is object", test_is_object) ||
         !CU_add_test(s, "string required", test_str_required) ||
         !CU_add_test(s, "string types", test_str_types) ||
         !CU_add_test(s, "string lengths", test_str_lengths) ||
