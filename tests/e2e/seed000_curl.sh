@@ -48,6 +48,15 @@ resolve() {
         -d "$decision" | grep -q '^200$'
 }
 
+# True once the server holds a waiting request (its waiter gauge on /metrics).
+waiting() {
+    for _ in $(seq 1 400); do
+        curl -sS "$HOLDPOINT_URL/metrics" | grep -Eq '^holdpoint_waiters [1-9]' && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # ---- Fire-and-forget notification — POST /send --------------------------------
 curl -X POST $HOLDPOINT_URL/api/v1/server/send \
 -H "Authorization: Bearer $HOLDPOINT_API_KEY" \
@@ -100,7 +109,7 @@ echo "$cid" >"${CORRELATION_FILE:-/dev/null}"
 curl "$HOLDPOINT_URL/api/v1/server/ask/$cid?wait=30" \
 -H "Authorization: Bearer $HOLDPOINT_API_KEY" >"$out/poll.json" 2>/dev/null &
 poller=$!
-sleep 0.3 # let the long-poll start waiting; it is answered either way
+check "the ?wait=30 poll is held by the server" waiting
 check "a reviewer answers the async question" resolve "Approve before the agent emails the customer?" '{"option_index": 0}'
 wait "$poller"
 check "?wait=30 returns the answer" jq -e '.status == "answered" and .value == "yes"' "$out/poll.json"

@@ -234,7 +234,8 @@ static void test_long_poll_woken_on_another_replica(void)
                    bearer(t, false), NULL, 60000);
     bg_start(b);
     /* Decide on the default replica once the long-poll is waiting there. */
-    hp_it_sleep_ms(300);
+    IT_CHECK_FATAL(hp_it_await_gauge(other, "holdpoint_waiters", 1, true, 30000),
+                   "the long-poll never started waiting on the second replica");
     IT_STATUS(resolve(t, id, "{\"option_index\":0}"), 200);
     bg_join(b);
     json_object *o = hp_it_json(b->calls[0].resp);

@@ -5,7 +5,9 @@
  * wait false then a ?wait=30 poll, delete — and the callbackUrl: the
  * answer arrives at a receiver as {correlationId, answer, answeredAt}, and
  * its X-Holdpoint-Signature, Standard Webhooks and seed 004 signatures
- * verify with independent code (tests/e2e/verify_signatures.js).
+ * verify with independent code (tests/e2e/verify_signatures.js). The team
+ * has an ntfy channel (another receiver): the /send notification goes out
+ * through it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +21,48 @@ static const char *const dlv_env[] = {"HOLDPOINT_OUTBOUND_ALLOW=127.0.0.1",
                                       "HOLDPOINT_CALLBACK_BASE_DELAY_MS=100",
                                       "HOLDPOINT_CALLBACK_MAX_DELAY_MS=400", NULL};
 
+/* The JSON body of the first request to r whose title is title, waiting up
+ * to timeout_ms for it; NULL when none came. */
+static json_object *titled(it_recv *r, const char *title, long timeout_ms)
+{
+    double end = hp_it_now() + (double)timeout_ms / 1000.0;
+
+    for (int seen = 0;; hp_it_sleep_ms(20)) {
+        for (int n = it_recv_count(r); seen < n; seen++) {
+            pthread_mutex_lock(&r->mu);
+            json_object *o = hp_it_json(r->reqs[seen].body);
+            pthread_mutex_unlock(&r->mu);
+            json_object *v = hp_it_jget(o, "title", NULL);
+            if (v != NULL && strcmp(json_object_get_string(v), title) == 0)
+                return o;
+        }
+        if (hp_it_now() >= end)
+            return NULL;
+    }
+}
+
 static void test_seed000_curl_commands(void)
 {
     const hp_it_team *t = hp_it_team_new();
     it_recv *r = it_recv_start(NULL, 0, 0);
+    it_recv *ntfy = it_recv_start(NULL, 0, 0);
+    const char *chan[] = {"admin",
+                          "channel",
+                          "add",
+                          "--team-id",
+                          t->team_id,
+                          "--kind",
+                          "ntfy",
+                          "--name",
+                          "Phones",
+                          "--url",
+                          hp_it_fmt("http://127.0.0.1:%d/", ntfy->port),
+                          "--topic",
+                          "agents",
+                          "--json",
+                          NULL};
+    setenv("HOLDPOINT_OUTBOUND_ALLOW", "127.0.0.1", 1);
+    IT_CHECK_FATAL(hp_it_admin(chan) != NULL, "the ntfy channel was not added");
     it_proc *w = it_proc_start("holdpoint-delivery", "ask-curl-delivery", dlv_env);
     const char *cid_file = hp_it_fmt("%s/ask-curl-%s.cid", hp_it_env("HP_RUN_DIR"), hp_it_unique());
     const char *cmd =
@@ -64,6 +104,14 @@ static void test_seed000_curl_commands(void)
                          "result_delivery_status = 'delivered'",
                          cid) == 1,
              "the question's delivery status is not delivered");
+
+    /* The /send notification went out through the team's channel. */
+    json_object *sent = titled(ntfy, "Backfill finished", 15000);
+    IT_CHECK_FATAL(sent != NULL, "the notification never reached the ntfy channel");
+    IT_JSTR(sent, "topic", "agents");
+    json_object *msg = hp_it_jget(sent, "message", NULL);
+    IT_CHECK(msg != NULL && strstr(json_object_get_string(msg), "Processed 12,400 rows") != NULL,
+             "ntfy message: %s", json_object_to_json_string(sent));
     IT_CHECK(it_proc_stop(w, 15000) == 0, "holdpoint-delivery did not exit 0");
 }
 
