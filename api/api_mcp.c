@@ -448,6 +448,21 @@ static void api__batch(api_mcp *x, json_object *body)
     json_object_put(out);
 }
 
+/* MCP-Protocol-Version on a request after initialize: absent, or one of the
+ * revisions served; else 400 (the answer that tells a client speaking a
+ * later revision to fall back to initialize). An initialize negotiates in
+ * its body, so its header is not checked, as in the reference SDK server. */
+static bool api__version_header_ok(hp_req *req, const char *hv)
+{
+    if (hv == NULL || hp_mcp_version_supported(hv))
+        return true;
+    api_send_error(req, HP_ERR_INVALID_REQUEST,
+                   "unsupported MCP-Protocol-Version (supported: 2025-11-25, 2025-06-18, "
+                   "2025-03-26)",
+                   NULL);
+    return false;
+}
+
 void api_mcp_post(hp_req *req)
 {
     api_mcp x = {.req = req};
@@ -463,13 +478,6 @@ void api_mcp_post(hp_req *req)
     }
     if (!api__accept(req, &x)) {
         api_send_error(req, HP_ERR_NOT_ACCEPTABLE, NULL, NULL);
-        return;
-    }
-    if (hv != NULL && !hp_mcp_version_supported(hv)) {
-        api_send_error(req, HP_ERR_INVALID_REQUEST,
-                       "unsupported MCP-Protocol-Version (supported: 2025-11-25, 2025-06-18, "
-                       "2025-03-26)",
-                       NULL);
         return;
     }
     if (api_read_json(req, true, &body) != HP_OK)
@@ -489,7 +497,7 @@ void api_mcp_post(hp_req *req)
             api_send_error(req, HP_ERR_INVALID_REQUEST, "an empty batch", NULL);
             return;
         }
-        if (!api__session(req, &x.version))
+        if (!api__version_header_ok(req, hv) || !api__session(req, &x.version))
             return;
         if (!hp_mcp_batches_allowed(x.version)) {
             api_send_error(req, HP_ERR_INVALID_REQUEST,
@@ -512,7 +520,7 @@ void api_mcp_post(hp_req *req)
         api__initialize(&x, &m);
         return;
     }
-    if (!api__session(req, &x.version))
+    if (!api__version_header_ok(req, hv) || !api__session(req, &x.version))
         return;
     if (m.kind != HP_MCP_MSG_REQUEST) {
         /* notifications/initialized, cancellations, answers: accepted. */

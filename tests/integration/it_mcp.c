@@ -157,6 +157,31 @@ static void test_initialize_and_versions(void)
                            "like '%' || $1 || '%'",
                            sid + 4, (const char *)NULL) == 0,
              "the session id itself is stored");
+    /* A client that also speaks 2026-07-28 (the stateless revision, not
+     * served here) first sends a request in that revision's form — no
+     * session, MCP-Protocol-Version: 2026-07-28 — and gets the 400 of an
+     * unsupported version (-32600, not that revision's -32022), its sign to
+     * fall back to initialize; the refusal stores nothing. An initialize
+     * asking for 2026-07-28 (with that header, which an initialize does not
+     * negotiate with) gets 2025-11-25 and a session. */
+    static const char *const modern[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\",\"params\":{\"_meta\":"
+        "{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+        "\"ask_user\",\"arguments\":{\"question\":\"q\",\"wait\":false},\"_meta\":"
+        "{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}}"};
+    for (int i = 0; i < 2; i++)
+        RPC_HTTP_ERROR(
+            mcp_on(NULL, t->api_key, NULL, "MCP-Protocol-Version: 2026-07-28", modern[i]), 400,
+            -32600, "invalid_request");
+    IT_CHECK(team_approvals(t) == 0, "a refused 2026-07-28 call asked a question");
+    r = mcp_on(NULL, t->api_key, NULL, "MCP-Protocol-Version: 2026-07-28", init_body("2026-07-28"));
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "result.protocolVersion", "2025-11-25");
+    IT_CHECK(hp_it_header(r, "Mcp-Session-Id") != NULL, "no session for the fallback initialize");
+    IT_CHECK(hp_it_sql_int("select count(*) from mcp_sessions where team_id = $1::uuid", t->team_id,
+                           (const char *)NULL) == 5,
+             "the refusals opened a session");
     /* An initialize without protocolVersion. */
     r = mcp(t->api_key, NULL,
             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}");
@@ -457,8 +482,8 @@ static void test_refusals(void)
     RPC_HTTP_ERROR(mcp(t->api_key, "mcp_made_up", ping), 404, -32001, "not_found");
     RPC_HTTP_ERROR(mcp_on(NULL, t->api_key, sid, "MCP-Protocol-Version: 1900-01-01", ping), 400,
                    -32600, "invalid_request");
-    RPC_HTTP_ERROR(mcp_on(NULL, t->api_key, NULL, "MCP-Protocol-Version: not-a-version",
-                          init_body("2025-11-25")),
+    RPC_HTTP_ERROR(mcp_on(NULL, t->api_key, sid, "MCP-Protocol-Version: not-a-version",
+                          "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"),
                    400, -32600, "invalid_request");
     /* Origin and Accept. */
     RPC_HTTP_ERROR(mcp_on(NULL, t->api_key, sid, "Origin: https://evil.example", ping), 403, -32000,
