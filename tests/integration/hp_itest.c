@@ -813,14 +813,15 @@ static const char *it_jstr_dup(json_object *o, const char *key)
     return it_tstrdup(json_object_get_string(v));
 }
 
-const hp_it_team *hp_it_team_new_args(const char *const *extra)
+const hp_it_team *hp_it_team_new_named(const char *team, const char *agent, const char *user_name,
+                                       const char *const *extra)
 {
     const char *u = hp_it_unique();
     hp_it_team *t = hp_it_track(it_xmalloc(sizeof(*t)), free);
     memset(t, 0, sizeof(*t));
-    t->team_name = hp_it_fmt("it-team-%s", u);
+    t->team_name = team != NULL ? team : hp_it_fmt("it-team-%s", u);
     t->email = hp_it_fmt("it-%s@example.test", u);
-    t->user_name = hp_it_fmt("Reviewer %s", u);
+    t->user_name = user_name != NULL ? user_name : hp_it_fmt("Reviewer %s", u);
 
     const char *args[32];
     size_t n = 0;
@@ -833,7 +834,7 @@ const hp_it_team *hp_it_team_new_args(const char *const *extra)
     args[n++] = "--password";
     args[n++] = "it-password-1234";
     args[n++] = "--agent";
-    args[n++] = hp_it_fmt("it-agent-%s", u);
+    args[n++] = agent != NULL ? agent : hp_it_fmt("it-agent-%s", u);
     args[n++] = "--user-name";
     args[n++] = t->user_name;
     if (extra != NULL)
@@ -850,6 +851,11 @@ const hp_it_team *hp_it_team_new_args(const char *const *extra)
     t->api_key = it_jstr_dup(j, "api_key");
     t->webhook_secret = it_jstr_dup(j, "webhook_secret");
     return t;
+}
+
+const hp_it_team *hp_it_team_new_args(const char *const *extra)
+{
+    return hp_it_team_new_named(NULL, NULL, NULL, extra);
 }
 
 const hp_it_team *hp_it_team_new(void)

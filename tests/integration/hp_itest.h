@@ -123,6 +123,11 @@ typedef struct hp_it_team {
  * {"--quota", "3", NULL}). Fails the test fatally when the command fails. */
 const hp_it_team *hp_it_team_new_args(const char *const *extra);
 const hp_it_team *hp_it_team_new(void);
+/* The same with the team's, its first agent's and the owner's display names
+ * given (each NULL for the unique test name), for pages people look at such
+ * as the screenshots in docs/. The email stays unique. */
+const hp_it_team *hp_it_team_new_named(const char *team, const char *agent, const char *user_name,
+                                       const char *const *extra);
 
 /* A copy of t that calls as agent_id with key (either may be NULL to keep
  * t's). */

@@ -43,7 +43,12 @@ static void test_browser(void)
     it_proc *timeout = it_proc_start("holdpoint-timeout", "webapp-timeout", wenv);
     it_proc *delivery = it_proc_start("holdpoint-delivery", "webapp-delivery", wenv);
 
-    const hp_it_team *t = hp_it_team_new(), *other = hp_it_team_new();
+    /* Screenshots for docs/ show names a team would use. */
+    const char *shots = getenv("HP_WEBAPP_SCREENSHOTS");
+    const hp_it_team *t =
+        shots && *shots ? hp_it_team_new_named("Acme Platform", "deploy-bot", "Dana Reyes", NULL)
+                        : hp_it_team_new();
+    const hp_it_team *other = hp_it_team_new();
     const char *reviewer = new_user(t, "reviewer", "reviewer-pass-1");
     const char *victim = new_user(t, "admin", "victim-pass-1");
     hp_it_resp *o = hp_it_create_ok(other, "Another team's question?", NULL);
@@ -51,7 +56,6 @@ static void test_browser(void)
     json_object *cfg = json_object_new_object(), *owner = json_object_new_object();
     json_object *rev = json_object_new_object(), *vic = json_object_new_object();
     json_object *oth = json_object_new_object();
-    const char *shots = getenv("HP_WEBAPP_SCREENSHOTS");
     put_str(cfg, "base_a", hp_it_api_base(hp_it_api_default()));
     put_str(cfg, "base_b", hp_it_api_base(b));
     put_str(cfg, "run_dir", hp_it_env("HP_RUN_DIR"));
