@@ -14,6 +14,7 @@
  * nothing else calls getenv.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ static bool hp__check_vapid_subject(const char *name, const char *v, char *err, 
 static bool hp__check_prepare(const char *name, const char *v, char *err, size_t errcap);
 static bool hp__check_uuid(const char *name, const char *v, char *err, size_t errcap);
 static bool hp__check_hook_default(const char *name, const char *v, char *err, size_t errcap);
+static bool hp__check_readable(const char *name, const char *v, char *err, size_t errcap);
 
 /*
  * The table. X(name, type, default, min, max, procs, required, field, field2,
@@ -73,6 +75,9 @@ static bool hp__check_hook_default(const char *name, const char *v, char *err, s
     X("HOLDPOINT_OUTBOUND_ALLOW", "string", "", 0, 0, HP__API | HP__DLV | HP__CLI, false,          \
       outbound_allow, outbound_allow, NULL,                                                        \
       "outbound destinations allowed besides public addresses; optional")                          \
+    X("HOLDPOINT_OUTBOUND_CA_FILE", "string", NULL, 0, 0, HP__DLV, false, outbound_ca_file,        \
+      outbound_ca_file, hp__check_readable,                                                        \
+      "PEM bundle outbound TLS verifies servers against instead of the system's; optional")        \
     X("HOLDPOINT_LOG_LEVEL", "level", "info", 0, 3, HP__ALL, false, log_level, log_level, NULL,    \
       "minimum log level: debug, info, warn or error")                                             \
     X("HOLDPOINT_CALLBACK_BASE_DELAY_MS", "int", "1000", 1, 3600000, HP__DLV, false,               \
@@ -266,6 +271,18 @@ static bool hp__check_uuid(const char *name, const char *v, char *err, size_t er
     if (hp_uuid_valid(v))
         return true;
     hp_err_set(err, errcap, "%s: must be a UUID (got \"%.80s\")", name, v);
+    return false;
+}
+
+static bool hp__check_readable(const char *name, const char *v, char *err, size_t errcap)
+{
+    FILE *f = fopen(v, "r");
+
+    if (f != NULL) {
+        fclose(f);
+        return true;
+    }
+    hp_err_set(err, errcap, "%s: cannot read the file \"%.200s\"", name, v);
     return false;
 }
 

@@ -31,6 +31,7 @@ typedef struct hp_config {
     const char *public_url;          /* HOLDPOINT_PUBLIC_URL, default http://<listen> */
     const char *vapid_subject;       /* HOLDPOINT_VAPID_SUBJECT, NULL = public_url */
     const char *outbound_allow;      /* HOLDPOINT_OUTBOUND_ALLOW, "" when unset */
+    const char *outbound_ca_file;    /* HOLDPOINT_OUTBOUND_CA_FILE, NULL = the system's CAs */
     unsigned char secret_key[32];    /* HOLDPOINT_SECRET_KEY (base64 or hex of 32 bytes) */
     bool has_secret_key;
     int callback_base_delay_ms;         /* HOLDPOINT_CALLBACK_BASE_DELAY_MS 1000 */

@@ -109,6 +109,12 @@ void dlv_easy_new(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *poli
     curl_easy_setopt(slot->easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(slot->easy, CURLOPT_PROXY, "");
     curl_easy_setopt(slot->easy, CURLOPT_NOSIGNAL, 1L);
+    /* A private CA's servers (an internal SMTP relay or ntfy): verified
+     * against the operator's bundle alone. */
+    if (cfg->outbound_ca_file != NULL) {
+        curl_easy_setopt(slot->easy, CURLOPT_CAINFO, cfg->outbound_ca_file);
+        curl_easy_setopt(slot->easy, CURLOPT_CAPATH, NULL);
+    }
     if (slot->resolve != NULL)
         curl_easy_setopt(slot->easy, CURLOPT_RESOLVE, slot->resolve);
     if (body != NULL) {

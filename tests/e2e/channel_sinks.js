@@ -9,21 +9,28 @@
 //     it reports ready, the same checks are run on a request built by the
 //     `web-push` library itself, so the checks are known to accept a real
 //     client's request.
-//   - an SMTP server (`smtp-server`) that requires AUTH and does not offer
-//     STARTTLS; every message is parsed with `mailparser`.
+//   - three SMTP servers (`smtp-server`) that require AUTH: one in clear
+//     that does not offer STARTTLS, one offering STARTTLS and one speaking
+//     TLS from the first byte (implicit TLS), both with a certificate made
+//     here by `openssl` for 127.0.0.1 (its PEM is the CA file the delivery
+//     worker is given); every message is parsed with `mailparser`.
 //
 // usage: node channel_sinks.js OUT.jsonl SMTP_USER SMTP_PASSWORD
-// Prints one JSON line when ready: {"push_port", "smtp_port", "subscriptions":
-// [{"endpoint", "keys": {"p256dh", "auth"}}, ...]}. The last subscription's
-// endpoint answers 410 Gone. Appends one JSON line per request to OUT.jsonl:
+// Prints one JSON line when ready: {"push_port", "smtp_port",
+// "starttls_port", "tls_port", "ca_file", "subscriptions": [{"endpoint",
+// "keys": {"p256dh", "auth"}}, ...]}. The last subscription's endpoint answers
+// 410 Gone. Appends one JSON line per request to OUT.jsonl:
 //   {"type": "push", "ok", "errors", "path", "payload", "claims", "headers"}
-//   {"type": "mail", "from", "to", "subject", "text", "html", "links", "user"}
+//   {"type": "mail", "server": "plain"|"starttls"|"tls", "secure", "from",
+//    "to", "subject", "text", "html", "links", "user"}
 // Runs until killed.
 "use strict";
 
+const { execFileSync } = require("child_process");
 const crypto = require("crypto");
 const fs = require("fs");
 const http = require("http");
+const path = require("path");
 const ece = require("http_ece");
 const webpush = require("web-push");
 const { SMTPServer } = require("smtp-server");
@@ -118,9 +125,11 @@ function pushServer() {
   });
 }
 
-function smtpServer() {
+// server: "plain" (no STARTTLS), "starttls" or "tls" (implicit); tls: {key, cert}.
+function smtpServer(server, tls) {
   return new SMTPServer({
-    disabledCommands: ["STARTTLS"],
+    ...(server === "plain" ? { disabledCommands: ["STARTTLS"] } : tls),
+    secure: server === "tls",
     authOptional: false,
     logger: false,
     onAuth(auth, session, cb) {
@@ -131,7 +140,7 @@ function smtpServer() {
       simpleParser(stream).then((mail) => {
         const html = mail.html || "";
         const links = [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, "&"));
-        record({ type: "mail", user: session.user, from: mail.from && mail.from.text,
+        record({ type: "mail", server, secure: session.secure === true, user: session.user, from: mail.from && mail.from.text,
           to: mail.to && mail.to.text, envelope_to: session.envelope.rcptTo.map((r) => r.address),
           subject: mail.subject, text: mail.text, html, links });
         cb();
@@ -144,9 +153,20 @@ async function main() {
   const push = pushServer();
   await new Promise((r) => push.listen(0, "127.0.0.1", r));
   const pport = push.address().port;
-  const smtp = smtpServer();
-  await new Promise((r) => smtp.listen(0, "127.0.0.1", r));
-  const sport = smtp.server.address().port;
+  // A certificate for 127.0.0.1, self-signed: its PEM is the CA file.
+  const keyFile = `${out}.smtp-tls.key`, caFile = path.resolve(`${out}.smtp-tls.pem`);
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+    "-nodes", "-keyout", keyFile, "-out", caFile, "-days", "2", "-subj", "/CN=127.0.0.1",
+    "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  const tls = { key: fs.readFileSync(keyFile), cert: fs.readFileSync(caFile) };
+  const ports = {};
+  for (const server of ["plain", "starttls", "tls"]) {
+    const smtp = smtpServer(server, tls);
+    // A client that refuses the certificate ends its connection: not fatal.
+    smtp.on("error", () => {});
+    await new Promise((r) => smtp.listen(0, "127.0.0.1", r));
+    ports[server] = smtp.server.address().port;
+  }
   for (let i = 0; i < 3; i++) newSubscription(pport, `/push/${i}`);
   newSubscription(pport, "/push/gone");
 
@@ -175,7 +195,8 @@ async function main() {
     process.exit(1);
   }
   console.log(JSON.stringify({
-    push_port: pport, smtp_port: sport,
+    push_port: pport, smtp_port: ports.plain, starttls_port: ports.starttls, tls_port: ports.tls,
+    ca_file: caFile,
     subscriptions: subs.filter((s) => s.path !== "/push/reference").map((s) => s.sub),
   }));
 }

@@ -12,9 +12,11 @@
  *    verified and its body decrypted with `http_ece` (tests/e2e/
  *    channel_sinks.js); a 410 removes the subscription;
  *  - email: an SMTP sink (`smtp-server`) requiring AUTH, parsed with
- *    `mailparser`: one link per option; a wrong password is a failed,
- *    retried attempt recorded as the channel's last error; STARTTLS required
- *    against a server without it sends nothing;
+ *    `mailparser`: one link per option; STARTTLS and implicit TLS to
+ *    servers whose certificate is verified with HOLDPOINT_OUTBOUND_CA_FILE;
+ *    a wrong password is a failed, retried attempt recorded as the
+ *    channel's last error; STARTTLS required against a server without it
+ *    sends nothing;
  *  - routing to one channel, a team without channels queuing nothing, a
  *    loopback URL refused at send time, `channel test`, an approval closed
  *    before its notice went out asking nobody, and a seed 004 message sent
@@ -414,17 +416,51 @@ static void test_email(void)
                               "--tls",      "starttls",     "--username", "hp-mailer",
                               "--password", "mail-pass-ok", "--from",     "holdpoint@example.com",
                               NULL};
+    /* STARTTLS and implicit TLS against servers whose certificate the
+     * worker verifies with HOLDPOINT_OUTBOUND_CA_FILE. */
+    const char *secure_args[][15] = {
+        {"--host", "127.0.0.1", "--port",
+         hp_it_fmt("%d", (int)json_object_get_int(hp_it_jget(sinks_info, "starttls_port", NULL))),
+         "--tls", "starttls", "--username", "hp-mailer", "--password", "mail-pass-ok", "--from",
+         "holdpoint@example.com", "--to", "sec@example.com", NULL},
+        {"--host", "127.0.0.1", "--port",
+         hp_it_fmt("%d", (int)json_object_get_int(hp_it_jget(sinks_info, "tls_port", NULL))),
+         "--tls", "tls", "--username", "hp-mailer", "--password", "mail-pass-ok", "--from",
+         "holdpoint@example.com", "--to", "sec@example.com", NULL}};
     const char *good = add(t, "email", "Mail", ok_args);
     const char *bad = add(t, "email", "Mail wrong password", bad_args);
     const char *tls = add(t, "email", "Mail starttls", tls_args);
     const char *q = hp_it_fmt("Delete bucket %s?", hp_it_unique());
-    it_proc *w = it_proc_start(WORKER, "delivery-mail", worker_env(NULL));
-    json_object *mails, *m;
+    it_proc *w = it_proc_start(
+        WORKER, "delivery-mail",
+        worker_env(hp_it_fmt("HOLDPOINT_OUTBOUND_CA_FILE=%s", jstr(sinks_info, "ca_file"))));
+    json_object *mails, *m, *plain = hp_it_track(json_object_new_array(), jput);
+    int secure = 0;
 
     (void)good;
+    (void)add(t, "email", "Mail verified starttls", secure_args[0]);
+    (void)add(t, "email", "Mail implicit tls", secure_args[1]);
     (void)create(t, q);
-    mails = sink_wait("mail", q, 2, 15000);
-    IT_CHECK_FATAL(json_object_array_length(mails) == 2, "%zu mails",
+    mails = sink_wait("mail", q, 4, 15000);
+    IT_CHECK_FATAL(json_object_array_length(mails) == 4, "%zu mails",
+                   json_object_array_length(mails));
+    for (size_t i = 0; i < 4; i++) {
+        m = json_object_array_get_idx(mails, i);
+        if (strcmp(jstr(m, "server"), "plain") == 0) {
+            IT_JBOOL(m, "secure", false);
+            json_object_array_add(plain, json_object_get(m));
+            continue;
+        }
+        /* Over TLS, both ways, with the server's certificate verified. */
+        secure |= strcmp(jstr(m, "server"), "starttls") == 0 ? 1 : 2;
+        IT_JBOOL(m, "secure", true);
+        IT_JSTR(m, "user", "hp-mailer");
+        IT_JSTR(m, "envelope_to.0", "sec@example.com");
+        IT_JSTR(m, "subject", hp_it_fmt("[Holdpoint] %s", q));
+    }
+    IT_CHECK(secure == 3, "mails over starttls and implicit tls: %d", secure);
+    mails = plain;
+    IT_CHECK_FATAL(json_object_array_length(mails) == 2, "%zu mails in clear",
                    json_object_array_length(mails));
     for (size_t i = 0; i < 2; i++) {
         m = json_object_array_get_idx(mails, i);
@@ -466,7 +502,7 @@ static void test_email(void)
                                   (const char *)NULL),
                     "smtp: the server does not offer STARTTLS") == 0,
              "last_error of starttls");
-    IT_CHECK(json_object_array_length(sink_lines("mail", q)) == 2, "more mail than the good two");
+    IT_CHECK(json_object_array_length(sink_lines("mail", q)) == 4, "more mail than the good four");
     IT_CHECK(it_proc_stop(w, 15000) == 0, "worker exit status");
     IT_CHECK(it_proc_log_count(w, "wrong-pass-9") == 0 && it_proc_log_count(w, "mail-pass-ok") == 0,
              "smtp password logged");
@@ -684,7 +720,8 @@ int main(void)
         {"ntfy, slack, webhook: shapes, decided event, metrics, list",
          test_ntfy_slack_webhook_shapes},
         {"web push: vapid verified, payload decrypted, 410 removes", test_webpush},
-        {"email: parsed, links; wrong password and starttls fail", test_email},
+        {"email: parsed, links; starttls, implicit tls; wrong password, no starttls fail",
+         test_email},
         {"routing to one channel; a team without channels queues nothing",
          test_routing_and_no_channels},
         {"loopback refused at send time; channel test", test_ssrf_at_send_and_test_command},
