@@ -7,7 +7,7 @@
 # of that commit and of its parent (git archive into a scratch directory,
 # Release), runs both against one throwaway durable PostgreSQL migrated by
 # the parent, and measures creates per second through POST /v1/approvals
-# (build/bin/bench_create, CLIENTS clients) in ROUNDS interleaved rounds;
+# (bench_create of BUILD_DIR, CLIENTS clients) in ROUNDS interleaved rounds;
 # each figure is the median of its rounds, the deadline's as a ratio to the
 # startup options' measured in the same run. Traffic stays on 127.0.0.1.
 # Writes the result into docs/performance.md.
@@ -21,8 +21,7 @@ rounds=${ROUNDS:-3}
 after=0fd6b35
 before=$after^
 
-load=$build/bin/bench_create
-[ -x "$load" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
+[ -x "$bench_create_bin" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
 src=$(mktemp -d /tmp/hp-deadline.XXXXXX)
 trap 'rm -rf "$src"' EXIT
 # build_rev REV DIR: the API and the CLI of REV, built in DIR.
@@ -43,8 +42,7 @@ bench_start_api OPTS "${common[@]}"
 build=$src/after/build
 bench_start_api DEADLINE "${common[@]}"
 
-rate() { "$load" "$1" "$agent" "$key" "$clients" "$2" | sed -n 's/.*"rate":\([0-9.]*\).*/\1/p'; }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+rate() { bench_create_rate "$1" "$clients" "$2"; }
 for api in "$OPTS" "$DEADLINE"; do rate "$api" 3 >/dev/null; done # warm-up
 opts=() dl=()
 for ((i = 1; i <= rounds; i++)); do
@@ -52,8 +50,8 @@ for ((i = 1; i <= rounds; i++)); do
     dl+=("$(rate "$DEADLINE" "$secs")")
     echo "round $i: startup options ${opts[-1]}  deadline ${dl[-1]}"
 done
-m_opts=$(median "${opts[@]}")
-m_dl=$(median "${dl[@]}")
+m_opts=$(bench_median "${opts[@]}")
+m_dl=$(bench_median "${dl[@]}")
 ratio=$(bench_ratio "$m_dl" "$m_opts")
 echo "startup options $m_opts  deadline $m_dl  ratio $ratio"
 

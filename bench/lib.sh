@@ -7,6 +7,7 @@
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
+bench_create_bin=$build/bin/bench_create
 bench_pids=()
 
 bench_cleanup() {
@@ -38,27 +39,36 @@ bench_stack_start() {
     user_token=$(bench_json_field "$boot" user_token)
 }
 
+# A port below the ephemeral range (32768 and up on Linux), where the
+# outgoing connections of everything on the machine take their local ports.
 bench_free_port() {
-    local port=$(( 20000 + RANDOM % 20000 ))
+    local port=$(( 20000 + RANDOM % 12000 ))
     while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
     echo "$port"
 }
 
 # bench_start_api VAR [ENV=VALUE ...]: starts an API on a free port, sets
 # VAR to its base URL and VAR_PID to its pid, and waits for /healthz.
+# A port taken between the probe and the bind: another port, up to 3 tries.
 bench_start_api() {
-    local var=$1 port
+    local var=$1 port pid try
     shift
-    port=$(bench_free_port)
-    env HOLDPOINT_LISTEN="127.0.0.1:$port" HOLDPOINT_LOG_LEVEL=warn \
-        AGENT_CREATE_RATE_LIMIT_MAX=1000000 AGENT_CREATE_RATE_LIMIT_WINDOW_MS=1000 "$@" \
-        "$build/bin/holdpoint-api" 2>>"$run/api-$port.log" &
-    bench_pids+=($!)
-    printf -v "$var" '%s' "http://127.0.0.1:$port"
-    printf -v "${var}_PID" '%s' "$!"
-    for _ in $(seq 200); do
-        curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
-        sleep 0.1
+    for try in 1 2 3; do
+        port=$(bench_free_port)
+        env HOLDPOINT_LISTEN="127.0.0.1:$port" HOLDPOINT_LOG_LEVEL=warn \
+            AGENT_CREATE_RATE_LIMIT_MAX=1000000 AGENT_CREATE_RATE_LIMIT_WINDOW_MS=1000 "$@" \
+            "$build/bin/holdpoint-api" 2>>"$run/api-$port.log" &
+        pid=$!
+        bench_pids+=("$pid")
+        printf -v "$var" '%s' "http://127.0.0.1:$port"
+        printf -v "${var}_PID" '%s' "$pid"
+        for _ in $(seq 200); do
+            curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && break # running, but not answering
+        grep -q "cannot bind" "$run/api-$port.log" || break
     done
     echo "the API on port $port did not start:" >&2
     tail -n 5 "$run/api-$port.log" >&2
@@ -106,4 +116,15 @@ bench_get() {
 # bench_ratio A B: A ÷ B to two decimals.
 bench_ratio() {
     node -e 'process.stdout.write((Number(process.argv[1])/Number(process.argv[2])).toFixed(2))' "$1" "$2"
+}
+
+# bench_median N...: the median of the numbers given.
+bench_median() {
+    printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+}
+
+# bench_create_rate BASE_URL CLIENTS SECONDS: creates per second that
+# bench_create (of BUILD_DIR) reaches against the API at BASE_URL.
+bench_create_rate() {
+    "$bench_create_bin" "$1" "$agent" "$key" "$2" "$3" | sed -n 's/.*"rate":\([0-9.]*\).*/\1/p'
 }

@@ -34,8 +34,6 @@ pooled=$HP_POOLER_URL
 console="postgresql://postgres@127.0.0.1:$HP_POOLER_PORT/pgbouncer"
 behind=(HOLDPOINT_DATABASE_URL="$pooled" HOLDPOINT_DATABASE_DIRECT_URL="$direct")
 
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 # Client connections of the holdpoint database, other than this query's.
 server_conns() {
     psql "$direct" -qAtX -c "select count(*) from pg_stat_activity where datname = 'holdpoint'
@@ -62,7 +60,7 @@ HOLDPOINT_LOG_LEVEL=warn "$build/bin/holdpoint-timeout" 2>"$run/timeout.log" &
 tmo=$!
 bench_pids+=("$tmo")
 
-rate() { "$build/bin/bench_create" "$1" "$agent" "$key" "$clients" "$2" | sed -n 's/.*"rate":\([0-9.]*\).*/\1/p'; }
+rate() { bench_create_rate "$1" "$clients" "$2"; }
 for api in "$OFF" "$ON" "$POOLED"; do rate "$api" 3 >/dev/null; done # warm-up
 off=() on=() pool=()
 for ((i = 1; i <= rounds; i++)); do
@@ -71,9 +69,9 @@ for ((i = 1; i <= rounds; i++)); do
     pool+=("$(rate "$POOLED" "$secs")")
     echo "round $i: direct/off ${off[-1]}  direct/on ${on[-1]}  pooled ${pool[-1]}"
 done
-m_off=$(median "${off[@]}")
-m_on=$(median "${on[@]}")
-m_pool=$(median "${pool[@]}")
+m_off=$(bench_median "${off[@]}")
+m_on=$(bench_median "${on[@]}")
+m_pool=$(bench_median "${pool[@]}")
 stop_pids "$OFF_PID" "$ON_PID" "$POOLED_PID" "$tmo"
 
 # ---- 2. server connections --------------------------------------------------
@@ -97,7 +95,7 @@ fleet() {
     done
     sleep 1
     for ((i = 0; i < 8; i++)); do
-        "$build/bin/bench_create" "${apis[$i]}" "$agent" "$key" "$fleet_clients" "$secs" \
+        "$bench_create_bin" "${apis[$i]}" "$agent" "$key" "$fleet_clients" "$secs" \
             >"$run/fleet-$mode-$i.json" &
         loads+=($!)
     done
@@ -135,8 +133,8 @@ at startup options, in every case.
 | API | creates/s (median) | ratio | rounds |
 |---|---|---|---|
 | direct, prepared statements off | $m_off | 1.00 | ${off[*]} |
-| direct, prepared statements on (\`auto\` on a direct connection) | $m_on | $(ratio "$m_on" "$m_off") | ${on[*]} |
-| through PgBouncer (\`auto\`: off) | $m_pool | $(ratio "$m_pool" "$m_off") | ${pool[*]} |
+| direct, prepared statements on (\`auto\` on a direct connection) | $m_on | $(bench_ratio "$m_on" "$m_off") | ${on[*]} |
+| through PgBouncer (\`auto\`: off) | $m_pool | $(bench_ratio "$m_pool" "$m_off") | ${pool[*]} |
 
 **PostgreSQL server connections** (\`pg_stat_activity\`, client backends of
 the database) with 8 API replicas (HOLDPOINT_DB_POOL_SIZE=8) and 4 workers
@@ -153,12 +151,13 @@ process (12), whatever the number of replicas.
 | direct | $d_peak | $d_rest | $d_rate |
 | through PgBouncer | $p_peak | $p_rest | $p_rate |
 
-The last column is one run of each fleet ($((8 * fleet_clients)) load threads and
-12 processes on the same cores), not interleaved rounds: read it as "the fleet kept
-working", and the first table for the price of the pooler. There, most of
-the gap between the direct API and the pooled one is prepared statements,
-which PgBouncer 1.18 cannot carry (`auto` turns them off through it); the
-pooler's own hop costs the difference between the first and the last row.
+The last column is one run of each fleet ($((8 * fleet_clients)) load
+threads and 12 processes on the same cores), not interleaved rounds: read it
+as a check that the fleet kept working, and the first table for the price of
+the pooler. There, most of the gap between the direct API and the pooled one
+is prepared statements, which PgBouncer 1.18 cannot carry (\`auto\` turns them
+off through it); the pooler's own hop costs the difference between the first
+and the last row.
 
 Measured $(date -u +%Y-%m-%d) on $(nproc) cores, with the load generators,
 the processes, PgBouncer, PostgreSQL and Redis sharing them. Reproduce:
