@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "hp_config.h"
 #include "hp_crypto.h"
 #include "hp_log.h"
@@ -340,17 +342,6 @@ static bool hp__parse_hostport(const char *v, long long pmin, long long pmax, ch
     return true;
 }
 
-static int hp__hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* 64 hex characters, or base64 of exactly 32 bytes. */
 static bool hp__parse_key(const char *v, unsigned char key[32])
 {
@@ -358,7 +349,8 @@ static bool hp__parse_key(const char *v, unsigned char key[32])
 
     if (len == 64) {
         for (size_t i = 0; i < 32; i++) {
-            int hi = hp__hexval(v[2 * i]), lo = hp__hexval(v[2 * i + 1]);
+            int hi = OPENSSL_hexchar2int((unsigned char)v[2 * i]),
+                lo = OPENSSL_hexchar2int((unsigned char)v[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 break;
             key[i] = (unsigned char)(hi << 4 | lo);

@@ -67,7 +67,7 @@ void hp_rand_bytes(void *buf, size_t n)
 
 /* ---- UUIDs ----------------------------------------------------------------- */
 
-static void hp__uuid_format(const unsigned char b[16], char out[HP_UUID_LEN + 1])
+void hp_uuid_from_bytes(const unsigned char b[16], char out[HP_UUID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
     size_t o = 0;
@@ -111,7 +111,7 @@ void hp_uuid_v7(char out[HP_UUID_LEN + 1])
     b[6] = (unsigned char)(0x70 | (sub >> 8)); /* version 7 */
     b[7] = (unsigned char)(sub & 0xff);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 10 */
-    hp__uuid_format(b, out);
+    hp_uuid_from_bytes(b, out);
 }
 
 void hp_uuid_v4(char out[HP_UUID_LEN + 1])
@@ -121,7 +121,7 @@ void hp_uuid_v4(char out[HP_UUID_LEN + 1])
     hp_rand_bytes(b, sizeof(b));
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    hp__uuid_format(b, out);
+    hp_uuid_from_bytes(b, out);
 }
 
 static bool hp__is_hex(char c)
@@ -142,6 +142,25 @@ bool hp_uuid_valid(const char *s)
         }
     }
     return s[HP_UUID_LEN] == '\0';
+}
+
+bool hp_uuid_to_bytes(const char *s, unsigned char out[16])
+{
+    int k = 0;
+
+    if (!hp_uuid_valid(s))
+        return false;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '-')
+            continue;
+        int v = OPENSSL_hexchar2int((unsigned char)*p);
+        if (k % 2 == 0)
+            out[k / 2] = (unsigned char)(v << 4);
+        else
+            out[k / 2] |= (unsigned char)v;
+        k++;
+    }
+    return true;
 }
 
 /* ---- digests ------------------------------------------------------------------ */

@@ -24,6 +24,11 @@ void hp_uuid_v7(char out[HP_UUID_LEN + 1]);
 void hp_uuid_v4(char out[HP_UUID_LEN + 1]);
 /* True when s is a canonical 8-4-4-4-12 hex UUID (either case). */
 bool hp_uuid_valid(const char *s);
+/* The 16 bytes of the UUID text s (either case); false (out untouched) when
+ * s is not one (hp_uuid_valid). */
+bool hp_uuid_to_bytes(const char *s, unsigned char out[16]);
+/* The canonical lower-case text of 16 UUID bytes. */
+void hp_uuid_from_bytes(const unsigned char b[16], char out[HP_UUID_LEN + 1]);
 
 void hp_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Lower-case hex of SHA-256 into out[65]. */

@@ -25,57 +25,21 @@ void hp_link_key(const unsigned char secret_key[32], unsigned char key[32])
     hp_hkdf_sha256(NULL, 0, secret_key, 32, info, sizeof(info) - 1, key, 32);
 }
 
-static int hp__hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "" (or NULL) is the zero UUID; otherwise a canonical UUID. */
 static bool hp__uuid_bytes(const char *s, unsigned char out[16])
 {
-    int k = 0;
-
     memset(out, 0, 16);
-    if (s == NULL || s[0] == '\0')
-        return true;
-    if (!hp_uuid_valid(s))
-        return false;
-    for (const char *p = s; *p != '\0'; p++) {
-        if (*p == '-')
-            continue;
-        int v = hp__hexval(*p);
-        if (k % 2 == 0)
-            out[k / 2] = (unsigned char)(v << 4);
-        else
-            out[k / 2] |= (unsigned char)v;
-        k++;
-    }
-    return true;
+    return s == NULL || s[0] == '\0' || hp_uuid_to_bytes(s, out);
 }
 
 static void hp__uuid_text(const unsigned char b[16], char out[HP_UUID_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     static const unsigned char zero[16] = {0};
-    size_t o = 0;
 
-    if (memcmp(b, zero, 16) == 0) {
+    if (memcmp(b, zero, 16) == 0)
         out[0] = '\0';
-        return;
-    }
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[b[i] >> 4];
-        out[o++] = hex[b[i] & 15];
-    }
-    out[o] = '\0';
+    else
+        hp_uuid_from_bytes(b, out);
 }
 
 hp_err hp_link_sign(const unsigned char key[32], const hp_link *l, char out[HP_LINK_TOKEN_LEN + 1])

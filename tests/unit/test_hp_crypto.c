@@ -221,6 +221,33 @@ static void test_uuid_v4(void)
     CU_ASSERT_STRING_NOT_EQUAL(a, b);
 }
 
+static void test_uuid_bytes(void)
+{
+    static const unsigned char want[16] = {0x01, 0x93, 0xaf, 0x10, 0x2b, 0x3c, 0x7d, 0x4e,
+                                           0x8f, 0x90, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6};
+    unsigned char b[16] = {0}, keep[16];
+    char text[HP_UUID_LEN + 1], fresh[HP_UUID_LEN + 1];
+
+    CU_ASSERT_TRUE(hp_uuid_to_bytes("0193af10-2b3c-7d4e-8f90-a1b2c3d4e5f6", b));
+    CU_ASSERT_EQUAL(memcmp(b, want, 16), 0);
+    hp_uuid_from_bytes(b, text);
+    CU_ASSERT_STRING_EQUAL(text, "0193af10-2b3c-7d4e-8f90-a1b2c3d4e5f6");
+    /* Upper case reads the same; text that is no UUID leaves out alone. */
+    memset(b, 0, 16);
+    CU_ASSERT_TRUE(hp_uuid_to_bytes("0193AF10-2B3C-7D4E-8F90-A1B2C3D4E5F6", b));
+    CU_ASSERT_EQUAL(memcmp(b, want, 16), 0);
+    memcpy(keep, b, 16);
+    CU_ASSERT_FALSE(hp_uuid_to_bytes("0193af10-2b3c-7d4e-8f90-a1b2c3d4e5f", b));
+    CU_ASSERT_FALSE(hp_uuid_to_bytes("0193af10-2b3c-7d4e-8f90-a1b2c3d4e5fg", b));
+    CU_ASSERT_FALSE(hp_uuid_to_bytes("", b));
+    CU_ASSERT_EQUAL(memcmp(b, keep, 16), 0);
+    /* A round trip through bytes gives the same text. */
+    hp_uuid_v7(fresh);
+    CU_ASSERT_TRUE(hp_uuid_to_bytes(fresh, b));
+    hp_uuid_from_bytes(b, text);
+    CU_ASSERT_STRING_EQUAL(text, fresh);
+}
+
 static void test_uuid_valid(void)
 {
     CU_ASSERT_TRUE(hp_uuid_valid("0193a000-0000-7000-8000-000000000001"));
@@ -461,6 +488,7 @@ int main(void)
     if (s == NULL || !CU_add_test(s, "sha256 vectors", test_sha256) ||
         !CU_add_test(s, "hmac rfc4231", test_hmac_rfc4231) ||
         !CU_add_test(s, "ct_equal and hex", test_ct_equal_hex) ||
+        !CU_add_test(s, "uuid bytes", test_uuid_bytes) ||
         !CU_add_test(s, "base64 rfc4648", test_base64_rfc4648) ||
         !CU_add_test(s, "base64 binary", test_base64_binary) ||
         !CU_add_test(s, "base64 refused", test_base64_refused) ||
