@@ -538,6 +538,18 @@ static void test_prepared_statements(void)
                                 "(got \"yes\")");
 }
 
+static void test_ca_file(void)
+{
+    expect_ok(HP_PROC_DELIVERY, "HOLDPOINT_OUTBOUND_CA_FILE", "");
+    CU_ASSERT_PTR_NULL(cfg.outbound_ca_file);
+    /* Any readable file (its PEM is read by the TLS library at a send). */
+    expect_ok(HP_PROC_DELIVERY, "HOLDPOINT_OUTBOUND_CA_FILE", "/dev/null");
+    CU_ASSERT_STRING_EQUAL(cfg.outbound_ca_file, "/dev/null");
+    expect_refused(HP_PROC_DELIVERY, "HOLDPOINT_OUTBOUND_CA_FILE", "/nonexistent/ca.pem");
+    CU_ASSERT_STRING_EQUAL(
+        err, "HOLDPOINT_OUTBOUND_CA_FILE: cannot read the file \"/nonexistent/ca.pem\"");
+}
+
 static void test_log_level(void)
 {
     expect_refused(HP_PROC_API, "HOLDPOINT_LOG_LEVEL", "verbose");
@@ -601,6 +613,7 @@ int main(void)
         !CU_add_test(s, "metrics listen", test_metrics_listen) ||
         !CU_add_test(s, "urls", test_urls) ||
         !CU_add_test(s, "prepared statements", test_prepared_statements) ||
+        !CU_add_test(s, "outbound ca file", test_ca_file) ||
         !CU_add_test(s, "log level", test_log_level) ||
         !CU_add_test(s, "unused variables ignored", test_unused_ignored) ||
         !CU_add_test(s, "real getenv", test_real_getenv)) {
