@@ -18,8 +18,9 @@
 // usage: node channel_sinks.js OUT.jsonl SMTP_USER SMTP_PASSWORD
 // Prints one JSON line when ready: {"push_port", "smtp_port",
 // "starttls_port", "tls_port", "ca_file", "subscriptions": [{"endpoint",
-// "keys": {"p256dh", "auth"}}, ...]}. The last subscription's endpoint answers
-// 410 Gone. Appends one JSON line per request to OUT.jsonl:
+// "keys": {"p256dh", "auth"}}, ...]}: five, of which the fourth's endpoint
+// answers 410 Gone and the fifth's 404. Appends one JSON line per request to
+// OUT.jsonl:
 //   {"type": "push", "ok", "errors", "path", "payload", "claims", "headers"}
 //   {"type": "mail", "server": "plain"|"starttls"|"tls", "secure", "from",
 //    "to", "subject", "text", "html", "links", "user"}
@@ -115,11 +116,12 @@ function pushServer() {
           errors.push("decrypt: " + e.message);
         }
       }
-      const gone = s && s === subs[subs.length - 1];
+      // Subscriptions the push service no longer knows: 410 Gone, 404.
+      const status = req.url === "/push/gone" ? 410 : req.url === "/push/missing" ? 404 : 201;
       record({ type: "push", ok: errors.length === 0, errors, path: req.url, payload, claims,
         headers: { ttl: req.headers.ttl, urgency: req.headers.urgency, topic: req.headers.topic },
-        status: gone ? 410 : 201 });
-      res.writeHead(gone ? 410 : 201);
+        status });
+      res.writeHead(status);
       res.end();
     });
   });
@@ -169,10 +171,10 @@ async function main() {
   }
   for (let i = 0; i < 3; i++) newSubscription(pport, `/push/${i}`);
   newSubscription(pport, "/push/gone");
+  newSubscription(pport, "/push/missing");
 
   // The reference: web-push's own request must pass the same checks.
   const ref = newSubscription(pport, "/push/reference");
-  subs.push(subs.splice(subs.length - 2, 1)[0]); // keep "gone" last
   // web-push sends over https only, so its request is built by the library
   // (generateRequestDetails) and sent here over http as it is.
   const keys = webpush.generateVAPIDKeys();

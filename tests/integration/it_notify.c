@@ -10,7 +10,7 @@
  *  - Web Push: subscriptions registered through the reviewer API with keys
  *    a local push service generated like a browser; each push's VAPID JWT
  *    verified and its body decrypted with `http_ece` (tests/e2e/
- *    channel_sinks.js); a 410 removes the subscription;
+ *    channel_sinks.js); a 410 or a 404 removes the subscription;
  *  - email: an SMTP sink (`smtp-server`) requiring AUTH, parsed with
  *    `mailparser`: one link per option; STARTTLS and implicit TLS to
  *    servers whose certificate is verified with HOLDPOINT_OUTBOUND_CA_FILE;
@@ -326,7 +326,8 @@ static void test_webpush(void)
 {
     const hp_it_team *t = hp_it_team_new();
     const char *ch = add(t, "webpush", "Devices", NULL);
-    const char *sub0 = subscribe(t, 0), *sub1 = subscribe(t, 1), *gone = subscribe(t, 3);
+    const char *sub0 = subscribe(t, 0), *sub1 = subscribe(t, 1), *gone = subscribe(t, 3),
+               *missing = subscribe(t, 4);
     const char *key, *q = hp_it_fmt("Restart the database %s?", hp_it_unique());
     it_proc *w;
     json_object *pushes, *p;
@@ -350,10 +351,10 @@ static void test_webpush(void)
 
     w = it_proc_start(WORKER, "delivery-push", worker_env(NULL));
     const char *id = create(t, q);
-    pushes = sink_wait("push", q, 3, 15000);
-    IT_CHECK_FATAL(json_object_array_length(pushes) == 3, "%zu pushes",
+    pushes = sink_wait("push", q, 4, 15000);
+    IT_CHECK_FATAL(json_object_array_length(pushes) == 4, "%zu pushes",
                    json_object_array_length(pushes));
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         p = json_object_array_get_idx(pushes, i);
         IT_JBOOL(p, "ok", true);
         IT_CHECK(hp_it_jlen(hp_it_jget(p, "errors", NULL)) == 0, "push errors: %s",
@@ -374,10 +375,14 @@ static void test_webpush(void)
         IT_CHECK(jstr(p, "headers.topic") != NULL && strlen(jstr(p, "headers.topic")) == 32,
                  "topic");
     }
-    /* The 410 removed its subscription after one attempt; the others stay. */
+    /* The 410 and the 404 removed their subscriptions after one attempt;
+     * the others stay. */
     IT_CHECK(it_sql_wait(0, 10000, "select count(*) from push_subscriptions where id = $1", gone) ==
                  0,
              "gone subscription kept");
+    IT_CHECK(it_sql_wait(0, 10000, "select count(*) from push_subscriptions where id = $1",
+                         missing) == 0,
+             "missing subscription kept");
     IT_CHECK(hp_it_sql_int("select count(*) from push_subscriptions where user_id = $1", t->user_id,
                            (const char *)NULL) == 2,
              "live subscriptions removed");
@@ -385,6 +390,10 @@ static void test_webpush(void)
                            "and attempts = 1 and last_error like 'http 410%'",
                            ch, (const char *)NULL) == 1,
              "410 job not failed at once");
+    IT_CHECK(hp_it_sql_int("select count(*) from jobs where channel_id = $1 and state = 'failed' "
+                           "and attempts = 1 and last_error like 'http 404%'",
+                           ch, (const char *)NULL) == 1,
+             "404 job not failed at once");
     r = hp_it_user(t, "GET", "/v1/review/push-subscriptions", NULL);
     IT_STATUS(r, 200);
     IT_CHECK(hp_it_jlen(hp_it_jget(r->json, "items", NULL)) == 2, "2 listed");
@@ -719,7 +728,7 @@ int main(void)
     static const hp_it_test tests[] = {
         {"ntfy, slack, webhook: shapes, decided event, metrics, list",
          test_ntfy_slack_webhook_shapes},
-        {"web push: vapid verified, payload decrypted, 410 removes", test_webpush},
+        {"web push: vapid verified, payload decrypted, 410 and 404 remove", test_webpush},
         {"email: parsed, links; starttls, implicit tls; wrong password, no starttls fail",
          test_email},
         {"routing to one channel; a team without channels queues nothing",
