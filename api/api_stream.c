@@ -3,7 +3,8 @@
  * Long-poll (GET …/result?wait=N), Server-Sent Events (Accept:
  * text/event-stream) and blocking creates (wait: block / sse) all come here.
  * The request gives its database connection back, registers a waiter, and
- * re-reads the approval by id after every wake; see docs/internals/waiters.md.
+ * re-reads the approval by id after every wake — one read shared by the
+ * waiters woken together; see docs/internals/waiters.md.
  */
 #include <string.h>
 
@@ -77,32 +78,62 @@ bool api_sse_raw(hp_req *req, const char *text)
     return api__sse_raw(req, text);
 }
 
-/* Re-reads the approval outside the request's own connection slot, into
- * *pool (a pool of the wait, replaced at each successful read so that a
- * long stream's re-reads do not pile up in the request). A failure leaves
- * *row as it was: the waiter keeps waiting and tries again at the next wake
- * (every waiter is woken when a wake source reconnects). */
-static void api__reread(hp_req *req, hp_pool **pool, hp_approval_row *row)
-{
-    hp_dbconn *c;
-    hp_pool *next = hp_pool_new();
-    hp_approval_row fresh;
-    bool found = false;
+typedef struct api__read_ctx {
+    hp_req *req;
+    const char *approval_id;
+} api__read_ctx;
 
-    if (hp_db_acquire(req->app->db, &c, req->err, sizeof(req->err)) != HP_OK) {
-        hp_pool_free(next);
+/* The read a crowd of waiters shares: the approval's row as PostgreSQL
+ * returned it (a PGresult is safe to read from many threads), NULL when the
+ * read failed. */
+static void *api__read(void *p)
+{
+    api__read_ctx *x = p;
+    hp_req *req = x->req;
+    hp_dbconn *c;
+    PGresult *r = NULL;
+
+    if (hp_db_acquire(req->app->db, &c, req->err, sizeof(req->err)) != HP_OK)
+        return NULL;
+    if (hp_store_approval_by_id_result(c, req->auth.team_id, x->approval_id, &r, req->err,
+                                       sizeof(req->err)) != HP_OK)
+        r = NULL;
+    hp_db_release(req->app->db, c);
+    return r;
+}
+
+static void api__pqclear(void *r)
+{
+    PQclear(r);
+}
+
+/* Re-reads the approval — one read shared by every waiter of the team
+ * woken for it at the same time (hp_waiter_read) — into *pool (a pool of
+ * the wait, replaced at each successful read so that a long stream's
+ * re-reads do not pile up in the request). Each waiter decodes the shared
+ * result into its own pool. A failure leaves *row as it was: the waiter
+ * keeps waiting and tries again at the next wake (every waiter is woken
+ * when a wake source reconnects). With now, the read begins after this
+ * call (not only after the last wake). */
+static void api__reread(hp_req *req, hp_waiter *wt, bool now, hp_pool **pool, hp_approval_row *row)
+{
+    api__read_ctx x = {req, row->id};
+    hp_shared *s = hp_waiter_read(wt, row->id, now, api__read, api__pqclear, &x);
+    const PGresult *r;
+    hp_pool *next;
+
+    if (s == NULL)
+        return;
+    r = hp_shared_value(s);
+    if (PQntuples(r) == 0) {
+        hp_shared_put(s);
         return;
     }
-    if (hp_store_approval_by_id(c, next, req->auth.team_id, row->id, false, &fresh, &found,
-                                req->err, sizeof(req->err)) == HP_OK &&
-        found) {
-        *row = fresh;
-        hp_pool_free(*pool);
-        *pool = next;
-        next = NULL;
-    }
-    hp_db_release(req->app->db, c);
-    hp_pool_free(next);
+    next = hp_pool_new();
+    hp_pool_defer(next, hp_shared_put, s);
+    hp_store_approval_read(next, r, 0, 0, row);
+    hp_pool_free(*pool);
+    *pool = next;
 }
 
 static bool api__pending(const hp_approval_row *row)
@@ -231,7 +262,7 @@ api_wait_outcome api_wait_decided(hp_req *req, api_waiting *w, hp_approval_row *
 
     /* Registered first, read second: a decision committed between the
      * caller's read and the registration is seen here. */
-    api__reread(req, &w->pool, row);
+    api__reread(req, w->wt, false, &w->pool, row);
     while (api__pending(row)) {
         int64_t now = hp_time_mono_ms();
         int64_t until = w->deadline_ms;
@@ -242,7 +273,7 @@ api_wait_outcome api_wait_decided(hp_req *req, api_waiting *w, hp_approval_row *
             until = now + tick_ms;
         r = hp_waiter_wait(w->wt, until);
         if (r == HP_WAIT_WOKEN)
-            api__reread(req, &w->pool, row);
+            api__reread(req, w->wt, false, &w->pool, row);
         else if (r == HP_WAIT_GONE)
             return API_WAIT_GONE;
         else if (r == HP_WAIT_SHUTDOWN)
@@ -352,7 +383,8 @@ static bool api__expire_due(hp_req *req, api_waiting *w, hp_approval_row *cur)
         *cur = out;
         hp_waiters_publish(req->app->redis, cur);
     } else {
-        api__reread(req, &w->pool, cur); /* the worker, or a person, may have closed it */
+        api__reread(req, w->wt, true, &w->pool,
+                    cur); /* the worker, or a person, may have closed it */
     }
     return expired;
 }

@@ -1,8 +1,9 @@
 /*
  * api_wait: the waiter registry; see api_wait.h and docs/internals/waiters.md.
  *
- * Invariants: every field of a waiter, the key table, the share counters
- * and by_fd are guarded by w->mu. A waiter holds its place (count, its
+ * Invariants: every field of a waiter, the key table, the share counters,
+ * the flights (reads shared by waiters) and by_fd are guarded by w->mu; a
+ * shared value's reference count changes atomically. A waiter holds its place (count, its
  * team's and its holder's counter) from hp_waiter_begin to hp_waiter_end. A
  * waiter whose socket is watched is in by_fd under its descriptor with a tag
  * (generation << 32 | fd); hp_waiter_end removes the socket from the watcher
@@ -38,6 +39,7 @@ typedef struct hp__share {
 struct hp_waiter {
     hp_waiters *reg;
     char key[HP_WAIT_KEY_MAX]; /* "" until watched */
+    uint64_t seq;              /* w->seq at its last wake or registration */
     pthread_cond_t cv;
     unsigned pending; /* wakes not yet reported */
     bool gone;        /* the client hung up */
@@ -48,6 +50,28 @@ struct hp_waiter {
     hp__share *team, *holder;
 };
 
+/* A value read once for many waiters; refs changes atomically. */
+struct hp_shared {
+    void *value;
+    void (*free_value)(void *);
+    int refs;
+};
+
+/* The reads of one thing (what, within one team) that waiters need now:
+ * while a read runs, waiters that need one begun after their wake wait for
+ * it instead of reading again. Lives while users > 0. */
+typedef struct hp__flight {
+    struct hp__flight *next;
+    char what[HP_WAIT_KEY_MAX];
+    const hp__share *team;
+    int users;       /* waiters inside hp_waiter_read on it */
+    bool running;    /* a read is under way */
+    uint64_t began;  /* w->seq when the read of last began */
+    hp_shared *last; /* the last successful read (a reference), or NULL */
+    uint64_t failed; /* w->seq when the last failed read began, 0 none */
+    pthread_cond_t done;
+} hp__flight;
+
 struct hp_waiters {
     hp_waiters_config cfg;
     char *database_url;
@@ -55,6 +79,8 @@ struct hp_waiters {
     pthread_mutex_t mu;
     pthread_cond_t drained; /* signalled when count drops, for shutdown */
     hp_waiter *buckets[HP_WAIT_BUCKETS];
+    hp__flight *flights[HP_WAIT_BUCKETS];
+    uint64_t seq; /* counts wakes, registrations and reads begun: their order */
     hp__share *teams[HP_WAIT_BUCKETS];
     hp__share *holders[HP_WAIT_BUCKETS];
     hp_waiter **by_fd; /* the waiter watching each socket */
@@ -118,8 +144,11 @@ static void hp__share_put(hp__share **table, hp__share *s)
  * or comes back, since notifications sent meanwhile are lost. */
 static void hp__wake_all_locked(hp_waiters *w)
 {
+    uint64_t seq = ++w->seq;
+
     for (int b = 0; b < HP_WAIT_BUCKETS; b++)
         for (hp_waiter *wt = w->buckets[b]; wt; wt = wt->next) {
+            wt->seq = seq;
             wt->pending++;
             pthread_cond_signal(&wt->cv);
         }
@@ -181,7 +210,10 @@ hp_waiters *hp_waiters_new(const hp_waiters_config *cfg)
 
 void hp_waiters_wake(hp_waiters *w, const char *msg)
 {
+    uint64_t seq;
+
     pthread_mutex_lock(&w->mu);
+    seq = ++w->seq;
     while (*msg != '\0') {
         size_t n = strcspn(msg, " ");
         char key[HP_WAIT_KEY_MAX];
@@ -191,6 +223,7 @@ void hp_waiters_wake(hp_waiters *w, const char *msg)
             key[n] = '\0';
             for (hp_waiter *wt = w->buckets[hp__hash(key)]; wt; wt = wt->next)
                 if (strcmp(wt->key, key) == 0) {
+                    wt->seq = seq;
                     wt->pending++;
                     pthread_cond_signal(&wt->cv);
                 }
@@ -243,6 +276,7 @@ bool hp_waiters_redis_up(hp_waiters *w)
 static void hp__link(hp_waiters *w, hp_waiter *wt, const char *key)
 {
     hp_strlcpy(wt->key, key, sizeof(wt->key));
+    wt->seq = ++w->seq;
     wt->bucket = hp__hash(wt->key);
     wt->prev = NULL;
     wt->next = w->buckets[wt->bucket];
@@ -362,6 +396,104 @@ hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms)
     }
     pthread_mutex_unlock(&w->mu);
     return res;
+}
+
+/* The flight of what in team, created idle when absent (mu held). */
+static hp__flight *hp__flight_get(hp_waiters *w, const hp__share *team, const char *what)
+{
+    unsigned b = hp__hash(what);
+    hp__flight *f;
+
+    for (f = w->flights[b]; f != NULL; f = f->next)
+        if (f->team == team && strcmp(f->what, what) == 0)
+            return f;
+    f = hp_xcalloc(1, sizeof(*f));
+    hp_strlcpy(f->what, what, sizeof(f->what));
+    f->team = team;
+    pthread_cond_init(&f->done, NULL);
+    f->next = w->flights[b];
+    w->flights[b] = f;
+    return f;
+}
+
+/* Frees f, its last user gone (mu held). */
+static void hp__flight_drop(hp_waiters *w, hp__flight *f)
+{
+    for (hp__flight **p = &w->flights[hp__hash(f->what)]; *p != NULL; p = &(*p)->next)
+        if (*p == f) {
+            *p = f->next;
+            break;
+        }
+    hp_shared_put(f->last);
+    pthread_cond_destroy(&f->done);
+    free(f);
+}
+
+void *hp_shared_value(hp_shared *s)
+{
+    return s->value;
+}
+
+void hp_shared_put(void *p)
+{
+    hp_shared *s = p;
+
+    if (s != NULL && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        s->free_value(s->value);
+        free(s);
+    }
+}
+
+hp_shared *hp_waiter_read(hp_waiter *wt, const char *what, bool now, hp_shared_read_fn read,
+                          void (*free_value)(void *), void *ctx)
+{
+    hp_waiters *w = wt->reg;
+    hp_shared *s = NULL;
+    hp__flight *f;
+    uint64_t need;
+
+    pthread_mutex_lock(&w->mu);
+    need = now ? ++w->seq : wt->seq;
+    f = hp__flight_get(w, wt->team, what);
+    f->users++;
+    for (;;) {
+        if (f->last != NULL && f->began > need) {
+            s = f->last; /* begun after this waiter's wake: it saw the change */
+            __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+            break;
+        }
+        if (f->failed > need)
+            break; /* the read this waiter relied on failed; retry at the next wake */
+        if (f->running) {
+            pthread_cond_wait(&f->done, &w->mu);
+            continue;
+        }
+        uint64_t began = ++w->seq;
+        f->running = true;
+        pthread_mutex_unlock(&w->mu);
+        void *v = read(ctx);
+        if (v != NULL) {
+            s = hp_xcalloc(1, sizeof(*s));
+            s->value = v;
+            s->free_value = free_value;
+            s->refs = 2; /* the caller's and the flight's */
+        }
+        pthread_mutex_lock(&w->mu);
+        f->running = false;
+        if (s != NULL) {
+            hp_shared_put(f->last);
+            f->last = s;
+            f->began = began;
+        } else {
+            f->failed = began;
+        }
+        pthread_cond_broadcast(&f->done);
+        break;
+    }
+    if (--f->users == 0)
+        hp__flight_drop(w, f);
+    pthread_mutex_unlock(&w->mu);
+    return s;
 }
 
 void hp_waiter_end(hp_waiter *wt)

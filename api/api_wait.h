@@ -8,7 +8,9 @@
  * arrive from the wake sources of hp_wake (PostgreSQL LISTEN hp_approval and
  * the Redis subscription hp:approval), and a client hanging up arrives from
  * the hang-up watcher (api_hangup). After a wake the waiter re-reads what it
- * waits for, so duplicate or reordered messages are harmless; when a wake
+ * waits for — one read shared by every waiter of the key woken at the same
+ * time (hp_waiter_read) — so duplicate or reordered messages are harmless,
+ * and a crowd on one approval costs one query; when a wake
  * source goes down or comes back every waiter is woken to re-check, so no
  * wake-up is lost.
  *
@@ -86,6 +88,27 @@ void hp_waiter_watch(hp_waiter *wt, const char *key);
 /* Sleeps until a wake, the client leaving, shutdown, or deadline_ms
  * (monotonic). Each wake is reported once. */
 hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms);
+/* A value read once for the waiters of one key (a counted reference). */
+typedef struct hp_shared hp_shared;
+/* Reads what the waiters of a key wait for; NULL when the read failed. */
+typedef void *(*hp_shared_read_fn)(void *ctx);
+
+/* What wt waits for — named by what (an approval id; shorter than
+ * HP_WAIT_KEY_MAX), read by read(ctx) on some waiter's thread — from a read
+ * that began after wt's last wake (or registration), or, with now, after
+ * this call began, so that it sees what woke it. One read serves every
+ * waiter of wt's team that needs the same what at the same time: 10,000
+ * waiters woken by one decision cause one read, not 10,000. free_value frees what read returned
+ * once the last reference is put. NULL when the read this waiter relied on failed (it may retry at
+ * its next wake). The caller puts the reference it gets (hp_shared_put).
+ * Blocks while a read runs. */
+hp_shared *hp_waiter_read(hp_waiter *wt, const char *what, bool now, hp_shared_read_fn read,
+                          void (*free_value)(void *), void *ctx);
+/* The value read (read's return). */
+void *hp_shared_value(hp_shared *s);
+/* Puts a reference; the last one frees the value. NULL is fine. */
+void hp_shared_put(void *s);
+
 /* Unregisters and frees the waiter, giving its place back. NULL is fine.
  * Call on the request's thread before the handler returns. */
 void hp_waiter_end(hp_waiter *wt);

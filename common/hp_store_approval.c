@@ -145,6 +145,15 @@ hp_err hp_store_approval_by_id(hp_dbconn *c, hp_pool *pool, const char *team_id,
     return hp__one(c, pool, lock_row ? sql_lock : sql, 2, p, row, found, err, errcap);
 }
 
+hp_err hp_store_approval_by_id_result(hp_dbconn *c, const char *team_id, const char *approval_id,
+                                      PGresult **out, char *err, size_t errcap)
+{
+    static const char sql[] = HP__SELECT "where a.id = $1 and a.team_id = $2";
+    const char *p[] = {approval_id, team_id};
+
+    return hp_db_exec(c, out, sql, 2, p, err, errcap);
+}
+
 hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, char *err,
                            size_t errcap)
 {

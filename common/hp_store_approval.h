@@ -53,6 +53,14 @@ HP_MUSTCHECK hp_err hp_store_approval_by_id(hp_dbconn *c, hp_pool *pool, const c
                                             hp_approval_row *row, bool *found, char *err,
                                             size_t errcap);
 
+/* The same read as hp_store_approval_by_id (no lock), left as PostgreSQL
+ * returned it: zero or one row for hp_store_approval_read (columns from 0).
+ * For a read that many waiters share, each decoding it into its own pool;
+ * the caller clears *out. */
+HP_MUSTCHECK hp_err hp_store_approval_by_id_result(hp_dbconn *c, const char *team_id,
+                                                   const char *approval_id, PGresult **out,
+                                                   char *err, size_t errcap);
+
 /* Counts one approval against the team's monthly quota; *allowed false when
  * the team is over it (the caller rolls back). */
 HP_MUSTCHECK hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, char *err,
