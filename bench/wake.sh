@@ -1,26 +1,37 @@
 #!/usr/bin/env bash
 # bench/wake: decision → waiting request released, p50/p99, on the same API
 # replica and across two replicas, beside the raw PostgreSQL NOTIFY and Redis
-# pub/sub round trips measured in the same run (bench_wake.c). Own throwaway
-# stack; traffic only to 127.0.0.1. Writes docs/performance.md.
+# pub/sub round trips measured in the same run (bench_wake.c runs the four
+# cases one after another), ROUNDS times; each figure is the median of its
+# rounds. Own throwaway stack; traffic only to 127.0.0.1.
+# Writes docs/performance.md.
 #
-#   bench/wake.sh              (SAMPLES=200 BUILD_DIR=build)
+#   bench/wake.sh              (SAMPLES=200 ROUNDS=3 BUILD_DIR=build)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 samples=${SAMPLES:-200}
+rounds=${ROUNDS:-3}
 
 bench_stack_start
 bench_start_api A
 bench_start_api B
-out=$("$build/bin/bench_wake" "$A" "$B" "$agent" "$key" "$user_token" \
-    "$HOLDPOINT_DATABASE_URL" 127.0.0.1 "$HP_REDIS_PORT" "$samples")
-echo "$out"
+all=
+for _ in $(seq "$rounds"); do
+    out=$("$build/bin/bench_wake" "$A" "$B" "$agent" "$key" "$user_token" \
+        "$HOLDPOINT_DATABASE_URL" 127.0.0.1 "$HP_REDIS_PORT" "$samples")
+    echo "$out"
+    all+="$(printf '%s\n' "$out" | grep '"case"')"$'\n'
+done
+sum=$(printf '%s' "$all" | bench_medians)
 row() { # CASE LABEL
-    local line
-    line=$(printf '%s\n' "$out" | grep "\"case\":\"$1\"")
-    printf '| %s | %s | %s | %s |\n' "$2" "$(bench_json_field "$line" p50_ms)" \
-        "$(bench_json_field "$line" p99_ms)" "$(bench_json_field "$line" samples)"
+    printf '| %s | %s | %s | %s |\n' "$2" "$(bench_get "$sum" "$1" p50)" \
+        "$(bench_get "$sum" "$1" p99)" "$(bench_get "$sum" "$1" rounds)"
 }
+over() { # CASE RAW: the case's p99 minus the raw transport's, ms
+    node -e 'process.stdout.write((process.argv[1]-process.argv[2]).toFixed(2))' \
+        "$(bench_get "$sum" "$1" p99)" "$(bench_get "$sum" "$2" p99)"
+}
+echo "wake: same +$(over same notify) ms over NOTIFY p99; across +$(over cross redis) ms over Redis p99"
 bench_write_section wake "## Wake (bench/wake)
 
 Time from sending a decision (\`POST /v1/review/approvals/:id/resolve\`) to the
@@ -29,11 +40,15 @@ it, beside the raw transports measured in the same run. The API path includes
 the resolve transaction, the NOTIFY/PUBLISH, the waiter's re-read of the
 approval and the HTTP answer.
 
-| case | p50 ms | p99 ms | samples |
+| case | p50 ms | p99 ms | per round (p50/p99) |
 |---|---|---|---|
 $(row notify 'raw PostgreSQL NOTIFY → LISTEN')
 $(row redis 'raw Redis PUBLISH → SUBSCRIBE')
 $(row same 'API, same replica')
 $(row cross 'API, across two replicas')
 
-Measured $(date -u +%Y-%m-%d) on $(nproc) cores. Reproduce: \`bench/wake.sh\` (SAMPLES=$samples)."
+p99 over the raw transport: same replica +$(over same notify) ms (over NOTIFY),
+across replicas +$(over cross redis) ms (over Redis PUBLISH). Medians of
+$rounds rounds of $samples samples each. Measured $(date -u +%Y-%m-%d) on
+$(nproc) cores (load average $(cut -d" " -f1 /proc/loadavg) at the end, the
+machine shared with other work). Reproduce: \`bench/wake.sh\` (SAMPLES=$samples ROUNDS=$rounds)."
