@@ -24,8 +24,8 @@ if [ -x "$build/bin/holdpoint-timeout" ]; then
     HOLDPOINT_LOG_LEVEL=warn "$build/bin/holdpoint-timeout" 2>"$run/timeout.log" &
     bench_pids+=($!)
 fi
-median() { node -e 'const a=process.argv.slice(1).map(Number).sort((x,y)=>x-y); process.stdout.write(String(a[(a.length-1)>>1]))' "$@"; }
-ratio() { node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(2))' "$1" "$2"; }
+median() { bench_median "$@"; }
+ratio() { bench_ratio "$1" "$2"; }
 
 # Warm up (connections, prepared statements, the script cache).
 "$build/bin/bench_create" "$API" "$agent" "$key" "$clients" 3 >/dev/null

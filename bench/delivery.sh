@@ -63,7 +63,7 @@ run_workers() {
     echo "$secs"
 }
 
-median() { node -e 'const a=process.argv.slice(1).map(Number).sort((x,y)=>x-y); process.stdout.write(String(a[(a.length-1)>>1]))' "$@"; }
+median() { bench_median "$@"; }
 s1s=() s2s=() ps=()
 for _ in $(seq "$rounds"); do
     s1s+=("$(run_workers 1)")

@@ -42,7 +42,7 @@ workers() { # K: seconds for K copies to expire the backlog
         "$pending" "$1" "$build/bin/holdpoint-timeout" 2>>"$run/timeout-$1.log"
 }
 calc() { node -e "process.stdout.write(String($1))"; }
-median() { node -e 'const a=process.argv.slice(1).map(Number).sort((x,y)=>x-y); process.stdout.write(String(a[(a.length-1)>>1]))' "$@"; }
+median() { bench_median "$@"; }
 raws=() s1s=() s2s=()
 for _ in $(seq "$rounds"); do
     due

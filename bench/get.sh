@@ -46,7 +46,7 @@ const bad = /Non-2xx or 3xx responses: (\d+)/.exec(t);
 if (bad) { console.error(t); process.exit(1); }
 process.stdout.write(rps.toFixed(0) + " " + p99.toFixed(2) + "\n");' "$out"
 }
-median() { node -e 'const a=process.argv.slice(1).map(Number).sort((x,y)=>x-y); process.stdout.write(String(a[(a.length-1)>>1]))' "$@"; }
+median() { bench_median "$@"; }
 
 # Warm both up (prepared statements, connections).
 wrk -t2 -c"$conns" -d2s -H "X-Agent-Id: $agent" -H "X-Api-Key: $key" "$API$path" >/dev/null

@@ -20,11 +20,16 @@ f() { bench_json_field "$out" "$1"; }
 bench_write_section waiters "## Waiters (bench/waiters)
 
 One \`holdpoint-api\` process (HOLDPOINT_API_THREADS=$((n + 100)),
-HOLDPOINT_THREAD_STACK_KB=256) holding long-polls on one approval, arriving at
-2,000/s; then one decision releases them all.
+HOLDPOINT_DB_POOL_SIZE=16) holding long-polls on one approval, arriving at
+2,000/s; then one decision releases them all. The waiters woken by the
+decision share one read of the approval per wake (docs/internals/waiters.md);
+the release time runs from sending the decision to the last answer received.
 
 | waiters requested | held at once | RSS before | RSS while held | threads | DB connections in use while held | answered with the decision | release of all (ms) |
 |---|---|---|---|---|---|---|---|
 | $n | $(f held) | $(( $(f rss_idle_kb) / 1024 )) MiB | $(( $(f rss_held_kb) / 1024 )) MiB | $(f threads) | $(f db_pool_in_use_while_held) | $(f answered_with_decision) | $(f drain_ms) |
 
-Measured $(date -u +%Y-%m-%d) on $(nproc) cores. Reproduce: \`bench/waiters.sh\` (WAITERS=$n)."
+One round (each holds $n connections and threads). Measured $(date -u +%Y-%m-%d) on
+$(nproc) cores (load average $(cut -d" " -f1 /proc/loadavg) at the end, the machine shared
+with other work), the client (libcurl multi, one thread) on the same machine.
+Reproduce: \`bench/waiters.sh\` (WAITERS=$n)."
