@@ -17,6 +17,7 @@
 #include "hp_crypto.h"
 #include "hp_json.h"
 #include "hp_log.h"
+#include "hp_mcp.h"
 #include "hp_str.h"
 #include "hp_time.h"
 
@@ -105,6 +106,9 @@ static const api_route api_routes[] = {
     {"GET", "/app/{}", api_web_shell},
     {"POST", "/mcp", api_mcp_post},
     {"DELETE", "/mcp", api_mcp_delete},
+    /* Seed 000's MCP URL, so a client configured for it needs only a new host. */
+    {"POST", HP_MCP_SEED_PATH, api_mcp_post},
+    {"DELETE", HP_MCP_SEED_PATH, api_mcp_delete},
 };
 
 /* Matches path against pattern; on a match with a wildcard, *param gets the
@@ -600,7 +604,7 @@ int api_dispatch(struct mg_connection *conn, void *cbdata)
     path = req.ri->local_uri_raw ? req.ri->local_uri_raw : req.ri->local_uri;
     if (hp_str_startswith(path, HP_ASK_BASE_PATH "/"))
         req.err_style = API_ERR_ENVELOPE;
-    else if (strcmp(path, "/mcp") == 0)
+    else if (strcmp(path, "/mcp") == 0 || strcmp(path, HP_MCP_SEED_PATH) == 0)
         req.err_style = API_ERR_JSONRPC;
     atomic_fetch_add(&req.app->inflight, 1);
 

@@ -27,6 +27,10 @@
 
 #define HP_MCP_LATEST_VERSION "2025-11-25"
 
+/* The server is at /mcp, and also at seed 000's path, so an MCP client
+ * configured for the hosted product needs only a new host. */
+#define HP_MCP_SEED_PATH "/api/mcp/mcp"
+
 /* How long a waiting tool blocks by default, and at most: under the ~60 s
  * request timeout common clients use (the TypeScript SDK's default). */
 #define HP_MCP_WAIT_DEFAULT 45

@@ -111,7 +111,18 @@ function validatorFor(key, schema) {
 // ---- routing (as api/api_http.c) ------------------------------------------
 
 const routes = []; // {template, prefix, suffix, literal, ops}
-for (const [template, item] of Object.entries(spec.paths ?? {})) {
+// A path item that is a $ref to another path ('#/paths/~1mcp') serves the
+// same operations under a second path.
+function pathItem(item) {
+  if (typeof item?.$ref !== 'string') return item;
+  const m = /^#\/paths\/(.+)$/.exec(item.$ref);
+  const target = m && spec.paths[m[1].replace(/~1/g, '/').replace(/~0/g, '~')];
+  if (!target) die(`path item $ref ${item.$ref} does not name another path`);
+  return target;
+}
+
+for (const [template, ref] of Object.entries(spec.paths ?? {})) {
+  const item = pathItem(ref);
   const m = /^(.*?)\{[^}]+\}(.*)$/.exec(template);
   if (m && /\{/.test(m[2])) die(`${template}: more than one path parameter is not routed by the server`);
   routes.push({

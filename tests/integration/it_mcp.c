@@ -244,6 +244,35 @@ static void test_session_requests(void)
              "405 without Allow: POST");
 }
 
+/* Seed 000's MCP URL (/api/mcp/mcp) is the same server: a session opened
+ * there is served at /mcp too, and DELETE there ends it. */
+static void test_seed_path(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *h[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
+                       "Content-Type: application/json",
+                       "Accept: application/json, text/event-stream", NULL};
+    hp_it_resp *r = hp_it_http(NULL, "POST", "/api/mcp/mcp", h, init_body("2025-11-25"));
+
+    IT_STATUS_FATAL(r, 200);
+    IT_JSTR(r->json, "result.protocolVersion", "2025-11-25");
+    const char *sid = hp_it_header(r, "Mcp-Session-Id");
+    IT_CHECK_FATAL(sid != NULL, "no Mcp-Session-Id: %s", r->headers);
+    r = mcp(t->api_key, sid, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
+    IT_STATUS(r, 200);
+    IT_CHECK(hp_it_jlen(hp_it_jget(r->json, "result.tools", NULL)) == 5, "five tools: %s", r->body);
+    /* JSON-RPC errors there too, not the /v1 body. */
+    const char *nokey[] = {"Content-Type: application/json",
+                           "Accept: application/json, text/event-stream", NULL};
+    RPC_HTTP_ERROR(hp_it_http(NULL, "POST", "/api/mcp/mcp", nokey, init_body("2025-11-25")), 401,
+                   -32000, "missing_api_key");
+    const char *dh[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
+                        hp_it_fmt("Mcp-Session-Id: %s", sid), NULL};
+    IT_STATUS(hp_it_http(NULL, "DELETE", "/api/mcp/mcp", dh, NULL), 204);
+    RPC_HTTP_ERROR(mcp(t->api_key, sid, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}"), 404,
+                   -32001, "not_found");
+}
+
 static void test_tools_call(void)
 {
     const hp_it_team *t = hp_it_team_new();
@@ -543,6 +572,7 @@ int main(void)
     static const hp_it_test tests[] = {
         {"initialize_and_versions", test_initialize_and_versions},
         {"session_requests", test_session_requests},
+        {"seed_path", test_seed_path},
         {"tools_call", test_tools_call},
         {"progress_over_sse", test_progress_over_sse},
         {"no_waiter_left", test_no_waiter_left},
