@@ -130,8 +130,10 @@ static void api__reread(hp_req *req, hp_waiter *wt, bool now, hp_pool **pool, hp
         return;
     }
     next = hp_pool_new();
-    hp_pool_defer(next, hp_shared_put, s);
+    /* The row's strings are copied into next: the shared result can go as
+     * soon as it is decoded, not when the wait ends. */
     hp_store_approval_read(next, r, 0, 0, row);
+    hp_shared_put(s);
     hp_pool_free(*pool);
     *pool = next;
 }

@@ -373,6 +373,9 @@ hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms)
 
     ts.tv_sec = (time_t)(deadline_ms / 1000);
     ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000L;
+    /* A waiting thread sleeps for minutes: the stack pages its request
+     * touched below this frame go back to the system meanwhile. */
+    hp_mem_stack_trim();
     pthread_mutex_lock(&w->mu);
     for (;;) {
         if (w->stopping) {

@@ -1,35 +1,59 @@
 #!/usr/bin/env bash
 # bench/waiters: how many concurrent long-polls one API process holds, its
-# resident memory, and how many database connections they use (none), then a
-# single decision releasing all of them (bench_waiters.c). Own throwaway
-# stack; traffic only to 127.0.0.1. Writes docs/performance.md.
+# resident memory per held waiter, and how many database connections they use
+# (none), then a single decision releasing all of them (bench_waiters.c). One
+# API process per size, each started fresh; own throwaway stack; traffic only
+# to 127.0.0.1. Writes docs/performance.md.
 #
-#   bench/waiters.sh           (WAITERS=10000 BUILD_DIR=build)
+#   bench/waiters.sh           (SIZES="1000 5000 10000" BUILD_DIR=build)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-n=${WAITERS:-10000}
+sizes=${SIZES:-1000 5000 10000}
+max=0
+for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
 
 ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" -gt $((n + 200)) ] || { echo "open file limit too low for $n waiters" >&2; exit 1; }
+[ "$(ulimit -n)" -gt $((max + 300)) ] || { echo "open file limit too low for $max waiters" >&2; exit 1; }
 bench_stack_start
-bench_start_api A HOLDPOINT_API_THREADS=$((n + 100)) HOLDPOINT_MAX_WAITERS=$((n + 50)) \
-    HOLDPOINT_DB_POOL_SIZE=16
-out=$("$build/bin/bench_waiters" "$A" "$agent" "$key" "$user_token" "$A_PID" "$n")
-echo "$out"
-f() { bench_json_field "$out" "$1"; }
+rows=""
+for n in $sizes; do
+    # One key holds every waiter here, so the shares are lifted to 100 %;
+    # up to the default HOLDPOINT_MAX_WAITERS (4,096) nothing else is set.
+    settings="defaults"
+    extra=(HOLDPOINT_TEAM_WAITERS_PERCENT=100 HOLDPOINT_KEY_WAITERS_PERCENT=100)
+    if [ "$n" -gt 4096 ]; then
+        extra+=(HOLDPOINT_API_THREADS=$((n + 256)) HOLDPOINT_MAX_WAITERS=$((n + 50)))
+        settings="HOLDPOINT_API_THREADS=$((n + 256)), HOLDPOINT_MAX_WAITERS=$((n + 50))"
+    fi
+    bench_start_api A "${extra[@]}"
+    out=$("$build/bin/bench_waiters" "$A" "$agent" "$key" "$user_token" "$A_PID" "$n")
+    echo "$out"
+    kill -TERM "$A_PID"
+    wait "$A_PID" 2>/dev/null || true
+    f() { bench_json_field "$out" "$1"; }
+    idle=$(f rss_idle_kb)
+    held_kb=$(f rss_held_kb)
+    rows+="| $n | $settings | $(f held) | $((idle / 1024)) MiB | $((held_kb / 1024)) MiB | $(( (held_kb - idle) * 1024 / n / 1024 )).$(( (held_kb - idle) * 1024 / n % 1024 * 10 / 1024 )) KiB | $(f threads) | $(f db_pool_in_use_while_held) | $(f answered_with_decision) | $(f drain_ms) |
+"
+done
 bench_write_section waiters "## Waiters (bench/waiters)
 
-One \`holdpoint-api\` process (HOLDPOINT_API_THREADS=$((n + 100)),
-HOLDPOINT_DB_POOL_SIZE=16) holding long-polls on one approval, arriving at
-2,000/s; then one decision releases them all. The waiters woken by the
-decision share one read of the approval per wake (docs/internals/waiters.md);
-the release time runs from sending the decision to the last answer received.
+One fresh \`holdpoint-api\` process per row holding long-polls on one
+approval, arriving at 2,000/s; then one decision releases them all. The
+API's worker threads all exist from the start (\"RSS before\" includes them,
+idle); \"per held waiter\" is (RSS while held − RSS before) ÷ waiters: what a
+thread costs once it carries a request and sleeps in a wait. One key holds all
+the waiters, so its shares are lifted (HOLDPOINT_TEAM_WAITERS_PERCENT=100,
+HOLDPOINT_KEY_WAITERS_PERCENT=100); the other settings are the defaults up to
+4,096 waiters. The waiters woken by the decision share one read of the
+approval per wake (docs/internals/waiters.md); the release time runs from
+sending the decision to the last answer received.
 
-| waiters requested | held at once | RSS before | RSS while held | threads | DB connections in use while held | answered with the decision | release of all (ms) |
-|---|---|---|---|---|---|---|---|
-| $n | $(f held) | $(( $(f rss_idle_kb) / 1024 )) MiB | $(( $(f rss_held_kb) / 1024 )) MiB | $(f threads) | $(f db_pool_in_use_while_held) | $(f answered_with_decision) | $(f drain_ms) |
+| waiters requested | settings | held at once | RSS before | RSS while held | per held waiter | threads | DB connections in use while held | answered with the decision | release of all (ms) |
+|---|---|---|---|---|---|---|---|---|---|
+${rows%$'\n'}
 
-One round (each holds $n connections and threads). Measured $(date -u +%Y-%m-%d) on
-$(nproc) cores (load average $(cut -d" " -f1 /proc/loadavg) at the end, the machine shared
-with other work), the client (libcurl multi, one thread) on the same machine.
-Reproduce: \`bench/waiters.sh\` (WAITERS=$n)."
+One round per size. Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average
+$(cut -d" " -f1 /proc/loadavg) at the end, the machine shared with other work), the client
+(libcurl multi, one thread) on the same machine. Reproduce: \`bench/waiters.sh\`
+(SIZES=\"$sizes\")."

@@ -1,10 +1,10 @@
 /*
  * hp_crypto: every cryptographic primitive Holdpoint uses, from OpenSSL 3
  * (and libargon2 for password hashes), behind small functions that cannot be
- * misused: randomness from RAND_bytes, SHA-256 and HMAC-SHA256, base64 that
- * refuses anything but canonical padded text, constant-time comparison,
- * UUIDs, tokens drawn without modulo bias, and AES-256-GCM sealing of stored
- * secrets (webhook signing secrets) under HOLDPOINT_SECRET_KEY.
+ * misused: randomness from one shared DRBG seeded by OpenSSL's, SHA-256 and HMAC-SHA256, base64
+ * that refuses anything but canonical padded text, constant-time comparison, UUIDs, tokens drawn
+ * without modulo bias, and AES-256-GCM sealing of stored secrets (webhook signing secrets) under
+ * HOLDPOINT_SECRET_KEY.
  *
  * A failing CSPRNG or digest is not an error a caller can handle, so those
  * paths abort like out-of-memory does. UUID v7 values are strictly increasing
@@ -14,6 +14,7 @@
  * Thread-safe; nothing here logs or keeps secrets beyond a call.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,16 +53,41 @@ static _Noreturn void hp__crypto_fatal(const char *what)
     abort();
 }
 
+/* One DRBG for the whole process, chained to OpenSSL's primary DRBG (which
+ * seeds from the operating system) and shared under its own lock.
+ * RAND_bytes would give every calling thread DRBG state of its own (some
+ * KiB kept until the thread ends), and the API has thousands of threads
+ * that each make a request id now and then. */
+static EVP_RAND_CTX *hp__drbg;
+static pthread_once_t hp__drbg_once = PTHREAD_ONCE_INIT;
+
+static void hp__drbg_init(void)
+{
+    EVP_RAND *alg = EVP_RAND_fetch(NULL, "CTR-DRBG", NULL);
+    EVP_RAND_CTX *ctx = alg != NULL ? EVP_RAND_CTX_new(alg, RAND_get0_primary(NULL)) : NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_DRBG_PARAM_CIPHER, (char *)"AES-256-CTR", 0),
+        OSSL_PARAM_construct_end()};
+
+    EVP_RAND_free(alg);
+    if (ctx == NULL || EVP_RAND_enable_locking(ctx) != 1 ||
+        EVP_RAND_instantiate(ctx, 256, 0, NULL, 0, params) != 1)
+        hp__crypto_fatal("random number generator setup");
+    hp__drbg = ctx;
+}
+
 void hp_rand_bytes(void *buf, size_t n)
 {
     unsigned char *p = buf;
 
+    pthread_once(&hp__drbg_once, hp__drbg_init);
     while (n > 0) {
-        int chunk = n > INT_MAX ? INT_MAX : (int)n;
-        if (RAND_bytes(p, chunk) != 1)
+        /* A DRBG request is bounded (2^16 bytes for CTR-DRBG). */
+        size_t chunk = n > 4096 ? 4096 : n;
+        if (EVP_RAND_generate(hp__drbg, p, chunk, 0, 0, NULL, 0) != 1)
             hp__crypto_fatal("random number generation");
         p += chunk;
-        n -= (size_t)chunk;
+        n -= chunk;
     }
 }
 

@@ -732,6 +732,29 @@ bool hp_db_bool(const PGresult *r, int row, int col)
     return v != NULL && v[0] == 't';
 }
 
+void hp_db_row_copy(hp_pool *pool, const PGresult *r, int row, int col, int n, const char **out)
+{
+    size_t total = 0;
+    char *p;
+
+    for (int k = 0; k < n; k++)
+        if (!PQgetisnull(r, row, col + k))
+            total += (size_t)PQgetlength(r, row, col + k) + 1;
+    p = total > 0 ? hp_pool_alloc(pool, total) : NULL;
+    for (int k = 0; k < n; k++) {
+        size_t len;
+        if (PQgetisnull(r, row, col + k)) {
+            out[k] = NULL;
+            continue;
+        }
+        len = (size_t)PQgetlength(r, row, col + k);
+        memcpy(p, PQgetvalue(r, row, col + k), len);
+        p[len] = '\0';
+        out[k] = p;
+        p += len + 1;
+    }
+}
+
 long long hp_db_ll(const PGresult *r, int row, int col, long long dflt)
 {
     long long v;

@@ -21,6 +21,7 @@
 
 #include "hp_err.h"
 #include "hp_metrics.h"
+#include "hp_pool.h"
 
 typedef struct hp_db hp_db;
 typedef struct hp_dbconn hp_dbconn;
@@ -131,6 +132,11 @@ const char *hp_dbconn_sqlstate(hp_dbconn *c);
 const char *hp_db_val(const PGresult *r, int row, int col);
 bool hp_db_bool(const PGresult *r, int row, int col);
 long long hp_db_ll(const PGresult *r, int row, int col, long long dflt);
+/* Copies the values of columns col..col+n-1 of row into one allocation of
+ * pool; out[k] gets column col+k's text, or NULL for SQL NULL. Lets a
+ * reader keep a row's strings and PQclear() the result at once instead of
+ * holding it (several KiB) for the rest of a request. */
+void hp_db_row_copy(hp_pool *pool, const PGresult *r, int row, int col, int n, const char **out);
 
 /* Connects outside the pool (LISTEN connections, the CLI); the pool's
  * connections are made here too. Messages the server sends on its own

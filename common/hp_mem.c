@@ -6,12 +6,23 @@
  * saves. Size limits (bodies, webhook responses) are not handled here; callers
  * check them first and return errors. Test builds add hp_mem_fail_after, which
  * sends one chosen allocation down the same out-of-memory path.
+ *
+ * hp_mem_stack_trim gives back the stack pages a thread touched in deeper
+ * calls before it sleeps for long (a waiting request): only the pages below
+ * the caller's frame, which no live frame uses, so the next deep call finds
+ * zero-filled pages again. The thread's stack bounds are read once and kept
+ * in thread-local storage.
  */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sys/mman.h>
 
 #include "hp_mem.h"
 
@@ -125,4 +136,35 @@ char *hp_xasprintf(const char *fmt, ...)
     s = hp_xvasprintf(fmt, ap);
     va_end(ap);
     return s;
+}
+
+/* Stack kept below the trimming frame: room for the calls that follow it
+ * (the sleep itself) without faulting pages straight back in. */
+#define HP__TRIM_KEEP 2048
+
+void hp_mem_stack_trim(void)
+{
+    static __thread uintptr_t lo; /* lowest usable address of this thread's stack */
+    static __thread bool known;
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), from, to;
+
+    if (!known) {
+        pthread_attr_t a;
+        void *addr;
+        size_t size;
+
+        known = true;
+        if (pthread_getattr_np(pthread_self(), &a) == 0) {
+            if (pthread_attr_getstack(&a, &addr, &size) == 0)
+                lo = (uintptr_t)addr;
+            pthread_attr_destroy(&a);
+        }
+    }
+    if (lo == 0 || fp < lo + 2 * HP__TRIM_KEEP)
+        return;
+    from = (lo + page - 1) & ~(page - 1);
+    to = (fp - HP__TRIM_KEEP) & ~(page - 1);
+    if (to > from)
+        (void)madvise((void *)from, to - from, MADV_DONTNEED);
 }

@@ -21,6 +21,12 @@ char *hp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * buffers, issue collectors); ap is consumed. */
 char *hp_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+/* Gives back to the system the pages of the calling thread's stack below
+ * the caller's frame (touched by deeper calls that have returned), for a
+ * thread about to sleep for long. Cheap after the first call on a thread;
+ * never fails (does nothing where the stack bounds are unknown). */
+void hp_mem_stack_trim(void);
+
 #ifdef HP_TESTING
 /* Test builds: the allocation after `n` more successful ones aborts through the
  * normal out-of-memory path; -1 disables. Thread-safe. */

@@ -35,47 +35,50 @@ static void hp__jput(void *j)
 
 void hp_store_approval_read(hp_pool *pool, const PGresult *r, int i, int col, hp_approval_row *row)
 {
-    int k = col;
-    const char *opts;
+    /* The strings are copied into the pool (one allocation), so the caller
+     * may PQclear r as soon as it has read what else it needs. */
+    const char *v[HP__NCOLS + 1];
+    int n = PQnfields(r) > col + HP__NCOLS ? HP__NCOLS + 1 : HP__NCOLS, k = 0;
     char err[64];
 
+    hp_db_row_copy(pool, r, i, col, n, v);
     memset(row, 0, sizeof(*row));
-    row->id = hp_db_val(r, i, k++);
-    row->team_id = hp_db_val(r, i, k++);
-    row->agent_id = hp_db_val(r, i, k++);
-    row->request_id = hp_db_val(r, i, k++);
-    row->correlation_id = hp_db_val(r, i, k++);
-    row->question = hp_db_val(r, i, k++);
-    row->context_markdown = hp_db_val(r, i, k++);
-    row->notification_summary = hp_db_val(r, i, k++);
-    opts = hp_db_val(r, i, k++);
-    if (opts == NULL || hp_json_parse(opts, strlen(opts), &row->options, err, sizeof(err)) != HP_OK)
+    row->id = v[k++];
+    row->team_id = v[k++];
+    row->agent_id = v[k++];
+    row->request_id = v[k++];
+    row->correlation_id = v[k++];
+    row->question = v[k++];
+    row->context_markdown = v[k++];
+    row->notification_summary = v[k++];
+    if (v[k] == NULL || hp_json_parse(v[k], strlen(v[k]), &row->options, err, sizeof(err)) != HP_OK)
         row->options = json_object_new_array();
+    k++;
     hp_pool_defer(pool, hp__jput, row->options);
-    row->timeout_seconds = (int)hp_db_ll(r, i, k++, 0);
-    row->timeout_mode = hp_db_val(r, i, k++);
-    row->predefined_instruction = hp_db_val(r, i, k++);
-    row->expires_at = hp_db_ll(r, i, k++, -1);
-    row->callback_url = hp_db_val(r, i, k++);
-    row->callback_headers = hp_db_val(r, i, k++);
-    row->allow_custom_instruction = hp_db_bool(r, i, k++);
-    row->session_id = hp_db_val(r, i, k++);
-    row->agent_name = hp_db_val(r, i, k++);
-    row->metadata = hp_db_val(r, i, k++);
-    row->status = hp_db_val(r, i, k++);
-    row->selected_option_index = (int)hp_db_ll(r, i, k++, -1);
-    row->custom_instruction = hp_db_val(r, i, k++);
-    row->is_timeout_default = hp_db_bool(r, i, k++);
-    row->resolved_by_user_id = hp_db_val(r, i, k++);
-    row->resolved_by_name = hp_db_val(r, i, k++);
-    row->resolved_at = hp_db_ll(r, i, k++, -1);
-    row->result_delivery_status = hp_db_val(r, i, k++);
-    row->result_delivery_error = hp_db_val(r, i, k++);
-    row->created_at = hp_db_ll(r, i, k++, -1);
-    row->source = hp_db_val(r, i, k++);
-    row->response_format = hp_db_val(r, i, k++);
-    if (PQnfields(r) > col + HP__NCOLS)
-        row->agent_display_name = hp_db_val(r, i, col + HP__NCOLS);
+    row->timeout_seconds = (int)hp_db_ll(r, i, col + k++, 0);
+    row->timeout_mode = v[k++];
+    row->predefined_instruction = v[k++];
+    row->expires_at = hp_db_ll(r, i, col + k++, -1);
+    row->callback_url = v[k++];
+    row->callback_headers = v[k++];
+    row->allow_custom_instruction = hp_db_bool(r, i, col + k++);
+    row->session_id = v[k++];
+    row->agent_name = v[k++];
+    row->metadata = v[k++];
+    row->status = v[k++];
+    row->selected_option_index = (int)hp_db_ll(r, i, col + k++, -1);
+    row->custom_instruction = v[k++];
+    row->is_timeout_default = hp_db_bool(r, i, col + k++);
+    row->resolved_by_user_id = v[k++];
+    row->resolved_by_name = v[k++];
+    row->resolved_at = hp_db_ll(r, i, col + k++, -1);
+    row->result_delivery_status = v[k++];
+    row->result_delivery_error = v[k++];
+    row->created_at = hp_db_ll(r, i, col + k++, -1);
+    row->source = v[k++];
+    row->response_format = v[k++];
+    if (n > HP__NCOLS)
+        row->agent_display_name = v[HP__NCOLS];
 }
 
 /* Fills row from result row i (the columns from 0). */
@@ -94,10 +97,10 @@ static hp_err hp__one(hp_dbconn *c, hp_pool *pool, const char *sql, int n,
 
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
     *found = PQntuples(r) > 0;
     if (*found)
         hp__row_read(pool, r, 0, row);
+    PQclear(r); /* the row's strings are the pool's */
     return HP_OK;
 }
 
@@ -125,12 +128,12 @@ hp_err hp_store_approval_by_request(hp_dbconn *c, hp_pool *pool, const char *tea
     rc = hp_db_exec(c, &r, sql_hash, 4, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
     *found = PQntuples(r) > 0;
     if (*found) {
         hp__row_read(pool, r, 0, row);
         *same_hash = hp_db_bool(r, 0, HP__NCOLS + 1);
     }
+    PQclear(r); /* the row's strings are the pool's */
     return HP_OK;
 }
 

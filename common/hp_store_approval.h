@@ -35,7 +35,8 @@
 /* The typed reader of HP_STORE_APPROVAL_COLS: fills *row from row i of r,
  * whose approval columns start at column col; a column after them (when r
  * has one) is the agent's display name. The options are parsed into pool,
- * the strings borrowed from r (which must outlive row). */
+ * the strings copied into pool (one allocation), so r may be cleared as
+ * soon as this returns. */
 void hp_store_approval_read(hp_pool *pool, const PGresult *r, int i, int col, hp_approval_row *row);
 
 /* Reads the approval of agent_id with external id request_id (team-scoped).

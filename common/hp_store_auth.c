@@ -40,20 +40,25 @@ static void hp__hash32(const PGresult *r, int row, int col, unsigned char out[32
     "  (select d.id from agents d where d.team_id = k.team_id "                                    \
     "   order by d.created_at, d.id limit 1)) "
 
-static void hp__key_read(const PGresult *r, hp_key_row *out)
+/* Reads the key columns, copying the strings into pool so that the result
+ * can be cleared at once (a waiting request keeps these for minutes). */
+static void hp__key_read(hp_pool *pool, const PGresult *r, hp_key_row *out)
 {
+    const char *v[HP__KEY_NCOLS];
+
+    hp_db_row_copy(pool, r, 0, 0, HP__KEY_NCOLS, v);
     memset(out, 0, sizeof(*out));
-    out->key_id = hp_db_val(r, 0, 0);
-    out->team_id = hp_db_val(r, 0, 1);
-    out->key_agent_id = hp_db_val(r, 0, 2);
+    out->key_id = v[0];
+    out->team_id = v[1];
+    out->key_agent_id = v[2];
     out->test_mode = hp_db_bool(r, 0, 3);
     out->revoked = hp_db_bool(r, 0, 4);
     hp__hash32(r, 0, 5, out->hash);
-    out->agent_id = hp_db_val(r, 0, 6);
-    out->agent_name = hp_db_val(r, 0, 7);
+    out->agent_id = v[6];
+    out->agent_name = v[7];
     out->default_timeout_seconds = (int)hp_db_ll(r, 0, 8, 0);
-    out->default_timeout_mode = hp_db_val(r, 0, 9);
-    out->default_timeout_instruction = hp_db_val(r, 0, 10);
+    out->default_timeout_mode = v[9];
+    out->default_timeout_instruction = v[10];
     out->team_has_quota = hp_db_bool(r, 0, 11);
 }
 
@@ -67,10 +72,10 @@ hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, cons
 
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
     *found = PQntuples(r) == 1;
     if (*found)
-        hp__key_read(r, out);
+        hp__key_read(pool, r, out);
+    PQclear(r);
     return HP_OK;
 }
 
@@ -94,15 +99,15 @@ hp_err hp_store_key_lookup_approval(hp_dbconn *c, hp_pool *pool, const char *pre
 
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
     *found = PQntuples(r) == 1;
     *row_found = false;
-    if (!*found)
-        return HP_OK;
-    hp__key_read(r, out);
-    *row_found = !PQgetisnull(r, 0, HP__KEY_NCOLS);
-    if (*row_found)
-        hp_store_approval_read(pool, r, 0, HP__KEY_NCOLS, row);
+    if (*found) {
+        hp__key_read(pool, r, out);
+        *row_found = !PQgetisnull(r, 0, HP__KEY_NCOLS);
+        if (*row_found)
+            hp_store_approval_read(pool, r, 0, HP__KEY_NCOLS, row);
+    }
+    PQclear(r); /* every string read is the pool's */
     return HP_OK;
 }
 
@@ -118,16 +123,18 @@ hp_err hp_store_token_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, hp
 
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
     *found = PQntuples(r) == 1;
-    if (!*found)
-        return HP_OK;
-    out->user_id = hp_db_val(r, 0, 0);
-    out->team_id = hp_db_val(r, 0, 1);
-    out->name = hp_db_val(r, 0, 2);
-    out->role = hp_db_val(r, 0, 3);
-    out->revoked = hp_db_bool(r, 0, 4);
-    hp__hash32(r, 0, 5, out->hash);
+    if (*found) {
+        const char *v[4];
+        hp_db_row_copy(pool, r, 0, 0, 4, v);
+        out->user_id = v[0];
+        out->team_id = v[1];
+        out->name = v[2];
+        out->role = v[3];
+        out->revoked = hp_db_bool(r, 0, 4);
+        hp__hash32(r, 0, 5, out->hash);
+    }
+    PQclear(r);
     return HP_OK;
 }
 

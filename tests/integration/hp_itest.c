@@ -892,6 +892,14 @@ const char *hp_it_agent_new(const hp_it_team *t, const char *const *extra)
     return it_jstr_dup(hp_it_admin(args), "agent_id");
 }
 
+const hp_it_team *hp_it_team_agent(const hp_it_team *t)
+{
+    const char *agent = hp_it_agent_new(t, NULL);
+    const char *args[] = {"admin",      "create-key", "--team-id", t->team_id,
+                          "--agent-id", agent,        "--json",    NULL};
+    return hp_it_team_as(t, agent, it_jstr_dup(hp_it_admin(args), "api_key"));
+}
+
 /* ---- API processes ------------------------------------------------------ */
 
 struct hp_it_api {

@@ -137,6 +137,10 @@ const hp_it_team *hp_it_team_as(const hp_it_team *t, const char *agent_id, const
  * returns the new agent_id. Fails the test fatally on error. */
 const char *hp_it_agent_new(const hp_it_team *t, const char *const *extra);
 
+/* A new agent of t with a key of its own (hp_it_agent_new, then `holdpoint
+ * admin create-key --agent-id`), as a view of t that calls as it. */
+const hp_it_team *hp_it_team_agent(const hp_it_team *t);
+
 /* `holdpoint admin <cmd> args... --json`: returns the JSON; fails the test
  * fatally when the exit status is not 0 or the output is not JSON. */
 json_object *hp_it_admin(const char *const *args);

@@ -21,16 +21,6 @@
 
 static hp_it_api *shares;
 
-/* A new agent of t with its own key, as a team view calling as it. */
-static const hp_it_team *agent_with_key(const hp_it_team *t)
-{
-    const char *agent = hp_it_agent_new(t, NULL);
-    const char *args[] = {"admin",      "create-key", "--team-id", t->team_id,
-                          "--agent-id", agent,        "--json",    NULL};
-    json_object *k = hp_it_admin(args);
-    return hp_it_team_as(t, agent, json_object_get_string(hp_it_jget(k, "api_key", NULL)));
-}
-
 /* Creates an approval as t on api; returns its request id, and its approval
  * id in *aid. */
 static const char *create_on(hp_it_api *api, const hp_it_team *t, const char **aid)
@@ -69,7 +59,7 @@ static long long refused(hp_it_api *api, const char *reason)
 static void test_fair_shares(void)
 {
     const hp_it_team *a1 = hp_it_team_new();
-    const hp_it_team *a2 = agent_with_key(a1), *a3 = agent_with_key(a1);
+    const hp_it_team *a2 = hp_it_team_agent(a1), *a3 = hp_it_team_agent(a1);
     const hp_it_team *b = hp_it_team_new();
     const char *aid1, *aid2, *aid3, *aidb;
     const char *rid1 = create_on(shares, a1, &aid1), *rid2 = create_on(shares, a2, &aid2);
