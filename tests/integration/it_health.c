@@ -1,8 +1,8 @@
 /*
- * Health, readiness and dependency failures: /healthz and /readyz, an API
- * whose database does not exist or never answers (503 service_unavailable
- * with Retry-After, quickly, never a hang), and a real PostgreSQL outage in
- * the middle of a run (503 during it, success after it: the pool reconnects).
+ * Health, readiness and dependency failures: /healthz and /readyz (ready
+ * with Redis reported degraded when it does not answer), an API whose database does not exist or
+ * never answers (503 service_unavailable with Retry-After, quickly, never a hang), and a real
+ * PostgreSQL outage in the middle of a run (503 during it, success after it: the pool reconnects).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -145,12 +145,31 @@ static void test_readyz_without_redis(void)
     IT_CHECK(hp_it_api_stop(api) == 0, "API without Redis did not exit cleanly on SIGTERM");
 }
 
+/* Redis configured but not answering (nothing listens on port 1): the
+ * replica stays ready, says so in the body, and still creates and reads. */
+static void test_readyz_redis_degraded(void)
+{
+    const char *env[] = {"HOLDPOINT_REDIS_URL=redis://127.0.0.1:1", NULL};
+    hp_it_api *api = hp_it_api_start("redis-down", env);
+    const hp_it_team *t = hp_it_team_new();
+    IT_CHECK_FATAL(api != NULL, "API with an unreachable Redis did not start");
+    hp_it_resp *r = hp_it_http(api, "GET", "/readyz", NULL, NULL);
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "status", "ready");
+    IT_JSTR(r->json, "database", "ok");
+    IT_JSTR(r->json, "redis", "degraded");
+    r = hp_it_agent_on(api, t, "POST", "/v1/approvals", hp_it_create_body("Redis down?", NULL));
+    IT_STATUS(r, 200);
+    IT_CHECK(hp_it_api_stop(api) == 0, "API with Redis down did not exit cleanly on SIGTERM");
+}
+
 /* Requests against an API whose database cannot be used: each must answer
  * 503 service_unavailable with Retry-After within bound seconds. */
 static void expect_unavailable(hp_it_api *api, const hp_it_team *t, double bound)
 {
     hp_it_resp *r = hp_it_http(api, "GET", "/readyz", NULL, NULL);
     IT_STATUS(r, 503);
+    IT_JSTR(r->json, "status", "unavailable");
     IT_JSTR(r->json, "database", "unavailable");
     IT_CHECK(r->seconds < bound, "/readyz took %.1f s", r->seconds);
 
@@ -295,6 +314,7 @@ int main(void)
         {"healthz", test_healthz},
         {"readyz_with_redis", test_readyz_with_redis},
         {"readyz_without_redis", test_readyz_without_redis},
+        {"readyz_redis_degraded", test_readyz_redis_degraded},
         {"database_refused_503", test_database_refused},
         {"database_never_answers_503", test_database_never_answers},
         {"outage_and_recovery", test_outage_and_recovery},
