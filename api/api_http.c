@@ -4,7 +4,11 @@
  * one), a route from the table below, and exactly one response carrying
  * X-Request-Id. Bodies are bounded by HOLDPOINT_MAX_BODY_BYTES: a declared
  * Content-Length over it is refused before a byte is read, and a chunked
- * body is cut off at the limit. The access log line is written last.
+ * body is cut off at the limit. Framing that two parties could read two
+ * ways (Content-Length values that differ, or Content-Length beside
+ * Transfer-Encoding, which civetweb would settle silently in favour of the
+ * chunks) is refused with 400 and the connection closed, before routing. The
+ * access log line is written last.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -502,6 +506,19 @@ hp_err api_read_json(hp_req *req, bool required, json_object **out)
         return HP_ERR_INVALID_PAYLOAD;
     }
     hp_pool_defer(req->pool, api__json_put, *out);
+    {
+        /* A NUL in any string (metadata and callback.headers included)
+         * could be neither kept whole nor stored. */
+        hp_issues *is = hp_issues_new();
+        bool clean = hp_valid_no_nul(is, hp_path_root(), *out);
+        if (!clean)
+            api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
+        hp_issues_free(is);
+        if (!clean) {
+            *out = NULL;
+            return HP_ERR_INVALID_PAYLOAD;
+        }
+    }
     return HP_OK;
 }
 
@@ -577,6 +594,29 @@ static void api__access_log(hp_req *req)
     json_object_put(f);
 }
 
+/* Why the request's body framing is ambiguous (RFC 9112 6.3: a proxy and
+ * this server could disagree on where the body ends, which smuggles a
+ * request), or NULL when it is not. */
+static const char *api__framing_problem(const struct mg_request_info *ri)
+{
+    const char *cl = NULL;
+    bool te = false;
+
+    for (int i = 0; i < ri->num_headers; i++) {
+        const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
+        if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            te = true;
+        } else if (strcasecmp(name, "Content-Length") == 0) {
+            if (cl != NULL && strcmp(cl, value) != 0)
+                return "conflicting Content-Length headers";
+            cl = value;
+        }
+    }
+    if (te && cl != NULL)
+        return "Content-Length together with Transfer-Encoding";
+    return NULL;
+}
+
 int api_dispatch(struct mg_connection *conn, void *cbdata)
 {
     hp_req req;
@@ -608,7 +648,12 @@ int api_dispatch(struct mg_connection *conn, void *cbdata)
         req.err_style = API_ERR_JSONRPC;
     atomic_fetch_add(&req.app->inflight, 1);
 
-    if (atomic_load(&req.app->draining) && strcmp(path, "/healthz") != 0) {
+    const char *framing = api__framing_problem(req.ri);
+    if (framing != NULL) {
+        static const char *const h[] = {"Connection", "close", NULL};
+        req.route = "bad_framing";
+        api_send_error_h(&req, HP_ERR_INVALID_REQUEST, framing, NULL, h);
+    } else if (atomic_load(&req.app->draining) && strcmp(path, "/healthz") != 0) {
         /* Stopping: new work goes to another replica. */
         static const char *const h[] = {"Retry-After", "1", "Connection", "close", NULL};
         req.route = "draining";

@@ -90,7 +90,7 @@ int main(void)
 {
     static hp_config cfg;
     hp_app app;
-    char err[HP_ERRBUF], ports[300], threads[16], timeout[16], backlog[16];
+    char err[HP_ERRBUF], ports[300], threads[16], timeout[16], idle[16], backlog[16];
     struct mg_callbacks cb;
     struct mg_context *ctx;
     sigset_t stop_set;
@@ -164,7 +164,11 @@ int main(void)
     (void)hp_fmt(threads, sizeof(threads), "%d", cfg.api_threads);
     /* Let a burst of arriving waiters queue in the kernel, not be dropped. */
     (void)hp_fmt(backlog, sizeof(backlog), "%d", cfg.api_threads > 256 ? cfg.api_threads : 256);
+    /* Idle and slow connections give their thread back in seconds: the
+     * head (and body) has a deadline of its own, and so has the idle time
+     * between requests on a kept-alive connection. */
     (void)hp_fmt(timeout, sizeof(timeout), "%d", cfg.request_timeout_ms);
+    (void)hp_fmt(idle, sizeof(idle), "%d", cfg.keep_alive_timeout_ms);
     const char *options[] = {"listening_ports",
                              ports,
                              "num_threads",
@@ -176,7 +180,7 @@ int main(void)
                              "enable_keep_alive",
                              "yes",
                              "keep_alive_timeout_ms",
-                             "5000",
+                             idle,
                              "decode_url",
                              "no",
                              "tcp_nodelay",

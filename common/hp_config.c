@@ -114,8 +114,12 @@ static bool hp__check_readable(const char *name, const char *v, char *err, size_
     X("HOLDPOINT_API_THREADS", "int", "4352", 17, 100000, HP__API, false, api_threads,             \
       api_threads, NULL,                                                                           \
       "HTTP worker threads, created at start; at least HOLDPOINT_MAX_WAITERS + 16")                \
-    X("HOLDPOINT_REQUEST_TIMEOUT_MS", "int", "30000", 1000, 3600000, HP__API, false,               \
-      request_timeout_ms, request_timeout_ms, NULL, "how long a slow client may take")             \
+    X("HOLDPOINT_REQUEST_TIMEOUT_MS", "int", "10000", 1000, 3600000, HP__API, false,               \
+      request_timeout_ms, request_timeout_ms, NULL,                                                \
+      "deadline for a request's head and body (a wait that follows is not bound by it)")           \
+    X("HOLDPOINT_KEEP_ALIVE_TIMEOUT_MS", "int", "5000", 100, 3600000, HP__API, false,              \
+      keep_alive_timeout_ms, keep_alive_timeout_ms, NULL,                                          \
+      "how long an idle keep-alive connection keeps its thread before it is closed")               \
     X("HOLDPOINT_MAX_WAITERS", "int", "4096", 1, 65536, HP__API, false, max_waiters, max_waiters,  \
       NULL, "requests that may wait for a decision at once in one API process")                    \
     X("HOLDPOINT_TEAM_WAITERS_PERCENT", "int", "25", 1, 100, HP__API, false, team_waiters_percent, \

@@ -7,9 +7,12 @@
  * Before: the bytes are checked as strict UTF-8 (json-c's own check accepts
  * overlongs and surrogates), and every token outside strings is checked
  * against the RFC grammar (json-c takes "1.", NaN, Infinity and raw control
- * characters in strings), with plain integers limited to what json-c stores
- * exactly (INT64_MIN..UINT64_MAX; it clamps beyond). After: doubles that
- * overflowed to infinity are refused.
+ * characters in strings, and cuts an object key at an escaped NUL, \u0000,
+ * without a word: such a key is refused; a string value keeps its NUL and
+ * length, and callers refuse it with hp_valid_no_nul), with plain integers
+ * limited to what json-c stores exactly (INT64_MIN..UINT64_MAX; it clamps
+ * beyond). After: doubles that overflowed
+ * to infinity are refused.
  *
  * Canonical text, the input of idempotency hashes, is produced by copying
  * the value with object keys sorted by byte order at every level and numbers
@@ -100,7 +103,8 @@ static bool hp__json_number(const char *buf, size_t len, size_t *i)
 }
 
 /* The lexical pass described at the top: numbers and literals outside
- * strings. Structure and string escapes are left to json-c. */
+ * strings, raw control characters inside them, and escaped NULs in object
+ * keys. Structure and other escapes are left to json-c. */
 static bool hp__json_tokens_ok(const char *buf, size_t len, char *err, size_t errcap)
 {
     size_t i = 0;
@@ -108,16 +112,31 @@ static bool hp__json_tokens_ok(const char *buf, size_t len, char *err, size_t er
     while (i < len) {
         char c = buf[i];
         if (c == '"') {
+            size_t nul_at = len; /* where an escaped NUL is, if any */
             /* json-c's strict mode lets raw control characters through. */
             for (i++; i < len && buf[i] != '"'; i++) {
                 if ((unsigned char)buf[i] < 0x20) {
                     hp_err_set(err, errcap, "control character in string at offset %zu", i);
                     return false;
                 }
-                if (buf[i] == '\\')
+                if (buf[i] == '\\') {
+                    if (len - i >= 6 && memcmp(buf + i + 1, "u0000", 5) == 0 && nul_at == len)
+                        nul_at = i;
                     i++;
+                }
             }
             i++;
+            if (nul_at < len) {
+                /* json-c would cut an object key at its NUL without a
+                 * word; a value keeps its length (hp_valid_no_nul). */
+                size_t k = i;
+                while (k < len && hp__json_ws(buf[k]))
+                    k++;
+                if (k < len && buf[k] == ':') {
+                    hp_err_set(err, errcap, "NUL (\\u0000) in an object key at offset %zu", nul_at);
+                    return false;
+                }
+            }
         } else if (c == '-' || hp__json_digit(c)) {
             size_t at = i;
             if (!hp__json_number(buf, len, &i)) {

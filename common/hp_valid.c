@@ -402,3 +402,29 @@ bool hp_valid_http_token(const char *s)
             return false;
     return true;
 }
+
+bool hp_valid_no_nul(hp_issues *is, hp_path at, json_object *v)
+{
+    bool ok = true;
+
+    switch (json_object_get_type(v)) {
+    case json_type_string:
+        if (memchr(json_object_get_string(v), '\0', (size_t)json_object_get_string_len(v)) !=
+            NULL) {
+            hp_issues_add(is, at, "invalid_string", "String must not contain NUL characters");
+            ok = false;
+        }
+        break;
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+            ok &= hp_valid_no_nul(is, hp_path_index(at, (int)i), json_object_array_get_idx(v, i));
+        break;
+    case json_type_object: {
+        json_object_object_foreach(v, k, val) ok &= hp_valid_no_nul(is, hp_path_key(at, k), val);
+        break;
+    }
+    default:
+        break;
+    }
+    return ok;
+}

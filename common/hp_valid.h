@@ -60,6 +60,12 @@ typedef struct hp_str_rule {
     size_t max;    /* code points */
 } hp_str_rule;
 
+/* Adds an "invalid_string" issue at the path of every string value in v
+ * (at any depth) that holds a NUL: neither C strings nor PostgreSQL text
+ * can keep one, so it would be cut short or fail to store. Returns true
+ * when there is none. */
+bool hp_valid_no_nul(hp_issues *is, hp_path at, json_object *v);
+
 /* Validates parent[key] (parent at path `at`) and returns the borrowed string,
  * or NULL when absent, null or invalid (issues added as needed). null is an
  * issue unless rule.nullable, even when !required (zod's optional() does not

@@ -6,10 +6,18 @@
  * still waits and is released by its decision; long-polls whose client
  * hangs up are freed through the socket lookup, which never misses here,
  * and event streams are freed by their keep-alive writes without a lookup.
+ * Hostile input: ambiguous framing (two Content-Length values, or one beside
+ * Transfer-Encoding) and a NUL in any JSON string or key answer 400 and
+ * create nothing.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "hp_itest.h"
 #include "it_bg.h"
@@ -185,11 +193,144 @@ static void test_hangups(void)
              "an event stream needs no socket lookup");
 }
 
+/* ---- raw HTTP ------------------------------------------------------------ */
+
+static int port_of(hp_it_api *api)
+{
+    const char *base = hp_it_api_base(api);
+    return (int)strtol(strrchr(base, ':') + 1, NULL, 10);
+}
+
+/* A TCP connection to 127.0.0.1:port from the address from (NULL: any). */
+static int dial_from(int port, const char *from)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    if (from != NULL) {
+        inet_pton(AF_INET, from, &a.sin_addr);
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends the request bytes as they are and reads the answer until the
+ * server closes (at most 10 s); returns it (harness-owned), "" on failure. */
+static const char *raw_exchange(int port, const char *request)
+{
+    static char buf[16384];
+    size_t used = 0;
+    int fd = dial_from(port, NULL);
+
+    if (fd < 0 || write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
+        if (fd >= 0)
+            close(fd);
+        return "";
+    }
+    for (double end = hp_it_now() + 10; used < sizeof(buf) - 1 && hp_it_now() < end;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        ssize_t n;
+        if (poll(&pfd, 1, 200) <= 0)
+            continue;
+        n = read(fd, buf + used, sizeof(buf) - 1 - used);
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+    }
+    close(fd);
+    buf[used] = '\0';
+    return hp_it_fmt("%s", buf);
+}
+
+/* ---- hostile input ------------------------------------------------------- */
+
+static long long approvals_of(const hp_it_team *t)
+{
+    return hp_it_sql_int("select count(*) from approvals where agent_id = $1::uuid", t->agent_id,
+                         NULL);
+}
+
+static void test_ambiguous_framing(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *body = hp_it_create_body("framed", NULL);
+    const char *head = hp_it_fmt("POST /v1/approvals HTTP/1.1\r\nHost: holdpoint\r\n"
+                                 "X-Agent-Id: %s\r\nX-Api-Key: %s\r\n"
+                                 "Content-Type: application/json\r\n",
+                                 t->agent_id, t->api_key);
+    const char *cases[] = {
+        /* Two lengths: which one ends the body? */
+        hp_it_fmt("%sContent-Length: %zu\r\nContent-Length: %zu\r\n\r\n%s", head, strlen(body),
+                  strlen(body) - 1, body),
+        /* A length and chunks: civetweb would take the chunks, a proxy the
+         * length. */
+        hp_it_fmt(
+            "%sContent-Length: %zu\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n0\r\n\r\n",
+            head, strlen(body), strlen(body), body),
+        hp_it_fmt("%sTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n%zx\r\n%s\r\n0\r\n\r\n",
+                  head, strlen(body), body),
+    };
+    long long before = approvals_of(t);
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *a = raw_exchange(port_of(shares), cases[i]);
+        IT_CHECK(strncmp(a, "HTTP/1.1 400 ", 13) == 0, "case %zu: %.60s", i, a);
+        IT_CHECK(strstr(a, "\"invalid_request\"") != NULL, "case %zu: code in %s", i, a);
+        IT_CHECK(strcasestr(a, "\r\nConnection: close\r\n") != NULL, "case %zu: closed: %s", i, a);
+    }
+    IT_CHECK(approvals_of(t) == before, "an ambiguous request created nothing");
+    /* The same request framed one way is created. */
+    const char *ok = raw_exchange(port_of(shares),
+                                  hp_it_fmt("%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                            head, strlen(body), body));
+    IT_CHECK(strncmp(ok, "HTTP/1.1 200 ", 13) == 0, "a well-framed create: %.60s", ok);
+    IT_CHECK(approvals_of(t) == before + 1, "the well-framed create was stored");
+}
+
+static void test_nul_in_json(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *extras[] = {
+        "\"metadata\":{\"k\":\"a\\u0000b\"}",
+        "\"metadata\":{\"k\\u0000ey\":\"v\"}",
+        "\"metadata\":{\"deep\":[{\"x\":\"\\u0000\"}]}",
+        "\"callback\":{\"url\":\"http://127.0.0.1:9/cb\",\"headers\":{\"X-T\":\"a\\u0000\"}}",
+        "\"callback\":{\"url\":\"http://127.0.0.1:9/cb\",\"headers\":{\"X-\\u0000T\":\"a\"}}",
+    };
+    long long before = approvals_of(t);
+
+    for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++) {
+        hp_it_resp *r =
+            hp_it_agent_on(shares, t, "POST", "/v1/approvals", hp_it_create_body("nul", extras[i]));
+        IT_ERROR(r, 400, "invalid_payload");
+    }
+    /* The question itself. */
+    IT_ERROR(hp_it_agent_on(shares, t, "POST", "/v1/approvals",
+                            "{\"question\":\"a\\u0000b\",\"context_markdown\":\"c\","
+                            "\"options\":[{\"label\":\"A\",\"value\":\"a\"}]}"),
+             400, "invalid_payload");
+    IT_CHECK(approvals_of(t) == before, "no NUL request created anything");
+}
+
 static int setup(void)
 {
-    static const char *const env[] = {"HOLDPOINT_MAX_WAITERS=40", "HOLDPOINT_API_THREADS=80",
-                                      "HOLDPOINT_TEAM_WAITERS_PERCENT=25",
-                                      "HOLDPOINT_KEY_WAITERS_PERCENT=10", NULL};
+    static const char *const env[] = {
+        "HOLDPOINT_MAX_WAITERS=40",           "HOLDPOINT_API_THREADS=80",
+        "HOLDPOINT_TEAM_WAITERS_PERCENT=25",  "HOLDPOINT_KEY_WAITERS_PERCENT=10",
+        "HOLDPOINT_OUTBOUND_ALLOW=127.0.0.1", NULL};
     shares = hp_it_api_start("shares", env);
     return shares ? 0 : 1;
 }
@@ -199,6 +340,8 @@ int main(void)
     static const hp_it_test tests[] = {
         {"a team and a key hold at most their share of waiters", test_fair_shares},
         {"clients that hang up free their waiters", test_hangups},
+        {"ambiguous framing answers 400 and creates nothing", test_ambiguous_framing},
+        {"a NUL in a JSON string or key answers 400", test_nul_in_json},
         {NULL, NULL},
     };
     return hp_it_main("avail", tests, setup, NULL);

@@ -114,7 +114,8 @@ static const struct {
     {"HOLDPOINT_DB_TIMEOUT_MS", "5000", 100, 600000},
     {"HOLDPOINT_RETENTION_DAYS", "0", 0, 36500},
     {"HOLDPOINT_API_THREADS", "4352", 17, 100000},
-    {"HOLDPOINT_REQUEST_TIMEOUT_MS", "30000", 1000, 3600000},
+    {"HOLDPOINT_REQUEST_TIMEOUT_MS", "10000", 1000, 3600000},
+    {"HOLDPOINT_KEEP_ALIVE_TIMEOUT_MS", "5000", 100, 3600000},
     {"HOLDPOINT_MAX_WAITERS", "4096", 1, 65536},
     {"HOLDPOINT_TEAM_WAITERS_PERCENT", "25", 1, 100},
     {"HOLDPOINT_KEY_WAITERS_PERCENT", "10", 1, 100},
@@ -237,7 +238,8 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(cfg.max_waiters, 4096);
     CU_ASSERT_EQUAL(cfg.team_waiters_percent, 25);
     CU_ASSERT_EQUAL(cfg.key_waiters_percent, 10);
-    CU_ASSERT_EQUAL(cfg.request_timeout_ms, 30000);
+    CU_ASSERT_EQUAL(cfg.request_timeout_ms, 10000);
+    CU_ASSERT_EQUAL(cfg.keep_alive_timeout_ms, 5000);
     CU_ASSERT_EQUAL(cfg.log_level, HP_LOG_INFO);
 
     /* Every process loads with the base environment, defaults filled in. */

@@ -135,6 +135,25 @@ static void test_parse_refused(void)
     expect_refused_n("[1]\0", 4);    /* NUL after the value */
     expect_refused_n("[1,\0 2]", 7); /* NUL inside */
     expect_refused_n("\"a\0b\"", 5);
+    /* An escaped NUL in an object key (json-c would cut the key there). */
+    expect_refused("{\"k\\u0000ey\":1}");
+    expect_refused("{\"a\":{\"\\u0000\" \n : 1}}");
+    expect_refused("[\"ok\",{\"h\":[{\"x\\u0000\":\"\"}]}]");
+    /* In a value it keeps its length (hp_valid_no_nul refuses it). */
+    json_object *v = parse_ok("{\"a\":\"x\\u0000y\"}");
+    CU_ASSERT_EQUAL(json_object_get_string_len(json_object_object_get(v, "a")), 3);
+    json_object_put(v);
+    v = parse_ok("[\"\\u0000\", \":\"]");
+    json_object_put(v);
+    /* Not a NUL: an escaped backslash followed by text, and other escapes. */
+    v = parse_ok("{\"\\\\u0000\":1}");
+    json_object_put(v);
+    v = parse_ok("\"\\\\u0000\"");
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "\\u0000");
+    json_object_put(v);
+    v = parse_ok("\"\\u0001\\u0100\"");
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "\x01\xc4\x80");
+    json_object_put(v);
 }
 
 static void test_parse_utf8(void)

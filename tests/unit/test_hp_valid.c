@@ -196,6 +196,17 @@ static void test_str_nul(void)
     FINISH({"[\"a\"]", "invalid_string", "String must not contain NUL characters"});
 }
 
+static void test_no_nul(void)
+{
+    start("{\"m\":{\"k\":\"a\\u0000\",\"ok\":\"b\",\"l\":[1,\"\\u0000\"]},\"n\":2}");
+    CU_ASSERT_FALSE(hp_valid_no_nul(is, hp_path_root(), body));
+    FINISH({"[\"m\",\"k\"]", "invalid_string", "String must not contain NUL characters"},
+           {"[\"m\",\"l\",1]", "invalid_string", "String must not contain NUL characters"});
+    start("{\"m\":{\"k\":\"a\",\"l\":[1,\"\\\\u0000\"]}}");
+    CU_ASSERT_TRUE(hp_valid_no_nul(is, hp_path_root(), body));
+    finish(NULL, 0);
+}
+
 static void test_str_optional(void)
 {
     hp_path r = hp_path_root();
@@ -403,6 +414,7 @@ int main(void)
         !CU_add_test(s, "string types", test_str_types) ||
         !CU_add_test(s, "string lengths", test_str_lengths) ||
         !CU_add_test(s, "string NUL", test_str_nul) ||
+        !CU_add_test(s, "no NUL anywhere", test_no_nul) ||
         !CU_add_test(s, "string optional", test_str_optional) || !CU_add_test(s, "int", test_int) ||
         !CU_add_test(s, "int absent and null", test_int_absent_null) ||
         !CU_add_test(s, "bool", test_bool) || !CU_add_test(s, "array", test_array) ||
