@@ -114,6 +114,7 @@ int main(void)
     app.cfg = &cfg;
     app.env.callback_max_attempts = cfg.callback_max_attempts;
     app.env.notify_creates = cfg.redis_url == NULL;
+    app.env.secret_key = cfg.secret_key;
     if (hp_urlpolicy_new(cfg.outbound_allow, &app.urlpolicy, err, sizeof(err)) != HP_OK) {
         hp_log_error("invalid configuration", "variable", "HOLDPOINT_OUTBOUND_ALLOW", "reason",
                      err);

@@ -10,6 +10,11 @@
  * unset) and refuses a URL that leads through a pooler. Each migration runs in its own transaction
  * together with its schema_migrations row, so a failed one leaves no trace and the next run retries
  * it. Migrations are forward-only; this never undoes one.
+ *
+ * One migration is code: 005_seal_callback_headers seals the callback
+ * headers stored in plain text before creates sealed them, with
+ * HOLDPOINT_SECRET_KEY (needed only when there is something to seal). It
+ * runs after the sql/ files, once, recorded in the same ledger.
  */
 #include <string.h>
 
@@ -17,6 +22,7 @@
 #include "hp_log.h"
 #include "hp_migrations.h"
 #include "hp_store_migrate.h"
+#include "hp_str.h"
 
 static const char hp__migrate_usage[] =
     "usage: holdpoint migrate [--json]\n"
@@ -32,13 +38,17 @@ static const struct option hp__migrate_opts[] = {
 };
 
 /* Applies what is pending; names of the ones applied go into applied. */
-static hp_err hp__migrate_run(hp_dbconn *c, json_object *applied, const char **failed, char *err,
-                              size_t errcap)
+static hp_err hp__migrate_run(hp_dbconn *c, const unsigned char *key, json_object *applied,
+                              const char **failed, char *err, size_t errcap)
 {
+    bool sealed_done = false;
+    long long sealed = 0;
+    hp_err rc;
+
     for (size_t i = 0; i < hp_migrations_count; i++) {
         const hp_migration *m = &hp_migrations[i];
         bool done = false;
-        hp_err rc = hp_store_migrate_applied(c, m->name, &done, err, errcap);
+        rc = hp_store_migrate_applied(c, m->name, &done, err, errcap);
 
         if (rc == HP_OK && !done)
             rc = hp_store_migrate_apply(c, m->name, m->sql, err, errcap);
@@ -50,6 +60,19 @@ static hp_err hp__migrate_run(hp_dbconn *c, json_object *applied, const char **f
             hp_log_info("applied migration", "migration", m->name);
             json_object_array_add(applied, json_object_new_string(m->name));
         }
+    }
+    rc = hp_store_migrate_applied(c, HP_MIGRATE_SEAL_HEADERS, &sealed_done, err, errcap);
+    if (rc == HP_OK && !sealed_done)
+        rc = hp_store_migrate_seal_headers(c, key, &sealed, err, errcap);
+    if (rc != HP_OK) {
+        *failed = HP_MIGRATE_SEAL_HEADERS;
+        return rc;
+    }
+    if (!sealed_done) {
+        char rows[24];
+        (void)hp_fmt(rows, sizeof(rows), "%lld", sealed);
+        hp_log_info("applied migration", "migration", HP_MIGRATE_SEAL_HEADERS, "rows_sealed", rows);
+        json_object_array_add(applied, json_object_new_string(HP_MIGRATE_SEAL_HEADERS));
     }
     return HP_OK;
 }
@@ -73,7 +96,8 @@ int hp_cli_migrate(int argc, char **argv)
     rc = hp_store_migrate_lock(env.conn, err, sizeof(err));
     if (rc != HP_OK)
         goto fail;
-    rc = hp__migrate_run(env.conn, applied, &failed, err, sizeof(err));
+    rc = hp__migrate_run(env.conn, env.cfg.has_secret_key ? env.cfg.secret_key : NULL, applied,
+                         &failed, err, sizeof(err));
     if (rc == HP_OK)
         rc = hp_store_migrate_current(env.conn, current, sizeof(current), &any, err, sizeof(err));
     if (rc != HP_OK)

@@ -63,6 +63,10 @@ typedef struct hp_approval_input {
     const char *predefined_instruction;
     const char *callback_url;
     json_object *callback_headers; /* owned, or NULL */
+    /* hp_secret_seal of callback_headers' JSON text: set by
+     * hp_approval_create on its own copy of the input (the store writes
+     * only this, never the plain headers); NULL when there are none. */
+    const char *callback_headers_sealed;
     bool allow_custom_instruction;
     const char *session_id;
     const char *agent_name;
@@ -120,7 +124,7 @@ typedef struct hp_approval_row {
     const char *predefined_instruction;
     int64_t expires_at;
     const char *callback_url;
-    const char *callback_headers; /* JSON text or NULL */
+    const char *callback_headers; /* stored JSON text: the sealed string, '{}' or NULL */
     bool allow_custom_instruction;
     const char *session_id;
     const char *agent_name;

@@ -67,17 +67,37 @@ void hp_approval_wake_msg_agent(const char *approval_id, const char *team_id, co
     (void)hp_fmt(out, cap, "%s team:%s agent:%s", approval_id, team_id, agent_id);
 }
 
+/* Per-approval callback headers often carry credentials (Authorization:
+ * Bearer ...): they are stored sealed like agent-level secrets, in the
+ * approval and in every outbox job copied from it. The input's canonical
+ * hash, which idempotent repeats compare, was taken from the plain body. */
+static void hp__seal_headers(hp_pool *pool, const hp_approval_env *env, const hp_approval_input *in,
+                             hp_approval_input *sealed)
+{
+    *sealed = *in; /* a view: ownership stays with in */
+    sealed->callback_headers_sealed = NULL;
+    if (in->callback_headers != NULL && json_object_object_length(in->callback_headers) > 0) {
+        const char *text = hp_json_text(in->callback_headers);
+        char *s = hp_secret_seal(env->secret_key, text, strlen(text));
+        hp_pool_defer(pool, free, s);
+        sealed->callback_headers_sealed = s;
+    }
+}
+
 hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
                           const char *team_id, const char *agent_id, bool team_has_quota,
-                          const hp_approval_input *in, hp_create_result *out, char *err,
+                          const hp_approval_input *plain, hp_create_result *out, char *err,
                           size_t errcap)
 {
+    hp_approval_input sealed;
+    const hp_approval_input *in = &sealed;
     char uuid[HP_UUID_LEN + 1];
-    const char *request_id = in->request_id;
+    const char *request_id = plain->request_id;
     bool found = false, allowed = true, inserted = false;
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
+    hp__seal_headers(pool, env, plain, &sealed);
     if (request_id == NULL) {
         hp_uuid_v4(uuid);
         request_id = uuid;

@@ -60,6 +60,9 @@ typedef struct hp_approval_env {
      * Redis the API publishes creates there instead, keeping the global
      * NOTIFY lock off the create path. */
     bool notify_creates;
+    /* HOLDPOINT_SECRET_KEY (32 bytes): a create seals callback.headers
+     * with it (only the delivery worker opens them). */
+    const unsigned char *secret_key;
 } hp_approval_env;
 
 /* Longest wake message, terminator included. */

@@ -184,7 +184,9 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
     return HP_OK;
 }
 
-/* The INSERT shared by both create paths; $1..$22 as in hp__insert_params. */
+/* The INSERT shared by both create paths; $1..$22 as in hp__insert_params.
+ * callback_headers holds the sealed headers as a JSON string ($15), or {}
+ * when a callback has none; the outbox copies the value as it is. */
 #define HP__INSERT                                                                                 \
     "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "         \
     "correlation_id, question, context_markdown, notification_summary, options, "                  \
@@ -192,7 +194,9 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
     "callback_headers, canonical_hash, allow_custom_instruction, session_id, agent_name, "         \
     "metadata, source, response_format) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, "  \
     "$11, $12, $13, "                                                                              \
-    "now() + make_interval(secs => $11::int), $14, $15::jsonb, decode($16, 'hex'), $17, $18, "     \
+    "now() + make_interval(secs => $11::int), $14, "                                               \
+    "coalesce(to_jsonb($15::text), case when $14::text is not null then '{}'::jsonb end), "        \
+    "decode($16, 'hex'), $17, $18, "                                                               \
     "$19, $20::jsonb, $21, $22) on conflict (agent_id, request_id) do nothing returning "
 
 #define HP__INSERT_NPARAMS 22
@@ -206,13 +210,9 @@ static void hp__insert_params_fill(hp__insert_params *ip, const char *team_id, c
                                    const char *request_id, bool request_id_supplied,
                                    const hp_approval_input *in)
 {
-    const char *cb_headers = NULL;
-
     hp_uuid_v7(ip->id);
     (void)hp_fmt(ip->secs, sizeof(ip->secs), "%d", in->timeout_seconds);
     hp_hex_encode(in->hash, 32, ip->hex);
-    if (in->callback_url != NULL)
-        cb_headers = in->callback_headers ? hp_json_text(in->callback_headers) : "{}";
     const char *p[] = {ip->id,
                        team_id,
                        agent_id,
@@ -227,7 +227,7 @@ static void hp__insert_params_fill(hp__insert_params *ip, const char *team_id, c
                        in->timeout_mode,
                        in->predefined_instruction,
                        in->callback_url,
-                       cb_headers,
+                       in->callback_headers_sealed,
                        ip->hex,
                        in->allow_custom_instruction ? "t" : "f",
                        in->session_id,

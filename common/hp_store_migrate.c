@@ -1,9 +1,14 @@
 /*
  * hp_store_migrate: the SQL of `holdpoint migrate` — the advisory lock every
- * migrator takes, and the schema_migrations ledger; see hp_store_migrate.h.
+ * migrator takes, the schema_migrations ledger, and the one migration that is
+ * code (sealing stored callback headers); see hp_store_migrate.h.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "hp_crypto.h"
 #include "hp_store_migrate.h"
 #include "hp_str.h"
 
@@ -114,4 +119,73 @@ hp_err hp_store_migrate_current(hp_dbconn *c, char *out, size_t cap, bool *any, 
     }
     PQclear(r);
     return rc;
+}
+
+/* One batch of plain headers of table (approvals.callback_headers, or
+ * jobs.headers of callback jobs) after id `after`, sealed in place; *n
+ * gets the rows of the batch and after its last id. */
+static hp_err hp__seal_batch(hp_dbconn *c, bool jobs, const unsigned char *key, char *after,
+                             size_t aftercap, int *n, char *err, size_t errcap)
+{
+    static const char *const sel[] = {
+        "select id::text, callback_headers::text from approvals where id > $1::uuid "
+        "and jsonb_typeof(callback_headers) = 'object' and callback_headers <> '{}'::jsonb "
+        "order by id limit 500",
+        "select id::text, headers::text from jobs where id > $1::bigint "
+        "and kind in ('callback', 'ask_callback') "
+        "and jsonb_typeof(headers) = 'object' and headers <> '{}'::jsonb order by id limit 500"};
+    static const char *const upd[] = {
+        "update approvals set callback_headers = to_jsonb($2::text) where id = $1::uuid",
+        "update jobs set headers = to_jsonb($2::text) where id = $1::bigint"};
+    const char *p[] = {after};
+    PGresult *r = NULL;
+    hp_err rc = hp_db_exec(c, &r, sel[jobs], 1, p, err, errcap);
+
+    *n = 0;
+    if (rc != HP_OK)
+        return rc;
+    *n = PQntuples(r);
+    if (*n > 0 && key == NULL) {
+        hp_err_set(err, errcap, "stored callback headers must be sealed: set HOLDPOINT_SECRET_KEY");
+        PQclear(r);
+        return HP_ERR_CONFIG;
+    }
+    for (int i = 0; rc == HP_OK && i < *n; i++) {
+        const char *text = hp_db_val(r, i, 1);
+        char *s = hp_secret_seal(key, text, strlen(text));
+        const char *u[] = {hp_db_val(r, i, 0), s};
+        rc = hp_db_exec(c, NULL, upd[jobs], 2, u, err, errcap);
+        free(s);
+    }
+    if (*n > 0)
+        hp_strlcpy(after, hp_db_val(r, *n - 1, 0), aftercap);
+    /* The plain text of the headers is in the result's memory. */
+    for (int i = 0; i < *n; i++)
+        OPENSSL_cleanse(PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
+    PQclear(r);
+    return rc;
+}
+
+hp_err hp_store_migrate_seal_headers(hp_dbconn *c, const unsigned char *key, long long *sealed,
+                                     char *err, size_t errcap)
+{
+    const char *p[] = {HP_MIGRATE_SEAL_HEADERS};
+    hp_err rc = hp_db_begin(c, err, errcap);
+
+    *sealed = 0;
+    if (rc != HP_OK)
+        return rc;
+    for (int jobs = 0; rc == HP_OK && jobs < 2; jobs++) {
+        char after[64];
+        int n = 0;
+        hp_strlcpy(after, jobs ? "0" : "00000000-0000-0000-0000-000000000000", sizeof(after));
+        do {
+            rc = hp__seal_batch(c, jobs != 0, key, after, sizeof(after), &n, err, errcap);
+            *sealed += n;
+        } while (rc == HP_OK && n > 0);
+    }
+    if (rc == HP_OK)
+        rc = hp_db_exec(c, NULL, "insert into schema_migrations (name) values ($1)", 1, p, err,
+                        errcap);
+    return hp_db_finish(c, rc, err, errcap);
 }

@@ -43,6 +43,20 @@ HP_MUSTCHECK hp_err hp_store_migrate_applied(hp_dbconn *c, const char *name, boo
 HP_MUSTCHECK hp_err hp_store_migrate_apply(hp_dbconn *c, const char *name, const char *sql,
                                            char *err, size_t errcap);
 
+/* The migration that seals the per-approval callback.headers stored in
+ * plain text before they were sealed at create (approvals, and the outbox
+ * jobs copied from them). It needs HOLDPOINT_SECRET_KEY, so it is code,
+ * not a sql/ file, and is recorded in schema_migrations like one. */
+#define HP_MIGRATE_SEAL_HEADERS "005_seal_callback_headers"
+
+/* Applies HP_MIGRATE_SEAL_HEADERS in one transaction: every non-empty
+ * plain headers object of approvals and of their callback jobs becomes the
+ * JSON string of hp_secret_seal(key, its text); *sealed counts the rows.
+ * key may be NULL when no key is configured: that succeeds only when there
+ * is nothing to seal (HP_ERR_CONFIG otherwise). Call with the lock held. */
+HP_MUSTCHECK hp_err hp_store_migrate_seal_headers(hp_dbconn *c, const unsigned char *key,
+                                                  long long *sealed, char *err, size_t errcap);
+
 /* Copies the greatest recorded migration name into out (cap bytes) and sets
  * *any; *any false (out "") when none is recorded. */
 HP_MUSTCHECK hp_err hp_store_migrate_current(hp_dbconn *c, char *out, size_t cap, bool *any,

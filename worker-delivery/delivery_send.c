@@ -6,7 +6,9 @@
  * addresses and the connection is pinned to them (CURLOPT_RESOLVE), with
  * redirects off, http/https only and no proxy, so what was checked is what is
  * connected to. Secrets are unsealed into memory that is wiped after use and
- * never logged; error strings are fixed phrases or an HTTP status.
+ * never logged — the caller's callback.headers too, which are stored sealed
+ * (a JSON string holding hp_secret_seal of the headers' JSON object); error
+ * strings are fixed phrases or an HTTP status.
  */
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -62,6 +64,28 @@ static void dlv__wipe_free(unsigned char *p, size_t n)
         return;
     OPENSSL_cleanse(p, n);
     free(p);
+}
+
+/* The stored callback headers as JSON object text: *opened (to wipe) when
+ * they are sealed, else NULL and the stored text serves as it is (no
+ * headers, or a plain object written before sealing). False when sealed
+ * headers cannot be opened with this key. */
+static bool dlv__headers_open(const hp_config *cfg, const char *stored, unsigned char **opened,
+                              size_t *len)
+{
+    json_object *s = NULL;
+    char err[64];
+    bool ok;
+
+    *opened = NULL;
+    *len = 0;
+    if (stored == NULL || stored[0] != '"')
+        return true;
+    ok = hp_json_parse(stored, strlen(stored), &s, err, sizeof(err)) == HP_OK &&
+         json_object_is_type(s, json_type_string) && cfg->has_secret_key &&
+         hp_secret_open(cfg->secret_key, json_object_get_string(s), opened, len) == HP_OK;
+    json_object_put(s);
+    return ok;
 }
 
 void dlv_fail(dlv_result *res, bool permanent, const char *msg)
@@ -157,8 +181,8 @@ bool dlv_prepare(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *polic
     hp_urlpolicy_target t;
     hp_webhook_sig sig;
     unsigned char key[HP_WEBHOOK_KEY_MAX];
-    unsigned char *secret = NULL, *auth = NULL;
-    size_t keylen = 0, secretlen = 0, authlen = 0;
+    unsigned char *secret = NULL, *auth = NULL, *headers = NULL;
+    size_t keylen = 0, secretlen = 0, authlen = 0, headerslen = 0;
     char nonce[33];
     bool ok = false;
 
@@ -184,9 +208,14 @@ bool dlv_prepare(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *polic
         goto out;
     }
 
+    if (!dlv__headers_open(cfg, j->headers, &headers, &headerslen)) {
+        dlv_fail(res, true, "callback headers unavailable");
+        goto out;
+    }
+
     dlv_sign(key, keylen, j->webhook_id, j->body, &sig, nonce);
-    if (hp_webhook_headers(j->headers, j->auth_header, (const char *)auth, &sig, &slot->headers) !=
-        HP_OK) {
+    if (hp_webhook_headers(headers != NULL ? (const char *)headers : j->headers, j->auth_header,
+                           (const char *)auth, &sig, &slot->headers) != HP_OK) {
         dlv_fail(res, true, "stored callback headers are invalid");
         goto out;
     }
@@ -198,6 +227,7 @@ bool dlv_prepare(dlv_slot *slot, const hp_config *cfg, const hp_urlpolicy *polic
 out:
     dlv__wipe_free(secret, secretlen);
     dlv__wipe_free(auth, authlen);
+    dlv__wipe_free(headers, headerslen);
     OPENSSL_cleanse(key, sizeof(key));
     return ok;
 }

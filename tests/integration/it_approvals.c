@@ -429,9 +429,9 @@ static void test_callback_job(void)
 
     IT_CHECK(hp_it_sql_int("select count(*) from jobs where approval_id = $1 and kind = "
                            "'callback' and url = 'https://example.com/hook' and "
-                           "headers->>'X-Trace' = 't-1'",
+                           "jsonb_typeof(headers) = 'string' and headers::text not like '%t-1%'",
                            with_cb, NULL) == 1,
-             "want exactly one callback job after the resolve");
+             "want exactly one callback job, its headers sealed, after the resolve");
     IT_CHECK(hp_it_sql_int("select count(*) from jobs where approval_id = $1", with_cb, NULL) == 1,
              "want exactly one job for the resolved approval");
     IT_CHECK(hp_it_sql_int("select count(*) from jobs where approval_id = $1", without, NULL) == 0,

@@ -8,7 +8,9 @@
  * and event streams are freed by their keep-alive writes without a lookup.
  * Hostile input: ambiguous framing (two Content-Length values, or one beside
  * Transfer-Encoding) and a NUL in any JSON string or key answer 400 and
- * create nothing.
+ * create nothing. Secrets at rest: callback.headers are sealed in
+ * `approvals` and `jobs` (read with SQL) yet arrive at the receiver, and the
+ * migration seals rows stored in plain text before.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,6 +23,7 @@
 
 #include "hp_itest.h"
 #include "it_bg.h"
+#include "it_workers.h"
 
 /* Shares of the API below: 40 waiters, 25 % = 10 per team, 10 % = 4 per
  * key. */
@@ -325,6 +328,97 @@ static void test_nul_in_json(void)
     IT_CHECK(approvals_of(t) == before, "no NUL request created anything");
 }
 
+/* ---- secrets at rest -------------------------------------------------------- */
+
+#define HEADER_SECRET "hdr-secret-7f3a9c"
+
+static long long plain_rows(void)
+{
+    return hp_it_sql_int("select (select count(*) from approvals where callback_headers::text "
+                         "like '%" HEADER_SECRET "%') + (select count(*) from jobs where "
+                         "headers::text like '%" HEADER_SECRET "%')",
+                         NULL);
+}
+
+static void test_callback_headers_sealed(void)
+{
+    it_agent a = it_agent_new();
+    const hp_it_team *t = hp_it_team_as(
+        a.team, a.agent_id,
+        json_object_get_string(hp_it_jget(
+            hp_it_admin((const char *[]){"admin", "create-key", "--team-id", a.team->team_id,
+                                         "--agent-id", a.agent_id, "--json", NULL}),
+            "api_key", NULL)));
+    it_recv *rv = it_recv_start(NULL, 0, 0);
+    const char *url = hp_it_fmt("http://127.0.0.1:%d/cb", rv->port);
+    const char *body = hp_it_create_body(
+        "sealed?", hp_it_fmt("\"request_id\":\"sealed-1\",\"callback\":{\"url\":\"%s\","
+                             "\"headers\":{\"X-Callback-Token\":\"" HEADER_SECRET "-api\"}}",
+                             url));
+    hp_it_resp *r = hp_it_agent_on(shares, t, "POST", "/v1/approvals", body);
+    IT_STATUS_FATAL(r, 200);
+    const char *aid = json_object_get_string(hp_it_jget(r->json, "approval_id", NULL));
+    const char *stored = hp_it_sql_str("select callback_headers #>> '{}' from approvals where id = "
+                                       "$1::uuid and jsonb_typeof(callback_headers) = 'string'",
+                                       aid, NULL);
+    IT_CHECK(stored != NULL && strncmp(stored, "v1.", 3) == 0, "stored sealed: %s",
+             stored ? stored : "(not a string)");
+    IT_CHECK(plain_rows() == 0, "the secret is nowhere in approvals");
+    /* Idempotency still compares the plain body (each seal differs): the
+     * same create again is a repeat, not a conflict. */
+    hp_it_resp *again = hp_it_agent_on(shares, t, "POST", "/v1/approvals", body);
+    IT_STATUS(again, 200);
+    IT_CHECK(json_object_get_boolean(hp_it_jget(again->json, "idempotent", NULL)), "a repeat: %s",
+             again->body);
+    IT_JSTR(again->json, "approval_id", aid);
+
+    /* A row stored in plain text before sealing, and its queued job. */
+    const char *old = it_approval_insert(&a, "now() + interval '1 day'", url);
+    const char *plain = "{\"X-Callback-Token\":\"" HEADER_SECRET "-old\"}";
+    IT_CHECK_FATAL(hp_it_sql_exec("update approvals set callback_headers = $2::jsonb where id = "
+                                  "$1::uuid",
+                                  old, plain, NULL),
+                   "plain headers stored");
+    const char *job = it_job_insert(&a, old, url, plain, "{\"old\":true}", 3);
+    IT_CHECK(plain_rows() == 2, "two plain rows before the migration");
+    IT_CHECK_FATAL(hp_it_sql_exec("delete from schema_migrations where name = "
+                                  "'005_seal_callback_headers'",
+                                  NULL),
+                   "the migration forgotten");
+    int st;
+    char *err;
+    json_object *m = hp_it_cli((const char *[]){"migrate", "--json", NULL}, &st, NULL, &err);
+    IT_CHECK_FATAL(st == 0 && m != NULL, "migrate: %d %s", st, err);
+    IT_CHECK(strstr(hp_it_jtext(hp_it_jget(m, "applied", NULL)), "005_seal_callback_headers"),
+             "applied: %s", hp_it_jtext(m));
+    IT_CHECK(plain_rows() == 0, "the migration sealed the plain rows");
+    IT_CHECK(hp_it_sql_int("select count(*) from jobs where id = $1::bigint and "
+                           "jsonb_typeof(headers) = 'string'",
+                           job, NULL) == 1,
+             "the queued job's headers are sealed");
+
+    /* The decision queues a callback job; the worker opens both. */
+    IT_STATUS(
+        hp_it_send(shares, &(hp_it_req){.method = "POST",
+                                        .path = hp_it_fmt("/v1/review/approvals/%s/resolve", aid),
+                                        .headers = hp_it_user_headers(t, true),
+                                        .body = "{\"option_index\":0}"}),
+        200);
+    IT_CHECK(plain_rows() == 0, "the secret is nowhere in jobs");
+    it_proc *w = it_proc_start("holdpoint-delivery", "sealed",
+                               (const char *const[]){"HOLDPOINT_OUTBOUND_ALLOW=127.0.0.1", NULL});
+    IT_CHECK(it_recv_wait(rv, 2, 15000), "both callbacks arrived: %d", it_recv_count(rv));
+    IT_CHECK(it_proc_stop(w, 15000) == 0, "worker exit");
+    int got = 0;
+    for (int i = 0; i < it_recv_count(rv); i++) {
+        const char *v = it_rhdr(&rv->reqs[i], "X-Callback-Token");
+        if (v != NULL &&
+            (strcmp(v, HEADER_SECRET "-api") == 0 || strcmp(v, HEADER_SECRET "-old") == 0))
+            got++;
+    }
+    IT_CHECK(got == 2, "the receiver got both headers in clear (%d)", got);
+}
+
 static int setup(void)
 {
     static const char *const env[] = {
@@ -342,6 +436,7 @@ int main(void)
         {"clients that hang up free their waiters", test_hangups},
         {"ambiguous framing answers 400 and creates nothing", test_ambiguous_framing},
         {"a NUL in a JSON string or key answers 400", test_nul_in_json},
+        {"callback headers are sealed at rest yet arrive", test_callback_headers_sealed},
         {NULL, NULL},
     };
     return hp_it_main("avail", tests, setup, NULL);
