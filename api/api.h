@@ -35,9 +35,10 @@ typedef struct hp_app {
     hp_approval_env env;
     hp_waiters *waiters;
     hp_metrics *metrics;
-    hp_urlpolicy *urlpolicy; /* HOLDPOINT_OUTBOUND_ALLOW, for callback URLs */
-    _Atomic int inflight;    /* requests inside api_dispatch */
-    _Atomic int draining;    /* SIGTERM seen: refuse new requests with 503 */
+    hp_urlpolicy *urlpolicy;       /* HOLDPOINT_OUTBOUND_ALLOW, for callback URLs */
+    hp_urlpolicy *trusted_proxies; /* HOLDPOINT_TRUSTED_PROXIES (addresses only) */
+    _Atomic int inflight;          /* requests inside api_dispatch */
+    _Atomic int draining;          /* SIGTERM seen: refuse new requests with 503 */
 } hp_app;
 
 /* Who is calling, filled by the api_auth_* functions. */

@@ -307,7 +307,9 @@ const char *api_client_addr(hp_req *req)
 {
     const char *xff;
 
+    /* Believed only from the proxies: anyone else could write it. */
     if (req->app->cfg->trust_forwarded_for &&
+        hp_urlpolicy_listed(req->app->trusted_proxies, req->ri->remote_addr) &&
         (xff = mg_get_header(req->conn, "X-Forwarded-For")) != NULL) {
         /* The proxy appends the address it saw: the last entry is the one
          * no client can forge. */

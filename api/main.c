@@ -120,6 +120,11 @@ int main(void)
                      err);
         return 2;
     }
+    if (hp_urlpolicy_new(cfg.trusted_proxies, &app.trusted_proxies, err, sizeof(err)) != HP_OK) {
+        hp_log_error("invalid configuration", "variable", "HOLDPOINT_TRUSTED_PROXIES", "reason",
+                     err);
+        return 2;
+    }
     app.db = hp_db_new(cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms);
     (void)hp_db_set_prepare(app.db, cfg.db_prepared_statements);
     if (cfg.redis_url != NULL) {
@@ -241,6 +246,7 @@ int main(void)
     hp_waiters_free(app.waiters);
     hp_metrics_free(app.metrics);
     hp_urlpolicy_free(app.urlpolicy);
+    hp_urlpolicy_free(app.trusted_proxies);
     mg_exit_library();
     hp_redis_free(app.redis);
     hp_db_free(app.db);

@@ -166,7 +166,10 @@ static bool hp__check_readable(const char *name, const char *v, char *err, size_
       "length of the sign-in throttling window")                                                   \
     X("HOLDPOINT_TRUST_FORWARDED_FOR", "int", "0", 0, 1, HP__API, false, trust_forwarded_for,      \
       trust_forwarded_for, NULL,                                                                   \
-      "1: the client address is the last X-Forwarded-For entry (behind a proxy)")
+      "1: the client address is the last X-Forwarded-For entry (behind a proxy)")                  \
+    X("HOLDPOINT_TRUSTED_PROXIES", "string", "127.0.0.1,::1", 0, 0, HP__API, false,                \
+      trusted_proxies, trusted_proxies, NULL,                                                      \
+      "IP addresses or CIDR ranges of the proxies whose X-Forwarded-For is believed")
 
 static const hp_config_var hp__vars[] = {
 #define HP__VAR_ROW(name, type, dflt, min, max, procs, req, f1, f2, check, help)                   \

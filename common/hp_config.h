@@ -51,6 +51,7 @@ typedef struct hp_config {
     int db_timeout_ms;            /* HOLDPOINT_DB_TIMEOUT_MS 5000: connect, pool wait, statements */
     int api_threads;              /* HOLDPOINT_API_THREADS 4352 */
     int request_timeout_ms;       /* HOLDPOINT_REQUEST_TIMEOUT_MS 10000: head and body */
+    const char *trusted_proxies;  /* HOLDPOINT_TRUSTED_PROXIES: whose X-Forwarded-For counts */
     int keep_alive_timeout_ms;    /* HOLDPOINT_KEEP_ALIVE_TIMEOUT_MS 5000: idle connection */
     int log_level;                /* HOLDPOINT_LOG_LEVEL info (hp_log_level) */
     int max_waiters;              /* HOLDPOINT_MAX_WAITERS 4096 */

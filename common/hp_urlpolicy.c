@@ -98,6 +98,17 @@ static bool hp__allowed_addr(const hp_urlpolicy *p, int family, const unsigned c
     return false;
 }
 
+bool hp_urlpolicy_listed(const hp_urlpolicy *p, const char *ip)
+{
+    unsigned char a[16];
+
+    if (ip == NULL)
+        return false;
+    if (inet_pton(AF_INET, ip, a) == 1)
+        return hp__allowed_addr(p, AF_INET, a);
+    return inet_pton(AF_INET6, ip, a) == 1 && hp__allowed_addr(p, AF_INET6, a);
+}
+
 /* host is lower case without a trailing dot. */
 static bool hp__allowed_host(const hp_urlpolicy *p, const char *host)
 {

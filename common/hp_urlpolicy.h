@@ -58,6 +58,12 @@ HP_MUSTCHECK hp_err hp_urlpolicy_check_url(const hp_urlpolicy *p, const char *ur
 HP_MUSTCHECK hp_err hp_urlpolicy_check_addr(const hp_urlpolicy *p, const struct sockaddr *sa,
                                             char *reason, size_t cap);
 
+/* True when ip (an address in text form) is inside one of the list's IP
+ * addresses or CIDR ranges; host names in the list never match. Used for
+ * lists of addresses that are not outbound rules (HOLDPOINT_TRUSTED_PROXIES).
+ * Pure. */
+bool hp_urlpolicy_listed(const hp_urlpolicy *p, const char *ip);
+
 /* Where a checked request may go. */
 typedef struct hp_urlpolicy_target {
     char host[256];    /* host as libcurl normalised it (IPv6 without brackets) */

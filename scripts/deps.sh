@@ -65,12 +65,13 @@ fi
 # Packages wanted only for a command-line tool whose postinst also starts,
 # and enables at boot, a daemon: prometheus is here for promtool, but its
 # postinst would run a Prometheus server on :9090 as a side effect, and
-# pgbouncer's a system pooler on :6432 (the tests start their own). While
+# pgbouncer's a system pooler on :6432 and nginx's a web server on :80 (the
+# tests start their own). While
 # apt-get runs, a temporary policy-rc.d (only when the machine has no policy
 # of its own) refuses to start them; afterwards their boot links are
 # disabled and a daemon that started anyway is stopped through its own init
 # script or unit, never by process name.
-tool_only=(prometheus pgbouncer)
+tool_only=(prometheus pgbouncer nginx)
 quiet=()
 for p in "${missing[@]}"; do
     for t in "${tool_only[@]}"; do

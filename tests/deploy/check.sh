@@ -4,9 +4,11 @@
 #   tests/deploy/check.sh [BIN_DIR]     (default: $HP_BIN_DIR, else build/bin)
 #
 # 1. deploy/docker-compose.yml resolves with deploy/.env.example
-#    (`docker-compose config`) into exactly the seven services (PgBouncer
-#    under the optional profile "pooler"); the workers have
-#    no container_name and no host ports (so --scale works), the API and both
+#    (`docker-compose config`) into exactly the eight services (PgBouncer
+#    under the optional profile "pooler"); the API and the workers have
+#    no container_name and no host ports (so --scale works); nginx is the
+#    published service, runs deploy/nginx/nginx.conf, and proxies to
+#    holdpoint-api on HOLDPOINT_LISTEN's port; the API and both
 #    workers have health checks on /healthz at the right listener, migrate is a
 #    one-shot the others wait for, the Holdpoint services share one image, and
 #    each process gets only variables it reads (per `holdpoint config-vars`)
@@ -129,7 +131,7 @@ def bad(msg):
 
 
 want = {"postgres", "redis", "migrate", "holdpoint-api", "holdpoint-timeout", "holdpoint-delivery",
-        "pgbouncer"}
+        "pgbouncer", "nginx"}
 if set(services) != want:
     bad("services are %s, want %s" % (sorted(services), sorted(want)))
 
@@ -170,8 +172,8 @@ for name in ["holdpoint-api"] + workers:
         continue
     if "container_name" in svc:
         bad("%s has container_name (blocks --scale)" % name)
-    if name in workers and svc.get("ports"):
-        bad("%s publishes ports (blocks --scale and exposes /metrics)" % name)
+    if svc.get("ports"):
+        bad("%s publishes ports (blocks --scale; nginx is the published service)" % name)
     test = " ".join(healthcheck_test(svc))
     if not test:
         bad("%s has no health check" % name)
@@ -183,16 +185,22 @@ for name in ["holdpoint-api"] + workers:
 api = services.get("holdpoint-api") or {}
 listen = env_of(api).get("HOLDPOINT_LISTEN", "")
 m = re.search(r":(\d+)$", listen)
-targets = []
-for p in api.get("ports") or []:
-    if isinstance(p, dict):
-        targets.append(str(p.get("target")))
-    else:
-        targets.append(str(p).split("/")[0].rsplit(":", 1)[-1])
-if not targets:
-    bad("holdpoint-api publishes no port")
-elif m is None or m.group(1) not in targets:
-    bad("holdpoint-api publishes %s but HOLDPOINT_LISTEN is %r" % (targets, listen))
+ngx = services.get("nginx") or {}
+if not (ngx.get("ports") or []):
+    bad("nginx publishes no port")
+mounts = [v if isinstance(v, str) else "%s:%s" % (v.get("source"), v.get("target"))
+          for v in ngx.get("volumes") or []]
+conf_target = next((m_.split(":")[1] for m_ in mounts if "nginx/nginx.conf" in m_), None)
+if conf_target is None:
+    bad("nginx does not mount deploy/nginx/nginx.conf: %s" % mounts)
+elif conf_target not in command_of(ngx):
+    bad("nginx does not run the mounted configuration: %s" % command_of(ngx))
+ngx_conf = open(compose_path.rsplit("/", 1)[0] + "/nginx/nginx.conf").read()
+if m is None or ("server holdpoint-api:%s" % m.group(1)) not in ngx_conf:
+    bad("deploy/nginx/nginx.conf does not proxy to holdpoint-api on HOLDPOINT_LISTEN's port (%r)"
+        % listen)
+if ((ngx.get("depends_on") or {}).get("holdpoint-api") or {}).get("condition") != "service_healthy":
+    bad("nginx does not wait for a healthy holdpoint-api")
 if not listen.startswith("0.0.0.0:") and not listen.startswith("[::]:"):
     bad("HOLDPOINT_LISTEN %r is not reachable from outside the container" % listen)
 

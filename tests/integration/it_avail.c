@@ -8,9 +8,13 @@
  * and event streams are freed by their keep-alive writes without a lookup.
  * Hostile input: ambiguous framing (two Content-Length values, or one beside
  * Transfer-Encoding) and a NUL in any JSON string or key answer 400 and
- * create nothing. Secrets at rest: callback.headers are sealed in
- * `approvals` and `jobs` (read with SQL) yet arrive at the receiver, and the
- * migration seals rows stored in plain text before.
+ * create nothing. Idle and slow connections: 300 idle and 300 slowloris
+ * sockets against 400 threads do not stop another client's health check
+ * and create for longer than the head deadline, and are closed by it;
+ * through Debian's nginx started with deploy/nginx/nginx.conf, 2,000 idle
+ * sockets from 127.0.0.1 do not stop a client on 127.0.0.2. Secrets at rest: callback.headers are
+ * sealed in `approvals` and `jobs` (read with SQL) yet arrive at the receiver, and the migration
+ * seals rows stored in plain text before.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hp_itest.h"
@@ -230,13 +237,14 @@ static int dial_from(int port, const char *from)
     return fd;
 }
 
-/* Sends the request bytes as they are and reads the answer until the
- * server closes (at most 10 s); returns it (harness-owned), "" on failure. */
-static const char *raw_exchange(int port, const char *request)
+/* Sends the request bytes as they are, from the address from (NULL: any),
+ * and reads the answer until the server closes (at most 10 s); returns it
+ * (harness-owned), "" on failure. */
+static const char *raw_exchange_from(int port, const char *from, const char *request)
 {
-    static char buf[16384];
+    char buf[16384];
     size_t used = 0;
-    int fd = dial_from(port, NULL);
+    int fd = dial_from(port, from);
 
     if (fd < 0 || write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
         if (fd >= 0)
@@ -256,6 +264,97 @@ static const char *raw_exchange(int port, const char *request)
     close(fd);
     buf[used] = '\0';
     return hp_it_fmt("%s", buf);
+}
+
+static const char *raw_exchange(int port, const char *request)
+{
+    return raw_exchange_from(port, NULL, request);
+}
+
+/* ---- idle and slow connections --------------------------------------------- */
+
+/* Seconds until the peer closes fd, reading what it sends; -1 when it is
+ * still open after limit seconds from start. */
+static double closed_after(int fd, double start, double limit)
+{
+    char b[512];
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        double left = start + limit - hp_it_now();
+        if (left <= 0)
+            return -1;
+        if (poll(&pfd, 1, (int)(left * 1000) + 1) > 0) {
+            ssize_t n = recv(fd, b, sizeof(b), 0);
+            if (n <= 0)
+                return hp_it_now() - start;
+        }
+    }
+}
+
+#define IDLE 300
+#define SLOW 300
+
+static void test_idle_and_slow_sockets(void)
+{
+    /* Fewer threads (400) than hostile sockets (600), so only the head
+     * deadline (HOLDPOINT_REQUEST_TIMEOUT_MS, 10 s by default) gives the
+     * threads back. */
+    static const char *const env[] = {"HOLDPOINT_API_THREADS=400", "HOLDPOINT_MAX_WAITERS=300",
+                                      NULL};
+    hp_it_api *api = hp_it_api_start("hostile", env);
+    const hp_it_team *t = hp_it_team_new();
+    int fds[IDLE + SLOW], open_fds = 0;
+    bg_batch *probe = bg_new(2);
+
+    IT_CHECK_FATAL(api != NULL, "API started");
+    double t0 = hp_it_now();
+    for (int i = 0; i < IDLE + SLOW; i++) {
+        fds[i] = dial_from(port_of(api), NULL);
+        if (fds[i] >= 0)
+            open_fds++;
+        /* Slowloris: a request head that never ends. */
+        if (i >= IDLE && fds[i] >= 0 &&
+            send(fds[i], "GET /healthz HTTP/1.1\r\n", 24, MSG_NOSIGNAL) != 24) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+    IT_CHECK_FATAL(open_fds == IDLE + SLOW, "%d of %d sockets connected", open_fds, IDLE + SLOW);
+    /* Another client, meanwhile: a health check and a create. */
+    bg_set_headers(probe, 0, "GET", hp_it_fmt("%s/healthz", hp_it_api_base(api)), NULL, NULL,
+                   30000);
+    bg_set(probe, 1, "POST", hp_it_fmt("%s/v1/approvals", hp_it_api_base(api)), t, false, NULL,
+           hp_it_create_body("under attack", NULL), 30000);
+    double p0 = hp_it_now();
+    bg_start(probe);
+    /* The slow ones send a header line a second, as long as they may. */
+    for (int s = 0; s < 14; s++) {
+        for (int i = IDLE; i < IDLE + SLOW; i++)
+            if (fds[i] >= 0)
+                (void)send(fds[i], "X-Slow: 1\r\n", 11, MSG_NOSIGNAL);
+        hp_it_sleep_ms(1000);
+    }
+    bg_join(probe);
+    for (int k = 0; k < 2; k++) {
+        IT_CHECK(probe->calls[k].status == 200, "probe %d: %ld", k, probe->calls[k].status);
+        IT_CHECK(probe->calls[k].done_at - p0 < 10.0 + 5.0,
+                 "probe %d answered %.1f s after it was sent (head deadline 10 s)", k,
+                 probe->calls[k].done_at - p0);
+    }
+    /* Every hostile socket was closed by the server about the deadline. */
+    int closed = 0;
+    double worst = 0;
+    for (int i = 0; i < IDLE + SLOW; i++) {
+        double d = closed_after(fds[i], t0, 10.0 + 10.0);
+        if (d >= 0) {
+            closed++;
+            worst = d > worst ? d : worst;
+        }
+        close(fds[i]);
+    }
+    IT_CHECK(closed == IDLE + SLOW, "%d of %d idle and slow sockets closed (last after %.1f s)",
+             closed, IDLE + SLOW, worst);
+    IT_CHECK(hp_it_api_stop(api) == 0, "API stopped cleanly");
 }
 
 /* ---- hostile input ------------------------------------------------------- */
@@ -419,6 +518,92 @@ static void test_callback_headers_sealed(void)
     IT_CHECK(got == 2, "the receiver got both headers in clear (%d)", got);
 }
 
+/* ---- nginx in front ------------------------------------------------------ */
+
+/* Starts Debian's nginx with deploy/nginx/nginx.conf rendered for local
+ * ports: listening on 127.0.0.1:*port, proxying to api. Returns its pid. */
+static pid_t nginx_start(hp_it_api *api, int *port)
+{
+    char dir[] = "/tmp/hp-nginx.XXXXXX";
+    const char *src = hp_it_fmt("%s/deploy/nginx/nginx.conf", it_repo_root());
+    FILE *in = fopen(src, "r");
+    char *conf = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    pid_t pid;
+
+    IT_CHECK_FATAL(in != NULL && mkdtemp(dir) != NULL, "read %s", src);
+    chmod(dir, 0755); /* nginx's workers may run as another user */
+    n = getdelim(&conf, &cap, '\0', in);
+    fclose(in);
+    IT_CHECK_FATAL(n > 0 && strstr(conf, "server holdpoint-api:8080") &&
+                       strstr(conf, "listen 8080"),
+                   "the deploy configuration names its upstream and port");
+    *port = it_free_port();
+    const char *a = strstr(conf, "server holdpoint-api:8080"), *l = strstr(conf, "listen 8080");
+    const char *text =
+        hp_it_fmt("%.*sserver 127.0.0.1:%d%.*slisten 127.0.0.1:%d%s", (int)(a - conf), conf,
+                  port_of(api), (int)(l - a - strlen("server holdpoint-api:8080")),
+                  a + strlen("server holdpoint-api:8080"), *port, l + strlen("listen 8080"));
+    free(conf);
+    IT_CHECK_FATAL(a < l, "upstream before server");
+    const char *path = hp_it_fmt("%s/nginx.conf", dir);
+    FILE *out = fopen(path, "w");
+    IT_CHECK_FATAL(out != NULL && fputs(text, out) >= 0 && fclose(out) == 0, "write %s", path);
+    pid = fork();
+    if (pid == 0) {
+        const char *bin = access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : "nginx";
+        execlp(bin, "nginx", "-p", dir, "-c", path, "-g", "daemon off;", (char *)NULL);
+        _exit(127);
+    }
+    IT_CHECK_FATAL(pid > 0, "fork nginx");
+    IT_CHECK_FATAL(it_get_until_200(hp_it_fmt("http://127.0.0.1:%d/healthz", *port), 10000) == 200,
+                   "nginx answers /healthz through the API");
+    return pid;
+}
+
+#define NGINX_IDLE 2000
+
+static void test_nginx_idle_sockets(void)
+{
+    int port, fds[NGINX_IDLE], opened = 0;
+    const hp_it_team *t = hp_it_team_new();
+    pid_t ngx = nginx_start(shares, &port);
+    const char *body = hp_it_create_body("through nginx", NULL);
+
+    /* 2,000 idle sockets from 127.0.0.1: 25 times the API's 80 threads. */
+    for (int i = 0; i < NGINX_IDLE; i++)
+        if ((fds[i] = dial_from(port, "127.0.0.1")) >= 0)
+            opened++;
+    IT_CHECK(opened == NGINX_IDLE, "%d of %d idle sockets open", opened, NGINX_IDLE);
+    /* A client on 127.0.0.2: a health check, a create and a long-poll. */
+    double t0 = hp_it_now();
+    const char *h = raw_exchange_from(
+        port, "127.0.0.2", "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    IT_CHECK(strncmp(h, "HTTP/1.1 200 ", 13) == 0, "healthz through nginx: %.60s", h);
+    const char *c = raw_exchange_from(
+        port, "127.0.0.2",
+        hp_it_fmt("POST /v1/approvals HTTP/1.1\r\nHost: x\r\nX-Agent-Id: %s\r\nX-Api-Key: %s\r\n"
+                  "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                  "Connection: close\r\n\r\n%s",
+                  t->agent_id, t->api_key, strlen(body), body));
+    IT_CHECK(strncmp(c, "HTTP/1.1 200 ", 13) == 0, "create through nginx: %.80s", c);
+    IT_CHECK(hp_it_now() - t0 < 5.0, "answered in %.1f s beside 2,000 idle sockets",
+             hp_it_now() - t0);
+    /* Ambiguous framing never reaches the API as two requests: nginx
+     * refuses it first (400) or passes one request the API refuses. */
+    const char *f = raw_exchange_from(
+        port, "127.0.0.2",
+        "POST /v1/approvals HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n"
+        "\r\n{}{}");
+    IT_CHECK(strncmp(f, "HTTP/1.1 400 ", 13) == 0, "two lengths through nginx: %.60s", f);
+    for (int i = 0; i < NGINX_IDLE; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    kill(ngx, SIGTERM);
+    IT_CHECK(waitpid(ngx, NULL, 0) == ngx, "nginx stopped");
+}
+
 static int setup(void)
 {
     static const char *const env[] = {
@@ -437,6 +622,10 @@ int main(void)
         {"ambiguous framing answers 400 and creates nothing", test_ambiguous_framing},
         {"a NUL in a JSON string or key answers 400", test_nul_in_json},
         {"callback headers are sealed at rest yet arrive", test_callback_headers_sealed},
+        {"300 idle and 300 slowloris sockets do not stop another client",
+         test_idle_and_slow_sockets},
+        {"through nginx, 2,000 idle sockets from one address do not stop another",
+         test_nginx_idle_sockets},
         {NULL, NULL},
     };
     return hp_it_main("avail", tests, setup, NULL);

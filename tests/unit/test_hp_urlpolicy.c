@@ -118,6 +118,26 @@ static void test_public_accepted(void)
     hp_urlpolicy_free(p);
 }
 
+static void test_listed(void)
+{
+    hp_urlpolicy *p = NULL;
+    char err[128];
+
+    CU_ASSERT_EQUAL_FATAL(
+        hp_urlpolicy_new("127.0.0.1,10.1.0.0/16,fd00::/8,proxy.example", &p, err, sizeof(err)),
+        HP_OK);
+    CU_ASSERT_TRUE(hp_urlpolicy_listed(p, "127.0.0.1"));
+    CU_ASSERT_TRUE(hp_urlpolicy_listed(p, "10.1.255.3"));
+    CU_ASSERT_TRUE(hp_urlpolicy_listed(p, "fd00::5"));
+    CU_ASSERT_FALSE(hp_urlpolicy_listed(p, "127.0.0.2"));
+    CU_ASSERT_FALSE(hp_urlpolicy_listed(p, "10.2.0.1"));
+    CU_ASSERT_FALSE(hp_urlpolicy_listed(p, "8.8.8.8"));       /* public is not listed */
+    CU_ASSERT_FALSE(hp_urlpolicy_listed(p, "proxy.example")); /* names never match */
+    CU_ASSERT_FALSE(hp_urlpolicy_listed(p, NULL));
+    hp_urlpolicy_free(p);
+    CU_ASSERT_FALSE(hp_urlpolicy_listed(NULL, "127.0.0.1"));
+}
+
 static void test_allow_list(void)
 {
     hp_urlpolicy *p = policy(" 127.0.0.1 , 10.0.0.0/8,fd00::/8, hooks.internal ,*.corp.lan,::1");
@@ -261,6 +281,7 @@ int main(void)
     CU_add_test(s, "seed 004 table of refused forms", test_seed004_table);
     CU_add_test(s, "public urls accepted", test_public_accepted);
     CU_add_test(s, "allow list", test_allow_list);
+    CU_add_test(s, "listed addresses", test_listed);
     CU_add_test(s, "bad allow entries", test_bad_allow_entries);
     CU_add_test(s, "address rules", test_addresses);
     CU_add_test(s, "resolve literal and pin", test_resolve_literal_and_pin);
