@@ -53,6 +53,11 @@ sending the decision to the last answer received.
 |---|---|---|---|---|---|---|---|---|---|
 ${rows%$'\n'}
 
+The most this machine holds in one process is bounded by its open files:
+every waiter is a socket in the API and one in the client, and the hard
+limit here is $(ulimit -Hn) (\`ulimit -Hn\`); threads are bounded by
+kernel.pid_max ($(cat /proc/sys/kernel/pid_max), shared by every process on the machine).
+
 One round per size. Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average
 $(cut -d" " -f1 /proc/loadavg) at the end, the machine shared with other work), the client
 (libcurl multi, one thread) on the same machine. Reproduce: \`bench/waiters.sh\`

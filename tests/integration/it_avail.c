@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -606,6 +607,13 @@ static void test_nginx_idle_sockets(void)
 
 static int setup(void)
 {
+    /* The hostile tests open thousands of sockets (2,000 idle ones to
+     * nginx): the soft open-file limit goes up to the hard one. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     static const char *const env[] = {
         "HOLDPOINT_MAX_WAITERS=40",           "HOLDPOINT_API_THREADS=80",
         "HOLDPOINT_TEAM_WAITERS_PERCENT=25",  "HOLDPOINT_KEY_WAITERS_PERCENT=10",
