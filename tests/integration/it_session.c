@@ -3,8 +3,9 @@
  * that works wherever a user token does, the CSRF header every change made
  * with it needs, sign-out, absolute and idle expiry, a removed user's
  * session, password change (other sessions end), throttling of failed
- * sign-ins per account and per client address with 429 + Retry-After, and
- * the Secure flag under an https public URL.
+ * sign-ins per account and per client address with 429 + Retry-After, the
+ * Secure flag under an https public URL, and X-Forwarded-For believed only
+ * from HOLDPOINT_TRUSTED_PROXIES.
  *
  * The API trusts X-Forwarded-For here, and every test signs in from an
  * address of its own, so the per-address counters of the tests (and of
@@ -370,6 +371,28 @@ static void test_secure_cookie(void)
     IT_CHECK(hp_it_api_stop(api) == 0, "API stopped cleanly");
 }
 
+/* The address a session records: X-Forwarded-For's from a trusted proxy
+ * (the default API trusts 127.0.0.1), the peer's own from anyone else. */
+static void test_forwarded_for_only_from_proxies(void)
+{
+    static const char *const env[] = {"HOLDPOINT_TRUST_FORWARDED_FOR=1",
+                                      "HOLDPOINT_TRUSTED_PROXIES=192.0.2.0/24", NULL};
+    const hp_it_team *t = hp_it_team_new();
+    const char *sql = "select client_addr from user_sessions where user_id = $1::uuid "
+                      "order by created_at desc, id desc limit 1";
+    const char *forwarded = fresh_addr();
+    hp_it_api *api = hp_it_api_start("untrusted-peer", env);
+
+    IT_CHECK_FATAL(api != NULL, "second API started");
+    IT_STATUS_FATAL(signin_raw(NULL, forwarded, t->email, PASSWORD), 200);
+    const char *a = hp_it_sql_str(sql, t->user_id, NULL);
+    IT_CHECK(a != NULL && strcmp(a, forwarded) == 0, "from a trusted proxy: %s", a ? a : "(null)");
+    IT_STATUS_FATAL(signin_raw(api, fresh_addr(), t->email, PASSWORD), 200);
+    a = hp_it_sql_str(sql, t->user_id, NULL);
+    IT_CHECK(a != NULL && strcmp(a, "127.0.0.1") == 0, "from another peer: %s", a ? a : "(null)");
+    IT_CHECK(hp_it_api_stop(api) == 0, "API stopped cleanly");
+}
+
 int main(void)
 {
     static const char *const dflt_env[] = {
@@ -389,6 +412,7 @@ int main(void)
         {"throttle_account", test_throttle_account},
         {"throttle_address", test_throttle_address},
         {"secure_cookie", test_secure_cookie},
+        {"forwarded_for_only_from_proxies", test_forwarded_for_only_from_proxies},
         {NULL, NULL},
     };
     hp_it_set_default_env(dflt_env);
