@@ -525,7 +525,8 @@ static void test_callback_headers_sealed(void)
  * ports: listening on 127.0.0.1:*port, proxying to api. Returns its pid. */
 static pid_t nginx_start(hp_it_api *api, int *port)
 {
-    char dir[] = "/tmp/hp-nginx.XXXXXX";
+    /* In the run directory, which make test removes with the services. */
+    char *dir = hp_it_fmt("%s/nginx.XXXXXX", hp_it_env("HP_RUN_DIR"));
     const char *src = hp_it_fmt("%s/deploy/nginx/nginx.conf", it_repo_root());
     FILE *in = fopen(src, "r");
     char *conf = NULL;
