@@ -46,6 +46,7 @@ boss_rate=$(median "${boss[@]}")
 r_pg=$(ratio "$api_rate" "$pg_rate")
 r_boss=$(ratio "$api_rate" "$boss_rate")
 fmt() { node -e 'process.stdout.write(Number(process.argv[1]).toFixed(0))' "$1"; }
+fmt_all() { node -e 'process.stdout.write(process.argv.slice(1).map(x => Number(x).toFixed(0)).join(" "))' "$@"; }
 echo "create: api $api_rate/s; pgbench -M prepared $pg_rate tps (ratio $r_pg); pg-boss $boss_rate/s (ratio $r_boss)"
 
 bench_write_section create "## Create (bench/create)
@@ -66,7 +67,7 @@ number of clients: \`pgbench -M prepared\` running that same statement
 | pg-boss \`send\` (peer) | $(fmt "$boss_rate") | $r_boss |
 
 Medians of $rounds rounds of ${secs} s run back to back, alternating (per round:
-API ${apis[*]}; pgbench ${pgs[*]}; pg-boss ${boss[*]}). Measured
+API $(fmt_all "${apis[@]}"); pgbench $(fmt_all "${pgs[@]}"); pg-boss $(fmt_all "${boss[@]}")). Measured
 $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d" " -f1 /proc/loadavg)
 at the end, the machine shared with other work), with the load generators,
 the API, PostgreSQL and Redis sharing them. Reproduce:

@@ -2,8 +2,9 @@
 // COPIES copies of COMMAND (environment inherited), polls SQL (a count) over
 // one connection every 10 ms until it is zero, then stops the copies with
 // SIGTERM and waits for them. Prints the seconds from the start of the copies
-// to the zero count. (Spawning psql per poll would cost more CPU than the
-// thing measured on a small machine.)
+// to the zero count, or fails after WAIT_ZERO_LIMIT_S seconds (120 by
+// default). (Spawning psql per poll would cost more CPU than the thing
+// measured on a small machine.)
 //
 // usage: node wait_zero.js DATABASE_URL "select count(*) ..." COPIES COMMAND [ARGS...]
 "use strict";
@@ -13,6 +14,7 @@ const { Client } = require("pg");
 
 async function main() {
   const [url, sql, copiesArg, cmd, ...args] = process.argv.slice(2);
+  const limit = Number(process.env.WAIT_ZERO_LIMIT_S || 120);
   const c = new Client({ connectionString: url });
   await c.connect();
   const kids = [];
@@ -22,7 +24,10 @@ async function main() {
   for (;;) {
     const r = await c.query(sql);
     if (Number(r.rows[0].count) === 0) break;
-    if (Number(process.hrtime.bigint() - t0) / 1e9 > 120) throw new Error("timed out");
+    if (Number(process.hrtime.bigint() - t0) / 1e9 > limit) {
+      for (const k of kids) k.kill("SIGTERM");
+      throw new Error("timed out");
+    }
     await new Promise((res) => setTimeout(res, 10));
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
