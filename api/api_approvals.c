@@ -277,11 +277,12 @@ void api_approvals_audit(hp_req *req)
 
 void api_audit_send(hp_req *req, const hp_approval_row *row)
 {
-    PGresult *r;
+    hp_event *ev;
     json_object *o, *events;
+    int n;
     hp_err rc;
 
-    rc = hp_store_event_list(req->dbc, req->pool, row->id, &r, req->err, sizeof(req->err));
+    rc = hp_store_event_list(req->dbc, req->pool, row->id, &ev, &n, req->err, sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return;
@@ -290,22 +291,22 @@ void api_audit_send(hp_req *req, const hp_approval_row *row)
     events = json_object_new_array();
     hp_json_set_str(o, "approval_id", row->id);
     hp_json_set_str(o, "request_id", row->request_id);
-    for (int i = 0; i < PQntuples(r); i++) {
+    for (int i = 0; i < n; i++) {
         json_object *e = json_object_new_object(), *actor = json_object_new_object(), *data;
-        const char *dt = hp_db_val(r, i, 4);
         char perr[64];
 
-        json_object_object_add(e, "id", json_object_new_int64(hp_db_ll(r, i, 0, 0)));
-        hp_json_set_str(e, "kind", hp_db_val(r, i, 1));
-        hp_json_set_str(actor, "type", hp_db_val(r, i, 2));
-        hp_json_set_str(actor, "id", hp_db_val(r, i, 3));
-        if (hp_db_val(r, i, 6) != NULL)
-            hp_json_set_str(actor, "name", hp_db_val(r, i, 6));
+        json_object_object_add(e, "id", json_object_new_int64(ev[i].id));
+        hp_json_set_str(e, "kind", ev[i].kind);
+        hp_json_set_str(actor, "type", ev[i].actor_type);
+        hp_json_set_str(actor, "id", ev[i].actor_id);
+        if (ev[i].actor_name != NULL)
+            hp_json_set_str(actor, "name", ev[i].actor_name);
         json_object_object_add(e, "actor", actor);
-        if (dt == NULL || hp_json_parse(dt, strlen(dt), &data, perr, sizeof(perr)) != HP_OK)
+        if (ev[i].data == NULL ||
+            hp_json_parse(ev[i].data, strlen(ev[i].data), &data, perr, sizeof(perr)) != HP_OK)
             data = json_object_new_object();
         json_object_object_add(e, "data", data);
-        hp_json_set_time(e, "created_at", hp_db_ll(r, i, 5, -1));
+        hp_json_set_time(e, "created_at", ev[i].created_at);
         json_object_array_add(events, e);
     }
     json_object_object_add(o, "events", events);

@@ -477,8 +477,8 @@ hp_err hp_store_pending_count(hp_dbconn *c, const char *team_id, int cap, int *c
     return rc;
 }
 
-hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id, PGresult **res,
-                           char *err, size_t errcap)
+hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id, hp_event **events,
+                           int *n, char *err, size_t errcap)
 {
     /* The actor's name as it is now: a user or agent of the same team. */
     static const char sql[] =
@@ -491,11 +491,27 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
                             "and g.id::text = e.actor_id "
                             "where e.approval_id = $1 order by e.id";
     const char *p[] = {approval_id};
-    hp_err rc = hp_db_exec(c, res, sql, 1, p, err, errcap);
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 1, p, err, errcap);
 
-    if (rc == HP_OK)
-        hp_pool_defer(pool, hp__pqclear, *res);
-    return rc;
+    *events = NULL;
+    *n = 0;
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *n = PQntuples(r);
+    *events = hp_pool_alloc(pool, sizeof(**events) * (size_t)(*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; i++) {
+        hp_event *e = &(*events)[i];
+        e->id = hp_db_ll(r, i, 0, 0);
+        e->kind = hp_db_val(r, i, 1);
+        e->actor_type = hp_db_val(r, i, 2);
+        e->actor_id = hp_db_val(r, i, 3);
+        e->data = hp_db_val(r, i, 4);
+        e->created_at = hp_db_ll(r, i, 5, -1);
+        e->actor_name = hp_db_val(r, i, 6);
+    }
+    return HP_OK;
 }
 
 /* The expiry of every due row WHERE picks, with every effect of the close,

@@ -155,11 +155,21 @@ HP_MUSTCHECK hp_err hp_store_approval_changes(hp_dbconn *c, hp_pool *pool, const
 HP_MUSTCHECK hp_err hp_store_pending_count(hp_dbconn *c, const char *team_id, int cap, int *count,
                                            int64_t *now, char *err, size_t errcap);
 
-/* Reads the audit events of approval_id in order; *res is cleared with the
- * pool. Columns: id, kind, actor_type, actor_id, data::text, created_at (µs),
- * the actor's current name (a user's or an agent's of the team, else NULL). */
+/* One audit event (strings in the reader's pool). */
+typedef struct hp_event {
+    int64_t id;
+    const char *kind;
+    const char *actor_type;
+    const char *actor_id;
+    const char *actor_name; /* the actor's current name (a user or agent of the team), or NULL */
+    const char *data;       /* JSON text, or NULL */
+    int64_t created_at;     /* µs */
+} hp_event;
+
+/* Reads the audit events of approval_id in order into *events (*n of them,
+ * an array in pool; the strings live as long as pool). */
 HP_MUSTCHECK hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
-                                        PGresult **res, char *err, size_t errcap);
+                                        hp_event **events, int *n, char *err, size_t errcap);
 
 /* One approval an expiry batch closed (strings in the batch's pool). */
 typedef struct hp_expired {
