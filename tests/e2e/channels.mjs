@@ -23,7 +23,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { check, finish, launchChromium, step } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const { SMTPServer } = require('smtp-server');
@@ -31,27 +31,6 @@ const { simpleParser } = require('mailparser');
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const BASE = cfg.base;
-let passed = 0;
-let failed = 0;
-
-function check(ok, what, detail = '') {
-  if (ok) {
-    passed++;
-    console.log(`ok   ${what}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${what}${detail ? `: ${detail}` : ''}`);
-  }
-  return ok;
-}
-
-async function step(name, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    check(false, name, e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e));
-  }
-}
 
 async function waitFor(fn, ms = 15000) {
   const end = Date.now() + ms;
@@ -105,13 +84,7 @@ async function reviewer(path) {
   return res.json();
 }
 
-// Playwright gives every launch a fresh profile directory of its own.
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 
 try {
   const ctx = await browser.newContext();
@@ -247,5 +220,4 @@ try {
   smtp.close();
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

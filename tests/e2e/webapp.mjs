@@ -15,34 +15,13 @@
 import { readFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { check, finish, launchChromium, step } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const A = cfg.base_a;
 const B = cfg.base_b;
-let passed = 0;
-let failed = 0;
-
-function check(ok, what, detail = '') {
-  if (ok) {
-    passed++;
-    console.log(`ok   ${what}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${what}${detail ? `: ${detail}` : ''}`);
-  }
-  return ok;
-}
-
-async function step(name, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    check(false, name, e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e));
-  }
-}
 
 // The agent's side, over plain HTTP as an agent would.
 async function agent(base, method, path, body) {
@@ -77,20 +56,7 @@ async function createApproval(question, extra = {}) {
   return { id: r.json.approval_id, rid };
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 
 const cspViolations = [];
 async function newPage(opts = {}) {
@@ -421,5 +387,4 @@ await step('postgresql down', async () => {
 
 check(cspViolations.length === 0, 'the pages cause no Content-Security-Policy violations', cspViolations.join(' | '));
 await browser.close();
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();
