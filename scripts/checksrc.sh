@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The house rules of shared/STYLE.md that a machine can check, over the C
+# The house rules that a machine can check (docs/internals/testing.md), over the C
 # sources of the product (api/, common/, worker-*/, cli/) and, where they
 # apply, the tests and benchmarks. Prints each violation as file:line: rule
 # and exits 1 when there is any.
@@ -8,8 +8,8 @@
 #               (use the bounded hp_ helpers)
 #   getenv      only common/hp_config.c reads the environment
 #   sql         SQL statements live in the store: common/hp_store_*.c and
-#               common/hp_db.c (LISTEN/UNLISTEN are session commands, allowed
-#               where the wake sources run)
+#               common/hp_db.c (LISTEN/UNLISTEN are session commands, not
+#               statements: the wake sources issue them where they run)
 #   header      every .c and .h starts with a comment saying what it is
 #   response    every response starts in api_response_start (api/api_http.c):
 #               civetweb's own Date header is not thread-safe
@@ -57,7 +57,7 @@ done < <(grep -n 'mg_response_header_start[[:space:]]*(' $product | grep -v '^ap
     true)
 
 if [ "$bad" -ne 0 ]; then
-    echo "checksrc: house rules broken (shared/STYLE.md; scripts/checksrc.sh lists the rules)" >&2
+    echo "checksrc: house rules broken (scripts/checksrc.sh lists the rules)" >&2
     exit 1
 fi
 echo "checksrc: ok ($(echo "$all" | wc -w) files)"
