@@ -327,12 +327,8 @@ json_object *hp_valid_object(hp_issues *is, hp_path at, json_object *parent, con
     enum hp__member m = hp__get(parent, key, &v);
     hp_path p = hp_path_key(at, key);
 
-    if (!hp__present(is, p, m, required, "object", v))
+    if (!hp__present(is, p, m, required, "object", v) || !hp_valid_is_object(is, p, v))
         return NULL;
-    if (!json_object_is_type(v, json_type_object)) {
-        hp__wrong_type(is, p, "object", v);
-        return NULL;
-    }
     return v;
 }
 
