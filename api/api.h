@@ -124,7 +124,7 @@ bool api_query_seconds(hp_req *req, const char *name, long long cap, long long *
 void api_send_json(hp_req *req, int status, json_object *body);
 /* The same with extra response headers (name, value pairs, NULL-ended). */
 void api_send_json_h(hp_req *req, int status, json_object *body, const char *const *headers);
-/* Sends status (204 and the like) with no body. */
+/* Sends status with no body (Content-Length: 0 unless 1xx, 204 or 304). */
 void api_send_empty(hp_req *req, int status, const char *const *headers);
 /* Sends a body as it is, with its content type and extra headers (the web
  * app's pages and assets). */

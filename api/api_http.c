@@ -11,8 +11,10 @@
  * access log line is written last.
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "api.h"
@@ -189,45 +191,111 @@ hp_err api_db(hp_req *req, hp_dbconn **out)
     return HP_OK;
 }
 
-void api_response_start(hp_req *req, int status)
+/* Date in the IMF-fixdate form; civetweb 1.15 would write its own with
+ * gmtime(), whose one static result every worker thread shares. */
+static void api__http_date(char *out, size_t n)
 {
-    char date[40];
     struct tm tm;
     time_t now = time(NULL);
 
+    out[0] = '\0';
+    if (gmtime_r(&now, &tm) == NULL || strftime(out, n, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+        out[0] = '\0';
+}
+
+void api_response_start(hp_req *req, int status)
+{
+    char date[40];
+
     req->status = status;
     mg_response_header_start(req->conn, status);
-    /* civetweb 1.15 writes its own Date with gmtime(), whose one static
-     * result every worker thread shares; a Date of our own stops that. */
-    if (gmtime_r(&now, &tm) != NULL &&
-        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
+    api__http_date(date, sizeof(date));
+    if (date[0] != '\0')
         mg_response_header_add(req->conn, "Date", date, -1);
     mg_response_header_add(req->conn, "X-Request-Id", req->request_id, -1);
 }
 
+/* Whether the connection stays open after this response, by civetweb's own
+ * rule (enable_keep_alive is on): the client's Connection header when it
+ * sent one, else the HTTP/1.1 default. */
+static bool api__keep_alive(const struct mg_request_info *ri)
+{
+    for (int i = 0; i < ri->num_headers; i++) {
+        if (strcasecmp(ri->http_headers[i].name, "Connection") != 0)
+            continue;
+        const char *v = ri->http_headers[i].value;
+        while (v != NULL && *v != '\0') {
+            v += strspn(v, " \t,");
+            size_t n = strcspn(v, " \t,");
+            if (n == 10 && strncasecmp(v, "keep-alive", 10) == 0)
+                return true;
+            v += n;
+        }
+        return false;
+    }
+    return ri->http_version != NULL && strcmp(ri->http_version, "1.1") == 0;
+}
+
+/* Bodies up to this size leave in the same write as the head. */
+#define API_ONE_WRITE_BODY 16384
+
+/* A whole response with a known length, written by us rather than by
+ * mg_response_header_send, which sends every header line in a write of its
+ * own (nine packets for a small JSON answer). The head, and the body when
+ * it is small, go out in one write; civetweb only learns the status from
+ * the handler, as for any response. ctype NULL: no Content-Type, and no
+ * Content-Length on the statuses that carry no body (1xx, 204, 304). */
 static void api__send(hp_req *req, int status, const char *ctype, const void *body, size_t len,
                       const char *const *extra_headers)
 {
-    struct mg_connection *conn = req->conn;
-    char clen[24];
-    bool own_cache = false;
+    char date[40];
+    bool own_cache = false, own_conn = false;
+    bool head_only = strcmp(req->ri->request_method, "HEAD") == 0;
+    bool bodiless = status < 200 || status == 204 || status == 304;
+    hp_buf b;
+    hp_err e;
 
     if (req->status != 0)
         return; /* one response per request */
-    (void)hp_fmt(clen, sizeof(clen), "%zu", len);
-    api_response_start(req, status);
-    mg_response_header_add(conn, "Content-Type", ctype, -1);
-    mg_response_header_add(conn, "Content-Length", clen, -1);
+    req->status = status;
+    api__http_date(date, sizeof(date));
+    hp_buf_init(&b, SIZE_MAX);
+    e = hp_buf_printf(&b, "HTTP/%s %d %s\r\n",
+                      req->ri->http_version ? req->ri->http_version : "1.0", status,
+                      mg_get_response_code_text(req->conn, status));
+    if (e == HP_OK && date[0] != '\0')
+        e = hp_buf_printf(&b, "Date: %s\r\n", date);
+    if (e == HP_OK)
+        e = hp_buf_printf(&b, "X-Request-Id: %s\r\n", req->request_id);
+    if (e == HP_OK && ctype != NULL)
+        e = hp_buf_printf(&b, "Content-Type: %s\r\n", ctype);
+    if (e == HP_OK && !bodiless)
+        e = hp_buf_printf(&b, "Content-Length: %zu\r\n", len);
     /* JSON is never cached; the web app's assets bring their own policy. */
-    for (const char *const *h = extra_headers; h && h[0] && !own_cache; h += 2)
-        own_cache = strcasecmp(h[0], "Cache-Control") == 0;
-    if (!own_cache)
-        mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-    for (; extra_headers && extra_headers[0]; extra_headers += 2)
-        mg_response_header_add(conn, extra_headers[0], extra_headers[1], -1);
-    mg_response_header_send(conn);
-    if (len > 0 && strcmp(req->ri->request_method, "HEAD") != 0)
-        mg_write(conn, body, len);
+    for (const char *const *h = extra_headers; h && h[0]; h += 2) {
+        own_cache = own_cache || strcasecmp(h[0], "Cache-Control") == 0;
+        own_conn = own_conn || strcasecmp(h[0], "Connection") == 0;
+    }
+    if (e == HP_OK && !own_cache)
+        e = hp_buf_puts(&b, "Cache-Control: no-store\r\n");
+    for (const char *const *h = extra_headers; e == HP_OK && h && h[0]; h += 2)
+        e = hp_buf_printf(&b, "%s: %s\r\n", h[0], h[1]);
+    if (e == HP_OK && !own_conn)
+        e = hp_buf_printf(&b, "Connection: %s\r\n",
+                          api__keep_alive(req->ri) ? "keep-alive" : "close");
+    if (e == HP_OK)
+        e = hp_buf_puts(&b, "\r\n");
+    if (e != HP_OK) { /* out of memory: nothing sensible can be sent */
+        hp_buf_free(&b);
+        return;
+    }
+    if (head_only || bodiless)
+        len = 0;
+    if (len > 0 && len <= API_ONE_WRITE_BODY && hp_buf_append(&b, body, len) == HP_OK)
+        len = 0;
+    if (mg_write(req->conn, b.data, b.len) > 0 && len > 0)
+        mg_write(req->conn, body, len);
+    hp_buf_free(&b);
 }
 
 static void api__send_json_h(hp_req *req, int status, json_object *body,
@@ -249,15 +317,7 @@ void api_send_json_h(hp_req *req, int status, json_object *body, const char *con
 
 void api_send_empty(hp_req *req, int status, const char *const *headers)
 {
-    struct mg_connection *conn = req->conn;
-
-    if (req->status != 0)
-        return;
-    api_response_start(req, status);
-    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-    for (; headers && headers[0]; headers += 2)
-        mg_response_header_add(conn, headers[0], headers[1], -1);
-    mg_response_header_send(conn);
+    api__send(req, status, NULL, NULL, 0, headers);
 }
 
 void api_send_raw(hp_req *req, int status, const char *ctype, const void *body, size_t len,
