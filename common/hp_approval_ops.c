@@ -5,23 +5,22 @@
  *
  * Create is race-safe without locks of its own: the unique index on
  * (agent_id, request_id) decides between concurrent identical creates, and the
- * loser re-reads the winner's row. A decision locks the approval row, so of
- * concurrent decisions the first commits and the rest see a closed row.
+ * loser re-reads the winner's row. A decision is one statement
+ * (hp_store_approval_decide) that locks the approval row, so of concurrent
+ * decisions the first commits and the rest see a closed row; its effects
+ * are written by the same SQL as an expiry batch's.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "hp_approval.h"
 #include "hp_approval_ops.h"
-#include "hp_ask.h"
 #include "hp_crypto.h"
 #include "hp_fault.h"
-#include "hp_inbox.h"
 #include "hp_json.h"
 #include "hp_mem.h"
 #include "hp_store_approval.h"
 #include "hp_store_fanout.h"
-#include "hp_store_inbox.h"
 #include "hp_store_notif.h"
 #include "hp_str.h"
 
@@ -170,200 +169,88 @@ fail:
     return rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED;
 }
 
-/* The action response a close records (seed 004), or false when it records
- * none: a chosen option (by a person, or as the timeout default) is a button
- * response whose decision_key is the option's value; a custom instruction is
- * a text reply. */
-static bool hp__response_of(const hp_approval_row *row, const hp_decision *d, hp_inbox_record *rec)
-{
-    json_object *opt = NULL;
-    bool expired = strcmp(row->status, "expired") == 0;
-
-    memset(rec, 0, sizeof(*rec));
-    rec->button_index = -1;
-    rec->decided_at = -1;
-    if (strcmp(row->status, "custom_instruction") == 0 && row->custom_instruction != NULL) {
-        rec->kind = "reply";
-        rec->action = "text_reply";
-        rec->response_text = row->custom_instruction;
-    } else if ((strcmp(row->status, "selected_option") == 0 || expired) &&
-               row->selected_option_index >= 0 && row->options != NULL &&
-               (size_t)row->selected_option_index < json_object_array_length(row->options)) {
-        opt = json_object_array_get_idx(row->options, (size_t)row->selected_option_index);
-        rec->kind = "button";
-        rec->action = expired ? "timeout_default" : "button_pressed";
-        rec->button_index = row->selected_option_index;
-        rec->button_label = hp_json_str(opt, "label");
-        rec->decision_key = hp_json_str(opt, "value");
-        rec->is_timeout_default = expired;
-    } else {
-        return false;
-    }
-    rec->team_id = row->team_id;
-    rec->agent_id = row->agent_id;
-    rec->session_id = row->session_id;
-    rec->notification_id = row->id;
-    rec->approval_id = row->id;
-    rec->notification_client_event_id = row->correlation_id;
-    rec->user_id = row->resolved_by_user_id;
-    rec->user_name = row->resolved_by_name;
-    rec->notification_title = row->question;
-    rec->notification_message = row->context_markdown;
-    rec->decided_at = row->resolved_at;
-    if (d != NULL) {
-        rec->client_event_id = d->client_event_id;
-        rec->device = d->device;
-    }
-    return true;
-}
-
-static hp_err hp__closed_effects(hp_dbconn *c, const hp_approval_env *env,
-                                 const hp_approval_row *row, const char *kind,
-                                 const char *actor_type, const char *actor_id, const hp_decision *d,
-                                 char *err, size_t errcap)
+/* The audit event's data of decision d: the new status, where it was made
+ * and how (surface, device, link or Slack button and its channel), the
+ * chosen option, whether a custom instruction came. New reference. */
+static json_object *hp__event_data(const hp_decision *d, const char *status)
 {
     json_object *data = json_object_new_object();
-    hp_inbox_record rec;
-    hp_err rc;
 
-    hp_json_set_str(data, "status", row->status);
-    if (d != NULL && d->surface != NULL)
+    hp_json_set_str(data, "status", status);
+    if (d->surface != NULL)
         hp_json_set_str(data, "surface", d->surface);
-    if (row->selected_option_index >= 0)
-        json_object_object_add(data, "selected_option_index",
-                               json_object_new_int(row->selected_option_index));
-    if (row->custom_instruction != NULL)
+    if (d->kind == HP_DECIDE_OPTION)
+        json_object_object_add(data, "selected_option_index", json_object_new_int(d->option_index));
+    if (d->kind == HP_DECIDE_CUSTOM && d->custom_instruction != NULL)
         json_object_object_add(data, "has_custom_instruction", json_object_new_boolean(1));
-    if (row->is_timeout_default)
-        json_object_object_add(data, "is_timeout_default", json_object_new_boolean(1));
-    if (d != NULL && d->device != NULL)
+    if (d->device != NULL)
         hp_json_set_str(data, "device", d->device);
-    if (d != NULL && d->via != NULL) {
+    if (d->via != NULL) {
         hp_json_set_str(data, "via", d->via);
         if (d->channel_id != NULL)
             hp_json_set_str(data, "channel_id", d->channel_id);
     }
-    rc = hp_store_event_add(c, row->id, row->team_id, kind, actor_type, actor_id,
-                            hp_json_text(data), err, errcap);
-    json_object_put(data);
-    if (rc != HP_OK)
-        return rc;
-    if (row->callback_url != NULL) {
-        /* An Ask API question calls back only with an answer, in seed 000's
-         * shape; every other approval with seed 003's result on any close. */
-        bool ask = hp_ask_is_question(row);
-        json_object *body = ask ? hp_ask_callback_json(row) : hp_approval_result_json(row);
-        if (body != NULL)
-            rc = hp_store_job_add_callback(c, row, ask ? HP_ASK_CALLBACK_JOB : "callback",
-                                           hp_json_text(body), env->callback_max_attempts, err,
-                                           errcap);
-        json_object_put(body);
-        if (rc != HP_OK)
-            return rc;
-    }
-    /* The team webhook hears of every close; the other channels ask, and
-     * a closed approval has nothing left to ask. */
-    {
-        char body[64];
-        (void)hp_fmt(body, sizeof(body), "{\"event\":\"%s\"}",
-                     strcmp(kind, "resolved") == 0 ? "decided" : kind);
-        rc = hp_store_fanout_queue(c, row->team_id, row->agent_id, row->id, body, true, NULL, err,
-                                   errcap);
-        if (rc != HP_OK)
-            return rc;
-    }
-    if (hp__response_of(row, d, &rec)) {
-        hp_inbox_env ienv = {.webhook_max_attempts = env->callback_max_attempts};
-        hp_pool *pool = hp_pool_new();
-        hp_inbox_response resp;
-        /* The agent: wake below carries its key, in the same NOTIFY. */
-        rc = hp_inbox_record_add(c, pool, &ienv, &rec, false, &resp, err, errcap);
-        hp_pool_free(pool);
-        if (rc != HP_OK)
-            return rc;
-    }
-    {
-        char msg[HP_WAKE_MSG_MAX];
-        hp_approval_wake_msg_agent(row->id, row->team_id, row->agent_id, msg, sizeof(msg));
-        return hp_store_notify_approval(c, msg, err, errcap);
-    }
-}
-
-hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
-                                  const hp_approval_row *row, const char *kind,
-                                  const char *actor_type, const char *actor_id, char *err,
-                                  size_t errcap)
-{
-    return hp__closed_effects(c, env, row, kind, actor_type, actor_id, NULL, err, errcap);
+    return data;
 }
 
 hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
                           const char *team_id, const char *approval_id, const hp_decision *d,
                           hp_approval_row *out, char *err, size_t errcap)
 {
-    hp_approval_row cur;
-    bool found = false, updated = false;
-    const char *status = "cancelled", *kind = "cancelled";
-    int idx = -1;
+    hp_store_decide sd = {.approval_id = approval_id,
+                          .team_id = team_id,
+                          .kind = HP_STORE_DECIDE_CANCEL,
+                          .option_index = -1,
+                          .status = "cancelled",
+                          .event_kind = "cancelled",
+                          .actor_type = d->actor_type,
+                          .actor_id = d->actor_id,
+                          .max_attempts = env->callback_max_attempts,
+                          .client_event_id = d->client_event_id,
+                          .device = d->device};
+    hp_store_decided res;
+    json_object *data;
     hp_err rc;
 
-    rc = hp_db_begin(c, err, errcap);
+    if (d->kind == HP_DECIDE_OPTION) {
+        sd.kind = HP_STORE_DECIDE_OPTION;
+        sd.option_index = d->option_index; /* out of range: refused by the statement */
+        sd.status = "selected_option";
+        sd.event_kind = "resolved";
+    } else if (d->kind == HP_DECIDE_CUSTOM) {
+        sd.kind = HP_STORE_DECIDE_CUSTOM;
+        sd.custom_instruction = d->custom_instruction;
+        sd.status = "custom_instruction";
+        sd.event_kind = "resolved";
+    }
+    sd.user_id = d->user_id;
+    sd.user_name = d->user_name;
+    data = hp__event_data(d, sd.status);
+    sd.event_data = hp_json_text(data);
+    rc = hp_store_approval_decide(c, pool, &sd, out, &res, err, errcap);
+    json_object_put(data);
     if (rc != HP_OK)
         return rc;
-    rc = hp_store_approval_by_id(c, pool, team_id, approval_id, true, &cur, &found, err, errcap);
-    if (rc != HP_OK)
-        goto fail;
-    if (!found) {
-        rc = HP_ERR_NOT_FOUND;
-        goto fail;
+    if (!res.found)
+        return HP_ERR_NOT_FOUND;
+    switch (res.refusal) {
+    case HP_STORE_DECIDED:
+        break;
+    case HP_STORE_DECIDE_CLOSED:
+        hp_err_set(err, errcap, "approval is already %s", res.status);
+        return HP_ERR_ALREADY_RESOLVED;
+    case HP_STORE_DECIDE_BAD_OPTION:
+        hp_err_set(err, errcap, "option_index must be from 0 to %d",
+                   res.options > 0 ? res.options - 1 : 0);
+        return HP_ERR_INVALID_PAYLOAD;
+    case HP_STORE_DECIDE_NO_CUSTOM:
+        hp_err_set(err, errcap, "this approval does not accept a custom instruction");
+        return HP_ERR_INVALID_PAYLOAD;
     }
-    if (strcmp(cur.status, "pending") != 0) {
-        hp_err_set(err, errcap, "approval is already %s", cur.status);
-        rc = HP_ERR_ALREADY_RESOLVED;
-        goto fail;
-    }
-    if (d->kind == HP_DECIDE_OPTION) {
-        size_t n = cur.options ? json_object_array_length(cur.options) : 0;
-        if (d->option_index < 0 || (size_t)d->option_index >= n) {
-            hp_err_set(err, errcap, "option_index must be from 0 to %zu", n ? n - 1 : 0);
-            rc = HP_ERR_INVALID_PAYLOAD;
-            goto fail;
-        }
-        status = "selected_option";
-        kind = "resolved";
-        idx = d->option_index;
-    } else if (d->kind == HP_DECIDE_CUSTOM) {
-        if (!cur.allow_custom_instruction) {
-            hp_err_set(err, errcap, "this approval does not accept a custom instruction");
-            rc = HP_ERR_INVALID_PAYLOAD;
-            goto fail;
-        }
-        status = "custom_instruction";
-        kind = "resolved";
-    }
-    rc = hp_store_approval_close(c, pool, approval_id, status, idx,
-                                 d->kind == HP_DECIDE_CUSTOM ? d->custom_instruction : NULL, false,
-                                 d->user_id, d->user_name, out, &updated, err, errcap);
-    if (rc != HP_OK)
-        goto fail;
-    if (!updated) { /* cannot happen under the row lock; kept for safety */
-        rc = HP_ERR_ALREADY_RESOLVED;
-        goto fail;
-    }
-    out->agent_display_name = cur.agent_display_name;
-    rc = hp__closed_effects(c, env, out, kind, d->actor_type, d->actor_id, d, err, errcap);
-    if (rc != HP_OK)
-        goto fail;
-    if (HP_FAULT("decide.before_commit")) {
-        hp_err_set(err, errcap, "fault point decide.before_commit");
-        rc = HP_ERR_INTERNAL;
-        goto fail;
-    }
-    return hp_db_commit(c, err, errcap);
-
-fail:
-    hp_db_rollback(c);
-    return rc;
+    /* Committed with every effect, its NOTIFY sent; the Redis publish and
+     * the answer are the caller's. A crash here must lose none of it. */
+    (void)HP_FAULT("decide.after_commit");
+    return HP_OK;
 }
 
 hp_err hp_approval_expire_if_due(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,

@@ -1,6 +1,6 @@
 /*
  * hp_approval_ops: the approval state transitions — create, decide, cancel,
- * and the effects every close shares with the expiry worker. Each runs in one
+ * with the effects every close shares with the expiry worker. Each runs in one
  * transaction on a borrowed connection, so the state change, its audit event,
  * its outbox job and its wake notification commit or vanish together; the
  * SQL lives in hp_store_approval.c. Also the wake message that tells waiters
@@ -101,28 +101,22 @@ HP_MUSTCHECK hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_app
 /* Applies d to approval_id of team_id if it is still pending: first decision
  * wins (HP_ERR_ALREADY_RESOLVED otherwise). HP_ERR_INVALID_PAYLOAD with a
  * reason for an option index out of range or a custom instruction that is not
- * allowed; HP_ERR_NOT_FOUND when no such approval in the team. On success *out
- * is the updated row (in pool). Writes the event, the callback job and the
- * wake notification in the same transaction. */
+ * allowed; HP_ERR_NOT_FOUND when no such approval in the team;
+ * HP_ERR_CONFLICT when the agent already recorded d->client_event_id. On
+ * success *out is the updated row (in pool). ONE statement, one round trip,
+ * its own transaction (call it outside BEGIN; hp_store_approval_decide):
+ * the close and every effect of it — the audit event (kind "resolved" or
+ * "cancelled", with actor and decision data), the callback job when the
+ * approval has a callback URL (seed 003's result; for an Ask API question
+ * only when answered, as HP_ASK_CALLBACK_JOB), the team webhooks' notify
+ * job, the action response of a chosen option or custom instruction (seed
+ * 004's inbox, with its project webhook job) and the NOTIFY that wakes
+ * waiters (hp_approval_wake_msg_agent) — the same effects an expiry batch
+ * writes, by the same SQL. The caller publishes the wake on Redis. */
 HP_MUSTCHECK hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
                                        const char *team_id, const char *approval_id,
                                        const hp_decision *d, hp_approval_row *out, char *err,
                                        size_t errcap);
-
-/* Writes what every close must write in its transaction: the audit event
- * (kind "resolved", "cancelled" or "expired", with actor and decision data),
- * the callback job when the approval has a callback URL (body = the result
- * JSON of row; for an Ask API question only when it was answered, body
- * hp_ask_callback_json, job kind HP_ASK_CALLBACK_JOB), the action response
- * of a decision or timeout default (seed 004's inbox, with its project
- * webhook job) and the NOTIFY that wakes waiters
- * (hp_approval_wake_msg_agent). A cancel, or an expiry with no default
- * option, records no action response. Used by hp_approval_decide; expiry
- * writes the same effects set-based (hp_store_approval_expire_due). */
-HP_MUSTCHECK hp_err hp_approval_closed_effects(hp_dbconn *c, const hp_approval_env *env,
-                                               const hp_approval_row *row, const char *kind,
-                                               const char *actor_type, const char *actor_id,
-                                               char *err, size_t errcap);
 
 /* Expires approval_id of team_id now if it is still pending and its
  * deadline has passed, exactly as the expiry worker would (the same claim,

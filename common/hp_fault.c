@@ -20,7 +20,7 @@ static const struct {
 } hp__points[] = {
     {"delivery.after_claim", true}, /* jobs claimed and leased, nothing sent yet */
     {"delivery.after_send", false}, /* a response received, its outcome not recorded */
-    {"decide.before_commit", true}, /* a decision written with its effects, not committed */
+    {"decide.after_commit", false}, /* a decision committed (one statement), not yet published */
     {"expiry.after_commit", false}, /* a batch expired and committed, not yet published */
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hp_ask.h"
 #include "hp_crypto.h"
 #include "hp_json.h"
 #include "hp_pool.h"
@@ -305,29 +306,6 @@ hp_err hp_store_expiry_wake_for(hp_dbconn *c, const char *approval_id, char *err
     return hp_db_exec(c, NULL, sql, 1, p, err, errcap);
 }
 
-hp_err hp_store_approval_close(hp_dbconn *c, hp_pool *pool, const char *approval_id,
-                               const char *status, int option_index, const char *custom_instruction,
-                               bool is_timeout_default, const char *user_id, const char *user_name,
-                               hp_approval_row *row, bool *updated, char *err, size_t errcap)
-{
-    static const char sql[] =
-        "update approvals as a set status = $2, selected_option_index = $3::int, "
-        "custom_instruction = $4, is_timeout_default = $5, resolved_by_user_id = $6, "
-        "resolved_by_name = $7, resolved_at = now(), updated_at = now() "
-        "where a.id = $1 and a.status = 'pending' returning " HP__COLS;
-    char idx[16];
-    const char *p[] = {approval_id,
-                       status,
-                       option_index >= 0 ? idx : NULL,
-                       custom_instruction,
-                       is_timeout_default ? "t" : "f",
-                       user_id,
-                       user_name};
-
-    (void)hp_fmt(idx, sizeof(idx), "%d", option_index);
-    return hp__one(c, pool, sql, 7, p, row, updated, err, errcap);
-}
-
 hp_err hp_store_event_add(hp_dbconn *c, const char *approval_id, const char *team_id,
                           const char *kind, const char *actor_type, const char *actor_id,
                           const char *data_json, char *err, size_t errcap)
@@ -338,25 +316,6 @@ hp_err hp_store_event_add(hp_dbconn *c, const char *approval_id, const char *tea
                        actor_type,  actor_id, data_json ? data_json : "{}"};
 
     return hp_db_exec(c, NULL, sql, 6, p, err, errcap);
-}
-
-hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_row *row, const char *kind,
-                                 const char *body, int max_attempts, char *err, size_t errcap)
-{
-    static const char sql[] =
-        "with j as (insert into jobs (team_id, kind, approval_id, agent_id, url, headers, body, "
-        "webhook_id, max_attempts) values ($1, $9, $2, $3, $4, $5::jsonb, $6, $7, $8) "
-        "returning id) select pg_notify('hp_jobs', '') from j";
-    char wid[HP_UUID_LEN + 5], attempts[16];
-    char uuid[HP_UUID_LEN + 1];
-
-    hp_uuid_v4(uuid);
-    (void)hp_fmt(wid, sizeof(wid), "msg_%s", uuid);
-    (void)hp_fmt(attempts, sizeof(attempts), "%d", max_attempts);
-    const char *p[] = {
-        row->team_id, row->id,  row->agent_id, row->callback_url, row->callback_headers, body,
-        wid,          attempts, kind};
-    return hp_db_exec(c, NULL, sql, 9, p, err, errcap);
 }
 
 hp_err hp_store_notify_approval(hp_dbconn *c, const char *msg, char *err, size_t errcap)
@@ -514,19 +473,83 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     return HP_OK;
 }
 
+/* The effects every close writes, as CTEs over the closed rows "x" (any
+ * number of them; the approvals table's columns), shared by the expiry
+ * statements and the decision: the callback jobs (body null:
+ * holdpoint-delivery renders the closed row's result; an Ask API question
+ * calls back only when answered, as an "ask_callback" job), the team
+ * webhooks' notify jobs ({"event": "decided", "cancelled" or "expired"}),
+ * the action response of each chosen option, custom instruction or timeout
+ * default (seed 004) with its per-agent sequence number (counters taken in
+ * agent order, so concurrent closes cannot deadlock) and its project
+ * webhook job (body null: rendered from the response), NOTIFY hp_jobs once,
+ * and NOTIFY hp_approval with the wake keys of the closes (approval ids,
+ * then "team:" keys, then "agent:" keys), each key once, up to 60 keys a
+ * message. ATT is the jobs' max attempts, RID the id of action response
+ * number rs.g (1-based, in approval id order), CEV and DEV its
+ * client_event_id and device (SQL expressions). The audit events are the
+ * caller's ("ev"): their actor and data differ. Two literals: C99
+ * guarantees string literals of 4095 bytes only, so the statements are
+ * joined once at first use. */
+#define HP__EFFECTS_JOBS_SQL(att)                                                                  \
+    "cb as (insert into jobs (team_id, kind, approval_id, agent_id, url, headers, body, "          \
+    "  webhook_id, max_attempts) select x.team_id, case when x.source = 'ask' "                    \
+    "  then '" HP_ASK_CALLBACK_JOB "' else 'callback' end, x.id, x.agent_id, x.callback_url, "     \
+    "  x.callback_headers, null, 'msg_' || gen_random_uuid(), " att " from x "                     \
+    "  where x.callback_url is not null and (x.source <> 'ask' "                                   \
+    "  or x.status in ('selected_option', 'custom_instruction')) returning id), "                  \
+    "nt as (insert into jobs (team_id, kind, approval_id, agent_id, url, body, webhook_id, "       \
+    "  max_attempts) select x.team_id, 'notify', x.id, x.agent_id, '', "                           \
+    "  '{\"event\":\"' || case x.status when 'expired' then 'expired' when 'cancelled' "           \
+    "  then 'cancelled' else 'decided' end || '\"}', "                                             \
+    "  'ntf_' || gen_random_uuid(), " HP_STORE_FANOUT_NOTIFY_ATTEMPTS " from x where exists "      \
+    "  (select 1 from channels ch where ch.team_id = x.team_id and ch.enabled "                    \
+    "  and ch.kind = 'webhook') returning id), "
+#define HP__EFFECTS_RESPONSES_SQL(att, rid, cev, dev)                                              \
+    "rs as (select x.*, x.options -> x.selected_option_index as opt, "                             \
+    "  row_number() over (order by x.id) as g, "                                                   \
+    "  row_number() over (partition by x.agent_id order by x.id) as n, "                           \
+    "  count(*) over (partition by x.agent_id) as cnt from x "                                     \
+    "  where case when x.status = 'custom_instruction' then x.custom_instruction is not null "     \
+    "  when x.status in ('selected_option', 'expired') then x.selected_option_index "              \
+    "  < case when jsonb_typeof(x.options) = 'array' then jsonb_array_length(x.options) end "      \
+    "  else false end), "                                                                          \
+    "ctr as (insert into inbox_counters as k (agent_id, seq) select rs.agent_id, max(rs.cnt) "     \
+    "  from rs group by rs.agent_id order by rs.agent_id on conflict (agent_id) do update "        \
+    "  set seq = k.seq + excluded.seq returning k.agent_id, k.seq), "                              \
+    "ar as (insert into action_responses (id, team_id, agent_id, seq, session_id, "                \
+    "  notification_id, approval_id, kind, action, button_index, button_label, decision_key, "     \
+    "  response_text, is_timeout_default, client_event_id, notification_client_event_id, "         \
+    "  user_id, user_name, device, notification_title, notification_message, decided_at) "         \
+    "  select " rid ", rs.team_id, rs.agent_id, ctr.seq - rs.cnt + rs.n, rs.session_id, rs.id, "   \
+    "  rs.id, case when rs.status = 'custom_instruction' then 'reply' else 'button' end, "         \
+    "  case rs.status when 'custom_instruction' then 'text_reply' when 'expired' "                 \
+    "  then 'timeout_default' else 'button_pressed' end, rs.selected_option_index, "               \
+    "  case when jsonb_typeof(rs.opt->'label') = 'string' then rs.opt->>'label' end, "             \
+    "  case when jsonb_typeof(rs.opt->'value') = 'string' then rs.opt->>'value' end, "             \
+    "  case when rs.status = 'custom_instruction' then rs.custom_instruction end, "                \
+    "  rs.status = 'expired', " cev ", rs.correlation_id, rs.resolved_by_user_id, "                \
+    "  rs.resolved_by_name, " dev ", rs.question, rs.context_markdown, rs.resolved_at "            \
+    "  from rs join ctr on ctr.agent_id = rs.agent_id returning id, team_id, agent_id), "          \
+    "pw as (insert into jobs (team_id, kind, agent_id, url, body, webhook_id, max_attempts, "      \
+    "  response_id) select ar.team_id, 'project_webhook', ar.agent_id, g.webhook_url, null, "      \
+    "  'msg_' || ar.id, " att ", ar.id from ar join agents g on g.id = ar.agent_id "               \
+    "  where g.webhook_url is not null returning id), "                                            \
+    "nj as (select pg_notify('hp_jobs', '') from (select 1 from cb union all select 1 from nt "    \
+    "  union all select 1 from pw limit 1) y), "                                                   \
+    "wk as (select pg_notify('hp_approval', string_agg(k.key, ' ' order by k.o, k.key)) "          \
+    "  from (select v.key, v.o, (row_number() over (order by v.o, v.key) - 1) / 60 as chunk "      \
+    "  from (select u.key, min(u.o) as o from x, unnest(array[x.id::text, "                        \
+    "  'team:' || x.team_id, 'agent:' || x.agent_id]) with ordinality as u(key, o) "               \
+    "  group by u.key) v) k group by k.chunk) "
+
 /* The expiry of every due row WHERE picks, with every effect of the close,
  * as ONE statement (its own transaction): the claim (the default option
  * computed in it: the first option marked is_default_on_timeout, else for
  * seed 004 decisions the first decision), the close (status = 'pending'
- * re-checked under the row lock), the "expired" audit events, the callback
- * jobs (body null: holdpoint-delivery renders the closed row's result), the
- * team webhooks' notify jobs, the timeout defaults' action responses with
- * their per-agent sequence numbers (counters taken in agent order, so
- * concurrent batches cannot deadlock) and project webhook jobs, NOTIFY
- * hp_jobs once, and NOTIFY hp_approval with the wake keys of the batch,
- * each key once, up to 60 keys a message. $1 limit, $2 the audit actor, $3
- * max attempts of the jobs, $4 ids (uuid[]) for the action responses in
- * batch order. */
+ * re-checked under the row lock), the "expired" audit events, then the
+ * effects above. $1 limit, $2 the audit actor, $3 max attempts of the
+ * jobs, $4 ids (uuid[]) for the action responses in batch order. */
 #define HP__EXPIRE_SQL(where)                                                                      \
     "with due as (select d.id, coalesce("                                                          \
     "  (select (o.ord - 1)::int from jsonb_array_elements(d.options) with ordinality "             \
@@ -543,54 +566,56 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     "  select x.id, x.team_id, 'expired', 'system', $2, jsonb_build_object('status', x.status) "   \
     "  || case when x.selected_option_index is not null then jsonb_build_object("                  \
     "  'selected_option_index', x.selected_option_index, 'is_timeout_default', true) "             \
-    "  else '{}'::jsonb end from x order by x.id), "                                               \
-    "cb as (insert into jobs (team_id, kind, approval_id, agent_id, url, headers, body, "          \
-    "  webhook_id, max_attempts) select x.team_id, 'callback', x.id, x.agent_id, "                 \
-    "  x.callback_url, x.callback_headers, null, 'msg_' || gen_random_uuid(), $3::int from x "     \
-    "  where x.callback_url is not null and x.source <> 'ask' returning id), "                     \
-    "nt as (insert into jobs (team_id, kind, approval_id, agent_id, url, body, webhook_id, "       \
-    "  max_attempts) select x.team_id, 'notify', x.id, x.agent_id, '', "                           \
-    "'{\"event\":\"expired\"}', "                                                                  \
-    "  'ntf_' || gen_random_uuid(), " HP_STORE_FANOUT_NOTIFY_ATTEMPTS " from x where exists "      \
-    "  (select 1 from channels ch where ch.team_id = x.team_id and ch.enabled "                    \
-    "  and ch.kind = 'webhook') returning id), "                                                   \
-    "rs as (select x.*, x.options -> x.selected_option_index as opt, "                             \
-    "  row_number() over (order by x.id) as g, "                                                   \
-    "  row_number() over (partition by x.agent_id order by x.id) as n, "                           \
-    "  count(*) over (partition by x.agent_id) as cnt from x "                                     \
-    "  where x.selected_option_index is not null and jsonb_typeof(x.options) = 'array' "           \
-    "  and x.selected_option_index < jsonb_array_length(x.options)), "                             \
-    "ctr as (insert into inbox_counters as k (agent_id, seq) select rs.agent_id, max(rs.cnt) "     \
-    "  from rs group by rs.agent_id order by rs.agent_id on conflict (agent_id) do update "        \
-    "  set seq = k.seq + excluded.seq returning k.agent_id, k.seq), "                              \
-    "ar as (insert into action_responses (id, team_id, agent_id, seq, session_id, "                \
-    "  notification_id, approval_id, kind, action, button_index, button_label, decision_key, "     \
-    "  is_timeout_default, notification_client_event_id, notification_title, "                     \
-    "  notification_message, decided_at) select ($4::uuid[])[rs.g], rs.team_id, rs.agent_id, "     \
-    "  ctr.seq - rs.cnt + rs.n, rs.session_id, rs.id, rs.id, 'button', 'timeout_default', "        \
-    "  rs.selected_option_index, case when jsonb_typeof(rs.opt->'label') = 'string' "              \
-    "  then rs.opt->>'label' end, case when jsonb_typeof(rs.opt->'value') = 'string' "             \
-    "  then rs.opt->>'value' end, true, rs.correlation_id, rs.question, rs.context_markdown, "     \
-    "  rs.resolved_at from rs join ctr on ctr.agent_id = rs.agent_id "                             \
-    "  returning id, team_id, agent_id), "                                                         \
-    "pw as (insert into jobs (team_id, kind, agent_id, url, body, webhook_id, max_attempts, "      \
-    "  response_id) select ar.team_id, 'project_webhook', ar.agent_id, g.webhook_url, null, "      \
-    "  'msg_' || ar.id, $3::int, ar.id from ar join agents g on g.id = ar.agent_id "               \
-    "  where g.webhook_url is not null returning id), "                                            \
-    "nj as (select pg_notify('hp_jobs', '') from (select 1 from cb union all select 1 from nt "    \
-    "  union all select 1 from pw limit 1) y), "                                                   \
-    "wk as (select pg_notify('hp_approval', string_agg(k.key, ' ')) from (select v.key, "          \
-    "  (row_number() over () - 1) / 60 as chunk from (select distinct unnest(array[x.id::text, "   \
-    "  'team:' || x.team_id, 'agent:' || x.agent_id]) as key from x) v) k group by k.chunk) "      \
-    "select "
+    "  else '{}'::jsonb end from x order by x.id), " HP__EFFECTS_JOBS_SQL("$3::int")
+
+#define HP__EXPIRE_RESPONSES                                                                       \
+    HP__EFFECTS_RESPONSES_SQL("$3::int", "($4::uuid[])[rs.g]", "null", "null")
 
 /* The expiry statement's tail: RET, the select list over the closed rows
- * "a" (a separate literal: C99 guarantees string literals of 4095 bytes
- * only, so the text is joined once at first use). */
+ * "a". */
 #define HP__EXPIRE_TAIL(ret)                                                                       \
-    ret ", (select count(*) from nj) + (select count(*) from wk) from x as a"
+    "select " ret ", (select count(*) from nj) + (select count(*) from wk) from x as a"
 
-static char hp__expire_due_sql[8192], hp__expire_one_sql[8192];
+/* A decision as ONE statement (its own transaction): the approval and its
+ * agent's name read under the row lock ("cur": FOR UPDATE waits for a
+ * concurrent decision and then sees its outcome, so of concurrent
+ * decisions the first wins and the others read the status it left), the
+ * refusal if any ("closed", "option" for an index out of range, "custom"
+ * when custom instructions are not allowed), the close (status = 'pending'
+ * re-checked), its audit event, then the effects above. $1 approval id, $2
+ * team id, $3 "option", "custom" or "cancel", $4 option index, $5 custom
+ * instruction, $6 and $7 the deciding user's id and name, $8 the new
+ * status, $9 the event kind, $10 and $11 the actor's type and id, $12 the
+ * event data (JSON), $13 the jobs' max attempts, $14 the action response's
+ * id, $15 its client_event_id, $16 its device. */
+#define HP__DECIDE_SQL                                                                             \
+    "with cur as (select a.id, a.status, a.options, a.allow_custom_instruction, g.name as gname "  \
+    "  from approvals a join agents g on g.id = a.agent_id where a.id = $1 and a.team_id = $2 "    \
+    "  for update of a), "                                                                         \
+    "chk as (select cur.*, case when cur.status <> 'pending' then 'closed' "                       \
+    "  when $3 = 'option' and ($4::int is null or $4::int < 0 or $4::int >= cur.nopts) "           \
+    "  then 'option' when $3 = 'custom' and not cur.allow_custom_instruction then 'custom' "       \
+    "  end as refusal from (select cur.*, case when jsonb_typeof(cur.options) = 'array' "          \
+    "  then jsonb_array_length(cur.options) else 0 end as nopts from cur) cur), "                  \
+    "x as (update approvals as a set status = $8, selected_option_index = $4::int, "               \
+    "  custom_instruction = $5, is_timeout_default = false, resolved_by_user_id = $6, "            \
+    "  resolved_by_name = $7, resolved_at = now(), updated_at = now() from chk "                   \
+    "  where a.id = $1 and chk.id = a.id and chk.refusal is null and a.status = 'pending' "        \
+    "  returning a.*), "                                                                           \
+    "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, data) " \
+    "  select x.id, x.team_id, $9, $10, $11, $12::jsonb from x), " HP__EFFECTS_JOBS_SQL(           \
+        "$13::int")
+
+#define HP__DECIDE_RESPONSES HP__EFFECTS_RESPONSES_SQL("$13::int", "$14::uuid", "$15", "$16")
+
+/* The decision's tail: the closed row (nulls when nothing closed), the
+ * agent's name, the refusal, the status under the lock and the number of
+ * options. */
+#define HP__DECIDE_TAIL                                                                            \
+    "select " HP__COLS ", c.gname, c.refusal, c.status, c.nopts, (select count(*) from nj) "       \
+    "+ (select count(*) from wk) from chk c left join x as a on true"
+
+static char hp__expire_due_sql[8192], hp__expire_one_sql[8192], hp__decide_sql[8192];
 static pthread_once_t hp__expire_once = PTHREAD_ONCE_INIT;
 
 static void hp__expire_sql_init(void)
@@ -600,9 +625,17 @@ static void hp__expire_sql_init(void)
         HP__EXPIRE_TAIL("a.id, a.team_id, a.agent_id, " HP__US("a.expires_at") ", a.timeout_mode");
     static const char one_head[] = HP__EXPIRE_SQL("and d.id = $5 and d.team_id = $6 limit $1");
     static const char one_tail[] = HP__EXPIRE_TAIL(HP__COLS ", null::text");
+    static const char expire_responses[] = HP__EXPIRE_RESPONSES;
+    static const char decide_head[] = HP__DECIDE_SQL;
+    static const char decide_responses[] = HP__DECIDE_RESPONSES;
+    static const char decide_tail[] = HP__DECIDE_TAIL;
 
-    if (!hp_fmt(hp__expire_due_sql, sizeof(hp__expire_due_sql), "%s%s", due_head, due_tail) ||
-        !hp_fmt(hp__expire_one_sql, sizeof(hp__expire_one_sql), "%s%s", one_head, one_tail))
+    if (!hp_fmt(hp__expire_due_sql, sizeof(hp__expire_due_sql), "%s%s%s", due_head,
+                expire_responses, due_tail) ||
+        !hp_fmt(hp__expire_one_sql, sizeof(hp__expire_one_sql), "%s%s%s", one_head,
+                expire_responses, one_tail) ||
+        !hp_fmt(hp__decide_sql, sizeof(hp__decide_sql), "%s%s%s", decide_head, decide_responses,
+                decide_tail))
         abort(); /* the buffers are sized for the texts above */
 }
 
@@ -663,4 +696,64 @@ hp_err hp_store_approval_expire_one(hp_dbconn *c, hp_pool *pool, const char *tea
     (void)hp_fmt(att, sizeof(att), "%d", max_attempts);
     pthread_once(&hp__expire_once, hp__expire_sql_init);
     return hp__one(c, pool, hp__expire_one_sql, 6, p, row, expired, err, errcap);
+}
+
+hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_decide *d,
+                                hp_approval_row *row, hp_store_decided *out, char *err,
+                                size_t errcap)
+{
+    static const char *const kinds[] = {"option", "custom", "cancel"};
+    char idx[16], att[16], rid[HP_UUID_LEN + 1];
+    const char *p[] = {d->approval_id,
+                       d->team_id,
+                       kinds[d->kind],
+                       d->option_index >= 0 ? idx : NULL,
+                       d->custom_instruction,
+                       d->user_id,
+                       d->user_name,
+                       d->status,
+                       d->event_kind,
+                       d->actor_type,
+                       d->actor_id,
+                       d->event_data ? d->event_data : "{}",
+                       att,
+                       rid,
+                       d->client_event_id,
+                       d->device};
+    PGresult *r;
+    hp_err rc;
+
+    memset(out, 0, sizeof(*out));
+    (void)hp_fmt(idx, sizeof(idx), "%d", d->option_index);
+    (void)hp_fmt(att, sizeof(att), "%d", d->max_attempts);
+    hp_uuid_v7(rid);
+    pthread_once(&hp__expire_once, hp__expire_sql_init);
+    rc = hp_db_exec(c, &r, hp__decide_sql, 16, p, err, errcap);
+    if (rc == HP_ERR_CONFLICT) {
+        /* The only unique key a decision can meet: the agent's
+         * action_responses (agent_id, client_event_id). */
+        hp_err_set(err, errcap, "client_event_id already recorded");
+        return rc;
+    }
+    if (rc != HP_OK)
+        return rc;
+    out->found = PQntuples(r) > 0;
+    if (out->found) {
+        const char *refusal = hp_db_val(r, 0, HP__NCOLS + 1);
+        out->options = (int)hp_db_ll(r, 0, HP__NCOLS + 3, 0);
+        if (refusal != NULL) {
+            out->refusal = strcmp(refusal, "option") == 0   ? HP_STORE_DECIDE_BAD_OPTION
+                           : strcmp(refusal, "custom") == 0 ? HP_STORE_DECIDE_NO_CUSTOM
+                                                            : HP_STORE_DECIDE_CLOSED;
+            out->status = hp_pool_strdup(pool, hp_db_val(r, 0, HP__NCOLS + 2));
+        } else if (hp_db_val(r, 0, 0) == NULL) {
+            out->refusal = HP_STORE_DECIDE_CLOSED; /* not reached under the row lock */
+            out->status = "closed";
+        } else {
+            hp_store_approval_read(pool, r, 0, 0, row);
+            out->status = row->status;
+        }
+    }
+    PQclear(r); /* the row's strings are the pool's */
+    return HP_OK;
 }

@@ -95,26 +95,71 @@ HP_MUSTCHECK hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, co
 HP_MUSTCHECK hp_err hp_store_expiry_wake_for(hp_dbconn *c, const char *approval_id, char *err,
                                              size_t errcap);
 
-/* Closes a pending approval: status plus decision fields; *updated false when
- * it was no longer pending. */
-HP_MUSTCHECK hp_err hp_store_approval_close(hp_dbconn *c, hp_pool *pool, const char *approval_id,
-                                            const char *status, int option_index,
-                                            const char *custom_instruction, bool is_timeout_default,
-                                            const char *user_id, const char *user_name,
-                                            hp_approval_row *row, bool *updated, char *err,
-                                            size_t errcap);
+/* A decision for hp_store_approval_decide. Strings are borrowed; NULL is
+ * SQL NULL. */
+typedef enum {
+    HP_STORE_DECIDE_OPTION = 0, /* choose option_index */
+    HP_STORE_DECIDE_CUSTOM,     /* a custom instruction (when the approval allows one) */
+    HP_STORE_DECIDE_CANCEL,
+} hp_store_decide_kind;
+
+typedef struct hp_store_decide {
+    const char *approval_id;
+    const char *team_id;
+    hp_store_decide_kind kind;
+    int option_index; /* -1 for none */
+    const char *custom_instruction;
+    const char *user_id; /* the deciding user, recorded in the approval */
+    const char *user_name;
+    const char *status;     /* the new status: selected_option, custom_instruction, cancelled */
+    const char *event_kind; /* the audit event: resolved, cancelled */
+    const char *actor_type;
+    const char *actor_id;
+    const char *event_data;      /* the audit event's data, JSON text ("{}" when NULL) */
+    int max_attempts;            /* of the callback and project webhook jobs */
+    const char *client_event_id; /* of the action response the decision records */
+    const char *device;
+} hp_store_decide;
+
+/* Why a decision changed nothing. */
+typedef enum {
+    HP_STORE_DECIDED = 0,
+    HP_STORE_DECIDE_CLOSED,     /* no longer pending (status says what it is) */
+    HP_STORE_DECIDE_BAD_OPTION, /* option_index out of range (options says how many) */
+    HP_STORE_DECIDE_NO_CUSTOM,  /* custom instructions not allowed */
+} hp_store_refusal;
+
+typedef struct hp_store_decided {
+    bool found; /* the team has the approval */
+    hp_store_refusal refusal;
+    const char *status; /* the approval's status after the statement (pool) */
+    int options;        /* how many options it has */
+} hp_store_decided;
+
+/* Decides d->approval_id of d->team_id as ONE statement (its own
+ * transaction; call it outside BEGIN, one round trip): locks the approval,
+ * refuses when it is no longer pending or d does not fit it (out->refusal),
+ * otherwise closes it and writes every effect of the close in the same
+ * statement — the audit event (d->event_kind, actor, d->event_data), the
+ * callback job, the team webhooks' notify job, the action response of a
+ * chosen option or custom instruction with its project webhook job, NOTIFY
+ * hp_jobs and NOTIFY hp_approval with the wake message
+ * "<approval id> team:<team id> agent:<agent id>" — set-based, the same
+ * SQL as the expiry batch (hp_store_approval_expire_due). Of concurrent
+ * decisions the first to lock the row wins; the others wait for its commit
+ * and are refused as closed. *row (pool) is the closed approval with the
+ * agent's name when out->refusal is HP_STORE_DECIDED and out->found.
+ * HP_ERR_CONFLICT (nothing written) when the agent already recorded
+ * d->client_event_id. */
+HP_MUSTCHECK hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_decide *d,
+                                             hp_approval_row *row, hp_store_decided *out, char *err,
+                                             size_t errcap);
 
 /* Appends an audit event; data_json is JSON text ("{}" when NULL). */
 HP_MUSTCHECK hp_err hp_store_event_add(hp_dbconn *c, const char *approval_id, const char *team_id,
                                        const char *kind, const char *actor_type,
                                        const char *actor_id, const char *data_json, char *err,
                                        size_t errcap);
-
-/* Queues a callback job of the given kind for a closed approval (body =
- * exact bytes to send) and wakes delivery workers with NOTIFY hp_jobs. */
-HP_MUSTCHECK hp_err hp_store_job_add_callback(hp_dbconn *c, const hp_approval_row *row,
-                                              const char *kind, const char *body, int max_attempts,
-                                              char *err, size_t errcap);
 
 /* NOTIFY hp_approval with a wake message (hp_approval_ops.h), for
  * waiters; sent at commit. */
@@ -185,18 +230,19 @@ typedef struct hp_expired {
  * expires_at has passed, oldest deadline first, with FOR UPDATE SKIP LOCKED
  * so concurrent workers split the work, closes them as "expired" (status =
  * 'pending' is re-checked by the UPDATE, so no approval is expired twice),
- * and writes every effect of those closes: what hp_approval_closed_effects
- * writes for one close (audit events with actor, callback jobs, team
- * webhook notify jobs, timeout defaults' action responses with their
- * project webhook jobs, NOTIFY hp_jobs and NOTIFY hp_approval with the
- * batch's wake keys), set-based. Callback and project webhook jobs are
- * queued with a null body that holdpoint-delivery renders from the closed
- * row. The option marked is_default_on_timeout (the first such) becomes the
- * selected option with is_timeout_default true; a seed 004 approval
- * (source 'v1_decisions') with none marked uses its first decision the same
- * way; a seed 003 approval with none marked leaves the option fields null.
- * *rows (pool memory) gets the closed approvals, *n their count; the caller
- * publishes their wake messages on Redis after it returns. */
+ * and writes every effect of those closes set-based, with the SQL a
+ * decision shares (hp_store_approval_decide): audit events with actor,
+ * callback jobs, team webhook notify jobs, timeout defaults' action
+ * responses with their project webhook jobs, NOTIFY hp_jobs and NOTIFY
+ * hp_approval with the batch's wake keys. Callback and project webhook
+ * jobs are queued with a null body that holdpoint-delivery renders from the
+ * closed row. The option marked is_default_on_timeout (the first such)
+ * becomes the selected option with is_timeout_default true; a seed 004
+ * approval (source 'v1_decisions') with none marked uses its first
+ * decision the same way; a seed 003 approval with none marked leaves the
+ * option fields null. *rows (pool memory) gets the closed approvals, *n
+ * their count; the caller publishes their wake messages on Redis after it
+ * returns. */
 HP_MUSTCHECK hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, const char *actor,
                                                  int limit, int max_attempts, hp_expired **rows,
                                                  int *n, char *err, size_t errcap);

@@ -337,13 +337,13 @@ static void test_callback_job(void)
                            "'ask_callback' and url = 'http://127.0.0.1:9/webhooks/holdpoint'",
                            ap, (const char *)NULL) == 1,
              "one ask_callback job for the answer");
-    json_object *body = hp_it_json(hp_it_sql_str(
-        "select body from jobs where approval_id = $1::uuid", ap, (const char *)NULL));
-    IT_CHECK_FATAL(body != NULL, "callback body is not JSON");
-    IT_CHECK(hp_it_jlen(body) == 3, "callback body has exactly 3 members: %s", hp_it_jtext(body));
-    IT_JSTR(body, "correlationId", id);
-    IT_JSTR(body, "answer", "yes");
-    IT_CHECK(hp_it_time(jstr(body, "answeredAt")) > 0, "answeredAt: %s", hp_it_jtext(body));
+    /* Queued by the decision's one statement without a body: delivery
+     * renders {correlationId, answer, answeredAt} from the answered
+     * question (it_ask_curl receives it). */
+    IT_CHECK(
+        hp_it_sql_int("select count(*) from jobs where approval_id = $1::uuid and body is null", ap,
+                      (const char *)NULL) == 1,
+        "the ask_callback job is rendered at delivery");
 
     /* Cancelled or expired questions call nobody. */
     id = ask_pending(t, "{\"question\":\"Never mind\","

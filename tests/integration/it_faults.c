@@ -1,8 +1,9 @@
 /*
  * Fault points (docs/internals/faults.md), each armed in a real process
  * through HOLDPOINT_FAULTS, and what must hold afterwards:
- * - decide.before_commit: an error answers 500 and changes nothing; a crash
- *   loses the connection and changes nothing; the next decision wins once.
+ * - decide.after_commit: an API killed right after a decision committed (one
+ *   statement) leaves it made once with its event, job and action response;
+ *   another replica refuses a second decision.
  * - expiry.after_commit: a timeout worker killed right after a batch
  *   committed (one statement) leaves each approval expired once, with one
  *   event and one callback job; the next worker does none of it again.
@@ -67,39 +68,13 @@ static hp_it_resp *resolve_on(hp_it_api *api, const hp_it_team *t, const char *a
                                         .body = "{\"option_index\":0}"});
 }
 
-/* Nothing of a decision is left: still pending, no close event, no job. */
-static void untouched(const char *aid, const char *when)
-{
-    IT_CHECK(count_of("select count(*) from approvals where id = $1::uuid and status = 'pending'",
-                      aid) == 1,
-             "%s: the approval is no longer pending", when);
-    IT_CHECK(events(aid, "resolved") == 0, "%s: a resolved event was kept", when);
-    IT_CHECK(jobs_of(aid) == 0, "%s: a callback job was kept", when);
-}
-
-static void test_decide_error(void)
-{
-    static const char *const env[] = {"HOLDPOINT_FAULTS=decide.before_commit=error@1",
-                                      "HOLDPOINT_OUTBOUND_ALLOW=127.0.0.1", NULL};
-    hp_it_api *api = hp_it_api_start("faults-decide-error", env);
-    const hp_it_team *t = hp_it_team_new();
-    const char *aid;
-
-    IT_CHECK_FATAL(api != NULL, "API started");
-    aid = create_on(api, t);
-    IT_ERROR(resolve_on(api, t, aid), 500, "internal_error");
-    untouched(aid, "after the failed decision");
-    /* The point fires once; the retry decides, exactly once. */
-    IT_STATUS(resolve_on(api, t, aid), 200);
-    IT_CHECK(events(aid, "resolved") == 1, "resolved events after the retry");
-    IT_CHECK(jobs_of(aid) == 1, "callback jobs after the retry");
-    IT_ERROR(resolve_on(api, t, aid), 409, "already_resolved");
-    IT_CHECK(hp_it_api_stop(api) == 0, "API exit status");
-}
-
+/* A decision is one statement, so it has no moment before its commit: the
+ * API killed right after the commit, before its Redis publish and its
+ * answer, leaves the decision made once with every effect, and another
+ * replica refuses a second one. */
 static void test_decide_crash(void)
 {
-    static const char *const env[] = {"HOLDPOINT_FAULTS=decide.before_commit=crash",
+    static const char *const env[] = {"HOLDPOINT_FAULTS=decide.after_commit=crash",
                                       "HOLDPOINT_OUTBOUND_ALLOW=127.0.0.1", NULL};
     hp_it_api *api = hp_it_api_start("faults-decide-crash", env);
     const hp_it_team *t = hp_it_team_new();
@@ -111,11 +86,25 @@ static void test_decide_crash(void)
     r = resolve_on(api, t, aid);
     IT_CHECK(r->status == 0, "the crashing API answered %ld", r->status);
     IT_CHECK(hp_it_api_stop(api) == SIGKILLED, "the API did not die at the fault point");
-    untouched(aid, "after the crash");
-    /* Another replica decides; the decision is made once. */
-    IT_STATUS(resolve_on(NULL, t, aid), 200);
+    IT_CHECK(count_of("select count(*) from approvals where id = $1::uuid "
+                      "and status = 'selected_option' and selected_option_index = 0",
+                      aid) == 1,
+             "the committed decision was lost");
     IT_CHECK(events(aid, "resolved") == 1, "resolved events after the crash");
     IT_CHECK(jobs_of(aid) == 1, "callback jobs after the crash");
+    IT_CHECK(count_of("select count(*) from action_responses where approval_id = $1::uuid", aid) ==
+                 1,
+             "action responses after the crash");
+    /* Another replica sees the decision and makes no second one. */
+    IT_ERROR(resolve_on(NULL, t, aid), 409, "already_resolved");
+    r = hp_it_send(NULL, &(hp_it_req){.method = "GET",
+                                      .path = hp_it_fmt("/v1/review/approvals/%s", aid),
+                                      .headers = hp_it_user_headers(t, false)});
+    IT_STATUS(r, 200);
+    IT_CHECK(strcmp(hp_it_jtext(hp_it_jget(r->json, "status", NULL)), "\"selected_option\"") == 0,
+             "the other replica's result is %s, not the decision", hp_it_jtext(r->json));
+    IT_CHECK(events(aid, "resolved") == 1, "resolved events after the second attempt");
+    IT_CHECK(jobs_of(aid) == 1, "callback jobs after the second attempt");
 }
 
 static void test_expiry_crash(void)
@@ -294,8 +283,7 @@ static void test_receiver_timeout_retried(void)
 int main(void)
 {
     static const hp_it_test tests[] = {
-        {"decide.before_commit: an error changes nothing", test_decide_error},
-        {"decide.before_commit: a crash changes nothing", test_decide_crash},
+        {"decide.after_commit: a crash loses no decision, makes none twice", test_decide_crash},
         {"expiry.after_commit: a crash expires nothing twice", test_expiry_crash},
         {"delivery.after_claim: a crash loses no job", test_delivery_after_claim},
         {"delivery.after_send: a crash resends with the same id", test_delivery_after_send},

@@ -7,7 +7,8 @@
  * X-Timestamp and X-Nonce (checked by independent code: Node's crypto and
  * the standardwebhooks package); the rules checked again before delivery (a
  * worker without the operator's allowance refuses the same URL); and a
- * cleared URL sends nothing more.
+ * cleared URL sends nothing more. And a decision's callback, queued without
+ * a body by the decision's one statement, arrives as the approval's result.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,45 @@ static void test_delivered_signed(void)
     IT_CHECK(it_proc_stop(w, 15000) == 0, "worker exit status");
 }
 
+/* A decision is one statement, so its callback job is queued without a
+ * body; holdpoint-delivery renders it from the closed approval, and the
+ * receiver gets exactly the approval's result. */
+static void test_decision_callback_rendered(void)
+{
+    static const int ok[] = {204};
+    const hp_it_team *t = hp_it_team_new();
+    it_recv *rv = it_recv_start(ok, 1, 0);
+    it_proc *w = it_proc_start(WORKER, "webhook-callback", worker_env);
+    hp_it_resp *r =
+        hp_it_create_ok(t, "Ship?",
+                        hp_it_fmt("\"request_id\":\"cb-rendered\",\"callback\":{\"url\":"
+                                  "\"http://127.0.0.1:%d/cb\",\"headers\":{\"X-Trace\":\"t-9\"}}",
+                                  rv->port));
+    const char *aid = str_of(r->json, "approval_id");
+    json_object *sent, *result;
+
+    IT_STATUS(hp_it_user(t, "POST", hp_it_fmt("/v1/review/approvals/%s/resolve", aid),
+                         "{\"option_index\":1}"),
+              200);
+    IT_CHECK(hp_it_sql_int("select count(*) from jobs where approval_id = $1 and kind = "
+                           "'callback' and body is null",
+                           aid, NULL) == 1,
+             "the decision's callback job is queued without a body");
+    IT_CHECK_FATAL(it_recv_wait(rv, 1, 15000), "no callback arrived");
+    IT_CHECK(it_proc_stop(w, 15000) == 0, "worker exit status");
+    IT_CHECK(strncmp(rv->reqs[0].head, "POST /cb ", 9) == 0, "POST to the path: %.40s",
+             rv->reqs[0].head);
+    IT_CHECK(it_rhdr(&rv->reqs[0], "X-Trace") != NULL &&
+                 strcmp(it_rhdr(&rv->reqs[0], "X-Trace"), "t-9") == 0,
+             "the approval's (sealed) callback header");
+    sent = hp_it_json(rv->reqs[0].body);
+    r = hp_it_agent(t, "GET", "/v1/approvals/cb-rendered/result", NULL);
+    result = r->json;
+    IT_CHECK(sent != NULL && result != NULL && json_object_equal(sent, result),
+             "callback body %s differs from the result %s", rv->reqs[0].body, r->body);
+    IT_JINT(sent, "selected_option_index", 1);
+}
+
 static void test_checked_again_at_delivery(void)
 {
     static const int ok[] = {204};
@@ -205,6 +245,7 @@ int main(void)
     static const hp_it_test tests[] = {
         {"url_rules", test_url_rules},
         {"delivered_signed", test_delivered_signed},
+        {"decision_callback_rendered", test_decision_callback_rendered},
         {"checked_again_at_delivery", test_checked_again_at_delivery},
         {NULL, NULL},
     };

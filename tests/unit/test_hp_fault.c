@@ -12,15 +12,17 @@ static void test_grammar(void)
 {
     static const char *const bad[] = {
         "nope=crash",
-        "decide.before_commit",
-        "decide.before_commit=",
-        "decide.before_commit=explode",
-        "decide.before_commit=error@",
-        "decide.before_commit=error@0",
-        "decide.before_commit=error@x",
+        "decide.before_commit=crash",
+        "delivery.after_claim",
+        "delivery.after_claim=",
+        "delivery.after_claim=explode",
+        "delivery.after_claim=error@",
+        "delivery.after_claim=error@0",
+        "delivery.after_claim=error@x",
         "delivery.after_send=error",
         "expiry.after_commit=error",
-        "decide.before_commit=crash,,",
+        "decide.after_commit=error",
+        "decide.after_commit=crash,,",
     };
     char err[HP_ERRBUF];
 
@@ -29,7 +31,9 @@ static void test_grammar(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CU_ASSERT_EQUAL(hp_fault_init(bad[i], err, sizeof(err)), HP_ERR_CONFIG);
     CU_ASSERT_EQUAL(
-        hp_fault_init("delivery.after_send=crash@3,expiry.after_commit=crash", err, sizeof(err)),
+        hp_fault_init(
+            "delivery.after_send=crash@3,expiry.after_commit=crash,decide.after_commit=crash@2",
+            err, sizeof(err)),
         HP_OK);
 }
 
@@ -37,13 +41,13 @@ static void test_error_fires_once(void)
 {
     char err[HP_ERRBUF];
 
-    CU_ASSERT_EQUAL_FATAL(hp_fault_init("decide.before_commit=error@3", err, sizeof(err)), HP_OK);
-    CU_ASSERT_FALSE(HP_FAULT("decide.before_commit"));
-    CU_ASSERT_FALSE(HP_FAULT("decide.before_commit"));
-    CU_ASSERT_TRUE(HP_FAULT("decide.before_commit"));
-    CU_ASSERT_FALSE(HP_FAULT("decide.before_commit"));
-    /* Points that are not armed, and names that are not points, never fire. */
+    CU_ASSERT_EQUAL_FATAL(hp_fault_init("delivery.after_claim=error@3", err, sizeof(err)), HP_OK);
     CU_ASSERT_FALSE(HP_FAULT("delivery.after_claim"));
+    CU_ASSERT_FALSE(HP_FAULT("delivery.after_claim"));
+    CU_ASSERT_TRUE(HP_FAULT("delivery.after_claim"));
+    CU_ASSERT_FALSE(HP_FAULT("delivery.after_claim"));
+    /* Points that are not armed, and names that are not points, never fire. */
+    CU_ASSERT_FALSE(HP_FAULT("decide.after_commit"));
     CU_ASSERT_FALSE(HP_FAULT("no.such.point"));
 }
 
