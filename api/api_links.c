@@ -258,7 +258,7 @@ typedef struct api__target {
 static bool api__target_read(hp_req *req, const char *token, api__target *t, hp_dbconn **c)
 {
     unsigned char key[32];
-    PGresult *r = NULL;
+    hp_link_target lt;
     bool found = false;
     hp_err rc;
 
@@ -275,12 +275,12 @@ static bool api__target_read(hp_req *req, const char *token, api__target *t, hp_
     if (api_db(req, c) != HP_OK)
         return false;
     rc = hp_store_fanout_link_target(*c, req->pool, t->link.approval_id, t->link.channel_id,
-                                     t->link.user_id, &r, req->err, sizeof(req->err));
-    if (rc == HP_OK && PQntuples(r) > 0) {
-        t->team_id = hp_db_val(r, 0, 0);
-        t->channel_name = hp_db_val(r, 0, 1);
-        t->channel_kind = hp_db_val(r, 0, 2);
-        t->user_name = hp_db_val(r, 0, 3);
+                                     t->link.user_id, &lt, &found, req->err, sizeof(req->err));
+    if (rc == HP_OK && found) {
+        t->team_id = lt.team_id;
+        t->channel_name = lt.channel_name;
+        t->channel_kind = lt.channel_kind;
+        t->user_name = lt.user_name;
         rc = hp_store_approval_by_id(*c, req->pool, t->team_id, t->link.approval_id, false, &t->row,
                                      &found, req->err, sizeof(req->err));
     }
@@ -429,7 +429,8 @@ void api_slack_interactions(hp_req *req)
     unsigned char key[32], *sec = NULL;
     size_t len = 0, seclen = 0;
     hp_link l;
-    PGresult *ch = NULL;
+    hp_channel_ref ch;
+    bool ch_found = false;
     hp_dbconn *c;
     hp_decision d = {.kind = HP_DECIDE_OPTION, .actor_type = "user", .via = "slack"};
     hp_approval_row out;
@@ -475,14 +476,14 @@ void api_slack_interactions(hp_req *req)
     }
     if (api_db(req, &c) != HP_OK)
         goto out;
-    rc = hp_store_fanout_channel(c, req->pool, l.channel_id, &ch, req->err, sizeof(req->err));
+    rc = hp_store_fanout_channel(c, req->pool, l.channel_id, &ch, &ch_found, req->err,
+                                 sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         goto out;
     }
-    if (PQntuples(ch) > 0 && strcmp(hp_db_val(ch, 0, 2), "slack") == 0 &&
-        hp_db_val(ch, 0, 4) != NULL &&
-        hp_secret_open(req->app->cfg->secret_key, hp_db_val(ch, 0, 4), &sec, &seclen) == HP_OK &&
+    if (ch_found && strcmp(ch.kind, "slack") == 0 && ch.secret_sealed != NULL &&
+        hp_secret_open(req->app->cfg->secret_key, ch.secret_sealed, &sec, &seclen) == HP_OK &&
         hp_json_parse((const char *)sec, seclen, &secrets, perr, sizeof(perr)) == HP_OK &&
         hp_json_str(secrets, "signing_secret") != NULL)
         verified = api__slack_verify(req, hp_json_str(secrets, "signing_secret"), body, len);
@@ -505,8 +506,8 @@ void api_slack_interactions(hp_req *req)
     if (l.expires_at <= time(NULL)) {
         outcome = "This approval expired before the answer.";
     } else {
-        rc = hp_approval_decide(c, req->pool, &req->app->env, hp_db_val(ch, 0, 1), l.approval_id,
-                                &d, &out, req->err, sizeof(req->err));
+        rc = hp_approval_decide(c, req->pool, &req->app->env, ch.team_id, l.approval_id, &d, &out,
+                                req->err, sizeof(req->err));
         if (rc == HP_OK) {
             decided = true;
             hp_waiters_publish(req->app->redis, &out);
@@ -524,9 +525,9 @@ void api_slack_interactions(hp_req *req)
     response_url = hp_json_str(p, "response_url");
     if (response_url != NULL) {
         char *msg = hp_chmsg_slack_decided(decided ? out.question : "Holdpoint", outcome);
-        rc = hp_store_fanout_slack_update(c, hp_db_val(ch, 0, 1), l.approval_id, l.channel_id,
-                                          response_url, msg, req->app->env.callback_max_attempts,
-                                          req->err, sizeof(req->err));
+        rc = hp_store_fanout_slack_update(c, ch.team_id, l.approval_id, l.channel_id, response_url,
+                                          msg, req->app->env.callback_max_attempts, req->err,
+                                          sizeof(req->err));
         free(msg);
         if (rc != HP_OK)
             hp_log_warn("could not queue the slack message update", "request_id", req->request_id,

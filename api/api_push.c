@@ -91,28 +91,29 @@ void api_push_subscribe(hp_req *req)
 
 void api_push_list(hp_req *req)
 {
-    PGresult *r = NULL;
+    hp_push_sub *subs;
     json_object *o, *items;
     hp_dbconn *c;
+    int n;
     hp_err rc;
 
     if (api_auth_user(req) != HP_OK || api_db(req, &c) != HP_OK)
         return;
-    rc = hp_store_push_list(c, req->pool, req->auth.user_id, &r, req->err, sizeof(req->err));
+    rc = hp_store_push_list(c, req->pool, req->auth.user_id, &subs, &n, req->err, sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return;
     }
     o = json_object_new_object();
     items = json_object_new_array();
-    for (int i = 0; i < PQntuples(r); i++) {
+    for (int i = 0; i < n; i++) {
         json_object *it = json_object_new_object();
-        hp_json_set_str(it, "subscription_id", hp_db_val(r, i, 0));
-        hp_json_set_str(it, "endpoint", hp_db_val(r, i, 1));
-        hp_json_set_str(it, "user_agent", hp_db_val(r, i, 2));
-        hp_json_set_time(it, "created_at", hp_db_ll(r, i, 3, -1));
-        hp_json_set_time(it, "last_success_at", hp_db_ll(r, i, 4, -1));
-        hp_json_set_str(it, "last_error", hp_db_val(r, i, 5));
+        hp_json_set_str(it, "subscription_id", subs[i].id);
+        hp_json_set_str(it, "endpoint", subs[i].endpoint);
+        hp_json_set_str(it, "user_agent", subs[i].user_agent);
+        hp_json_set_time(it, "created_at", subs[i].created_at);
+        hp_json_set_time(it, "last_success_at", subs[i].last_success_at);
+        hp_json_set_str(it, "last_error", subs[i].last_error);
         json_object_array_add(items, it);
     }
     json_object_object_add(o, "items", items);

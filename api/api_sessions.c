@@ -147,35 +147,24 @@ void api_sessions_tree(hp_req *req)
 {
     hp_notif_session s;
     hp_notif_node *nodes;
-    PGresult *r;
     json_object *o;
     int n;
     hp_err rc;
 
     if (!api__session_load(req, &s))
         return;
+    /* One more than shown tells whether the tree was cut. */
     rc = hp_store_notif_session_nodes(req->dbc, req->pool, req->auth.agent_id, s.id,
-                                      API_TREE_MAX + 1, &r, req->err, sizeof(req->err));
+                                      API_TREE_MAX + 1, &nodes, &n, req->err, sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return;
     }
-    n = PQntuples(r) > API_TREE_MAX ? API_TREE_MAX : PQntuples(r);
-    nodes = hp_pool_alloc(req->pool, sizeof(*nodes) * (size_t)(n > 0 ? n : 1));
-    for (int i = 0; i < n; i++) {
-        nodes[i].kind = hp_db_val(r, i, 0);
-        nodes[i].id = hp_db_val(r, i, 1);
-        nodes[i].parent_id = hp_db_val(r, i, 2);
-        nodes[i].type = hp_db_val(r, i, 3);
-        nodes[i].title = hp_db_val(r, i, 4);
-        nodes[i].status = hp_db_val(r, i, 5);
-        nodes[i].created_at = hp_db_ll(r, i, 6, -1);
-        nodes[i].responses = hp_db_ll(r, i, 7, 0);
-    }
     o = json_object_new_object();
     json_object_object_add(o, "session", hp_notif_session_json(&s));
-    json_object_object_add(o, "nodes", hp_notif_tree_json(nodes, n));
-    json_object_object_add(o, "truncated", json_object_new_boolean(PQntuples(r) > n));
+    json_object_object_add(o, "nodes",
+                           hp_notif_tree_json(nodes, n > API_TREE_MAX ? API_TREE_MAX : n));
+    json_object_object_add(o, "truncated", json_object_new_boolean(n > API_TREE_MAX));
     api_send_json(req, 200, o);
     json_object_put(o);
 }

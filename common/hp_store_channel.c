@@ -376,18 +376,33 @@ hp_err hp_store_push_unsubscribe(hp_dbconn *c, const char *user_id, const char *
     return rc;
 }
 
-hp_err hp_store_push_list(hp_dbconn *c, hp_pool *pool, const char *user_id, PGresult **res,
-                          char *err, size_t errcap)
+hp_err hp_store_push_list(hp_dbconn *c, hp_pool *pool, const char *user_id, hp_push_sub **subs,
+                          int *n, char *err, size_t errcap)
 {
     static const char sql[] = "select id, endpoint, user_agent, " HP__US("created_at") ", " HP__US(
         "last_success_at") ", last_error from push_subscriptions "
                            "where user_id = $1 order by created_at desc";
     const char *p[] = {user_id};
-    hp_err rc = hp_db_exec(c, res, sql, 1, p, err, errcap);
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 1, p, err, errcap);
 
-    if (rc == HP_OK)
-        hp_pool_defer(pool, hp__pqclear, *res);
-    return rc;
+    *subs = NULL;
+    *n = 0;
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, r);
+    *n = PQntuples(r);
+    *subs = hp_pool_alloc(pool, sizeof(**subs) * (size_t)(*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; i++) {
+        hp_push_sub *s = &(*subs)[i];
+        s->id = hp_db_val(r, i, 0);
+        s->endpoint = hp_db_val(r, i, 1);
+        s->user_agent = hp_db_val(r, i, 2);
+        s->created_at = hp_db_ll(r, i, 3, -1);
+        s->last_success_at = hp_db_ll(r, i, 4, -1);
+        s->last_error = hp_db_val(r, i, 5);
+    }
+    return HP_OK;
 }
 
 /* ---- the VAPID key pair -------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #define HP_STORE_CHANNEL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -102,10 +103,20 @@ HP_MUSTCHECK hp_err hp_store_push_subscribe(hp_dbconn *c, const unsigned char ke
 HP_MUSTCHECK hp_err hp_store_push_unsubscribe(hp_dbconn *c, const char *user_id, const char *id,
                                               char *err, size_t errcap);
 
-/* The user's subscriptions, newest first. Columns: id, endpoint, user_agent,
- * created_at (µs), last_success_at (µs or null), last_error. */
+/* One Web Push subscription of a user (strings in the reader's pool). */
+typedef struct hp_push_sub {
+    const char *id;
+    const char *endpoint;
+    const char *user_agent;  /* or NULL */
+    int64_t created_at;      /* µs */
+    int64_t last_success_at; /* µs, -1 for never */
+    const char *last_error;  /* or NULL */
+} hp_push_sub;
+
+/* The user's subscriptions, newest first, as *n rows in *subs (an array in
+ * pool; the strings live as long as pool). */
 HP_MUSTCHECK hp_err hp_store_push_list(hp_dbconn *c, hp_pool *pool, const char *user_id,
-                                       PGresult **res, char *err, size_t errcap);
+                                       hp_push_sub **subs, int *n, char *err, size_t errcap);
 
 /* The installation's VAPID key pair, created on first use (any process may
  * race to create it: one insert wins, everyone reads the winner). *public_b64

@@ -202,8 +202,8 @@ hp_err hp_store_fanout_slack_update(hp_dbconn *c, const char *team_id, const cha
 /* ---- deciding from a notification -------------------------------------------------- */
 
 hp_err hp_store_fanout_link_target(hp_dbconn *c, hp_pool *pool, const char *approval_id,
-                                   const char *channel_id, const char *user_id, PGresult **res,
-                                   char *err, size_t errcap)
+                                   const char *channel_id, const char *user_id, hp_link_target *t,
+                                   bool *found, char *err, size_t errcap)
 {
     static const char sql[] =
         "select a.team_id, ch.name, ch.kind, u.name from approvals a "
@@ -211,16 +211,51 @@ hp_err hp_store_fanout_link_target(hp_dbconn *c, hp_pool *pool, const char *appr
         "left join users u on u.id = nullif($3, '')::uuid and u.team_id = a.team_id "
         "where a.id = $1";
     const char *p[] = {approval_id, channel_id, user_id};
-    return hp__rows(c, pool, sql, 3, p, res, err, errcap);
+    const char *v[4];
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 3, p, err, errcap);
+
+    memset(t, 0, sizeof(*t));
+    *found = false;
+    if (rc != HP_OK)
+        return rc;
+    *found = PQntuples(r) > 0;
+    if (*found) {
+        hp_db_row_copy(pool, r, 0, 0, 4, v);
+        t->team_id = v[0];
+        t->channel_name = v[1];
+        t->channel_kind = v[2];
+        t->user_name = v[3];
+    }
+    PQclear(r);
+    return HP_OK;
 }
 
-hp_err hp_store_fanout_channel(hp_dbconn *c, hp_pool *pool, const char *channel_id, PGresult **res,
-                               char *err, size_t errcap)
+hp_err hp_store_fanout_channel(hp_dbconn *c, hp_pool *pool, const char *channel_id,
+                               hp_channel_ref *ch, bool *found, char *err, size_t errcap)
 {
     const char *p[] = {channel_id};
-    return hp__rows(c, pool,
-                    "select id, team_id, kind, name, secret_sealed from channels where id = $1", 1,
-                    p, res, err, errcap);
+    const char *v[5];
+    PGresult *r;
+    hp_err rc = hp_db_exec(
+        c, &r, "select id, team_id, kind, name, secret_sealed from channels where id = $1", 1, p,
+        err, errcap);
+
+    memset(ch, 0, sizeof(*ch));
+    *found = false;
+    if (rc != HP_OK)
+        return rc;
+    *found = PQntuples(r) > 0;
+    if (*found) {
+        hp_db_row_copy(pool, r, 0, 0, 5, v);
+        ch->id = v[0];
+        ch->team_id = v[1];
+        ch->kind = v[2];
+        ch->name = v[3];
+        ch->secret_sealed = v[4];
+    }
+    PQclear(r);
+    return HP_OK;
 }
 
 /* ---- steps ---------------------------------------------------------------------- */

@@ -105,19 +105,35 @@ HP_MUSTCHECK hp_err hp_store_fanout_slack_update(hp_dbconn *c, const char *team_
 
 /* ---- deciding from a notification (holdpoint-api) ------------------------ */
 
-/* What a decision link points at: one row (team_id, channel name, channel
- * kind, user name) for approval_id, with the channel and user columns NULL
- * unless they belong to the approval's team; no row when the approval is
- * gone. channel_id and user_id may be "". Cleared with the pool. */
+/* What a decision link points at (strings in the reader's pool). */
+typedef struct hp_link_target {
+    const char *team_id;      /* the approval's team */
+    const char *channel_name; /* NULL unless the channel belongs to that team */
+    const char *channel_kind;
+    const char *user_name; /* NULL unless the user belongs to that team */
+} hp_link_target;
+
+/* Reads what a decision link for approval_id, sent through channel_id to
+ * user_id (either may be ""), points at into *t; *found false when the
+ * approval is gone. */
 HP_MUSTCHECK hp_err hp_store_fanout_link_target(hp_dbconn *c, hp_pool *pool,
                                                 const char *approval_id, const char *channel_id,
-                                                const char *user_id, PGresult **res, char *err,
-                                                size_t errcap);
+                                                const char *user_id, hp_link_target *t, bool *found,
+                                                char *err, size_t errcap);
 
-/* A channel by id: one row (id, team_id, kind, name, secret_sealed) or none.
- * Cleared with the pool. */
+/* A channel as a decision from it needs it (strings in the reader's pool). */
+typedef struct hp_channel_ref {
+    const char *id;
+    const char *team_id;
+    const char *kind;
+    const char *name;
+    const char *secret_sealed; /* or NULL */
+} hp_channel_ref;
+
+/* Reads channel channel_id into *ch; *found false when there is none. */
 HP_MUSTCHECK hp_err hp_store_fanout_channel(hp_dbconn *c, hp_pool *pool, const char *channel_id,
-                                            PGresult **res, char *err, size_t errcap);
+                                            hp_channel_ref *ch, bool *found, char *err,
+                                            size_t errcap);
 
 /* ---- reminder and escalation steps (holdpoint-timeout) ------------------- */
 

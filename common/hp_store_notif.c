@@ -331,8 +331,8 @@ hp_err hp_store_notif_session_end(hp_dbconn *c, hp_pool *pool, const char *agent
 }
 
 hp_err hp_store_notif_session_nodes(hp_dbconn *c, hp_pool *pool, const char *agent_id,
-                                    const char *id, int limit, PGresult **res, char *err,
-                                    size_t errcap)
+                                    const char *id, int limit, hp_notif_node **nodes, int *n,
+                                    char *err, size_t errcap)
 {
     static const char sql[] =
         "select * from ("
@@ -353,9 +353,29 @@ hp_err hp_store_notif_session_nodes(hp_dbconn *c, hp_pool *pool, const char *age
                                                 ") t order by us, id limit $3";
     char lim[16];
     const char *p[] = {agent_id, id, lim};
+    PGresult *r;
+    hp_err rc;
 
+    *nodes = NULL;
+    *n = 0;
     (void)hp_fmt(lim, sizeof(lim), "%d", limit);
-    return hp__run(c, pool, sql, 3, p, res, err, errcap);
+    rc = hp__run(c, pool, sql, 3, p, &r, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    *n = PQntuples(r);
+    *nodes = hp_pool_alloc(pool, sizeof(**nodes) * (size_t)(*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; i++) {
+        hp_notif_node *x = &(*nodes)[i];
+        x->kind = hp_db_val(r, i, 0);
+        x->id = hp_db_val(r, i, 1);
+        x->parent_id = hp_db_val(r, i, 2);
+        x->type = hp_db_val(r, i, 3);
+        x->title = hp_db_val(r, i, 4);
+        x->status = hp_db_val(r, i, 5);
+        x->created_at = hp_db_ll(r, i, 6, -1);
+        x->responses = hp_db_ll(r, i, 7, 0);
+    }
+    return HP_OK;
 }
 
 hp_err hp_store_notif_project(hp_dbconn *c, hp_pool *pool, const char *team_id, const char *id,

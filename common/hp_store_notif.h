@@ -93,12 +93,11 @@ HP_MUSTCHECK hp_err hp_store_notif_session_end(hp_dbconn *c, hp_pool *pool, cons
                                                size_t errcap);
 
 /* The notifications of a session, oldest first (at most limit): its
- * messages and its approvals. Columns: kind ("message" or "approval"), id,
- * parent_id, type, title, status (approvals; NULL for messages),
- * created_at (µs), response_count. Cleared with the pool. */
+ * messages and its approvals, as *n nodes in *nodes (an array in pool; the
+ * strings live as long as pool). */
 HP_MUSTCHECK hp_err hp_store_notif_session_nodes(hp_dbconn *c, hp_pool *pool, const char *agent_id,
-                                                 const char *id, int limit, PGresult **res,
-                                                 char *err, size_t errcap);
+                                                 const char *id, int limit, hp_notif_node **nodes,
+                                                 int *n, char *err, size_t errcap);
 
 /* A seed 004 project: one agent of the team. */
 typedef struct hp_notif_project {
