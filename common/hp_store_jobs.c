@@ -6,10 +6,12 @@
  * transaction. Outcome writes match on leased_by: a worker whose lease ran out
  * and was taken over can no longer change the job, only log its attempt.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hp_json.h"
+#include "hp_buf.h"
 #include "hp_mem.h"
 #include "hp_store_approval.h"
 #include "hp_store_inbox.h"
@@ -104,28 +106,59 @@ hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int 
     return HP_OK;
 }
 
+/* Appends one element of a PostgreSQL array literal: NULL, or the text
+ * double-quoted with backslash and quote escaped. */
+static void hp__array_elem(hp_buf *b, bool first, const char *v)
+{
+    hp_err rc = hp_buf_puts(b, first ? "" : ",");
+
+    if (v == NULL) {
+        rc = rc == HP_OK ? hp_buf_puts(b, "NULL") : rc;
+    } else {
+        rc = rc == HP_OK ? hp_buf_puts(b, "\"") : rc;
+        for (const char *p = v; rc == HP_OK && *p != '\0'; p++) {
+            if (*p == '"' || *p == '\\')
+                rc = hp_buf_append(b, "\\", 1);
+            rc = rc == HP_OK ? hp_buf_append(b, p, 1) : rc;
+        }
+        rc = rc == HP_OK ? hp_buf_puts(b, "\"") : rc;
+    }
+    if (rc != HP_OK)
+        abort(); /* the buffers are uncapped */
+}
+
 hp_err hp_store_jobs_finish(hp_dbconn *c, const char *worker, hp_job_result *rs, int n, char *err,
                             size_t errcap)
 {
-    /* $1 is a JSON array of results, $2 the worker. The job update matches
-     * on leased_by, and everything about the approval or the channel reads
-     * from its RETURNING, so a worker that lost its lease changes nothing
-     * but its attempt row. Outcomes: 0 delivered, 1 retry, 2 failed, 3
-     * skipped. Approval fields and events are for callbacks (not for
-     * notifications: notify and channel jobs); channel jobs record their
-     * channel's (and subscription's) last success or
-     * error instead — a 404 or 410 from a push service is left to
-     * hp_store_fanout_push_gone, which removes the subscription. */
+    /* $1..$7 are parallel arrays, one element per attempt (job id, attempt
+     * id, outcome, HTTP status, error, duration, retry delay); $8 is the
+     * worker. The job update matches on leased_by, and everything about the
+     * approval or the channel reads from its RETURNING, so a worker that
+     * lost its lease changes nothing but its attempt row. Outcomes: 0
+     * delivered, 1 retry, 2 failed, 3 skipped. Approval fields and events
+     * are for callbacks (not for notifications: notify and channel jobs);
+     * channel jobs record their channel's (and subscription's) last success
+     * or error instead — a 404 or 410 from a push service is left to
+     * hp_store_fanout_push_gone, which removes the subscription.
+     *
+     * Each job and attempt row is found by its primary key, whatever the
+     * queue's length and however stale the planner's statistics: unnest()
+     * of the arrays is estimated at their real length, and the job update
+     * names no state. leased_by is set only by a claim and cleared by every
+     * change out of 'queued', so "leased_by = $8" alone means "still ours
+     * and still queued"; naming state = 'queued' as well let the planner
+     * answer from the partial claim index — a scan of the whole queue per
+     * batch when its statistics said the queue was small. */
     static const char sql[] =
-        "with r as (select * from jsonb_to_recordset($1::jsonb) as r(job_id bigint, "
-        "  attempt_id bigint, outcome int, http_status int, error text, duration_ms int, "
-        "  retry_ms bigint)), "
+        "with r as (select * from unnest($1::bigint[], $2::bigint[], $3::int[], $4::int[], "
+        "  $5::text[], $6::int[], $7::bigint[]) as r(job_id, attempt_id, outcome, http_status, "
+        "  error, duration_ms, retry_ms)), "
         "j as (update jobs set state = case r.outcome when 0 then 'done' when 2 then 'failed' "
         "  when 3 then 'done' else 'queued' end, lease_until = null, leased_by = null, "
         "  last_error = r.error, "
         "  run_at = case when r.outcome = 1 then now() + r.retry_ms * interval '1 millisecond' "
         "  else jobs.run_at end, updated_at = now() "
-        "  from r where jobs.id = r.job_id and jobs.leased_by = $2 and jobs.state = 'queued' "
+        "  from r where jobs.id = r.job_id and jobs.leased_by = $8 "
         "  returning jobs.id, jobs.approval_id, jobs.team_id, jobs.attempts, jobs.kind, "
         "  jobs.channel_id, jobs.subscription_id, r.outcome, r.http_status, r.error), "
         "a as (update job_attempts set finished_at = now(), http_status = r.http_status, "
@@ -137,7 +170,7 @@ hp_err hp_store_jobs_finish(hp_dbconn *c, const char *worker, hp_job_result *rs,
         "  and j.channel_id is null and j.kind <> 'notify' and j.outcome in (0, 2)), "
         "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, "
         "  data) select j.approval_id, j.team_id, case j.outcome when 0 then "
-        "  'callback_delivered' else 'callback_failed' end, 'system', $2, "
+        "  'callback_delivered' else 'callback_failed' end, 'system', $8, "
         "  jsonb_strip_nulls(jsonb_build_object('job_id', j.id, 'attempt', j.attempts, "
         "  'http_status', j.http_status, 'error', j.error)) "
         "  from j where j.approval_id is not null and j.channel_id is null "
@@ -155,49 +188,46 @@ hp_err hp_store_jobs_finish(hp_dbconn *c, const char *worker, hp_job_result *rs,
         "  push_subscriptions.last_error end from j where push_subscriptions.id = "
         "  j.subscription_id and j.outcome in (0, 1, 2) "
         "  and coalesce(j.http_status, 0) not in (404, 410)) "
-        "select coalesce(json_agg(id)::text, '[]') from j";
-    json_object *arr = json_object_new_array(), *held = NULL;
+        "select id from j";
+    hp_buf arr[7];
+    const char *p[8];
     PGresult *r = NULL;
     hp_err rc;
 
+    for (int k = 0; k < 7; k++) {
+        hp_buf_init(&arr[k], SIZE_MAX);
+        if (hp_buf_puts(&arr[k], "{") != HP_OK)
+            abort();
+    }
     for (int i = 0; i < n; i++) {
-        json_object *o = json_object_new_object();
-        long long id = 0, att = 0;
-        (void)hp_parse_ll(rs[i].job->id, 0, 0x7fffffffffffffffLL, &id);
-        (void)hp_parse_ll(rs[i].job->attempt_id, 0, 0x7fffffffffffffffLL, &att);
-        json_object_object_add(o, "job_id", json_object_new_int64(id));
-        json_object_object_add(o, "attempt_id", json_object_new_int64(att));
-        json_object_object_add(o, "outcome", json_object_new_int((int)rs[i].outcome));
-        json_object_object_add(o, "http_status",
-                               rs[i].http_status > 0 ? json_object_new_int(rs[i].http_status)
-                                                     : NULL);
-        json_object_object_add(o, "error",
-                               rs[i].error ? json_object_new_string(rs[i].error) : NULL);
-        json_object_object_add(o, "duration_ms", json_object_new_int(rs[i].duration_ms));
-        json_object_object_add(o, "retry_ms", json_object_new_int64(rs[i].retry_ms));
-        json_object_array_add(arr, o);
+        char num[5][24];
+        (void)hp_fmt(num[0], sizeof(num[0]), "%d", (int)rs[i].outcome);
+        (void)hp_fmt(num[1], sizeof(num[1]), "%d", rs[i].http_status);
+        (void)hp_fmt(num[2], sizeof(num[2]), "%d", rs[i].duration_ms);
+        (void)hp_fmt(num[3], sizeof(num[3]), "%lld", (long long)rs[i].retry_ms);
+        hp__array_elem(&arr[0], i == 0, rs[i].job->id);
+        hp__array_elem(&arr[1], i == 0, rs[i].job->attempt_id);
+        hp__array_elem(&arr[2], i == 0, num[0]);
+        hp__array_elem(&arr[3], i == 0, rs[i].http_status > 0 ? num[1] : NULL);
+        hp__array_elem(&arr[4], i == 0, rs[i].error);
+        hp__array_elem(&arr[5], i == 0, num[2]);
+        hp__array_elem(&arr[6], i == 0, num[3]);
         rs[i].lease_held = false;
     }
-    const char *p[] = {hp_json_text(arr), worker};
-    rc = hp_db_exec(c, &r, sql, 2, p, err, errcap);
-    if (rc == HP_OK) {
-        const char *ids = PQgetvalue(r, 0, 0);
-        if (hp_json_parse(ids, strlen(ids), &held, err, errcap) == HP_OK &&
-            json_object_is_type(held, json_type_array)) {
-            for (size_t k = 0; k < json_object_array_length(held); k++) {
-                long long id = json_object_get_int64(json_object_array_get_idx(held, k));
-                for (int i = 0; i < n; i++) {
-                    long long jid = 0;
-                    (void)hp_parse_ll(rs[i].job->id, 0, 0x7fffffffffffffffLL, &jid);
-                    if (jid == id)
-                        rs[i].lease_held = true;
-                }
-            }
-        }
-        json_object_put(held);
+    for (int k = 0; k < 7; k++) {
+        if (hp_buf_puts(&arr[k], "}") != HP_OK)
+            abort();
+        p[k] = arr[k].data;
     }
+    p[7] = worker;
+    rc = hp_db_exec(c, &r, sql, 8, p, err, errcap);
+    for (int row = 0; rc == HP_OK && row < PQntuples(r); row++)
+        for (int i = 0; i < n; i++)
+            if (strcmp(rs[i].job->id, PQgetvalue(r, row, 0)) == 0)
+                rs[i].lease_held = true;
     PQclear(r);
-    json_object_put(arr);
+    for (int k = 0; k < 7; k++)
+        hp_buf_free(&arr[k]);
     return rc;
 }
 
