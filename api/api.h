@@ -395,6 +395,7 @@ typedef enum {
     API_WAITED = 0,    /* decided, or the deadline passed: see row->status */
     API_WAIT_GONE,     /* the client hung up */
     API_WAIT_STOPPING, /* the process is stopping */
+    API_WAIT_ANSWERED, /* a peer sent the answer (api_wait_and_answer only) */
 } api_wait_outcome;
 
 HP_MUSTCHECK hp_err api_wait_begin(hp_req *req, const hp_approval_row *row, int wait_s,

@@ -6,12 +6,14 @@
  * re-reads the approval by id after every wake — one read shared by the
  * waiters woken together; see docs/internals/waiters.md.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "hp_json.h"
 #include "hp_approval_ops.h"
 #include "hp_log.h"
+#include "hp_mem.h"
 #include "hp_store_approval.h"
 #include "hp_store_inbox.h"
 #include "hp_str.h"
@@ -122,6 +124,7 @@ static void api__reread(hp_req *req, hp_waiter *wt, bool now, hp_pool **pool, hp
     const PGresult *r;
     hp_pool *next;
 
+    hp_waiter_answer_peers(wt, row->id, s);
     if (s == NULL)
         return;
     r = hp_shared_value(s);
@@ -141,6 +144,48 @@ static void api__reread(hp_req *req, hp_waiter *wt, bool now, hp_pool **pool, hp
 static bool api__pending(const hp_approval_row *row)
 {
     return strcmp(row->status, "pending") == 0;
+}
+
+/* What a pass answers long-polls with: the result body, rendered once. */
+typedef struct api__peer_memo {
+    bool decided;
+    char *body;
+} api__peer_memo;
+
+static void api__peer_memo_free(void *p)
+{
+    api__peer_memo *m = p;
+    free(m->body);
+    free(m);
+}
+
+/* hp_waiter_answer_fn of a long-poll (ctx: its request): the same answer
+ * api__answer would send on the waiter's own thread, once decided. */
+static bool api__answer_peer(void *ctx, hp_shared *s, void **memo)
+{
+    api__peer_memo *m = *memo;
+
+    if (m == NULL) {
+        const PGresult *r = hp_shared_value(s);
+        m = hp_xcalloc(1, sizeof(*m));
+        *memo = m;
+        if (PQntuples(r) > 0) {
+            hp_pool *pool = hp_pool_new();
+            hp_approval_row row;
+            hp_store_approval_read(pool, r, 0, 0, &row);
+            if (!api__pending(&row)) {
+                json_object *o = hp_approval_result_json(&row);
+                m->body = hp_xstrdup(hp_json_text(o));
+                m->decided = true;
+                json_object_put(o);
+            }
+            hp_pool_free(pool);
+        }
+    }
+    if (!m->decided)
+        return false;
+    api_send_raw(ctx, 200, "application/json", m->body, strlen(m->body), NULL);
+    return true;
 }
 
 /* Sends the final answer of a wait: the result body (resolved or pending). */
@@ -276,6 +321,8 @@ api_wait_outcome api_wait_decided(hp_req *req, api_waiting *w, hp_approval_row *
         r = hp_waiter_wait(w->wt, until);
         if (r == HP_WAIT_WOKEN)
             api__reread(req, w->wt, false, &w->pool, row);
+        else if (r == HP_WAIT_ANSWERED)
+            return API_WAIT_ANSWERED;
         else if (r == HP_WAIT_GONE)
             return API_WAIT_GONE;
         else if (r == HP_WAIT_SHUTDOWN)
@@ -339,6 +386,10 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
             return;
         }
     }
+    /* A long-poll may be answered by the thread that read the decision for
+     * all of them (hp_waiter_answer_peers). */
+    if (!sse)
+        hp_waiter_answer_by(w.wt, api__answer_peer, api__peer_memo_free, req);
     /* An event stream's keep-alive is also how it notices a client that
      * left: the write fails. */
     r = api_wait_decided(req, &w, &cur, sse ? API_SSE_KEEPALIVE_MS : 0, sse ? api__keepalive : NULL,
@@ -347,6 +398,8 @@ void api_wait_and_answer(hp_req *req, const hp_approval_row *row, int wait_s, bo
      * once. */
     api_wait_end(&w);
 
+    if (r == API_WAIT_ANSWERED)
+        return; /* sent by a peer, in full */
     if (r == API_WAIT_GONE) {
         if (req->status == 0)
             req->status = 499; /* client closed the request; nothing to send */

@@ -11,6 +11,12 @@
  * the descriptor only after that, and a hang-up reported with a tag that
  * by_fd no longer holds (read by the watcher just before the removal) is
  * ignored rather than blamed on the descriptor's next user.
+ *
+ * A pass (hp_waiter_answer_peers) writes to the connections of the waiters
+ * it claimed outside w->mu; a claimed waiter's thread does not leave
+ * hp_waiter_wait (nor hp_waiter_end free it) until the claim ends. A waiter
+ * is freed by its last reference: its own thread's, and its signaller's
+ * while a chain of answered waiters is woken (see waiters.md).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -48,6 +54,20 @@ struct hp_waiter {
     unsigned bucket;
     hp_waiter *prev, *next;
     hp__share *team, *holder;
+    /* Answering by a peer (hp_waiter_answer_by, hp_waiter_answer_peers). */
+    hp_waiter_answer_fn answer;
+    void (*memo_free)(void *);
+    void *answer_ctx;
+    bool waiting;  /* inside hp_waiter_wait */
+    bool deferred; /* has a wake that a peer's pass (not its own thread) takes */
+    bool claimed;  /* a peer's pass is writing its answer: the thread stays */
+    bool answered; /* a peer sent its whole answer */
+    bool released; /* its place was given back by that peer */
+    int refs;      /* its thread's, and a pass's while it signals; atomic */
+    /* The next waiter the same pass answered: woken by this one's thread
+     * when it leaves, so the threads of a crowd wake one after another
+     * rather than all at once (holding a reference to it). */
+    hp_waiter *chain_next;
 };
 
 /* A value read once for many waiters; refs changes atomically. */
@@ -55,6 +75,7 @@ struct hp_shared {
     void *value;
     void (*free_value)(void *);
     int refs;
+    uint64_t began; /* w->seq when the read began */
 };
 
 /* The reads of one thing (what, within one team) that waiters need now:
@@ -88,6 +109,7 @@ struct hp_waiters {
     uint32_t gen;
     int count;    /* places taken */
     int watching; /* of which registered under a key */
+    int deferred; /* waiters left asleep for a pass */
     bool stopping;
     bool pg_ok, redis_ok;
     api_hangup *hangup;
@@ -140,6 +162,15 @@ static void hp__share_put(hp__share **table, hp__share *s)
     hp__share_drop_idle(table, s);
 }
 
+/* Ends o's wait for a pass (mu held). */
+static void hp__undefer(hp_waiters *w, hp_waiter *o)
+{
+    if (o->deferred) {
+        o->deferred = false;
+        w->deferred--;
+    }
+}
+
 /* Marks every waiter (mu held) with a wake: used when a wake source goes down
  * or comes back, since notifications sent meanwhile are lost. */
 static void hp__wake_all_locked(hp_waiters *w)
@@ -150,6 +181,7 @@ static void hp__wake_all_locked(hp_waiters *w)
         for (hp_waiter *wt = w->buckets[b]; wt; wt = wt->next) {
             wt->seq = seq;
             wt->pending++;
+            hp__undefer(w, wt);
             pthread_cond_signal(&wt->cv);
         }
 }
@@ -219,12 +251,25 @@ void hp_waiters_wake(hp_waiters *w, const char *msg)
         char key[HP_WAIT_KEY_MAX];
 
         if (n > 0 && n < sizeof(key)) {
+            bool leader = false;
             memcpy(key, msg, n);
             key[n] = '\0';
+            /* Of the waiters a peer may answer, one is woken to read; the
+             * rest are left asleep for its pass (hp_waiter_answer_peers), so
+             * a crowd on one approval costs one thread's wake-up, not one
+             * per waiter. */
             for (hp_waiter *wt = w->buckets[hp__hash(key)]; wt; wt = wt->next)
                 if (strcmp(wt->key, key) == 0) {
                     wt->seq = seq;
                     wt->pending++;
+                    if (wt->answer != NULL && wt->waiting && leader && !wt->claimed) {
+                        if (!wt->deferred)
+                            w->deferred++;
+                        wt->deferred = true;
+                        continue;
+                    }
+                    leader = leader || wt->answer != NULL;
+                    hp__undefer(w, wt);
                     pthread_cond_signal(&wt->cv);
                 }
         }
@@ -291,6 +336,7 @@ static void hp__unlink(hp_waiters *w, hp_waiter *wt)
 {
     if (wt->key[0] == '\0')
         return;
+    hp__undefer(w, wt);
     if (wt->prev)
         wt->prev->next = wt->next;
     else
@@ -332,6 +378,7 @@ hp_err hp_waiter_begin(hp_waiters *w, const hp_waiter_owner *owner, const char *
     holder->n++;
     wt = hp_xcalloc(1, sizeof(*wt));
     wt->reg = w;
+    wt->refs = 1;
     wt->team = team;
     wt->holder = holder;
     pthread_condattr_init(&ca);
@@ -365,10 +412,53 @@ void hp_waiter_watch(hp_waiter *wt, const char *key)
     pthread_mutex_unlock(&w->mu);
 }
 
+/* Wakes the waiters of wt's key and team left asleep for a pass (mu held). */
+static void hp__wake_deferred_locked(hp_waiters *w, const hp_waiter *wt)
+{
+    if (wt->key[0] == '\0' || w->deferred == 0)
+        return;
+    for (hp_waiter *o = w->buckets[wt->bucket]; o; o = o->next)
+        if (o->deferred && o->team == wt->team && strcmp(o->key, wt->key) == 0) {
+            hp__undefer(w, o);
+            pthread_cond_signal(&o->cv);
+        }
+}
+
+/* Drops a reference to wt; the last one frees it. */
+static void hp__waiter_unref(hp_waiter *wt)
+{
+    if (__atomic_sub_fetch(&wt->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        pthread_cond_destroy(&wt->cv);
+        free(wt);
+    }
+}
+
+/* Gives wt's place back: unwatches its socket and unregisters it (mu held). */
+static void hp__release_locked(hp_waiters *w, hp_waiter *wt)
+{
+    if (wt->released)
+        return;
+    wt->released = true;
+    hp__undefer(w, wt);
+    if (wt->pending > 0)
+        hp__wake_deferred_locked(w, wt);
+    if (wt->fd >= 0) {
+        api_hangup_del(w->hangup, wt->fd);
+        w->by_fd[wt->fd] = NULL;
+        wt->fd = -1;
+    }
+    hp__unlink(w, wt);
+    hp__share_put(w->teams, wt->team);
+    hp__share_put(w->holders, wt->holder);
+    w->count--;
+    pthread_cond_broadcast(&w->drained);
+}
+
 hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms)
 {
     hp_waiters *w = wt->reg;
     hp_wait_result res;
+    hp_waiter *next = NULL;
     struct timespec ts;
 
     ts.tv_sec = (time_t)(deadline_ms / 1000);
@@ -377,7 +467,18 @@ hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms)
      * touched below this frame go back to the system meanwhile. */
     hp_mem_stack_trim();
     pthread_mutex_lock(&w->mu);
+    wt->waiting = true;
     for (;;) {
+        if (wt->answered) {
+            res = HP_WAIT_ANSWERED;
+            next = wt->chain_next;
+            wt->chain_next = NULL;
+            break;
+        }
+        if (wt->claimed) { /* a peer is writing the answer: wait for it */
+            pthread_cond_wait(&wt->cv, &w->mu);
+            continue;
+        }
         if (w->stopping) {
             res = HP_WAIT_SHUTDOWN;
             break;
@@ -388,16 +489,28 @@ hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms)
         }
         if (wt->pending > 0) {
             wt->pending = 0;
+            hp__undefer(w, wt);
             res = HP_WAIT_WOKEN;
             break;
         }
         if (pthread_cond_timedwait(&wt->cv, &w->mu, &ts) == ETIMEDOUT && wt->pending == 0 &&
-            !wt->gone && !w->stopping) {
+            !wt->gone && !w->stopping && !wt->claimed && !wt->answered) {
             res = HP_WAIT_TIMEOUT;
             break;
         }
     }
+    wt->waiting = false;
+    /* Woken to read for its peers but leaving without reading: the peers
+     * left asleep for its pass read for themselves. */
+    bool was_deferred = wt->deferred;
+    hp__undefer(w, wt);
+    if (res != HP_WAIT_WOKEN && wt->pending > 0 && !was_deferred)
+        hp__wake_deferred_locked(w, wt);
     pthread_mutex_unlock(&w->mu);
+    if (next != NULL) {
+        pthread_cond_signal(&next->cv);
+        hp__waiter_unref(next);
+    }
     return res;
 }
 
@@ -480,6 +593,7 @@ hp_shared *hp_waiter_read(hp_waiter *wt, const char *what, bool now, hp_shared_r
             s->value = v;
             s->free_value = free_value;
             s->refs = 2; /* the caller's and the flight's */
+            s->began = began;
         }
         pthread_mutex_lock(&w->mu);
         f->running = false;
@@ -499,6 +613,105 @@ hp_shared *hp_waiter_read(hp_waiter *wt, const char *what, bool now, hp_shared_r
     return s;
 }
 
+void hp_waiter_answer_by(hp_waiter *wt, hp_waiter_answer_fn fn, void (*memo_free)(void *),
+                         void *ctx)
+{
+    hp_waiters *w = wt->reg;
+
+    pthread_mutex_lock(&w->mu);
+    while (wt->claimed)
+        pthread_cond_wait(&wt->cv, &w->mu);
+    if (fn == NULL && wt->deferred) { /* its wake is its own again */
+        hp__undefer(w, wt);
+        pthread_cond_signal(&wt->cv);
+    }
+    wt->answer = fn;
+    wt->memo_free = memo_free;
+    wt->answer_ctx = ctx;
+    pthread_mutex_unlock(&w->mu);
+}
+
+void hp_waiter_answer_peers(hp_waiter *self, const char *what, hp_shared *s)
+{
+    hp_waiters *w = self->reg;
+    hp_waiter **claimed = NULL;
+    bool *ok = NULL;
+    size_t n = 0, cap = 0;
+    void *memo = NULL;
+    void (*memo_free)(void *) = NULL;
+
+    pthread_mutex_lock(&w->mu);
+    for (hp_waiter *o = w->deferred > 0 ? w->buckets[hp__hash(what)] : NULL; o; o = o->next) {
+        if (!o->deferred || o == self || o->team != self->team || strcmp(o->key, what) != 0)
+            continue;
+        hp__undefer(w, o);
+        /* Claimed even when its last wake came after the read began (the
+         * same decision's second wake source, say): the answer function
+         * answers only from a decided approval, which no later wake can
+         * change; otherwise the waiter reads for itself below. */
+        if (s == NULL || !o->waiting || o->claimed || o->answered) {
+            /* No read to give it: it reads for itself. */
+            pthread_cond_signal(&o->cv);
+            continue;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            claimed = hp_xrealloc(claimed, cap * sizeof(*claimed));
+        }
+        o->claimed = true;
+        claimed[n++] = o;
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (n == 0) {
+        free(claimed);
+        return;
+    }
+    /* Outside the lock: the claimed waiters' threads stay in hp_waiter_wait
+     * (and their requests untouched) until the claim ends. */
+    ok = hp_xcalloc(n, sizeof(*ok));
+    for (size_t i = 0; i < n; i++) {
+        ok[i] = claimed[i]->answer(claimed[i]->answer_ctx, s, &memo);
+        if (claimed[i]->memo_free != NULL)
+            memo_free = claimed[i]->memo_free;
+    }
+    /* The answered threads only have to finish their requests now: they
+     * are woken in a chain (each wakes the next as it leaves), since 10,000
+     * threads made runnable at once would take the processors from
+     * everything else, the answers' readers included. Signals go out after
+     * the unlock; the references keep the conditions alive. */
+    size_t wake = 0;
+    hp_waiter *first = NULL, **tail = &first;
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < n; i++) {
+        hp_waiter *o = claimed[i];
+        o->claimed = false;
+        if (ok[i]) {
+            o->answered = true;
+            o->pending = 0;
+            hp__release_locked(w, o); /* the client may ask again at once */
+            __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+            *tail = o;
+            tail = &o->chain_next;
+        } else if (o->seq >= s->began) { /* woken again since: reads for itself */
+            __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+            claimed[wake++] = o;
+        } else {
+            o->pending = 0; /* the read saw what woke it: nothing to do */
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (first != NULL)
+        claimed[wake++] = first;
+    for (size_t i = 0; i < wake; i++) {
+        pthread_cond_signal(&claimed[i]->cv);
+        hp__waiter_unref(claimed[i]);
+    }
+    if (memo != NULL && memo_free != NULL)
+        memo_free(memo);
+    free(ok);
+    free(claimed);
+}
+
 void hp_waiter_end(hp_waiter *wt)
 {
     hp_waiters *w;
@@ -507,18 +720,11 @@ void hp_waiter_end(hp_waiter *wt)
         return;
     w = wt->reg;
     pthread_mutex_lock(&w->mu);
-    if (wt->fd >= 0) {
-        api_hangup_del(w->hangup, wt->fd);
-        w->by_fd[wt->fd] = NULL;
-    }
-    hp__unlink(w, wt);
-    hp__share_put(w->teams, wt->team);
-    hp__share_put(w->holders, wt->holder);
-    w->count--;
-    pthread_cond_broadcast(&w->drained);
+    while (wt->claimed)
+        pthread_cond_wait(&wt->cv, &w->mu);
+    hp__release_locked(w, wt);
     pthread_mutex_unlock(&w->mu);
-    pthread_cond_destroy(&wt->cv);
-    free(wt);
+    hp__waiter_unref(wt);
 }
 
 hp_err hp_waiters_start(hp_waiters *w, char *err, size_t errcap)

@@ -10,7 +10,9 @@
  * the hang-up watcher (api_hangup). After a wake the waiter re-reads what it
  * waits for — one read shared by every waiter of the key woken at the same
  * time (hp_waiter_read) — so duplicate or reordered messages are harmless,
- * and a crowd on one approval costs one query; when a wake
+ * and a crowd on one approval costs one query. Long-polls go further: the
+ * thread that read the decision writes every one's answer
+ * (hp_waiter_answer_by, hp_waiter_answer_peers); when a wake
  * source goes down or comes back every waiter is woken to re-check, so no
  * wake-up is lost.
  *
@@ -39,6 +41,7 @@ typedef enum {
     HP_WAIT_TIMEOUT,   /* the deadline passed */
     HP_WAIT_GONE,      /* the client hung up */
     HP_WAIT_SHUTDOWN,  /* the process is stopping */
+    HP_WAIT_ANSWERED,  /* a peer sent the answer (hp_waiter_answer_by) */
 } hp_wait_result;
 
 typedef struct hp_waiters_config {
@@ -108,6 +111,26 @@ hp_shared *hp_waiter_read(hp_waiter *wt, const char *what, bool now, hp_shared_r
 void *hp_shared_value(hp_shared *s);
 /* Puts a reference; the last one frees the value. NULL is fine. */
 void hp_shared_put(void *s);
+
+/* Answers a waiter from a read made for another (hp_waiter_answer_peers),
+ * on that reader's thread: ctx is the waiter's own, memo one slot shared by
+ * every call of the same pass (NULL at first; what the function keeps there
+ * is freed with memo_free after the pass). Returns true when it has sent the
+ * waiter's whole answer; false leaves the waiter waiting. */
+typedef bool (*hp_waiter_answer_fn)(void *ctx, hp_shared *s, void **memo);
+
+/* Lets peers answer wt with fn (NULL: no longer; returns once no peer is
+ * answering it). A waiter answerable this way is not woken by a wake for
+ * its key when another waiter of the key is: that one reads, and its pass
+ * answers the rest. hp_waiter_wait then returns HP_WAIT_ANSWERED, with the
+ * place already given back. */
+void hp_waiter_answer_by(hp_waiter *wt, hp_waiter_answer_fn fn, void (*memo_free)(void *),
+                         void *ctx);
+/* The pass: after a read of what (s; NULL when it failed) by self's thread,
+ * answers the waiters of the key and team left asleep for it, whose wake
+ * came before the read began. 10,000 long-polls on one approval are
+ * answered by one thread's writes, without 10,000 wake-ups first. */
+void hp_waiter_answer_peers(hp_waiter *self, const char *what, hp_shared *s);
 
 /* Unregisters and frees the waiter, giving its place back. NULL is fine.
  * Call on the request's thread before the handler returns. */

@@ -18,9 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "hp_itest.h"
 #include "it_bg.h"
@@ -371,6 +375,119 @@ static void test_crowd_on_one(void)
     IT_CHECK(hp_it_api_stop(a) == 0, "API exits 0");
 }
 
+/* ---- long-polls answered by a peer ---------------------------------------- */
+
+/* A kept-alive TCP connection to api with request sent on it; -1 on failure. */
+static int raw_send(hp_it_api *api, int fd, const char *request)
+{
+    if (fd < 0) {
+        struct sockaddr_in a;
+        const char *base = hp_it_api_base(api);
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_port = htons((uint16_t)strtol(strrchr(base, ':') + 1, NULL, 10));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    if (fd >= 0 && write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads one whole response (head and Content-Length bytes of body) from fd
+ * within limit seconds; returns it (harness-owned), "" when none came. */
+static const char *raw_response(int fd, double limit)
+{
+    char buf[16384];
+    size_t used = 0;
+
+    for (double end = hp_it_now() + limit; used < sizeof(buf) - 1 && hp_it_now() < end;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, 200) <= 0)
+            continue;
+        ssize_t n = read(fd, buf + used, sizeof(buf) - 1 - used);
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+        buf[used] = '\0';
+        const char *head_end = strstr(buf, "\r\n\r\n");
+        const char *cl = strcasestr(buf, "\r\nContent-Length:");
+        if (head_end && cl && cl < head_end &&
+            (long)(used - (size_t)(head_end + 4 - buf)) >= strtol(cl + 17, NULL, 10))
+            break;
+    }
+    buf[used] = '\0';
+    return hp_it_fmt("%s", buf);
+}
+
+static void test_answered_by_peer(void)
+{
+    /* Long-polls on one approval are answered by the thread that read the
+     * decision for all of them; their own threads wake afterwards, one
+     * after another, to finish. Each connection must then serve its next
+     * request, clients that hung up meanwhile must not disturb the rest,
+     * and an event stream on the same approval (not answered that way)
+     * still gets the decision. */
+    const int N = 40, GONE = 6;
+    const char *const env[] = {"HOLDPOINT_TEAM_WAITERS_PERCENT=100",
+                               "HOLDPOINT_KEY_WAITERS_PERCENT=100", NULL};
+    hp_it_api *a = hp_it_api_start("answered-by-peer", env);
+    const hp_it_team *t = hp_it_team_new();
+    const char *rid, *aid;
+    int fds[40], answered = 0, reused = 0;
+    bg_batch *sse = bg_new(1);
+
+    IT_CHECK_FATAL(a != NULL, "API started");
+    create_on(a, t, &rid, &aid);
+    const char *head = hp_it_fmt("Host: 127.0.0.1\r\nX-Agent-Id: %s\r\nX-Api-Key: %s\r\n\r\n",
+                                 t->agent_id, t->api_key);
+    const char *poll_req =
+        hp_it_fmt("GET /v1/approvals/%s/result?wait=60 HTTP/1.1\r\n%s", rid, head);
+    const char *get_req = hp_it_fmt("GET /v1/approvals/%s/result HTTP/1.1\r\n%s", rid, head);
+    bg_set(sse, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result?wait=60", hp_it_api_base(a), rid), t,
+           false, "Accept: text/event-stream", NULL, 70000);
+    bg_start(sse);
+    for (int i = 0; i < N; i++)
+        fds[i] = raw_send(a, -1, poll_req);
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", N + 1, true, 20000), "%d waiting", N + 1);
+    for (int i = 0; i < GONE; i++) { /* these clients hang up before the decision */
+        close(fds[i]);
+        fds[i] = -1;
+    }
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", N + 1 - GONE, false, 20000),
+             "the hung-up clients' waiters are gone");
+    IT_STATUS(hp_it_send(a, &(hp_it_req){.method = "POST",
+                                         .path = resolve_path(aid),
+                                         .headers = hp_it_user_headers(t, true),
+                                         .body = "{\"option_index\":0}"}),
+              200);
+    for (int i = GONE; i < N; i++) {
+        const char *r = raw_response(fds[i], 20);
+        if (strncmp(r, "HTTP/1.1 200", 12) == 0 && strstr(r, "\"selected_option\"") &&
+            strstr(r, "Connection: keep-alive"))
+            answered++;
+        const char *again = raw_send(a, fds[i], get_req) >= 0 ? raw_response(fds[i], 20) : "";
+        if (strncmp(again, "HTTP/1.1 200", 12) == 0 && strstr(again, "\"selected_option\""))
+            reused++;
+        close(fds[i]);
+    }
+    IT_CHECK(answered == N - GONE, "%d of %d long-polls answered with the decision", answered,
+             N - GONE);
+    IT_CHECK(reused == N - GONE, "%d of %d connections served their next request", reused,
+             N - GONE);
+    bg_join(sse);
+    IT_CHECK(sse->calls[0].resp && strstr(sse->calls[0].resp, "event: decided"),
+             "the event stream on the same approval got the decision");
+    IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", 0, false, 10000), "no waiter left");
+    IT_CHECK(hp_it_api_stop(a) == 0, "API exits 0");
+}
+
 static void test_sse_and_block(void)
 {
     const hp_it_team *t = hp_it_team_new();
@@ -569,6 +686,7 @@ int main(void)
         {"1,000 long-polls with the defaults, released from the other replica",
          test_thousand_longpolls},
         {"2,000 long-polls on one approval all answered", test_crowd_on_one},
+        {"long-polls answered by a peer keep their connections", test_answered_by_peer},
         {"SSE and blocking creates", test_sse_and_block},
         {"a client that leaves frees its waiter", test_disconnect_frees_waiter},
         {"SIGTERM answers every waiter", test_sigterm_answers_waiters},
