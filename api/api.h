@@ -191,9 +191,10 @@ HP_MUSTCHECK hp_err api_project_select(hp_req *req, json_object *body, bool *sel
 HP_MUSTCHECK hp_err api_project_require(hp_req *req, json_object *body);
 HP_MUSTCHECK hp_err api_auth_project(hp_req *req);
 
-/* One agent as GET /v1/agents lists it, from row i of a result with the
- * columns of hp_store_agents_list. New reference. */
-json_object *api_agent_json(const PGresult *r, int i);
+/* One agent (hp_store_agents_list's row) as GET /v1/agents lists it. New
+ * reference. */
+struct hp_agent_row;
+json_object *api_agent_json(const struct hp_agent_row *a);
 
 /* Query helpers: limit 1..100 (default 50) and true/false flags; false
  * after adding an issue (the caller sends 400 invalid_query). */
@@ -403,19 +404,8 @@ HP_MUSTCHECK hp_err api_wait_begin(hp_req *req, const hp_approval_row *row, int 
 api_wait_outcome api_wait_decided(hp_req *req, api_waiting *w, hp_approval_row *row, int tick_ms,
                                   bool (*tick)(hp_req *req, void *ctx), void *ctx);
 void api_wait_end(api_waiting *w);
-/* Rendering rows of a store's PGresult: each column i becomes member
- * cols[i].name of the given type (NULL values become null). */
-typedef enum { API_COL_STR, API_COL_INT, API_COL_BOOL, API_COL_TIME } api_col_type;
-typedef struct api_col {
-    const char *name; /* NULL ends the list; column i is cols[i] */
-    api_col_type type;
-} api_col;
-
-/* Row i of r as an object (a new reference). */
-json_object *api_row_json(const PGresult *r, int i, const api_col *cols);
-
-/* Sends 200 {"items": [row, ...]} with every row of r. */
-void api_send_items(hp_req *req, const PGresult *r, const api_col *cols);
+/* Sends 200 {"items": items}; takes the reference to items (an array). */
+void api_send_items(hp_req *req, json_object *items);
 
 /* Sends the audit trail of row (read within this request, whose database
  * connection is still held): {"approval_id", "request_id", "events"}. */

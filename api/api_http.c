@@ -326,38 +326,10 @@ void api_send_raw(hp_req *req, int status, const char *ctype, const void *body, 
     api__send(req, status, ctype, body, len, headers);
 }
 
-json_object *api_row_json(const PGresult *r, int i, const api_col *cols)
+void api_send_items(hp_req *req, json_object *items)
 {
     json_object *o = json_object_new_object();
 
-    for (int c = 0; cols[c].name != NULL; c++) {
-        const char *v = hp_db_val(r, i, c);
-        switch (cols[c].type) {
-        case API_COL_STR:
-            hp_json_set_str(o, cols[c].name, v);
-            break;
-        case API_COL_INT:
-            json_object_object_add(o, cols[c].name,
-                                   v ? json_object_new_int64(hp_db_ll(r, i, c, 0)) : NULL);
-            break;
-        case API_COL_BOOL:
-            json_object_object_add(o, cols[c].name,
-                                   v ? json_object_new_boolean(hp_db_bool(r, i, c)) : NULL);
-            break;
-        case API_COL_TIME:
-            hp_json_set_time(o, cols[c].name, hp_db_ll(r, i, c, -1));
-            break;
-        }
-    }
-    return o;
-}
-
-void api_send_items(hp_req *req, const PGresult *r, const api_col *cols)
-{
-    json_object *o = json_object_new_object(), *items = json_object_new_array();
-
-    for (int i = 0; i < PQntuples(r); i++)
-        json_object_array_add(items, api_row_json(r, i, cols));
     json_object_object_add(o, "items", items);
     api_send_json(req, 200, o);
     json_object_put(o);

@@ -48,36 +48,41 @@ void api_readyz(hp_req *req)
     json_object_put(o);
 }
 
-/* The columns of hp_store_agents_list, as GET /v1/agents renders them. */
-static const api_col api_agent_cols[] = {{"agent_id", API_COL_STR},
-                                         {"name", API_COL_STR},
-                                         {"default_timeout_seconds", API_COL_INT},
-                                         {"default_timeout_mode", API_COL_STR},
-                                         {"default_timeout_instruction", API_COL_STR},
-                                         {"created_at", API_COL_TIME},
-                                         {"webhook_url", API_COL_STR},
-                                         {NULL, API_COL_STR}};
-
-json_object *api_agent_json(const PGresult *r, int i)
+json_object *api_agent_json(const hp_agent_row *a)
 {
-    return api_row_json(r, i, api_agent_cols);
+    json_object *o = json_object_new_object();
+
+    hp_json_set_str(o, "agent_id", a->id);
+    hp_json_set_str(o, "name", a->name);
+    json_object_object_add(o, "default_timeout_seconds",
+                           json_object_new_int(a->default_timeout_seconds));
+    hp_json_set_str(o, "default_timeout_mode", a->default_timeout_mode);
+    hp_json_set_str(o, "default_timeout_instruction", a->default_timeout_instruction);
+    hp_json_set_time(o, "created_at", a->created_at);
+    hp_json_set_str(o, "webhook_url", a->webhook_url);
+    return o;
 }
 
 void api_agents_list(hp_req *req)
 {
-    PGresult *r;
+    hp_agent_row *agents;
+    json_object *items;
     hp_dbconn *c;
+    int n;
     hp_err rc;
 
     if (api_auth_team(req) != HP_OK || api_db(req, &c) != HP_OK)
         return;
     /* An agent-scoped key sees only its own agent. */
     rc = hp_store_agents_list(c, req->pool, req->auth.team_id,
-                              req->auth.key_agent_scoped ? req->auth.agent_id : NULL, &r, req->err,
-                              sizeof(req->err));
+                              req->auth.key_agent_scoped ? req->auth.agent_id : NULL, &agents, &n,
+                              req->err, sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return;
     }
-    api_send_items(req, r, api_agent_cols);
+    items = json_object_new_array();
+    for (int i = 0; i < n; i++)
+        json_object_array_add(items, api_agent_json(&agents[i]));
+    api_send_items(req, items);
 }

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "hp_crypto.h"
 #include "hp_json.h"
+#include "hp_store_auth.h"
 #include "hp_store_notif.h"
 #include "hp_str.h"
 
@@ -174,7 +175,7 @@ void api_agents_update(hp_req *req)
     json_object *body, *o;
     hp_path root = hp_path_root();
     const char *url = NULL;
-    PGresult *r = NULL;
+    hp_agent_row agent;
     hp_dbconn *c;
     bool found = false;
     hp_err rc;
@@ -208,8 +209,8 @@ void api_agents_update(hp_req *req)
     }
     if (api_db(req, &c) != HP_OK)
         goto out;
-    rc = hp_store_notif_project_set_webhook(c, req->pool, req->auth.team_id, req->param, url, &r,
-                                            &found, req->err, sizeof(req->err));
+    rc = hp_store_notif_project_set_webhook(c, req->pool, req->auth.team_id, req->param, url,
+                                            &agent, &found, req->err, sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         goto out;
@@ -218,7 +219,7 @@ void api_agents_update(hp_req *req)
         api_send_error(req, HP_ERR_NOT_FOUND, "no such agent in this team", NULL);
         goto out;
     }
-    o = api_agent_json(r, 0);
+    o = api_agent_json(&agent);
     api_send_json(req, 200, o);
     json_object_put(o);
 out:

@@ -124,21 +124,28 @@ void api_review_audit(hp_req *req)
 
 void api_review_agents(hp_req *req)
 {
-    static const api_col cols[] = {
-        {"agent_id", API_COL_STR}, {"name", API_COL_STR}, {NULL, API_COL_STR}};
-    PGresult *r;
+    hp_agent_row *agents;
+    json_object *items;
     hp_dbconn *c;
+    int n;
     hp_err rc;
 
     if (api_auth_user(req) != HP_OK || api_db(req, &c) != HP_OK)
         return;
-    rc =
-        hp_store_agents_list(c, req->pool, req->auth.team_id, NULL, &r, req->err, sizeof(req->err));
+    rc = hp_store_agents_list(c, req->pool, req->auth.team_id, NULL, &agents, &n, req->err,
+                              sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return;
     }
-    api_send_items(req, r, cols);
+    items = json_object_new_array();
+    for (int i = 0; i < n; i++) {
+        json_object *o = json_object_new_object();
+        hp_json_set_str(o, "agent_id", agents[i].id);
+        hp_json_set_str(o, "name", agents[i].name);
+        json_object_array_add(items, o);
+    }
+    api_send_items(req, items);
 }
 
 /* ---- the live inbox ------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include "hp_json.h"
 #include "hp_log.h"
 #include "hp_store_admin.h"
+#include "hp_store_auth.h"
 #include "hp_store_team.h"
 #include "hp_str.h"
 
@@ -79,45 +80,67 @@ static bool api__issues_sent(hp_req *req, hp_issues *is)
 
 /* ---- agents --------------------------------------------------------------- */
 
-/* The columns of the hp_store_team_* lists. */
-static const api_col api__agent_cols[] = {{"agent_id", API_COL_STR},
-                                          {"name", API_COL_STR},
-                                          {"default_timeout_seconds", API_COL_INT},
-                                          {"default_timeout_mode", API_COL_STR},
-                                          {"default_timeout_instruction", API_COL_STR},
-                                          {"callback_auth_header", API_COL_STR},
-                                          {"created_at", API_COL_TIME},
-                                          {NULL, API_COL_STR}};
-static const api_col api__key_cols[] = {{"key_id", API_COL_STR},      {"name", API_COL_STR},
-                                        {"prefix", API_COL_STR},      {"agent_id", API_COL_STR},
-                                        {"test_mode", API_COL_BOOL},  {"created_at", API_COL_TIME},
-                                        {"revoked_at", API_COL_TIME}, {NULL, API_COL_STR}};
-static const api_col api__member_cols[] = {{"user_id", API_COL_STR},     {"email", API_COL_STR},
-                                           {"name", API_COL_STR},        {"role", API_COL_STR},
-                                           {"created_at", API_COL_TIME}, {NULL, API_COL_STR}};
-
-typedef hp_err (*api__list_fn)(hp_dbconn *c, hp_pool *pool, const char *team_id, PGresult **res,
-                               char *err, size_t errcap);
-
-/* GET of a settings list: an owner or admin, one store read, the items. */
-static void api__list(hp_req *req, api__list_fn list, const api_col *cols)
+/* The settings' rows as the pages list them. New references. */
+static json_object *api__agent_json(const hp_agent_row *a)
 {
-    PGresult *r;
-    hp_err rc;
+    json_object *o = json_object_new_object();
 
-    if (!api_auth_admin(req))
-        return;
-    rc = list(req->dbc, req->pool, req->auth.team_id, &r, req->err, sizeof(req->err));
-    if (rc != HP_OK) {
-        api_send_failure(req, rc, NULL);
-        return;
-    }
-    api_send_items(req, r, cols);
+    hp_json_set_str(o, "agent_id", a->id);
+    hp_json_set_str(o, "name", a->name);
+    json_object_object_add(o, "default_timeout_seconds",
+                           json_object_new_int(a->default_timeout_seconds));
+    hp_json_set_str(o, "default_timeout_mode", a->default_timeout_mode);
+    hp_json_set_str(o, "default_timeout_instruction", a->default_timeout_instruction);
+    hp_json_set_str(o, "callback_auth_header", a->callback_auth_header);
+    hp_json_set_time(o, "created_at", a->created_at);
+    return o;
+}
+
+static json_object *api__key_json(const hp_team_key *k)
+{
+    json_object *o = json_object_new_object();
+
+    hp_json_set_str(o, "key_id", k->id);
+    hp_json_set_str(o, "name", k->name);
+    hp_json_set_str(o, "prefix", k->prefix);
+    hp_json_set_str(o, "agent_id", k->agent_id);
+    json_object_object_add(o, "test_mode", json_object_new_boolean(k->test_mode));
+    hp_json_set_time(o, "created_at", k->created_at);
+    hp_json_set_time(o, "revoked_at", k->revoked_at);
+    return o;
+}
+
+static json_object *api__member_row_json(const hp_member_row *m)
+{
+    json_object *o = json_object_new_object();
+
+    hp_json_set_str(o, "user_id", m->id);
+    hp_json_set_str(o, "email", m->email);
+    hp_json_set_str(o, "name", m->name);
+    hp_json_set_str(o, "role", m->role);
+    hp_json_set_time(o, "created_at", m->created_at);
+    return o;
 }
 
 void api_settings_agents_list(hp_req *req)
 {
-    api__list(req, hp_store_team_agents, api__agent_cols);
+    hp_agent_row *agents;
+    json_object *items;
+    int n;
+    hp_err rc;
+
+    if (!api_auth_admin(req))
+        return;
+    rc = hp_store_agents_list(req->dbc, req->pool, req->auth.team_id, NULL, &agents, &n, req->err,
+                              sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return;
+    }
+    items = json_object_new_array();
+    for (int i = 0; i < n; i++)
+        json_object_array_add(items, api__agent_json(&agents[i]));
+    api_send_items(req, items);
 }
 
 void api_settings_agents_create(hp_req *req)
@@ -191,7 +214,23 @@ out:
 
 void api_settings_keys_list(hp_req *req)
 {
-    api__list(req, hp_store_team_keys, api__key_cols);
+    hp_team_key *keys;
+    json_object *items;
+    int n;
+    hp_err rc;
+
+    if (!api_auth_admin(req))
+        return;
+    rc = hp_store_team_keys(req->dbc, req->pool, req->auth.team_id, &keys, &n, req->err,
+                            sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return;
+    }
+    items = json_object_new_array();
+    for (int i = 0; i < n; i++)
+        json_object_array_add(items, api__key_json(&keys[i]));
+    api_send_items(req, items);
 }
 
 /* {key_id, api_key, prefix, agent_id, test_mode[, replaces]}: the secret,
@@ -329,7 +368,23 @@ static json_object *api__member_json(const char *id, const char *email, const ch
 
 void api_settings_members_list(hp_req *req)
 {
-    api__list(req, hp_store_team_members, api__member_cols);
+    hp_member_row *members;
+    json_object *items;
+    int n;
+    hp_err rc;
+
+    if (!api_auth_admin(req))
+        return;
+    rc = hp_store_team_members(req->dbc, req->pool, req->auth.team_id, &members, &n, req->err,
+                               sizeof(req->err));
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        return;
+    }
+    items = json_object_new_array();
+    for (int i = 0; i < n; i++)
+        json_object_array_add(items, api__member_row_json(&members[i]));
+    api_send_items(req, items);
 }
 
 void api_settings_members_create(hp_req *req)
@@ -413,17 +468,18 @@ static void api__member_change(hp_req *req, hp_member_op op, const char *role)
         return;
     }
     {
-        PGresult *r;
+        hp_member_row *members;
         json_object *o = NULL;
-        rc = hp_store_team_members(req->dbc, req->pool, req->auth.team_id, &r, req->err,
+        int n;
+        rc = hp_store_team_members(req->dbc, req->pool, req->auth.team_id, &members, &n, req->err,
                                    sizeof(req->err));
         if (rc != HP_OK) {
             api_send_failure(req, rc, NULL);
             return;
         }
-        for (int i = 0; i < PQntuples(r) && o == NULL; i++)
-            if (strcmp(hp_db_val(r, i, 0), req->param) == 0)
-                o = api_row_json(r, i, api__member_cols);
+        for (int i = 0; i < n && o == NULL; i++)
+            if (strcmp(members[i].id, req->param) == 0)
+                o = api__member_row_json(&members[i]);
         if (o == NULL) {
             api_send_error(req, HP_ERR_NOT_FOUND, "no such member", NULL);
             return;

@@ -6,11 +6,6 @@
 #include "hp_store_approval.h"
 #include "hp_store_auth.h"
 
-static void hp__pqclear(void *r)
-{
-    PQclear(r);
-}
-
 /* Copies a bytea column (hex output "\x...") of 32 bytes into out. */
 static void hp__hash32(const PGresult *r, int row, int col, unsigned char out[32])
 {
@@ -138,18 +133,38 @@ hp_err hp_store_token_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix, hp
     return HP_OK;
 }
 
-hp_err hp_store_agents_list(hp_dbconn *c, hp_pool *pool, const char *team_id, const char *agent_id,
-                            PGresult **res, char *err, size_t errcap)
+void hp_store_agent_read(hp_pool *pool, const PGresult *r, int i, hp_agent_row *a)
 {
-    static const char sql[] =
-        "select id, name, default_timeout_seconds, default_timeout_mode, "
-        "default_timeout_instruction, (extract(epoch from created_at) * 1000000)::bigint, "
-        "webhook_url from agents where team_id = $1 and ($2::uuid is null or id = $2::uuid) "
-        "order by created_at, id";
-    const char *p[] = {team_id, agent_id};
-    hp_err rc = hp_db_exec(c, res, sql, 2, p, err, errcap);
+    const char *v[8];
 
-    if (rc == HP_OK)
-        hp_pool_defer(pool, hp__pqclear, *res);
-    return rc;
+    hp_db_row_copy(pool, r, i, 0, 8, v);
+    a->id = v[0];
+    a->name = v[1];
+    a->default_timeout_seconds = (int)hp_db_ll(r, i, 2, 0);
+    a->default_timeout_mode = v[3];
+    a->default_timeout_instruction = v[4];
+    a->callback_auth_header = v[5];
+    a->created_at = hp_db_ll(r, i, 6, -1);
+    a->webhook_url = v[7];
+}
+
+hp_err hp_store_agents_list(hp_dbconn *c, hp_pool *pool, const char *team_id, const char *agent_id,
+                            hp_agent_row **agents, int *n, char *err, size_t errcap)
+{
+    static const char sql[] = "select " HP_STORE_AGENT_COLS " from agents where team_id = $1 "
+                              "and ($2::uuid is null or id = $2::uuid) order by created_at, id";
+    const char *p[] = {team_id, agent_id};
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 2, p, err, errcap);
+
+    *agents = NULL;
+    *n = 0;
+    if (rc != HP_OK)
+        return rc;
+    *n = PQntuples(r);
+    *agents = hp_pool_alloc(pool, sizeof(**agents) * (size_t)(*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; i++)
+        hp_store_agent_read(pool, r, i, &(*agents)[i]);
+    PQclear(r); /* the rows' strings are the pool's */
+    return HP_OK;
 }

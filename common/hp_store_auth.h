@@ -9,6 +9,7 @@
 #define HP_STORE_AUTH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "hp_approval.h"
 #include "hp_db.h"
@@ -61,12 +62,33 @@ typedef struct hp_token_row {
 HP_MUSTCHECK hp_err hp_store_token_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix,
                                           hp_token_row *out, bool *found, char *err, size_t errcap);
 
-/* The team's agents (only agent_id when it is not NULL), oldest first.
- * Columns: id, name, default_timeout_seconds, default_timeout_mode,
- * default_timeout_instruction, created_at (µs), webhook_url. Cleared with the
- * pool. */
+/* One agent as the API and the settings show it (strings in the reader's
+ * pool). */
+typedef struct hp_agent_row {
+    const char *id;
+    const char *name;
+    int default_timeout_seconds;
+    const char *default_timeout_mode;
+    const char *default_timeout_instruction; /* or NULL */
+    const char *callback_auth_header;        /* the header's name (never its value), or NULL */
+    int64_t created_at;                      /* µs */
+    const char *webhook_url;                 /* seed 004's project webhook, or NULL */
+} hp_agent_row;
+
+/* The columns hp_store_agent_read reads, for statements of other store
+ * modules that return an agent. */
+#define HP_STORE_AGENT_COLS                                                                        \
+    "id, name, default_timeout_seconds, default_timeout_mode, default_timeout_instruction, "       \
+    "callback_auth_header, (extract(epoch from created_at) * 1000000)::bigint, webhook_url"
+
+/* The typed reader of HP_STORE_AGENT_COLS: fills *a from row i of r (the
+ * strings copied into pool, so r may be cleared at once). */
+void hp_store_agent_read(hp_pool *pool, const PGresult *r, int i, hp_agent_row *a);
+
+/* The team's agents (only agent_id when it is not NULL), oldest first, as
+ * *n rows in *agents (an array in pool). */
 HP_MUSTCHECK hp_err hp_store_agents_list(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                         const char *agent_id, PGresult **res, char *err,
-                                         size_t errcap);
+                                         const char *agent_id, hp_agent_row **agents, int *n,
+                                         char *err, size_t errcap);
 
 #endif

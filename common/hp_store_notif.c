@@ -419,20 +419,24 @@ hp_err hp_store_notif_session_touch(hp_dbconn *c, const char *team_id, const cha
 }
 
 hp_err hp_store_notif_project_set_webhook(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                          const char *agent_id, const char *url, PGresult **res,
+                                          const char *agent_id, const char *url, hp_agent_row *out,
                                           bool *found, char *err, size_t errcap)
 {
     static const char sql[] = "update agents set webhook_url = $3 where team_id = $1 and id = $2 "
-                              "returning id, name, default_timeout_seconds, default_timeout_mode, "
-                              "default_timeout_instruction, " HP__US("created_at") ", webhook_url";
+                              "returning " HP_STORE_AGENT_COLS;
     const char *p[] = {team_id, agent_id, url};
+    PGresult *r;
     hp_err rc;
 
     *found = false;
     if (!hp_uuid_valid(agent_id))
         return HP_OK;
-    rc = hp__run(c, pool, sql, 3, p, res, err, errcap);
-    if (rc == HP_OK)
-        *found = PQntuples(*res) > 0;
-    return rc;
+    rc = hp_db_exec(c, &r, sql, 3, p, err, errcap);
+    if (rc != HP_OK)
+        return rc;
+    *found = PQntuples(r) > 0;
+    if (*found)
+        hp_store_agent_read(pool, r, 0, out);
+    PQclear(r);
+    return HP_OK;
 }

@@ -14,6 +14,7 @@
 #include "hp_db.h"
 #include "hp_notif.h"
 #include "hp_pool.h"
+#include "hp_store_auth.h"
 
 /* Inserts a message (unless the agent already used its client_event_id),
  * creating the named session implicitly, and with notify sends NOTIFY
@@ -123,11 +124,11 @@ HP_MUSTCHECK hp_err hp_store_notif_session_touch(hp_dbconn *c, const char *team_
                                                  char *err, size_t errcap);
 
 /* Sets (url) or clears (NULL) the webhook_url of agent_id of team_id and
- * reads the agent back with the columns of hp_store_agents_list; *found
- * false when the team has no such agent. The caller checked the URL. */
+ * reads the agent back into *out (hp_store_agent_read); *found false when
+ * the team has no such agent. The caller checked the URL. */
 HP_MUSTCHECK hp_err hp_store_notif_project_set_webhook(hp_dbconn *c, hp_pool *pool,
                                                        const char *team_id, const char *agent_id,
-                                                       const char *url, PGresult **res, bool *found,
-                                                       char *err, size_t errcap);
+                                                       const char *url, hp_agent_row *out,
+                                                       bool *found, char *err, size_t errcap);
 
 #endif

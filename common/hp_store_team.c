@@ -9,40 +9,46 @@
 
 #define HP__US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 
-static void hp__pqclear(void *r)
-{
-    PQclear(r);
-}
-
-static hp_err hp__list(hp_dbconn *c, hp_pool *pool, const char *sql, const char *team_id,
-                       PGresult **res, char *err, size_t errcap)
+/* Runs a team's list statement; *n rows (0 on error), each copied into pool
+ * by the caller, the result cleared by it. */
+static hp_err hp__list(hp_dbconn *c, const char *sql, const char *team_id, PGresult **r, int *n,
+                       char *err, size_t errcap)
 {
     const char *p[] = {team_id};
-    hp_err rc = hp_db_exec(c, res, sql, 1, p, err, errcap);
+    hp_err rc = hp_db_exec(c, r, sql, 1, p, err, errcap);
 
-    if (rc == HP_OK)
-        hp_pool_defer(pool, hp__pqclear, *res);
+    *n = rc == HP_OK ? PQntuples(*r) : 0;
     return rc;
 }
 
-hp_err hp_store_team_agents(hp_dbconn *c, hp_pool *pool, const char *team_id, PGresult **res,
-                            char *err, size_t errcap)
-{
-    static const char sql[] = "select id, name, default_timeout_seconds, default_timeout_mode, "
-                              "default_timeout_instruction, callback_auth_header, " HP__US(
-                                  "created_at") " from agents where team_id = $1 "
-                                                "order by created_at, id";
-    return hp__list(c, pool, sql, team_id, res, err, errcap);
-}
-
-hp_err hp_store_team_keys(hp_dbconn *c, hp_pool *pool, const char *team_id, PGresult **res,
-                          char *err, size_t errcap)
+hp_err hp_store_team_keys(hp_dbconn *c, hp_pool *pool, const char *team_id, hp_team_key **keys,
+                          int *n, char *err, size_t errcap)
 {
     static const char sql[] =
         "select id, name, prefix, agent_id, test_mode, " HP__US("created_at") ", " HP__US(
             "revoked_at") " from api_keys where team_id = $1 "
                           "order by revoked_at is not null, created_at desc, id desc";
-    return hp__list(c, pool, sql, team_id, res, err, errcap);
+    PGresult *r;
+    hp_err rc = hp__list(c, sql, team_id, &r, n, err, errcap);
+
+    *keys = NULL;
+    if (rc != HP_OK)
+        return rc;
+    *keys = hp_pool_alloc(pool, sizeof(**keys) * (size_t)(*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; i++) {
+        hp_team_key *k = &(*keys)[i];
+        const char *v[4];
+        hp_db_row_copy(pool, r, i, 0, 4, v);
+        k->id = v[0];
+        k->name = v[1];
+        k->prefix = v[2];
+        k->agent_id = v[3];
+        k->test_mode = hp_db_bool(r, i, 4);
+        k->created_at = hp_db_ll(r, i, 5, -1);
+        k->revoked_at = hp_db_ll(r, i, 6, -1);
+    }
+    PQclear(r);
+    return HP_OK;
 }
 
 hp_err hp_store_team_key_owned(hp_dbconn *c, const char *team_id, const char *key_id, bool *found,
@@ -59,12 +65,30 @@ hp_err hp_store_team_key_owned(hp_dbconn *c, const char *team_id, const char *ke
     return rc;
 }
 
-hp_err hp_store_team_members(hp_dbconn *c, hp_pool *pool, const char *team_id, PGresult **res,
-                             char *err, size_t errcap)
+hp_err hp_store_team_members(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                             hp_member_row **members, int *n, char *err, size_t errcap)
 {
     static const char sql[] = "select id, email, name, role, " HP__US(
         "created_at") " from users where team_id = $1 order by created_at, id";
-    return hp__list(c, pool, sql, team_id, res, err, errcap);
+    PGresult *r;
+    hp_err rc = hp__list(c, sql, team_id, &r, n, err, errcap);
+
+    *members = NULL;
+    if (rc != HP_OK)
+        return rc;
+    *members = hp_pool_alloc(pool, sizeof(**members) * (size_t)(*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; i++) {
+        hp_member_row *m = &(*members)[i];
+        const char *v[4];
+        hp_db_row_copy(pool, r, i, 0, 4, v);
+        m->id = v[0];
+        m->email = v[1];
+        m->name = v[2];
+        m->role = v[3];
+        m->created_at = hp_db_ll(r, i, 4, -1);
+    }
+    PQclear(r);
+    return HP_OK;
 }
 
 hp_err hp_store_team_member_change(hp_dbconn *c, const char *team_id, const char *user_id,

@@ -10,29 +10,46 @@
 #define HP_STORE_TEAM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "hp_db.h"
 #include "hp_pool.h"
 
-/* Columns: id, name, default_timeout_seconds, default_timeout_mode,
- * default_timeout_instruction, callback_auth_header, created_at (µs);
- * oldest first. */
-HP_MUSTCHECK hp_err hp_store_team_agents(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                         PGresult **res, char *err, size_t errcap);
+/* One API key of a team (strings in the reader's pool; never the secret). */
+typedef struct hp_team_key {
+    const char *id;
+    const char *name;
+    const char *prefix;
+    const char *agent_id; /* the agent it is scoped to, or NULL */
+    bool test_mode;
+    int64_t created_at; /* µs */
+    int64_t revoked_at; /* µs, -1 while live */
+} hp_team_key;
 
-/* Columns: id, name, prefix, agent_id, test_mode, created_at (µs),
- * revoked_at (µs or NULL); live keys first, then newest first. */
+/* The team's keys, live keys first, then newest first, as *n rows in
+ * *keys (an array in pool). (Its agents: hp_store_agents_list.) */
 HP_MUSTCHECK hp_err hp_store_team_keys(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                       PGresult **res, char *err, size_t errcap);
+                                       hp_team_key **keys, int *n, char *err, size_t errcap);
 
 /* *found: key_id is a key of team_id (keys never move between teams, so a
  * yes stays true for the key's life). */
 HP_MUSTCHECK hp_err hp_store_team_key_owned(hp_dbconn *c, const char *team_id, const char *key_id,
                                             bool *found, char *err, size_t errcap);
 
-/* Columns: id, email, name, role, created_at (µs); oldest first. */
+/* One member of a team (strings in the reader's pool). */
+typedef struct hp_member_row {
+    const char *id;
+    const char *email;
+    const char *name;
+    const char *role;
+    int64_t created_at; /* µs */
+} hp_member_row;
+
+/* The team's members, oldest first, as *n rows in *members (an array in
+ * pool). */
 HP_MUSTCHECK hp_err hp_store_team_members(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                          PGresult **res, char *err, size_t errcap);
+                                          hp_member_row **members, int *n, char *err,
+                                          size_t errcap);
 
 /* Who may change whom: actor_role is the role of the user making the change. */
 typedef enum {
