@@ -5,8 +5,11 @@
 # load, in the same run. Each read is the whole path: the API key checked
 # inside the statement that reads the approval (one round trip, a prepared
 # statement), rendering, the response. The two run back to back, alternating
-# (ABAB), ROUNDS times; figures are medians. Own throwaway stack; traffic
-# only to 127.0.0.1. Writes docs/performance.md.
+# (ABAB), ROUNDS times; figures are medians. Each round also runs the read's
+# own statement with pgbench -M prepared at the API's pool size
+# (bench/get.pgbench): what the database alone serves, a ceiling the hello
+# server does not show. Own throwaway stack; traffic only to 127.0.0.1.
+# Writes docs/performance.md.
 #
 #   bench/get.sh               (CONNECTIONS=64 SECONDS_RUN=10 ROUNDS=3 BUILD_DIR=build)
 set -euo pipefail
@@ -19,6 +22,7 @@ command -v wrk >/dev/null || { echo "wrk is needed (Debian package wrk)" >&2; ex
 [ -x "$build/bin/bench_hello" ] || { echo "build first" >&2; exit 1; }
 bench_stack_start
 bench_start_api API HOLDPOINT_API_THREADS="$conns" HOLDPOINT_MAX_WAITERS=16 HOLDPOINT_DB_POOL_SIZE=16
+command -v pgbench >/dev/null || { echo "pgbench is needed (Debian package postgresql-contrib)" >&2; exit 1; }
 hello_port=$(bench_free_port)
 "$build/bin/bench_hello" "$hello_port" "$conns" &
 bench_pids+=($!)
@@ -51,17 +55,34 @@ median() { bench_median "$@"; }
 # Warm both up (prepared statements, connections).
 wrk -t2 -c"$conns" -d2s -H "X-Agent-Id: $agent" -H "X-Api-Key: $key" "$API$path" >/dev/null
 wrk -t2 -c"$conns" -d2s "http://127.0.0.1:$hello_port/" >/dev/null
-api_r=() api_p=() hello_r=() hello_p=()
+pool=16
+prefix=${key:0:16}
+api_r=() api_p=() hello_r=() hello_p=() pg_r=()
 for _ in $(seq "$rounds"); do
     read -r r p < <(wrk_run "$API$path" "X-Agent-Id: $agent" "X-Api-Key: $key")
     api_r+=("$r") api_p+=("$p")
     read -r r p < <(wrk_run "http://127.0.0.1:$hello_port/")
     hello_r+=("$r") hello_p+=("$p")
+    pg_out=$(pgbench -n -M prepared -c "$pool" -j 2 -T "$secs" -f "$root/bench/get.pgbench" \
+        -D prefix="$prefix" -D agent="$agent" -D rid=bench-get "$HOLDPOINT_DATABASE_URL" 2>&1)
+    pg_r+=("$(printf '%s\n' "$pg_out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n1)")
 done
 ar=$(median "${api_r[@]}") ap=$(median "${api_p[@]}")
 hr=$(median "${hello_r[@]}") hp=$(median "${hello_p[@]}")
+pr=$(median "${pg_r[@]}")
 ratio=$(node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(3))' "$ar" "$hr")
-echo "get: api $ar/s p99 ${ap} ms; hello $hr/s p99 ${hp} ms; ratio $ratio"
+ratio_pg=$(node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(3))' "$ar" "$pr")
+pg_of_hello=$(node -e 'process.stdout.write((process.argv[1]/process.argv[2]).toFixed(3))' "$pr" "$hr")
+if node -e 'process.exit(Number(process.argv[1]) < 0.25 ? 0 : 1)' "$pg_of_hello"; then
+    pg_note="The database alone serves the read's one statement at $pg_of_hello× the
+hello server's rate on this machine, so no read that goes to PostgreSQL can
+reach 0.25× the hello server here while PostgreSQL shares the two cores with
+the API and wrk; the API ÷ pgbench ratio is the part the API itself controls."
+else
+    pg_note="The database alone serves the read's one statement at $pg_of_hello× the
+hello server's rate on this machine: the rest of the gap is the API's own."
+fi
+echo "get: api $ar/s p99 ${ap} ms; hello $hr/s p99 ${hp} ms; ratio $ratio; pgbench $pr tps (ratio $ratio_pg)"
 
 bench_write_section get "## Read (bench/get)
 
@@ -78,9 +99,13 @@ the approval (one round trip), rendering, the response.
 | holdpoint-api, GET …/result | $ar | $ap |
 | civetweb hello server (ceiling) | $hr | $hp |
 | ratio | $ratio | |
+| \`pgbench -M prepared\`, the read's own statement, $pool clients | $pr | |
+| API ÷ that statement alone | $ratio_pg | |
+
+$pg_note
 
 Medians of $rounds rounds run back to back, alternating (requests/s per round:
-API ${api_r[*]}; hello ${hello_r[*]}). Measured $(date -u +%Y-%m-%d) on $(nproc)
+API ${api_r[*]}; hello ${hello_r[*]}; pgbench ${pg_r[*]}). Measured $(date -u +%Y-%m-%d) on $(nproc)
 cores (load average $(cut -d" " -f1 /proc/loadavg) at the end, the machine
 shared with other work), wrk, the API, PostgreSQL and Redis on the same
 machine. Reproduce:
