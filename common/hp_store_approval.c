@@ -548,8 +548,8 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
  * computed in it: the first option marked is_default_on_timeout, else for
  * seed 004 decisions the first decision), the close (status = 'pending'
  * re-checked under the row lock), the "expired" audit events, then the
- * effects above. $1 limit, $2 the audit actor, $3 max attempts of the
- * jobs, $4 ids (uuid[]) for the action responses in batch order. */
+ * effects above. $1 the audit actor, $2 max attempts of the jobs, $3 ids
+ * (uuid[]) for the action responses in batch order. */
 #define HP__EXPIRE_SQL(where)                                                                      \
     "with due as (select d.id, coalesce("                                                          \
     "  (select (o.ord - 1)::int from jsonb_array_elements(d.options) with ordinality "             \
@@ -563,13 +563,13 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     "  is_timeout_default = due.idx is not null, resolved_at = now(), updated_at = now() "         \
     "  from due where a.id = due.id and a.status = 'pending' returning a.*), "                     \
     "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, data) " \
-    "  select x.id, x.team_id, 'expired', 'system', $2, jsonb_build_object('status', x.status) "   \
+    "  select x.id, x.team_id, 'expired', 'system', $1, jsonb_build_object('status', x.status) "   \
     "  || case when x.selected_option_index is not null then jsonb_build_object("                  \
     "  'selected_option_index', x.selected_option_index, 'is_timeout_default', true) "             \
-    "  else '{}'::jsonb end from x order by x.id), " HP__EFFECTS_JOBS_SQL("$3::int")
+    "  else '{}'::jsonb end from x order by x.id), " HP__EFFECTS_JOBS_SQL("$2::int")
 
 #define HP__EXPIRE_RESPONSES                                                                       \
-    HP__EFFECTS_RESPONSES_SQL("$3::int", "($4::uuid[])[rs.g]", "null", "null")
+    HP__EFFECTS_RESPONSES_SQL("$2::int", "($3::uuid[])[rs.g]", "null", "null")
 
 /* The expiry statement's tail: RET, the select list over the closed rows
  * "a". */
@@ -615,15 +615,24 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     "select " HP__COLS ", c.gname, c.refusal, c.status, c.nopts, (select count(*) from nj) "       \
     "+ (select count(*) from wk) from chk c left join x as a on true"
 
+/* The batch size as text for the statement: a literal limit, not a
+ * parameter, so the prepared statement's generic plan (the claim's index
+ * scan with a known row count) is as cheap as a custom one and PostgreSQL
+ * stops planning it on every execution. */
+#define HP__EXPIRE_TEXT(n)    #n
+#define HP__EXPIRE_NUM(n)     HP__EXPIRE_TEXT(n)
+#define HP__EXPIRE_BATCH_TEXT HP__EXPIRE_NUM(HP_STORE_EXPIRE_BATCH)
+
 static char hp__expire_due_sql[8192], hp__expire_one_sql[8192], hp__decide_sql[8192];
 static pthread_once_t hp__expire_once = PTHREAD_ONCE_INIT;
 
 static void hp__expire_sql_init(void)
 {
-    static const char due_head[] = HP__EXPIRE_SQL("order by d.expires_at limit $1");
+    static const char due_head[] =
+        HP__EXPIRE_SQL("order by d.expires_at limit " HP__EXPIRE_BATCH_TEXT);
     static const char due_tail[] =
         HP__EXPIRE_TAIL("a.id, a.team_id, a.agent_id, " HP__US("a.expires_at") ", a.timeout_mode");
-    static const char one_head[] = HP__EXPIRE_SQL("and d.id = $5 and d.team_id = $6 limit $1");
+    static const char one_head[] = HP__EXPIRE_SQL("and d.id = $4 and d.team_id = $5 limit 1");
     static const char one_tail[] = HP__EXPIRE_TAIL(HP__COLS ", null::text");
     static const char expire_responses[] = HP__EXPIRE_RESPONSES;
     static const char decide_head[] = HP__DECIDE_SQL;
@@ -657,19 +666,18 @@ static const char *hp__ids_v7(hp_pool *pool, int n)
     return s;
 }
 
-hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, const char *actor, int limit,
+hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, const char *actor,
                                     int max_attempts, hp_expired **rows, int *n, char *err,
                                     size_t errcap)
 {
-    char lim[16], att[16];
-    const char *p[] = {lim, actor, att, hp__ids_v7(pool, limit)};
+    char att[16];
+    const char *p[] = {actor, att, hp__ids_v7(pool, HP_STORE_EXPIRE_BATCH)};
     PGresult *r;
     hp_err rc;
 
-    (void)hp_fmt(lim, sizeof(lim), "%d", limit);
     (void)hp_fmt(att, sizeof(att), "%d", max_attempts);
     pthread_once(&hp__expire_once, hp__expire_sql_init);
-    rc = hp_db_exec(c, &r, hp__expire_due_sql, 4, p, err, errcap);
+    rc = hp_db_exec(c, &r, hp__expire_due_sql, 3, p, err, errcap);
     if (rc != HP_OK)
         return rc;
     hp_pool_defer(pool, hp__pqclear, r);
@@ -691,11 +699,11 @@ hp_err hp_store_approval_expire_one(hp_dbconn *c, hp_pool *pool, const char *tea
                                     hp_approval_row *row, bool *expired, char *err, size_t errcap)
 {
     char att[16];
-    const char *p[] = {"1", actor, att, hp__ids_v7(pool, 1), approval_id, team_id};
+    const char *p[] = {actor, att, hp__ids_v7(pool, 1), approval_id, team_id};
 
     (void)hp_fmt(att, sizeof(att), "%d", max_attempts);
     pthread_once(&hp__expire_once, hp__expire_sql_init);
-    return hp__one(c, pool, hp__expire_one_sql, 6, p, row, expired, err, errcap);
+    return hp__one(c, pool, hp__expire_one_sql, 5, p, row, expired, err, errcap);
 }
 
 hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_decide *d,

@@ -225,8 +225,11 @@ typedef struct hp_expired {
     const char *timeout_mode;
 } hp_expired;
 
+/* Approvals one expiry statement closes at most. */
+#define HP_STORE_EXPIRE_BATCH 200
+
 /* Expiry (holdpoint-timeout): ONE statement, its own transaction (call it
- * outside BEGIN), that claims up to limit pending approvals whose
+ * outside BEGIN), that claims up to HP_STORE_EXPIRE_BATCH pending approvals whose
  * expires_at has passed, oldest deadline first, with FOR UPDATE SKIP LOCKED
  * so concurrent workers split the work, closes them as "expired" (status =
  * 'pending' is re-checked by the UPDATE, so no approval is expired twice),
@@ -244,8 +247,8 @@ typedef struct hp_expired {
  * their count; the caller publishes their wake messages on Redis after it
  * returns. */
 HP_MUSTCHECK hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, const char *actor,
-                                                 int limit, int max_attempts, hp_expired **rows,
-                                                 int *n, char *err, size_t errcap);
+                                                 int max_attempts, hp_expired **rows, int *n,
+                                                 char *err, size_t errcap);
 
 /* The expiry of one approval, the same statement as
  * hp_store_approval_expire_due limited to approval_id of team_id: when it is

@@ -54,8 +54,8 @@
 #include "hp_worker.h"
 #include "retention.h"
 
-/* Approvals closed per transaction. */
-#define TMO_BATCH 200
+/* Approvals closed per transaction (and reminder steps taken per batch). */
+#define TMO_BATCH HP_STORE_EXPIRE_BATCH
 /* Longest sleep even when nothing is pending (a safety net, not a poll). */
 #define TMO_SAFETY_SLEEP_MS (5 * 60 * 1000)
 /* Pause before looking again at a due approval that another transaction
@@ -131,8 +131,8 @@ static hp_err tmo_batch(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t er
     hp_err rc;
 
     *n = 0;
-    rc = hp_store_approval_expire_due(c, pool, app->worker, TMO_BATCH,
-                                      app->env.callback_max_attempts, &rows, n, err, errcap);
+    rc = hp_store_approval_expire_due(c, pool, app->worker, app->env.callback_max_attempts, &rows,
+                                      n, err, errcap);
     if (rc != HP_OK) {
         *n = 0;
         goto out;
