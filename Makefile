@@ -38,8 +38,10 @@ test: deps
 
 bench: build
 	bench/create.sh
+	bench/create_rows.sh
 	bench/get.sh
 	bench/expiry.sh
+	bench/expiry_lag.sh
 	bench/delivery.sh
 	bench/wake.sh
 	bench/waiters.sh

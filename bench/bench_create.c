@@ -1,7 +1,9 @@
 /*
  * bench_create: a closed-loop load generator for POST /v1/approvals. N
  * threads, each with its own keep-alive libcurl handle, create approvals for
- * a fixed time and count 200 answers; prints one JSON line with the rate.
+ * a fixed time and count 200 answers; prints one JSON line with the rate and
+ * the latency of the 200 answers (p50, p99, max in milliseconds: libcurl's
+ * total time of each request on its open connection).
  * Traffic goes only to the base URL given (127.0.0.1 in bench/create.sh).
  *
  *   bench_create BASE_URL AGENT_ID API_KEY CLIENTS SECONDS
@@ -23,7 +25,15 @@ typedef struct bench_worker {
     int64_t deadline_ms;
     long ok;
     long failed;
+    double *ms; /* latency of each 200 answer */
+    size_t n_ms, cap_ms;
 } bench_worker;
+
+static int bench__cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 
 static size_t bench__discard(char *p, size_t size, size_t n, void *ud)
 {
@@ -48,11 +58,21 @@ static void *bench__run(void *arg)
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
     while (hp_time_mono_ms() < w->deadline_ms) {
         long status = 0;
+        curl_off_t us = 0;
         if (curl_easy_perform(h) == CURLE_OK &&
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200) {
+            if (w->n_ms == w->cap_ms) {
+                w->cap_ms = w->cap_ms ? w->cap_ms * 2 : 4096;
+                w->ms = realloc(w->ms, w->cap_ms * sizeof(*w->ms));
+                if (w->ms == NULL)
+                    abort();
+            }
+            (void)curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us);
+            w->ms[w->n_ms++] = (double)us / 1000.0;
             w->ok++;
-        else
+        } else {
             w->failed++;
+        }
     }
     curl_easy_cleanup(h);
     return NULL;
@@ -65,6 +85,8 @@ int main(int argc, char **argv)
     struct curl_slist *hs = NULL;
     bench_worker *ws;
     long ok = 0, failed = 0;
+    double *all, p50 = 0, p99 = 0, max = 0;
+    size_t n_all = 0;
     int64_t start;
 
     if (argc != 6 || !hp_parse_ll(argv[4], 1, 1024, &clients) ||
@@ -93,8 +115,24 @@ int main(int argc, char **argv)
         failed += ws[i].failed;
     }
     double elapsed = (double)(hp_time_mono_ms() - start) / 1000.0;
-    printf("{\"clients\":%lld,\"seconds\":%.2f,\"created\":%ld,\"failed\":%ld,\"rate\":%.1f}\n",
-           clients, elapsed, ok, failed, (double)ok / elapsed);
+    all = malloc(sizeof(*all) * (size_t)(ok > 0 ? ok : 1));
+    if (all == NULL)
+        abort();
+    for (long long i = 0; i < clients; i++) {
+        memcpy(all + n_all, ws[i].ms, ws[i].n_ms * sizeof(*all));
+        n_all += ws[i].n_ms;
+        free(ws[i].ms);
+    }
+    if (n_all > 0) {
+        qsort(all, n_all, sizeof(*all), bench__cmp);
+        p50 = all[(n_all - 1) / 2];
+        p99 = all[(size_t)((double)(n_all - 1) * 0.99)];
+        max = all[n_all - 1];
+    }
+    printf("{\"clients\":%lld,\"seconds\":%.2f,\"created\":%ld,\"failed\":%ld,\"rate\":%.1f,"
+           "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}\n",
+           clients, elapsed, ok, failed, (double)ok / elapsed, p50, p99, max);
+    free(all);
     free(ws);
     curl_slist_free_all(hs);
     curl_global_cleanup();
