@@ -17,13 +17,23 @@ static void hp__pqclear(void *r)
     PQclear(r);
 }
 
+/* Runs sql; on success *res lives as long as pool and *rows (of size
+ * each, zeroed) is an array in pool with *n entries. */
 static hp_err hp__rows(hp_dbconn *c, hp_pool *pool, const char *sql, int n, const char *const *p,
-                       PGresult **res, char *err, size_t errcap)
+                       PGresult **res, size_t size, void **rows, int *nrows, char *err,
+                       size_t errcap)
 {
     hp_err rc = hp_db_exec(c, res, sql, n, p, err, errcap);
-    if (rc == HP_OK)
-        hp_pool_defer(pool, hp__pqclear, *res);
-    return rc;
+
+    *rows = NULL;
+    *nrows = 0;
+    if (rc != HP_OK)
+        return rc;
+    hp_pool_defer(pool, hp__pqclear, *res);
+    *nrows = PQntuples(*res);
+    *rows = hp_pool_alloc(pool, size * (size_t)(*nrows > 0 ? *nrows : 1));
+    memset(*rows, 0, size * (size_t)(*nrows > 0 ? *nrows : 1));
+    return HP_OK;
 }
 
 hp_err hp_store_fanout_queue(hp_dbconn *c, const char *team_id, const char *agent_id,
@@ -79,7 +89,7 @@ hp_err hp_store_fanout_begin(hp_dbconn *c, const char *job_id, const char *worke
 
 hp_err hp_store_fanout_channels(hp_dbconn *c, hp_pool *pool, const char *team_id,
                                 const char *agent_id, json_object *ids, bool webhook_only,
-                                PGresult **res, char *err, size_t errcap)
+                                hp_fanout_channel **chans, int *n, char *err, size_t errcap)
 {
     static const char sql[] = "select ch.id, ch.kind, ch.name, ch.config::text from channels ch "
                               "left join agent_notify s on s.agent_id = $2::uuid "
@@ -91,41 +101,89 @@ hp_err hp_store_fanout_channels(hp_dbconn *c, hp_pool *pool, const char *team_id
                               "order by ch.created_at, ch.id";
     const char *p[] = {team_id, agent_id, ids != NULL ? hp_json_text(ids) : NULL,
                        webhook_only ? "t" : "f"};
-    return hp__rows(c, pool, sql, 4, p, res, err, errcap);
+    PGresult *r;
+    void *rows;
+    hp_err rc = hp__rows(c, pool, sql, 4, p, &r, sizeof(**chans), &rows, n, err, errcap);
+
+    *chans = rows;
+
+    for (int i = 0; rc == HP_OK && i < *n; i++) {
+        hp_fanout_channel *x = &(*chans)[i];
+        x->id = hp_db_val(r, i, 0);
+        x->kind = hp_db_val(r, i, 1);
+        x->name = hp_db_val(r, i, 2);
+        x->config = hp_db_val(r, i, 3);
+    }
+    return rc;
 }
 
-hp_err hp_store_fanout_members(hp_dbconn *c, hp_pool *pool, const char *team_id, PGresult **res,
-                               char *err, size_t errcap)
+hp_err hp_store_fanout_members(hp_dbconn *c, hp_pool *pool, const char *team_id,
+                               hp_fanout_member **members, int *n, char *err, size_t errcap)
 {
+    static const char sql[] =
+        "select id, name, email from users where team_id = $1 order by created_at, id";
     const char *p[] = {team_id};
-    return hp__rows(c, pool,
-                    "select id, name, email from users where team_id = $1 order by created_at, id",
-                    1, p, res, err, errcap);
+    PGresult *r;
+    void *rows;
+    hp_err rc = hp__rows(c, pool, sql, 1, p, &r, sizeof(**members), &rows, n, err, errcap);
+
+    *members = rows;
+
+    for (int i = 0; rc == HP_OK && i < *n; i++) {
+        hp_fanout_member *x = &(*members)[i];
+        x->id = hp_db_val(r, i, 0);
+        x->name = hp_db_val(r, i, 1);
+        x->email = hp_db_val(r, i, 2);
+    }
+    return rc;
 }
 
 hp_err hp_store_fanout_subscriptions(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                     PGresult **res, char *err, size_t errcap)
+                                     hp_fanout_sub **subs, int *n, char *err, size_t errcap)
 {
+    static const char sql[] = "select id, user_id, endpoint from push_subscriptions "
+                              "where team_id = $1 order by created_at, id";
     const char *p[] = {team_id};
-    return hp__rows(c, pool,
-                    "select id, user_id, endpoint from push_subscriptions where team_id = $1 "
-                    "order by created_at, id",
-                    1, p, res, err, errcap);
+    PGresult *r;
+    void *rows;
+    hp_err rc = hp__rows(c, pool, sql, 1, p, &r, sizeof(**subs), &rows, n, err, errcap);
+
+    *subs = rows;
+
+    for (int i = 0; rc == HP_OK && i < *n; i++) {
+        hp_fanout_sub *x = &(*subs)[i];
+        x->id = hp_db_val(r, i, 0);
+        x->user_id = hp_db_val(r, i, 1);
+        x->endpoint = hp_db_val(r, i, 2);
+    }
+    return rc;
 }
 
 hp_err hp_store_fanout_message(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                               const char *message_id, PGresult **res, bool *found, char *err,
+                               const char *message_id, hp_fanout_message *m, bool *found, char *err,
                                size_t errcap)
 {
+    static const char sql[] =
+        "select m.title, m.message, coalesce(m.agent_name, g.name) from messages m "
+        "join agents g on g.id = m.agent_id where m.id = $1 and m.team_id = $2";
     const char *p[] = {message_id, team_id};
-    hp_err rc =
-        hp__rows(c, pool,
-                 "select m.title, m.message, coalesce(m.agent_name, g.name) from messages m "
-                 "join agents g on g.id = m.agent_id where m.id = $1 and m.team_id = $2",
-                 2, p, res, err, errcap);
-    if (rc == HP_OK)
-        *found = PQntuples(*res) > 0;
-    return rc;
+    const char *v[3];
+    PGresult *r;
+    hp_err rc = hp_db_exec(c, &r, sql, 2, p, err, errcap);
+
+    memset(m, 0, sizeof(*m));
+    *found = false;
+    if (rc != HP_OK)
+        return rc;
+    *found = PQntuples(r) > 0;
+    if (*found) {
+        hp_db_row_copy(pool, r, 0, 0, 3, v);
+        m->title = v[0];
+        m->message = v[1];
+        m->agent_name = v[2];
+    }
+    PQclear(r);
+    return HP_OK;
 }
 
 hp_err hp_store_fanout_finish(hp_dbconn *c, const char *job_id, const char *attempt_id,

@@ -56,27 +56,54 @@ HP_MUSTCHECK hp_err hp_store_fanout_queue(hp_dbconn *c, const char *team_id, con
 HP_MUSTCHECK hp_err hp_store_fanout_begin(hp_dbconn *c, const char *job_id, const char *worker,
                                           bool *held, char *err, size_t errcap);
 
-/* The enabled channels of team_id an event goes to: ids (a JSON array of
- * channel ids) when not NULL, else the routing of agent_id (every channel
- * when it has none); webhook channels only when webhook_only. Columns: id,
- * kind, name, config::text. Cleared with the pool. */
+/* The rows an expansion reads (strings live as long as the reader's pool). */
+typedef struct hp_fanout_channel {
+    const char *id;
+    const char *kind;
+    const char *name;
+    const char *config; /* JSON text */
+} hp_fanout_channel;
+
+typedef struct hp_fanout_member {
+    const char *id;
+    const char *name;
+    const char *email;
+} hp_fanout_member;
+
+typedef struct hp_fanout_sub {
+    const char *id;
+    const char *user_id;
+    const char *endpoint;
+} hp_fanout_sub;
+
+typedef struct hp_fanout_message {
+    const char *title;
+    const char *message;
+    const char *agent_name; /* the message's, else its agent's name */
+} hp_fanout_message;
+
+/* The enabled channels of team_id an event goes to, oldest first: ids (a
+ * JSON array of channel ids) when not NULL, else the routing of agent_id
+ * (every channel when it has none); webhook channels only when
+ * webhook_only. *n rows in *chans (an array in pool). */
 HP_MUSTCHECK hp_err hp_store_fanout_channels(hp_dbconn *c, hp_pool *pool, const char *team_id,
                                              const char *agent_id, json_object *ids,
-                                             bool webhook_only, PGresult **res, char *err,
-                                             size_t errcap);
+                                             bool webhook_only, hp_fanout_channel **chans, int *n,
+                                             char *err, size_t errcap);
 
-/* The team's members (id, name, email) and Web Push subscriptions (id,
- * user_id, endpoint). Cleared with the pool. */
+/* The team's members and Web Push subscriptions, oldest first, as *n rows
+ * (arrays in pool). */
 HP_MUSTCHECK hp_err hp_store_fanout_members(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                            PGresult **res, char *err, size_t errcap);
+                                            hp_fanout_member **members, int *n, char *err,
+                                            size_t errcap);
 HP_MUSTCHECK hp_err hp_store_fanout_subscriptions(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                                  PGresult **res, char *err, size_t errcap);
+                                                  hp_fanout_sub **subs, int *n, char *err,
+                                                  size_t errcap);
 
-/* A message of team_id: title, message, agent_name (or the agent's name).
- * *found false when it is gone. Cleared with the pool. */
+/* A message of team_id into *m; *found false when it is gone. */
 HP_MUSTCHECK hp_err hp_store_fanout_message(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                            const char *message_id, PGresult **res, bool *found,
-                                            char *err, size_t errcap);
+                                            const char *message_id, hp_fanout_message *m,
+                                            bool *found, char *err, size_t errcap);
 
 /* Ends the expansion of notify job job_id (attempt attempt_id) and commits:
  * inserts children (a JSON array of {kind, channel_id, subscription_id, url,

@@ -49,7 +49,10 @@ typedef struct dlv_fx {
     hp_chmsg base; /* what every destination shares */
     const char *app_url;
     json_object *children;
-    PGresult *members, *subs; /* read on first use */
+    hp_fanout_member *members; /* read on first use */
+    int nmembers;
+    hp_fanout_sub *subs; /* read on first use */
+    int nsubs;
     const char *empty_reason; /* why a channel had no destination */
     char err[HP_ERRBUF];
 } dlv_fx;
@@ -60,16 +63,16 @@ static hp_err dlv__members(dlv_fx *x)
 {
     if (x->members != NULL)
         return HP_OK;
-    return hp_store_fanout_members(x->c, x->pool, x->job->team_id, &x->members, x->err,
-                                   sizeof(x->err));
+    return hp_store_fanout_members(x->c, x->pool, x->job->team_id, &x->members, &x->nmembers,
+                                   x->err, sizeof(x->err));
 }
 
 static hp_err dlv__subs(dlv_fx *x)
 {
     if (x->subs != NULL)
         return HP_OK;
-    return hp_store_fanout_subscriptions(x->c, x->pool, x->job->team_id, &x->subs, x->err,
-                                         sizeof(x->err));
+    return hp_store_fanout_subscriptions(x->c, x->pool, x->job->team_id, &x->subs, &x->nsubs,
+                                         x->err, sizeof(x->err));
 }
 
 /* The destination's message: the shared parts and links bound to channel
@@ -194,9 +197,9 @@ static void dlv__webhook(dlv_fx *x, const char *channel_id, json_object *conf)
 /* The member whose address is email (case-insensitive), or NULL. */
 static const char *dlv__user_by_email(dlv_fx *x, const char *email)
 {
-    for (int i = 0; i < PQntuples(x->members); i++)
-        if (hp_streq_ci(hp_db_val(x->members, i, 2), email))
-            return hp_db_val(x->members, i, 0);
+    for (int i = 0; i < x->nmembers; i++)
+        if (hp_streq_ci(x->members[i].email, email))
+            return x->members[i].id;
     return NULL;
 }
 
@@ -215,8 +218,8 @@ static hp_err dlv__email(dlv_fx *x, const char *channel_id, json_object *conf,
         free(html);
         return rc;
     }
-    for (int i = 0; i < PQntuples(x->members); i++) {
-        const char *uid = hp_db_val(x->members, i, 0), *addr = hp_db_val(x->members, i, 2);
+    for (int i = 0; i < x->nmembers; i++) {
+        const char *uid = x->members[i].id, *addr = x->members[i].email;
         bool listed = to == NULL || json_object_array_length(to) == 0;
         hp_chmsg m;
         /* Configured addresses are handled below; members only when none
@@ -278,8 +281,8 @@ static hp_err dlv__webpush(dlv_fx *x, const char *channel_id, json_object *conf,
                 topic[n++] = *p;
         topic[n] = '\0';
     }
-    for (int i = 0; i < PQntuples(x->subs); i++) {
-        const char *sid = hp_db_val(x->subs, i, 0), *uid = hp_db_val(x->subs, i, 1);
+    for (int i = 0; i < x->nsubs; i++) {
+        const char *sid = x->subs[i].id, *uid = x->subs[i].user_id;
         json_object *h;
         hp_chmsg m;
         if (only_user != NULL ? strcmp(uid, only_user) != 0 : !all && !dlv__in_list(users, uid))
@@ -290,7 +293,7 @@ static hp_err dlv__webpush(dlv_fx *x, const char *channel_id, json_object *conf,
             h, "TTL", json_object_new_string(hp_pool_printf(x->pool, "%lld", (long long)ttl)));
         if (topic[0] != '\0')
             hp_json_set_str(h, "Topic", topic);
-        dlv__child(x, "channel.webpush", channel_id, sid, hp_db_val(x->subs, i, 2), h,
+        dlv__child(x, "channel.webpush", channel_id, sid, x->subs[i].endpoint, h,
                    hp_chmsg_push(&m));
         sent++;
     }
@@ -299,10 +302,10 @@ static hp_err dlv__webpush(dlv_fx *x, const char *channel_id, json_object *conf,
     return HP_OK;
 }
 
-/* The destinations of one channel row (id, kind, name, config). */
-static hp_err dlv__channel(dlv_fx *x, const PGresult *r, int i, const char *only_user)
+/* The destinations of one channel. */
+static hp_err dlv__channel(dlv_fx *x, const hp_fanout_channel *ch, const char *only_user)
 {
-    const char *id = hp_db_val(r, i, 0), *kind = hp_db_val(r, i, 1), *cfg = hp_db_val(r, i, 3);
+    const char *id = ch->id, *kind = ch->kind, *cfg = ch->config;
     json_object *conf = NULL;
     hp_err rc = HP_OK;
     char err[64];
@@ -313,7 +316,7 @@ static hp_err dlv__channel(dlv_fx *x, const PGresult *r, int i, const char *only
         x->base.text = hp_pool_printf(x->pool,
                                       "If you can read this, Holdpoint reaches you through "
                                       "the %s channel \"%s\".",
-                                      kind, hp_db_val(r, i, 2));
+                                      kind, ch->name);
     }
     if (strcmp(kind, "webhook") == 0)
         dlv__webhook(x, id, conf);
@@ -336,27 +339,27 @@ static hp_err dlv__channel(dlv_fx *x, const PGresult *r, int i, const char *only
  * and its first email channel. */
 static hp_err dlv__escalate_members(dlv_fx *x, json_object *users)
 {
-    PGresult *all = NULL;
+    hp_fanout_channel *all = NULL;
     hp_err rc;
-    int push = -1, mail = -1;
+    int n = 0, push = -1, mail = -1;
 
     if (users == NULL || json_object_array_length(users) == 0)
         return HP_OK;
-    rc = hp_store_fanout_channels(x->c, x->pool, x->job->team_id, NULL, NULL, false, &all, x->err,
-                                  sizeof(x->err));
+    rc = hp_store_fanout_channels(x->c, x->pool, x->job->team_id, NULL, NULL, false, &all, &n,
+                                  x->err, sizeof(x->err));
     if (rc != HP_OK)
         return rc;
-    for (int i = 0; i < PQntuples(all); i++) {
-        if (push < 0 && strcmp(hp_db_val(all, i, 1), "webpush") == 0)
+    for (int i = 0; i < n; i++) {
+        if (push < 0 && strcmp(all[i].kind, "webpush") == 0)
             push = i;
-        if (mail < 0 && strcmp(hp_db_val(all, i, 1), "email") == 0)
+        if (mail < 0 && strcmp(all[i].kind, "email") == 0)
             mail = i;
     }
     for (size_t u = 0; u < json_object_array_length(users); u++) {
         const char *uid = json_object_get_string(json_object_array_get_idx(users, u));
-        if (push >= 0 && (rc = dlv__channel(x, all, push, uid)) != HP_OK)
+        if (push >= 0 && (rc = dlv__channel(x, &all[push], uid)) != HP_OK)
             return rc;
-        if (mail >= 0 && (rc = dlv__channel(x, all, mail, uid)) != HP_OK)
+        if (mail >= 0 && (rc = dlv__channel(x, &all[mail], uid)) != HP_OK)
             return rc;
     }
     return HP_OK;
@@ -377,19 +380,19 @@ static hp_err dlv__subject(dlv_fx *x, json_object *body, const char **skip_reaso
         return HP_OK;
     }
     if (strcmp(x->event, "message") == 0) {
-        PGresult *r = NULL;
+        hp_fanout_message m;
         rc =
             hp_store_fanout_message(x->c, x->pool, x->job->team_id, hp_json_str(body, "message_id"),
-                                    &r, &found, x->err, sizeof(x->err));
+                                    &m, &found, x->err, sizeof(x->err));
         if (rc != HP_OK)
             return rc;
         if (!found) {
             *skip_reason = "the message is gone";
             return HP_OK;
         }
-        x->base.title = hp_db_val(r, 0, 0);
-        x->base.text = hp_db_val(r, 0, 1);
-        x->base.agent_name = hp_db_val(r, 0, 2);
+        x->base.title = m.title;
+        x->base.text = m.message;
+        x->base.agent_name = m.agent_name;
         return HP_OK;
     }
     if (x->job->approval_id == NULL) {
@@ -427,7 +430,8 @@ bool dlv_fanout(dlv_slot *slot, dlv_result *res)
     dlv_fx x;
     json_object *body = NULL, *ids = NULL;
     const char *skip = NULL, *test_channel = NULL, *error = NULL;
-    PGresult *chans = NULL;
+    hp_fanout_channel *chans = NULL;
+    int nchans = 0;
     bool held = false, failed = false, webhook_only;
     int64_t t0 = hp_time_mono_ms();
     hp_err rc;
@@ -470,9 +474,9 @@ bool dlv_fanout(dlv_slot *slot, dlv_result *res)
         webhook_only = true;
     if (rc == HP_OK && skip == NULL)
         rc = hp_store_fanout_channels(x.c, x.pool, j->team_id, j->agent_id, ids, webhook_only,
-                                      &chans, x.err, sizeof(x.err));
-    for (int i = 0; rc == HP_OK && skip == NULL && i < PQntuples(chans); i++)
-        rc = dlv__channel(&x, chans, i, NULL);
+                                      &chans, &nchans, x.err, sizeof(x.err));
+    for (int i = 0; rc == HP_OK && skip == NULL && i < nchans; i++)
+        rc = dlv__channel(&x, &chans[i], NULL);
     if (rc == HP_OK && skip == NULL && !webhook_only && strcmp(x.event, "escalation") == 0)
         rc = dlv__escalate_members(&x, hp_json_arr(body, "user_ids"));
     if (rc != HP_OK) {
