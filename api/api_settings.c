@@ -80,24 +80,23 @@ static bool api__issues_sent(hp_req *req, hp_issues *is)
 
 /* ---- agents --------------------------------------------------------------- */
 
-/* The settings' rows as the pages list them. New references. */
-static json_object *api__agent_json(const hp_agent_row *a)
+/* The settings' rows as the pages list them (row: the store's row of the
+ * list). New references. */
+static json_object *api__agent_json(const void *row)
 {
-    json_object *o = json_object_new_object();
+    const hp_agent_row *a = row;
+    /* GET /v1/agents' shape, with the callback auth header's name in place
+     * of the project webhook (a settings page of its own). */
+    json_object *o = api_agent_json(a);
 
-    hp_json_set_str(o, "agent_id", a->id);
-    hp_json_set_str(o, "name", a->name);
-    json_object_object_add(o, "default_timeout_seconds",
-                           json_object_new_int(a->default_timeout_seconds));
-    hp_json_set_str(o, "default_timeout_mode", a->default_timeout_mode);
-    hp_json_set_str(o, "default_timeout_instruction", a->default_timeout_instruction);
+    json_object_object_del(o, "webhook_url");
     hp_json_set_str(o, "callback_auth_header", a->callback_auth_header);
-    hp_json_set_time(o, "created_at", a->created_at);
     return o;
 }
 
-static json_object *api__key_json(const hp_team_key *k)
+static json_object *api__key_json(const void *row)
 {
+    const hp_team_key *k = row;
     json_object *o = json_object_new_object();
 
     hp_json_set_str(o, "key_id", k->id);
@@ -110,8 +109,9 @@ static json_object *api__key_json(const hp_team_key *k)
     return o;
 }
 
-static json_object *api__member_row_json(const hp_member_row *m)
+static json_object *api__member_row_json(const void *row)
 {
+    const hp_member_row *m = row;
     json_object *o = json_object_new_object();
 
     hp_json_set_str(o, "user_id", m->id);
@@ -122,25 +122,34 @@ static json_object *api__member_row_json(const hp_member_row *m)
     return o;
 }
 
-void api_settings_agents_list(hp_req *req)
+/* Answers a settings list: the store's error (rc), or {"items": [...]}
+ * with the n rows of size bytes at rows, each rendered by render. */
+static void api__send_rows(hp_req *req, hp_err rc, const void *rows, int n, size_t size,
+                           json_object *(*render)(const void *row))
 {
-    hp_agent_row *agents;
     json_object *items;
-    int n;
-    hp_err rc;
 
-    if (!api_auth_admin(req))
-        return;
-    rc = hp_store_agents_list(req->dbc, req->pool, req->auth.team_id, NULL, &agents, &n, req->err,
-                              sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return;
     }
     items = json_object_new_array();
     for (int i = 0; i < n; i++)
-        json_object_array_add(items, api__agent_json(&agents[i]));
+        json_object_array_add(items, render((const char *)rows + (size_t)i * size));
     api_send_items(req, items);
+}
+
+void api_settings_agents_list(hp_req *req)
+{
+    hp_agent_row *agents = NULL;
+    int n = 0;
+    hp_err rc;
+
+    if (!api_auth_admin(req))
+        return;
+    rc = hp_store_agents_list(req->dbc, req->pool, req->auth.team_id, NULL, &agents, &n, req->err,
+                              sizeof(req->err));
+    api__send_rows(req, rc, agents, n, sizeof(*agents), api__agent_json);
 }
 
 void api_settings_agents_create(hp_req *req)
@@ -214,23 +223,15 @@ out:
 
 void api_settings_keys_list(hp_req *req)
 {
-    hp_team_key *keys;
-    json_object *items;
-    int n;
+    hp_team_key *keys = NULL;
+    int n = 0;
     hp_err rc;
 
     if (!api_auth_admin(req))
         return;
     rc = hp_store_team_keys(req->dbc, req->pool, req->auth.team_id, &keys, &n, req->err,
                             sizeof(req->err));
-    if (rc != HP_OK) {
-        api_send_failure(req, rc, NULL);
-        return;
-    }
-    items = json_object_new_array();
-    for (int i = 0; i < n; i++)
-        json_object_array_add(items, api__key_json(&keys[i]));
-    api_send_items(req, items);
+    api__send_rows(req, rc, keys, n, sizeof(*keys), api__key_json);
 }
 
 /* {key_id, api_key, prefix, agent_id, test_mode[, replaces]}: the secret,
@@ -368,23 +369,15 @@ static json_object *api__member_json(const char *id, const char *email, const ch
 
 void api_settings_members_list(hp_req *req)
 {
-    hp_member_row *members;
-    json_object *items;
-    int n;
+    hp_member_row *members = NULL;
+    int n = 0;
     hp_err rc;
 
     if (!api_auth_admin(req))
         return;
     rc = hp_store_team_members(req->dbc, req->pool, req->auth.team_id, &members, &n, req->err,
                                sizeof(req->err));
-    if (rc != HP_OK) {
-        api_send_failure(req, rc, NULL);
-        return;
-    }
-    items = json_object_new_array();
-    for (int i = 0; i < n; i++)
-        json_object_array_add(items, api__member_row_json(&members[i]));
-    api_send_items(req, items);
+    api__send_rows(req, rc, members, n, sizeof(*members), api__member_row_json);
 }
 
 void api_settings_members_create(hp_req *req)
