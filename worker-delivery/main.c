@@ -872,6 +872,12 @@ int main(void)
     if (app.multi == NULL)
         abort();
     curl_multi_setopt(app.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)app.nslots);
+    /* Idle keep-alive connections kept for reuse. libcurl's default is four
+     * per easy handle currently added, and each attempt's handle is removed
+     * when it ends, so with few transfers in flight the cache shrank and
+     * closed connections that the next jobs to the same receiver had to
+     * open again. */
+    curl_multi_setopt(app.multi, CURLMOPT_MAXCONNECTS, (long)app.nslots);
     app.slots = hp_xcalloc((size_t)app.nslots, sizeof(*app.slots));
     app.done = hp_xcalloc((size_t)app.nslots, sizeof(*app.done));
     app.ready = hp_xcalloc((size_t)app.nslots, sizeof(*app.ready));
