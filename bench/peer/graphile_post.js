@@ -4,7 +4,9 @@
 // HMAC-SHA256 over "id.timestamp.body"), with the same concurrency on the
 // same PostgreSQL. Prints {"jobs": N, "seconds": S, "rate": R}.
 //
-// usage: node graphile_post.js DATABASE_URL N CONCURRENCY URL BODY
+// usage: node graphile_post.js DATABASE_URL N CONCURRENCY URL BODY [queue|run]
+// ("queue" only queues the N jobs, "run" only works them, so a caller can
+// measure the working alone; both when absent)
 "use strict";
 
 const crypto = require("crypto");
@@ -43,20 +45,23 @@ function post(url, body, id) {
 }
 
 async function main() {
-  const [dbUrl, nArg, concArg, url, body] = process.argv.slice(2);
+  const [dbUrl, nArg, concArg, url, body, mode] = process.argv.slice(2);
   const n = Number(nArg);
   const concurrency = Number(concArg);
   const logger = new Logger(() => (level, message) => console.error(`[${level}] ${message}`));
 
-  await runMigrations({ connectionString: dbUrl, logger });
-  const c = new Client({ connectionString: dbUrl });
-  await c.connect();
-  await c.query(
-    "select graphile_worker.add_job('post', json_build_object('url', $2::text, 'body', $3::text, " +
-      "'id', 'msg_' || gen_random_uuid())) from generate_series(1, $1)",
-    [n, url, body],
-  );
-  await c.end();
+  if (mode !== "run") {
+    await runMigrations({ connectionString: dbUrl, logger });
+    const c = new Client({ connectionString: dbUrl });
+    await c.connect();
+    await c.query(
+      "select graphile_worker.add_job('post', json_build_object('url', $2::text, 'body', $3::text, " +
+        "'id', 'msg_' || gen_random_uuid())) from generate_series(1, $1)",
+      [n, url, body],
+    );
+    await c.end();
+    if (mode === "queue") return;
+  }
 
   let done = 0;
   let finish;
