@@ -27,16 +27,8 @@ done
 bench_stack_start
 
 psql_q() { psql "$HOLDPOINT_DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 "$@"; }
-due() { # inserts $n due approvals, seed 003 shape with a callback
-    psql_q -c "insert into approvals (id, team_id, agent_id, request_id, request_id_supplied,
-        question, context_markdown, options, timeout_seconds, timeout_mode, predefined_instruction,
-        expires_at, canonical_hash, callback_url, callback_headers)
-        select gen_random_uuid(), '$team', '$agent', 'bench-' || gen_random_uuid(), true,
-        'Deploy?', 'context', '[{\"label\":\"Yes\",\"value\":\"y\"},{\"label\":\"No\",\"value\":\"n\",\"is_default_on_timeout\":true}]',
-        60, 'expire_with_predefined_instruction', 'stop', now() - interval '1 second',
-        '\\x00', 'https://hooks.example.com/cb', '{\"X-Run\":\"1\"}'
-        from generate_series(1, $n)" >/dev/null
-    psql_q -c "vacuum analyze approvals" >/dev/null
+due() { # inserts $n due approvals
+    bench_due_approvals "$n" "'bench-' || gen_random_uuid()" "now() - interval '1 second'"
 }
 # 0 or 1: polled every 10 ms while the workers run, so it must cost next to
 # nothing (a count of the backlog would compete with the workers).

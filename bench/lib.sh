@@ -128,3 +128,19 @@ bench_median() {
 bench_create_rate() {
     "$bench_create_bin" "$1" "$agent" "$key" "$2" "$3" | sed -n 's/.*"rate":\([0-9.]*\).*/\1/p'
 }
+
+# bench_due_approvals N REQUEST_ID EXPIRES_AT: inserts N pending approvals
+# of $agent in the shape the expiry benchmarks use (seed 003, a callback URL,
+# a marked default option, expire_with_predefined_instruction), then VACUUM
+# ANALYZE. REQUEST_ID and EXPIRES_AT are SQL expressions of i (1..N).
+bench_due_approvals() {
+    psql "$HOLDPOINT_DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 -c "insert into approvals (id,
+        team_id, agent_id, request_id, request_id_supplied, question, context_markdown, options,
+        timeout_seconds, timeout_mode, predefined_instruction, expires_at, canonical_hash,
+        callback_url, callback_headers)
+        select gen_random_uuid(), '$team', '$agent', $2, true,
+        'Deploy?', 'context', '[{\"label\":\"Yes\",\"value\":\"y\"},{\"label\":\"No\",\"value\":\"n\",\"is_default_on_timeout\":true}]',
+        60, 'expire_with_predefined_instruction', 'stop', $3,
+        '\\x00', 'https://hooks.example.com/cb', '{\"X-Run\":\"1\"}'
+        from generate_series(1, $1) as i" -c "vacuum analyze approvals" >/dev/null
+}
