@@ -85,7 +85,7 @@ hp_err api_ask_cancel_row(hp_req *req, hp_approval_row *row)
         /* Closed meanwhile: a concurrent cancel counts as done. */
         hp_approval_row now;
         bool found = false;
-        if (hp_store_approval_by_id(c, req->pool, req->auth.team_id, row->id, false, &now, &found,
+        if (hp_store_approval_by_id(c, req->pool, req->auth.team_id, row->id, &now, &found,
                                     req->err, sizeof(req->err)) == HP_OK &&
             found) {
             *row = now;

@@ -498,8 +498,8 @@ static void api__act(hp_req *req, const char *agent_id, api_action *a)
             api__act_on_message(req, c, &m, a);
         return;
     }
-    if (hp_store_approval_by_id(c, req->pool, req->auth.team_id, a->notification_id, false, &ap,
-                                &found, req->err, sizeof(req->err)) != HP_OK) {
+    if (hp_store_approval_by_id(c, req->pool, req->auth.team_id, a->notification_id, &ap, &found,
+                                req->err, sizeof(req->err)) != HP_OK) {
         api_send_failure(req, HP_ERR_UNAVAILABLE, NULL);
         return;
     }

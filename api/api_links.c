@@ -281,7 +281,7 @@ static bool api__target_read(hp_req *req, const char *token, api__target *t, hp_
         t->channel_name = lt.channel_name;
         t->channel_kind = lt.channel_kind;
         t->user_name = lt.user_name;
-        rc = hp_store_approval_by_id(*c, req->pool, t->team_id, t->link.approval_id, false, &t->row,
+        rc = hp_store_approval_by_id(*c, req->pool, t->team_id, t->link.approval_id, &t->row,
                                      &found, req->err, sizeof(req->err));
     }
     if (rc != HP_OK) {

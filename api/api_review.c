@@ -81,8 +81,8 @@ static bool api__load(hp_req *req, hp_approval_row *row)
     }
     if (api_db(req, &c) != HP_OK)
         return false;
-    rc = hp_store_approval_by_id(c, req->pool, req->auth.team_id, req->param, false, row, &found,
-                                 req->err, sizeof(req->err));
+    rc = hp_store_approval_by_id(c, req->pool, req->auth.team_id, req->param, row, &found, req->err,
+                                 sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return false;

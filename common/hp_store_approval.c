@@ -139,14 +139,13 @@ hp_err hp_store_approval_by_request(hp_dbconn *c, hp_pool *pool, const char *tea
 }
 
 hp_err hp_store_approval_by_id(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                               const char *approval_id, bool lock_row, hp_approval_row *row,
-                               bool *found, char *err, size_t errcap)
+                               const char *approval_id, hp_approval_row *row, bool *found,
+                               char *err, size_t errcap)
 {
     static const char sql[] = HP__SELECT "where a.id = $1 and a.team_id = $2";
-    static const char sql_lock[] = HP__SELECT "where a.id = $1 and a.team_id = $2 for update of a";
     const char *p[] = {approval_id, team_id};
 
-    return hp__one(c, pool, lock_row ? sql_lock : sql, 2, p, row, found, err, errcap);
+    return hp__one(c, pool, sql, 2, p, row, found, err, errcap);
 }
 
 hp_err hp_store_approval_by_id_result(hp_dbconn *c, const char *team_id, const char *approval_id,

@@ -48,11 +48,10 @@ HP_MUSTCHECK hp_err hp_store_approval_by_request(hp_dbconn *c, hp_pool *pool, co
                                                  bool *found, bool *same_hash, char *err,
                                                  size_t errcap);
 
-/* Reads approval_id of team_id; lock_row adds FOR UPDATE. */
+/* Reads approval_id of team_id. */
 HP_MUSTCHECK hp_err hp_store_approval_by_id(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                            const char *approval_id, bool lock_row,
-                                            hp_approval_row *row, bool *found, char *err,
-                                            size_t errcap);
+                                            const char *approval_id, hp_approval_row *row,
+                                            bool *found, char *err, size_t errcap);
 
 /* The same read as hp_store_approval_by_id (no lock), left as PostgreSQL
  * returned it: zero or one row for hp_store_approval_read (columns from 0).

@@ -399,8 +399,8 @@ static hp_err dlv__subject(dlv_fx *x, json_object *body, const char **skip_reaso
         *skip_reason = "no approval";
         return HP_OK;
     }
-    rc = hp_store_approval_by_id(x->c, x->pool, x->job->team_id, x->job->approval_id, false,
-                                 &x->row, &found, x->err, sizeof(x->err));
+    rc = hp_store_approval_by_id(x->c, x->pool, x->job->team_id, x->job->approval_id, &x->row,
+                                 &found, x->err, sizeof(x->err));
     if (rc != HP_OK)
         return rc;
     if (!found) {
