@@ -68,7 +68,22 @@ struct hp_waiter {
      * when it leaves, so the threads of a crowd wake one after another
      * rather than all at once (holding a reference to it). */
     hp_waiter *chain_next;
+    struct hp__pass *help; /* a share of a pass for its thread to run */
 };
+
+/* A pass's claimed waiters and the read they are answered from. */
+typedef struct hp__pass {
+    hp_waiters *w;
+    hp_shared *s;
+    hp_shared *ref; /* a reference the pass puts when done, or NULL */
+    hp_waiter **claimed;
+    size_t n;
+} hp__pass;
+
+/* Crowds from this size are answered by two threads. */
+#define HP__PASS_SPLIT 256
+
+static void hp__pass_run(hp__pass *p);
 
 /* A value read once for many waiters; refs changes atomically. */
 struct hp_shared {
@@ -469,6 +484,14 @@ hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms)
     pthread_mutex_lock(&w->mu);
     wt->waiting = true;
     for (;;) {
+        if (wt->help != NULL) { /* a share of a pass: its own answer among them */
+            hp__pass *h = wt->help;
+            wt->help = NULL;
+            pthread_mutex_unlock(&w->mu);
+            hp__pass_run(h);
+            pthread_mutex_lock(&w->mu);
+            continue;
+        }
         if (wt->answered) {
             res = HP_WAIT_ANSWERED;
             next = wt->chain_next;
@@ -631,15 +654,71 @@ void hp_waiter_answer_by(hp_waiter *wt, hp_waiter_answer_fn fn, void (*memo_free
     pthread_mutex_unlock(&w->mu);
 }
 
-void hp_waiter_answer_peers(hp_waiter *self, const char *what, hp_shared *s)
+/* Answers the claimed waiters of a pass (without mu), then ends their
+ * claims and wakes them (see hp_waiter_answer_peers). Frees p and puts
+ * p->ref, a reference to the read of its own when it has one. */
+static void hp__pass_run(hp__pass *p)
 {
-    hp_waiters *w = self->reg;
-    hp_waiter **claimed = NULL;
-    bool *ok = NULL;
-    size_t n = 0, cap = 0;
+    hp_waiters *w = p->w;
+    bool *ok = hp_xcalloc(p->n, sizeof(*ok));
     void *memo = NULL;
     void (*memo_free)(void *) = NULL;
 
+    /* Outside the lock: the claimed waiters' threads stay in hp_waiter_wait
+     * (and their requests untouched) until the claim ends. */
+    for (size_t i = 0; i < p->n; i++) {
+        ok[i] = p->claimed[i]->answer(p->claimed[i]->answer_ctx, p->s, &memo);
+        if (p->claimed[i]->memo_free != NULL)
+            memo_free = p->claimed[i]->memo_free;
+    }
+    /* The answered threads only have to finish their requests now: they
+     * are woken in a chain (each wakes the next as it leaves), since 10,000
+     * threads made runnable at once would take the processors from
+     * everything else, the answers' readers included. Signals go out after
+     * the unlock; the references keep the conditions alive. */
+    size_t wake = 0;
+    hp_waiter *first = NULL, **tail = &first;
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < p->n; i++) {
+        hp_waiter *o = p->claimed[i];
+        o->claimed = false;
+        if (ok[i]) {
+            o->answered = true;
+            o->pending = 0;
+            hp__release_locked(w, o); /* the client may ask again at once */
+            __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+            *tail = o;
+            tail = &o->chain_next;
+        } else if (o->seq >= p->s->began) { /* woken again since: reads for itself */
+            __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+            p->claimed[wake++] = o;
+        } else {
+            o->pending = 0; /* the read saw what woke it: nothing to do */
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (first != NULL)
+        p->claimed[wake++] = first;
+    for (size_t i = 0; i < wake; i++) {
+        pthread_cond_signal(&p->claimed[i]->cv);
+        hp__waiter_unref(p->claimed[i]);
+    }
+    if (memo != NULL && memo_free != NULL)
+        memo_free(memo);
+    hp_shared_put(p->ref);
+    free(ok);
+    free(p->claimed);
+    free(p);
+}
+
+void hp_waiter_answer_peers(hp_waiter *self, const char *what, hp_shared *s)
+{
+    hp_waiters *w = self->reg;
+    hp__pass *p = hp_xcalloc(1, sizeof(*p));
+    size_t cap = 0;
+
+    p->w = w;
+    p->s = s;
     pthread_mutex_lock(&w->mu);
     for (hp_waiter *o = w->deferred > 0 ? w->buckets[hp__hash(what)] : NULL; o; o = o->next) {
         if (!o->deferred || o == self || o->team != self->team || strcmp(o->key, what) != 0)
@@ -654,62 +733,38 @@ void hp_waiter_answer_peers(hp_waiter *self, const char *what, hp_shared *s)
             pthread_cond_signal(&o->cv);
             continue;
         }
-        if (n == cap) {
+        if (p->n == cap) {
             cap = cap ? cap * 2 : 64;
-            claimed = hp_xrealloc(claimed, cap * sizeof(*claimed));
+            p->claimed = hp_xrealloc(p->claimed, cap * sizeof(*p->claimed));
         }
         o->claimed = true;
-        claimed[n++] = o;
+        p->claimed[p->n++] = o;
+    }
+    /* A large crowd is answered by two threads: the second half goes to
+     * the thread of its first waiter, asleep in hp_waiter_wait, so both
+     * processors write answers (each answer is mostly a send() whose
+     * loopback or network work runs on the writing thread). */
+    if (p->n >= HP__PASS_SPLIT) {
+        hp__pass *h = hp_xcalloc(1, sizeof(*h));
+        size_t half = p->n / 2;
+        h->w = w;
+        h->s = s;
+        h->ref = s;
+        __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+        h->n = p->n - half;
+        h->claimed = hp_xcalloc(h->n, sizeof(*h->claimed));
+        memcpy(h->claimed, p->claimed + half, h->n * sizeof(*h->claimed));
+        p->n = half;
+        h->claimed[0]->help = h;
+        pthread_cond_signal(&h->claimed[0]->cv);
     }
     pthread_mutex_unlock(&w->mu);
-    if (n == 0) {
-        free(claimed);
+    if (p->n == 0) {
+        free(p->claimed);
+        free(p);
         return;
     }
-    /* Outside the lock: the claimed waiters' threads stay in hp_waiter_wait
-     * (and their requests untouched) until the claim ends. */
-    ok = hp_xcalloc(n, sizeof(*ok));
-    for (size_t i = 0; i < n; i++) {
-        ok[i] = claimed[i]->answer(claimed[i]->answer_ctx, s, &memo);
-        if (claimed[i]->memo_free != NULL)
-            memo_free = claimed[i]->memo_free;
-    }
-    /* The answered threads only have to finish their requests now: they
-     * are woken in a chain (each wakes the next as it leaves), since 10,000
-     * threads made runnable at once would take the processors from
-     * everything else, the answers' readers included. Signals go out after
-     * the unlock; the references keep the conditions alive. */
-    size_t wake = 0;
-    hp_waiter *first = NULL, **tail = &first;
-    pthread_mutex_lock(&w->mu);
-    for (size_t i = 0; i < n; i++) {
-        hp_waiter *o = claimed[i];
-        o->claimed = false;
-        if (ok[i]) {
-            o->answered = true;
-            o->pending = 0;
-            hp__release_locked(w, o); /* the client may ask again at once */
-            __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
-            *tail = o;
-            tail = &o->chain_next;
-        } else if (o->seq >= s->began) { /* woken again since: reads for itself */
-            __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
-            claimed[wake++] = o;
-        } else {
-            o->pending = 0; /* the read saw what woke it: nothing to do */
-        }
-    }
-    pthread_mutex_unlock(&w->mu);
-    if (first != NULL)
-        claimed[wake++] = first;
-    for (size_t i = 0; i < wake; i++) {
-        pthread_cond_signal(&claimed[i]->cv);
-        hp__waiter_unref(claimed[i]);
-    }
-    if (memo != NULL && memo_free != NULL)
-        memo_free(memo);
-    free(ok);
-    free(claimed);
+    hp__pass_run(p);
 }
 
 void hp_waiter_end(hp_waiter *wt)
