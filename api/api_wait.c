@@ -81,7 +81,7 @@ typedef struct hp__pass {
 } hp__pass;
 
 /* Crowds from this size are answered by two threads. */
-#define HP__PASS_SPLIT 256
+#define HP__PASS_SPLIT 64
 
 static void hp__pass_run(hp__pass *p);
 

@@ -434,13 +434,13 @@ static void test_answered_by_peer(void)
      * request, clients that hung up meanwhile must not disturb the rest,
      * and an event stream on the same approval (not answered that way)
      * still gets the decision. */
-    const int N = 40, GONE = 6;
+    const int N = 80, GONE = 6; /* 73 left for the pass: two threads answer them */
     const char *const env[] = {"HOLDPOINT_TEAM_WAITERS_PERCENT=100",
                                "HOLDPOINT_KEY_WAITERS_PERCENT=100", NULL};
     hp_it_api *a = hp_it_api_start("answered-by-peer", env);
     const hp_it_team *t = hp_it_team_new();
     const char *rid, *aid;
-    int fds[40], answered = 0, reused = 0;
+    int fds[80], answered = 0, reused = 0;
     bg_batch *sse = bg_new(1);
 
     IT_CHECK_FATAL(a != NULL, "API started");
