@@ -65,7 +65,7 @@ for _ in $(seq "$rounds"); do
     hello_r+=("$r") hello_p+=("$p")
     pg_out=$(pgbench -n -M prepared -c "$pool" -j 2 -T "$secs" -f "$root/bench/get.pgbench" \
         -D prefix="$prefix" -D agent="$agent" -D rid=bench-get "$HOLDPOINT_DATABASE_URL" 2>&1)
-    pg_r+=("$(printf '%s\n' "$pg_out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n1)")
+    pg_r+=("$(printf '%s\n' "$pg_out" | sed -n 's/^tps = \([0-9]*\).*/\1/p' | head -n1)")
 done
 ar=$(median "${api_r[@]}") ap=$(median "${api_p[@]}")
 hr=$(median "${hello_r[@]}") hp=$(median "${hello_p[@]}")
