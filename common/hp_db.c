@@ -732,6 +732,16 @@ bool hp_db_bool(const PGresult *r, int row, int col)
     return v != NULL && v[0] == 't';
 }
 
+static void hp__db_pqclear(void *r)
+{
+    PQclear(r);
+}
+
+void hp_db_keep(hp_pool *pool, PGresult *r)
+{
+    hp_pool_defer(pool, hp__db_pqclear, r);
+}
+
 void hp_db_row_copy(hp_pool *pool, const PGresult *r, int row, int col, int n, const char **out)
 {
     size_t total = 0;

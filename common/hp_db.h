@@ -137,6 +137,9 @@ long long hp_db_ll(const PGresult *r, int row, int col, long long dflt);
  * reader keep a row's strings and PQclear() the result at once instead of
  * holding it (several KiB) for the rest of a request. */
 void hp_db_row_copy(hp_pool *pool, const PGresult *r, int row, int col, int n, const char **out);
+/* Keeps r until pool is freed (then PQclear): rows read into pool may point
+ * into it. */
+void hp_db_keep(hp_pool *pool, PGresult *r);
 
 /* Connects outside the pool (LISTEN connections, the CLI); the pool's
  * connections are made here too. Messages the server sends on its own

@@ -24,11 +24,6 @@
 #define HP__SELECT                                                                                 \
     "select " HP__COLS ", g.name from approvals a join agents g on g.id = a.agent_id "
 
-static void hp__pqclear(void *r)
-{
-    PQclear(r);
-}
-
 static void hp__jput(void *j)
 {
     json_object_put(j);
@@ -376,7 +371,7 @@ hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool, const hp_approval_fil
     rc = hp_db_exec(c, &r, sql, 10, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *n = PQntuples(r);
     *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
     for (int i = 0; i < *n; i++)
@@ -403,7 +398,7 @@ hp_err hp_store_approval_changes(hp_dbconn *c, hp_pool *pool, const char *team_i
     rc = hp_db_exec(c, &r, sql, 3, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *n = PQntuples(r);
     *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
     *changed_at = hp_pool_alloc(pool, sizeof(**changed_at) * (size_t)(*n > 0 ? *n : 1));
@@ -456,7 +451,7 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     *n = 0;
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *n = PQntuples(r);
     *events = hp_pool_alloc(pool, sizeof(**events) * (size_t)(*n > 0 ? *n : 1));
     for (int i = 0; i < *n; i++) {
@@ -679,7 +674,7 @@ hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, const char *act
     rc = hp_db_exec(c, &r, hp__expire_due_sql, 3, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *n = PQntuples(r);
     *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
     for (int i = 0; i < *n; i++) {

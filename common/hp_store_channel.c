@@ -17,11 +17,6 @@
 
 #define HP__US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 
-static void hp__pqclear(void *r)
-{
-    PQclear(r);
-}
-
 static void hp__wipe_free(void *p)
 {
     if (p != NULL) {
@@ -82,7 +77,7 @@ hp_err hp_store_channel_list(hp_dbconn *c, hp_pool *pool, const char *team_id, P
     hp_err rc = hp_db_exec(c, res, sql, 1, p, err, errcap);
 
     if (rc == HP_OK)
-        hp_pool_defer(pool, hp__pqclear, *res);
+        hp_db_keep(pool, *res);
     return rc;
 }
 
@@ -180,7 +175,7 @@ hp_err hp_store_channel_test_state(hp_dbconn *c, hp_pool *pool, const char *job_
 
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *done = hp_db_bool(r, 0, 0);
     *ok = hp_db_bool(r, 0, 1);
     *error = hp_db_val(r, 0, 2);
@@ -318,7 +313,7 @@ hp_err hp_store_agent_notify_get(hp_dbconn *c, hp_pool *pool, const char *team_i
 
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     if (PQntuples(r) == 0) {
         hp_err_set(err, errcap, "no such agent");
         return HP_ERR_NOT_FOUND;
@@ -390,7 +385,7 @@ hp_err hp_store_push_list(hp_dbconn *c, hp_pool *pool, const char *user_id, hp_p
     *n = 0;
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *n = PQntuples(r);
     *subs = hp_pool_alloc(pool, sizeof(**subs) * (size_t)(*n > 0 ? *n : 1));
     for (int i = 0; i < *n; i++) {
@@ -446,7 +441,7 @@ hp_err hp_store_vapid_get(hp_dbconn *c, hp_pool *pool, const unsigned char key[3
         PQclear(r);
         return rc;
     }
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *public_b64 = hp_db_val(r, 0, 0);
     if (private_pem != NULL) {
         unsigned char *pem = NULL;

@@ -12,11 +12,6 @@
 #include "hp_store_fanout.h"
 #include "hp_str.h"
 
-static void hp__pqclear(void *r)
-{
-    PQclear(r);
-}
-
 /* Runs sql; on success *res lives as long as pool and *rows (of size
  * each, zeroed) is an array in pool with *n entries. */
 static hp_err hp__rows(hp_dbconn *c, hp_pool *pool, const char *sql, int n, const char *const *p,
@@ -29,7 +24,7 @@ static hp_err hp__rows(hp_dbconn *c, hp_pool *pool, const char *sql, int n, cons
     *nrows = 0;
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, *res);
+    hp_db_keep(pool, *res);
     *nrows = PQntuples(*res);
     *rows = hp_pool_alloc(pool, size * (size_t)(*nrows > 0 ? *nrows : 1));
     memset(*rows, 0, size * (size_t)(*nrows > 0 ? *nrows : 1));

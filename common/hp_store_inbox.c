@@ -19,11 +19,6 @@
 #define HP__COLS  HP_STORE_INBOX_COLS
 #define HP__NCOLS HP_STORE_INBOX_NCOLS
 
-static void hp__pqclear(void *r)
-{
-    PQclear(r);
-}
-
 void hp_store_inbox_read(const PGresult *r, int i, int col, hp_inbox_response *x)
 {
     int k = col;
@@ -72,7 +67,7 @@ static hp_err hp__one(hp_dbconn *c, hp_pool *pool, const char *sql, int n, const
 
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *found = PQntuples(r) > 0;
     if (*found)
         hp__read(r, 0, out);
@@ -304,7 +299,7 @@ hp_err hp_store_inbox_list(hp_dbconn *c, hp_pool *pool, const hp_inbox_filter *f
     rc = hp_db_exec(c, &r, f->unacked_only ? sql_pending : sql_all, 12, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *n = PQntuples(r);
     *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
     for (int i = 0; i < *n; i++)
@@ -332,7 +327,7 @@ hp_err hp_store_inbox_ack(hp_dbconn *c, hp_pool *pool, const char *agent_id, con
     rc = hp_db_exec(c, &r, sql, 4, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *found = PQntuples(r) > 0;
     if (*found) {
         hp__read(r, 0, out);

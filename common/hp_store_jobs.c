@@ -18,11 +18,6 @@
 #include "hp_store_jobs.h"
 #include "hp_str.h"
 
-static void hp__pqclear(void *r)
-{
-    PQclear(r);
-}
-
 hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int limit, int lease_ms,
                            hp_job **jobs, int *n, char *err, size_t errcap)
 {
@@ -77,7 +72,7 @@ hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int 
         PQclear(r);
         return rc;
     }
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *n = PQntuples(r);
     *jobs = hp_pool_alloc(pool, sizeof(**jobs) * (size_t)(*n > 0 ? *n : 1));
     for (int i = 0; i < *n; i++) {

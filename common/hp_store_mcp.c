@@ -7,11 +7,6 @@
 #include "hp_store_mcp.h"
 #include "hp_str.h"
 
-static void hp__pqclear(void *r)
-{
-    PQclear(r);
-}
-
 /* bytea input text "\x<64 hex>" of a SHA-256. */
 static void hp__hash_text(const unsigned char hash[32], char out[67])
 {
@@ -65,7 +60,7 @@ hp_err hp_store_mcp_session_get(hp_dbconn *c, hp_pool *pool, const unsigned char
     rc = hp_db_exec(c, &r, sql, 4, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, r);
+    hp_db_keep(pool, r);
     *found = PQntuples(r) == 1;
     *version = *found ? hp_db_val(r, 0, 0) : NULL;
     return HP_OK;

@@ -27,11 +27,6 @@
     "s.implicit, s.status, s.error, " HP__US("s.created_at") ", " HP__US(                          \
         "s.ended_at") ", (select g.name from agents g where g.id = s.agent_id)"
 
-static void hp__pqclear(void *r)
-{
-    PQclear(r);
-}
-
 static void hp__jput(void *j)
 {
     json_object_put(j);
@@ -92,7 +87,7 @@ static hp_err hp__run(hp_dbconn *c, hp_pool *pool, const char *sql, int n, const
 {
     hp_err rc = hp_db_exec(c, r, sql, n, p, err, errcap);
     if (rc == HP_OK)
-        hp_pool_defer(pool, hp__pqclear, *r);
+        hp_db_keep(pool, *r);
     return rc;
 }
 

@@ -11,11 +11,6 @@
 
 #define HP__US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 
-static void hp__pqclear(void *r)
-{
-    PQclear(r);
-}
-
 /* Runs sql, keeps the result in pool, and tells whether it returned a row. */
 static hp_err hp__one(hp_dbconn *c, hp_pool *pool, const char *sql, int n, const char *const *p,
                       PGresult **res, bool *found, char *err, size_t errcap)
@@ -24,7 +19,7 @@ static hp_err hp__one(hp_dbconn *c, hp_pool *pool, const char *sql, int n, const
 
     if (rc != HP_OK)
         return rc;
-    hp_pool_defer(pool, hp__pqclear, *res);
+    hp_db_keep(pool, *res);
     *found = PQntuples(*res) > 0;
     return HP_OK;
 }
