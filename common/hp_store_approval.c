@@ -371,9 +371,7 @@ hp_err hp_store_approval_list(hp_dbconn *c, hp_pool *pool, const hp_approval_fil
     rc = hp_db_exec(c, &r, sql, 10, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_db_keep(pool, r);
-    *n = PQntuples(r);
-    *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
+    *rows = hp_db_keep_rows(pool, r, sizeof(**rows), n);
     for (int i = 0; i < *n; i++)
         hp__row_read(pool, r, i, &(*rows)[i]);
     return HP_OK;
@@ -398,9 +396,7 @@ hp_err hp_store_approval_changes(hp_dbconn *c, hp_pool *pool, const char *team_i
     rc = hp_db_exec(c, &r, sql, 3, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_db_keep(pool, r);
-    *n = PQntuples(r);
-    *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
+    *rows = hp_db_keep_rows(pool, r, sizeof(**rows), n);
     *changed_at = hp_pool_alloc(pool, sizeof(**changed_at) * (size_t)(*n > 0 ? *n : 1));
     for (int i = 0; i < *n; i++) {
         hp__row_read(pool, r, i, &(*rows)[i]);
@@ -451,9 +447,7 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     *n = 0;
     if (rc != HP_OK)
         return rc;
-    hp_db_keep(pool, r);
-    *n = PQntuples(r);
-    *events = hp_pool_alloc(pool, sizeof(**events) * (size_t)(*n > 0 ? *n : 1));
+    *events = hp_db_keep_rows(pool, r, sizeof(**events), n);
     for (int i = 0; i < *n; i++) {
         hp_event *e = &(*events)[i];
         e->id = hp_db_ll(r, i, 0, 0);
@@ -674,9 +668,7 @@ hp_err hp_store_approval_expire_due(hp_dbconn *c, hp_pool *pool, const char *act
     rc = hp_db_exec(c, &r, hp__expire_due_sql, 3, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_db_keep(pool, r);
-    *n = PQntuples(r);
-    *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
+    *rows = hp_db_keep_rows(pool, r, sizeof(**rows), n);
     for (int i = 0; i < *n; i++) {
         hp_expired *e = &(*rows)[i];
         e->id = hp_db_val(r, i, 0);

@@ -385,9 +385,7 @@ hp_err hp_store_push_list(hp_dbconn *c, hp_pool *pool, const char *user_id, hp_p
     *n = 0;
     if (rc != HP_OK)
         return rc;
-    hp_db_keep(pool, r);
-    *n = PQntuples(r);
-    *subs = hp_pool_alloc(pool, sizeof(**subs) * (size_t)(*n > 0 ? *n : 1));
+    *subs = hp_db_keep_rows(pool, r, sizeof(**subs), n);
     for (int i = 0; i < *n; i++) {
         hp_push_sub *s = &(*subs)[i];
         s->id = hp_db_val(r, i, 0);

@@ -24,10 +24,7 @@ static hp_err hp__rows(hp_dbconn *c, hp_pool *pool, const char *sql, int n, cons
     *nrows = 0;
     if (rc != HP_OK)
         return rc;
-    hp_db_keep(pool, *res);
-    *nrows = PQntuples(*res);
-    *rows = hp_pool_alloc(pool, size * (size_t)(*nrows > 0 ? *nrows : 1));
-    memset(*rows, 0, size * (size_t)(*nrows > 0 ? *nrows : 1));
+    *rows = hp_db_keep_rows(pool, *res, size, nrows);
     return HP_OK;
 }
 

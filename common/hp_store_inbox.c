@@ -299,9 +299,7 @@ hp_err hp_store_inbox_list(hp_dbconn *c, hp_pool *pool, const hp_inbox_filter *f
     rc = hp_db_exec(c, &r, f->unacked_only ? sql_pending : sql_all, 12, p, err, errcap);
     if (rc != HP_OK)
         return rc;
-    hp_db_keep(pool, r);
-    *n = PQntuples(r);
-    *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
+    *rows = hp_db_keep_rows(pool, r, sizeof(**rows), n);
     for (int i = 0; i < *n; i++)
         hp__read(r, i, &(*rows)[i]);
     return HP_OK;

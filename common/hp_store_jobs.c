@@ -72,9 +72,7 @@ hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int 
         PQclear(r);
         return rc;
     }
-    hp_db_keep(pool, r);
-    *n = PQntuples(r);
-    *jobs = hp_pool_alloc(pool, sizeof(**jobs) * (size_t)(*n > 0 ? *n : 1));
+    *jobs = hp_db_keep_rows(pool, r, sizeof(**jobs), n);
     for (int i = 0; i < *n; i++) {
         hp_job *j = &(*jobs)[i];
         int k = 0;
