@@ -218,22 +218,20 @@ void api_response_start(hp_req *req, int status)
 /* Whether the connection stays open after this response, by civetweb's own
  * rule (enable_keep_alive is on): the client's Connection header when it
  * sent one, else the HTTP/1.1 default. */
-static bool api__keep_alive(const struct mg_request_info *ri)
+static bool api__keep_alive(hp_req *req)
 {
-    for (int i = 0; i < ri->num_headers; i++) {
-        if (strcasecmp(ri->http_headers[i].name, "Connection") != 0)
-            continue;
-        const char *v = ri->http_headers[i].value;
-        while (v != NULL && *v != '\0') {
-            v += strspn(v, " \t,");
-            size_t n = strcspn(v, " \t,");
-            if (n == 10 && strncasecmp(v, "keep-alive", 10) == 0)
-                return true;
-            v += n;
-        }
-        return false;
+    const char *v = mg_get_header(req->conn, "Connection");
+
+    while (v != NULL && *v != '\0') {
+        v += strspn(v, " \t,");
+        size_t n = strcspn(v, " \t,");
+        if (n == 10 && strncasecmp(v, "keep-alive", 10) == 0)
+            return true;
+        v += n;
     }
-    return ri->http_version != NULL && strcmp(ri->http_version, "1.1") == 0;
+    if (v != NULL)
+        return false;
+    return req->ri->http_version != NULL && strcmp(req->ri->http_version, "1.1") == 0;
 }
 
 /* Bodies up to this size leave in the same write as the head. */
@@ -281,8 +279,7 @@ static void api__send(hp_req *req, int status, const char *ctype, const void *bo
     for (const char *const *h = extra_headers; e == HP_OK && h && h[0]; h += 2)
         e = hp_buf_printf(&b, "%s: %s\r\n", h[0], h[1]);
     if (e == HP_OK && !own_conn)
-        e = hp_buf_printf(&b, "Connection: %s\r\n",
-                          api__keep_alive(req->ri) ? "keep-alive" : "close");
+        e = hp_buf_printf(&b, "Connection: %s\r\n", api__keep_alive(req) ? "keep-alive" : "close");
     if (e == HP_OK)
         e = hp_buf_puts(&b, "\r\n");
     if (e != HP_OK) { /* out of memory: nothing sensible can be sent */
