@@ -641,13 +641,9 @@ void hp_waiter_answer_by(hp_waiter *wt, hp_waiter_answer_fn fn, void (*memo_free
 {
     hp_waiters *w = wt->reg;
 
+    /* Outside hp_waiter_wait no pass claims or defers wt; the lock orders
+     * these fields for the wakes and passes that read them. */
     pthread_mutex_lock(&w->mu);
-    while (wt->claimed)
-        pthread_cond_wait(&wt->cv, &w->mu);
-    if (fn == NULL && wt->deferred) { /* its wake is its own again */
-        hp__undefer(w, wt);
-        pthread_cond_signal(&wt->cv);
-    }
     wt->answer = fn;
     wt->memo_free = memo_free;
     wt->answer_ctx = ctx;

@@ -119,8 +119,8 @@ void hp_shared_put(void *s);
  * waiter's whole answer; false leaves the waiter waiting. */
 typedef bool (*hp_waiter_answer_fn)(void *ctx, hp_shared *s, void **memo);
 
-/* Lets peers answer wt with fn (NULL: no longer; returns once no peer is
- * answering it). A waiter answerable this way is not woken by a wake for
+/* Lets peers answer wt with fn, from then on (call it on wt's thread,
+ * outside hp_waiter_wait). A waiter answerable this way is not woken by a wake for
  * its key when another waiter of the key is: that one reads, and its pass
  * answers the rest. hp_waiter_wait then returns HP_WAIT_ANSWERED, with the
  * place already given back. */
