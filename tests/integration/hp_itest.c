@@ -10,6 +10,7 @@
 #include "hp_itest.h"
 
 #include <CUnit/Basic.h>
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -934,6 +935,36 @@ const char *hp_it_api_base(const hp_it_api *api)
 const char *hp_it_api_log(const hp_it_api *api)
 {
     return api->log;
+}
+
+int hp_it_api_port(const hp_it_api *api)
+{
+    return api->port;
+}
+
+int hp_it_dial(int port, const char *from)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    if (from != NULL) {
+        inet_pton(AF_INET, from, &a.sin_addr);
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 static int it_free_port(void)

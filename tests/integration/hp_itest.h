@@ -89,6 +89,11 @@ hp_it_api *hp_it_api_default(void);
 const char *hp_it_api_base(const hp_it_api *api);
 /* The file that holds the API's stderr. */
 const char *hp_it_api_log(const hp_it_api *api);
+/* The port the API listens on at 127.0.0.1. */
+int hp_it_api_port(const hp_it_api *api);
+/* A TCP connection to 127.0.0.1:port, from the local address from (NULL:
+ * any); -1 on failure. */
+int hp_it_dial(int port, const char *from);
 
 /* ---- the CLI ----------------------------------------------------------- */
 

@@ -206,38 +206,6 @@ static void test_hangups(void)
 
 /* ---- raw HTTP ------------------------------------------------------------ */
 
-static int port_of(hp_it_api *api)
-{
-    const char *base = hp_it_api_base(api);
-    return (int)strtol(strrchr(base, ':') + 1, NULL, 10);
-}
-
-/* A TCP connection to 127.0.0.1:port from the address from (NULL: any). */
-static int dial_from(int port, const char *from)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0)
-        return -1;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    if (from != NULL) {
-        inet_pton(AF_INET, from, &a.sin_addr);
-        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-            close(fd);
-            return -1;
-        }
-    }
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Sends the request bytes as they are, from the address from (NULL: any),
  * and reads the answer until the server closes (at most 10 s); returns it
  * (harness-owned), "" on failure. */
@@ -245,7 +213,7 @@ static const char *raw_exchange_from(int port, const char *from, const char *req
 {
     char buf[16384];
     size_t used = 0;
-    int fd = dial_from(port, from);
+    int fd = hp_it_dial(port, from);
 
     if (fd < 0 || write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
         if (fd >= 0)
@@ -310,7 +278,7 @@ static void test_idle_and_slow_sockets(void)
     IT_CHECK_FATAL(api != NULL, "API started");
     double t0 = hp_it_now();
     for (int i = 0; i < IDLE + SLOW; i++) {
-        fds[i] = dial_from(port_of(api), NULL);
+        fds[i] = hp_it_dial(hp_it_api_port(api), NULL);
         if (fds[i] >= 0)
             open_fds++;
         /* Slowloris: a request head that never ends. */
@@ -389,14 +357,14 @@ static void test_ambiguous_framing(void)
     long long before = approvals_of(t);
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *a = raw_exchange(port_of(shares), cases[i]);
+        const char *a = raw_exchange(hp_it_api_port(shares), cases[i]);
         IT_CHECK(strncmp(a, "HTTP/1.1 400 ", 13) == 0, "case %zu: %.60s", i, a);
         IT_CHECK(strstr(a, "\"invalid_request\"") != NULL, "case %zu: code in %s", i, a);
         IT_CHECK(strcasestr(a, "\r\nConnection: close\r\n") != NULL, "case %zu: closed: %s", i, a);
     }
     IT_CHECK(approvals_of(t) == before, "an ambiguous request created nothing");
     /* The same request framed one way is created. */
-    const char *ok = raw_exchange(port_of(shares),
+    const char *ok = raw_exchange(hp_it_api_port(shares),
                                   hp_it_fmt("%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
                                             head, strlen(body), body));
     IT_CHECK(strncmp(ok, "HTTP/1.1 200 ", 13) == 0, "a well-framed create: %.60s", ok);
@@ -545,7 +513,7 @@ static pid_t nginx_start(hp_it_api *api, int *port)
     const char *a = strstr(conf, "server holdpoint-api:8080"), *l = strstr(conf, "listen 8080");
     const char *text =
         hp_it_fmt("%.*sserver 127.0.0.1:%d%.*slisten 127.0.0.1:%d%s", (int)(a - conf), conf,
-                  port_of(api), (int)(l - a - strlen("server holdpoint-api:8080")),
+                  hp_it_api_port(api), (int)(l - a - strlen("server holdpoint-api:8080")),
                   a + strlen("server holdpoint-api:8080"), *port, l + strlen("listen 8080"));
     free(conf);
     IT_CHECK_FATAL(a < l, "upstream before server");
@@ -575,7 +543,7 @@ static void test_nginx_idle_sockets(void)
 
     /* 2,000 idle sockets from 127.0.0.1: 25 times the API's 80 threads. */
     for (int i = 0; i < NGINX_IDLE; i++)
-        if ((fds[i] = dial_from(port, "127.0.0.1")) >= 0)
+        if ((fds[i] = hp_it_dial(port, "127.0.0.1")) >= 0)
             opened++;
     IT_CHECK(opened == NGINX_IDLE, "%d of %d idle sockets open", opened, NGINX_IDLE);
     /* A client on 127.0.0.2: a health check, a create and a long-poll. */

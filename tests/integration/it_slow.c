@@ -4,38 +4,15 @@
  * while a long-poll that the server itself holds open is not affected by
  * that timeout.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "hp_itest.h"
 
 static hp_it_api *api;
-
-/* Connects to the API's port on 127.0.0.1. */
-static int dial(void)
-{
-    const char *base = hp_it_api_base(api);
-    int port = (int)strtol(strrchr(base, ':') + 1, NULL, 10);
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 /* Seconds until the server closes fd (reads and discards whatever it sends),
  * or -1 when it is still open after limit_s. */
@@ -57,7 +34,7 @@ static double seconds_until_closed(int fd, double limit_s)
 
 static void test_slow_head(void)
 {
-    int fd = dial();
+    int fd = hp_it_dial(hp_it_api_port(api), NULL);
     IT_CHECK_FATAL(fd >= 0, "connected");
     /* Half a request head, then silence. */
     const char *part = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
@@ -70,7 +47,7 @@ static void test_slow_head(void)
 static void test_slow_body(void)
 {
     const hp_it_team *t = hp_it_team_new();
-    int fd = dial();
+    int fd = hp_it_dial(hp_it_api_port(api), NULL);
     char head[512];
 
     IT_CHECK_FATAL(fd >= 0, "connected");

@@ -18,12 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "hp_itest.h"
@@ -377,22 +374,12 @@ static void test_crowd_on_one(void)
 
 /* ---- long-polls answered by a peer ---------------------------------------- */
 
-/* A kept-alive TCP connection to api with request sent on it; -1 on failure. */
+/* request sent on fd, or on a new connection to api when fd is -1; the
+ * connection, or -1 on failure. */
 static int raw_send(hp_it_api *api, int fd, const char *request)
 {
-    if (fd < 0) {
-        struct sockaddr_in a;
-        const char *base = hp_it_api_base(api);
-        memset(&a, 0, sizeof(a));
-        a.sin_family = AF_INET;
-        a.sin_port = htons((uint16_t)strtol(strrchr(base, ':') + 1, NULL, 10));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-            close(fd);
-            return -1;
-        }
-    }
+    if (fd < 0)
+        fd = hp_it_dial(hp_it_api_port(api), NULL);
     if (fd >= 0 && write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
         close(fd);
         return -1;
