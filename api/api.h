@@ -16,6 +16,7 @@
 
 #include "hp_approval.h"
 #include "hp_approval_ops.h"
+#include "hp_batch.h"
 #include "hp_config.h"
 #include "hp_cursor.h"
 #include "hp_db.h"
@@ -34,6 +35,9 @@ typedef struct hp_app {
     hp_redis *redis; /* NULL when HOLDPOINT_REDIS_URL is unset */
     hp_approval_env env;
     hp_waiters *waiters;
+    /* API key lookups, one statement per batch (api_key_batch_run); those
+     * that also read an approval by its request_id have their own. */
+    hp_batch *key_batch, *key_row_batch;
     hp_metrics *metrics;
     hp_urlpolicy *urlpolicy;       /* HOLDPOINT_OUTBOUND_ALLOW, for callback URLs */
     hp_urlpolicy *trusted_proxies; /* HOLDPOINT_TRUSTED_PROXIES (addresses only) */
@@ -156,6 +160,9 @@ void api_send_failure(hp_req *req, hp_err e, const char *message);
 
 /* Authentication; on failure the 401 has been sent. */
 HP_MUSTCHECK hp_err api_auth_agent(hp_req *req);
+/* The work of app->key_batch (hp_batch_fn): the API key lookups of
+ * concurrent requests in one statement. */
+void api_key_batch_run(void *ctx, void **items, int n);
 HP_MUSTCHECK hp_err api_auth_team(hp_req *req);
 /* api_auth_agent and, in the same round trip, the agent's approval with
  * external id request_id into *row (*found false when it has none). */

@@ -18,11 +18,14 @@
  * SHA-256 of "hp-csrf:" and the secret, so it is derived, never stored, and
  * reveals nothing of the cookie.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "hp_batch.h"
 #include "hp_crypto.h"
 #include "hp_keys.h"
+#include "hp_mem.h"
 #include "hp_store_auth.h"
 #include "hp_store_session.h"
 #include "hp_str.h"
@@ -44,6 +47,35 @@ static hp_err api__fail(hp_req *req, hp_err e, const char *message)
     return e;
 }
 
+/* A key lookup handed to app->key_batch, and what became of it. */
+typedef struct api__key_job {
+    hp_key_query q;
+    hp_dbconn *c; /* the asking request's connection */
+    hp_err rc;
+    char err[HP_ERRBUF];
+} api__key_job;
+
+/* app->key_batch's work: every lookup asked while the previous statement
+ * ran, in one statement on the leading request's connection. */
+void api_key_batch_run(void *ctx, void **items, int n)
+{
+    api__key_job *lead = items[0];
+    hp_key_query **q = hp_xcalloc((size_t)n, sizeof(*q));
+    hp_err rc;
+
+    (void)ctx;
+    for (int i = 0; i < n; i++)
+        q[i] = &((api__key_job *)items[i])->q;
+    rc = hp_store_key_lookup(lead->c, q, n, lead->err, sizeof(lead->err));
+    for (int i = 0; i < n; i++) {
+        api__key_job *j = items[i];
+        j->rc = rc;
+        if (rc != HP_OK && j != lead)
+            hp_err_set(j->err, sizeof(j->err), "%s", lead->err);
+    }
+    free(q);
+}
+
 /* Shared by the agent and team forms: checks the key, joins the agent (the
  * named one, or the key's own), and fills req->auth. need_agent makes a
  * missing agent an error. With request_id, the same statement also reads
@@ -56,9 +88,9 @@ static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id
     const char *key = mg_get_header(req->conn, "X-Api-Key");
     char prefix[HP_KEY_PREFIX_LEN + 1];
     unsigned char hash[32];
-    hp_key_row k;
+    api__key_job job;
+    const hp_key_row *k = &job.q.key;
     hp_dbconn *c;
-    bool found = false;
     hp_err rc;
 
     if (key == NULL || key[0] == '\0')
@@ -78,41 +110,49 @@ static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id
 
     if ((rc = api_db(req, &c)) != HP_OK)
         return rc;
-    if (request_id != NULL)
-        rc = hp_store_key_lookup_approval(c, req->pool, prefix, agent_hdr, request_id, &k, &found,
-                                          row, row_found, req->err, sizeof(req->err));
-    else
-        rc = hp_store_key_lookup(c, req->pool, prefix, agent_hdr, &k, &found, req->err,
-                                 sizeof(req->err));
-    if (rc != HP_OK) {
-        api_send_failure(req, rc, NULL);
-        return rc;
+    memset(&job, 0, sizeof(job));
+    job.q.prefix = prefix;
+    job.q.agent_id = agent_hdr;
+    job.q.request_id = request_id;
+    job.q.pool = req->pool;
+    job.c = c;
+    hp_batch_run(request_id != NULL ? req->app->key_row_batch : req->app->key_batch, &job);
+    if (job.rc != HP_OK) {
+        hp_err_set(req->err, sizeof(req->err), "%s", job.err);
+        api_send_failure(req, job.rc, NULL);
+        return job.rc;
     }
     hp_key_hash(key, hash);
-    if (!found || !hp_ct_equal(hash, k.hash, sizeof(hash)) || k.revoked)
+    if (!job.q.found || !hp_ct_equal(hash, k->hash, sizeof(hash)) || k->revoked)
         return api__fail(req, HP_ERR_INVALID_API_KEY, "the API key is not valid or was revoked");
+    if (row != NULL) {
+        *row_found = job.q.row_found;
+        if (job.q.row_found)
+            *row = job.q.row;
+    }
 
-    req->auth.team_id = k.team_id;
-    req->auth.key_id = k.key_id;
-    req->auth.test_mode = k.test_mode;
-    req->auth.team_has_quota = k.team_has_quota;
-    req->auth.key_agent_scoped = k.key_agent_id != NULL;
-    if (agent_hdr == NULL && k.key_agent_id == NULL) {
+    req->auth.team_id = k->team_id;
+    req->auth.key_id = k->key_id;
+    req->auth.test_mode = k->test_mode;
+    req->auth.team_has_quota = k->team_has_quota;
+    req->auth.key_agent_scoped = k->key_agent_id != NULL;
+    if (agent_hdr == NULL && k->key_agent_id == NULL) {
         /* A team key alone: team-level reads need no agent; agent routes
          * act as the team's default agent (the lookup joined it). */
         if (!need_agent)
             return HP_OK;
-        if (k.agent_id == NULL)
+        if (k->agent_id == NULL)
             return api__fail(req, HP_ERR_MISSING_AGENT_AUTH,
                              "the team has no agent for this key to act as");
     }
-    if (k.agent_id == NULL || (k.key_agent_id != NULL && strcmp(k.key_agent_id, k.agent_id) != 0))
+    if (k->agent_id == NULL ||
+        (k->key_agent_id != NULL && strcmp(k->key_agent_id, k->agent_id) != 0))
         return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");
-    req->auth.agent_id = k.agent_id;
-    req->auth.agent_name = k.agent_name;
-    req->auth.defaults.timeout_seconds = k.default_timeout_seconds;
-    req->auth.defaults.timeout_mode = k.default_timeout_mode;
-    req->auth.defaults.timeout_instruction = k.default_timeout_instruction;
+    req->auth.agent_id = k->agent_id;
+    req->auth.agent_name = k->agent_name;
+    req->auth.defaults.timeout_seconds = k->default_timeout_seconds;
+    req->auth.defaults.timeout_mode = k->default_timeout_mode;
+    req->auth.defaults.timeout_instruction = k->default_timeout_instruction;
     return HP_OK;
 }
 

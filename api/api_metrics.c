@@ -25,6 +25,33 @@ static double api__socket_misses(void *ctx)
     return (double)hp_waiters_socket_misses(((hp_app *)ctx)->waiters);
 }
 
+/* The shared statements of the key lookup and create batches, and the
+ * requests they served. */
+static double api__batched(hp_app *app, bool items)
+{
+    hp_batch *const all[] = {app->key_batch, app->key_row_batch, app->env.creates};
+    double sum = 0;
+
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        hp_batch_stats st;
+        if (all[i] == NULL)
+            continue;
+        hp_batch_stats_get(all[i], &st);
+        sum += (double)(items ? st.items : st.calls);
+    }
+    return sum;
+}
+
+static double api__batch_calls(void *ctx)
+{
+    return api__batched(ctx, false);
+}
+
+static double api__batch_items(void *ctx)
+{
+    return api__batched(ctx, true);
+}
+
 void api_metrics_init(hp_app *app)
 {
     static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60};
@@ -46,6 +73,13 @@ void api_metrics_init(hp_app *app)
                           "(they end at their deadline instead).",
                           api__socket_misses, app);
     hp_db_metrics(app->db, m);
+    hp_metrics_counter_fn(m, "holdpoint_db_batch_statements_total",
+                          "Statements run for batched key lookups and creates.", api__batch_calls,
+                          app);
+    hp_metrics_counter_fn(m, "holdpoint_db_batch_requests_total",
+                          "Key lookups and creates those statements served (over the statements: "
+                          "the mean batch).",
+                          api__batch_items, app);
     hp_metrics_gauge_fn(m, "holdpoint_wake_postgresql_up",
                         "1 while the PostgreSQL LISTEN connection for wakeups is up.", api__wake_pg,
                         app);

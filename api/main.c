@@ -127,6 +127,15 @@ int main(void)
     }
     app.db = hp_db_new(cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms);
     (void)hp_db_set_prepare(app.db, cfg.db_prepared_statements);
+    /* Key lookups and creates of concurrent requests share statements
+     * (docs/internals/batching.md), up to 64 per statement. One key lookup
+     * statement at a time: the others queue and go together in the next
+     * (a lookup takes no lock, so nothing holds the queue up for long). Two
+     * create statements at a time, so a create waiting on another
+     * transaction's row (the same request_id) does not stop every create. */
+    app.key_batch = hp_batch_new(api_key_batch_run, NULL, 64, 1);
+    app.key_row_batch = hp_batch_new(api_key_batch_run, NULL, 64, 1);
+    app.env.creates = hp_batch_new(hp_approval_create_batch_run, NULL, 64, 2);
     if (cfg.redis_url != NULL) {
         app.redis = hp_redis_new(cfg.redis_url, cfg.db_pool_size, 500, err, sizeof(err));
         if (app.redis == NULL) {
@@ -244,6 +253,9 @@ int main(void)
         hp_log_warn("stopping with requests still running");
     mg_stop(ctx);
     hp_waiters_free(app.waiters);
+    hp_batch_free(app.key_batch);
+    hp_batch_free(app.key_row_batch);
+    hp_batch_free(app.env.creates);
     hp_metrics_free(app.metrics);
     hp_urlpolicy_free(app.urlpolicy);
     hp_urlpolicy_free(app.trusted_proxies);

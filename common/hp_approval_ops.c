@@ -15,6 +15,7 @@
 
 #include "hp_approval.h"
 #include "hp_approval_ops.h"
+#include "hp_batch.h"
 #include "hp_crypto.h"
 #include "hp_fault.h"
 #include "hp_json.h"
@@ -83,6 +84,55 @@ static void hp__seal_headers(hp_pool *pool, const hp_approval_env *env, const hp
     }
 }
 
+/* A create handed to env->creates, and what became of it. */
+typedef struct hp__create_job {
+    hp_insert_query *q;
+    hp_dbconn *c; /* the asking request's connection */
+    bool notify;
+    int batched; /* how many shared the statement */
+    hp_err rc;
+    char err[HP_ERRBUF];
+} hp__create_job;
+
+void hp_approval_create_batch_run(void *ctx, void **items, int n)
+{
+    hp__create_job *lead = items[0];
+    hp_insert_query **q = hp_xcalloc((size_t)n, sizeof(*q));
+    hp_err rc;
+
+    (void)ctx;
+    for (int i = 0; i < n; i++)
+        q[i] = ((hp__create_job *)items[i])->q;
+    rc = hp_store_approval_insert_all(lead->c, q, n, lead->notify, lead->err, sizeof(lead->err));
+    for (int i = 0; i < n; i++) {
+        hp__create_job *j = items[i];
+        j->rc = rc;
+        j->batched = n;
+    }
+    free(q);
+}
+
+/* The one-statement create of q, shared with concurrent creates through
+ * env->creates when the API has one. A shared statement that fails fails
+ * for all of its creates (one transaction), so each then tries alone: one
+ * create's bad row (its agent deleted a moment ago) costs the others a
+ * retry, never their approval. */
+static hp_err hp__insert_all(hp_dbconn *c, const hp_approval_env *env, hp_insert_query *q,
+                             char *err, size_t errcap)
+{
+    hp__create_job job = {.q = q, .c = c, .notify = env->notify_creates};
+
+    if (env->creates == NULL)
+        return hp_store_approval_insert_all(c, &q, 1, env->notify_creates, err, errcap);
+    hp_batch_run(env->creates, &job);
+    if (job.rc == HP_OK || job.batched == 1 || job.rc == HP_ERR_UNAVAILABLE) {
+        if (job.rc != HP_OK)
+            hp_err_set(err, errcap, "%s", job.err);
+        return job.rc;
+    }
+    return hp_store_approval_insert_all(c, &q, 1, env->notify_creates, err, errcap);
+}
+
 hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
                           const char *team_id, const char *agent_id, bool team_has_quota,
                           const hp_approval_input *plain, hp_create_result *out, char *err,
@@ -92,7 +142,7 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
     const hp_approval_input *in = &sealed;
     char uuid[HP_UUID_LEN + 1];
     const char *request_id = plain->request_id;
-    bool found = false, allowed = true, inserted = false;
+    bool found = false, allowed = true;
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
@@ -107,14 +157,20 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
             return rc;
     }
 
+    hp_insert_query q = {.team_id = team_id,
+                         .agent_id = agent_id,
+                         .request_id = request_id,
+                         .request_id_supplied = in->request_id != NULL,
+                         .in = in,
+                         .pool = pool};
     if (!team_has_quota) {
-        rc = hp_store_approval_insert_all(c, pool, team_id, agent_id, request_id,
-                                          in->request_id != NULL, in, env->notify_creates,
-                                          &out->row, &inserted, err, errcap);
+        rc = hp__insert_all(c, env, &q, err, errcap);
         if (rc != HP_OK)
             return rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED;
-        if (inserted)
+        if (q.inserted) {
+            out->row = q.row;
             return HP_OK;
+        }
         return hp__create_lost_race(c, pool, team_id, agent_id, in, out, err, errcap);
     }
 
@@ -128,14 +184,14 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
         hp_db_rollback(c);
         return HP_ERR_USAGE_LIMIT;
     }
-    rc = hp_store_approval_insert(c, pool, team_id, agent_id, request_id, in->request_id != NULL,
-                                  in, &out->row, &inserted, err, errcap);
+    rc = hp_store_approval_insert(c, &q, err, errcap);
     if (rc != HP_OK)
         goto fail;
-    if (!inserted) {
+    if (!q.inserted) {
         hp_db_rollback(c); /* gives the quota unit back */
         return hp__create_lost_race(c, pool, team_id, agent_id, in, out, err, errcap);
     }
+    out->row = q.row;
     rc = hp_store_event_add(c, out->row.id, team_id, "created", "agent", agent_id, NULL, err,
                             errcap);
     if (rc != HP_OK)

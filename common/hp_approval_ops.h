@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "hp_approval.h"
+#include "hp_batch.h"
 #include "hp_db.h"
 #include "hp_err.h"
 #include "hp_pool.h"
@@ -63,7 +64,14 @@ typedef struct hp_approval_env {
     /* HOLDPOINT_SECRET_KEY (32 bytes): a create seals callback.headers
      * with it (only the delivery worker opens them). */
     const unsigned char *secret_key;
+    /* When set (the API), the creates of concurrent requests for teams
+     * without a quota share one statement and one commit
+     * (hp_approval_create_batch_run); NULL creates each alone. */
+    hp_batch *creates;
 } hp_approval_env;
+
+/* The work of hp_approval_env.creates (hp_batch_fn). */
+void hp_approval_create_batch_run(void *ctx, void **items, int n);
 
 /* Longest wake message, terminator included. */
 #define HP_WAKE_MSG_MAX 160

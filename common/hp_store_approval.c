@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hp_ask.h"
 #include "hp_crypto.h"
@@ -179,86 +180,123 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
     return HP_OK;
 }
 
-/* The INSERT shared by both create paths; $1..$22 as in hp__insert_params.
- * callback_headers holds the sealed headers as a JSON string ($15), or {}
- * when a callback has none; the outbox copies the value as it is. */
+/* The INSERT shared by both create paths. The approvals travel as one JSON
+ * array ($1, hp__insert_json); callback_headers holds the sealed headers as
+ * a JSON string, or {} when a callback has none; the outbox copies the value
+ * as it is. */
 #define HP__INSERT                                                                                 \
     "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "         \
     "correlation_id, question, context_markdown, notification_summary, options, "                  \
     "timeout_seconds, timeout_mode, predefined_instruction, expires_at, callback_url, "            \
     "callback_headers, canonical_hash, allow_custom_instruction, session_id, agent_name, "         \
-    "metadata, source, response_format) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, "  \
-    "$11, $12, $13, "                                                                              \
-    "now() + make_interval(secs => $11::int), $14, "                                               \
-    "coalesce(to_jsonb($15::text), case when $14::text is not null then '{}'::jsonb end), "        \
-    "decode($16, 'hex'), $17, $18, "                                                               \
-    "$19, $20::jsonb, $21, $22) on conflict (agent_id, request_id) do nothing returning "
+    "metadata, source, response_format) "                                                          \
+    "select r.id, r.team_id, r.agent_id, r.request_id, r.request_id_supplied, r.correlation_id, "  \
+    "r.question, r.context_markdown, r.notification_summary, r.options, r.timeout_seconds, "       \
+    "r.timeout_mode, r.predefined_instruction, now() + make_interval(secs => r.timeout_seconds), " \
+    "r.callback_url, coalesce(to_jsonb(r.callback_headers), "                                      \
+    "case when r.callback_url is not null then '{}'::jsonb end), decode(r.canonical_hash, "        \
+    "'hex'), "                                                                                     \
+    "r.allow_custom_instruction, r.session_id, r.agent_name, r.metadata, r.source, "               \
+    "r.response_format from jsonb_to_recordset($1::jsonb) as r(id uuid, team_id uuid, "            \
+    "agent_id uuid, request_id text, request_id_supplied boolean, correlation_id text, "           \
+    "question text, context_markdown text, notification_summary text, options jsonb, "             \
+    "timeout_seconds int, timeout_mode text, predefined_instruction text, callback_url text, "     \
+    "callback_headers text, canonical_hash text, allow_custom_instruction boolean, "               \
+    "session_id text, agent_name text, metadata jsonb, source text, response_format text) "        \
+    "on conflict (agent_id, request_id) do nothing returning "
 
-#define HP__INSERT_NPARAMS 22
-
-typedef struct hp__insert_params {
-    char id[HP_UUID_LEN + 1], secs[16], hex[65];
-    const char *p[HP__INSERT_NPARAMS];
-} hp__insert_params;
-
-static void hp__insert_params_fill(hp__insert_params *ip, const char *team_id, const char *agent_id,
-                                   const char *request_id, bool request_id_supplied,
-                                   const hp_approval_input *in)
+/* q[0..n) as HP__INSERT's $1, giving each its new id. New reference. */
+static json_object *hp__insert_json(hp_insert_query *const *q, int n)
 {
-    hp_uuid_v7(ip->id);
-    (void)hp_fmt(ip->secs, sizeof(ip->secs), "%d", in->timeout_seconds);
-    hp_hex_encode(in->hash, 32, ip->hex);
-    const char *p[] = {ip->id,
-                       team_id,
-                       agent_id,
-                       request_id,
-                       request_id_supplied ? "t" : "f",
-                       in->correlation_id,
-                       in->question,
-                       in->context_markdown,
-                       in->notification_summary,
-                       hp_json_text(in->options),
-                       ip->secs,
-                       in->timeout_mode,
-                       in->predefined_instruction,
-                       in->callback_url,
-                       in->callback_headers_sealed,
-                       ip->hex,
-                       in->allow_custom_instruction ? "t" : "f",
-                       in->session_id,
-                       in->agent_name,
-                       in->metadata ? hp_json_text(in->metadata) : NULL,
-                       in->source ? in->source : "v1",
-                       in->response_format ? in->response_format : "raw"};
-    memcpy(ip->p, p, sizeof(p));
+    json_object *arr = json_object_new_array_ext(n);
+
+    for (int i = 0; i < n; i++) {
+        const hp_approval_input *in = q[i]->in;
+        json_object *o = json_object_new_object();
+        char hex[65];
+
+        hp_uuid_v7(q[i]->id);
+        q[i]->inserted = false;
+        hp_hex_encode(in->hash, 32, hex);
+        hp_json_set_str(o, "id", q[i]->id);
+        hp_json_set_str(o, "team_id", q[i]->team_id);
+        hp_json_set_str(o, "agent_id", q[i]->agent_id);
+        hp_json_set_str(o, "request_id", q[i]->request_id);
+        json_object_object_add(o, "request_id_supplied",
+                               json_object_new_boolean(q[i]->request_id_supplied));
+        hp_json_set_str(o, "correlation_id", in->correlation_id);
+        hp_json_set_str(o, "question", in->question);
+        hp_json_set_str(o, "context_markdown", in->context_markdown);
+        hp_json_set_str(o, "notification_summary", in->notification_summary);
+        json_object_object_add(o, "options", json_object_get(in->options));
+        json_object_object_add(o, "timeout_seconds", json_object_new_int(in->timeout_seconds));
+        hp_json_set_str(o, "timeout_mode", in->timeout_mode);
+        hp_json_set_str(o, "predefined_instruction", in->predefined_instruction);
+        hp_json_set_str(o, "callback_url", in->callback_url);
+        hp_json_set_str(o, "callback_headers", in->callback_headers_sealed);
+        hp_json_set_str(o, "canonical_hash", hex);
+        json_object_object_add(o, "allow_custom_instruction",
+                               json_object_new_boolean(in->allow_custom_instruction));
+        hp_json_set_str(o, "session_id", in->session_id);
+        hp_json_set_str(o, "agent_name", in->agent_name);
+        if (in->metadata != NULL)
+            json_object_object_add(o, "metadata", json_object_get(in->metadata));
+        hp_json_set_str(o, "source", in->source ? in->source : "v1");
+        hp_json_set_str(o, "response_format", in->response_format ? in->response_format : "raw");
+        json_object_array_add(arr, o);
+    }
+    return arr;
 }
 
-hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                const char *agent_id, const char *request_id,
-                                bool request_id_supplied, const hp_approval_input *in,
-                                hp_approval_row *row, bool *inserted, char *err, size_t errcap)
+/* Runs an insert of q[0..n) whose rows come back as HP__COLS (and, after
+ * them, anything), giving each inserted one its row. */
+static hp_err hp__insert_run(hp_dbconn *c, const char *sql, int nparams, const char **p,
+                             hp_insert_query *const *q, int n, char *err, size_t errcap)
+{
+    json_object *arr = hp__insert_json(q, n);
+    PGresult *r;
+    hp_err rc;
+
+    p[0] = hp_json_text(arr);
+    rc = hp_db_exec(c, &r, sql, nparams, p, err, errcap);
+    json_object_put(arr);
+    if (rc != HP_OK)
+        return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *id = hp_db_val(r, i, 0);
+        for (int k = 0; id != NULL && k < n; k++) {
+            if (!q[k]->inserted && strcasecmp(q[k]->id, id) == 0) {
+                q[k]->inserted = true;
+                hp_store_approval_read(q[k]->pool, r, i, 0, &q[k]->row);
+                break;
+            }
+        }
+    }
+    PQclear(r); /* the rows' strings are the pools' */
+    return HP_OK;
+}
+
+hp_err hp_store_approval_insert(hp_dbconn *c, hp_insert_query *q, char *err, size_t errcap)
 {
     static const char sql[] = HP__INSERT HP__COLS;
-    hp__insert_params ip;
+    const char *p[1];
 
-    hp__insert_params_fill(&ip, team_id, agent_id, request_id, request_id_supplied, in);
-    return hp__one(c, pool, sql, HP__INSERT_NPARAMS, ip.p, row, inserted, err, errcap);
+    return hp__insert_run(c, sql, 1, p, &q, 1, err, errcap);
 }
 
-hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                    const char *agent_id, const char *request_id,
-                                    bool request_id_supplied, const hp_approval_input *in,
-                                    bool notify, hp_approval_row *row, bool *inserted, char *err,
-                                    size_t errcap)
+hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_insert_query *const *q, int n, bool notify,
+                                    char *err, size_t errcap)
 {
-    /* One statement, so one round trip and its own transaction: the insert,
-     * the "created" event for the inserted row only, the expiry wake when
-     * this deadline (or an earlier reminder step) is earlier than the
-     * worker's plan, the implicit session (seed 004) when the approval names
-     * one, the waiters' wake message, and the channels' notify job — for
-     * teams with a channel only, so a team without one pays an index probe
-     * and no NOTIFY hp_jobs. The select CTEs run because the final query
-     * reads them; data-modifying ones always run. $23 is the notify flag. */
+    /* One statement, so one round trip and its own transaction: the
+     * inserts, the "created" event of each inserted row only, the expiry
+     * wake when the earliest deadline (or earlier reminder step) is earlier
+     * than the worker's plan (one comparison with the one-row schedule, so
+     * the plan's cost does not grow with the batch: a cost past
+     * jit_above_cost would have each execution compile itself, ~1 s), the implicit session (seed
+     * 004) when the approval names one, the waiters' wake message, and the channels' notify job —
+     * for teams with a channel only, so a team without one pays an index probe and no NOTIFY
+     * hp_jobs. The select CTEs run because the final query reads them; data-modifying ones always
+     * run. A NOTIFY repeated in one transaction is sent once. $2 is the notify flag. */
     static const char sql[] =
         "with a as (" HP__INSERT "*), "
         "e as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id) "
@@ -266,11 +304,11 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *tea
         "ss as (insert into agent_sessions (agent_id, id, team_id, implicit) "
         "      select a.agent_id, a.session_id, a.team_id, true from a "
         "      where a.session_id is not null on conflict (agent_id, id) do nothing), "
-        "w as (select pg_notify('hp_expiry', '') from expiry_schedule s, a "
-        "      where s.next_wake_at is null or s.next_wake_at > least(a.expires_at, "
-        "      " HP_STORE_FANOUT_FIRST_STEP_SQL ")), "
+        "w as (select pg_notify('hp_expiry', '') from expiry_schedule s "
+        "      where s.next_wake_at is null or s.next_wake_at > (select min(least(a.expires_at, "
+        "      " HP_STORE_FANOUT_FIRST_STEP_SQL ")) from a)), "
         "n as (select pg_notify('hp_approval', 'team:' || a.team_id::text) "
-        "      from a where $23::boolean), "
+        "      from a where $2::boolean), "
         "nj as (insert into jobs (team_id, kind, approval_id, agent_id, url, body, webhook_id, "
         "      max_attempts) select a.team_id, 'notify', a.id, a.agent_id, '', "
         "      '{\"event\":\"created\"}', 'ntf_' || "
@@ -280,13 +318,9 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *tea
         "nn as (select pg_notify('hp_jobs', '') from (select 1 from nj limit 1) x) "
         "select " HP__COLS ", null::text, (select count(*) from w) + (select count(*) from n) "
         "  + (select count(*) from nn) from a";
-    hp__insert_params ip;
-    const char *p[HP__INSERT_NPARAMS + 1];
+    const char *p[2] = {NULL, notify ? "t" : "f"};
 
-    hp__insert_params_fill(&ip, team_id, agent_id, request_id, request_id_supplied, in);
-    memcpy(p, ip.p, sizeof(ip.p));
-    p[HP__INSERT_NPARAMS] = notify ? "t" : "f";
-    return hp__one(c, pool, sql, HP__INSERT_NPARAMS + 1, p, row, inserted, err, errcap);
+    return hp__insert_run(c, sql, 2, p, q, n, err, errcap);
 }
 
 hp_err hp_store_expiry_wake_for(hp_dbconn *c, const char *approval_id, char *err, size_t errcap)

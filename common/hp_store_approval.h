@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "hp_approval.h"
+#include "hp_crypto.h"
 #include "hp_db.h"
 #include "hp_pool.h"
 
@@ -66,27 +67,31 @@ HP_MUSTCHECK hp_err hp_store_approval_by_id_result(hp_dbconn *c, const char *tea
 HP_MUSTCHECK hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, char *err,
                                         size_t errcap);
 
-/* Inserts the approval unless (agent_id, request_id) exists; *inserted false
- * then. */
-HP_MUSTCHECK hp_err hp_store_approval_insert(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                             const char *agent_id, const char *request_id,
-                                             bool request_id_supplied, const hp_approval_input *in,
-                                             hp_approval_row *row, bool *inserted, char *err,
+/* One approval to insert: in, for agent_id of team_id under request_id
+ * (request_id_supplied: the caller's own), its row's strings into pool. */
+typedef struct hp_insert_query {
+    const char *team_id, *agent_id, *request_id;
+    bool request_id_supplied;
+    const hp_approval_input *in;
+    hp_pool *pool;
+    char id[HP_UUID_LEN + 1]; /* the new id (UUIDv7), set by the store */
+    hp_approval_row row;      /* out, when inserted */
+    bool inserted;            /* out: false when (agent_id, request_id) existed */
+} hp_insert_query;
+
+/* Inserts q's approval unless (agent_id, request_id) exists. */
+HP_MUSTCHECK hp_err hp_store_approval_insert(hp_dbconn *c, hp_insert_query *q, char *err,
                                              size_t errcap);
 
-/* The create of a team without a quota as one statement (its own
- * transaction; call it outside BEGIN): insert unless (agent_id, request_id)
- * exists, the "created" event, the expiry wake of hp_store_expiry_wake_for,
- * with notify NOTIFY hp_approval with the approval's wake message, and —
- * only when the team has an enabled channel — the "created" notify job
- * (hp_store_fanout.h) with notify_max_attempts. *inserted false when the id
- * existed. */
-HP_MUSTCHECK hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_pool *pool, const char *team_id,
-                                                 const char *agent_id, const char *request_id,
-                                                 bool request_id_supplied,
-                                                 const hp_approval_input *in, bool notify,
-                                                 hp_approval_row *row, bool *inserted, char *err,
-                                                 size_t errcap);
+/* The creates of teams without a quota, q[0..n), as one statement (its own
+ * transaction; call it outside BEGIN): each inserted unless (agent_id,
+ * request_id) exists — also when an earlier one of q[] has it —, the
+ * "created" events, the expiry wake of hp_store_expiry_wake_for, with notify
+ * NOTIFY hp_approval with each approval's wake message, and — only for a team
+ * with an enabled channel — the "created" notify job (hp_store_fanout.h).
+ * All or none are inserted. */
+HP_MUSTCHECK hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_insert_query *const *q, int n,
+                                                 bool notify, char *err, size_t errcap);
 
 /* Sends NOTIFY hp_expiry when approval_id's first time-driven transition —
  * its deadline, or an earlier reminder or escalation step of its agent — is

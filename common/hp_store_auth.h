@@ -34,21 +34,26 @@ typedef struct hp_key_row {
     const char *default_timeout_instruction;
 } hp_key_row;
 
-/* Looks up the key with this public prefix; agent_id (a valid UUID or NULL)
- * selects the agent to join. *found false when no key has the prefix. */
-HP_MUSTCHECK hp_err hp_store_key_lookup(hp_dbconn *c, hp_pool *pool, const char *prefix,
-                                        const char *agent_id, hp_key_row *out, bool *found,
-                                        char *err, size_t errcap);
+/* One key lookup: the key with public prefix, the agent agent_id names (a
+ * valid UUID, or NULL) joined as hp_key_row says and, when request_id is
+ * not NULL, that agent's approval with this external id inside the key's
+ * team (*row, row_found). The strings go into pool. The caller must check
+ * the key (hash, revocation, agent) before using the row. */
+typedef struct hp_key_query {
+    const char *prefix, *agent_id, *request_id; /* in */
+    hp_pool *pool;                              /* in */
+    hp_key_row key;                             /* out, when found */
+    bool found;                                 /* out: a key has this prefix */
+    hp_approval_row row;                        /* out, when row_found */
+    bool row_found;
+} hp_key_query;
 
-/* hp_store_key_lookup and, in the same statement (one round trip), the
- * approval with external id request_id of the agent the key resolves to,
- * inside the key's team: *row_found tells whether there is one. The caller
- * must check the key (hash, revocation, agent) before using *row. Nothing is
- * cached, so a key revoked a moment ago on another replica is refused. */
-HP_MUSTCHECK hp_err hp_store_key_lookup_approval(hp_dbconn *c, hp_pool *pool, const char *prefix,
-                                                 const char *agent_id, const char *request_id,
-                                                 hp_key_row *out, bool *found, hp_approval_row *row,
-                                                 bool *row_found, char *err, size_t errcap);
+/* Runs the n lookups q[0..n) in one statement (either all or none of them
+ * with a request_id) (one round trip, one
+ * snapshot taken after every one of them was asked). Nothing is cached, so
+ * a key revoked a moment ago on another replica is refused. */
+HP_MUSTCHECK hp_err hp_store_key_lookup(hp_dbconn *c, hp_key_query *const *q, int n, char *err,
+                                        size_t errcap);
 
 typedef struct hp_token_row {
     const char *user_id;

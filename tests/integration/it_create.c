@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hp_itest.h"
 
@@ -630,6 +631,100 @@ static void test_concurrent_identical_creates(void)
              "want one created event");
 }
 
+/* Creates of several teams sent at once share statements and commits
+ * (hp_batch): each still gets its own answer. One of them is refused by
+ * PostgreSQL (a trigger); the statement it shared fails as a whole, and
+ * every other create in it is retried alone and succeeds. Three pairs repeat
+ * a request_id: one of each pair is new, the other its idempotent repeat.
+ * Bursts repeat until /metrics shows a statement that served more than one
+ * request (the first burst almost always does). */
+static void test_concurrent_creates_share_statements(void)
+{
+    enum { N = 48, TEAMS = 3, BURSTS = 5 };
+    const hp_it_team *t[TEAMS];
+    hp_it_api *api = hp_it_api_default();
+    const char *fn = hp_it_fmt("it_fail_batch_%d", (int)getpid());
+    bool shared = false;
+
+    for (int i = 0; i < TEAMS; i++)
+        t[i] = hp_it_team_new();
+    for (int burst = 0; burst < BURSTS && !shared; burst++) {
+        const char *tag = hp_it_unique();
+        const char *marker = hp_it_fmt("it: fail in a batch %s", tag);
+        double stmts = hp_it_gauge(api, "holdpoint_db_batch_statements_total");
+        double served = hp_it_gauge(api, "holdpoint_db_batch_requests_total");
+        hp_it_req reqs[N];
+        hp_it_resp *out[N];
+
+        IT_CHECK_FATAL(stmts >= 0 && served >= 0, "the batch counters are on /metrics");
+        IT_CHECK_FATAL(
+            hp_it_sql_exec(hp_it_fmt("create or replace function %s() returns trigger "
+                                     "language plpgsql as $$ begin if new.question = '%s' then "
+                                     "raise exception 'injected by it_create'; end if; "
+                                     "return new; end $$",
+                                     fn, marker),
+                           NULL) &&
+                hp_it_sql_exec(hp_it_fmt("create or replace trigger %s before insert on "
+                                         "approvals for each row execute function %s()",
+                                         fn, fn),
+                               NULL),
+            "could not install the failing trigger");
+        for (int i = 0; i < N; i++) {
+            /* 0: refused; 1..6: three pairs with one request_id each. */
+            bool pair = i >= 1 && i <= 6; /* both halves of a pair as team 0 */
+            const char *q = i == 0 ? marker
+                            : pair ? hp_it_fmt("Batch %s pair %d?", tag, (i + 1) / 2)
+                                   : hp_it_fmt("Batch %s #%d?", tag, i);
+            const char *extra =
+                pair ? hp_it_fmt("\"request_id\":\"pair-%s-%d\"", tag, (i + 1) / 2) : NULL;
+            memset(&reqs[i], 0, sizeof(reqs[i]));
+            reqs[i].method = "POST";
+            reqs[i].path = CREATE;
+            reqs[i].headers = hp_it_agent_headers(t[pair ? 0 : i % TEAMS], true);
+            reqs[i].body = mk(js(q), js(""), OPTS2, extra);
+        }
+        hp_it_parallel(api, N, reqs, out);
+        IT_CHECK(hp_it_sql_exec(hp_it_fmt("drop trigger %s on approvals", fn), NULL) &&
+                     hp_it_sql_exec(hp_it_fmt("drop function %s()", fn), NULL),
+                 "could not drop the failing trigger");
+
+        IT_ERROR(out[0], 500, "approval_creation_failed");
+        int fresh_pairs = 0;
+        for (int i = 1; i < N; i++) {
+            IT_STATUS(out[i], 200);
+            if (out[i]->status != 200)
+                continue;
+            const char *id = str_of(out[i], "approval_id");
+            bool repeat = json_object_get_boolean(hp_it_jget(out[i]->json, "idempotent", NULL));
+            if (i <= 6 && !repeat)
+                fresh_pairs++;
+            if (i > 6)
+                IT_CHECK(!repeat, "create %d answered as a repeat", i);
+            IT_CHECK(hp_it_sql_int("select count(*) from approvals where id = $1 and question = "
+                                   "$2",
+                                   id,
+                                   hp_it_fmt(i <= 6 ? "Batch %s pair %d?" : "Batch %s #%d?", tag,
+                                             i <= 6 ? (i + 1) / 2 : i),
+                                   NULL) == 1,
+                     "create %d: its approval_id names its own question", i);
+        }
+        IT_CHECK(fresh_pairs == 3, "want one new create per request_id pair, got %d", fresh_pairs);
+        IT_CHECK(hp_it_sql_int("select count(*) from approvals where question like $1",
+                               hp_it_fmt("Batch %s %%", tag), NULL) == N - 1 - 3,
+                 "want one row per create but the refused one and the repeats");
+        IT_CHECK(hp_it_sql_int("select count(*) from approval_events e join approvals a on a.id = "
+                               "e.approval_id where a.question like $1 and e.kind = 'created'",
+                               hp_it_fmt("Batch %s %%", tag), NULL) == N - 1 - 3,
+                 "want one created event per row");
+        IT_CHECK(
+            hp_it_sql_int("select count(*) from approvals where question = $1", marker, NULL) == 0,
+            "the refused create left a row");
+        shared = hp_it_gauge(api, "holdpoint_db_batch_requests_total") - served >
+                 hp_it_gauge(api, "holdpoint_db_batch_statements_total") - stmts;
+    }
+    IT_CHECK(shared, "no statement served more than one request in %d bursts of %d", BURSTS, N);
+}
+
 static void test_media_type(void)
 {
     const hp_it_team *t = hp_it_team_new();
@@ -734,14 +829,18 @@ static void test_creation_failed_500(void)
     const hp_it_team *t = hp_it_team_new();
     const hp_it_team *q = hp_it_team_new();
     const char *marker = hp_it_fmt("it: fail this create %s", hp_it_unique());
-    IT_CHECK_FATAL(hp_it_sql_exec("create or replace function it_fail_create() returns trigger "
-                                  "language plpgsql as $$ begin if new.question like 'it: fail "
-                                  "this create %' then raise exception 'injected by it_create'; "
-                                  "end if; return new; end $$",
+    /* Its own trigger, matching only its own marker: the pooled pass of
+     * this program may run at the same time. */
+    const char *fn = hp_it_fmt("it_fail_create_%d", (int)getpid());
+    IT_CHECK_FATAL(hp_it_sql_exec(hp_it_fmt("create or replace function %s() returns trigger "
+                                            "language plpgsql as $$ begin if new.question = "
+                                            "'%s' then raise exception 'injected by it_create'; "
+                                            "end if; return new; end $$",
+                                            fn, marker),
                                   NULL) &&
-                       hp_it_sql_exec("create or replace trigger it_fail_create before insert "
-                                      "on approvals for each row execute function "
-                                      "it_fail_create()",
+                       hp_it_sql_exec(hp_it_fmt("create or replace trigger %s before insert "
+                                                "on approvals for each row execute function %s()",
+                                                fn, fn),
                                       NULL),
                    "could not install the failing trigger");
     {
@@ -756,8 +855,8 @@ static void test_creation_failed_500(void)
              "approval_creation_failed");
     IT_ERROR(post(q, mk(js(marker), js(""), OPTS2, NULL)), 500, "approval_creation_failed");
 
-    bool dropped = hp_it_sql_exec("drop trigger it_fail_create on approvals", NULL) &&
-                   hp_it_sql_exec("drop function it_fail_create()", NULL);
+    bool dropped = hp_it_sql_exec(hp_it_fmt("drop trigger %s on approvals", fn), NULL) &&
+                   hp_it_sql_exec(hp_it_fmt("drop function %s()", fn), NULL);
     IT_CHECK_FATAL(dropped, "could not drop the failing trigger");
 
     IT_CHECK(approvals_of(t) == 0 && approvals_of(q) == 0, "a failed create left a row");
@@ -797,6 +896,7 @@ int main(void)
         {"idempotency", test_idempotency},
         {"idempotent_after_resolve", test_idempotent_after_resolve},
         {"concurrent_identical_creates", test_concurrent_identical_creates},
+        {"concurrent_creates_share_statements", test_concurrent_creates_share_statements},
         {"media_type_415", test_media_type},
         {"malformed_json", test_malformed_json},
         {"payload_too_large_413", test_payload_too_large},
