@@ -160,12 +160,15 @@ void api_send_failure(hp_req *req, hp_err e, const char *message);
 
 /* Authentication; on failure the 401 has been sent. */
 HP_MUSTCHECK hp_err api_auth_agent(hp_req *req);
-/* The work of app->key_batch (hp_batch_fn): the API key lookups of
- * concurrent requests in one statement. */
+/* The work of app->key_batch and key_row_batch (hp_batch_fn, ctx the
+ * hp_db pool): the API key lookups of concurrent requests in one
+ * statement. */
 void api_key_batch_run(void *ctx, void **items, int n);
 HP_MUSTCHECK hp_err api_auth_team(hp_req *req);
 /* api_auth_agent and, in the same round trip, the agent's approval with
- * external id request_id into *row (*found false when it has none). */
+ * external id request_id into *row (*found false when it has none). Unlike
+ * the other forms it leaves req->dbc unset: a caller that goes on to the
+ * database takes a connection with api_db. */
 HP_MUSTCHECK hp_err api_auth_agent_approval(hp_req *req, const char *request_id,
                                             hp_approval_row *row, bool *found);
 HP_MUSTCHECK hp_err api_auth_user(hp_req *req);

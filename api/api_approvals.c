@@ -244,14 +244,16 @@ void api_approvals_cancel(hp_req *req)
     hp_approval_row row, out;
     hp_decision d = {.kind = HP_DECIDE_CANCEL, .option_index = -1, .actor_type = "agent"};
     json_object *body, *o;
+    hp_dbconn *c;
     hp_err rc;
 
-    if (!api__load(req, &row) || api_read_json(req, false, &body) != HP_OK)
+    if (!api__load(req, &row) || api_read_json(req, false, &body) != HP_OK ||
+        api_db(req, &c) != HP_OK)
         return;
     d.actor_id = req->auth.agent_id;
     d.surface = "api";
-    rc = hp_approval_decide(req->dbc, req->pool, &req->app->env, req->auth.team_id, row.id, &d,
-                            &out, req->err, sizeof(req->err));
+    rc = hp_approval_decide(c, req->pool, &req->app->env, req->auth.team_id, row.id, &d, &out,
+                            req->err, sizeof(req->err));
     if (rc == HP_ERR_ALREADY_RESOLVED) {
         api_send_error(req, rc, "the approval is no longer pending", NULL);
         return;
@@ -279,10 +281,13 @@ void api_audit_send(hp_req *req, const hp_approval_row *row)
 {
     hp_event *ev;
     json_object *o, *events;
+    hp_dbconn *c;
     int n;
     hp_err rc;
 
-    rc = hp_store_event_list(req->dbc, req->pool, row->id, &ev, &n, req->err, sizeof(req->err));
+    if (api_db(req, &c) != HP_OK)
+        return;
+    rc = hp_store_event_list(c, req->pool, row->id, &ev, &n, req->err, sizeof(req->err));
     if (rc != HP_OK) {
         api_send_failure(req, rc, NULL);
         return;

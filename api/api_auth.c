@@ -56,17 +56,23 @@ typedef struct api__key_job {
 } api__key_job;
 
 /* app->key_batch's work: every lookup asked while the previous statement
- * ran, in one statement on the leading request's connection. */
+ * ran, in one statement on the leading request's connection, or on one
+ * borrowed from the pool (ctx) for it when the leader holds none. */
 void api_key_batch_run(void *ctx, void **items, int n)
 {
     api__key_job *lead = items[0];
     hp_key_query **q = hp_xcalloc((size_t)n, sizeof(*q));
-    hp_err rc;
+    hp_dbconn *c = lead->c;
+    hp_err rc = HP_OK;
 
-    (void)ctx;
     for (int i = 0; i < n; i++)
         q[i] = &((api__key_job *)items[i])->q;
-    rc = hp_store_key_lookup(lead->c, q, n, lead->err, sizeof(lead->err));
+    if (c == NULL)
+        rc = hp_db_acquire(ctx, &c, lead->err, sizeof(lead->err));
+    if (rc == HP_OK)
+        rc = hp_store_key_lookup(c, q, n, lead->err, sizeof(lead->err));
+    if (c != NULL && lead->c == NULL)
+        hp_db_release(ctx, c);
     for (int i = 0; i < n; i++) {
         api__key_job *j = items[i];
         j->rc = rc;
@@ -108,7 +114,11 @@ static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id
     if (agent_hdr != NULL && !hp_uuid_valid(agent_hdr))
         return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");
 
-    if ((rc = api_db(req, &c)) != HP_OK)
+    /* A read of one approval needs no connection of its own: only the
+     * request leading its batch borrows one, for the statement. Every other
+     * route goes on with req->dbc. */
+    c = req->dbc;
+    if (request_id == NULL && (rc = api_db(req, &c)) != HP_OK)
         return rc;
     memset(&job, 0, sizeof(job));
     job.q.prefix = prefix;

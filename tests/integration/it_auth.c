@@ -165,6 +165,60 @@ static void test_revoked_key_on_every_replica(void)
     IT_CHECK(hp_it_api_stop(other) == 0, "second API did not exit cleanly");
 }
 
+/* Key lookups of concurrent requests share statements (hp_batch): each
+ * request still gets its own answer. 60 reads at once, in six kinds mixed
+ * through the batch: two teams' own approvals, a revoked key, a wrong
+ * secret, another team's request_id (404, like an unknown one) and a team's
+ * list. */
+static void test_concurrent_lookups_each_their_own(void)
+{
+    enum { N = 60, KINDS = 6 };
+    const hp_it_team *a = hp_it_team_new(), *b = hp_it_team_new();
+    json_object *k = create_key(a, a->agent_id);
+    const hp_it_team *revoked = hp_it_team_as(a, NULL, jstr(k, "api_key"));
+    const hp_it_team *wrong = hp_it_team_as(a, NULL, wrong_secret(a->api_key));
+    const char *args[] = {"admin", "revoke-key", "--key-id", jstr(k, "key_id"), "--json", NULL};
+    hp_it_req reqs[N];
+    hp_it_resp *out[N];
+
+    IT_STATUS_FATAL(hp_it_create_ok(a, "Team A's?", "\"request_id\":\"mine-a\""), 200);
+    IT_STATUS_FATAL(hp_it_create_ok(b, "Team B's?", "\"request_id\":\"mine-b\""), 200);
+    (void)hp_it_admin(args);
+    for (int i = 0; i < N; i++) {
+        static const char *const paths[KINDS] = {
+            "/v1/approvals/mine-a", "/v1/approvals/mine-b",        "/v1/approvals/mine-a/result",
+            "/v1/approvals/mine-a", "/v1/approvals/mine-b/result", "/v1/approvals"};
+        const hp_it_team *who[KINDS] = {a, b, revoked, wrong, a, b};
+        memset(&reqs[i], 0, sizeof(reqs[i]));
+        reqs[i].method = "GET";
+        reqs[i].path = paths[i % KINDS];
+        reqs[i].headers = hp_it_agent_headers(who[i % KINDS], false);
+    }
+    hp_it_parallel(NULL, N, reqs, out);
+    for (int i = 0; i < N; i++) {
+        switch (i % KINDS) {
+        case 0:
+        case 1:
+            IT_STATUS(out[i], 200);
+            IT_JSTR(out[i]->json, "request_id", i % KINDS == 0 ? "mine-a" : "mine-b");
+            IT_JSTR(out[i]->json, "question", i % KINDS == 0 ? "Team A's?" : "Team B's?");
+            break;
+        case 2:
+        case 3:
+            IT_ERROR(out[i], 401, "invalid_api_key");
+            break;
+        case 4:
+            IT_ERROR(out[i], 404, "not_found");
+            break;
+        default:
+            IT_STATUS(out[i], 200);
+            IT_CHECK(strstr(out[i]->body, "Team B's?") != NULL &&
+                         strstr(out[i]->body, "Team A's?") == NULL,
+                     "team B's list shows its own approval only: %s", out[i]->body);
+        }
+    }
+}
+
 static void test_regenerated_key(void)
 {
     const hp_it_team *t = hp_it_team_new();
@@ -420,6 +474,7 @@ int main(void)
         {"invalid_api_key", test_invalid_api_key},
         {"revoked_key_on_every_replica", test_revoked_key_on_every_replica},
         {"regenerated_key", test_regenerated_key},
+        {"concurrent_lookups_each_their_own", test_concurrent_lookups_each_their_own},
         {"invalid_agent", test_invalid_agent},
         {"bearer_forms", test_bearer_forms},
         {"team_key_alone_lists_agents", test_team_key_alone_lists_agents},
