@@ -54,9 +54,10 @@ bench_write_section create "## Create (bench/create)
 Approvals created per second through \`POST /v1/approvals\` over HTTP (API key
 lookup, validation, the Redis sliding-window rate limit by \`EVALSHA\`, then
 one prepared statement that inserts the approval and its \`created\` event and
-sends the conditional expiry NOTIFY), with $clients clients, beside two
+sends the conditional expiry NOTIFY, shared by the creates that arrive
+together: docs/internals/batching.md), with $clients clients, beside two
 figures from the same run on the same durable PostgreSQL with the same
-number of clients: \`pgbench -M prepared\` running that same statement
+number of clients: \`pgbench -M prepared\` running that statement for one row
 (\`bench/create.pgbench\`: the ceiling of the database work), and pg-boss
 10 \`send\` of the same payload (a job queue on PostgreSQL).
 

@@ -92,7 +92,8 @@ bench_write_section get "## Read (bench/get)
 ceiling: a civetweb server with the API's options answering a fixed JSON
 body (\`bench/bench_hello.c\`, no database) under the same load. Each read
 is the whole path — the key checked inside the prepared statement that reads
-the approval (one round trip), rendering, the response.
+the approval (one round trip, shared by the reads that arrive together:
+docs/internals/batching.md), rendering, the response.
 
 | case | requests/s | p99 ms |
 |---|---|---|
