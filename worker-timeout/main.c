@@ -14,7 +14,8 @@
  * a notification lost with a broken connection that poll() did not report.
  *
  * Any number of copies may run; the claim's SKIP LOCKED and status re-check
- * make double expiry impossible. SIGTERM stops after the current batch
+ * make double expiry impossible. Within one copy a backlog is claimed by two
+ * threads at once, the same way (tmo_cycle). SIGTERM stops after the current batch
  * commits (or rolls back): the worker exits 0 within one batch's time. A lost
  * database is retried with backoff; see docs/internals/expiry.md.
  *
@@ -27,6 +28,7 @@
  * retention sweep removed, and the pool.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,7 +75,6 @@ typedef struct tmo_app {
     int sigfd;
     PGconn *listen;
     bool db_down;
-    long long expired_total;
     hp_metrics *metrics; /* NULL without a metrics listener */
     tmo_retention *retention;
 } tmo_app;
@@ -146,7 +147,6 @@ static hp_err tmo_batch(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t er
         hp_log_info("approval expired", "approval_id", rows[i].id, "team_id", rows[i].team_id,
                     "timeout_mode", rows[i].timeout_mode);
     tmo_publish(app, pool, rows, *n);
-    app->expired_total += *n;
     if (app->metrics != NULL && *n > 0) {
         int64_t now_us = hp_time_now_us();
         hp_metrics_add(app->metrics, "holdpoint_approvals_expired_total", NULL, (double)*n);
@@ -179,24 +179,85 @@ static hp_err tmo_steps(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t er
     return rc;
 }
 
+/* Expires batches on c until one comes back short (nothing more due), or
+ * with until_empty until one closes nothing, or a stop is asked; *total
+ * grows by what was closed. */
+static hp_err tmo_expire_all(tmo_app *app, hp_dbconn *c, bool until_empty, int *total, char *err,
+                             size_t errcap)
+{
+    int n = TMO_BATCH;
+    hp_err rc = HP_OK;
+
+    while ((until_empty ? n > 0 : n == TMO_BATCH) && !hp_worker_stop_requested()) {
+        rc = tmo_batch(app, c, &n, err, errcap);
+        if (rc != HP_OK)
+            break;
+        *total += n;
+    }
+    return rc;
+}
+
+/* The second claimer of a backlog, on a connection of its own. */
+typedef struct tmo_drain {
+    tmo_app *app;
+    int total;
+    hp_err rc;
+    char err[HP_ERRBUF];
+} tmo_drain;
+
+static void *tmo_drain_main(void *p)
+{
+    tmo_drain *d = p;
+    hp_dbconn *c = NULL;
+
+    d->rc = hp_db_acquire(d->app->db, &c, d->err, sizeof(d->err));
+    if (d->rc != HP_OK)
+        return NULL;
+    d->rc = tmo_expire_all(d->app, c, true, &d->total, d->err, sizeof(d->err));
+    hp_db_release(d->app->db, c);
+    return NULL;
+}
+
 /* Expires everything due, takes due reminder and escalation steps, then
- * plans. *sleep_ms gets how long to sleep. */
+ * plans. *sleep_ms gets how long to sleep. When the first batch comes back
+ * full (a backlog), a second thread claims batches beside this one on its
+ * own connection, and both go on while their claims find anything: while
+ * one statement runs, the other batch's work outside it (the round trip,
+ * the Redis publishes, the logs) is done, and one worker writes about as
+ * fast as two. A short batch does not end them, since the other's locked
+ * rows can make a claim short while more keep coming due. SKIP LOCKED keeps
+ * their claims apart, as between two workers. */
 static hp_err tmo_cycle(tmo_app *app, int64_t *sleep_ms, char *err, size_t errcap)
 {
     hp_dbconn *c = NULL;
     int64_t delay = -1;
     bool settled = true;
-    int n = TMO_BATCH, total = 0;
+    int n = 0, total = 0;
+    tmo_drain drain = {.app = app};
+    pthread_t helper;
+    bool helped = false;
     hp_err rc;
 
     rc = hp_db_acquire(app->db, &c, err, errcap);
     if (rc != HP_OK)
         return rc;
-    while (n == TMO_BATCH && !hp_worker_stop_requested()) {
-        rc = tmo_batch(app, c, &n, err, errcap);
+    rc = tmo_batch(app, c, &n, err, errcap);
+    if (rc != HP_OK)
+        goto out;
+    total += n;
+    if (n == TMO_BATCH) {
+        helped = pthread_create(&helper, NULL, tmo_drain_main, &drain) == 0;
+        rc = tmo_expire_all(app, c, true, &total, err, errcap);
+        if (helped) {
+            pthread_join(helper, NULL);
+            total += drain.total;
+            if (rc == HP_OK && drain.rc != HP_OK) {
+                rc = drain.rc;
+                hp_err_set(err, errcap, "%s", drain.err);
+            }
+        }
         if (rc != HP_OK)
             goto out;
-        total += n;
     }
     n = TMO_BATCH;
     while (n == TMO_BATCH && !hp_worker_stop_requested()) {
@@ -347,7 +408,7 @@ int main(void)
         return 1;
     }
     if (cfg.redis_url != NULL) {
-        app.redis = hp_redis_new(cfg.redis_url, 1, cfg.db_timeout_ms, err, sizeof(err));
+        app.redis = hp_redis_new(cfg.redis_url, 2, cfg.db_timeout_ms, err, sizeof(err));
         if (app.redis == NULL) {
             hp_log_error("bad configuration", "reason", err);
             return 2;
@@ -361,7 +422,7 @@ int main(void)
             return 1;
         }
     }
-    app.db = hp_db_new(cfg.database_url, 2, cfg.db_timeout_ms);
+    app.db = hp_db_new(cfg.database_url, 3, cfg.db_timeout_ms); /* cycle, its helper, scrapes */
     (void)hp_db_set_prepare(app.db, cfg.db_prepared_statements);
     /* Registered before the loop; the gauges read app.db, which outlives
      * the listener. */
