@@ -118,10 +118,11 @@ ${table}
 For scale, in the same run: a bare loop writing the same rows with the same
 statement shape, one batch after another on one connection (\`bench_expiry
 same\`, the ceiling of bench/expiry), expired a 20,000 backlog at
-$(fmt "$ceiling") a second. One copy of the worker runs its batches the same
-way, so when approvals come due faster than one connection can write their
-expiries its lag grows for as long as they do; two copies run a batch each
-while the other's commits, which is what a rate near that ceiling needs.
+$(fmt "$ceiling") a second: one connection writing batch after batch cannot keep up
+with 5,000 a second. A copy of the worker claims a backlog with two
+threads on two connections, each running its batch while the other's
+commits (docs/internals/expiry.md), so one copy keeps up; two copies run
+four.
 
 Medians of $rounds rounds, the copies alternating (p50/p99 per round: ${per_round%; }).
 Every approval was expired exactly once ($events \`expired\` events for $total
