@@ -19,14 +19,16 @@
 #include "hp_worker.h"
 
 static int hp__pipe[2] = {-1, -1};
-static volatile sig_atomic_t hp__signal;
+/* The stop signal: set by the handler, read by every thread that checks
+ * for a stop (a lock-free atomic, so safe in a handler). */
+static atomic_int hp__signal;
 
 static void hp__on_signal(int sig)
 {
     int saved = errno;
     char b = 1;
 
-    hp__signal = sig;
+    atomic_store(&hp__signal, sig);
     if (hp__pipe[1] >= 0)
         (void)!write(hp__pipe[1], &b, 1);
     errno = saved;
@@ -57,12 +59,13 @@ bool hp_worker_stop_requested(void)
 
     while (hp__pipe[0] >= 0 && read(hp__pipe[0], buf, sizeof(buf)) > 0)
         ;
-    return hp__signal != 0;
+    return atomic_load(&hp__signal) != 0;
 }
 
 const char *hp_worker_stop_signal(void)
 {
-    return hp__signal == SIGTERM ? "SIGTERM" : hp__signal == SIGINT ? "SIGINT" : NULL;
+    int sig = atomic_load(&hp__signal);
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : NULL;
 }
 
 void hp_worker_id(char *out, size_t cap)
