@@ -6,13 +6,14 @@
  *
  * One thread runs one libcurl multi handle with up to
  * HOLDPOINT_DELIVERY_CONCURRENCY transfers and never waits for the database:
- * a database thread claims due jobs ahead of free slots (FOR UPDATE SKIP
+ * a claiming thread claims due jobs ahead of free slots (FOR UPDATE SKIP
  * LOCKED plus a lease longer than any attempt can take, up to one slot's
- * worth of jobs waiting), renders the bodies of jobs queued without one, and
- * records ended attempts in batches. The loop moves ready jobs into free
+ * worth of jobs waiting) and renders the bodies of jobs queued without one;
+ * a recording thread records ended attempts in batches, each thread on its
+ * own connection. The loop moves ready jobs into free
  * slots, starts their signed requests, hands each ended attempt back, and
  * sleeps in curl_multi_poll() on the transfers, the ready pipe, the LISTEN
- * hp_jobs socket and the signal pipe. The database thread sleeps until the
+ * hp_jobs socket and the signal pipe. The claiming thread sleeps until the
  * next job becomes due (its run_at or an expired lease), a NOTIFY, or room
  * for a claim. There is no fixed polling interval.
  *
@@ -71,7 +72,7 @@ typedef struct dlv_ready {
     bool unrenderable;
 } dlv_ready;
 
-/* An attempt that ended, handed from the loop to the database thread: the
+/* An attempt that ended, handed from the loop to the recording thread: the
  * whole slot (its job, pool and easy handle, no longer in the multi handle)
  * and how it ended. */
 typedef struct dlv_ended {
@@ -97,10 +98,11 @@ typedef struct dlv_app {
     _Atomic bool db_down;
     bool stopping;
     hp_metrics *metrics; /* NULL without a metrics listener */
-    /* The database thread (dlv_db_main) claims jobs ahead of free slots and
-     * records ended attempts in batches, so no statement ever blocks the
-     * loop's transfers. Everything below is guarded by dmu. */
-    pthread_t db_thread;
+    /* Two database threads, so no statement ever blocks the loop's
+     * transfers: one records ended attempts in batches (dlv_db_recorder),
+     * the other claims jobs ahead of free slots (dlv_db_claimer). Everything
+     * below is guarded by dmu; dcv wakes both (broadcast). */
+    pthread_t db_thread, claim_thread;
     pthread_mutex_t dmu;
     pthread_cond_t dcv;
     dlv_ready *ready; /* claimed jobs waiting for a slot: a ring of nslots */
@@ -112,7 +114,7 @@ typedef struct dlv_app {
     bool listening;        /* the loop's LISTEN is up: claims may wait for NOTIFY */
     bool claiming;         /* false once stopping */
     bool db_quit;          /* the loop handed over everything: finish and exit */
-    int ready_pipe[2];     /* the database thread wakes the loop: jobs are ready */
+    int ready_pipe[2];     /* the claiming thread wakes the loop: jobs are ready */
 } dlv_app;
 
 static void dlv_db_error(dlv_app *app, const char *msg, const char *err)
@@ -208,7 +210,7 @@ static void dlv_debug_ms(const char *msg, int n, int64_t ms)
     json_object_put(f);
 }
 
-/* ---- the database thread --------------------------------------------------- */
+/* ---- the database threads -------------------------------------------------- */
 
 /* Decides the outcome of each ended attempt, records them all in one
  * statement (one commit, so one WAL flush, for however many attempts ended
@@ -309,6 +311,7 @@ static void dlv_record(dlv_app *app, dlv_ended **e, int n)
         if (at < app->next_claim_ms)
             app->next_claim_ms = at;
         app->wakes++;
+        pthread_cond_broadcast(&app->dcv); /* the claiming thread's plan */
         pthread_mutex_unlock(&app->dmu);
     }
     for (int i = 0; i < n; i++) {
@@ -447,24 +450,56 @@ static void dlv_db_release_ready(dlv_app *app)
     free(ids);
 }
 
-/* The database thread: records ended attempts as soon as there are any, and
- * claims while the ready ring has room for at least claim_min jobs (so one
- * claim serves several), ahead of the slots freeing up. */
-static void *dlv_db_main(void *arg)
+/* The recording thread: records ended attempts as soon as there are any,
+ * in one batch per wake-up, and at the end everything handed over. */
+static void *dlv_db_recorder(void *arg)
 {
     dlv_app *app = arg;
 
     for (;;) {
         dlv_ended **ended = NULL;
-        int nended = 0, room = 0;
+        int nended = 0;
         bool quit;
+
+        pthread_mutex_lock(&app->dmu);
+        while (app->nended == 0 && !app->db_quit)
+            pthread_cond_wait(&app->dcv, &app->dmu);
+        if (app->nended > 0) {
+            ended = hp_xcalloc((size_t)app->nended, sizeof(*ended));
+            memcpy(ended, app->ended, sizeof(*ended) * (size_t)app->nended);
+            nended = app->nended;
+            app->nended = 0;
+        }
+        quit = app->db_quit;
+        pthread_mutex_unlock(&app->dmu);
+
+        if (nended > 0)
+            dlv_record(app, ended, nended);
+        free(ended);
+        if (quit && nended == 0)
+            return NULL;
+    }
+}
+
+/* The claiming thread: claims while the ready ring has room for at least
+ * claim_min jobs (so one claim serves several), ahead of the slots freeing
+ * up; at the end gives back the leases of jobs that never got a slot. It
+ * runs beside the recording thread, each on its own connection, so a
+ * claim's round trip overlaps a record's. A job that ended keeps its lease
+ * until its record commits, so no claim can take it again meanwhile. */
+static void *dlv_db_claimer(void *arg)
+{
+    dlv_app *app = arg;
+
+    for (;;) {
+        int room;
 
         pthread_mutex_lock(&app->dmu);
         for (;;) {
             int64_t now = hp_time_mono_ms();
             room = app->nslots - app->nready;
             bool may_claim = app->claiming && app->listening && room >= app->claim_min;
-            if (app->nended > 0 || app->db_quit || (may_claim && now >= app->next_claim_ms))
+            if (app->db_quit || (may_claim && now >= app->next_claim_ms))
                 break;
             if (may_claim && app->next_claim_ms != INT64_MAX) {
                 struct timespec ts;
@@ -481,35 +516,19 @@ static void *dlv_db_main(void *arg)
                 pthread_cond_wait(&app->dcv, &app->dmu);
             }
         }
-        if (app->nended > 0) {
-            ended = hp_xcalloc((size_t)app->nended, sizeof(*ended));
-            memcpy(ended, app->ended, sizeof(*ended) * (size_t)app->nended);
-            nended = app->nended;
-            app->nended = 0;
-        }
-        quit = app->db_quit;
-        room = app->claiming && app->listening && hp_time_mono_ms() >= app->next_claim_ms
-                   ? app->nslots - app->nready
-                   : 0;
-        pthread_mutex_unlock(&app->dmu);
-
-        if (nended > 0)
-            dlv_record(app, ended, nended);
-        free(ended);
-        if (quit && nended == 0) {
-            pthread_mutex_lock(&app->dmu);
+        if (app->db_quit) {
             dlv_db_release_ready(app);
             pthread_mutex_unlock(&app->dmu);
             return NULL;
         }
-        if (!quit && room >= app->claim_min)
-            dlv_db_claim(app, room);
+        pthread_mutex_unlock(&app->dmu);
+        dlv_db_claim(app, room);
     }
 }
 
 /* ---- the loop ---------------------------------------------------------------- */
 
-/* Hands an ended attempt (or one that never started) to the database thread
+/* Hands an ended attempt (or one that never started) to the recording thread
  * and frees its slot at once. */
 static void dlv_handoff(dlv_app *app, dlv_slot *s, const dlv_result *res)
 {
@@ -528,7 +547,7 @@ static void dlv_handoff(dlv_app *app, dlv_slot *s, const dlv_result *res)
         app->ended = hp_xrealloc(app->ended, sizeof(*app->ended) * (size_t)app->ended_cap);
     }
     app->ended[app->nended++] = e;
-    pthread_cond_signal(&app->dcv);
+    pthread_cond_broadcast(&app->dcv);
     pthread_mutex_unlock(&app->dmu);
 }
 
@@ -583,9 +602,9 @@ static void dlv_take_ready(dlv_app *app)
         dlv_prep_submit(app->prep, s);
     }
     if (took) {
-        /* Room in the ring: the database thread may claim ahead again. */
+        /* Room in the ring: the claiming thread may claim ahead again. */
         pthread_mutex_lock(&app->dmu);
-        pthread_cond_signal(&app->dcv);
+        pthread_cond_broadcast(&app->dcv);
         pthread_mutex_unlock(&app->dmu);
     }
     dlv_metrics_in_flight(app);
@@ -615,7 +634,7 @@ static void dlv_take_prepared(dlv_app *app)
     dlv_metrics_in_flight(app);
 }
 
-/* Finished transfers, handed to the database thread. */
+/* Finished transfers, handed to the recording thread. */
 static void dlv_reap(dlv_app *app)
 {
     CURLMsg *m;
@@ -717,7 +736,7 @@ static int dlv_run(dlv_app *app)
                 app->listening = true;
                 app->next_claim_ms = now;
                 app->wakes++;
-                pthread_cond_signal(&app->dcv);
+                pthread_cond_broadcast(&app->dcv);
                 pthread_mutex_unlock(&app->dmu);
             }
         }
@@ -765,18 +784,20 @@ static int dlv_run(dlv_app *app)
                 pthread_mutex_lock(&app->dmu);
                 app->next_claim_ms = hp_time_mono_ms();
                 app->wakes++;
-                pthread_cond_signal(&app->dcv);
+                pthread_cond_broadcast(&app->dcv);
                 pthread_mutex_unlock(&app->dmu);
             }
         }
     }
-    /* Everything ended was handed over: the database thread records it,
-     * gives back the leases of jobs that never got a slot, and exits. */
+    /* Everything ended was handed over: the recording thread records it,
+     * the claiming thread gives back the leases of jobs that never got a
+     * slot, and both exit. */
     pthread_mutex_lock(&app->dmu);
     app->db_quit = true;
-    pthread_cond_signal(&app->dcv);
+    pthread_cond_broadcast(&app->dcv);
     pthread_mutex_unlock(&app->dmu);
     pthread_join(app->db_thread, NULL);
+    pthread_join(app->claim_thread, NULL);
     return 0;
 }
 
@@ -911,7 +932,8 @@ int main(void)
         hp_httpd_mini_metrics(httpd, app.metrics);
     }
     app.prep = dlv_prep_start(app.nslots < 4 ? app.nslots : 4, app.nslots, &cfg, app.policy);
-    if (pthread_create(&app.db_thread, NULL, dlv_db_main, &app) != 0)
+    if (pthread_create(&app.db_thread, NULL, dlv_db_recorder, &app) != 0 ||
+        pthread_create(&app.claim_thread, NULL, dlv_db_claimer, &app) != 0)
         abort();
     {
         json_object *f = json_object_new_object();
