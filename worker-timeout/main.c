@@ -179,16 +179,14 @@ static hp_err tmo_steps(tmo_app *app, hp_dbconn *c, int *n, char *err, size_t er
     return rc;
 }
 
-/* Expires batches on c until one comes back short (nothing more due), or
- * with until_empty until one closes nothing, or a stop is asked; *total
- * grows by what was closed. */
-static hp_err tmo_expire_all(tmo_app *app, hp_dbconn *c, bool until_empty, int *total, char *err,
-                             size_t errcap)
+/* Expires batches on c (one of a backlog's two claim threads) until one
+ * closes nothing or a stop is asked; *total grows by what was closed. */
+static hp_err tmo_expire_all(tmo_app *app, hp_dbconn *c, int *total, char *err, size_t errcap)
 {
     int n = TMO_BATCH;
     hp_err rc = HP_OK;
 
-    while ((until_empty ? n > 0 : n == TMO_BATCH) && !hp_worker_stop_requested()) {
+    while (n > 0 && !hp_worker_stop_requested()) {
         rc = tmo_batch(app, c, &n, err, errcap);
         if (rc != HP_OK)
             break;
@@ -213,7 +211,7 @@ static void *tmo_drain_main(void *p)
     d->rc = hp_db_acquire(d->app->db, &c, d->err, sizeof(d->err));
     if (d->rc != HP_OK)
         return NULL;
-    d->rc = tmo_expire_all(d->app, c, true, &d->total, d->err, sizeof(d->err));
+    d->rc = tmo_expire_all(d->app, c, &d->total, d->err, sizeof(d->err));
     hp_db_release(d->app->db, c);
     return NULL;
 }
@@ -247,7 +245,7 @@ static hp_err tmo_cycle(tmo_app *app, int64_t *sleep_ms, char *err, size_t errca
     total += n;
     if (n == TMO_BATCH) {
         helped = pthread_create(&helper, NULL, tmo_drain_main, &drain) == 0;
-        rc = tmo_expire_all(app, c, true, &total, err, errcap);
+        rc = tmo_expire_all(app, c, &total, err, errcap);
         if (helped) {
             pthread_join(helper, NULL);
             total += drain.total;
