@@ -135,7 +135,7 @@ int main(void)
      * transaction's row (the same request_id) does not stop every create. */
     app.key_batch = hp_batch_new(api_key_batch_run, app.db, 64, 1);
     app.key_row_batch = hp_batch_new(api_key_batch_run, app.db, 64, 1);
-    app.env.creates = hp_batch_new(hp_approval_create_batch_run, NULL, 64, 2);
+    app.env.creates = hp_batch_new(hp_approval_create_batch_run, &app.env, 64, 2);
     if (cfg.redis_url != NULL) {
         app.redis = hp_redis_new(cfg.redis_url, cfg.db_pool_size, 500, err, sizeof(err));
         if (app.redis == NULL) {

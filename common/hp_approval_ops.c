@@ -88,26 +88,28 @@ static void hp__seal_headers(hp_pool *pool, const hp_approval_env *env, const hp
 typedef struct hp__create_job {
     hp_insert_query *q;
     hp_dbconn *c; /* the asking request's connection */
-    bool notify;
-    int batched; /* how many shared the statement */
+    int batched;  /* how many shared the statement */
     hp_err rc;
     char err[HP_ERRBUF];
 } hp__create_job;
 
 void hp_approval_create_batch_run(void *ctx, void **items, int n)
 {
+    const hp_approval_env *env = ctx;
     hp__create_job *lead = items[0];
     hp_insert_query **q = hp_xcalloc((size_t)n, sizeof(*q));
     hp_err rc;
 
-    (void)ctx;
     for (int i = 0; i < n; i++)
         q[i] = ((hp__create_job *)items[i])->q;
-    rc = hp_store_approval_insert_all(lead->c, q, n, lead->notify, lead->err, sizeof(lead->err));
+    rc = hp_store_approval_insert_all(lead->c, q, n, env->notify_creates, lead->err,
+                                      sizeof(lead->err));
     for (int i = 0; i < n; i++) {
         hp__create_job *j = items[i];
         j->rc = rc;
         j->batched = n;
+        if (rc != HP_OK && j != lead)
+            hp_err_set(j->err, sizeof(j->err), "%s", lead->err);
     }
     free(q);
 }
@@ -120,7 +122,7 @@ void hp_approval_create_batch_run(void *ctx, void **items, int n)
 static hp_err hp__insert_all(hp_dbconn *c, const hp_approval_env *env, hp_insert_query *q,
                              char *err, size_t errcap)
 {
-    hp__create_job job = {.q = q, .c = c, .notify = env->notify_creates};
+    hp__create_job job = {.q = q, .c = c};
 
     if (env->creates == NULL)
         return hp_store_approval_insert_all(c, &q, 1, env->notify_creates, err, errcap);

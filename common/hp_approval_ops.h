@@ -70,7 +70,7 @@ typedef struct hp_approval_env {
     hp_batch *creates;
 } hp_approval_env;
 
-/* The work of hp_approval_env.creates (hp_batch_fn). */
+/* The work of hp_approval_env.creates (hp_batch_fn; ctx that env). */
 void hp_approval_create_batch_run(void *ctx, void **items, int n);
 
 /* Longest wake message, terminator included. */
