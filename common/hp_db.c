@@ -742,11 +742,16 @@ void hp_db_keep(hp_pool *pool, PGresult *r)
     hp_pool_defer(pool, hp__db_pqclear, r);
 }
 
+void *hp_db_rows(hp_pool *pool, const PGresult *r, size_t size, int *n)
+{
+    *n = PQntuples(r);
+    return hp_pool_alloc(pool, size * (size_t)(*n > 0 ? *n : 1)); /* zeroed */
+}
+
 void *hp_db_keep_rows(hp_pool *pool, PGresult *r, size_t size, int *n)
 {
     hp_db_keep(pool, r);
-    *n = PQntuples(r);
-    return hp_pool_alloc(pool, size * (size_t)(*n > 0 ? *n : 1)); /* zeroed */
+    return hp_db_rows(pool, r, size, n);
 }
 
 void hp_db_row_copy(hp_pool *pool, const PGresult *r, int row, int col, int n, const char **out)

@@ -140,8 +140,10 @@ void hp_db_row_copy(hp_pool *pool, const PGresult *r, int row, int col, int n, c
 /* Keeps r until pool is freed (then PQclear): rows read into pool may point
  * into it. */
 void hp_db_keep(hp_pool *pool, PGresult *r);
-/* hp_db_keep, and an array from pool (zeroed) with room for r's rows — one
- * at least — of size bytes each; *n gets the number of rows. */
+/* An array from pool (zeroed) with room for r's rows — one at least — of
+ * size bytes each; *n gets the number of rows. */
+void *hp_db_rows(hp_pool *pool, const PGresult *r, size_t size, int *n);
+/* hp_db_keep and hp_db_rows. */
 void *hp_db_keep_rows(hp_pool *pool, PGresult *r, size_t size, int *n);
 
 /* Connects outside the pool (LISTEN connections, the CLI); the pool's

@@ -169,8 +169,7 @@ hp_err hp_store_agents_list(hp_dbconn *c, hp_pool *pool, const char *team_id, co
     *n = 0;
     if (rc != HP_OK)
         return rc;
-    *n = PQntuples(r);
-    *agents = hp_pool_alloc(pool, sizeof(**agents) * (size_t)(*n > 0 ? *n : 1));
+    *agents = hp_db_rows(pool, r, sizeof(**agents), n);
     for (int i = 0; i < *n; i++)
         hp_store_agent_read(pool, r, i, &(*agents)[i]);
     PQclear(r); /* the rows' strings are the pool's */

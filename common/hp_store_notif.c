@@ -212,8 +212,7 @@ hp_err hp_store_notif_message_list(hp_dbconn *c, hp_pool *pool, const hp_notif_m
     rc = hp__run(c, pool, sql, 6, p, &r, err, errcap);
     if (rc != HP_OK)
         return rc;
-    *n = PQntuples(r);
-    *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
+    *rows = hp_db_rows(pool, r, sizeof(**rows), n);
     for (int i = 0; i < *n; i++)
         hp__message_read(pool, r, i, 0, &(*rows)[i]);
     return HP_OK;
@@ -293,8 +292,7 @@ hp_err hp_store_notif_session_list(hp_dbconn *c, hp_pool *pool, const hp_notif_s
     rc = hp__run(c, pool, sql, 5, p, &r, err, errcap);
     if (rc != HP_OK)
         return rc;
-    *n = PQntuples(r);
-    *rows = hp_pool_alloc(pool, sizeof(**rows) * (size_t)(*n > 0 ? *n : 1));
+    *rows = hp_db_rows(pool, r, sizeof(**rows), n);
     for (int i = 0; i < *n; i++)
         hp__session_read(r, i, &(*rows)[i]);
     return HP_OK;
@@ -357,8 +355,7 @@ hp_err hp_store_notif_session_nodes(hp_dbconn *c, hp_pool *pool, const char *age
     rc = hp__run(c, pool, sql, 3, p, &r, err, errcap);
     if (rc != HP_OK)
         return rc;
-    *n = PQntuples(r);
-    *nodes = hp_pool_alloc(pool, sizeof(**nodes) * (size_t)(*n > 0 ? *n : 1));
+    *nodes = hp_db_rows(pool, r, sizeof(**nodes), n);
     for (int i = 0; i < *n; i++) {
         hp_notif_node *x = &(*nodes)[i];
         x->kind = hp_db_val(r, i, 0);

@@ -9,16 +9,14 @@
 
 #define HP__US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 
-/* Runs a team's list statement; *n rows (0 on error), each copied into pool
- * by the caller, the result cleared by it. */
-static hp_err hp__list(hp_dbconn *c, const char *sql, const char *team_id, PGresult **r, int *n,
-                       char *err, size_t errcap)
+/* Runs a team's list statement; its rows are copied into pool by the
+ * caller, the result cleared by it. */
+static hp_err hp__list(hp_dbconn *c, const char *sql, const char *team_id, PGresult **r, char *err,
+                       size_t errcap)
 {
     const char *p[] = {team_id};
-    hp_err rc = hp_db_exec(c, r, sql, 1, p, err, errcap);
 
-    *n = rc == HP_OK ? PQntuples(*r) : 0;
-    return rc;
+    return hp_db_exec(c, r, sql, 1, p, err, errcap);
 }
 
 hp_err hp_store_team_keys(hp_dbconn *c, hp_pool *pool, const char *team_id, hp_team_key **keys,
@@ -29,12 +27,13 @@ hp_err hp_store_team_keys(hp_dbconn *c, hp_pool *pool, const char *team_id, hp_t
             "revoked_at") " from api_keys where team_id = $1 "
                           "order by revoked_at is not null, created_at desc, id desc";
     PGresult *r;
-    hp_err rc = hp__list(c, sql, team_id, &r, n, err, errcap);
+    hp_err rc = hp__list(c, sql, team_id, &r, err, errcap);
 
     *keys = NULL;
+    *n = 0;
     if (rc != HP_OK)
         return rc;
-    *keys = hp_pool_alloc(pool, sizeof(**keys) * (size_t)(*n > 0 ? *n : 1));
+    *keys = hp_db_rows(pool, r, sizeof(**keys), n);
     for (int i = 0; i < *n; i++) {
         hp_team_key *k = &(*keys)[i];
         const char *v[4];
@@ -71,12 +70,13 @@ hp_err hp_store_team_members(hp_dbconn *c, hp_pool *pool, const char *team_id,
     static const char sql[] = "select id, email, name, role, " HP__US(
         "created_at") " from users where team_id = $1 order by created_at, id";
     PGresult *r;
-    hp_err rc = hp__list(c, sql, team_id, &r, n, err, errcap);
+    hp_err rc = hp__list(c, sql, team_id, &r, err, errcap);
 
     *members = NULL;
+    *n = 0;
     if (rc != HP_OK)
         return rc;
-    *members = hp_pool_alloc(pool, sizeof(**members) * (size_t)(*n > 0 ? *n : 1));
+    *members = hp_db_rows(pool, r, sizeof(**members), n);
     for (int i = 0; i < *n; i++) {
         hp_member_row *m = &(*members)[i];
         const char *v[4];
