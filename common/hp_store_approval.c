@@ -288,15 +288,17 @@ hp_err hp_store_approval_insert_all(hp_dbconn *c, hp_insert_query *const *q, int
                                     char *err, size_t errcap)
 {
     /* One statement, so one round trip and its own transaction: the
-     * inserts, the "created" event of each inserted row only, the expiry
+     * inserts; the "created" event of each inserted row only; the expiry
      * wake when the earliest deadline (or earlier reminder step) is earlier
-     * than the worker's plan (one comparison with the one-row schedule, so
-     * the plan's cost does not grow with the batch: a cost past
-     * jit_above_cost would have each execution compile itself, ~1 s), the implicit session (seed
-     * 004) when the approval names one, the waiters' wake message, and the channels' notify job —
-     * for teams with a channel only, so a team without one pays an index probe and no NOTIFY
-     * hp_jobs. The select CTEs run because the final query reads them; data-modifying ones always
-     * run. A NOTIFY repeated in one transaction is sent once. $2 is the notify flag. */
+     * than the worker's plan, one comparison with the one-row schedule, so
+     * the plan's cost does not grow with the batch (a cost past
+     * jit_above_cost had each execution compile itself, ~1 s); the implicit
+     * session (seed 004) when an approval names one; the waiters' wake
+     * message; and the channels' notify job — for teams with a channel only,
+     * so a team without one pays an index probe and no NOTIFY hp_jobs. The
+     * select CTEs run because the final query reads them; data-modifying
+     * ones always run. A NOTIFY repeated in one transaction is sent once.
+     * $2 is the notify flag. */
     static const char sql[] =
         "with a as (" HP__INSERT "*), "
         "e as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id) "
