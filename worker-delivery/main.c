@@ -10,10 +10,10 @@
  * LOCKED plus a lease longer than any attempt can take, up to one slot's
  * worth of jobs waiting) and renders the bodies of jobs queued without one;
  * a recording thread records ended attempts in batches, each thread on its
- * own connection. The loop moves ready jobs into free
- * slots, starts their signed requests, hands each ended attempt back, and
- * sleeps in curl_multi_poll() on the transfers, the ready pipe, the LISTEN
- * hp_jobs socket and the signal pipe. The claiming thread sleeps until the
+ * own connection. The loop moves ready jobs into free slots, starts their
+ * signed requests, hands each ended attempt back, and sleeps in
+ * curl_multi_poll() on the transfers, the ready pipe, the LISTEN hp_jobs
+ * socket and the signal pipe. The claiming thread sleeps until the
  * next job becomes due (its run_at or an expired lease), a NOTIFY, or room
  * for a claim. There is no fixed polling interval.
  *
@@ -102,7 +102,7 @@ typedef struct dlv_app {
      * transfers: one records ended attempts in batches (dlv_db_recorder),
      * the other claims jobs ahead of free slots (dlv_db_claimer). Everything
      * below is guarded by dmu; dcv wakes both (broadcast). */
-    pthread_t db_thread, claim_thread;
+    pthread_t record_thread, claim_thread;
     pthread_mutex_t dmu;
     pthread_cond_t dcv;
     dlv_ready *ready; /* claimed jobs waiting for a slot: a ring of nslots */
@@ -796,7 +796,7 @@ static int dlv_run(dlv_app *app)
     app->db_quit = true;
     pthread_cond_broadcast(&app->dcv);
     pthread_mutex_unlock(&app->dmu);
-    pthread_join(app->db_thread, NULL);
+    pthread_join(app->record_thread, NULL);
     pthread_join(app->claim_thread, NULL);
     return 0;
 }
@@ -932,7 +932,7 @@ int main(void)
         hp_httpd_mini_metrics(httpd, app.metrics);
     }
     app.prep = dlv_prep_start(app.nslots < 4 ? app.nslots : 4, app.nslots, &cfg, app.policy);
-    if (pthread_create(&app.db_thread, NULL, dlv_db_recorder, &app) != 0 ||
+    if (pthread_create(&app.record_thread, NULL, dlv_db_recorder, &app) != 0 ||
         pthread_create(&app.claim_thread, NULL, dlv_db_claimer, &app) != 0)
         abort();
     {
