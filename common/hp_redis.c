@@ -208,64 +208,89 @@ static void hp__put(hp_redis *r, redisContext *ctx, bool broken)
     pthread_mutex_unlock(&r->mu);
 }
 
+hp_err hp_redis_pipeline(hp_redis *r, hp_redis_cmdv *cmds, int n)
+{
+    char err[HP_ERRBUF];
+    redisContext *ctx;
+    bool broken;
+
+    if (n <= 0)
+        return HP_OK;
+    ctx = hp__take(r, err, sizeof(err));
+    broken = ctx == NULL;
+
+    /* Every command goes into the output buffer first; the first read
+     * flushes them all. */
+    for (int i = 0; i < n && !broken; i++) {
+        if (redisAppendCommandArgv(ctx, cmds[i].argc, cmds[i].argv, cmds[i].argvlen) != REDIS_OK) {
+            hp_err_set(err, sizeof(err), "redis pipeline failed: %s", ctx->errstr);
+            broken = true;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        redisReply *rep = NULL;
+
+        cmds[i].reply = NULL;
+        if (!broken && (redisGetReply(ctx, (void **)&rep) != REDIS_OK || rep == NULL)) {
+            hp_err_set(err, sizeof(err), "redis pipeline failed: %s", ctx->errstr);
+            broken = true;
+        }
+        if (broken) {
+            cmds[i].rc = HP_ERR_UNAVAILABLE;
+            hp_strlcpy(cmds[i].err, err, sizeof(cmds[i].err));
+        } else if (rep->type == REDIS_REPLY_ERROR) {
+            hp_err_set(cmds[i].err, sizeof(cmds[i].err), "redis error: %.*s", (int)rep->len,
+                       rep->str);
+            cmds[i].rc = HP_ERR_INTERNAL;
+            freeReplyObject(rep);
+        } else {
+            cmds[i].rc = HP_OK;
+            cmds[i].reply = rep;
+        }
+    }
+    if (ctx != NULL)
+        hp__put(r, ctx, broken);
+    return broken ? HP_ERR_UNAVAILABLE : HP_OK;
+}
+
 hp_err hp_redis_cmd(hp_redis *r, redisReply **reply, int argc, const char **argv,
                     const size_t *argvlen, char *err, size_t errcap)
 {
-    redisContext *ctx = hp__take(r, err, errcap);
-    redisReply *rep;
+    hp_redis_cmdv cmd = {.argc = argc, .argv = argv, .argvlen = argvlen};
 
     *reply = NULL;
-    if (ctx == NULL)
-        return HP_ERR_UNAVAILABLE;
-    rep = redisCommandArgv(ctx, argc, argv, argvlen);
-    if (rep == NULL)
-        hp_err_set(err, errcap, "redis command failed: %s", ctx->errstr);
-    hp__put(r, ctx, rep == NULL);
-    if (rep == NULL)
-        return HP_ERR_UNAVAILABLE;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        hp_err_set(err, errcap, "redis error: %.*s", (int)rep->len, rep->str);
-        freeReplyObject(rep);
-        return HP_ERR_INTERNAL;
+    if (hp_redis_pipeline(r, &cmd, 1) != HP_OK || cmd.rc != HP_OK) {
+        hp_strlcpy(err, cmd.err, errcap);
+        return cmd.rc;
     }
-    *reply = rep;
+    *reply = cmd.reply;
     return HP_OK;
 }
 
 hp_err hp_redis_publish_many(hp_redis *r, const char *channel, const char *const *msgs, int n,
                              char *err, size_t errcap)
 {
-    redisContext *ctx;
-    bool broken = false, failed = false;
+    hp_redis_cmdv *cmds = hp_xcalloc(n > 0 ? (size_t)n : 1, sizeof(*cmds));
+    const char **argv = hp_xcalloc(n > 0 ? (size_t)n * 3 : 1, sizeof(*argv));
+    hp_err rc, first = HP_OK;
 
-    if (n <= 0)
-        return HP_OK;
-    if ((ctx = hp__take(r, err, errcap)) == NULL)
-        return HP_ERR_UNAVAILABLE;
-    /* Every command goes into the output buffer first; the first read
-     * flushes them all, so the batch costs one round trip. */
     for (int i = 0; i < n; i++) {
-        const char *argv[] = {"PUBLISH", channel, msgs[i]};
-        if (redisAppendCommandArgv(ctx, 3, argv, NULL) != REDIS_OK) {
-            broken = true;
-            break;
-        }
+        argv[3 * i] = "PUBLISH";
+        argv[3 * i + 1] = channel;
+        argv[3 * i + 2] = msgs[i];
+        cmds[i].argc = 3;
+        cmds[i].argv = argv + 3 * i;
     }
-    for (int i = 0; i < n && !broken; i++) {
-        void *rep = NULL;
-        if (redisGetReply(ctx, &rep) != REDIS_OK || rep == NULL) {
-            broken = true;
-            break;
+    rc = hp_redis_pipeline(r, cmds, n);
+    for (int i = 0; i < n; i++) {
+        if (cmds[i].rc != HP_OK && first == HP_OK) {
+            first = cmds[i].rc;
+            hp_strlcpy(err, cmds[i].err, errcap);
         }
-        if (((redisReply *)rep)->type == REDIS_REPLY_ERROR && !failed) {
-            hp_err_set(err, errcap, "redis error: %.*s", (int)((redisReply *)rep)->len,
-                       ((redisReply *)rep)->str);
-            failed = true;
-        }
-        freeReplyObject(rep);
+        if (cmds[i].reply != NULL)
+            freeReplyObject(cmds[i].reply);
     }
-    if (broken)
-        hp_err_set(err, errcap, "redis pipeline failed: %s", ctx->errstr);
-    hp__put(r, ctx, broken);
-    return broken ? HP_ERR_UNAVAILABLE : failed ? HP_ERR_INTERNAL : HP_OK;
+    free(argv);
+    free(cmds);
+    return rc != HP_OK ? rc : first;
 }

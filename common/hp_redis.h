@@ -29,6 +29,23 @@ void hp_redis_free(hp_redis *r);
 HP_MUSTCHECK hp_err hp_redis_cmd(hp_redis *r, redisReply **reply, int argc, const char **argv,
                                  const size_t *argvlen, char *err, size_t errcap);
 
+/* One command of hp_redis_pipeline: argv in, the outcome out. */
+typedef struct hp_redis_cmdv {
+    int argc;
+    const char **argv;
+    const size_t *argvlen; /* NULL: argv are C strings */
+    redisReply *reply;     /* out, HP_OK only; the caller frees it */
+    hp_err rc;             /* out, as hp_redis_cmd's */
+    char err[HP_ERRBUF];   /* out, when rc is not HP_OK */
+} hp_redis_cmdv;
+
+/* Runs the n commands in one pipeline on one connection: one round trip
+ * however many, replies in order, each command's outcome in its entry (an
+ * error reply fails that command alone). Returns HP_OK when every command
+ * got a reply, HP_ERR_UNAVAILABLE when Redis could not be reached in time
+ * (every command without a reply has that rc). */
+HP_MUSTCHECK hp_err hp_redis_pipeline(hp_redis *r, hp_redis_cmdv *cmds, int n);
+
 /* PUBLISHes the n messages msgs on channel in one pipeline: one round trip
  * however many. HP_ERR_UNAVAILABLE when Redis cannot be reached in time (some
  * may have been published), HP_ERR_INTERNAL on an error reply. */
