@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "hp_crypto.h"
+#include "hp_mem.h"
 #include "hp_ratelimit.h"
 #include "hp_store_ratelimit.h"
 #include "hp_str.h"
@@ -42,29 +43,38 @@ static void hp__lua_sha_init(void)
     hp_hex_encode(d, 20, hp__lua_sha);
 }
 
-static hp_err hp__redis_hit(hp_redis *redis, const char *agent_id, int max, int window_ms,
-                            hp_ratelimit_result *out, char *err, size_t errcap)
-{
+/* A hit's EVALSHA (or EVAL) in its own buffers. */
+typedef struct hp__hit {
     char key[80], win[16], mx[16], member[HP_UUID_LEN + 1];
-    redisReply *rep;
-    hp_err rc;
+    const char *argv[7];
+} hp__hit;
 
-    (void)hp_fmt(key, sizeof(key), "hp:rl:create:%s", agent_id);
-    (void)hp_fmt(win, sizeof(win), "%d", window_ms);
-    (void)hp_fmt(mx, sizeof(mx), "%d", max);
-    hp_uuid_v4(member);
+static void hp__hit_init(hp__hit *h, const char *agent_id, int max, int window_ms)
+{
+    (void)hp_fmt(h->key, sizeof(h->key), "hp:rl:create:%s", agent_id);
+    (void)hp_fmt(h->win, sizeof(h->win), "%d", window_ms);
+    (void)hp_fmt(h->mx, sizeof(h->mx), "%d", max);
+    hp_uuid_v4(h->member);
     pthread_once(&hp__lua_once, hp__lua_sha_init);
-    const char *argv[] = {"EVALSHA", hp__lua_sha, "1", key, win, mx, member};
-    rc = hp_redis_cmd(redis, &rep, 7, argv, NULL, err, errcap);
-    if (rc == HP_ERR_INTERNAL && strstr(err, "NOSCRIPT") != NULL) {
-        /* Not in this server's script cache (a restart, a failover, SCRIPT
-         * FLUSH): EVAL runs it and caches it for the next EVALSHA. */
-        argv[0] = "EVAL";
-        argv[1] = hp__lua;
-        rc = hp_redis_cmd(redis, &rep, 7, argv, NULL, err, errcap);
+    h->argv[0] = "EVALSHA";
+    h->argv[1] = hp__lua_sha;
+    h->argv[2] = "1";
+    h->argv[3] = h->key;
+    h->argv[4] = h->win;
+    h->argv[5] = h->mx;
+    h->argv[6] = h->member;
+}
+
+/* The script's answer in cmd into out; the reply is freed. */
+static hp_err hp__hit_reply(hp_redis_cmdv *cmd, hp_ratelimit_result *out, char *err, size_t errcap)
+{
+    redisReply *rep = cmd->reply;
+
+    cmd->reply = NULL;
+    if (cmd->rc != HP_OK) {
+        hp_strlcpy(err, cmd->err, errcap);
+        return cmd->rc;
     }
-    if (rc != HP_OK)
-        return rc;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
         freeReplyObject(rep);
         hp_err_set(err, errcap, "unexpected reply from the rate limit script");
@@ -92,8 +102,61 @@ static hp_err hp__pg_hit(hp_dbconn *c, const char *agent_id, int max, int window
 hp_err hp_ratelimit_hit(hp_redis *redis, hp_dbconn *c, const char *agent_id, int max, int window_ms,
                         hp_ratelimit_result *out, char *err, size_t errcap)
 {
-    memset(out, 0, sizeof(*out));
-    if (redis != NULL && hp__redis_hit(redis, agent_id, max, window_ms, out, err, errcap) == HP_OK)
-        return HP_OK;
-    return hp__pg_hit(c, agent_id, max, window_ms, out, err, errcap);
+    hp_err rc;
+
+    hp_ratelimit_hit_many(redis, c, &agent_id, 1, max, window_ms, out, &rc, err, errcap);
+    return rc;
+}
+
+void hp_ratelimit_hit_many(hp_redis *redis, hp_dbconn *c, const char *const *agent_ids, int n,
+                           int max, int window_ms, hp_ratelimit_result *out, hp_err *rc, char *err,
+                           size_t errcap)
+{
+    size_t cap = n > 0 ? (size_t)n : 1;
+    hp__hit *hits = hp_xcalloc(cap, sizeof(*hits));
+    hp_redis_cmdv *cmds = hp_xcalloc(cap, sizeof(*cmds));
+    int *idx = hp_xcalloc(cap, sizeof(*idx)), again = 0;
+
+    memset(out, 0, (size_t)n * sizeof(*out));
+    for (int i = 0; i < n; i++) {
+        hp__hit_init(&hits[i], agent_ids[i], max, window_ms);
+        cmds[i].argc = 7;
+        cmds[i].argv = hits[i].argv;
+        rc[i] = HP_ERR_UNAVAILABLE;
+    }
+    if (redis != NULL) {
+        /* When the pipeline broke, the hits answered before the break stand
+         * (Redis counted them); the others are counted below instead. */
+        hp_err all = hp_redis_pipeline(redis, cmds, n);
+
+        (void)all;
+        /* Not in this server's script cache (a restart, a failover, SCRIPT
+         * FLUSH): EVAL runs it and caches it for the next EVALSHA. Only the
+         * hits refused for that go again, in their order. */
+        for (int i = 0; i < n; i++) {
+            if (cmds[i].rc == HP_ERR_INTERNAL && strstr(cmds[i].err, "NOSCRIPT") != NULL) {
+                hits[i].argv[0] = "EVAL";
+                hits[i].argv[1] = hp__lua;
+                idx[again] = i;
+                cmds[again++] = cmds[i]; /* again <= i: that entry is done */
+            } else {
+                rc[i] = hp__hit_reply(&cmds[i], &out[i], err, errcap);
+            }
+        }
+        all = hp_redis_pipeline(redis, cmds, again);
+        for (int k = 0; k < again; k++)
+            rc[idx[k]] = hp__hit_reply(&cmds[k], &out[idx[k]], err, errcap);
+    }
+    /* Redis not configured, unreachable, or failing a hit: PostgreSQL
+     * counts that hit instead. */
+    for (int i = 0; i < n; i++) {
+        if (rc[i] != HP_OK)
+            rc[i] = hp__pg_hit(c, agent_ids[i], max, window_ms, &out[i], err, errcap);
+    }
+    for (int i = 0; i < n; i++)
+        if (cmds[i].reply != NULL)
+            freeReplyObject(cmds[i].reply);
+    free(idx);
+    free(cmds);
+    free(hits);
 }
