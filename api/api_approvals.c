@@ -12,7 +12,6 @@
 #include "hp_crypto.h"
 #include "hp_json.h"
 #include "hp_log.h"
-#include "hp_ratelimit.h"
 #include "hp_store_approval.h"
 #include "hp_str.h"
 #include "hp_time.h"
@@ -38,25 +37,19 @@ static void api__rate_limited(hp_req *req, long retry_ms)
 
 bool api_approval_create(hp_req *req, const hp_approval_input *in, hp_create_result *res)
 {
-    const hp_config *cfg = req->app->cfg;
-    hp_ratelimit_result rl;
     hp_dbconn *c;
     hp_err rc;
 
     if (api_db(req, &c) != HP_OK)
         return false;
-    rc = hp_ratelimit_hit(req->app->redis, c, req->auth.agent_id, cfg->rate_limit_max,
-                          cfg->rate_limit_window_ms, &rl, req->err, sizeof(req->err));
-    if (rc != HP_OK) {
-        api_send_failure(req, rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED, NULL);
-        return false;
-    }
-    if (!rl.allowed) {
-        api__rate_limited(req, rl.retry_after_ms);
-        return false;
-    }
+    /* Counted in the agent's rate window, and its wake published after the
+     * commit, by hp_approval_create (app->env). */
     rc = hp_approval_create(c, req->pool, &req->app->env, req->auth.team_id, req->auth.agent_id,
                             req->auth.team_has_quota, in, res, req->err, sizeof(req->err));
+    if (rc == HP_ERR_RATE_LIMITED) {
+        api__rate_limited(req, res->retry_after_ms);
+        return false;
+    }
     if (rc == HP_ERR_USAGE_LIMIT) {
         json_object *extra = json_object_new_object();
         hp_json_set_str(extra, "code", "USAGE_APPROVAL_LIMIT");
@@ -69,8 +62,6 @@ bool api_approval_create(hp_req *req, const hp_approval_input *in, hp_create_res
         api_send_failure(req, rc, NULL);
         return false;
     }
-    if (!res->idempotent && !res->conflict)
-        hp_waiters_publish(req->app->redis, &res->row); /* live inboxes */
     return true;
 }
 

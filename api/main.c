@@ -115,6 +115,8 @@ int main(void)
     app.env.callback_max_attempts = cfg.callback_max_attempts;
     app.env.notify_creates = cfg.redis_url == NULL;
     app.env.secret_key = cfg.secret_key;
+    app.env.rate_limit_max = cfg.rate_limit_max;
+    app.env.rate_limit_window_ms = cfg.rate_limit_window_ms;
     if (hp_urlpolicy_new(cfg.outbound_allow, &app.urlpolicy, err, sizeof(err)) != HP_OK) {
         hp_log_error("invalid configuration", "variable", "HOLDPOINT_OUTBOUND_ALLOW", "reason",
                      err);
@@ -142,6 +144,7 @@ int main(void)
             hp_log_error("invalid configuration", "variable", "HOLDPOINT_REDIS_URL", "reason", err);
             return 2;
         }
+        app.env.redis = app.redis;
     }
 
     /* Block the stop signals before any thread starts (the wake sources,

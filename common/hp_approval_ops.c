@@ -19,11 +19,14 @@
 #include "hp_crypto.h"
 #include "hp_fault.h"
 #include "hp_json.h"
+#include "hp_log.h"
 #include "hp_mem.h"
+#include "hp_ratelimit.h"
 #include "hp_store_approval.h"
 #include "hp_store_fanout.h"
 #include "hp_store_notif.h"
 #include "hp_str.h"
+#include "hp_wake.h"
 
 /* Looks up an existing approval for an idempotent create and fills *out. */
 static hp_err hp__create_existing(hp_dbconn *c, hp_pool *pool, const char *team_id,
@@ -87,52 +90,175 @@ static void hp__seal_headers(hp_pool *pool, const hp_approval_env *env, const hp
 /* A create handed to env->creates, and what became of it. */
 typedef struct hp__create_job {
     hp_insert_query *q;
-    hp_dbconn *c; /* the asking request's connection */
-    int batched;  /* how many shared the statement */
+    hp_dbconn *c;  /* the asking request's connection */
+    bool count;    /* count it in its agent's rate window first */
+    int batched;   /* how many shared the statement (0: refused before it) */
+    long retry_ms; /* HP_ERR_RATE_LIMITED */
     hp_err rc;
     char err[HP_ERRBUF];
 } hp__create_job;
 
+/* Publishes the wake message of each team of the n inserted creates, once
+ * per team, in one pipeline; a failure is logged (live views then learn of
+ * the creates at their next wake or refresh). */
+static void hp__publish_created(const hp_approval_env *env, hp_insert_query *const *q, int n)
+{
+    char(*msg)[HP_WAKE_MSG_MAX];
+    const char **msgs;
+    char err[HP_ERRBUF];
+    int m = 0;
+
+    if (env->redis == NULL || n <= 0)
+        return;
+    msg = hp_xcalloc((size_t)n, sizeof(*msg));
+    msgs = hp_xcalloc((size_t)n, sizeof(*msgs));
+    for (int i = 0; i < n; i++) {
+        bool seen = false;
+        if (!q[i]->inserted)
+            continue;
+        hp_approval_created_wake_msg(q[i]->team_id, msg[m], sizeof(msg[m]));
+        for (int k = 0; k < m && !seen; k++)
+            seen = strcmp(msgs[k], msg[m]) == 0;
+        if (!seen) {
+            msgs[m] = msg[m];
+            m++;
+        }
+    }
+    if (hp_redis_publish_many(env->redis, HP_WAKE_REDIS_CHANNEL, msgs, m, err, sizeof(err)) !=
+        HP_OK)
+        hp_log_warn("could not publish a wakeup", "reason", err);
+    free(msgs);
+    free(msg);
+}
+
+/* A failure of the rate window's store as a create answers it: 503 for an
+ * outage, else the create failed. */
+static hp_err hp__count_failed(hp_err rc)
+{
+    return rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED;
+}
+
+/* Counts the creates of jobs that ask for it in their agents' windows, all
+ * at once on connection c (PostgreSQL's fallback); a job refused or failed
+ * here gets its rc and batched 0. */
+static void hp__count_jobs(const hp_approval_env *env, hp_dbconn *c, hp__create_job **jobs, int n)
+{
+    const char **agents = hp_xcalloc((size_t)n, sizeof(*agents));
+    hp_ratelimit_result *rl = hp_xcalloc((size_t)n, sizeof(*rl));
+    hp_err *rc = hp_xcalloc((size_t)n, sizeof(*rc));
+    hp__create_job **counted = hp_xcalloc((size_t)n, sizeof(*counted));
+    char err[HP_ERRBUF] = "";
+    int m = 0;
+
+    for (int i = 0; i < n; i++) {
+        jobs[i]->rc = HP_OK;
+        if (jobs[i]->count && env->rate_limit_max > 0) {
+            counted[m] = jobs[i];
+            agents[m++] = jobs[i]->q->agent_id;
+        }
+    }
+    hp_ratelimit_hit_many(env->redis, c, agents, m, env->rate_limit_max, env->rate_limit_window_ms,
+                          rl, rc, err, sizeof(err));
+    for (int i = 0; i < m; i++) {
+        hp__create_job *j = counted[i];
+        if (rc[i] != HP_OK) {
+            j->rc = hp__count_failed(rc[i]);
+            hp_strlcpy(j->err, err, sizeof(j->err));
+        } else if (!rl[i].allowed) {
+            j->rc = HP_ERR_RATE_LIMITED;
+            j->retry_ms = rl[i].retry_after_ms;
+            hp_strlcpy(j->err, "the agent's create rate window is full", sizeof(j->err));
+        }
+    }
+    free(counted);
+    free(rc);
+    free(rl);
+    free(agents);
+}
+
 void hp_approval_create_batch_run(void *ctx, void **items, int n)
 {
     const hp_approval_env *env = ctx;
-    hp__create_job *lead = items[0];
+    hp__create_job **jobs = (hp__create_job **)items, *lead = jobs[0];
     hp_insert_query **q = hp_xcalloc((size_t)n, sizeof(*q));
-    hp_err rc;
+    char err[HP_ERRBUF];
+    hp_err rc = HP_OK;
+    int m = 0;
 
-    for (int i = 0; i < n; i++)
-        q[i] = ((hp__create_job *)items[i])->q;
-    rc = hp_store_approval_insert_all(lead->c, q, n, env->notify_creates, lead->err,
-                                      sizeof(lead->err));
+    hp__count_jobs(env, lead->c, jobs, n);
     for (int i = 0; i < n; i++) {
-        hp__create_job *j = items[i];
-        j->rc = rc;
-        j->batched = n;
-        if (rc != HP_OK && j != lead)
-            hp_err_set(j->err, sizeof(j->err), "%s", lead->err);
+        jobs[i]->batched = 0;
+        if (jobs[i]->rc == HP_OK)
+            q[m++] = jobs[i]->q;
     }
+    if (m > 0)
+        rc = hp_store_approval_insert_all(lead->c, q, m, env->notify_creates, err, sizeof(err));
+    for (int i = 0; i < n; i++) {
+        hp__create_job *j = jobs[i];
+        if (j->rc != HP_OK)
+            continue; /* refused by its rate window */
+        j->rc = rc;
+        j->batched = m;
+        if (rc != HP_OK)
+            hp_strlcpy(j->err, err, sizeof(j->err));
+    }
+    if (rc == HP_OK)
+        hp__publish_created(env, q, m);
     free(q);
 }
 
-/* The one-statement create of q, shared with concurrent creates through
- * env->creates when the API has one. A shared statement that fails fails
- * for all of its creates (one transaction), so each then tries alone: one
- * create's bad row (its agent deleted a moment ago) costs the others a
- * retry, never their approval. */
-static hp_err hp__insert_all(hp_dbconn *c, const hp_approval_env *env, hp_insert_query *q,
-                             char *err, size_t errcap)
+/* Counts one create in its agent's window when env asks for it. */
+static hp_err hp__count_one(hp_dbconn *c, const hp_approval_env *env, const char *agent_id,
+                            hp_create_result *out, char *err, size_t errcap)
 {
-    hp__create_job job = {.q = q, .c = c};
+    hp_ratelimit_result rl;
+    hp_err rc;
 
-    if (env->creates == NULL)
-        return hp_store_approval_insert_all(c, &q, 1, env->notify_creates, err, errcap);
-    hp_batch_run(env->creates, &job);
-    if (job.rc == HP_OK || job.batched == 1 || job.rc == HP_ERR_UNAVAILABLE) {
-        if (job.rc != HP_OK)
-            hp_err_set(err, errcap, "%s", job.err);
-        return job.rc;
+    if (env->rate_limit_max <= 0)
+        return HP_OK;
+    rc = hp_ratelimit_hit(env->redis, c, agent_id, env->rate_limit_max, env->rate_limit_window_ms,
+                          &rl, err, errcap);
+    if (rc == HP_OK && !rl.allowed) {
+        out->retry_after_ms = rl.retry_after_ms;
+        hp_err_set(err, errcap, "the agent's create rate window is full");
+        return HP_ERR_RATE_LIMITED;
     }
-    return hp_store_approval_insert_all(c, &q, 1, env->notify_creates, err, errcap);
+    return rc == HP_OK ? rc : hp__count_failed(rc);
+}
+
+/* The one-statement create of q, counted in its rate window and shared
+ * with concurrent creates through env->creates when the API has one. A
+ * shared statement that fails fails for all of its creates (one
+ * transaction), so each then tries alone: one create's bad row (its agent
+ * deleted a moment ago) costs the others a retry, never their approval. */
+static hp_err hp__insert_all(hp_dbconn *c, const hp_approval_env *env, hp_insert_query *q,
+                             hp_create_result *out, char *err, size_t errcap)
+{
+    /* With Redis the statement's leader counts its creates in one
+     * pipeline; PostgreSQL's windows are counted by each request on its own
+     * connection, as many at once as the agents' row locks allow. */
+    hp__create_job job = {.q = q, .c = c, .count = env->redis != NULL};
+    hp_err rc;
+
+    if (env->creates == NULL || !job.count) {
+        rc = hp__count_one(c, env, q->agent_id, out, err, errcap);
+        if (rc != HP_OK)
+            return rc;
+    }
+    if (env->creates != NULL) {
+        hp_batch_run(env->creates, &job);
+        if (job.rc == HP_ERR_RATE_LIMITED)
+            out->retry_after_ms = job.retry_ms;
+        if (job.rc == HP_OK || job.batched <= 1 || job.rc == HP_ERR_UNAVAILABLE) {
+            if (job.rc != HP_OK)
+                hp_err_set(err, errcap, "%s", job.err);
+            return job.rc;
+        }
+    }
+    rc = hp_store_approval_insert_all(c, &q, 1, env->notify_creates, err, errcap);
+    if (rc == HP_OK)
+        hp__publish_created(env, &q, 1);
+    return rc;
 }
 
 hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
@@ -153,8 +279,11 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
         hp_uuid_v4(uuid);
         request_id = uuid;
     } else {
-        /* Cheap pre-check outside any transaction: most retries end here. */
+        /* Cheap pre-check outside any transaction: most retries end here,
+         * counted in the rate window like any create. */
         rc = hp__create_existing(c, pool, team_id, agent_id, in, out, &found, err, errcap);
+        if (rc == HP_OK && found)
+            rc = hp__count_one(c, env, agent_id, out, err, errcap);
         if (rc != HP_OK || found)
             return rc;
     }
@@ -166,9 +295,10 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
                          .in = in,
                          .pool = pool};
     if (!team_has_quota) {
-        rc = hp__insert_all(c, env, &q, err, errcap);
+        rc = hp__insert_all(c, env, &q, out, err, errcap);
         if (rc != HP_OK)
-            return rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED;
+            return rc == HP_ERR_UNAVAILABLE || rc == HP_ERR_RATE_LIMITED ? rc
+                                                                         : HP_ERR_CREATE_FAILED;
         if (q.inserted) {
             out->row = q.row;
             return HP_OK;
@@ -176,6 +306,9 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
         return hp__create_lost_race(c, pool, team_id, agent_id, in, out, err, errcap);
     }
 
+    rc = hp__count_one(c, env, agent_id, out, err, errcap);
+    if (rc != HP_OK)
+        return rc;
     rc = hp_db_begin(c, err, errcap);
     if (rc != HP_OK)
         return rc;
@@ -220,6 +353,10 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
     rc = hp_db_commit(c, err, errcap);
     if (rc != HP_OK)
         goto fail;
+    {
+        hp_insert_query *one = &q;
+        hp__publish_created(env, &one, 1);
+    }
     return HP_OK;
 
 fail:

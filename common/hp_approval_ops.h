@@ -17,6 +17,7 @@
 #include "hp_db.h"
 #include "hp_err.h"
 #include "hp_pool.h"
+#include "hp_redis.h"
 
 /* A decision by a human (or the cancel/expiry that closes an approval). */
 typedef enum {
@@ -51,6 +52,7 @@ typedef struct hp_create_result {
     hp_approval_row row; /* the new or the existing approval */
     bool idempotent;     /* matched an existing equivalent approval */
     bool conflict;       /* same request_id, different payload (row = existing) */
+    long retry_after_ms; /* HP_ERR_RATE_LIMITED: until the window has room */
 } hp_create_result;
 
 /* Settings the transitions need from the process configuration. */
@@ -68,6 +70,15 @@ typedef struct hp_approval_env {
      * without a quota share one statement and one commit
      * (hp_approval_create_batch_run); NULL creates each alone. */
     hp_batch *creates;
+    /* When rate_limit_max > 0, every create (an idempotent repeat too) is
+     * first counted in its agent's window (hp_ratelimit: in Redis when
+     * redis is set, else PostgreSQL) and refused past it with
+     * HP_ERR_RATE_LIMITED, writing nothing. The creates of one shared
+     * statement are counted by its leader, in one Redis pipeline. */
+    int rate_limit_max, rate_limit_window_ms;
+    /* When set, a create's wake message is published there after its
+     * commit: once per team for the creates of one shared statement. */
+    hp_redis *redis;
 } hp_approval_env;
 
 /* The work of hp_approval_env.creates (hp_batch_fn; ctx that env). */

@@ -413,8 +413,10 @@ static void test_simulate(void)
 typedef struct sse_run {
     hp_it_api *api;
     char url[512];
+    const char *path;  /* for the contract check */
+    const char *event; /* the events counted: "event: action_response" */
     struct curl_slist *headers;
-    int want;        /* stop after this many action_response events */
+    int want;        /* stop after this many of them */
     long timeout_ms; /* client-side bound */
     /* results */
     char *buf;
@@ -446,7 +448,7 @@ static size_t sse__sink(char *p, size_t size, size_t n, void *ud)
     for (char *start = s->buf, *q; (q = strstr(start, "\n\n")) != NULL; start = q + 2) {
         if (strncmp(start, ": heartbeat", 11) == 0)
             s->heartbeats++;
-        char *ev = strstr(start, "event: action_response");
+        char *ev = strstr(start, s->event);
         if (ev != NULL && ev < q && (s->want == 0 || s->events < s->want)) {
             char *id = strstr(start, "id: ");
             if (id != NULL && id < q && s->events < 64)
@@ -490,8 +492,8 @@ static void *sse__main(void *arg)
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
     if (status > 0) /* for the contract check */
-        hp_it_record("GET", "/v1/action-responses/stream", status, ctype, s->hdrs ? s->hdrs : "",
-                     s->buf ? s->buf : "", s->len);
+        hp_it_record("GET", s->path, status, ctype, s->hdrs ? s->hdrs : "", s->buf ? s->buf : "",
+                     s->len);
     curl_easy_cleanup(h);
     return NULL;
 }
@@ -505,17 +507,20 @@ static void sse__free(void *p)
     free(s);
 }
 
-/* Starts a stream of t's inbox on api (query appended; last_id as
- * Last-Event-ID when not NULL) in a thread. */
-static sse_run *sse_start(hp_it_api *api, const hp_it_team *t, const char *query,
-                          const char *last_id, int want, long timeout_ms)
+/* Starts a stream of path on api (the default when NULL) with headers hs
+ * (and last_id as Last-Event-ID when not NULL) in a thread, counting the
+ * events named event. */
+static sse_run *sse_start_at(hp_it_api *api, const char *path, const char *query,
+                             const char *const *hs, const char *event, const char *last_id,
+                             int want, long timeout_ms)
 {
     sse_run *s = calloc(1, sizeof(*s));
-    const char *const *hs = hp_it_agent_headers(t, false);
 
     hp_it_track(s, sse__free);
-    snprintf(s->url, sizeof(s->url), "%s/v1/action-responses/stream%s",
-             hp_it_api_base(api ? api : hp_it_api_default()), query);
+    snprintf(s->url, sizeof(s->url), "%s%s%s", hp_it_api_base(api ? api : hp_it_api_default()),
+             path, query);
+    s->path = path;
+    s->event = event;
     for (; *hs; hs++)
         s->headers = curl_slist_append(s->headers, *hs);
     s->headers = curl_slist_append(s->headers, "Accept: text/event-stream");
@@ -525,6 +530,14 @@ static sse_run *sse_start(hp_it_api *api, const hp_it_team *t, const char *query
     s->timeout_ms = timeout_ms;
     pthread_create(&s->tid, NULL, sse__main, s);
     return s;
+}
+
+/* Starts a stream of t's inbox on api (query appended). */
+static sse_run *sse_start(hp_it_api *api, const hp_it_team *t, const char *query,
+                          const char *last_id, int want, long timeout_ms)
+{
+    return sse_start_at(api, "/v1/action-responses/stream", query, hp_it_agent_headers(t, false),
+                        "event: action_response", last_id, want, timeout_ms);
 }
 
 static void sse_join(sse_run *s)
@@ -602,6 +615,43 @@ static void test_stream_across_replicas(void)
     IT_CHECK(strstr(s->buf, aid) != NULL, "the event names the approval");
 }
 
+/* The reviewers' live inbox (GET /v1/review/stream) on one replica hears
+ * the approvals created at once on another: the creates share statements,
+ * and one Redis message per team and statement wakes the stream (creates
+ * send no NOTIFY when Redis is configured). The stream sends changes only
+ * when woken, so every approval arriving proves its wake came. */
+static void test_review_stream_hears_creates(void)
+{
+    enum { N = 12 };
+    const hp_it_team *t = hp_it_team_new();
+    const char *h[] = {hp_it_fmt("Authorization: Bearer %s", t->user_token), NULL};
+    hp_it_req reqs[N];
+    hp_it_resp *out[N];
+    sse_run *s;
+    double t0;
+
+    s = sse_start_at(second, "/v1/review/stream", "", h, "event: approval", NULL, N, 20000);
+    hp_it_sleep_ms(300); /* past the stream's catch-up read: only a wake tells it now */
+    for (int i = 0; i < N; i++) {
+        memset(&reqs[i], 0, sizeof(reqs[i]));
+        reqs[i].method = "POST";
+        reqs[i].path = "/v1/approvals";
+        reqs[i].headers = hp_it_agent_headers(t, true);
+        reqs[i].body = hp_it_create_body(hp_it_fmt("Live %d?", i), NULL);
+    }
+    t0 = hp_it_now();
+    hp_it_parallel(NULL, N, reqs, out);
+    sse_join(s);
+    IT_CHECK_FATAL(s->events == N, "want %d approvals on the live stream, got %d: %s", N, s->events,
+                   s->buf ? s->buf : "");
+    IT_CHECK(s->first_at - t0 < 5.0, "woken, not polled: %.3f s", s->first_at - t0);
+    for (int i = 0; i < N; i++) {
+        IT_STATUS(out[i], 200);
+        const char *id = out[i]->status == 200 ? str_of(out[i]->json, "approval_id") : NULL;
+        IT_CHECK(id != NULL && strstr(s->buf, id) != NULL, "create %d is on the stream", i);
+    }
+}
+
 static int setup(void)
 {
     static const char *const env[] = {"HOLDPOINT_SSE_HEARTBEAT_SECONDS=1", NULL};
@@ -619,6 +669,7 @@ int main(void)
         {"simulate", test_simulate},
         {"stream_resume", test_stream_resume},
         {"stream_across_replicas", test_stream_across_replicas},
+        {"review_stream_hears_creates", test_review_stream_hears_creates},
         {NULL, NULL},
     };
     static const char *const dflt_env[] = {"HOLDPOINT_SSE_HEARTBEAT_SECONDS=1", NULL};

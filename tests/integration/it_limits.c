@@ -195,6 +195,77 @@ static void test_rate_limit_evalsha(void)
     IT_CHECK(eval == 1, "expected one EVAL (the reload after the flush), Redis counted %lld", eval);
 }
 
+/* One burst on api: EACH creates at once for each of AGENTS new agents.
+ * Exactly LIMIT of each agent's are created, the others are refused with
+ * 429 and write nothing. True when some statement served more than one
+ * create (the db batch counters of /metrics). */
+static bool burst_case(hp_it_api *api)
+{
+    enum { AGENTS = 8, EACH = 8, N = AGENTS * EACH };
+    const hp_it_team *t[AGENTS];
+    hp_it_req reqs[N];
+    hp_it_resp *out[N];
+    int ok[AGENTS] = {0}, limited[AGENTS] = {0};
+    double stmts = hp_it_gauge(api, "holdpoint_db_batch_statements_total");
+    double served = hp_it_gauge(api, "holdpoint_db_batch_requests_total");
+
+    IT_CHECK_FATAL(stmts >= 0 && served >= 0, "the batch counters are on /metrics");
+    t[0] = hp_it_team_new();
+    for (int a = 1; a < AGENTS; a++)
+        t[a] = hp_it_team_as(t[0], hp_it_agent_new(t[0], NULL), NULL);
+    for (int i = 0; i < N; i++) {
+        memset(&reqs[i], 0, sizeof(reqs[i]));
+        reqs[i].method = "POST";
+        reqs[i].path = CREATE;
+        reqs[i].headers = hp_it_agent_headers(t[i % AGENTS], true);
+        reqs[i].body = body(hp_it_fmt("Together %d?", i));
+    }
+    hp_it_parallel(api, N, reqs, out);
+    for (int i = 0; i < N; i++) {
+        if (out[i]->status == 200) {
+            ok[i % AGENTS]++;
+        } else {
+            limited[i % AGENTS]++;
+            LIMITED(out[i]);
+        }
+    }
+    for (int a = 0; a < AGENTS; a++) {
+        IT_CHECK(ok[a] == LIMIT && limited[a] == EACH - LIMIT,
+                 "agent %d: want %d created and %d refused of %d at once, got %d and %d", a, LIMIT,
+                 EACH - LIMIT, EACH, ok[a], limited[a]);
+        IT_CHECK(rows_of_agent(t[a]->agent_id) == LIMIT, "agent %d: want %d rows, got %lld", a,
+                 LIMIT, rows_of_agent(t[a]->agent_id));
+    }
+    return hp_it_gauge(api, "holdpoint_db_batch_requests_total") - served >
+           hp_it_gauge(api, "holdpoint_db_batch_statements_total") - stmts;
+}
+
+/* Concurrent creates are counted exactly, however they share statements:
+ * with Redis (the statement's leader counts its creates in one pipeline;
+ * the first burst right after Redis forgot the script, so the pipeline's
+ * hits are refused NOSCRIPT and sent again with EVAL), with Redis down
+ * (the leader counts in PostgreSQL) and without Redis (each request counts
+ * in PostgreSQL). Bursts repeat until a statement served more than one
+ * create. */
+static void test_rate_limit_concurrent(void)
+{
+    hp_it_api *apis[] = {hp_it_api_default(), redis_down, pg_a};
+    const char *names[] = {"redis", "redis down", "postgres"};
+
+    IT_CHECK_FATAL(redis_down != NULL && pg_a != NULL, "the APIs are not up");
+    for (size_t k = 0; k < sizeof(apis) / sizeof(apis[0]); k++) {
+        bool shared = false;
+        for (int burst = 0; burst < 5 && !shared; burst++) {
+            if (k == 0 && burst == 0)
+                IT_CHECK_FATAL(system(hp_it_fmt("redis-cli -u '%s' SCRIPT FLUSH >/dev/null",
+                                                hp_it_env("HOLDPOINT_REDIS_URL"))) == 0,
+                               "redis-cli SCRIPT FLUSH failed");
+            shared = burst_case(apis[k]);
+        }
+        IT_CHECK(shared, "%s: no statement served more than one create in 5 bursts", names[k]);
+    }
+}
+
 static void test_invalid_bodies_do_not_count(void)
 {
     const hp_it_team *t = hp_it_team_new();
@@ -370,6 +441,7 @@ int main(void)
         {"rate_limit_postgres_replicas", test_rate_limit_postgres_replicas},
         {"rate_limit_redis_down_falls_back", test_rate_limit_redis_down},
         {"rate_limit_evalsha", test_rate_limit_evalsha},
+        {"rate_limit_concurrent", test_rate_limit_concurrent},
         {"invalid_bodies_do_not_count", test_invalid_bodies_do_not_count},
         {"idempotent_retries_count", test_idempotent_retries_count},
         {"quota", test_quota},
