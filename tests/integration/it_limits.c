@@ -195,6 +195,32 @@ static void test_rate_limit_evalsha(void)
     IT_CHECK(eval == 1, "expected one EVAL (the reload after the flush), Redis counted %lld", eval);
 }
 
+/* as[0] is t; as[1..n) are new agents of t's team. */
+static void agents_of(const hp_it_team *t, int n, const hp_it_team **as)
+{
+    as[0] = t;
+    for (int i = 1; i < n; i++)
+        as[i] = hp_it_team_as(t, hp_it_agent_new(t, NULL), NULL);
+}
+
+/* n creates at once on api (NULL: the default one): create i is agent
+ * as[i % agents] asking "<prefix> <i>?". The answers go to out. */
+static void creates_at_once(hp_it_api *api, const hp_it_team *const *as, int agents, int n,
+                            const char *prefix, hp_it_resp **out)
+{
+    hp_it_req *reqs = calloc((size_t)n, sizeof(*reqs));
+
+    IT_CHECK_FATAL(reqs != NULL, "out of memory");
+    for (int i = 0; i < n; i++) {
+        reqs[i].method = "POST";
+        reqs[i].path = CREATE;
+        reqs[i].headers = hp_it_agent_headers(as[i % agents], true);
+        reqs[i].body = body(hp_it_fmt("%s %d?", prefix, i));
+    }
+    hp_it_parallel(api, n, reqs, out);
+    free(reqs);
+}
+
 /* One burst on api: EACH creates at once for each of AGENTS new agents.
  * Exactly LIMIT of each agent's are created, the others are refused with
  * 429 and write nothing. True when some statement served more than one
@@ -203,24 +229,14 @@ static bool burst_case(hp_it_api *api)
 {
     enum { AGENTS = 8, EACH = 8, N = AGENTS * EACH };
     const hp_it_team *t[AGENTS];
-    hp_it_req reqs[N];
     hp_it_resp *out[N];
     int ok[AGENTS] = {0}, limited[AGENTS] = {0};
     double stmts = hp_it_gauge(api, "holdpoint_db_batch_statements_total");
     double served = hp_it_gauge(api, "holdpoint_db_batch_requests_total");
 
     IT_CHECK_FATAL(stmts >= 0 && served >= 0, "the batch counters are on /metrics");
-    t[0] = hp_it_team_new();
-    for (int a = 1; a < AGENTS; a++)
-        t[a] = hp_it_team_as(t[0], hp_it_agent_new(t[0], NULL), NULL);
-    for (int i = 0; i < N; i++) {
-        memset(&reqs[i], 0, sizeof(reqs[i]));
-        reqs[i].method = "POST";
-        reqs[i].path = CREATE;
-        reqs[i].headers = hp_it_agent_headers(t[i % AGENTS], true);
-        reqs[i].body = body(hp_it_fmt("Together %d?", i));
-    }
-    hp_it_parallel(api, N, reqs, out);
+    agents_of(hp_it_team_new(), AGENTS, t);
+    creates_at_once(api, t, AGENTS, N, "Together", out);
     for (int i = 0; i < N; i++) {
         if (out[i]->status == 200) {
             ok[i % AGENTS]++;
@@ -366,19 +382,9 @@ static void test_quota_concurrent(void)
     const hp_it_team *t = hp_it_team_new();
     set_quota(t, "3");
     const hp_it_team *as[AGENTS];
-    as[0] = t;
-    for (int i = 1; i < AGENTS; i++)
-        as[i] = hp_it_team_as(t, hp_it_agent_new(t, NULL), NULL);
-    hp_it_req reqs[N];
     hp_it_resp *out[N];
-    for (int i = 0; i < N; i++) {
-        memset(&reqs[i], 0, sizeof(reqs[i]));
-        reqs[i].method = "POST";
-        reqs[i].path = CREATE;
-        reqs[i].headers = hp_it_agent_headers(as[i % AGENTS], true);
-        reqs[i].body = body(hp_it_fmt("Race %d?", i));
-    }
-    hp_it_parallel(NULL, N, reqs, out);
+    agents_of(t, AGENTS, as);
+    creates_at_once(NULL, as, AGENTS, N, "Race", out);
     int ok = 0, over = 0;
     for (int i = 0; i < N; i++) {
         if (out[i]->status == 200) {
