@@ -130,14 +130,15 @@ int main(void)
     app.db = hp_db_new(cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms);
     (void)hp_db_set_prepare(app.db, cfg.db_prepared_statements);
     /* Key lookups and creates of concurrent requests share statements
-     * (docs/internals/batching.md), up to 64 per statement. One key lookup
-     * statement at a time: the others queue and go together in the next
-     * (a lookup takes no lock, so nothing holds the queue up for long). Two
-     * create statements at a time, so a create waiting on another
-     * transaction's row (the same request_id) does not stop every create. */
+     * (docs/internals/batching.md), up to 64 per statement, one statement
+     * of each kind at a time: the others queue and go together in the next.
+     * A lookup takes no lock. A create waits only for a transaction that
+     * inserts the same (agent_id, request_id) and has not committed: every
+     * such writer here is one statement or a short transaction, and
+     * HOLDPOINT_DB_TIMEOUT_MS bounds any other. */
     app.key_batch = hp_batch_new(api_key_batch_run, app.db, 64, 1);
     app.key_row_batch = hp_batch_new(api_key_batch_run, app.db, 64, 1);
-    app.env.creates = hp_batch_new(hp_approval_create_batch_run, &app.env, 64, 2);
+    app.env.creates = hp_batch_new(hp_approval_create_batch_run, &app.env, 64, 1);
     if (cfg.redis_url != NULL) {
         app.redis = hp_redis_new(cfg.redis_url, cfg.db_pool_size, 500, err, sizeof(err));
         if (app.redis == NULL) {
