@@ -10,12 +10,12 @@
 # (durable: fsync on) and Redis, and sends traffic only to 127.0.0.1. Writes
 # the result into docs/performance.md.
 #
-#   bench/create.sh            (CLIENTS=16 SECONDS_RUN=10 ROUNDS=3 BUILD_DIR=build)
+#   bench/create.sh            (CLIENTS=16 SECONDS_RUN=10 ROUNDS=5 BUILD_DIR=build)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 clients=${CLIENTS:-16}
 secs=${SECONDS_RUN:-10}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 
 (cd "$root/bench/peer" && { [ -d node_modules/pg-boss ] || npm ci --no-audit --no-fund >/dev/null; })
 bench_stack_start
@@ -54,8 +54,10 @@ bench_write_section create "## Create (bench/create)
 Approvals created per second through \`POST /v1/approvals\` over HTTP (API key
 lookup, validation, the Redis sliding-window rate limit by \`EVALSHA\`, then
 one prepared statement that inserts the approval and its \`created\` event and
-sends the conditional expiry NOTIFY, shared by the creates that arrive
-together: docs/internals/batching.md), with $clients clients, beside two
+sends the conditional expiry NOTIFY, then the wake message for live views;
+the creates that arrive together share the statement, and its leader sends
+their rate-limit hits in one Redis pipeline and one wake per team:
+docs/internals/batching.md), with $clients clients, beside two
 figures from the same run on the same durable PostgreSQL with the same
 number of clients: \`pgbench -M prepared\` running that statement for one row
 (\`bench/create.pgbench\`: the ceiling of the database work), and pg-boss
@@ -75,5 +77,5 @@ the API, PostgreSQL and Redis sharing them. Reproduce:
 
 \`\`\`
 cmake -S . -B build && cmake --build build -j
-bench/create.sh            # CLIENTS=16 SECONDS_RUN=10 ROUNDS=3
+bench/create.sh            # CLIENTS=16 SECONDS_RUN=10 ROUNDS=5
 \`\`\`"
