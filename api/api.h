@@ -376,6 +376,11 @@ typedef struct api_wait_spec {
 } api_wait_spec;
 void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *spec);
 
+/* hp_approval_env.decided_fn (ctx: the hp_waiters): answers this process's
+ * long-polls of the approval just decided from r, the deciding statement's
+ * result (taken over), before any wake message arrives. */
+void api_answer_decided(void *ctx, const char *team_id, const char *approval_id, PGresult *r);
+
 /* Server-Sent Events (api_stream.c): api_sse_begin sends the 200 head of a
  * stream; api_sse_send writes one event (with an id line when id is not
  * NULL); api_sse_raw writes text as is (comments, retry lines). The writers

@@ -20,6 +20,11 @@ static double api__wake_redis(void *ctx)
     return hp_waiters_redis_up(((hp_app *)ctx)->waiters) ? 1 : 0;
 }
 
+static double api__by_decision(void *ctx)
+{
+    return (double)hp_waiters_by_decision(((hp_app *)ctx)->waiters);
+}
+
 static double api__socket_misses(void *ctx)
 {
     return (double)hp_waiters_socket_misses(((hp_app *)ctx)->waiters);
@@ -68,6 +73,10 @@ void api_metrics_init(hp_app *app)
                       "Waits refused, by reason: team or key (that share was used, 429), "
                       "unavailable (process full, stopping or without wake source, 503).",
                       NULL, 0);
+    hp_metrics_counter_fn(m, "holdpoint_waits_answered_by_decision_total",
+                          "Long-polls answered from the row of a decision made by this process, "
+                          "without a wake message or a re-read.",
+                          api__by_decision, app);
     hp_metrics_counter_fn(m, "holdpoint_waiter_socket_misses_total",
                           "Long-polls whose socket could not be found for hang-up detection "
                           "(they end at their deadline instead).",

@@ -188,6 +188,14 @@ static bool api__answer_peer(void *ctx, hp_shared *s, void **memo)
     return true;
 }
 
+void api_answer_decided(void *ctx, const char *team_id, const char *approval_id, PGresult *r)
+{
+    hp_shared *s = hp_shared_new(r, api__pqclear);
+
+    hp_waiters_answer(ctx, team_id, approval_id, s);
+    hp_shared_put(s);
+}
+
 /* Sends the final answer of a wait: the result body (resolved or pending). */
 static void api__answer(hp_req *req, const hp_approval_row *row, bool sse)
 {

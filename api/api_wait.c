@@ -78,12 +78,15 @@ typedef struct hp__pass {
     hp_shared *ref; /* a reference the pass puts when done, or NULL */
     hp_waiter **claimed;
     size_t n;
+    bool split_first; /* handed whole to a waiter's thread, which splits it */
 } hp__pass;
 
 /* Crowds from this size are answered by two threads. */
 #define HP__PASS_SPLIT 64
 
 static void hp__pass_run(hp__pass *p);
+static void hp__claim_locked(hp__pass *p, hp_waiter *o, size_t *cap);
+static void hp__pass_go(hp_waiters *w, hp__pass *p);
 
 /* A value read once for many waiters; refs changes atomically. */
 struct hp_shared {
@@ -122,9 +125,10 @@ struct hp_waiters {
     hp_waiter **by_fd; /* the waiter watching each socket */
     int by_fd_len;
     uint32_t gen;
-    int count;    /* places taken */
-    int watching; /* of which registered under a key */
-    int deferred; /* waiters left asleep for a pass */
+    int count;            /* places taken */
+    int watching;         /* of which registered under a key */
+    int deferred;         /* waiters left asleep for a pass */
+    uint64_t by_decision; /* long-polls claimed by hp_waiters_answer */
     bool stopping;
     bool pg_ok, redis_ok;
     api_hangup *hangup;
@@ -277,6 +281,11 @@ void hp_waiters_wake(hp_waiters *w, const char *msg)
                 if (strcmp(wt->key, key) == 0) {
                     wt->seq = seq;
                     wt->pending++;
+                    /* A pass is answering it: the pass wakes it when done
+                     * (to read for itself if unanswered). Signalling now
+                     * would wake a crowd only to sleep again. */
+                    if (wt->claimed)
+                        continue;
                     if (wt->answer != NULL && wt->waiting && leader && !wt->claimed) {
                         if (!wt->deferred)
                             w->deferred++;
@@ -307,6 +316,16 @@ void hp_waiters_shares(hp_waiters *w, int *team, int *holder)
 {
     *team = w->cfg.team_waiters;
     *holder = w->cfg.holder_waiters;
+}
+
+uint64_t hp_waiters_by_decision(hp_waiters *w)
+{
+    uint64_t n;
+
+    pthread_mutex_lock(&w->mu);
+    n = w->by_decision;
+    pthread_mutex_unlock(&w->mu);
+    return n;
 }
 
 uint64_t hp_waiters_socket_misses(hp_waiters *w)
@@ -487,8 +506,13 @@ hp_wait_result hp_waiter_wait(hp_waiter *wt, int64_t deadline_ms)
         if (wt->help != NULL) { /* a share of a pass: its own answer among them */
             hp__pass *h = wt->help;
             wt->help = NULL;
-            pthread_mutex_unlock(&w->mu);
-            hp__pass_run(h);
+            if (h->split_first) {
+                h->split_first = false;
+                hp__pass_go(w, h); /* unlocks */
+            } else {
+                pthread_mutex_unlock(&w->mu);
+                hp__pass_run(h);
+            }
             pthread_mutex_lock(&w->mu);
             continue;
         }
@@ -729,13 +753,28 @@ void hp_waiter_answer_peers(hp_waiter *self, const char *what, hp_shared *s)
             pthread_cond_signal(&o->cv);
             continue;
         }
-        if (p->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            p->claimed = hp_xrealloc(p->claimed, cap * sizeof(*p->claimed));
-        }
-        o->claimed = true;
-        p->claimed[p->n++] = o;
+        hp__claim_locked(p, o, &cap);
     }
+    hp__pass_go(w, p);
+}
+
+/* Claims o for pass p (mu held): its thread stays in hp_waiter_wait until
+ * the pass has answered it. */
+static void hp__claim_locked(hp__pass *p, hp_waiter *o, size_t *cap)
+{
+    if (p->n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        p->claimed = hp_xrealloc(p->claimed, *cap * sizeof(*p->claimed));
+    }
+    o->claimed = true;
+    p->claimed[p->n++] = o;
+}
+
+/* Runs pass p with its claims made (mu held on entry, released here). */
+static void hp__pass_go(hp_waiters *w, hp__pass *p)
+{
+    hp_shared *s = p->s;
+
     /* A large crowd is answered by two threads: the second half goes to
      * the thread of its first waiter, asleep in hp_waiter_wait, so both
      * processors write answers (each answer is mostly a send() whose
@@ -761,6 +800,52 @@ void hp_waiter_answer_peers(hp_waiter *self, const char *what, hp_shared *s)
         return;
     }
     hp__pass_run(p);
+}
+
+hp_shared *hp_shared_new(void *value, void (*free_value)(void *))
+{
+    hp_shared *s = hp_xcalloc(1, sizeof(*s));
+
+    s->value = value;
+    s->free_value = free_value;
+    s->refs = 1;
+    /* No read of a flight: began 0 is before every wake, so a waiter the
+     * pass cannot answer is woken to read for itself (hp__pass_run). */
+    s->began = 0;
+    return s;
+}
+
+void hp_waiters_answer(hp_waiters *w, const char *team_id, const char *what, hp_shared *s)
+{
+    hp__pass *p = hp_xcalloc(1, sizeof(*p));
+    size_t cap = 0;
+
+    p->w = w;
+    p->s = s;
+    pthread_mutex_lock(&w->mu);
+    for (hp_waiter *o = w->buckets[hp__hash(what)]; o; o = o->next) {
+        if (o->answer == NULL || !o->waiting || o->claimed || o->answered ||
+            strcmp(o->key, what) != 0 || strcmp(o->team->id, team_id) != 0)
+            continue;
+        /* Deferred or not, and even when a wake of the same decision has
+         * just signalled it to read: the answer function answers only from
+         * a decided approval, which no later wake can change. */
+        hp__undefer(w, o);
+        hp__claim_locked(p, o, &cap);
+    }
+    w->by_decision += p->n;
+    if (p->n >= HP__PASS_SPLIT) {
+        /* A crowd is answered by two of its own threads, as after a read,
+         * so the caller (a request deciding) is not held up writing it. */
+        p->split_first = true;
+        p->ref = s;
+        __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+        p->claimed[0]->help = p;
+        pthread_cond_signal(&p->claimed[0]->cv);
+        pthread_mutex_unlock(&w->mu);
+        return;
+    }
+    hp__pass_go(w, p);
 }
 
 void hp_waiter_end(hp_waiter *wt)

@@ -170,6 +170,10 @@ int main(void)
         };
         app.waiters = hp_waiters_new(&wc);
     }
+    /* A decision made here answers this process's long-polls of it from
+     * its own statement's row (docs/internals/waiters.md). */
+    app.env.decided_fn = api_answer_decided;
+    app.env.decided_ctx = app.waiters;
     api_metrics_init(&app);
     if (hp_waiters_start(app.waiters, err, sizeof(err)) != HP_OK) {
         hp_log_error("could not start the waiter registry", "reason", err);

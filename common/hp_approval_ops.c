@@ -402,7 +402,8 @@ hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
                           .actor_id = d->actor_id,
                           .max_attempts = env->callback_max_attempts,
                           .client_event_id = d->client_event_id,
-                          .device = d->device};
+                          .device = d->device,
+                          .keep_result = env->decided_fn != NULL};
     hp_store_decided res;
     json_object *data;
     hp_err rc;
@@ -445,6 +446,8 @@ hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
     /* Committed with every effect, its NOTIFY sent; the Redis publish and
      * the answer are the caller's. A crash here must lose none of it. */
     (void)HP_FAULT("decide.after_commit");
+    if (res.result != NULL)
+        env->decided_fn(env->decided_ctx, team_id, approval_id, res.result);
     return HP_OK;
 }
 

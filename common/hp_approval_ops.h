@@ -79,6 +79,12 @@ typedef struct hp_approval_env {
     /* When set, a create's wake message is published there after its
      * commit: once per team for the creates of one shared statement. */
     hp_redis *redis;
+    /* When set, called by hp_approval_decide once a decision committed,
+     * with the deciding statement's result (row 0: the closed approval, as
+     * a read by id returns it; decided_fn's to PQclear): the API answers
+     * its own long-polls of the approval from it. */
+    void (*decided_fn)(void *ctx, const char *team_id, const char *approval_id, PGresult *r);
+    void *decided_ctx;
 } hp_approval_env;
 
 /* The work of hp_approval_env.creates (hp_batch_fn; ctx that env). */

@@ -782,6 +782,10 @@ hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_deci
         } else {
             hp_store_approval_read(pool, r, 0, 0, row);
             out->status = row->status;
+            if (d->keep_result) {
+                out->result = r;
+                return HP_OK;
+            }
         }
     }
     PQclear(r); /* the row's strings are the pool's */

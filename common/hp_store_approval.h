@@ -123,6 +123,7 @@ typedef struct hp_store_decide {
     int max_attempts;            /* of the callback and project webhook jobs */
     const char *client_event_id; /* of the action response the decision records */
     const char *device;
+    bool keep_result; /* hand the statement's result to the caller (hp_store_decided) */
 } hp_store_decide;
 
 /* Why a decision changed nothing. */
@@ -138,6 +139,10 @@ typedef struct hp_store_decided {
     hp_store_refusal refusal;
     const char *status; /* the approval's status after the statement (pool) */
     int options;        /* how many options it has */
+    /* With keep_result and HP_STORE_DECIDED: the statement's result, whose
+     * row 0 is the closed approval as hp_store_approval_read reads it (the
+     * same columns as a read by id). The caller's to PQclear; else NULL. */
+    PGresult *result;
 } hp_store_decided;
 
 /* Decides d->approval_id of d->team_id as ONE statement (its own

@@ -4,7 +4,10 @@
  * without Redis; a waiter that outlives a PostgreSQL restart; 1,000
  * long-polls held by an API with the default settings and released by
  * 1,000 decisions on the other replica; 2,000 long-polls on one approval
- * all answered with its decision (one shared read per wake); SSE and
+ * all answered with its decision (from the deciding statement's row, the
+ * decision made on their replica); long-polls answered by a peer after a
+ * read (decided on another replica) or from the decision's row (on theirs)
+ * keep their connections; SSE and
  * blocking creates; a client
  * that hangs up frees its waiter; SIGTERM answers every waiter; the waiter
  * limit refuses with 503; and the create rate limit shared by two replicas
@@ -66,6 +69,7 @@ static void release_across(hp_it_api *on, hp_it_api *decide, const hp_it_team *t
            false, NULL, NULL, 40000);
     bg_start(b);
     IT_CHECK_FATAL(hp_it_await_gauge(on, "holdpoint_waiters", 1, true, 10000), "waiter registered");
+    double here = hp_it_gauge(on, "holdpoint_waits_answered_by_decision_total");
     t0 = hp_it_now();
     hp_it_resp *d = hp_it_send(decide, &(hp_it_req){.method = "POST",
                                                     .path = resolve_path(aid),
@@ -79,6 +83,13 @@ static void release_across(hp_it_api *on, hp_it_api *decide, const hp_it_team *t
     IT_JSTR(o, "request_id", rid);
     IT_CHECK(b->calls[0].done_at - t0 < 2.0, "released %.3f s after the decision",
              b->calls[0].done_at - t0);
+    /* Decided on another replica, the long-poll is answered after a wake
+     * and a read. (Decided on its own, it is answered from the decision's
+     * row, unless the decision's NOTIFY woke it to read a moment before:
+     * the crowd tests below count that path.) */
+    double by = hp_it_gauge(on, "holdpoint_waits_answered_by_decision_total") - here;
+    IT_CHECK(here >= 0 && (on == decide ? by <= 1 : by == 0),
+             "answered from the decision's row %.0f times", by);
 }
 
 /* ---- tests ------------------------------------------------------------------ */
@@ -345,6 +356,7 @@ static void test_crowd_on_one(void)
     IT_CHECK(hp_it_await_gauge(a, "holdpoint_db_pool_in_use", 0, false, 10000),
              "waiters hold no database connection");
     /* Decided even after a failure above: it releases the started batches. */
+    double here = hp_it_gauge(a, "holdpoint_waits_answered_by_decision_total");
     t0 = hp_it_now();
     IT_STATUS(hp_it_send(a, &(hp_it_req){.method = "POST",
                                          .path = resolve_path(aid),
@@ -366,6 +378,14 @@ static void test_crowd_on_one(void)
         }
     }
     IT_CHECK(answered == N, "%d of %d waiters answered with the decision", answered, N);
+    /* Decided on their replica: the decision's own row answered them (two
+     * of their threads writing), with no wake and no read. Usually all, or
+     * all but the one the decision's NOTIFY woke to read just before; the
+     * NOTIFY and the decision's result race, so when the woken waiter's
+     * read and pass came first, fewer: at least one is asked for here. */
+    double by = hp_it_gauge(a, "holdpoint_waits_answered_by_decision_total") - here;
+    IT_CHECK(by >= 1 && by <= N, "%.0f of %d answered from the decision's row", by, N);
+    fprintf(stderr, "\n  %.0f of %d answered from the decision's row\n", by, N);
     fprintf(stderr, "\n  %d waiters on one approval answered %.0f ms after the decision was sent\n",
             N, (last - t0) * 1000);
     IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", 0, false, 10000), "no waiter left hanging");
@@ -413,7 +433,9 @@ static const char *raw_response(int fd, double limit)
     return hp_it_fmt("%s", buf);
 }
 
-static void test_answered_by_peer(void)
+/* The long-polls of test_answered_by_peer on a, decided on decide (a
+ * itself, or another replica b). */
+static void peer_case(hp_it_api *a, hp_it_api *decide)
 {
     /* Long-polls on one approval are answered by the thread that read the
      * decision for all of them; their own threads wake afterwards, one
@@ -421,16 +443,12 @@ static void test_answered_by_peer(void)
      * request, clients that hung up meanwhile must not disturb the rest,
      * and an event stream on the same approval (not answered that way)
      * still gets the decision. */
-    const int N = 80, GONE = 6; /* 73 left for the pass: two threads answer them */
-    const char *const env[] = {"HOLDPOINT_TEAM_WAITERS_PERCENT=100",
-                               "HOLDPOINT_KEY_WAITERS_PERCENT=100", NULL};
-    hp_it_api *a = hp_it_api_start("answered-by-peer", env);
+    const int N = 80, GONE = 6; /* 74 left for the pass: two threads answer them */
     const hp_it_team *t = hp_it_team_new();
     const char *rid, *aid;
     int fds[80], answered = 0, reused = 0;
     bg_batch *sse = bg_new(1);
 
-    IT_CHECK_FATAL(a != NULL, "API started");
     create_on(a, t, &rid, &aid);
     const char *head = hp_it_fmt("Host: 127.0.0.1\r\nX-Agent-Id: %s\r\nX-Api-Key: %s\r\n\r\n",
                                  t->agent_id, t->api_key);
@@ -449,10 +467,11 @@ static void test_answered_by_peer(void)
     }
     IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", N + 1 - GONE, false, 20000),
              "the hung-up clients' waiters are gone");
-    IT_STATUS(hp_it_send(a, &(hp_it_req){.method = "POST",
-                                         .path = resolve_path(aid),
-                                         .headers = hp_it_user_headers(t, true),
-                                         .body = "{\"option_index\":0}"}),
+    double here = hp_it_gauge(a, "holdpoint_waits_answered_by_decision_total");
+    IT_STATUS(hp_it_send(decide, &(hp_it_req){.method = "POST",
+                                              .path = resolve_path(aid),
+                                              .headers = hp_it_user_headers(t, true),
+                                              .body = "{\"option_index\":0}"}),
               200);
     for (int i = GONE; i < N; i++) {
         const char *r = raw_response(fds[i], 20);
@@ -472,7 +491,30 @@ static void test_answered_by_peer(void)
     IT_CHECK(sse->calls[0].resp && strstr(sse->calls[0].resp, "event: decided"),
              "the event stream on the same approval got the decision");
     IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", 0, false, 10000), "no waiter left");
+    /* Decided here: from the decision's row (usually all but at most the
+     * one waiter its NOTIFY woke to read just before; see
+     * test_crowd_on_one). */
+    double by = hp_it_gauge(a, "holdpoint_waits_answered_by_decision_total") - here;
+    IT_CHECK(decide == a ? by >= 1 && by <= N - GONE : by == 0,
+             "%.0f answered from the decision's row, decided %s", by,
+             decide == a ? "here" : "on another replica");
+}
+
+static void test_answered_by_peer(void)
+{
+    /* Decided on another replica, the long-polls' leader reads the
+     * decision and its pass answers the rest; decided on their own, the
+     * decision's row answers them all, written by two of their threads. */
+    const char *const env[] = {"HOLDPOINT_TEAM_WAITERS_PERCENT=100",
+                               "HOLDPOINT_KEY_WAITERS_PERCENT=100", NULL};
+    hp_it_api *a = hp_it_api_start("answered-by-peer", env);
+    hp_it_api *b = hp_it_api_start("answered-by-peer-b", env);
+
+    IT_CHECK_FATAL(a != NULL && b != NULL, "APIs started");
+    peer_case(a, b);
+    peer_case(a, a);
     IT_CHECK(hp_it_api_stop(a) == 0, "API exits 0");
+    IT_CHECK(hp_it_api_stop(b) == 0, "replica exits 0");
 }
 
 static void test_sse_and_block(void)
