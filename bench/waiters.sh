@@ -45,11 +45,12 @@ idle); \"per held waiter\" is (RSS while held − RSS before) ÷ waiters: what a
 thread costs once it carries a request and sleeps in a wait. One key holds all
 the waiters, so its shares are lifted (HOLDPOINT_TEAM_WAITERS_PERCENT=100,
 HOLDPOINT_KEY_WAITERS_PERCENT=100); the other settings are the defaults up to
-4,096 waiters. The decision wakes one long-poll, whose read of the approval
-serves all of them, and its thread writes every answer; the other threads
-wake afterwards, one after another, to finish (docs/internals/waiters.md,
-*Answered by a peer*). The release time runs from sending the decision to
-the last whole answer received; \"first\" is the first answer.
+4,096 waiters. The decision is sent to the same process, which answers
+them from the deciding statement's row without a read: two of the waiting
+threads write every answer, and the others wake afterwards, one after
+another, to finish (docs/internals/waiters.md, *Answered by the decision*).
+The release time runs from sending the decision to the last whole answer
+received; \"first\" is the first answer.
 
 | waiters requested | settings | held at once | RSS before | RSS while held | per held waiter | threads | DB connections in use while held | answered with the decision | decision request (ms) | first answer (ms) | release of all (ms) |
 |---|---|---|---|---|---|---|---|---|---|---|---|

@@ -38,8 +38,9 @@ bench_write_section wake "## Wake (bench/wake)
 Time from sending a decision (\`POST /v1/review/approvals/:id/resolve\`) to the
 first byte of the answer of a long-poll (\`GET …/result?wait=30\`) waiting for
 it, beside the raw transports measured in the same run. The API path includes
-the resolve transaction, the NOTIFY/PUBLISH, the waiter's re-read of the
-approval and the HTTP answer.
+the resolve transaction and the HTTP answer; across replicas also the
+NOTIFY/PUBLISH and the waiter's re-read of the approval, while on the same
+replica the decision answers the long-poll from its own statement's row.
 
 | case | p50 ms | p99 ms | per round (p50/p99) |
 |---|---|---|---|
@@ -55,7 +56,8 @@ reaches a LISTEN connection of the benchmark's own — the raw transport's
 delivery of the same commit — rather than when the decision was sent, so it
 leaves out the decision's transaction and counts only what the API adds to
 the raw wake (its wake source, the shared re-read, the answer); an answer
-that arrives before the benchmark's own listener hears the commit counts 0.
+that arrives before the benchmark's own listener hears the commit counts 0
+(on the same replica, often).
 
 p99 over the raw transport: same replica +$(over same notify) ms (over NOTIFY),
 across replicas +$(over cross redis) ms (over Redis PUBLISH). Medians of
