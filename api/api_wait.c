@@ -128,7 +128,7 @@ struct hp_waiters {
     int count;            /* places taken */
     int watching;         /* of which registered under a key */
     int deferred;         /* waiters left asleep for a pass */
-    uint64_t by_decision; /* long-polls claimed by hp_waiters_answer */
+    uint64_t by_decision; /* long-polls claimed by hp_waiters_answer; atomic */
     bool stopping;
     bool pg_ok, redis_ok;
     api_hangup *hangup;
@@ -320,12 +320,7 @@ void hp_waiters_shares(hp_waiters *w, int *team, int *holder)
 
 uint64_t hp_waiters_by_decision(hp_waiters *w)
 {
-    uint64_t n;
-
-    pthread_mutex_lock(&w->mu);
-    n = w->by_decision;
-    pthread_mutex_unlock(&w->mu);
-    return n;
+    return __atomic_load_n(&w->by_decision, __ATOMIC_RELAXED);
 }
 
 uint64_t hp_waiters_socket_misses(hp_waiters *w)
@@ -833,7 +828,7 @@ void hp_waiters_answer(hp_waiters *w, const char *team_id, const char *what, hp_
         hp__undefer(w, o);
         hp__claim_locked(p, o, &cap);
     }
-    w->by_decision += p->n;
+    __atomic_add_fetch(&w->by_decision, p->n, __ATOMIC_RELAXED);
     if (p->n >= HP__PASS_SPLIT) {
         /* A crowd is answered by two of its own threads, as after a read,
          * so the caller (a request deciding) is not held up writing it. */
