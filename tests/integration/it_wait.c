@@ -378,13 +378,15 @@ static void test_crowd_on_one(void)
         }
     }
     IT_CHECK(answered == N, "%d of %d waiters answered with the decision", answered, N);
-    /* Decided on their replica: the decision's own row answered them (two
-     * of their threads writing), with no wake and no read. Usually all, or
-     * all but the one the decision's NOTIFY woke to read just before; the
-     * NOTIFY and the decision's result race, so when the woken waiter's
-     * read and pass came first, fewer: at least one is asked for here. */
+    /* Decided on their replica: the decision's own row answers them (two
+     * of their threads writing), with no wake and no read, unless the
+     * decision's NOTIFY, which races with its result, woke one of them
+     * first: that one reads, and its pass answers those not yet claimed.
+     * Usually all or all but one come from the row, but under load the
+     * read can win outright, so only the count's bound is asserted; the
+     * answers themselves are checked above either way. */
     double by = hp_it_gauge(a, "holdpoint_waits_answered_by_decision_total") - here;
-    IT_CHECK(by >= 1 && by <= N, "%.0f of %d answered from the decision's row", by, N);
+    IT_CHECK(by >= 0 && by <= N, "%.0f of %d answered from the decision's row", by, N);
     fprintf(stderr, "\n  %.0f of %d answered from the decision's row\n", by, N);
     fprintf(stderr, "\n  %d waiters on one approval answered %.0f ms after the decision was sent\n",
             N, (last - t0) * 1000);
@@ -491,11 +493,10 @@ static void peer_case(hp_it_api *a, hp_it_api *decide)
     IT_CHECK(sse->calls[0].resp && strstr(sse->calls[0].resp, "event: decided"),
              "the event stream on the same approval got the decision");
     IT_CHECK(hp_it_await_gauge(a, "holdpoint_waiters", 0, false, 10000), "no waiter left");
-    /* Decided here: from the decision's row (usually all but at most the
-     * one waiter its NOTIFY woke to read just before; see
-     * test_crowd_on_one). */
+    /* Decided here: from the decision's row, unless its NOTIFY won the
+     * race (see test_crowd_on_one); decided elsewhere: never. */
     double by = hp_it_gauge(a, "holdpoint_waits_answered_by_decision_total") - here;
-    IT_CHECK(decide == a ? by >= 1 && by <= N - GONE : by == 0,
+    IT_CHECK(decide == a ? by >= 0 && by <= N - GONE : by == 0,
              "%.0f answered from the decision's row, decided %s", by,
              decide == a ? "here" : "on another replica");
 }
