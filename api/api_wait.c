@@ -286,7 +286,7 @@ void hp_waiters_wake(hp_waiters *w, const char *msg)
                      * would wake a crowd only to sleep again. */
                     if (wt->claimed)
                         continue;
-                    if (wt->answer != NULL && wt->waiting && leader && !wt->claimed) {
+                    if (wt->answer != NULL && wt->waiting && leader) {
                         if (!wt->deferred)
                             w->deferred++;
                         wt->deferred = true;
@@ -936,11 +936,8 @@ void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row)
 
     if (redis == NULL)
         return;
-    /* A create wakes the team's views only; a close also wakes the agent's
-     * inbox streams (its decision or timeout default was recorded there). */
-    if (strcmp(row->status, "pending") == 0)
-        hp_approval_created_wake_msg(row->team_id, msg, sizeof(msg));
-    else
-        hp_approval_wake_msg_agent(row->id, row->team_id, row->agent_id, msg, sizeof(msg));
+    /* A close also wakes the agent's inbox streams (its decision or timeout
+     * default was recorded there). Creates publish from hp_approval_ops. */
+    hp_approval_wake_msg_agent(row->id, row->team_id, row->agent_id, msg, sizeof(msg));
     hp_waiters_publish_msg(redis, msg);
 }

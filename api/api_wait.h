@@ -154,10 +154,10 @@ void hp_waiter_end(hp_waiter *wt);
  * names (keys separated by spaces). */
 void hp_waiters_wake(hp_waiters *w, const char *msg);
 
-/* Publishes the wake message of row (its approval and its team, and for a
- * closed approval its agent's inbox key) to every replica through Redis; a
- * no-op when redis is NULL. A failure is logged: NOTIFY travels with a
- * decision's commit anyway. */
+/* Publishes the wake message of row, a closed approval (its id, its team
+ * and its agent's inbox key), to every replica through Redis; a no-op when
+ * redis is NULL. A failure is logged: NOTIFY travels with the close's
+ * commit anyway. (A create's message is published by hp_approval_ops.) */
 void hp_waiters_publish(hp_redis *redis, const hp_approval_row *row);
 
 /* Publishes a wake message (keys separated by spaces, such as
