@@ -207,7 +207,17 @@ static void hp__wake_all_locked(hp_waiters *w)
 
 static void hp__on_message(void *ctx, const char *payload)
 {
-    hp_waiters_wake(ctx, payload);
+    hp_waiters *w = ctx;
+
+    if (strncmp(payload, HP_WAKE_ROW_PREFIX, strlen(HP_WAKE_ROW_PREFIX)) != 0) {
+        hp_waiters_wake(w, payload);
+    } else if (w->cfg.row_message != NULL && !w->cfg.row_message(w, payload)) {
+        /* Not readable, so its keys are unknown: nobody may miss it. */
+        hp_log_warn("a wake message carrying a row could not be read; waking every waiter");
+        pthread_mutex_lock(&w->mu);
+        hp__wake_all_locked(w);
+        pthread_mutex_unlock(&w->mu);
+    }
 }
 
 static void hp__on_state(void *ctx, hp_wake_kind kind, bool up)

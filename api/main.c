@@ -167,6 +167,7 @@ int main(void)
             .max_waiters = cfg.max_waiters,
             .team_waiters = api__share(cfg.max_waiters, cfg.team_waiters_percent),
             .holder_waiters = api__share(cfg.max_waiters, cfg.key_waiters_percent),
+            .row_message = api_wake_row,
         };
         app.waiters = hp_waiters_new(&wc);
     }

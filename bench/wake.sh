@@ -38,9 +38,9 @@ bench_write_section wake "## Wake (bench/wake)
 Time from sending a decision (\`POST /v1/review/approvals/:id/resolve\`) to the
 first byte of the answer of a long-poll (\`GET …/result?wait=30\`) waiting for
 it, beside the raw transports measured in the same run. The API path includes
-the resolve transaction and the HTTP answer; across replicas also the
-NOTIFY/PUBLISH and the waiter's re-read of the approval, while on the same
-replica the decision answers the long-poll from its own statement's row.
+the resolve transaction and the HTTP answer. On the same replica the
+decision answers the long-poll from its own statement's row; across
+replicas from the same row carried by its NOTIFY (no re-read).
 
 | case | p50 ms | p99 ms | per round (p50/p99) |
 |---|---|---|---|
@@ -55,7 +55,8 @@ $(row cross_after_commit 'API, across replicas, from the commit')
 reaches a LISTEN connection of the benchmark's own — the raw transport's
 delivery of the same commit — rather than when the decision was sent, so it
 leaves out the decision's transaction and counts only what the API adds to
-the raw wake (its wake source, the shared re-read, the answer); an answer
+the raw wake (its wake source, reading the row from the message, the
+answer); an answer
 that arrives before the benchmark's own listener hears the commit counts 0
 (on the same replica, often).
 

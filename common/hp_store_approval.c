@@ -16,6 +16,7 @@
 #include "hp_store_approval.h"
 #include "hp_store_fanout.h"
 #include "hp_str.h"
+#include "hp_wake.h"
 
 #define HP__US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 
@@ -151,6 +152,65 @@ hp_err hp_store_approval_by_id_result(hp_dbconn *c, const char *team_id, const c
     const char *p[] = {approval_id, team_id};
 
     return hp_db_exec(c, out, sql, 2, p, err, errcap);
+}
+
+PGresult *hp_store_approval_row_msg(const char *msg)
+{
+    PGresAttDesc att[HP__NCOLS + 1];
+    json_object *a = NULL;
+    PGresult *r = NULL;
+    size_t pre = strlen(HP_WAKE_ROW_PREFIX);
+    char err[64];
+    bool ok;
+
+    if (strncmp(msg, HP_WAKE_ROW_PREFIX, pre) != 0 ||
+        hp_json_parse(msg + pre, strlen(msg + pre), &a, err, sizeof(err)) != HP_OK)
+        return NULL;
+    ok = json_object_is_type(a, json_type_array) &&
+         json_object_array_length(a) == (size_t)HP__NCOLS + 1;
+    /* The id, team and agent every consumer keys on. */
+    for (size_t k = 0; ok && k < 3; k++)
+        ok = json_object_is_type(json_object_array_get_idx(a, k), json_type_string);
+    if (ok) {
+        memset(att, 0, sizeof(att));
+        for (int k = 0; k <= HP__NCOLS; k++) {
+            att[k].name = "";
+            att[k].typid = 25; /* text: the readers parse every column from its text */
+            att[k].typlen = -1;
+            att[k].atttypmod = -1;
+        }
+        r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+        ok = r != NULL && PQsetResultAttrs(r, HP__NCOLS + 1, att);
+    }
+    /* Each value back to the text PostgreSQL would have sent for it. */
+    for (int k = 0; ok && k <= HP__NCOLS; k++) {
+        json_object *v = json_object_array_get_idx(a, (size_t)k);
+        char num[32];
+        switch (json_object_get_type(v)) {
+        case json_type_null:
+            ok = PQsetvalue(r, 0, k, NULL, -1);
+            break;
+        case json_type_boolean:
+            ok = PQsetvalue(r, 0, k, json_object_get_boolean(v) ? "t" : "f", 1);
+            break;
+        case json_type_int:
+            (void)hp_fmt(num, sizeof(num), "%lld", (long long)json_object_get_int64(v));
+            ok = PQsetvalue(r, 0, k, num, (int)strlen(num));
+            break;
+        case json_type_string:
+            ok = PQsetvalue(r, 0, k, (char *)json_object_get_string(v),
+                            json_object_get_string_len(v));
+            break;
+        default:
+            ok = false;
+        }
+    }
+    json_object_put(a);
+    if (!ok) {
+        PQclear(r);
+        return NULL;
+    }
+    return r;
 }
 
 hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, char *err,
@@ -506,10 +566,9 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
  * the action response of each chosen option, custom instruction or timeout
  * default (seed 004) with its per-agent sequence number (counters taken in
  * agent order, so concurrent closes cannot deadlock) and its project
- * webhook job (body null: rendered from the response), NOTIFY hp_jobs once,
- * and NOTIFY hp_approval with the wake keys of the closes (approval ids,
- * then "team:" keys, then "agent:" keys), each key once, up to 60 keys a
- * message. ATT is the jobs' max attempts, RID the id of action response
+ * webhook job (body null: rendered from the response) and NOTIFY hp_jobs
+ * once; the wake ("wk", NOTIFY hp_approval) follows in the caller's tail.
+ * ATT is the jobs' max attempts, RID the id of action response
  * number rs.g (1-based, in approval id order), CEV and DEV its
  * client_event_id and device (SQL expressions). The audit events are the
  * caller's ("ev"): their actor and data differ. Two literals: C99
@@ -560,12 +619,36 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     "  'msg_' || ar.id, " att ", ar.id from ar join agents g on g.id = ar.agent_id "               \
     "  where g.webhook_url is not null returning id), "                                            \
     "nj as (select pg_notify('hp_jobs', '') from (select 1 from cb union all select 1 from nt "    \
-    "  union all select 1 from pw limit 1) y), "                                                   \
+    "  union all select 1 from pw limit 1) y), "
+
+/* The wake of the expiry statements ("wk"): NOTIFY hp_approval with the
+ * keys of the closes (approval ids, then "team:" keys, then "agent:" keys),
+ * each key once, up to 60 keys a message. */
+#define HP__WAKE_KEYS_SQL                                                                          \
     "wk as (select pg_notify('hp_approval', string_agg(k.key, ' ' order by k.o, k.key)) "          \
     "  from (select v.key, v.o, (row_number() over (order by v.o, v.key) - 1) / 60 as chunk "      \
     "  from (select u.key, min(u.o) as o from x, unnest(array[x.id::text, "                        \
     "  'team:' || x.team_id, 'agent:' || x.agent_id]) with ordinality as u(key, o) "               \
     "  group by u.key) v) k group by k.chunk) "
+
+/* The longest row a decision's NOTIFY carries: the payload (the prefix and
+ * the row) must stay under PostgreSQL's 8,000 bytes. */
+#define HP__ROW_MSG_MAX "7990"
+
+/* The wake of a decision ("wk"): one NOTIFY hp_approval carrying the closed
+ * row itself (HP_WAKE_ROW_PREFIX, then a JSON array of the HP__COLS values
+ * and the agent's name; see hp_store_approval_row_msg), so the API
+ * replicas answer its long-polls without reading it again. The callback's
+ * URL and headers (elements 13 and 14), which no answer shows, travel as
+ * null. A row the 8,000-byte NOTIFY limit cannot carry sends the keys
+ * message instead ("<id> team:<team> agent:<agent>"), and its waiters read
+ * it. */
+#define HP__WAKE_ROW_SQL                                                                           \
+    "wk as (select pg_notify('hp_approval', case when octet_length(m.j) < " HP__ROW_MSG_MAX        \
+    " then '" HP_WAKE_ROW_PREFIX "' || m.j else m.k end) from (select "                            \
+    "  jsonb_set(jsonb_set(json_build_array(" HP__COLS ", c.gname)::jsonb, '{13}', 'null'), "      \
+    "  '{14}', 'null')::text as j, a.id || ' team:' || a.team_id || ' agent:' || a.agent_id as k " \
+    "  from x as a, chk c) m) "
 
 /* The expiry of every due row WHERE picks, with every effect of the close,
  * as ONE statement (its own transaction): the claim (the default option
@@ -598,7 +681,8 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
 /* The expiry statement's tail: RET, the select list over the closed rows
  * "a". */
 #define HP__EXPIRE_TAIL(ret)                                                                       \
-    "select " ret ", (select count(*) from nj) + (select count(*) from wk) from x as a"
+    HP__WAKE_KEYS_SQL "select " ret                                                                \
+                      ", (select count(*) from nj) + (select count(*) from wk) from x as a"
 
 /* A decision as ONE statement (its own transaction): the approval and its
  * agent's name read under the row lock ("cur": FOR UPDATE waits for a
@@ -636,8 +720,9 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
  * agent's name, the refusal, the status under the lock and the number of
  * options. */
 #define HP__DECIDE_TAIL                                                                            \
-    "select " HP__COLS ", c.gname, c.refusal, c.status, c.nopts, (select count(*) from nj) "       \
-    "+ (select count(*) from wk) from chk c left join x as a on true"
+    HP__WAKE_ROW_SQL "select " HP__COLS                                                            \
+                     ", c.gname, c.refusal, c.status, c.nopts, (select count(*) from nj) "         \
+                     "+ (select count(*) from wk) from chk c left join x as a on true"
 
 /* The batch size as text for the statement: a literal limit, not a
  * parameter, so the prepared statement's generic plan (the claim's index
