@@ -11,6 +11,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_admin.h"
+#include "hp_unit.h"
 
 static const char *const team = "0193a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5b";
 
@@ -156,24 +157,12 @@ static void test_agent_seal(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_admin", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "user", test_user) || !CU_add_test(s, "agent", test_agent) ||
-        !CU_add_test(s, "key and quota", test_key_and_quota) ||
-        !CU_add_test(s, "agent secrets sealed", test_agent_seal)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"user", test_user},
+        {"agent", test_agent},
+        {"key and quota", test_key_and_quota},
+        {"agent secrets sealed", test_agent_seal},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_admin", tests);
 }

@@ -10,6 +10,7 @@
 
 #include "hp_approval.h"
 #include "hp_json.h"
+#include "hp_unit.h"
 
 static const hp_agent_defaults dflt = {3600, "expire_no_action", NULL};
 
@@ -553,27 +554,21 @@ static void test_form004(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_approval", NULL, NULL);
-    CU_add_test(s, "seed 001 body is valid", test_seed001_body);
-    CU_add_test(s, "required fields", test_required_fields);
-    CU_add_test(s, "string limits at N and N+1", test_string_limits);
-    CU_add_test(s, "lengths count code points", test_code_points_counted);
-    CU_add_test(s, "options", test_options);
-    CU_add_test(s, "timeout rules", test_timeout_rules);
-    CU_add_test(s, "timeout merge with agent defaults", test_timeout_merge);
-    CU_add_test(s, "callback rules", test_callback_rules);
-    CU_add_test(s, "blank request_id is assigned", test_request_id_blank);
-    CU_add_test(s, "callback URLs obey the outbound rules", test_callback_ssrf);
-    CU_add_test(s, "canonical hash", test_canonical_hash);
-    CU_add_test(s, "result render", test_render_result);
-    CU_add_test(s, "seed 004 form", test_form004);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"seed 001 body is valid", test_seed001_body},
+        {"required fields", test_required_fields},
+        {"string limits at N and N+1", test_string_limits},
+        {"lengths count code points", test_code_points_counted},
+        {"options", test_options},
+        {"timeout rules", test_timeout_rules},
+        {"timeout merge with agent defaults", test_timeout_merge},
+        {"callback rules", test_callback_rules},
+        {"blank request_id is assigned", test_request_id_blank},
+        {"callback URLs obey the outbound rules", test_callback_ssrf},
+        {"canonical hash", test_canonical_hash},
+        {"result render", test_render_result},
+        {"seed 004 form", test_form004},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_approval", tests);
 }

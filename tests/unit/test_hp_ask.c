@@ -13,6 +13,7 @@
 
 #include "hp_ask.h"
 #include "hp_json.h"
+#include "hp_unit.h"
 
 static json_object *parse(const char *text)
 {
@@ -343,22 +344,16 @@ static void test_poll_url(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_ask", NULL, NULL);
-    CU_add_test(s, "confirm is the default type", test_confirm_default);
-    CU_add_test(s, "the seed 000 example body", test_seed_example);
-    CU_add_test(s, "select and input", test_select_and_input);
-    CU_add_test(s, "bad input is refused with paths", test_refusals);
-    CU_add_test(s, "callback URLs obey the outbound rules", test_callback_policy);
-    CU_add_test(s, "answer and callback shapes per state", test_states);
-    CU_add_test(s, "send bodies", test_send_parse);
-    CU_add_test(s, "poll URL", test_poll_url);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"confirm is the default type", test_confirm_default},
+        {"the seed 000 example body", test_seed_example},
+        {"select and input", test_select_and_input},
+        {"bad input is refused with paths", test_refusals},
+        {"callback URLs obey the outbound rules", test_callback_policy},
+        {"answer and callback shapes per state", test_states},
+        {"send bodies", test_send_parse},
+        {"poll URL", test_poll_url},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_ask", tests);
 }

@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_batch.h"
+#include "hp_unit.h"
 
 typedef struct item {
     pthread_t owner; /* the thread that handed it in */
@@ -171,18 +172,12 @@ static void test_items_queue_behind_a_running_call(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_batch", NULL, NULL);
-    CU_add_test(s, "a lone call runs at once on its thread", test_lone_call);
-    CU_add_test(s, "a crowd, one call at a time", test_crowd_one_running);
-    CU_add_test(s, "a crowd, two calls of three at a time", test_crowd_two_running_small_batches);
-    CU_add_test(s, "items queue behind a running call", test_items_queue_behind_a_running_call);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failed == 0 ? 0 : 1;
+    static const hp_unit_test tests[] = {
+        {"a lone call runs at once on its thread", test_lone_call},
+        {"a crowd, one call at a time", test_crowd_one_running},
+        {"a crowd, two calls of three at a time", test_crowd_two_running_small_batches},
+        {"items queue behind a running call", test_items_queue_behind_a_running_call},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_batch", tests);
 }

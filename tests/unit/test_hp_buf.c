@@ -10,6 +10,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_buf.h"
+#include "hp_unit.h"
 
 static void test_append(void)
 {
@@ -123,25 +124,14 @@ static void test_reset_steal(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_buf", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "append", test_append) ||
-        !CU_add_test(s, "empty append", test_empty_append) || !CU_add_test(s, "cap", test_cap) ||
-        !CU_add_test(s, "growth", test_growth) || !CU_add_test(s, "printf", test_printf) ||
-        !CU_add_test(s, "reset and steal", test_reset_steal)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"append", test_append},
+        {"empty append", test_empty_append},
+        {"cap", test_cap},
+        {"growth", test_growth},
+        {"printf", test_printf},
+        {"reset and steal", test_reset_steal},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_buf", tests);
 }

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "hp_channel.h"
+#include "hp_unit.h"
 
 static hp_urlpolicy *policy;
 
@@ -163,28 +164,18 @@ static void test_email_and_delay(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
+    static const hp_unit_test tests[] = {
+        {"kinds", test_kinds},
+        {"refused", test_refused},
+        {"email and delay", test_email_and_delay},
+        {NULL, NULL},
+    };
     char err[HP_ERRBUF];
+    int rc;
 
     if (hp_urlpolicy_new("", &policy, err, sizeof(err)) != HP_OK)
         return 2;
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_channel", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "kinds", test_kinds) ||
-        !CU_add_test(s, "refused", test_refused) ||
-        !CU_add_test(s, "email and delay", test_email_and_delay)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
+    rc = hp_unit_main("hp_channel", tests);
     hp_urlpolicy_free(policy);
-    return fails == 0 ? 0 : 1;
+    return rc;
 }

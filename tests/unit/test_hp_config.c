@@ -16,6 +16,7 @@
 #include "hp_config.h"
 #include "hp_log.h"
 #include "hp_str.h"
+#include "hp_unit.h"
 
 #define HEX_KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 /* The same 32 bytes in standard base64. */
@@ -597,37 +598,25 @@ static void test_real_getenv(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_config", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "table", test_table) ||
-        !CU_add_test(s, "defaults", test_defaults) ||
-        !CU_add_test(s, "set values", test_set_values) ||
-        !CU_add_test(s, "required per process", test_required) ||
-        !CU_add_test(s, "integer message", test_int_message) ||
-        !CU_add_test(s, "every integer refused", test_every_int_refused) ||
-        !CU_add_test(s, "delay order", test_delay_order) ||
-        !CU_add_test(s, "rules between variables", test_rules) ||
-        !CU_add_test(s, "secret key", test_secret_key) || !CU_add_test(s, "listen", test_listen) ||
-        !CU_add_test(s, "metrics listen", test_metrics_listen) ||
-        !CU_add_test(s, "urls", test_urls) ||
-        !CU_add_test(s, "prepared statements", test_prepared_statements) ||
-        !CU_add_test(s, "outbound ca file", test_ca_file) ||
-        !CU_add_test(s, "log level", test_log_level) ||
-        !CU_add_test(s, "unused variables ignored", test_unused_ignored) ||
-        !CU_add_test(s, "real getenv", test_real_getenv)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"table", test_table},
+        {"defaults", test_defaults},
+        {"set values", test_set_values},
+        {"required per process", test_required},
+        {"integer message", test_int_message},
+        {"every integer refused", test_every_int_refused},
+        {"delay order", test_delay_order},
+        {"rules between variables", test_rules},
+        {"secret key", test_secret_key},
+        {"listen", test_listen},
+        {"metrics listen", test_metrics_listen},
+        {"urls", test_urls},
+        {"prepared statements", test_prepared_statements},
+        {"outbound ca file", test_ca_file},
+        {"log level", test_log_level},
+        {"unused variables ignored", test_unused_ignored},
+        {"real getenv", test_real_getenv},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_config", tests);
 }

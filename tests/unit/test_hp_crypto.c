@@ -17,6 +17,7 @@
 #include "hp_crypto.h"
 #include "hp_str.h"
 #include "hp_time.h"
+#include "hp_unit.h"
 
 static void check_sha(const char *msg, size_t len, const char *want)
 {
@@ -479,36 +480,24 @@ static void test_hkdf_rfc5869(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_crypto", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "sha256 vectors", test_sha256) ||
-        !CU_add_test(s, "hmac rfc4231", test_hmac_rfc4231) ||
-        !CU_add_test(s, "ct_equal and hex", test_ct_equal_hex) ||
-        !CU_add_test(s, "uuid bytes", test_uuid_bytes) ||
-        !CU_add_test(s, "base64 rfc4648", test_base64_rfc4648) ||
-        !CU_add_test(s, "base64 binary", test_base64_binary) ||
-        !CU_add_test(s, "base64 refused", test_base64_refused) ||
-        !CU_add_test(s, "uuid v7", test_uuid_v7) || !CU_add_test(s, "uuid v4", test_uuid_v4) ||
-        !CU_add_test(s, "uuid valid", test_uuid_valid) ||
-        !CU_add_test(s, "random token", test_random_token) ||
-        !CU_add_test(s, "seal round trip", test_seal_round_trip) ||
-        !CU_add_test(s, "seal tamper", test_seal_tamper) ||
-        !CU_add_test(s, "password", test_password) ||
-        !CU_add_test(s, "base64url", test_base64url) ||
-        !CU_add_test(s, "hkdf rfc5869", test_hkdf_rfc5869)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"sha256 vectors", test_sha256},
+        {"hmac rfc4231", test_hmac_rfc4231},
+        {"ct_equal and hex", test_ct_equal_hex},
+        {"uuid bytes", test_uuid_bytes},
+        {"base64 rfc4648", test_base64_rfc4648},
+        {"base64 binary", test_base64_binary},
+        {"base64 refused", test_base64_refused},
+        {"uuid v7", test_uuid_v7},
+        {"uuid v4", test_uuid_v4},
+        {"uuid valid", test_uuid_valid},
+        {"random token", test_random_token},
+        {"seal round trip", test_seal_round_trip},
+        {"seal tamper", test_seal_tamper},
+        {"password", test_password},
+        {"base64url", test_base64url},
+        {"hkdf rfc5869", test_hkdf_rfc5869},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_crypto", tests);
 }

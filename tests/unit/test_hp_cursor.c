@@ -9,6 +9,7 @@
 
 #include "hp_crypto.h"
 #include "hp_cursor.h"
+#include "hp_unit.h"
 
 static const char *const uuid = "0193a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5b";
 
@@ -55,23 +56,10 @@ static void test_refused(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_cursor", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "round trip", test_round_trip) ||
-        !CU_add_test(s, "refused", test_refused)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"round trip", test_round_trip},
+        {"refused", test_refused},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_cursor", tests);
 }

@@ -12,6 +12,7 @@
 
 #include "hp_db.h"
 #include "hp_metrics.h"
+#include "hp_unit.h"
 
 static void test_stmt_name(void)
 {
@@ -69,24 +70,11 @@ static void test_gauges_before_connecting(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_db", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "statement names", test_stmt_name) ||
-        !CU_add_test(s, "prepare modes", test_prepare_modes) ||
-        !CU_add_test(s, "gauges before connecting", test_gauges_before_connecting)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"statement names", test_stmt_name},
+        {"prepare modes", test_prepare_modes},
+        {"gauges before connecting", test_gauges_before_connecting},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_db", tests);
 }

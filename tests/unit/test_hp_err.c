@@ -8,6 +8,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_err.h"
+#include "hp_unit.h"
 
 static void test_table(void)
 {
@@ -80,24 +81,12 @@ static void test_set(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_err", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "table", test_table) ||
-        !CU_add_test(s, "every code", test_every_code) ||
-        !CU_add_test(s, "unknown codes", test_unknown) || !CU_add_test(s, "set", test_set)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"table", test_table},
+        {"every code", test_every_code},
+        {"unknown codes", test_unknown},
+        {"set", test_set},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_err", tests);
 }

@@ -7,6 +7,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_fault.h"
+#include "hp_unit.h"
 
 static void test_grammar(void)
 {
@@ -53,23 +54,10 @@ static void test_error_fires_once(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_fault", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "grammar", test_grammar) ||
-        !CU_add_test(s, "an error fires on the n-th pass only", test_error_fires_once)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"grammar", test_grammar},
+        {"an error fires on the n-th pass only", test_error_fires_once},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_fault", tests);
 }

@@ -13,6 +13,7 @@
 #include "golden.h"
 #include "hp_hook.h"
 #include "hp_str.h"
+#include "hp_unit.h"
 
 static json_object *read_input(const char *name)
 {
@@ -147,18 +148,12 @@ static void test_agents(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_hook", NULL, NULL);
-    CU_add_test(s, "recorded inputs of every agent", test_recorded_inputs);
-    CU_add_test(s, "events that cannot be gated", test_refusals);
-    CU_add_test(s, "ask default and limits", test_ask_default_and_limits);
-    CU_add_test(s, "agent names", test_agents);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"recorded inputs of every agent", test_recorded_inputs},
+        {"events that cannot be gated", test_refusals},
+        {"ask default and limits", test_ask_default_and_limits},
+        {"agent names", test_agents},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_hook", tests);
 }

@@ -12,6 +12,7 @@
 
 #include "hp_inbox.h"
 #include "hp_json.h"
+#include "hp_unit.h"
 
 static json_object *parse(const char *text)
 {
@@ -162,19 +163,10 @@ static void test_redact_cut(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_inbox", NULL, NULL);
-    CU_add_test(s, "item shape", test_item_shape);
-    CU_add_test(s, "webhook payload", test_webhook_body);
-    CU_add_test(s, "ack body", test_ack_body);
-    CU_add_test(s, "redaction", test_redact);
-    CU_add_test(s, "redaction cut", test_redact_cut);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"item shape", test_item_shape},    {"webhook payload", test_webhook_body},
+        {"ack body", test_ack_body},        {"redaction", test_redact},
+        {"redaction cut", test_redact_cut}, {NULL, NULL},
+    };
+    return hp_unit_main("hp_inbox", tests);
 }

@@ -11,6 +11,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_json.h"
+#include "hp_unit.h"
 
 static json_object *parse_ok(const char *text)
 {
@@ -308,32 +309,19 @@ static void test_setters_and_text(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_json", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "parse ok", test_parse_ok) ||
-        !CU_add_test(s, "parse length bounded", test_parse_length_bounded) ||
-        !CU_add_test(s, "parse refused", test_parse_refused) ||
-        !CU_add_test(s, "parse utf8", test_parse_utf8) ||
-        !CU_add_test(s, "parse depth", test_parse_depth) ||
-        !CU_add_test(s, "canonical order", test_canonical_order) ||
-        !CU_add_test(s, "canonical numbers", test_canonical_numbers) ||
-        !CU_add_test(s, "canonical strings", test_canonical_strings) ||
-        !CU_add_test(s, "canonical built", test_canonical_built) ||
-        !CU_add_test(s, "getters", test_getters) ||
-        !CU_add_test(s, "setters and text", test_setters_and_text)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"parse ok", test_parse_ok},
+        {"parse length bounded", test_parse_length_bounded},
+        {"parse refused", test_parse_refused},
+        {"parse utf8", test_parse_utf8},
+        {"parse depth", test_parse_depth},
+        {"canonical order", test_canonical_order},
+        {"canonical numbers", test_canonical_numbers},
+        {"canonical strings", test_canonical_strings},
+        {"canonical built", test_canonical_built},
+        {"getters", test_getters},
+        {"setters and text", test_setters_and_text},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_json", tests);
 }

@@ -11,6 +11,7 @@
 
 #include "hp_crypto.h"
 #include "hp_keys.h"
+#include "hp_unit.h"
 
 static bool all_alnum(const char *s, size_t n)
 {
@@ -181,22 +182,16 @@ static void test_webhook_secret(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_keys", NULL, NULL);
-    CU_add_test(s, "mint and parse round trip", test_mint_parse_round_trip);
-    CU_add_test(s, "minted keys differ", test_mint_is_random);
-    CU_add_test(s, "wrong kind is refused", test_wrong_kind);
-    CU_add_test(s, "wrong length is refused", test_wrong_length);
-    CU_add_test(s, "bad characters are refused", test_bad_chars);
-    CU_add_test(s, "public prefixes are recognised", test_prefix_valid);
-    CU_add_test(s, "hash known answer", test_hash_known_answer);
-    CU_add_test(s, "webhook secret decodes to 32 bytes", test_webhook_secret);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"mint and parse round trip", test_mint_parse_round_trip},
+        {"minted keys differ", test_mint_is_random},
+        {"wrong kind is refused", test_wrong_kind},
+        {"wrong length is refused", test_wrong_length},
+        {"bad characters are refused", test_bad_chars},
+        {"public prefixes are recognised", test_prefix_valid},
+        {"hash known answer", test_hash_known_answer},
+        {"webhook secret decodes to 32 bytes", test_webhook_secret},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_keys", tests);
 }

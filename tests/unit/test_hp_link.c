@@ -13,6 +13,7 @@
 
 #include "hp_link.h"
 #include "hp_str.h"
+#include "hp_unit.h"
 
 static unsigned char key[32];
 
@@ -112,29 +113,17 @@ static void test_refused_at_signing(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
+    static const hp_unit_test tests[] = {
+        {"independent vector", test_vector},
+        {"round trip", test_round_trip},
+        {"tampered, wrong key, malformed", test_tampered},
+        {"refused at signing", test_refused_at_signing},
+        {NULL, NULL},
+    };
     unsigned char secret[32];
 
     for (int i = 0; i < 32; i++)
         secret[i] = (unsigned char)i;
     hp_link_key(secret, key);
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_link", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "independent vector", test_vector) ||
-        !CU_add_test(s, "round trip", test_round_trip) ||
-        !CU_add_test(s, "tampered, wrong key, malformed", test_tampered) ||
-        !CU_add_test(s, "refused at signing", test_refused_at_signing)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails == 0 ? 0 : 1;
+    return hp_unit_main("hp_link", tests);
 }

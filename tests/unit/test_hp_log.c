@@ -20,6 +20,7 @@
 #include "hp_log.h"
 #include "hp_str.h"
 #include "hp_time.h"
+#include "hp_unit.h"
 
 static int log_fd = -1;
 static off_t log_read_at;
@@ -251,27 +252,14 @@ static void test_concurrent(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_log", suite_init, suite_clean);
-    if (s == NULL || !CU_add_test(s, "level parse", test_level_parse) ||
-        !CU_add_test(s, "line shape", test_shape) || !CU_add_test(s, "levels", test_levels) ||
-        !CU_add_test(s, "fields", test_fields) || !CU_add_test(s, "escaping", test_escaping) ||
-        !CU_add_test(s, "concurrent writers", test_concurrent)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    if (CU_get_number_of_suites_failed() > 0)
-        fails++;
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"level parse", test_level_parse},
+        {"line shape", test_shape},
+        {"levels", test_levels},
+        {"fields", test_fields},
+        {"escaping", test_escaping},
+        {"concurrent writers", test_concurrent},
+        {NULL, NULL},
+    };
+    return hp_unit_main_with("hp_log", suite_init, suite_clean, tests);
 }

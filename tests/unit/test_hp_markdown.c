@@ -11,6 +11,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_markdown.h"
+#include "hp_unit.h"
 
 static char *render(const char *md)
 {
@@ -139,19 +140,13 @@ static void test_url_safe(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_markdown", NULL, NULL);
-    CU_add_test(s, "basic", test_basic);
-    CU_add_test(s, "raw_html_dropped", test_raw_html_dropped);
-    CU_add_test(s, "text_escaped", test_text_escaped);
-    CU_add_test(s, "links", test_links);
-    CU_add_test(s, "url_safe", test_url_safe);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failed == 0 ? 0 : 1;
+    static const hp_unit_test tests[] = {
+        {"basic", test_basic},
+        {"raw_html_dropped", test_raw_html_dropped},
+        {"text_escaped", test_text_escaped},
+        {"links", test_links},
+        {"url_safe", test_url_safe},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_markdown", tests);
 }

@@ -13,6 +13,7 @@
 
 #include "hp_json.h"
 #include "hp_mcp.h"
+#include "hp_unit.h"
 
 static json_object *parse(const char *text)
 {
@@ -291,21 +292,15 @@ static void test_results(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_mcp", NULL, NULL);
-    CU_add_test(s, "revisions and their rules", test_versions);
-    CU_add_test(s, "JSON-RPC classification", test_classify);
-    CU_add_test(s, "responses, errors, progress", test_replies);
-    CU_add_test(s, "initialize", test_initialize);
-    CU_add_test(s, "the five tools and their schemas", test_tools);
-    CU_add_test(s, "tool arguments", test_args);
-    CU_add_test(s, "result shapes", test_results);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"revisions and their rules", test_versions},
+        {"JSON-RPC classification", test_classify},
+        {"responses, errors, progress", test_replies},
+        {"initialize", test_initialize},
+        {"the five tools and their schemas", test_tools},
+        {"tool arguments", test_args},
+        {"result shapes", test_results},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_mcp", tests);
 }

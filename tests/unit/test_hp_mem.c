@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_mem.h"
+#include "hp_unit.h"
 
 static void test_alloc(void)
 {
@@ -124,24 +125,11 @@ static void test_fail_after(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_mem", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "alloc", test_alloc) ||
-        !CU_add_test(s, "strings", test_strings) ||
-        !CU_add_test(s, "fail_after", test_fail_after)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"alloc", test_alloc},
+        {"strings", test_strings},
+        {"fail_after", test_fail_after},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_mem", tests);
 }

@@ -12,6 +12,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_metrics.h"
+#include "hp_unit.h"
 
 /* True when text has line as a whole line. */
 static int has_line(const char *text, const char *line)
@@ -129,25 +130,12 @@ static void test_threads(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_metrics", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "counter and gauge", test_counter_gauge) ||
-        !CU_add_test(s, "histogram", test_histogram) ||
-        !CU_add_test(s, "scrape-time gauge and escaping", test_gauge_fn_and_escape) ||
-        !CU_add_test(s, "threads", test_threads)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"counter and gauge", test_counter_gauge},
+        {"histogram", test_histogram},
+        {"scrape-time gauge and escaping", test_gauge_fn_and_escape},
+        {"threads", test_threads},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_metrics", tests);
 }

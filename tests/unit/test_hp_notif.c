@@ -10,6 +10,7 @@
 
 #include "hp_json.h"
 #include "hp_notif.h"
+#include "hp_unit.h"
 
 static json_object *parse(const char *text)
 {
@@ -230,19 +231,13 @@ static void test_tree(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_notif", NULL, NULL);
-    CU_add_test(s, "valid messages and defaults", test_message_valid);
-    CU_add_test(s, "invalid messages", test_message_invalid);
-    CU_add_test(s, "session bodies and ids", test_session_parse);
-    CU_add_test(s, "wire shapes", test_shapes);
-    CU_add_test(s, "session tree", test_tree);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"valid messages and defaults", test_message_valid},
+        {"invalid messages", test_message_invalid},
+        {"session bodies and ids", test_session_parse},
+        {"wire shapes", test_shapes},
+        {"session tree", test_tree},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_notif", tests);
 }

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "hp_pool.h"
+#include "hp_unit.h"
 
 static int order[16];
 static int norder;
@@ -122,26 +123,13 @@ static void test_null_and_real_cleanups(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_pool", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "alloc", test_alloc) ||
-        !CU_add_test(s, "strings", test_strings) ||
-        !CU_add_test(s, "cleanups newest first", test_cleanup_order) ||
-        !CU_add_test(s, "cleanup defers more", test_cleanup_defers) ||
-        !CU_add_test(s, "null and real cleanups", test_null_and_real_cleanups)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"alloc", test_alloc},
+        {"strings", test_strings},
+        {"cleanups newest first", test_cleanup_order},
+        {"cleanup defers more", test_cleanup_defers},
+        {"null and real cleanups", test_null_and_real_cleanups},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_pool", tests);
 }

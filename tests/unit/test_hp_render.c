@@ -12,6 +12,7 @@
 
 #include "golden.h"
 #include "hp_render.h"
+#include "hp_unit.h"
 
 typedef struct outcome {
     const char *name;
@@ -121,18 +122,12 @@ static void test_reason_bounded(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_render", NULL, NULL);
-    CU_add_test(s, "golden files of every format", test_golden);
-    CU_add_test(s, "verdicts", test_verdicts);
-    CU_add_test(s, "formats", test_formats);
-    CU_add_test(s, "reason is bounded", test_reason_bounded);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"golden files of every format", test_golden},
+        {"verdicts", test_verdicts},
+        {"formats", test_formats},
+        {"reason is bounded", test_reason_bounded},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_render", tests);
 }

@@ -12,7 +12,9 @@
 
 #include "hp_pool.h"
 #include "hp_store_approval.h"
+#include "hp_str.h"
 #include "hp_wake.h"
+#include "hp_unit.h"
 
 /* A decided row as the decision's NOTIFY sends it: the values of
  * HP_STORE_APPROVAL_COLS in order, then the agent's name. */
@@ -63,8 +65,7 @@ static char *msg_of(json_object *a)
     size_t n = strlen(HP_WAKE_ROW_PREFIX) + strlen(j) + 1;
     char *m = malloc(n);
 
-    strcpy(m, HP_WAKE_ROW_PREFIX);
-    strcat(m, j);
+    CU_ASSERT_FATAL(m != NULL && hp_fmt(m, n, "%s%s", HP_WAKE_ROW_PREFIX, j));
     return m;
 }
 
@@ -164,23 +165,10 @@ static void test_refusals(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_store_approval", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "a decided row read back", test_row_read_back) ||
-        !CU_add_test(s, "malformed row messages", test_refusals)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"a decided row read back", test_row_read_back},
+        {"malformed row messages", test_refusals},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_store_approval", tests);
 }

@@ -11,6 +11,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_str.h"
+#include "hp_unit.h"
 
 static void test_strlcpy(void)
 {
@@ -151,27 +152,11 @@ static void test_startswith(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_str", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "strlcpy", test_strlcpy) || !CU_add_test(s, "fmt", test_fmt) ||
-        !CU_add_test(s, "parse_ll", test_parse_ll) ||
-        !CU_add_test(s, "utf8 valid", test_utf8_valid) ||
-        !CU_add_test(s, "utf8 invalid", test_utf8_invalid) ||
-        !CU_add_test(s, "streq_ci", test_streq_ci) ||
-        !CU_add_test(s, "startswith", test_startswith)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"strlcpy", test_strlcpy},           {"fmt", test_fmt},
+        {"parse_ll", test_parse_ll},         {"utf8 valid", test_utf8_valid},
+        {"utf8 invalid", test_utf8_invalid}, {"streq_ci", test_streq_ci},
+        {"startswith", test_startswith},     {NULL, NULL},
+    };
+    return hp_unit_main("hp_str", tests);
 }

@@ -12,6 +12,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_time.h"
+#include "hp_unit.h"
 
 static void check_fmt(int64_t t, const char *want)
 {
@@ -234,29 +235,17 @@ static void test_sleep_interrupt(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_time", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "format", test_format) ||
-        !CU_add_test(s, "format small buffer", test_format_small_buffer) ||
-        !CU_add_test(s, "parse", test_parse) ||
-        !CU_add_test(s, "parse offsets", test_parse_offsets) ||
-        !CU_add_test(s, "parse leap second", test_parse_leap_second) ||
-        !CU_add_test(s, "parse rejects", test_parse_rejects) ||
-        !CU_add_test(s, "round trip", test_round_trip) || !CU_add_test(s, "clocks", test_clocks) ||
-        !CU_add_test(s, "sleep interrupted", test_sleep_interrupt)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"format", test_format},
+        {"format small buffer", test_format_small_buffer},
+        {"parse", test_parse},
+        {"parse offsets", test_parse_offsets},
+        {"parse leap second", test_parse_leap_second},
+        {"parse rejects", test_parse_rejects},
+        {"round trip", test_round_trip},
+        {"clocks", test_clocks},
+        {"sleep interrupted", test_sleep_interrupt},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_time", tests);
 }

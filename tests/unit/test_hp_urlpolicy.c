@@ -13,6 +13,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_urlpolicy.h"
+#include "hp_unit.h"
 
 static hp_urlpolicy *policy(const char *allow)
 {
@@ -273,21 +274,15 @@ static void test_resolve_literal_and_pin(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_urlpolicy", NULL, NULL);
-    CU_add_test(s, "seed 004 table of refused forms", test_seed004_table);
-    CU_add_test(s, "public urls accepted", test_public_accepted);
-    CU_add_test(s, "allow list", test_allow_list);
-    CU_add_test(s, "listed addresses", test_listed);
-    CU_add_test(s, "bad allow entries", test_bad_allow_entries);
-    CU_add_test(s, "address rules", test_addresses);
-    CU_add_test(s, "resolve literal and pin", test_resolve_literal_and_pin);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"seed 004 table of refused forms", test_seed004_table},
+        {"public urls accepted", test_public_accepted},
+        {"allow list", test_allow_list},
+        {"listed addresses", test_listed},
+        {"bad allow entries", test_bad_allow_entries},
+        {"address rules", test_addresses},
+        {"resolve literal and pin", test_resolve_literal_and_pin},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_urlpolicy", tests);
 }

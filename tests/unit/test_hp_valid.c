@@ -13,6 +13,7 @@
 
 #include "hp_json.h"
 #include "hp_valid.h"
+#include "hp_unit.h"
 
 static json_object *body;
 static hp_issues *is;
@@ -399,36 +400,26 @@ static void test_http_token(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_valid", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "paths", test_paths) ||
-        !CU_add_test(s, "path limit", test_path_limit) ||
-        !CU_add_test(s, "collector", test_collector) ||
-        !CU_add_test(s, "type names", test_type_names) ||
-        !CU_add_test(s, "is object", test_is_object) ||
-        !CU_add_test(s, "string required", test_str_required) ||
-        !CU_add_test(s, "string types", test_str_types) ||
-        !CU_add_test(s, "string lengths", test_str_lengths) ||
-        !CU_add_test(s, "string NUL", test_str_nul) ||
-        !CU_add_test(s, "no NUL anywhere", test_no_nul) ||
-        !CU_add_test(s, "string optional", test_str_optional) || !CU_add_test(s, "int", test_int) ||
-        !CU_add_test(s, "int absent and null", test_int_absent_null) ||
-        !CU_add_test(s, "bool", test_bool) || !CU_add_test(s, "array", test_array) ||
-        !CU_add_test(s, "object", test_object) || !CU_add_test(s, "enum", test_enum) ||
-        !CU_add_test(s, "http token", test_http_token)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails > 0 ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"paths", test_paths},
+        {"path limit", test_path_limit},
+        {"collector", test_collector},
+        {"type names", test_type_names},
+        {"is object", test_is_object},
+        {"string required", test_str_required},
+        {"string types", test_str_types},
+        {"string lengths", test_str_lengths},
+        {"string NUL", test_str_nul},
+        {"no NUL anywhere", test_no_nul},
+        {"string optional", test_str_optional},
+        {"int", test_int},
+        {"int absent and null", test_int_absent_null},
+        {"bool", test_bool},
+        {"array", test_array},
+        {"object", test_object},
+        {"enum", test_enum},
+        {"http token", test_http_token},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_valid", tests);
 }

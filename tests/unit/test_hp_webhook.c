@@ -12,6 +12,7 @@
 #include <CUnit/Basic.h>
 
 #include "hp_webhook.h"
+#include "hp_unit.h"
 
 static const char *secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 static const char *body = "{\"test\": 2432232314}";
@@ -152,21 +153,15 @@ static void test_backoff(void)
 
 int main(void)
 {
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("hp_webhook", NULL, NULL);
-    CU_add_test(s, "standard webhooks test vector", test_standard_vector);
-    CU_add_test(s, "seed 004 signature vector", test_seed004_vector);
-    CU_add_test(s, "X-Holdpoint-Signature vector", test_holdpoint_vector);
-    CU_add_test(s, "key errors", test_key_errors);
-    CU_add_test(s, "headers: order, auth wins once, reserved dropped", test_headers_order_and_auth);
-    CU_add_test(s, "headers: signature headers", test_headers_signature);
-    CU_add_test(s, "backoff with equal jitter", test_backoff);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const hp_unit_test tests[] = {
+        {"standard webhooks test vector", test_standard_vector},
+        {"seed 004 signature vector", test_seed004_vector},
+        {"X-Holdpoint-Signature vector", test_holdpoint_vector},
+        {"key errors", test_key_errors},
+        {"headers: order, auth wins once, reserved dropped", test_headers_order_and_auth},
+        {"headers: signature headers", test_headers_signature},
+        {"backoff with equal jitter", test_backoff},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_webhook", tests);
 }

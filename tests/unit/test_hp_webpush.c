@@ -20,6 +20,7 @@
 
 #include "hp_crypto.h"
 #include "hp_webpush.h"
+#include "hp_unit.h"
 
 static size_t b64(const char *s, unsigned char *out, size_t cap)
 {
@@ -217,26 +218,13 @@ static void test_vapid(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned fails;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("hp_webpush", NULL, NULL);
-    if (s == NULL || !CU_add_test(s, "rfc 8291 appendix a", test_rfc8291_vector) ||
-        !CU_add_test(s, "random salt and sender key", test_random_path) ||
-        !CU_add_test(s, "bad keys refused", test_bad_keys) ||
-        !CU_add_test(s, "audience", test_audience) ||
-        !CU_add_test(s, "vapid key and jwt", test_vapid)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails == 0 ? 0 : 1;
+    static const hp_unit_test tests[] = {
+        {"rfc 8291 appendix a", test_rfc8291_vector},
+        {"random salt and sender key", test_random_path},
+        {"bad keys refused", test_bad_keys},
+        {"audience", test_audience},
+        {"vapid key and jwt", test_vapid},
+        {NULL, NULL},
+    };
+    return hp_unit_main("hp_webpush", tests);
 }
