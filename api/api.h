@@ -381,10 +381,10 @@ void api_wait_run(hp_req *req, const hp_approval_row *row, const api_wait_spec *
  * result (taken over), before any wake message arrives. */
 void api_answer_decided(void *ctx, const char *team_id, const char *approval_id, PGresult *r);
 
-/* hp_waiters_config.row_message: a decision's wake message carrying its
- * row (from any replica's decision, by NOTIFY) answers this process's
- * long-polls of it as api_answer_decided does, then wakes its keys. */
-bool api_wake_row(hp_waiters *w, const char *msg);
+/* hp_waiters_config.row_message: the row a decision's wake message
+ * carries (from any replica's decision, by NOTIFY) answers this process's
+ * long-polls of it as api_answer_decided does. */
+bool api_wake_row(hp_waiters *w, const char *row);
 
 /* Server-Sent Events (api_stream.c): api_sse_begin sends the 200 head of a
  * stream; api_sse_send writes one event (with an id line when id is not

@@ -18,7 +18,6 @@
 #include "hp_store_inbox.h"
 #include "hp_str.h"
 #include "hp_time.h"
-#include "hp_wake.h"
 
 #define API_SSE_KEEPALIVE_MS 15000
 
@@ -197,19 +196,13 @@ void api_answer_decided(void *ctx, const char *team_id, const char *approval_id,
     hp_shared_put(s);
 }
 
-bool api_wake_row(hp_waiters *w, const char *msg)
+bool api_wake_row(hp_waiters *w, const char *row)
 {
-    PGresult *r = hp_store_approval_row_msg(msg);
-    char keys[HP_WAKE_MSG_MAX];
+    PGresult *r = hp_store_approval_row_msg(row);
 
     if (r == NULL)
         return false;
-    hp_approval_wake_msg_agent(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), keys,
-                               sizeof(keys));
-    /* The long-polls first, from the row; then the keys wake the rest
-     * (streams, inboxes), skipping the long-polls just claimed. */
     api_answer_decided(w, PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 0), r);
-    hp_waiters_wake(w, keys);
     return true;
 }
 

@@ -208,16 +208,21 @@ static void hp__wake_all_locked(hp_waiters *w)
 static void hp__on_message(void *ctx, const char *payload)
 {
     hp_waiters *w = ctx;
+    const char *row = strstr(payload, " " HP_WAKE_ROW_PREFIX);
+    char keys[HP_WAKE_MSG_MAX];
 
-    if (strncmp(payload, HP_WAKE_ROW_PREFIX, strlen(HP_WAKE_ROW_PREFIX)) != 0) {
+    if (row == NULL || (size_t)(row - payload) >= sizeof(keys)) {
         hp_waiters_wake(w, payload);
-    } else if (w->cfg.row_message != NULL && !w->cfg.row_message(w, payload)) {
-        /* Not readable, so its keys are unknown: nobody may miss it. */
-        hp_log_warn("a wake message carrying a row could not be read; waking every waiter");
-        pthread_mutex_lock(&w->mu);
-        hp__wake_all_locked(w);
-        pthread_mutex_unlock(&w->mu);
+        return;
     }
+    /* A decision's keys and its row: the long-polls are answered from the
+     * row, then the keys wake the rest (streams, inboxes), skipping the
+     * long-polls just claimed. */
+    memcpy(keys, payload, (size_t)(row - payload));
+    keys[row - payload] = '\0';
+    if (w->cfg.row_message != NULL && !w->cfg.row_message(w, row + 1))
+        hp_log_warn("a wake message's row could not be read; its waiters read it");
+    hp_waiters_wake(w, keys);
 }
 
 static void hp__on_state(void *ctx, hp_wake_kind kind, bool up)

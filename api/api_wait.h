@@ -51,10 +51,11 @@ typedef struct hp_waiters_config {
     int max_waiters;          /* waiters in the process at once */
     int team_waiters;         /* of which one team may hold */
     int holder_waiters;       /* of which one credential may hold */
-    /* Handles a message carrying a decided row (HP_WAKE_ROW_PREFIX): answers
-     * and wakes its waiters, false when it cannot read the message (then
-     * every waiter is woken to re-check). NULL: such messages are dropped. */
-    bool (*row_message)(hp_waiters *w, const char *msg);
+    /* Answers waiters from the decided row a wake message carries after
+     * its keys (row: from HP_WAKE_ROW_PREFIX on), before the keys are
+     * woken; false when it cannot read the row (the keys' waiters then read
+     * as after any wake). NULL: rows are ignored. */
+    bool (*row_message)(hp_waiters *w, const char *row);
 } hp_waiters_config;
 
 /* Creates the registry (copies cfg). Starts nothing. */

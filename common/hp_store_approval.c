@@ -631,21 +631,23 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     "  'team:' || x.team_id, 'agent:' || x.agent_id]) with ordinality as u(key, o) "               \
     "  group by u.key) v) k group by k.chunk) "
 
-/* The longest row a decision's NOTIFY carries: the payload (the prefix and
- * the row) must stay under PostgreSQL's 8,000 bytes. */
+/* The longest wake message a decision's NOTIFY carries with its row:
+ * PostgreSQL refuses payloads of 8,000 bytes and more. */
 #define HP__ROW_MSG_MAX "7990"
 
-/* The wake of a decision ("wk"): one NOTIFY hp_approval carrying the closed
- * row itself (HP_WAKE_ROW_PREFIX, then a JSON array of the HP__COLS values
- * and the agent's name; see hp_store_approval_row_msg), so the API
- * replicas answer its long-polls without reading it again. The callback's
- * URL and headers (elements 13 and 14), which no answer shows, travel as
- * null. A row the 8,000-byte NOTIFY limit cannot carry sends the keys
- * message instead ("<id> team:<team> agent:<agent>"), and its waiters read
- * it. */
+/* The wake of a decision ("wk"): one NOTIFY hp_approval with the keys
+ * message ("<id> team:<team> agent:<agent>") followed by the closed row
+ * itself (a space, HP_WAKE_ROW_PREFIX, then a JSON array of the HP__COLS
+ * values and the agent's name; see hp_store_approval_row_msg), so the API
+ * replicas answer its long-polls without reading it again; a reader of
+ * keys alone finds the keys first and no key among the rest. The
+ * callback's URL and headers (elements 13 and 14), which no answer shows,
+ * travel as null. A message the 8,000-byte NOTIFY limit cannot carry is
+ * sent as the keys alone, and the waiters read the row. */
 #define HP__WAKE_ROW_SQL                                                                           \
-    "wk as (select pg_notify('hp_approval', case when octet_length(m.j) < " HP__ROW_MSG_MAX        \
-    " then '" HP_WAKE_ROW_PREFIX "' || m.j else m.k end) from (select "                            \
+    "wk as (select pg_notify('hp_approval', case when octet_length(m.k) + octet_length(m.j) "      \
+    "< " HP__ROW_MSG_MAX " then m.k || ' " HP_WAKE_ROW_PREFIX                                      \
+    "' || m.j else m.k end) from (select "                                                         \
     "  jsonb_set(jsonb_set(json_build_array(" HP__COLS ", c.gname)::jsonb, '{13}', 'null'), "      \
     "  '{14}', 'null')::text as j, a.id || ' team:' || a.team_id || ' agent:' || a.agent_id as k " \
     "  from x as a, chk c) m) "

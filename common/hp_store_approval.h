@@ -54,11 +54,12 @@ HP_MUSTCHECK hp_err hp_store_approval_by_id(hp_dbconn *c, hp_pool *pool, const c
                                             const char *approval_id, hp_approval_row *row,
                                             bool *found, char *err, size_t errcap);
 
-/* The closed row a decision's wake message carries (HP_WAKE_ROW_PREFIX
- * and a JSON array; see HP__WAKE_ROW_SQL) as a result laid out like
+/* The closed row a decision's wake message carries after its keys (from
+ * HP_WAKE_ROW_PREFIX on: the prefix and a JSON array; see
+ * HP__WAKE_ROW_SQL) as a result laid out like
  * hp_store_approval_by_id_result's: one row for hp_store_approval_read
- * (the callback's URL and headers null). NULL when msg is not such a
- * message. The caller clears it. */
+ * (the callback's URL and headers null). NULL when msg is not such a row.
+ * The caller clears it. */
 PGresult *hp_store_approval_row_msg(const char *msg);
 
 /* The same read as hp_store_approval_by_id (no lock), left as PostgreSQL

@@ -13,8 +13,8 @@
  * that keeps one source connected (reconnecting with backoff, proving an
  * idle connection every 30 s) and hands each message and each change of
  * state to the caller's sink. A wake message is keys separated by spaces
- * (hp_approval_wake_msg) or a decided row (HP_WAKE_ROW_PREFIX); this module
- * carries it and does not read it.
+ * (hp_approval_wake_msg), a decision's followed by its row
+ * (HP_WAKE_ROW_PREFIX); this module carries it and does not read it.
  */
 #ifndef HP_WAKE_H
 #define HP_WAKE_H
@@ -32,9 +32,10 @@
 #define HP_WAKE_PG_CHANNEL    "hp_approval"
 #define HP_WAKE_REDIS_CHANNEL "hp:approval"
 
-/* A decision's wake message starts with this and carries the closed row
- * (hp_store_approval_row_msg) instead of keys; the API's registry hands it
- * to its row handler (docs/internals/waiters.md). */
+/* A decision's wake message is its keys, then a space and this prefix,
+ * then the closed row (hp_store_approval_row_msg); the API's registry
+ * hands the row to its row handler before it wakes the keys
+ * (docs/internals/waiters.md). No key contains it. */
 #define HP_WAKE_ROW_PREFIX "="
 
 /* Called with each message's payload (borrowed for the call). */

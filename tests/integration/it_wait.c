@@ -98,8 +98,8 @@ static void release_across(hp_it_api *on, hp_it_api *decide, const hp_it_team *t
 static hp_it_api *replica_b;
 
 /* Waits up to ms for a notification on the LISTENing pg whose payload is
- * want, or with row, one that carries a row (starts with "=") and holds
- * want; returns that payload (harness-owned), NULL when none came. */
+ * want, or with row, want followed by a row (" =" and the rest); returns
+ * that payload (harness-owned), NULL when none came. */
 static const char *await_notify_as(PGconn *pg, const char *want, bool row, int ms)
 {
     for (double end = hp_it_now() + ms / 1000.0; hp_it_now() < end;) {
@@ -111,8 +111,9 @@ static const char *await_notify_as(PGconn *pg, const char *want, bool row, int m
         if (!PQconsumeInput(pg))
             return NULL;
         while ((n = PQnotifies(pg)) != NULL) {
-            if (hit == NULL && (row ? n->extra[0] == '=' && strstr(n->extra, want) != NULL
-                                    : strcmp(n->extra, want) == 0))
+            size_t k = strlen(want);
+            if (hit == NULL && strncmp(n->extra, want, k) == 0 &&
+                (row ? strncmp(n->extra + k, " =", 2) == 0 : n->extra[k] == '\0'))
                 hit = hp_it_fmt("%s", n->extra);
             PQfreemem(n);
         }
@@ -153,9 +154,9 @@ static bool same(const char *a, const char *b)
 /* The wake message names the approval and its team ("<id> team:<team>"),
  * and for a close also the agent ("… agent:<agent>"): creates send it by
  * NOTIFY when the API has no Redis and by Redis PUBLISH when it has;
- * decisions publish it by Redis too, while their NOTIFY carries the
- * closed row itself ("=" and a JSON array of its columns, the callback's
- * URL and headers left out). */
+ * decisions send it by NOTIFY and Redis, and their NOTIFY carries the
+ * closed row after the keys (" =" and a JSON array of its columns, the
+ * callback's URL and headers left out). */
 static void test_wake_message(void)
 {
     /* Without Redis; callbacks to loopback allowed, for one with a
@@ -186,9 +187,11 @@ static void test_wake_message(void)
     create_on(hp_it_api_default(), t, &rid, &msg);
     msg = hp_it_fmt("%s team:%s", aid, t->team_id);
     IT_STATUS(hp_it_user(t, "POST", resolve_path(aid), "{\"option_index\": 0}"), 200);
-    row = await_notify_as(pg, hp_it_fmt("\"%s\"", aid), true, 5000);
-    IT_CHECK_FATAL(row != NULL, "NOTIFY with the row of %s on a decision", aid);
-    json_object *a = hp_it_json(row + 1);
+    /* A close also names the agent, whose inbox streams it wakes. */
+    const char *keys = hp_it_fmt("%s agent:%s", msg, t->agent_id);
+    row = await_notify_as(pg, keys, true, 5000);
+    IT_CHECK_FATAL(row != NULL, "NOTIFY \"%s\" and the row on a decision", keys);
+    json_object *a = hp_it_json(row + strlen(keys) + 2);
     IT_CHECK_FATAL(json_object_is_type(a, json_type_array), "a JSON array: %s", row);
     /* The approval's columns and the agent's name: the id, team and
      * agent whose keys it wakes, the status; no callback URL nor headers. */
