@@ -422,10 +422,9 @@ static void api__act_on_message(hp_req *req, hp_dbconn *c, const hp_notif_messag
 static void api__act_on_approval(hp_req *req, hp_dbconn *c, const hp_approval_row *ap,
                                  api_action *a)
 {
-    hp_decision d = {.option_index = -1};
-    hp_approval_row out;
     hp_inbox_response resp;
-    bool found = false;
+    hp_decision d = {.option_index = -1, .response = &resp};
+    hp_approval_row out;
     hp_err rc;
 
     if (a->reply) {
@@ -467,9 +466,9 @@ static void api__act_on_approval(hp_req *req, hp_dbconn *c, const hp_approval_ro
         return;
     }
     hp_waiters_publish(req->app->redis, &out);
-    if (hp_store_inbox_by_approval(c, req->pool, out.id, &resp, &found, req->err,
-                                   sizeof(req->err)) != HP_OK ||
-        !found) {
+    /* The same statement recorded the response (a button in range or a
+     * reply always makes one). */
+    if (resp.id == NULL) {
         hp_err_set(req->err, sizeof(req->err), "decision recorded without its response");
         api_send_failure(req, HP_ERR_INTERNAL, NULL);
         return;

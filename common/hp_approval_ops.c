@@ -403,7 +403,8 @@ hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
                           .max_attempts = env->callback_max_attempts,
                           .client_event_id = d->client_event_id,
                           .device = d->device,
-                          .keep_result = env->decided_fn != NULL};
+                          .keep_result = env->decided_fn != NULL,
+                          .response = d->response};
     hp_store_decided res;
     json_object *data;
     hp_err rc;

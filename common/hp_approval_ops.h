@@ -16,6 +16,7 @@
 #include "hp_batch.h"
 #include "hp_db.h"
 #include "hp_err.h"
+#include "hp_inbox.h"
 #include "hp_pool.h"
 #include "hp_redis.h"
 
@@ -45,6 +46,9 @@ typedef struct hp_decision {
      * audit event; NULL otherwise. */
     const char *via;        /* "link", "slack" */
     const char *channel_id; /* the channel the link or button was sent through */
+    /* When not NULL: filled with the action response the decision recorded
+     * (seed 004; strings in the pool), or zeroed (id NULL) when none. */
+    hp_inbox_response *response;
 } hp_decision;
 
 /* Outcome of a create. */

@@ -15,6 +15,7 @@
 #include "hp_pool.h"
 #include "hp_store_approval.h"
 #include "hp_store_fanout.h"
+#include "hp_store_inbox.h"
 #include "hp_str.h"
 #include "hp_wake.h"
 
@@ -613,7 +614,7 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     "  case when rs.status = 'custom_instruction' then rs.custom_instruction end, "                \
     "  rs.status = 'expired', " cev ", rs.correlation_id, rs.resolved_by_user_id, "                \
     "  rs.resolved_by_name, " dev ", rs.question, rs.context_markdown, rs.resolved_at "            \
-    "  from rs join ctr on ctr.agent_id = rs.agent_id returning id, team_id, agent_id), "          \
+    "  from rs join ctr on ctr.agent_id = rs.agent_id returning *), "                              \
     "pw as (insert into jobs (team_id, kind, agent_id, url, body, webhook_id, max_attempts, "      \
     "  response_id) select ar.team_id, 'project_webhook', ar.agent_id, g.webhook_url, null, "      \
     "  'msg_' || ar.id, " att ", ar.id from ar join agents g on g.id = ar.agent_id "               \
@@ -719,12 +720,16 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
 #define HP__DECIDE_RESPONSES HP__EFFECTS_RESPONSES_SQL("$13::int", "$14::uuid", "$15", "$16")
 
 /* The decision's tail: the closed row (nulls when nothing closed), the
- * agent's name, the refusal, the status under the lock and the number of
- * options. */
+ * agent's name, the refusal, the status under the lock, the number of
+ * options, the count of NOTIFYs sent, then the action response recorded
+ * (nulls when none; at most one: one approval closes). */
 #define HP__DECIDE_TAIL                                                                            \
-    HP__WAKE_ROW_SQL "select " HP__COLS                                                            \
-                     ", c.gname, c.refusal, c.status, c.nopts, (select count(*) from nj) "         \
-                     "+ (select count(*) from wk) from chk c left join x as a on true"
+    HP__WAKE_ROW_SQL "select " HP__COLS ", c.gname, c.refusal, c.status, c.nopts, "                \
+                     "(select count(*) from nj) + (select count(*) from wk), " HP_STORE_INBOX_COLS \
+                     " from chk c left join x as a on true left join ar as r on true"
+
+/* Where the decision's action response starts in its tail. */
+#define HP__DECIDE_RESPONSE_COL (HP__NCOLS + 5)
 
 /* The batch size as text for the statement: a literal limit, not a
  * parameter, so the prepared statement's generic plan (the claim's index
@@ -841,6 +846,8 @@ hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_deci
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
+    if (d->response != NULL)
+        memset(d->response, 0, sizeof(*d->response));
     (void)hp_fmt(idx, sizeof(idx), "%d", d->option_index);
     (void)hp_fmt(att, sizeof(att), "%d", d->max_attempts);
     hp_uuid_v7(rid);
@@ -869,6 +876,8 @@ hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_deci
         } else {
             hp_store_approval_read(pool, r, 0, 0, row);
             out->status = row->status;
+            if (d->response != NULL && !PQgetisnull(r, 0, HP__DECIDE_RESPONSE_COL))
+                hp_store_inbox_read(pool, r, 0, HP__DECIDE_RESPONSE_COL, d->response);
             if (d->keep_result) {
                 out->result = r;
                 return HP_OK;

@@ -13,6 +13,7 @@
 #include "hp_approval.h"
 #include "hp_crypto.h"
 #include "hp_db.h"
+#include "hp_inbox.h"
 #include "hp_pool.h"
 
 /* The columns of an hp_approval_row ("a" is approvals; times in µs), for
@@ -132,6 +133,9 @@ typedef struct hp_store_decide {
     const char *client_event_id; /* of the action response the decision records */
     const char *device;
     bool keep_result; /* hand the statement's result to the caller (hp_store_decided) */
+    /* When not NULL: filled with the action response the decision recorded
+     * (strings in the pool), or zeroed (id NULL) when it recorded none. */
+    hp_inbox_response *response;
 } hp_store_decide;
 
 /* Why a decision changed nothing. */
@@ -161,11 +165,13 @@ typedef struct hp_store_decided {
  * callback job, the team webhooks' notify job, the action response of a
  * chosen option or custom instruction with its project webhook job, NOTIFY
  * hp_jobs and NOTIFY hp_approval with the wake message
- * "<approval id> team:<team id> agent:<agent id>" — set-based, the same
- * SQL as the expiry batch (hp_store_approval_expire_due). Of concurrent
- * decisions the first to lock the row wins; the others wait for its commit
- * and are refused as closed. *row (pool) is the closed approval with the
- * agent's name when out->refusal is HP_STORE_DECIDED and out->found.
+ * "<approval id> team:<team id> agent:<agent id>" and the closed row after
+ * it — set-based, the same SQL as the expiry batch
+ * (hp_store_approval_expire_due). Of concurrent decisions the first to
+ * lock the row wins; the others wait for its commit and are refused as
+ * closed. *row (pool) is the closed approval with the agent's name when
+ * out->refusal is HP_STORE_DECIDED and out->found, and d->response (when
+ * set) the action response recorded, from the same statement.
  * HP_ERR_CONFLICT (nothing written) when the agent already recorded
  * d->client_event_id. */
 HP_MUSTCHECK hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_decide *d,

@@ -19,43 +19,49 @@
 #define HP__COLS  HP_STORE_INBOX_COLS
 #define HP__NCOLS HP_STORE_INBOX_NCOLS
 
-void hp_store_inbox_read(const PGresult *r, int i, int col, hp_inbox_response *x)
+void hp_store_inbox_read(hp_pool *pool, const PGresult *r, int i, int col, hp_inbox_response *x)
 {
-    int k = col;
+    const char *v[HP_STORE_INBOX_NCOLS];
+    int k = 0;
 
+    if (pool != NULL)
+        hp_db_row_copy(pool, r, i, col, HP_STORE_INBOX_NCOLS, v);
+    else
+        for (int n = 0; n < HP_STORE_INBOX_NCOLS; n++)
+            v[n] = hp_db_val(r, i, col + n);
     memset(x, 0, sizeof(*x));
-    x->id = hp_db_val(r, i, k++);
-    x->team_id = hp_db_val(r, i, k++);
-    x->agent_id = hp_db_val(r, i, k++);
-    x->seq = hp_db_ll(r, i, k++, 0);
-    x->session_id = hp_db_val(r, i, k++);
-    x->notification_id = hp_db_val(r, i, k++);
-    x->approval_id = hp_db_val(r, i, k++);
-    x->parent_id = hp_db_val(r, i, k++);
-    x->kind = hp_db_val(r, i, k++);
-    x->action = hp_db_val(r, i, k++);
-    x->button_index = (int)hp_db_ll(r, i, k++, -1);
-    x->button_label = hp_db_val(r, i, k++);
-    x->decision_key = hp_db_val(r, i, k++);
-    x->response_text = hp_db_val(r, i, k++);
-    x->is_timeout_default = hp_db_bool(r, i, k++);
-    x->client_event_id = hp_db_val(r, i, k++);
-    x->notification_client_event_id = hp_db_val(r, i, k++);
-    x->user_id = hp_db_val(r, i, k++);
-    x->user_name = hp_db_val(r, i, k++);
-    x->device = hp_db_val(r, i, k++);
-    x->notification_title = hp_db_val(r, i, k++);
-    x->notification_message = hp_db_val(r, i, k++);
-    x->ack_status = hp_db_val(r, i, k++);
-    x->ack_error = hp_db_val(r, i, k++);
-    x->acked_at = hp_db_ll(r, i, k++, -1);
-    x->decided_at = hp_db_ll(r, i, k++, -1);
-    x->recorded_at = hp_db_ll(r, i, k++, -1);
+    x->id = v[k++];
+    x->team_id = v[k++];
+    x->agent_id = v[k++];
+    x->seq = hp_db_ll(r, i, col + k++, 0);
+    x->session_id = v[k++];
+    x->notification_id = v[k++];
+    x->approval_id = v[k++];
+    x->parent_id = v[k++];
+    x->kind = v[k++];
+    x->action = v[k++];
+    x->button_index = (int)hp_db_ll(r, i, col + k++, -1);
+    x->button_label = v[k++];
+    x->decision_key = v[k++];
+    x->response_text = v[k++];
+    x->is_timeout_default = hp_db_bool(r, i, col + k++);
+    x->client_event_id = v[k++];
+    x->notification_client_event_id = v[k++];
+    x->user_id = v[k++];
+    x->user_name = v[k++];
+    x->device = v[k++];
+    x->notification_title = v[k++];
+    x->notification_message = v[k++];
+    x->ack_status = v[k++];
+    x->ack_error = v[k++];
+    x->acked_at = hp_db_ll(r, i, col + k++, -1);
+    x->decided_at = hp_db_ll(r, i, col + k++, -1);
+    x->recorded_at = hp_db_ll(r, i, col + k++, -1);
 }
 
 static void hp__read(const PGresult *r, int i, hp_inbox_response *x)
 {
-    hp_store_inbox_read(r, i, 0, x);
+    hp_store_inbox_read(NULL, r, i, 0, x);
 }
 
 /* Runs a query of zero or one response row. */
@@ -222,15 +228,6 @@ hp_err hp_store_inbox_by_event(hp_dbconn *c, hp_pool *pool, const char *agent_id
                               "and r.client_event_id = $2";
     const char *p[] = {agent_id, client_event_id};
     return hp__one(c, pool, sql, 2, p, out, found, err, errcap);
-}
-
-hp_err hp_store_inbox_by_approval(hp_dbconn *c, hp_pool *pool, const char *approval_id,
-                                  hp_inbox_response *out, bool *found, char *err, size_t errcap)
-{
-    static const char sql[] =
-        "select " HP__COLS " from action_responses r where r.approval_id = $1";
-    const char *p[] = {approval_id};
-    return hp__one(c, pool, sql, 1, p, out, found, err, errcap);
 }
 
 hp_err hp_store_inbox_seq_of(hp_dbconn *c, const char *agent_id, const char *id, long long *seq,

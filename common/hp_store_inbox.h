@@ -16,7 +16,8 @@
 
 /* The columns of an hp_inbox_response ("r" is action_responses; times in
  * µs), for statements of other store modules; hp_store_inbox_read reads
- * them from row i of r, starting at column col (strings borrowed from r). */
+ * them from row i of r, starting at column col: the strings copied into
+ * pool, or borrowed from r when pool is NULL. */
 #define HP_STORE_INBOX_US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 #define HP_STORE_INBOX_COLS                                                                        \
     "r.id, r.team_id, r.agent_id, r.seq, r.session_id, r.notification_id, r.approval_id, "         \
@@ -27,7 +28,7 @@
         "r.acked_at") ", " HP_STORE_INBOX_US("r.decided_at") ", " HP_STORE_INBOX_US("r.recorded_"  \
                                                                                     "at")
 #define HP_STORE_INBOX_NCOLS 27
-void hp_store_inbox_read(const PGresult *r, int i, int col, hp_inbox_response *x);
+void hp_store_inbox_read(hp_pool *pool, const PGresult *r, int i, int col, hp_inbox_response *x);
 
 /* One statement: takes the agent's next sequence number (holding its
  * counter row until commit), inserts rec as response id, and when the
@@ -55,11 +56,6 @@ HP_MUSTCHECK hp_err hp_store_inbox_get(hp_dbconn *c, hp_pool *pool, const char *
 HP_MUSTCHECK hp_err hp_store_inbox_by_event(hp_dbconn *c, hp_pool *pool, const char *agent_id,
                                             const char *client_event_id, hp_inbox_response *out,
                                             bool *found, char *err, size_t errcap);
-
-/* The response of approval_id (its decision or timeout default). */
-HP_MUSTCHECK hp_err hp_store_inbox_by_approval(hp_dbconn *c, hp_pool *pool, const char *approval_id,
-                                               hp_inbox_response *out, bool *found, char *err,
-                                               size_t errcap);
 
 /* The sequence number of response id of agent_id (a cursor). */
 HP_MUSTCHECK hp_err hp_store_inbox_seq_of(hp_dbconn *c, const char *agent_id, const char *id,

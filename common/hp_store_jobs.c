@@ -107,7 +107,7 @@ hp_err hp_store_jobs_claim(hp_dbconn *c, hp_pool *pool, const char *worker, int 
         k += HP_STORE_APPROVAL_NCOLS + 1;
         if (!PQgetisnull(r, i, k)) {
             j->response = hp_pool_alloc(pool, sizeof(*j->response));
-            hp_store_inbox_read(r, i, k, j->response);
+            hp_store_inbox_read(NULL, r, i, k, j->response);
         }
     }
     return HP_OK;
