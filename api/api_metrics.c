@@ -74,8 +74,8 @@ void api_metrics_init(hp_app *app)
                       "unavailable (process full, stopping or without wake source, 503).",
                       NULL, 0);
     hp_metrics_counter_fn(m, "holdpoint_waits_answered_by_decision_total",
-                          "Long-polls answered from the row of a decision made by this process, "
-                          "without a wake message or a re-read.",
+                          "Long-polls answered from the decision's own row (its statement's "
+                          "result here, or the row its NOTIFY carries), without a re-read.",
                           api__by_decision, app);
     hp_metrics_counter_fn(m, "holdpoint_waiter_socket_misses_total",
                           "Long-polls whose socket could not be found for hang-up detection "
