@@ -780,11 +780,20 @@ static void hp__claim_locked(hp__pass *p, hp_waiter *o, size_t *cap)
     p->claimed[p->n++] = o;
 }
 
+/* Hands pass h to the thread of its first claimed waiter, asleep in
+ * hp_waiter_wait, which runs it (mu held); h keeps a reference to its
+ * value until done. */
+static void hp__hand_off_locked(hp__pass *h)
+{
+    h->ref = h->s;
+    __atomic_add_fetch(&h->s->refs, 1, __ATOMIC_RELAXED);
+    h->claimed[0]->help = h;
+    pthread_cond_signal(&h->claimed[0]->cv);
+}
+
 /* Runs pass p with its claims made (mu held on entry, released here). */
 static void hp__pass_go(hp_waiters *w, hp__pass *p)
 {
-    hp_shared *s = p->s;
-
     /* A large crowd is answered by two threads: the second half goes to
      * the thread of its first waiter, asleep in hp_waiter_wait, so both
      * processors write answers (each answer is mostly a send() whose
@@ -793,15 +802,12 @@ static void hp__pass_go(hp_waiters *w, hp__pass *p)
         hp__pass *h = hp_xcalloc(1, sizeof(*h));
         size_t half = p->n / 2;
         h->w = w;
-        h->s = s;
-        h->ref = s;
-        __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+        h->s = p->s;
         h->n = p->n - half;
         h->claimed = hp_xcalloc(h->n, sizeof(*h->claimed));
         memcpy(h->claimed, p->claimed + half, h->n * sizeof(*h->claimed));
         p->n = half;
-        h->claimed[0]->help = h;
-        pthread_cond_signal(&h->claimed[0]->cv);
+        hp__hand_off_locked(h);
     }
     pthread_mutex_unlock(&w->mu);
     if (p->n == 0) {
@@ -848,10 +854,7 @@ void hp_waiters_answer(hp_waiters *w, const char *team_id, const char *what, hp_
         /* A crowd is answered by two of its own threads, as after a read,
          * so the caller (a request deciding) is not held up writing it. */
         p->split_first = true;
-        p->ref = s;
-        __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-        p->claimed[0]->help = p;
-        pthread_cond_signal(&p->claimed[0]->cv);
+        hp__hand_off_locked(p);
         pthread_mutex_unlock(&w->mu);
         return;
     }

@@ -138,15 +138,17 @@ void hp_waiter_answer_by(hp_waiter *wt, hp_waiter_answer_fn fn, void (*memo_free
 void hp_waiter_answer_peers(hp_waiter *self, const char *what, hp_shared *s);
 
 /* A shared value made here rather than read by a waiter (one reference,
- * the caller's): the approval as the statement that decided it returned it. */
+ * the caller's): the decided approval, as its statement returned it or as
+ * its NOTIFY carried it. */
 hp_shared *hp_shared_new(void *value, void (*free_value)(void *));
-/* Answers, on the calling thread and from s, the waiters of this process
- * registered under what (an approval id) for team_id that peers may answer
- * and that sleep in hp_waiter_wait: the long-polls of an approval this
- * process has just decided, answered from the deciding statement's own row
- * with no wake message and no re-read. A waiter the answer function turns
- * down is woken to read for itself; other waiters (streams) are left to the
- * wake messages the decision sends as always. */
+/* Answers from s the waiters of this process registered under what (an
+ * approval id) for team_id that peers may answer and that sleep in
+ * hp_waiter_wait: the long-polls of a just-decided approval, answered from
+ * the decision's own row (its statement's result, or the row its NOTIFY
+ * carries) with no re-read. A small crowd is answered on the calling
+ * thread, a large one by two of its own threads. A waiter the answer
+ * function turns down is woken to read for itself; other waiters (streams)
+ * are left to the decision's wake keys. */
 void hp_waiters_answer(hp_waiters *w, const char *team_id, const char *what, hp_shared *s);
 /* The waiters hp_waiters_answer has taken to answer so far. */
 uint64_t hp_waiters_by_decision(hp_waiters *w);
