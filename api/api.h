@@ -21,6 +21,7 @@
 #include "hp_cursor.h"
 #include "hp_db.h"
 #include "hp_err.h"
+#include "hp_keymem.h"
 #include "hp_metrics.h"
 #include "hp_notif.h"
 #include "hp_pool.h"
@@ -28,6 +29,12 @@
 #include "hp_store_approval.h"
 #include "hp_valid.h"
 #include "api_wait.h"
+
+/* app->keymem: slots (a key per slot) and how long an entry answers. Any
+ * entry may be wrong at any time without harm (hp_keymem.h); the time to
+ * live only bounds how long a key unused here stays in memory. */
+#define API_KEYMEM_SLOTS  1024
+#define API_KEYMEM_TTL_MS 60000
 
 typedef struct hp_app {
     const hp_config *cfg;
@@ -38,6 +45,9 @@ typedef struct hp_app {
     /* API key lookups, one statement per batch (api_key_batch_run); those
      * that also read an approval by its request_id have their own. */
     hp_batch *key_batch, *key_row_batch;
+    /* Keys that created approvals here lately, so that their next create
+     * skips the lookup (api_auth_agent_create). */
+    hp_keymem *keymem;
     hp_metrics *metrics;
     hp_urlpolicy *urlpolicy;       /* HOLDPOINT_OUTBOUND_ALLOW, for callback URLs */
     hp_urlpolicy *trusted_proxies; /* HOLDPOINT_TRUSTED_PROXIES (addresses only) */
@@ -50,6 +60,9 @@ typedef struct hp_auth {
     const char *team_id;
     const char *agent_id; /* agent routes */
     const char *key_id;
+    /* Authenticated from app->keymem: until the create's statement or a
+     * lookup confirms the key, nothing but that statement may answer. */
+    bool key_unconfirmed;
     bool key_agent_scoped;
     bool test_mode;
     bool team_has_quota;
@@ -160,6 +173,15 @@ void api_send_failure(hp_req *req, hp_err e, const char *message);
 
 /* Authentication; on failure the 401 has been sent. */
 HP_MUSTCHECK hp_err api_auth_agent(hp_req *req);
+/* api_auth_agent for a create, answered from app->keymem when the key is
+ * remembered there (req->auth.key_unconfirmed): the create's statement then
+ * checks the key again, and any answer sent before it confirms the key
+ * with a lookup first (api_auth_confirm, called by api_send_error_h). */
+HP_MUSTCHECK hp_err api_auth_agent_create(hp_req *req);
+/* When req->auth.key_unconfirmed: looks the key up (refused: a create's
+ * statement refused it) and fills req->auth again; on failure its 401 (or
+ * 503) has been sent. HP_OK at once otherwise. */
+HP_MUSTCHECK hp_err api_auth_confirm(hp_req *req, bool refused);
 /* The work of app->key_batch and key_row_batch (hp_batch_fn, ctx the
  * hp_db pool): the API key lookups of concurrent requests in one
  * statement. */

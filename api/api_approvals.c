@@ -40,12 +40,30 @@ bool api_approval_create(hp_req *req, const hp_approval_input *in, hp_create_res
     hp_dbconn *c;
     hp_err rc;
 
+    /* A key from memory is checked by the create's insert; a create that
+     * may answer without inserting (an idempotent repeat) looks it up. */
+    if (req->auth.key_unconfirmed && (in->request_id != NULL || req->auth.team_has_quota) &&
+        api_auth_confirm(req, false) != HP_OK)
+        return false;
     if (api_db(req, &c) != HP_OK)
         return false;
     /* Counted in the agent's rate window, and its wake published after the
      * commit, by hp_approval_create (app->env). */
     rc = hp_approval_create(c, req->pool, &req->app->env, req->auth.team_id, req->auth.agent_id,
-                            req->auth.team_has_quota, in, res, req->err, sizeof(req->err));
+                            req->auth.team_has_quota,
+                            req->auth.key_unconfirmed ? req->auth.key_id : NULL, in, res, req->err,
+                            sizeof(req->err));
+    if (rc == HP_ERR_INVALID_API_KEY && req->auth.key_unconfirmed) {
+        /* The insert refused the remembered key: revoked (the lookup
+         * answers 401) or its team given a quota (created as any other). */
+        if (api_auth_confirm(req, true) != HP_OK)
+            return false;
+        rc =
+            hp_approval_create(c, req->pool, &req->app->env, req->auth.team_id, req->auth.agent_id,
+                               req->auth.team_has_quota, NULL, in, res, req->err, sizeof(req->err));
+    }
+    if (rc == HP_OK)
+        req->auth.key_unconfirmed = false;
     if (rc == HP_ERR_RATE_LIMITED) {
         api__rate_limited(req, res->retry_after_ms);
         return false;
@@ -81,6 +99,8 @@ static bool api__project_from_body(hp_req *req, json_object *body)
         !json_object_is_type(body, json_type_object) ||
         (hp_json_str(body, "project_id") == NULL && hp_json_str(body, "project") == NULL))
         return true;
+    if (api_auth_confirm(req, false) != HP_OK)
+        return false;
     req->auth.agent_id = NULL; /* the body names it instead of the default */
     return api_project_select(req, body, &selected) == HP_OK && selected;
 }
@@ -97,7 +117,7 @@ void api_approvals_create(hp_req *req)
     int64_t wait_s = 55;
     bool wait_given = false, form004;
 
-    if (api_auth_agent(req) != HP_OK || api_read_json(req, true, &body) != HP_OK ||
+    if (api_auth_agent_create(req) != HP_OK || api_read_json(req, true, &body) != HP_OK ||
         !api__project_from_body(req, body))
         return;
     is = hp_issues_new();

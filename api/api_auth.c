@@ -13,10 +13,11 @@
  *           X-CSRF-Token, a change made with a token does not
  *
  * Keys are compared by SHA-256 in constant time after a lookup by public
- * prefix. Another team's agent is reported exactly like an unknown one. A
- * session cookie's secret is looked up by its SHA-256; its CSRF token is
- * SHA-256 of "hp-csrf:" and the secret, so it is derived, never stored, and
- * reveals nothing of the cookie.
+ * prefix. A create may take the lookup's answer from app->keymem instead
+ * (api_auth_agent_create): its insert checks the key again, and any answer
+ * before that looks it up (api_auth_confirm). Another team's agent is reported exactly like an
+ * unknown one. A session cookie's secret is looked up by its SHA-256; its CSRF token is SHA-256 of
+ * "hp-csrf:" and the secret, so it is derived, never stored, and reveals nothing of the cookie.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,13 @@
 #include "api.h"
 #include "hp_batch.h"
 #include "hp_crypto.h"
+#include "hp_keymem.h"
 #include "hp_keys.h"
 #include "hp_mem.h"
 #include "hp_store_auth.h"
 #include "hp_store_session.h"
 #include "hp_str.h"
+#include "hp_time.h"
 
 static const char *api__bearer(hp_req *req)
 {
@@ -82,13 +85,52 @@ void api_key_batch_run(void *ctx, void **items, int n)
     free(q);
 }
 
+/* Fills req->auth from the checked key k: the agent it acts as (the named
+ * one, the key's own, or for a team key alone the team's default). Sends
+ * the 401 and returns its error when there is none and need_agent. */
+static hp_err api__auth_fill(hp_req *req, const hp_key_row *k, const char *agent_hdr,
+                             bool need_agent)
+{
+    req->auth.team_id = k->team_id;
+    req->auth.key_id = k->key_id;
+    req->auth.test_mode = k->test_mode;
+    req->auth.team_has_quota = k->team_has_quota;
+    req->auth.key_agent_scoped = k->key_agent_id != NULL;
+    if (agent_hdr == NULL && k->key_agent_id == NULL) {
+        /* A team key alone: team-level reads need no agent; agent routes
+         * act as the team's default agent (the lookup joined it). */
+        if (!need_agent)
+            return HP_OK;
+        if (k->agent_id == NULL)
+            return api__fail(req, HP_ERR_MISSING_AGENT_AUTH,
+                             "the team has no agent for this key to act as");
+    }
+    if (k->agent_id == NULL ||
+        (k->key_agent_id != NULL && strcmp(k->key_agent_id, k->agent_id) != 0))
+        return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");
+    req->auth.agent_id = k->agent_id;
+    req->auth.agent_name = k->agent_name;
+    req->auth.defaults.timeout_seconds = k->default_timeout_seconds;
+    req->auth.defaults.timeout_mode = k->default_timeout_mode;
+    req->auth.defaults.timeout_instruction = k->default_timeout_instruction;
+    return HP_OK;
+}
+
+/* How api__auth_key uses the replica's memory of keys (app->keymem). */
+typedef enum {
+    API_KEYMEM_NONE,    /* neither asks nor remembers */
+    API_KEYMEM_USE,     /* answers from it when it can, else looks up and remembers */
+    API_KEYMEM_REFRESH, /* looks up, forgets the old entry, remembers the new */
+    API_KEYMEM_STALE,   /* the same, after a create's statement refused the entry */
+} api_keymem_use;
+
 /* Shared by the agent and team forms: checks the key, joins the agent (the
  * named one, or the key's own), and fills req->auth. need_agent makes a
  * missing agent an error. With request_id, the same statement also reads
  * that approval of the agent into *row (*row_found), used only once the key
  * checks out. */
 static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id,
-                            hp_approval_row *row, bool *row_found)
+                            hp_approval_row *row, bool *row_found, api_keymem_use mem)
 {
     const char *agent_hdr = mg_get_header(req->conn, "X-Agent-Id");
     const char *key = mg_get_header(req->conn, "X-Api-Key");
@@ -113,6 +155,19 @@ static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id
         return api__fail(req, HP_ERR_INVALID_API_KEY, "the API key is not valid");
     if (agent_hdr != NULL && !hp_uuid_valid(agent_hdr))
         return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");
+
+    if (mem == API_KEYMEM_USE && hp_keymem_get(req->app->keymem, prefix, agent_hdr, req->pool,
+                                               &job.q.key, hp_time_mono_ms())) {
+        hp_key_hash(key, hash);
+        if (hp_ct_equal(hash, k->hash, sizeof(hash))) {
+            /* Confirmed by the create's own statement, or looked up before
+             * any other answer (api_auth_confirm). */
+            req->auth.key_unconfirmed = true;
+            return api__auth_fill(req, k, agent_hdr, need_agent);
+        }
+    }
+    if (mem == API_KEYMEM_REFRESH || mem == API_KEYMEM_STALE)
+        hp_keymem_forget(req->app->keymem, prefix, agent_hdr, mem == API_KEYMEM_STALE);
 
     /* A read of one approval needs no connection of its own: only the
      * request leading its batch borrows one, for the statement. Every other
@@ -141,46 +196,43 @@ static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id
             *row = job.q.row;
     }
 
-    req->auth.team_id = k->team_id;
-    req->auth.key_id = k->key_id;
-    req->auth.test_mode = k->test_mode;
-    req->auth.team_has_quota = k->team_has_quota;
-    req->auth.key_agent_scoped = k->key_agent_id != NULL;
-    if (agent_hdr == NULL && k->key_agent_id == NULL) {
-        /* A team key alone: team-level reads need no agent; agent routes
-         * act as the team's default agent (the lookup joined it). */
-        if (!need_agent)
-            return HP_OK;
-        if (k->agent_id == NULL)
-            return api__fail(req, HP_ERR_MISSING_AGENT_AUTH,
-                             "the team has no agent for this key to act as");
-    }
-    if (k->agent_id == NULL ||
-        (k->key_agent_id != NULL && strcmp(k->key_agent_id, k->agent_id) != 0))
-        return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");
-    req->auth.agent_id = k->agent_id;
-    req->auth.agent_name = k->agent_name;
-    req->auth.defaults.timeout_seconds = k->default_timeout_seconds;
-    req->auth.defaults.timeout_mode = k->default_timeout_mode;
-    req->auth.defaults.timeout_instruction = k->default_timeout_instruction;
-    return HP_OK;
+    rc = api__auth_fill(req, k, agent_hdr, need_agent);
+    /* Only what a create's statement checks again may change (revocation,
+     * a quota), so only such keys are remembered (hp_keymem.h). */
+    if (rc == HP_OK && mem != API_KEYMEM_NONE && !k->team_has_quota)
+        hp_keymem_put(req->app->keymem, prefix, agent_hdr, k, hp_time_mono_ms());
+    return rc;
 }
 
 hp_err api_auth_agent(hp_req *req)
 {
-    return api__auth_key(req, true, NULL, NULL, NULL);
+    return api__auth_key(req, true, NULL, NULL, NULL, API_KEYMEM_NONE);
+}
+
+hp_err api_auth_agent_create(hp_req *req)
+{
+    return api__auth_key(req, true, NULL, NULL, NULL, API_KEYMEM_USE);
+}
+
+hp_err api_auth_confirm(hp_req *req, bool refused)
+{
+    if (!req->auth.key_unconfirmed)
+        return HP_OK;
+    req->auth.key_unconfirmed = false;
+    return api__auth_key(req, true, NULL, NULL, NULL,
+                         refused ? API_KEYMEM_STALE : API_KEYMEM_REFRESH);
 }
 
 hp_err api_auth_agent_approval(hp_req *req, const char *request_id, hp_approval_row *row,
                                bool *found)
 {
     *found = false;
-    return api__auth_key(req, true, request_id, row, found);
+    return api__auth_key(req, true, request_id, row, found, API_KEYMEM_NONE);
 }
 
 hp_err api_auth_team(hp_req *req)
 {
-    return api__auth_key(req, false, NULL, NULL, NULL);
+    return api__auth_key(req, false, NULL, NULL, NULL, API_KEYMEM_NONE);
 }
 
 void api_session_csrf(const char *secret, char out[65])

@@ -138,6 +138,7 @@ int main(void)
      * HOLDPOINT_DB_TIMEOUT_MS bounds any other. */
     app.key_batch = hp_batch_new(api_key_batch_run, app.db, 64, 1);
     app.key_row_batch = hp_batch_new(api_key_batch_run, app.db, 64, 1);
+    app.keymem = hp_keymem_new(API_KEYMEM_SLOTS, API_KEYMEM_TTL_MS);
     app.env.creates = hp_batch_new(hp_approval_create_batch_run, &app.env, 64, 1);
     if (cfg.redis_url != NULL) {
         app.redis = hp_redis_new(cfg.redis_url, cfg.db_pool_size, 500, err, sizeof(err));
@@ -264,6 +265,7 @@ int main(void)
     hp_waiters_free(app.waiters);
     hp_batch_free(app.key_batch);
     hp_batch_free(app.key_row_batch);
+    hp_keymem_free(app.keymem);
     hp_batch_free(app.env.creates);
     hp_metrics_free(app.metrics);
     hp_urlpolicy_free(app.urlpolicy);

@@ -263,8 +263,8 @@ static hp_err hp__insert_all(hp_dbconn *c, const hp_approval_env *env, hp_insert
 
 hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
                           const char *team_id, const char *agent_id, bool team_has_quota,
-                          const hp_approval_input *plain, hp_create_result *out, char *err,
-                          size_t errcap)
+                          const char *key_id, const hp_approval_input *plain, hp_create_result *out,
+                          char *err, size_t errcap)
 {
     hp_approval_input sealed;
     const hp_approval_input *in = &sealed;
@@ -274,6 +274,11 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
+    if (key_id != NULL && (plain->request_id != NULL || team_has_quota)) {
+        /* Both would answer without the insert that checks the key. */
+        hp_err_set(err, errcap, "a remembered key must be looked up for this create");
+        return HP_ERR_INTERNAL;
+    }
     hp__seal_headers(pool, env, plain, &sealed);
     if (request_id == NULL) {
         hp_uuid_v4(uuid);
@@ -293,7 +298,8 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
                          .request_id = request_id,
                          .request_id_supplied = in->request_id != NULL,
                          .in = in,
-                         .pool = pool};
+                         .pool = pool,
+                         .key_id = key_id};
     if (!team_has_quota) {
         rc = hp__insert_all(c, env, &q, out, err, errcap);
         if (rc != HP_OK)
@@ -302,6 +308,11 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
         if (q.inserted) {
             out->row = q.row;
             return HP_OK;
+        }
+        if (key_id != NULL) {
+            /* Its request_id is new, so only the key's check left it out. */
+            hp_err_set(err, errcap, "the remembered API key was revoked or its team given a quota");
+            return HP_ERR_INVALID_API_KEY;
         }
         return hp__create_lost_race(c, pool, team_id, agent_id, in, out, err, errcap);
     }

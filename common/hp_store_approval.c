@@ -244,7 +244,9 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
 /* The INSERT shared by both create paths. The approvals travel as one JSON
  * array ($1, hp__insert_json); callback_headers holds the sealed headers as
  * a JSON string, or {} when a callback has none; the outbox copies the value
- * as it is. */
+ * as it is. A row with a key_id (a create authenticated from the API's
+ * memory of its key) is inserted only while that key of its team is not
+ * revoked and the team has no quota (hp_insert_query). */
 #define HP__INSERT                                                                                 \
     "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "         \
     "correlation_id, question, context_markdown, notification_summary, options, "                  \
@@ -263,8 +265,11 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
     "question text, context_markdown text, notification_summary text, options jsonb, "             \
     "timeout_seconds int, timeout_mode text, predefined_instruction text, callback_url text, "     \
     "callback_headers text, canonical_hash text, allow_custom_instruction boolean, "               \
-    "session_id text, agent_name text, metadata jsonb, source text, response_format text) "        \
-    "on conflict (agent_id, request_id) do nothing returning "
+    "session_id text, agent_name text, metadata jsonb, source text, response_format text, "        \
+    "key_id uuid) where r.key_id is null or exists (select 1 from api_keys k join teams t "        \
+    "on t.id = k.team_id where k.id = r.key_id and k.team_id = r.team_id and k.revoked_at is "     \
+    "null "                                                                                        \
+    "and t.approval_quota is null) on conflict (agent_id, request_id) do nothing returning "
 
 /* q[0..n) as HP__INSERT's $1, giving each its new id. New reference. */
 static json_object *hp__insert_json(hp_insert_query *const *q, int n)
@@ -304,6 +309,7 @@ static json_object *hp__insert_json(hp_insert_query *const *q, int n)
             json_object_object_add(o, "metadata", json_object_get(in->metadata));
         hp_json_set_str(o, "source", in->source ? in->source : "v1");
         hp_json_set_str(o, "response_format", in->response_format ? in->response_format : "raw");
+        hp_json_set_str(o, "key_id", q[i]->key_id);
         json_object_array_add(arr, o);
     }
     return arr;

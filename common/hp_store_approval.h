@@ -83,6 +83,11 @@ typedef struct hp_insert_query {
     bool request_id_supplied;
     const hp_approval_input *in;
     hp_pool *pool;
+    /* NULL, or the API key the create was authenticated with from memory
+     * (hp_keymem.h): then it is inserted only while that key of team_id is
+     * not revoked and the team has no quota, and otherwise left out like an
+     * existing (agent_id, request_id). */
+    const char *key_id;
     char id[HP_UUID_LEN + 1]; /* the new id (UUIDv7), set by the store */
     hp_approval_row row;      /* out, when inserted */
     bool inserted;            /* out: false when (agent_id, request_id) existed */

@@ -2,8 +2,10 @@
  * hp_store_auth: the lookups behind authentication — an API key with the
  * agent it acts for, a user token with its user, and the team's agents.
  * Each is one indexed query (a key lookup may also read the approval the
- * request is about, in the same statement); nothing is cached, so a revoked
- * key fails on the very next request on every replica.
+ * request is about, in the same statement). The store caches nothing, so a
+ * revoked key fails on the very next request on every replica; the API's
+ * memory of keys for creates (hp_keymem.h) is checked again by each
+ * create's insert.
  */
 #ifndef HP_STORE_AUTH_H
 #define HP_STORE_AUTH_H
@@ -50,7 +52,7 @@ typedef struct hp_key_query {
 
 /* Runs the n lookups q[0..n) in one statement (either all or none of them
  * with a request_id) (one round trip, one
- * snapshot taken after every one of them was asked). Nothing is cached, so
+ * snapshot taken after every one of them was asked). Nothing is cached here, so
  * a key revoked a moment ago on another replica is refused. */
 HP_MUSTCHECK hp_err hp_store_key_lookup(hp_dbconn *c, hp_key_query *const *q, int n, char *err,
                                         size_t errcap);

@@ -165,6 +165,87 @@ static void test_revoked_key_on_every_replica(void)
     IT_CHECK(hp_it_api_stop(other) == 0, "second API did not exit cleanly");
 }
 
+/* A new key of t (team-scoped) whose first create was looked up and
+ * remembered by the replica, and whose second was answered from that
+ * memory: one more hit on /metrics. */
+static const hp_it_team *remembered_key(const hp_it_team *t, const char **key_id)
+{
+    json_object *k = create_key(t, NULL);
+    const hp_it_team *as = hp_it_team_as(t, NULL, jstr(k, "api_key"));
+    double hits;
+
+    *key_id = jstr(k, "key_id");
+    IT_STATUS_FATAL(hp_it_agent(as, "POST", CREATE, body()), 200);
+    hits = hp_it_gauge(NULL, "holdpoint_key_memory_hits_total");
+    IT_STATUS_FATAL(hp_it_agent(as, "POST", CREATE, body()), 200);
+    IT_CHECK(hp_it_gauge(NULL, "holdpoint_key_memory_hits_total") == hits + 1,
+             "the second create was not answered from the remembered key");
+    return as;
+}
+
+static void revoke(const char *key_id)
+{
+    const char *args[] = {"admin", "revoke-key", "--key-id", key_id, "--json", NULL};
+    IT_JBOOL(hp_it_admin(args), "revoked", true);
+}
+
+/* Creates may skip the key lookup for a key the replica remembers
+ * (docs/internals/batching.md, "Creates from a remembered key"). The
+ * create's insert checks the key again, and nothing else answers first:
+ * revoked elsewhere, the very next create is refused with 401 whatever it
+ * sends, and writes nothing; a team given a quota meanwhile has it
+ * enforced. */
+static void test_remembered_key_checked_again(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *id;
+    const hp_it_team *as = remembered_key(t, &id);
+    const char *count = "select count(*) from approvals where team_id = $1";
+    long long before;
+    double refused = hp_it_gauge(NULL, "holdpoint_key_memory_refused_total");
+
+    /* Revoked by another process: the insert refuses the key. */
+    revoke(id);
+    before = hp_it_sql_int(count, t->team_id, NULL);
+    IT_ERROR(hp_it_agent(as, "POST", CREATE, body()), 401, "invalid_api_key");
+    IT_CHECK(hp_it_gauge(NULL, "holdpoint_key_memory_refused_total") == refused + 1,
+             "the insert did not refuse the remembered key");
+    IT_ERROR(hp_it_agent(as, "POST", CREATE, body()), 401, "invalid_api_key");
+    IT_CHECK(hp_it_sql_int(count, t->team_id, NULL) == before, "a revoked key created");
+
+    /* Answers that come before the insert look the key up first. */
+    as = remembered_key(t, &id);
+    revoke(id);
+    IT_ERROR(hp_it_agent(as, "POST", CREATE, "{\"question\": 7}"), 401, "invalid_api_key");
+    as = remembered_key(t, &id);
+    revoke(id);
+    IT_ERROR(hp_it_agent(as, "POST", CREATE, "not json"), 401, "invalid_api_key");
+    /* An idempotent repeat answers from the existing row, never from memory. */
+    IT_STATUS_FATAL(
+        hp_it_agent(t, "POST", CREATE, hp_it_create_body("Once?", "\"request_id\":\"mem-1\"")),
+        200);
+    as = remembered_key(t, &id);
+    IT_STATUS(
+        hp_it_agent(as, "POST", CREATE, hp_it_create_body("Once?", "\"request_id\":\"mem-1\"")),
+        200);
+    revoke(id);
+    IT_ERROR(
+        hp_it_agent(as, "POST", CREATE, hp_it_create_body("Once?", "\"request_id\":\"mem-1\"")),
+        401, "invalid_api_key");
+    IT_CHECK(hp_it_sql_int(count, t->team_id, NULL) == before + 7,
+             "the refused creates wrote rows");
+
+    /* A quota set since the key was remembered: this month's approvals
+     * already exceed it, so the next create is over it (403). */
+    as = remembered_key(t, &id);
+    const char *q[] = {"admin",       "set-quota", "--team-id", t->team_id,
+                       "--approvals", "1",         "--json",    NULL};
+    IT_JINT(hp_it_admin(q), "approval_quota", 1);
+    before = hp_it_sql_int(count, t->team_id, NULL);
+    IT_ERROR(hp_it_agent(as, "POST", CREATE, body()), 403, "USAGE_APPROVAL_LIMIT");
+    IT_CHECK(hp_it_sql_int(count, t->team_id, NULL) == before, "a create over the quota wrote");
+}
+
 /* Key lookups of concurrent requests share statements (hp_batch): each
  * request still gets its own answer. 60 reads at once, in six kinds mixed
  * through the batch: two teams' own approvals, a revoked key, a wrong
@@ -473,6 +554,7 @@ int main(void)
         {"missing_agent_auth", test_missing_agent_auth},
         {"invalid_api_key", test_invalid_api_key},
         {"revoked_key_on_every_replica", test_revoked_key_on_every_replica},
+        {"remembered_key_checked_again", test_remembered_key_checked_again},
         {"regenerated_key", test_regenerated_key},
         {"concurrent_lookups_each_their_own", test_concurrent_lookups_each_their_own},
         {"invalid_agent", test_invalid_agent},

@@ -1,0 +1,167 @@
+/*
+ * hp_keymem: remembered key lookups; see hp_keymem.h.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hp_keymem.h"
+#include "hp_mem.h"
+
+typedef struct hp__entry {
+    bool used;
+    char *prefix, *agent_hdr; /* agent_hdr "" for none */
+    int64_t at_ms;
+    hp_key_row k; /* its strings are the entry's */
+} hp__entry;
+
+struct hp_keymem {
+    pthread_mutex_t mu;
+    hp__entry *slots;
+    int n;
+    int64_t ttl_ms;
+    hp_keymem_stats stats;
+};
+
+hp_keymem *hp_keymem_new(int slots, int64_t ttl_ms)
+{
+    hp_keymem *m = hp_xcalloc(1, sizeof(*m));
+
+    pthread_mutex_init(&m->mu, NULL);
+    m->n = slots > 0 ? slots : 1;
+    m->slots = hp_xcalloc((size_t)m->n, sizeof(*m->slots));
+    m->ttl_ms = ttl_ms;
+    return m;
+}
+
+static char *hp__dup(const char *s)
+{
+    return s != NULL ? hp_xstrdup(s) : NULL;
+}
+
+static void hp__clear(hp__entry *e)
+{
+    char *owned[] = {e->prefix,
+                     e->agent_hdr,
+                     (char *)e->k.key_id,
+                     (char *)e->k.team_id,
+                     (char *)e->k.key_agent_id,
+                     (char *)e->k.agent_id,
+                     (char *)e->k.agent_name,
+                     (char *)e->k.default_timeout_mode,
+                     (char *)e->k.default_timeout_instruction};
+
+    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+        free(owned[i]);
+    memset(e, 0, sizeof(*e));
+}
+
+void hp_keymem_free(hp_keymem *m)
+{
+    if (m == NULL)
+        return;
+    for (int i = 0; i < m->n; i++)
+        hp__clear(&m->slots[i]);
+    free(m->slots);
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+}
+
+/* The slot of prefix and agent_hdr (FNV-1a over both). */
+static hp__entry *hp__slot(hp_keymem *m, const char *prefix, const char *agent_hdr)
+{
+    uint32_t h = 2166136261u;
+    const char *parts[] = {prefix, "\n", agent_hdr};
+
+    for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++)
+        for (const unsigned char *s = (const unsigned char *)parts[p]; *s; s++)
+            h = (h ^ *s) * 16777619u;
+    return &m->slots[h % (uint32_t)m->n];
+}
+
+static bool hp__same(const hp__entry *e, const char *prefix, const char *agent_hdr)
+{
+    return e->used && strcmp(e->prefix, prefix) == 0 && strcmp(e->agent_hdr, agent_hdr) == 0;
+}
+
+void hp_keymem_put(hp_keymem *m, const char *prefix, const char *agent_hdr, const hp_key_row *k,
+                   int64_t now_ms)
+{
+    hp__entry fresh = {.used = true, .at_ms = now_ms, .k = *k};
+    hp__entry *e;
+
+    agent_hdr = agent_hdr != NULL ? agent_hdr : "";
+    /* Copied before the lock, freed after it. */
+    fresh.prefix = hp_xstrdup(prefix);
+    fresh.agent_hdr = hp_xstrdup(agent_hdr);
+    fresh.k.key_id = hp__dup(k->key_id);
+    fresh.k.team_id = hp__dup(k->team_id);
+    fresh.k.key_agent_id = hp__dup(k->key_agent_id);
+    fresh.k.agent_id = hp__dup(k->agent_id);
+    fresh.k.agent_name = hp__dup(k->agent_name);
+    fresh.k.default_timeout_mode = hp__dup(k->default_timeout_mode);
+    fresh.k.default_timeout_instruction = hp__dup(k->default_timeout_instruction);
+    pthread_mutex_lock(&m->mu);
+    e = hp__slot(m, prefix, agent_hdr);
+    {
+        hp__entry old = *e;
+        *e = fresh;
+        fresh = old;
+    }
+    pthread_mutex_unlock(&m->mu);
+    hp__clear(&fresh);
+}
+
+bool hp_keymem_get(hp_keymem *m, const char *prefix, const char *agent_hdr, hp_pool *pool,
+                   hp_key_row *out, int64_t now_ms)
+{
+    hp__entry *e;
+    bool ok;
+
+    agent_hdr = agent_hdr != NULL ? agent_hdr : "";
+    pthread_mutex_lock(&m->mu);
+    e = hp__slot(m, prefix, agent_hdr);
+    ok = hp__same(e, prefix, agent_hdr) && now_ms - e->at_ms < m->ttl_ms && now_ms >= e->at_ms;
+    if (ok) {
+        const hp_key_row *k = &e->k;
+        *out = *k;
+        out->key_id = hp_pool_strdup(pool, k->key_id);
+        out->team_id = hp_pool_strdup(pool, k->team_id);
+        out->key_agent_id = k->key_agent_id ? hp_pool_strdup(pool, k->key_agent_id) : NULL;
+        out->agent_id = k->agent_id ? hp_pool_strdup(pool, k->agent_id) : NULL;
+        out->agent_name = k->agent_name ? hp_pool_strdup(pool, k->agent_name) : NULL;
+        out->default_timeout_mode =
+            k->default_timeout_mode ? hp_pool_strdup(pool, k->default_timeout_mode) : NULL;
+        out->default_timeout_instruction =
+            k->default_timeout_instruction ? hp_pool_strdup(pool, k->default_timeout_instruction)
+                                           : NULL;
+        m->stats.hits++;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return ok;
+}
+
+void hp_keymem_forget(hp_keymem *m, const char *prefix, const char *agent_hdr, bool stale)
+{
+    hp__entry old = {0};
+    hp__entry *e;
+
+    agent_hdr = agent_hdr != NULL ? agent_hdr : "";
+    pthread_mutex_lock(&m->mu);
+    e = hp__slot(m, prefix, agent_hdr);
+    if (hp__same(e, prefix, agent_hdr)) {
+        old = *e;
+        memset(e, 0, sizeof(*e));
+    }
+    if (stale)
+        m->stats.stale++;
+    pthread_mutex_unlock(&m->mu);
+    hp__clear(&old);
+}
+
+void hp_keymem_stats_get(hp_keymem *m, hp_keymem_stats *out)
+{
+    pthread_mutex_lock(&m->mu);
+    *out = m->stats;
+    pthread_mutex_unlock(&m->mu);
+}
