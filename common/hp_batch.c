@@ -1,11 +1,16 @@
 /*
  * hp_batch: the combiner; see hp_batch.h.
  *
- * Each waiting thread sleeps on its own condition variable, so a batch's end
- * wakes exactly the threads it served plus, when items are still queued, the
- * oldest of them to lead the next batch. Every change of state happens under
- * the one mutex; a waiter's slot lives on its stack and is touched by others
- * only under that mutex and only until it is marked done.
+ * The queue, the running count and which slots a batch takes change under
+ * the batch's one mutex. Each waiting thread sleeps on a mutex and
+ * condition variable of its own slot, so a batch's end wakes exactly the
+ * threads it served, and each of them runs on without taking the batch's
+ * mutex (a wake under that mutex had every woken thread block on it once
+ * more, behind the leader still waking the others). When items are still
+ * queued, the oldest is woken to lead the next batch, under the batch's
+ * mutex, which keeps that slot in the queue and so alive. A waiter's slot
+ * lives on its stack: a served slot is touched by its leader only until
+ * it is marked done, under the slot's own mutex.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -14,12 +19,15 @@
 #include "hp_batch.h"
 #include "hp_mem.h"
 
-enum { HP__QUEUED, HP__TAKEN, HP__DONE };
+enum { HP__QUEUED, HP__TAKEN };        /* hp__slot.state, under the batch's mutex */
+enum { HP__NONE, HP__LEAD, HP__DONE }; /* hp__slot.wake, under the slot's mutex */
 
 typedef struct hp__slot {
     struct hp__slot *next;
     void *item;
     int state;
+    int wake; /* HP__DONE is final: it is never lowered */
+    pthread_mutex_t mu;
     pthread_cond_t cv;
 } hp__slot;
 
@@ -66,7 +74,18 @@ static void hp__unlink(hp_batch *b, hp__slot *s)
     s->next = NULL;
 }
 
-/* Leads one batch with s first; called and returns with the mutex held. */
+/* Sets s's wake to w (never lowering it) and wakes its thread. */
+static void hp__wake(hp__slot *s, int w)
+{
+    pthread_mutex_lock(&s->mu);
+    if (w > s->wake)
+        s->wake = w;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu); /* a done slot's thread may now return */
+}
+
+/* Leads one batch with s first; called with the mutex held, returns with
+ * it released. */
 static void hp__lead(hp_batch *b, hp__slot *s)
 {
     hp__slot **taken = hp_xcalloc((size_t)b->max_items, sizeof(*taken));
@@ -95,21 +114,20 @@ static void hp__lead(hp_batch *b, hp__slot *s)
 
     pthread_mutex_lock(&b->mu);
     b->running--;
-    for (int i = 0; i < n; i++) {
-        taken[i]->state = HP__DONE;
-        if (i > 0)
-            pthread_cond_signal(&taken[i]->cv);
-    }
     if (b->head != NULL)
-        pthread_cond_signal(&b->head->cv); /* its turn to lead */
+        hp__wake(b->head, HP__LEAD); /* its turn to lead */
+    pthread_mutex_unlock(&b->mu);
+    for (int i = 1; i < n; i++)
+        hp__wake(taken[i], HP__DONE);
     free(taken);
     free(items);
 }
 
 void hp_batch_run(hp_batch *b, void *item)
 {
-    hp__slot s = {.item = item, .state = HP__QUEUED};
+    hp__slot s = {.item = item, .state = HP__QUEUED, .wake = HP__NONE};
 
+    pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.cv, NULL);
     pthread_mutex_lock(&b->mu);
     if (b->tail != NULL)
@@ -117,14 +135,26 @@ void hp_batch_run(hp_batch *b, void *item)
     else
         b->head = &s;
     b->tail = &s;
-    while (s.state != HP__DONE) {
-        if (s.state == HP__QUEUED && b->running < b->max_running)
+    for (;;) {
+        int w;
+        if (s.state == HP__QUEUED && b->running < b->max_running) {
             hp__lead(b, &s);
-        else
-            pthread_cond_wait(&s.cv, &b->mu);
+            break;
+        }
+        pthread_mutex_unlock(&b->mu);
+        pthread_mutex_lock(&s.mu);
+        while (s.wake == HP__NONE)
+            pthread_cond_wait(&s.cv, &s.mu);
+        w = s.wake;
+        if (w == HP__LEAD)
+            s.wake = HP__NONE;
+        pthread_mutex_unlock(&s.mu);
+        if (w == HP__DONE)
+            break;
+        pthread_mutex_lock(&b->mu); /* woken to lead: try, unless taken meanwhile */
     }
-    pthread_mutex_unlock(&b->mu);
     pthread_cond_destroy(&s.cv);
+    pthread_mutex_destroy(&s.mu);
 }
 
 void hp_batch_stats_get(hp_batch *b, hp_batch_stats *out)
