@@ -62,11 +62,12 @@ full=0
 [ "$#" -eq 0 ] && full=1
 
 # ThreadSanitizer (build-tsan/): the suites whose processes share state
-# between threads — the API's waiters, the delivery worker, the expiry
+# between threads — the API's waiters, its shared statements and memory of
+# keys (creates and lookups at once), the delivery worker, the expiry
 # worker — once more with TSan binaries, in a full run (TSAN=1 or 0 to
 # choose).
 if [ "${TSAN:-$full}" = "1" ]; then
-    tsan_suites=(it_wait it_delivery it_expiry)
+    tsan_suites=(it_wait it_delivery it_expiry it_create it_auth)
     cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHP_TSAN=ON -DHP_WERROR=ON \
         -DHP_TESTING=ON >/dev/null
     cmake --build build-tsan -j"$jobs" --target holdpoint-api holdpoint-timeout \
