@@ -27,6 +27,8 @@ fi
 median() { bench_median "$@"; }
 ratio() { bench_ratio "$1" "$2"; }
 
+# The bench key's id, for the statement's check of a remembered key.
+keyid=$(psql -Atq "$HOLDPOINT_DATABASE_URL" -c "select id from api_keys where team_id = '$team'")
 # Warm up (connections, prepared statements, the script cache).
 "$build/bin/bench_create" "$API" "$agent" "$key" "$clients" 3 >/dev/null
 apis=() pgs=() boss=()
@@ -34,12 +36,15 @@ for _ in $(seq "$rounds"); do
     out=$("$build/bin/bench_create" "$API" "$agent" "$key" "$clients" "$secs")
     apis+=("$(bench_json_field "$out" rate)")
     pg_out=$(pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -f "$root/bench/create.pgbench" \
-        -D team="$team" -D agent="$agent" "$HOLDPOINT_DATABASE_URL" 2>&1)
+        -D team="$team" -D agent="$agent" -D keyid="$keyid" "$HOLDPOINT_DATABASE_URL" 2>&1)
     pgs+=("$(printf '%s\n' "$pg_out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n1)")
     out=$(node "$root/bench/peer/pgboss_send.js" "$HOLDPOINT_DATABASE_URL" "$clients" "$secs" \
         2>>"$run/pgboss.log" | tail -n 1)
     boss+=("$(bench_json_field "$out" rate)")
 done
+# The ceiling's rows are real: its statement inserts only past the key check.
+pg_rows=$(psql -Atq "$HOLDPOINT_DATABASE_URL" -c "select count(*) from approvals where canonical_hash = sha256('x')")
+[ "$pg_rows" -gt 0 ] || { echo "pgbench inserted no rows (key check)" >&2; exit 1; }
 api_rate=$(median "${apis[@]}")
 pg_rate=$(median "${pgs[@]}")
 boss_rate=$(median "${boss[@]}")
