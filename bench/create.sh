@@ -57,7 +57,8 @@ echo "create: api $api_rate/s; pgbench -M prepared $pg_rate tps (ratio $r_pg); p
 bench_write_section create "## Create (bench/create)
 
 Approvals created per second through \`POST /v1/approvals\` over HTTP (API key
-lookup, validation, the Redis sliding-window rate limit by \`EVALSHA\`, then
+lookup, skipped after the first create of a key the replica remembers, whose
+insert then checks the key again; validation, the Redis sliding-window rate limit by \`EVALSHA\`, then
 one prepared statement that inserts the approval and its \`created\` event and
 sends the conditional expiry NOTIFY, then the wake message for live views;
 the creates that arrive together share the statement, and its leader sends
