@@ -178,10 +178,10 @@ HP_MUSTCHECK hp_err api_auth_agent(hp_req *req);
  * checks the key again, and any answer sent before it confirms the key
  * with a lookup first (api_auth_confirm, called by api_send_error_h). */
 HP_MUSTCHECK hp_err api_auth_agent_create(hp_req *req);
-/* When req->auth.key_unconfirmed: looks the key up (refused: a create's
- * statement refused it) and fills req->auth again; on failure its 401 (or
- * 503) has been sent. HP_OK at once otherwise. */
-HP_MUSTCHECK hp_err api_auth_confirm(hp_req *req, bool refused);
+/* When req->auth.key_unconfirmed: looks the key up, remembering the new
+ * answer, and fills req->auth again; on failure its 401 (or 503) has been
+ * sent. HP_OK at once otherwise. */
+HP_MUSTCHECK hp_err api_auth_confirm(hp_req *req);
 /* The work of app->key_batch and key_row_batch (hp_batch_fn, ctx the
  * hp_db pool): the API key lookups of concurrent requests in one
  * statement. */

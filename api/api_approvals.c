@@ -43,7 +43,7 @@ bool api_approval_create(hp_req *req, const hp_approval_input *in, hp_create_res
     /* A key from memory is checked by the create's insert; a create that
      * may answer without inserting (an idempotent repeat) looks it up. */
     if (req->auth.key_unconfirmed && (in->request_id != NULL || req->auth.team_has_quota) &&
-        api_auth_confirm(req, false) != HP_OK)
+        api_auth_confirm(req) != HP_OK)
         return false;
     if (api_db(req, &c) != HP_OK)
         return false;
@@ -53,10 +53,12 @@ bool api_approval_create(hp_req *req, const hp_approval_input *in, hp_create_res
                             req->auth.team_has_quota,
                             req->auth.key_unconfirmed ? req->auth.key_id : NULL, in, res, req->err,
                             sizeof(req->err));
+    if (req->auth.key_unconfirmed)
+        hp_keymem_count(req->app->keymem, rc != HP_ERR_INVALID_API_KEY);
     if (rc == HP_ERR_INVALID_API_KEY && req->auth.key_unconfirmed) {
         /* The insert refused the remembered key: revoked (the lookup
          * answers 401) or its team given a quota (created as any other). */
-        if (api_auth_confirm(req, true) != HP_OK)
+        if (api_auth_confirm(req) != HP_OK)
             return false;
         rc =
             hp_approval_create(c, req->pool, &req->app->env, req->auth.team_id, req->auth.agent_id,
@@ -99,7 +101,7 @@ static bool api__project_from_body(hp_req *req, json_object *body)
         !json_object_is_type(body, json_type_object) ||
         (hp_json_str(body, "project_id") == NULL && hp_json_str(body, "project") == NULL))
         return true;
-    if (api_auth_confirm(req, false) != HP_OK)
+    if (api_auth_confirm(req) != HP_OK)
         return false;
     req->auth.agent_id = NULL; /* the body names it instead of the default */
     return api_project_select(req, body, &selected) == HP_OK && selected;

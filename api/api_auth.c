@@ -121,7 +121,6 @@ typedef enum {
     API_KEYMEM_NONE,    /* neither asks nor remembers */
     API_KEYMEM_USE,     /* answers from it when it can, else looks up and remembers */
     API_KEYMEM_REFRESH, /* looks up, forgets the old entry, remembers the new */
-    API_KEYMEM_STALE,   /* the same, after a create's statement refused the entry */
 } api_keymem_use;
 
 /* Shared by the agent and team forms: checks the key, joins the agent (the
@@ -166,8 +165,8 @@ static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id
             return api__auth_fill(req, k, agent_hdr, need_agent);
         }
     }
-    if (mem == API_KEYMEM_REFRESH || mem == API_KEYMEM_STALE)
-        hp_keymem_forget(req->app->keymem, prefix, agent_hdr, mem == API_KEYMEM_STALE);
+    if (mem == API_KEYMEM_REFRESH)
+        hp_keymem_forget(req->app->keymem, prefix, agent_hdr);
 
     /* A read of one approval needs no connection of its own: only the
      * request leading its batch borrows one, for the statement. Every other
@@ -214,13 +213,12 @@ hp_err api_auth_agent_create(hp_req *req)
     return api__auth_key(req, true, NULL, NULL, NULL, API_KEYMEM_USE);
 }
 
-hp_err api_auth_confirm(hp_req *req, bool refused)
+hp_err api_auth_confirm(hp_req *req)
 {
     if (!req->auth.key_unconfirmed)
         return HP_OK;
     req->auth.key_unconfirmed = false;
-    return api__auth_key(req, true, NULL, NULL, NULL,
-                         refused ? API_KEYMEM_STALE : API_KEYMEM_REFRESH);
+    return api__auth_key(req, true, NULL, NULL, NULL, API_KEYMEM_REFRESH);
 }
 
 hp_err api_auth_agent_approval(hp_req *req, const char *request_id, hp_approval_row *row,

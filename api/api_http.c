@@ -412,7 +412,7 @@ void api_send_error_h(hp_req *req, hp_err e, const char *message, json_object *e
 
     /* A create authenticated from memory answers nothing before its key is
      * confirmed: a revoked key gets its 401 instead of this error. */
-    if (req->auth.key_unconfirmed && api_auth_confirm(req, false) != HP_OK)
+    if (req->auth.key_unconfirmed && api_auth_confirm(req) != HP_OK)
         return;
     if (req->capture_errors) {
         if (req->captured == HP_OK) {

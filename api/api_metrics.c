@@ -25,12 +25,12 @@ static double api__by_decision(void *ctx)
     return (double)hp_waiters_by_decision(((hp_app *)ctx)->waiters);
 }
 
-static double api__keymem(hp_app *app, bool stale)
+static double api__keymem(hp_app *app, bool refused)
 {
     hp_keymem_stats st;
 
     hp_keymem_stats_get(app->keymem, &st);
-    return (double)(stale ? st.stale : st.hits);
+    return (double)(refused ? st.refused : st.hits);
 }
 
 static double api__keymem_hits(void *ctx)
@@ -38,7 +38,7 @@ static double api__keymem_hits(void *ctx)
     return api__keymem(ctx, false);
 }
 
-static double api__keymem_stale(void *ctx)
+static double api__keymem_refused(void *ctx)
 {
     return api__keymem(ctx, true);
 }
@@ -108,13 +108,13 @@ void api_metrics_init(hp_app *app)
                           "the mean batch).",
                           api__batch_items, app);
     hp_metrics_counter_fn(m, "holdpoint_key_memory_hits_total",
-                          "Creates authenticated from this replica's memory of their API key "
-                          "(their insert checks the key again) instead of a lookup.",
+                          "Creates made without a key lookup: their API key was in this "
+                          "replica's memory and their insert confirmed it.",
                           api__keymem_hits, app);
     hp_metrics_counter_fn(m, "holdpoint_key_memory_refused_total",
                           "Creates whose insert refused the remembered key (revoked, or its team "
                           "given a quota since): looked up again.",
-                          api__keymem_stale, app);
+                          api__keymem_refused, app);
     hp_metrics_gauge_fn(m, "holdpoint_wake_postgresql_up",
                         "1 while the PostgreSQL LISTEN connection for wakeups is up.", api__wake_pg,
                         app);

@@ -135,13 +135,12 @@ bool hp_keymem_get(hp_keymem *m, const char *prefix, const char *agent_hdr, hp_p
         out->default_timeout_instruction =
             k->default_timeout_instruction ? hp_pool_strdup(pool, k->default_timeout_instruction)
                                            : NULL;
-        m->stats.hits++;
     }
     pthread_mutex_unlock(&m->mu);
     return ok;
 }
 
-void hp_keymem_forget(hp_keymem *m, const char *prefix, const char *agent_hdr, bool stale)
+void hp_keymem_forget(hp_keymem *m, const char *prefix, const char *agent_hdr)
 {
     hp__entry old = {0};
     hp__entry *e;
@@ -153,10 +152,18 @@ void hp_keymem_forget(hp_keymem *m, const char *prefix, const char *agent_hdr, b
         old = *e;
         memset(e, 0, sizeof(*e));
     }
-    if (stale)
-        m->stats.stale++;
     pthread_mutex_unlock(&m->mu);
     hp__clear(&old);
+}
+
+void hp_keymem_count(hp_keymem *m, bool confirmed)
+{
+    pthread_mutex_lock(&m->mu);
+    if (confirmed)
+        m->stats.hits++;
+    else
+        m->stats.refused++;
+    pthread_mutex_unlock(&m->mu);
 }
 
 void hp_keymem_stats_get(hp_keymem *m, hp_keymem_stats *out)

@@ -38,17 +38,20 @@ void hp_keymem_put(hp_keymem *m, const char *prefix, const char *agent_hdr, cons
                    int64_t now_ms);
 
 /* The remembered row for prefix and agent_hdr, no older than the time to
- * live at now_ms, into *out (strings copied into pool). Counts a hit. */
+ * live at now_ms, into *out (strings copied into pool). */
 bool hp_keymem_get(hp_keymem *m, const char *prefix, const char *agent_hdr, hp_pool *pool,
                    hp_key_row *out, int64_t now_ms);
 
-/* Forgets the entry for prefix and agent_hdr, if any; stale counts the
- * forgetting (a create's statement refused the key). */
-void hp_keymem_forget(hp_keymem *m, const char *prefix, const char *agent_hdr, bool stale);
+/* Forgets the entry for prefix and agent_hdr, if any. */
+void hp_keymem_forget(hp_keymem *m, const char *prefix, const char *agent_hdr);
+
+/* Counts a create made with a remembered key: its insert confirmed the key
+ * (so the create needed no lookup), or refused it. */
+void hp_keymem_count(hp_keymem *m, bool confirmed);
 
 typedef struct hp_keymem_stats {
-    uint64_t hits;  /* hp_keymem_get answers */
-    uint64_t stale; /* entries forgotten as stale */
+    uint64_t hits;    /* creates whose insert confirmed a remembered key */
+    uint64_t refused; /* creates whose insert refused it */
 } hp_keymem_stats;
 
 void hp_keymem_stats_get(hp_keymem *m, hp_keymem_stats *out);

@@ -213,8 +213,10 @@ static void test_remembered_key_checked_again(void)
     IT_ERROR(hp_it_agent(as, "POST", CREATE, body()), 401, "invalid_api_key");
     IT_CHECK(hp_it_sql_int(count, t->team_id, NULL) == before, "a revoked key created");
 
-    /* Answers that come before the insert look the key up first. */
+    /* Answers that come before the insert look the key up first, and count
+     * no create made without a lookup. */
     as = remembered_key(t, &id);
+    double hits = hp_it_gauge(NULL, "holdpoint_key_memory_hits_total");
     revoke(id);
     IT_ERROR(hp_it_agent(as, "POST", CREATE, "{\"question\": 7}"), 401, "invalid_api_key");
     as = remembered_key(t, &id);
@@ -234,6 +236,8 @@ static void test_remembered_key_checked_again(void)
         401, "invalid_api_key");
     IT_CHECK(hp_it_sql_int(count, t->team_id, NULL) == before + 7,
              "the refused creates wrote rows");
+    IT_CHECK(hp_it_gauge(NULL, "holdpoint_key_memory_hits_total") == hits + 2,
+             "only the two creates of remembered_key were made without a lookup");
 
     /* A quota set since the key was remembered: this month's approvals
      * already exceed it, so the next create is over it (403). */
