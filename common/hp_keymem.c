@@ -34,25 +34,29 @@ hp_keymem *hp_keymem_new(int slots, int64_t ttl_ms)
     return m;
 }
 
-static char *hp__dup(const char *s)
+/* The string fields of k (any may be NULL), so that an entry's copies are
+ * made, handed out and freed by one list. */
+#define HP__NSTRS 7
+static void hp__strs(hp_key_row *k, const char **f[HP__NSTRS])
 {
-    return s != NULL ? hp_xstrdup(s) : NULL;
+    f[0] = &k->key_id;
+    f[1] = &k->team_id;
+    f[2] = &k->key_agent_id;
+    f[3] = &k->agent_id;
+    f[4] = &k->agent_name;
+    f[5] = &k->default_timeout_mode;
+    f[6] = &k->default_timeout_instruction;
 }
 
 static void hp__clear(hp__entry *e)
 {
-    char *owned[] = {e->prefix,
-                     e->agent_hdr,
-                     (char *)e->k.key_id,
-                     (char *)e->k.team_id,
-                     (char *)e->k.key_agent_id,
-                     (char *)e->k.agent_id,
-                     (char *)e->k.agent_name,
-                     (char *)e->k.default_timeout_mode,
-                     (char *)e->k.default_timeout_instruction};
+    const char **f[HP__NSTRS];
 
-    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
-        free(owned[i]);
+    hp__strs(&e->k, f);
+    for (int i = 0; i < HP__NSTRS; i++)
+        free((char *)*f[i]);
+    free(e->prefix);
+    free(e->agent_hdr);
     memset(e, 0, sizeof(*e));
 }
 
@@ -88,19 +92,16 @@ void hp_keymem_put(hp_keymem *m, const char *prefix, const char *agent_hdr, cons
                    int64_t now_ms)
 {
     hp__entry fresh = {.used = true, .at_ms = now_ms, .k = *k};
+    const char **f[HP__NSTRS];
     hp__entry *e;
 
     agent_hdr = agent_hdr != NULL ? agent_hdr : "";
     /* Copied before the lock, freed after it. */
     fresh.prefix = hp_xstrdup(prefix);
     fresh.agent_hdr = hp_xstrdup(agent_hdr);
-    fresh.k.key_id = hp__dup(k->key_id);
-    fresh.k.team_id = hp__dup(k->team_id);
-    fresh.k.key_agent_id = hp__dup(k->key_agent_id);
-    fresh.k.agent_id = hp__dup(k->agent_id);
-    fresh.k.agent_name = hp__dup(k->agent_name);
-    fresh.k.default_timeout_mode = hp__dup(k->default_timeout_mode);
-    fresh.k.default_timeout_instruction = hp__dup(k->default_timeout_instruction);
+    hp__strs(&fresh.k, f);
+    for (int i = 0; i < HP__NSTRS; i++)
+        *f[i] = *f[i] != NULL ? hp_xstrdup(*f[i]) : NULL;
     pthread_mutex_lock(&m->mu);
     e = hp__slot(m, prefix, agent_hdr);
     {
@@ -123,18 +124,11 @@ bool hp_keymem_get(hp_keymem *m, const char *prefix, const char *agent_hdr, hp_p
     e = hp__slot(m, prefix, agent_hdr);
     ok = hp__same(e, prefix, agent_hdr) && now_ms - e->at_ms < m->ttl_ms && now_ms >= e->at_ms;
     if (ok) {
-        const hp_key_row *k = &e->k;
-        *out = *k;
-        out->key_id = hp_pool_strdup(pool, k->key_id);
-        out->team_id = hp_pool_strdup(pool, k->team_id);
-        out->key_agent_id = k->key_agent_id ? hp_pool_strdup(pool, k->key_agent_id) : NULL;
-        out->agent_id = k->agent_id ? hp_pool_strdup(pool, k->agent_id) : NULL;
-        out->agent_name = k->agent_name ? hp_pool_strdup(pool, k->agent_name) : NULL;
-        out->default_timeout_mode =
-            k->default_timeout_mode ? hp_pool_strdup(pool, k->default_timeout_mode) : NULL;
-        out->default_timeout_instruction =
-            k->default_timeout_instruction ? hp_pool_strdup(pool, k->default_timeout_instruction)
-                                           : NULL;
+        const char **f[HP__NSTRS];
+        *out = e->k;
+        hp__strs(out, f);
+        for (int k = 0; k < HP__NSTRS; k++)
+            *f[k] = *f[k] != NULL ? hp_pool_strdup(pool, *f[k]) : NULL;
     }
     pthread_mutex_unlock(&m->mu);
     return ok;
