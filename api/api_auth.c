@@ -154,16 +154,16 @@ static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id
         return api__fail(req, HP_ERR_INVALID_API_KEY, "the API key is not valid");
     if (agent_hdr != NULL && !hp_uuid_valid(agent_hdr))
         return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");
+    hp_key_hash(key, hash);
 
-    if (mem == API_KEYMEM_USE && hp_keymem_get(req->app->keymem, prefix, agent_hdr, req->pool,
-                                               &job.q.key, hp_time_mono_ms())) {
-        hp_key_hash(key, hash);
-        if (hp_ct_equal(hash, k->hash, sizeof(hash))) {
-            /* Confirmed by the create's own statement, or looked up before
-             * any other answer (api_auth_confirm). */
-            req->auth.key_unconfirmed = true;
-            return api__auth_fill(req, k, agent_hdr, need_agent);
-        }
+    if (mem == API_KEYMEM_USE &&
+        hp_keymem_get(req->app->keymem, prefix, agent_hdr, req->pool, &job.q.key,
+                      hp_time_mono_ms()) &&
+        hp_ct_equal(hash, k->hash, sizeof(hash))) {
+        /* Confirmed by the create's own statement, or looked up before any
+         * other answer (api_auth_confirm). */
+        req->auth.key_unconfirmed = true;
+        return api__auth_fill(req, k, agent_hdr, need_agent);
     }
     if (mem == API_KEYMEM_REFRESH)
         hp_keymem_forget(req->app->keymem, prefix, agent_hdr);
@@ -186,7 +186,6 @@ static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id
         api_send_failure(req, job.rc, NULL);
         return job.rc;
     }
-    hp_key_hash(key, hash);
     if (!job.q.found || !hp_ct_equal(hash, k->hash, sizeof(hash)) || k->revoked)
         return api__fail(req, HP_ERR_INVALID_API_KEY, "the API key is not valid or was revoked");
     if (row != NULL) {
