@@ -267,9 +267,9 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
     "callback_headers text, canonical_hash text, allow_custom_instruction boolean, "               \
     "session_id text, agent_name text, metadata jsonb, source text, response_format text, "        \
     "key_id uuid) where r.key_id is null or exists (select 1 from api_keys k join teams t "        \
-    "on t.id = k.team_id where k.id = r.key_id and k.team_id = r.team_id and k.revoked_at is "     \
-    "null "                                                                                        \
-    "and t.approval_quota is null) on conflict (agent_id, request_id) do nothing returning "
+    "on t.id = k.team_id where k.id = r.key_id and k.team_id = r.team_id "                         \
+    "and k.revoked_at is null and t.approval_quota is null) "                                      \
+    "on conflict (agent_id, request_id) do nothing returning "
 
 /* q[0..n) as HP__INSERT's $1, giving each its new id. New reference. */
 static json_object *hp__insert_json(hp_insert_query *const *q, int n)
