@@ -61,8 +61,8 @@ lookup, skipped after the first create of a key the replica remembers, whose
 insert then checks the key again; validation, the Redis sliding-window rate limit by \`EVALSHA\`, then
 one prepared statement that inserts the approval and its \`created\` event and
 sends the conditional expiry NOTIFY, then the wake message for live views;
-the creates that arrive together share the statement, and its leader sends
-their rate-limit hits in one Redis pipeline and one wake per team:
+each request counts its own rate-limit hit, then the creates that arrive
+together share the statement, whose leader publishes one wake per team:
 docs/internals/batching.md), with $clients clients, beside two
 figures from the same run on the same durable PostgreSQL with the same
 number of clients: \`pgbench -M prepared\` running that statement for one row

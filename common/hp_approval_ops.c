@@ -90,10 +90,8 @@ static void hp__seal_headers(hp_pool *pool, const hp_approval_env *env, const hp
 /* A create handed to env->creates, and what became of it. */
 typedef struct hp__create_job {
     hp_insert_query *q;
-    hp_dbconn *c;  /* the asking request's connection */
-    bool count;    /* count it in its agent's rate window first */
-    int batched;   /* how many shared the statement (0: refused before it) */
-    long retry_ms; /* HP_ERR_RATE_LIMITED */
+    hp_dbconn *c; /* the asking request's connection */
+    int batched;  /* how many shared the statement */
     hp_err rc;
     char err[HP_ERRBUF];
 } hp__create_job;
@@ -138,72 +136,25 @@ static hp_err hp__count_failed(hp_err rc)
     return rc == HP_ERR_UNAVAILABLE ? rc : HP_ERR_CREATE_FAILED;
 }
 
-/* Counts the creates of jobs that ask for it in their agents' windows, all
- * at once on connection c (PostgreSQL's fallback); a job refused or failed
- * here gets its rc and batched 0. */
-static void hp__count_jobs(const hp_approval_env *env, hp_dbconn *c, hp__create_job **jobs, int n)
-{
-    const char **agents = hp_xcalloc((size_t)n, sizeof(*agents));
-    hp_ratelimit_result *rl = hp_xcalloc((size_t)n, sizeof(*rl));
-    hp_err *rc = hp_xcalloc((size_t)n, sizeof(*rc));
-    hp__create_job **counted = hp_xcalloc((size_t)n, sizeof(*counted));
-    char err[HP_ERRBUF] = "";
-    int m = 0;
-
-    for (int i = 0; i < n; i++) {
-        jobs[i]->rc = HP_OK;
-        if (jobs[i]->count && env->rate_limit_max > 0) {
-            counted[m] = jobs[i];
-            agents[m++] = jobs[i]->q->agent_id;
-        }
-    }
-    hp_ratelimit_hit_many(env->redis, c, agents, m, env->rate_limit_max, env->rate_limit_window_ms,
-                          rl, rc, err, sizeof(err));
-    for (int i = 0; i < m; i++) {
-        hp__create_job *j = counted[i];
-        if (rc[i] != HP_OK) {
-            j->rc = hp__count_failed(rc[i]);
-            hp_strlcpy(j->err, err, sizeof(j->err));
-        } else if (!rl[i].allowed) {
-            j->rc = HP_ERR_RATE_LIMITED;
-            j->retry_ms = rl[i].retry_after_ms;
-            hp_strlcpy(j->err, "the agent's create rate window is full", sizeof(j->err));
-        }
-    }
-    free(counted);
-    free(rc);
-    free(rl);
-    free(agents);
-}
-
 void hp_approval_create_batch_run(void *ctx, void **items, int n)
 {
     const hp_approval_env *env = ctx;
     hp__create_job **jobs = (hp__create_job **)items, *lead = jobs[0];
     hp_insert_query **q = hp_xcalloc((size_t)n, sizeof(*q));
     char err[HP_ERRBUF];
-    hp_err rc = HP_OK;
-    int m = 0;
+    hp_err rc;
 
-    hp__count_jobs(env, lead->c, jobs, n);
+    for (int i = 0; i < n; i++)
+        q[i] = jobs[i]->q;
+    rc = hp_store_approval_insert_all(lead->c, q, n, env->notify_creates, err, sizeof(err));
     for (int i = 0; i < n; i++) {
-        jobs[i]->batched = 0;
-        if (jobs[i]->rc == HP_OK)
-            q[m++] = jobs[i]->q;
-    }
-    if (m > 0)
-        rc = hp_store_approval_insert_all(lead->c, q, m, env->notify_creates, err, sizeof(err));
-    for (int i = 0; i < n; i++) {
-        hp__create_job *j = jobs[i];
-        if (j->rc != HP_OK)
-            continue; /* refused by its rate window */
-        j->rc = rc;
-        j->batched = m;
+        jobs[i]->rc = rc;
+        jobs[i]->batched = n;
         if (rc != HP_OK)
-            hp_strlcpy(j->err, err, sizeof(j->err));
+            hp_strlcpy(jobs[i]->err, err, sizeof(jobs[i]->err));
     }
     if (rc == HP_OK)
-        hp__publish_created(env, q, m);
+        hp__publish_created(env, q, n);
     free(q);
 }
 
@@ -234,21 +185,16 @@ static hp_err hp__count_one(hp_dbconn *c, const hp_approval_env *env, const char
 static hp_err hp__insert_all(hp_dbconn *c, const hp_approval_env *env, hp_insert_query *q,
                              hp_create_result *out, char *err, size_t errcap)
 {
-    /* With Redis the statement's leader counts its creates in one
-     * pipeline; PostgreSQL's windows are counted by each request on its own
-     * connection, as many at once as the agents' row locks allow. */
-    hp__create_job job = {.q = q, .c = c, .count = env->redis != NULL};
-    hp_err rc;
+    /* Each request counts its own create, on its own thread, before it
+     * joins a batch, so a statement never waits for the rate limit's round
+     * trip (docs/internals/batching.md). */
+    hp__create_job job = {.q = q, .c = c};
+    hp_err rc = hp__count_one(c, env, q->agent_id, out, err, errcap);
 
-    if (env->creates == NULL || !job.count) {
-        rc = hp__count_one(c, env, q->agent_id, out, err, errcap);
-        if (rc != HP_OK)
-            return rc;
-    }
+    if (rc != HP_OK)
+        return rc;
     if (env->creates != NULL) {
         hp_batch_run(env->creates, &job);
-        if (job.rc == HP_ERR_RATE_LIMITED)
-            out->retry_after_ms = job.retry_ms;
         if (job.rc == HP_OK || job.batched <= 1 || job.rc == HP_ERR_UNAVAILABLE) {
             if (job.rc != HP_OK)
                 hp_err_set(err, errcap, "%s", job.err);

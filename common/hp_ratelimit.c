@@ -8,7 +8,6 @@
 #include <openssl/evp.h>
 
 #include "hp_crypto.h"
-#include "hp_mem.h"
 #include "hp_ratelimit.h"
 #include "hp_store_ratelimit.h"
 #include "hp_str.h"
@@ -65,16 +64,9 @@ static void hp__hit_init(hp__hit *h, const char *agent_id, int max, int window_m
     h->argv[6] = h->member;
 }
 
-/* The script's answer in cmd into out; the reply is freed. */
-static hp_err hp__hit_reply(hp_redis_cmdv *cmd, hp_ratelimit_result *out, char *err, size_t errcap)
+/* The script's answer rep into out; rep is freed. */
+static hp_err hp__hit_reply(redisReply *rep, hp_ratelimit_result *out, char *err, size_t errcap)
 {
-    redisReply *rep = cmd->reply;
-
-    cmd->reply = NULL;
-    if (cmd->rc != HP_OK) {
-        hp_strlcpy(err, cmd->err, errcap);
-        return cmd->rc;
-    }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
         freeReplyObject(rep);
         hp_err_set(err, errcap, "unexpected reply from the rate limit script");
@@ -102,61 +94,27 @@ static hp_err hp__pg_hit(hp_dbconn *c, const char *agent_id, int max, int window
 hp_err hp_ratelimit_hit(hp_redis *redis, hp_dbconn *c, const char *agent_id, int max, int window_ms,
                         hp_ratelimit_result *out, char *err, size_t errcap)
 {
-    hp_err rc;
+    hp__hit h;
+    redisReply *rep = NULL;
+    hp_err rc = HP_ERR_UNAVAILABLE;
 
-    hp_ratelimit_hit_many(redis, c, &agent_id, 1, max, window_ms, out, &rc, err, errcap);
-    return rc;
-}
-
-void hp_ratelimit_hit_many(hp_redis *redis, hp_dbconn *c, const char *const *agent_ids, int n,
-                           int max, int window_ms, hp_ratelimit_result *out, hp_err *rc, char *err,
-                           size_t errcap)
-{
-    size_t cap = n > 0 ? (size_t)n : 1;
-    hp__hit *hits = hp_xcalloc(cap, sizeof(*hits));
-    hp_redis_cmdv *cmds = hp_xcalloc(cap, sizeof(*cmds));
-    int *idx = hp_xcalloc(cap, sizeof(*idx)), again = 0;
-
-    memset(out, 0, (size_t)n * sizeof(*out));
-    for (int i = 0; i < n; i++) {
-        hp__hit_init(&hits[i], agent_ids[i], max, window_ms);
-        cmds[i].argc = 7;
-        cmds[i].argv = hits[i].argv;
-        rc[i] = HP_ERR_UNAVAILABLE;
-    }
+    memset(out, 0, sizeof(*out));
+    hp__hit_init(&h, agent_id, max, window_ms);
     if (redis != NULL) {
-        /* When the pipeline broke, the hits answered before the break stand
-         * (Redis counted them); the others are counted below instead. */
-        hp_err all = hp_redis_pipeline(redis, cmds, n);
-
-        (void)all;
+        rc = hp_redis_cmd(redis, &rep, 7, h.argv, NULL, err, errcap);
         /* Not in this server's script cache (a restart, a failover, SCRIPT
-         * FLUSH): EVAL runs it and caches it for the next EVALSHA. Only the
-         * hits refused for that go again, in their order. */
-        for (int i = 0; i < n; i++) {
-            if (cmds[i].rc == HP_ERR_INTERNAL && strstr(cmds[i].err, "NOSCRIPT") != NULL) {
-                hits[i].argv[0] = "EVAL";
-                hits[i].argv[1] = hp__lua;
-                idx[again] = i;
-                cmds[again++] = cmds[i]; /* again <= i: that entry is done */
-            } else {
-                rc[i] = hp__hit_reply(&cmds[i], &out[i], err, errcap);
-            }
+         * FLUSH): EVAL runs it and caches it for the next EVALSHA. */
+        if (rc == HP_ERR_INTERNAL && strstr(err, "NOSCRIPT") != NULL) {
+            h.argv[0] = "EVAL";
+            h.argv[1] = hp__lua;
+            rc = hp_redis_cmd(redis, &rep, 7, h.argv, NULL, err, errcap);
         }
-        all = hp_redis_pipeline(redis, cmds, again);
-        for (int k = 0; k < again; k++)
-            rc[idx[k]] = hp__hit_reply(&cmds[k], &out[idx[k]], err, errcap);
+        if (rc == HP_OK)
+            rc = hp__hit_reply(rep, out, err, errcap);
     }
-    /* Redis not configured, unreachable, or failing a hit: PostgreSQL
-     * counts that hit instead. */
-    for (int i = 0; i < n; i++) {
-        if (rc[i] != HP_OK)
-            rc[i] = hp__pg_hit(c, agent_ids[i], max, window_ms, &out[i], err, errcap);
-    }
-    for (int i = 0; i < n; i++)
-        if (cmds[i].reply != NULL)
-            freeReplyObject(cmds[i].reply);
-    free(idx);
-    free(cmds);
-    free(hits);
+    /* Redis not configured, unreachable, or failing the hit: PostgreSQL
+     * counts it instead. */
+    if (rc != HP_OK)
+        rc = hp__pg_hit(c, agent_id, max, window_ms, out, err, errcap);
+    return rc;
 }

@@ -29,11 +29,4 @@ HP_MUSTCHECK hp_err hp_ratelimit_hit(hp_redis *redis, hp_dbconn *c, const char *
                                      int window_ms, hp_ratelimit_result *out, char *err,
                                      size_t errcap);
 
-/* hp_ratelimit_hit for n hits at once (agent_ids may repeat; each hit is
- * counted in order), in one Redis pipeline: out[i] and rc[i] are hit i's
- * answer, err the reason of a failure. */
-void hp_ratelimit_hit_many(hp_redis *redis, hp_dbconn *c, const char *const *agent_ids, int n,
-                           int max, int window_ms, hp_ratelimit_result *out, hp_err *rc, char *err,
-                           size_t errcap);
-
 #endif

@@ -256,13 +256,12 @@ static bool burst_case(hp_it_api *api)
            hp_it_gauge(api, "holdpoint_db_batch_statements_total") - stmts;
 }
 
-/* Concurrent creates are counted exactly, however they share statements:
- * with Redis (the statement's leader counts its creates in one pipeline;
- * the first burst right after Redis forgot the script, so the pipeline's
- * hits are refused NOSCRIPT and sent again with EVAL), with Redis down
- * (the leader counts in PostgreSQL) and without Redis (each request counts
- * in PostgreSQL). Bursts repeat until a statement served more than one
- * create. */
+/* Concurrent creates are counted exactly, however they share statements;
+ * each request counts its own before it joins one: with Redis (the first
+ * burst right after Redis forgot the script, so concurrent hits are refused
+ * NOSCRIPT and sent again with EVAL), with Redis down and without Redis
+ * (both counted in PostgreSQL). Bursts repeat until a statement served more
+ * than one create. */
 static void test_rate_limit_concurrent(void)
 {
     hp_it_api *apis[] = {hp_it_api_default(), redis_down, pg_a};
