@@ -12,7 +12,9 @@
  * sockets against 400 threads do not stop another client's health check
  * and create for longer than the head deadline, and are closed by it;
  * through Debian's nginx started with deploy/nginx/nginx.conf, 2,000 idle
- * sockets from 127.0.0.1 do not stop a client on 127.0.0.2. Secrets at rest: callback.headers are
+ * sockets from 127.0.0.1 do not stop a client on 127.0.0.2, and what nginx
+ * answers itself (framing, sizes, its rate limit, no replica) carries the
+ * API's error body. Secrets at rest: callback.headers are
  * sealed in `approvals` and `jobs` (read with SQL) yet arrive at the receiver, and the migration
  * seals rows stored in plain text before.
  */
@@ -490,8 +492,10 @@ static void test_callback_headers_sealed(void)
 /* ---- nginx in front ------------------------------------------------------ */
 
 /* Starts Debian's nginx with deploy/nginx/nginx.conf rendered for local
- * ports: listening on 127.0.0.1:*port, proxying to api. Returns its pid. */
-static pid_t nginx_start(hp_it_api *api, int *port)
+ * ports: listening on 127.0.0.1:*port, proxying to 127.0.0.1:upstream.
+ * When healthy, waits until /healthz answers 200 through it. Returns its
+ * pid. */
+static pid_t nginx_start_to(int upstream, bool healthy, int *port)
 {
     /* In the run directory, which make test removes with the services. */
     char *dir = hp_it_fmt("%s/nginx.XXXXXX", hp_it_env("HP_RUN_DIR"));
@@ -513,7 +517,7 @@ static pid_t nginx_start(hp_it_api *api, int *port)
     const char *a = strstr(conf, "server holdpoint-api:8080"), *l = strstr(conf, "listen 8080");
     const char *text =
         hp_it_fmt("%.*sserver 127.0.0.1:%d%.*slisten 127.0.0.1:%d%s", (int)(a - conf), conf,
-                  hp_it_api_port(api), (int)(l - a - strlen("server holdpoint-api:8080")),
+                  upstream, (int)(l - a - strlen("server holdpoint-api:8080")),
                   a + strlen("server holdpoint-api:8080"), *port, l + strlen("listen 8080"));
     free(conf);
     IT_CHECK_FATAL(a < l, "upstream before server");
@@ -527,9 +531,31 @@ static pid_t nginx_start(hp_it_api *api, int *port)
         _exit(127);
     }
     IT_CHECK_FATAL(pid > 0, "fork nginx");
-    IT_CHECK_FATAL(it_get_until_200(hp_it_fmt("http://127.0.0.1:%d/healthz", *port), 10000) == 200,
-                   "nginx answers /healthz through the API");
+    if (healthy)
+        IT_CHECK_FATAL(it_get_until_200(hp_it_fmt("http://127.0.0.1:%d/healthz", *port), 10000) ==
+                           200,
+                       "nginx answers /healthz through the API");
+    else
+        for (int i = 0; i < 100; i++) {
+            int fd = hp_it_dial(*port, NULL);
+            if (fd >= 0) {
+                close(fd);
+                break;
+            }
+            hp_it_sleep_ms(100);
+        }
     return pid;
+}
+
+static pid_t nginx_start(hp_it_api *api, int *port)
+{
+    return nginx_start_to(hp_it_api_port(api), true, port);
+}
+
+static void nginx_stop(pid_t ngx)
+{
+    kill(ngx, SIGTERM);
+    IT_CHECK(waitpid(ngx, NULL, 0) == ngx, "nginx stopped");
 }
 
 #define NGINX_IDLE 2000
@@ -570,8 +596,113 @@ static void test_nginx_idle_sockets(void)
     for (int i = 0; i < NGINX_IDLE; i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    kill(ngx, SIGTERM);
-    IT_CHECK(waitpid(ngx, NULL, 0) == ngx, "nginx stopped");
+    nginx_stop(ngx);
+}
+
+/* Checks that the raw HTTP response resp has status and a JSON body in the
+ * API's error shape with error code and a request id like the API's (req_
+ * and 32 hex digits); true when the status matched. */
+static bool nginx_error_like_api(const char *resp, const char *status, const char *code)
+{
+    const char *body = strstr(resp, "\r\n\r\n");
+    json_object *o = body ? hp_it_json(body + 4) : NULL;
+    json_object *rid = o ? hp_it_jget(o, "request_id", NULL) : NULL;
+
+    IT_CHECK(strncmp(resp, status, strlen(status)) == 0, "want %s, got %.60s", status, resp);
+    IT_CHECK(strstr(resp, "Content-Type: application/json\r\n") != NULL, "%s is JSON: %.200s",
+             status, resp);
+    if (!IT_CHECK(o != NULL, "%s body is JSON: %.300s", status, resp))
+        return false;
+    IT_JSTR(o, "error", code);
+    IT_CHECK(json_object_is_type(hp_it_jget(o, "message", NULL), json_type_string),
+             "%s has a message", status);
+    IT_CHECK(rid != NULL && strlen(json_object_get_string(rid)) == 36 &&
+                 strncmp(json_object_get_string(rid), "req_", 4) == 0,
+             "%s has a request_id like the API's: %s", status, hp_it_jtext(o));
+    return strncmp(resp, status, strlen(status)) == 0;
+}
+
+/* What nginx answers itself carries the API's error body; what the API
+ * answers passes through untouched. */
+static void test_nginx_errors_are_the_apis(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    int port, dead_port;
+    pid_t ngx = nginx_start(shares, &port);
+
+    /* Framing nginx refuses, a header over its buffers, a body over its
+     * cap, a path only nginx knows. */
+    nginx_error_like_api(raw_exchange_from(port, "127.0.0.2",
+                                           "POST /v1/approvals HTTP/1.1\r\nHost: x\r\n"
+                                           "Content-Length: 4\r\nContent-Length: 5\r\n\r\n{}{}"),
+                         "HTTP/1.1 400 ", "invalid_request");
+    nginx_error_like_api(raw_exchange_from(port, "127.0.0.2", "GARBAGE\r\n\r\n"), "HTTP/1.1 400 ",
+                         "invalid_request");
+    nginx_error_like_api(
+        raw_exchange_from(port, "127.0.0.2",
+                          hp_it_fmt("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n",
+                                    hp_it_repeat("a", 20000))),
+        "HTTP/1.1 400 ", "invalid_request");
+    nginx_error_like_api(raw_exchange_from(port, "127.0.0.2",
+                                           "POST /v1/approvals HTTP/1.1\r\nHost: x\r\n"
+                                           "Content-Type: application/json\r\n"
+                                           "Content-Length: 2000000\r\nConnection: close\r\n\r\n"),
+                         "HTTP/1.1 413 ", "payload_too_large");
+    nginx_error_like_api(raw_exchange_from(port, "127.0.0.2",
+                                           "GET /.holdpoint-error/429 HTTP/1.1\r\nHost: x\r\n"
+                                           "Connection: close\r\n\r\n"),
+                         "HTTP/1.1 404 ", "not_found");
+
+    /* The API's own error, with the request id the client sent, passes
+     * through untouched. */
+    const char *e =
+        raw_exchange_from(port, "127.0.0.2",
+                          hp_it_fmt("POST /v1/approvals HTTP/1.1\r\nHost: x\r\nX-Agent-Id: %s\r\n"
+                                    "X-Api-Key: hp_wrong\r\nX-Request-Id: through-nginx-1\r\n"
+                                    "Content-Type: application/json\r\nContent-Length: 2\r\n"
+                                    "Connection: close\r\n\r\n{}",
+                                    t->agent_id));
+    const char *eb = strstr(e, "\r\n\r\n");
+    json_object *eo = eb ? hp_it_json(eb + 4) : NULL;
+    IT_CHECK(strncmp(e, "HTTP/1.1 401 ", 13) == 0 && eo != NULL, "the API's 401: %.300s", e);
+    if (eo != NULL) {
+        IT_JSTR(eo, "error", "invalid_api_key");
+        IT_JSTR(eo, "request_id", "through-nginx-1");
+    }
+
+    /* The per-address request rate (100/s, a burst of 400): one address
+     * past it gets 429 with Retry-After; another is still served. */
+    const char *limited = NULL;
+    int sent = 0;
+    for (; sent < 5000 && limited == NULL; sent++) {
+        const char *r = raw_exchange_from(port, "127.0.0.3",
+                                          "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                          "Connection: close\r\n\r\n");
+        if (strncmp(r, "HTTP/1.1 429 ", 13) == 0)
+            limited = r;
+        else
+            IT_CHECK_FATAL(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "healthz %d: %.60s", sent, r);
+    }
+    IT_CHECK_FATAL(limited != NULL, "no 429 from 127.0.0.3 in %d requests", sent);
+    IT_CHECK(sent > 400, "the burst of 400 was served first (429 at request %d)", sent);
+    nginx_error_like_api(limited, "HTTP/1.1 429 ", "rate_limited");
+    IT_CHECK(strstr(limited, "\r\nRetry-After: 1\r\n") != NULL, "429 has Retry-After: %.300s",
+             limited);
+    IT_CHECK(strstr(limited, "\"retry_after_seconds\":1") != NULL,
+             "429 has retry_after_seconds like the API's: %.300s", limited);
+    const char *other = raw_exchange_from(
+        port, "127.0.0.4", "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    IT_CHECK(strncmp(other, "HTTP/1.1 200 ", 13) == 0, "another address is served: %.60s", other);
+    nginx_stop(ngx);
+
+    /* No replica reachable: 503, not nginx's 502. */
+    dead_port = it_free_port();
+    ngx = nginx_start_to(dead_port, false, &port);
+    const char *u = raw_exchange_from(
+        port, "127.0.0.2", "GET /v1/approvals HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    nginx_error_like_api(u, "HTTP/1.1 503 ", "service_unavailable");
+    IT_CHECK(strstr(u, "\r\nRetry-After: 1\r\n") != NULL, "503 has Retry-After: %.300s", u);
+    nginx_stop(ngx);
 }
 
 static int setup(void)
@@ -603,6 +734,8 @@ int main(void)
          test_idle_and_slow_sockets},
         {"through nginx, 2,000 idle sockets from one address do not stop another",
          test_nginx_idle_sockets},
+        {"through nginx, what nginx answers itself carries the API's error body",
+         test_nginx_errors_are_the_apis},
         {NULL, NULL},
     };
     return hp_it_main("avail", tests, setup, NULL);
