@@ -14,7 +14,8 @@
  * through Debian's nginx started with deploy/nginx/nginx.conf, 2,000 idle
  * sockets from 127.0.0.1 do not stop a client on 127.0.0.2, and what nginx
  * answers itself (framing, sizes, its rate limit, no replica) carries the
- * API's error body. Secrets at rest: callback.headers are
+ * API's error body, and one address past its requests in progress gets 429
+ * while another is served. Secrets at rest: callback.headers are
  * sealed in `approvals` and `jobs` (read with SQL) yet arrive at the receiver, and the migration
  * seals rows stored in plain text before.
  */
@@ -492,10 +493,11 @@ static void test_callback_headers_sealed(void)
 /* ---- nginx in front ------------------------------------------------------ */
 
 /* Starts Debian's nginx with deploy/nginx/nginx.conf rendered for local
- * ports: listening on 127.0.0.1:*port, proxying to 127.0.0.1:upstream.
- * When healthy, waits until /healthz answers 200 through it. Returns its
- * pid. */
-static pid_t nginx_start_to(int upstream, bool healthy, int *port)
+ * ports: listening on 127.0.0.1:*port, proxying to 127.0.0.1:upstream, and
+ * with conn_limit requests in progress per address instead of the shipped
+ * limit when conn_limit > 0. When healthy, waits until /healthz answers 200
+ * through it. Returns its pid. */
+static pid_t nginx_start_to(int upstream, bool healthy, int conn_limit, int *port)
 {
     /* In the run directory, which make test removes with the services. */
     char *dir = hp_it_fmt("%s/nginx.XXXXXX", hp_it_env("HP_RUN_DIR"));
@@ -521,6 +523,12 @@ static pid_t nginx_start_to(int upstream, bool healthy, int *port)
                   a + strlen("server holdpoint-api:8080"), *port, l + strlen("listen 8080"));
     free(conf);
     IT_CHECK_FATAL(a < l, "upstream before server");
+    if (conn_limit > 0) {
+        const char *lc = strstr(text, "limit_conn holdpoint_conn 512;");
+        IT_CHECK_FATAL(lc != NULL, "the deploy configuration limits requests per address");
+        text = hp_it_fmt("%.*slimit_conn holdpoint_conn %d;%s", (int)(lc - text), text, conn_limit,
+                         lc + strlen("limit_conn holdpoint_conn 512;"));
+    }
     const char *path = hp_it_fmt("%s/nginx.conf", dir);
     FILE *out = fopen(path, "w");
     IT_CHECK_FATAL(out != NULL && fputs(text, out) >= 0 && fclose(out) == 0, "write %s", path);
@@ -549,7 +557,7 @@ static pid_t nginx_start_to(int upstream, bool healthy, int *port)
 
 static pid_t nginx_start(hp_it_api *api, int *port)
 {
-    return nginx_start_to(hp_it_api_port(api), true, port);
+    return nginx_start_to(hp_it_api_port(api), true, 0, port);
 }
 
 static void nginx_stop(pid_t ngx)
@@ -697,11 +705,58 @@ static void test_nginx_errors_are_the_apis(void)
 
     /* No replica reachable: 503, not nginx's 502. */
     dead_port = it_free_port();
-    ngx = nginx_start_to(dead_port, false, &port);
+    ngx = nginx_start_to(dead_port, false, 0, &port);
     const char *u = raw_exchange_from(
         port, "127.0.0.2", "GET /v1/approvals HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     nginx_error_like_api(u, "HTTP/1.1 503 ", "service_unavailable");
     IT_CHECK(strstr(u, "\r\nRetry-After: 1\r\n") != NULL, "503 has Retry-After: %.300s", u);
+    nginx_stop(ngx);
+}
+
+#define NGINX_CONNS 8
+
+/* Requests in progress per address (limit_conn, rendered at 8 instead of
+ * 512): one address holding 8 gets 429 for the next; another address is
+ * served. A request whose body nginx is still reading is in progress. */
+static void test_nginx_requests_in_progress(void)
+{
+    int port, fds[NGINX_CONNS];
+    pid_t ngx = nginx_start_to(hp_it_api_port(shares), true, NGINX_CONNS, &port);
+    const char *held = "POST /v1/approvals HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+
+    for (int i = 0; i < NGINX_CONNS; i++) {
+        fds[i] = hp_it_dial(port, "127.0.0.5");
+        IT_CHECK_FATAL(fds[i] >= 0 && write(fds[i], held, strlen(held)) == (ssize_t)strlen(held),
+                       "request %d in progress", i);
+    }
+    /* nginx counts each once it has read its head: retry briefly until
+     * all eight are counted. */
+    const char *r = "";
+    for (int i = 0; i < 50 && strncmp(r, "HTTP/1.1 429 ", 13) != 0; i++) {
+        r = raw_exchange_from(port, "127.0.0.5",
+                              "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        if (strncmp(r, "HTTP/1.1 429 ", 13) != 0)
+            hp_it_sleep_ms(100);
+    }
+    nginx_error_like_api(r, "HTTP/1.1 429 ", "rate_limited");
+    const char *other = raw_exchange_from(
+        port, "127.0.0.6", "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    IT_CHECK(strncmp(other, "HTTP/1.1 200 ", 13) == 0, "another address is served: %.60s", other);
+    /* One held request ends: the address is served again. */
+    close(fds[0]);
+    fds[0] = -1;
+    r = "";
+    for (int i = 0; i < 50 && strncmp(r, "HTTP/1.1 200 ", 13) != 0; i++) {
+        r = raw_exchange_from(port, "127.0.0.5",
+                              "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        if (strncmp(r, "HTTP/1.1 200 ", 13) != 0)
+            hp_it_sleep_ms(100);
+    }
+    IT_CHECK(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "served again after one ended: %.60s", r);
+    for (int i = 0; i < NGINX_CONNS; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
     nginx_stop(ngx);
 }
 
@@ -736,6 +791,8 @@ int main(void)
          test_nginx_idle_sockets},
         {"through nginx, what nginx answers itself carries the API's error body",
          test_nginx_errors_are_the_apis},
+        {"through nginx, one address past its requests in progress gets 429",
+         test_nginx_requests_in_progress},
         {NULL, NULL},
     };
     return hp_it_main("avail", tests, setup, NULL);
