@@ -77,8 +77,8 @@ typedef struct hp_approval_env {
     /* When rate_limit_max > 0, every create (an idempotent repeat too) is
      * first counted in its agent's window (hp_ratelimit: in Redis when
      * redis is set, else PostgreSQL) and refused past it with
-     * HP_ERR_RATE_LIMITED, writing nothing. The creates of one shared
-     * statement are counted by its leader, in one Redis pipeline. */
+     * HP_ERR_RATE_LIMITED, writing nothing. Each request counts its own,
+     * before it joins a shared statement. */
     int rate_limit_max, rate_limit_window_ms;
     /* When set, a create's wake message is published there after its
      * commit: once per team for the creates of one shared statement. */
