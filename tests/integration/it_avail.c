@@ -609,7 +609,7 @@ static void test_nginx_idle_sockets(void)
 
 /* Checks that the raw HTTP response resp has status and a JSON body in the
  * API's error shape with error code and a request id like the API's (req_
- * and 32 hex digits); true when the status matched. */
+ * and 32 hex digits, also in X-Request-Id); true when the status matched. */
 static bool nginx_error_like_api(const char *resp, const char *status, const char *code)
 {
     const char *body = strstr(resp, "\r\n\r\n");
@@ -627,6 +627,10 @@ static bool nginx_error_like_api(const char *resp, const char *status, const cha
     IT_CHECK(rid != NULL && strlen(json_object_get_string(rid)) == 36 &&
                  strncmp(json_object_get_string(rid), "req_", 4) == 0,
              "%s has a request_id like the API's: %s", status, hp_it_jtext(o));
+    if (rid != NULL)
+        IT_CHECK(strstr(resp, hp_it_fmt("\r\nX-Request-Id: %s\r\n", json_object_get_string(rid))) !=
+                     NULL,
+                 "%s sends its request_id in X-Request-Id too: %.300s", status, resp);
     return strncmp(resp, status, strlen(status)) == 0;
 }
 
