@@ -3,12 +3,16 @@
  * hp_mcp.h. The schemas are JSON Schema 2020-12 (the MCP default), written
  * out once below and parsed when a client lists the tools.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hp_ask.h"
+#include "hp_crypto.h"
 #include "hp_json.h"
 #include "hp_mcp.h"
+#include "hp_mem.h"
 #include "hp_str.h"
 
 const char *const hp_mcp_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", NULL};
@@ -37,6 +41,16 @@ bool hp_mcp_batches_allowed(const char *version)
 bool hp_mcp_validation_is_tool_error(const char *version)
 {
     return version != NULL && strcmp(version, "2025-11-25") >= 0;
+}
+
+bool hp_mcp_version_is_modern(const char *v)
+{
+    if (v == NULL || strlen(v) != 10)
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? v[i] != '-' : (v[i] < '0' || v[i] > '9'))
+            return false;
+    return strcmp(v, HP_MCP_MODERN_VERSION) >= 0;
 }
 
 /* ---- JSON-RPC -------------------------------------------------------------- */
@@ -119,6 +133,238 @@ json_object *hp_mcp_error(json_object *id, int code, const char *message, json_o
     return o;
 }
 
+/* ---- era routing (2026-07-28) ------------------------------------------------- */
+
+static json_object *hp__meta(json_object *params)
+{
+    json_object *meta;
+
+    if (!json_object_is_type(params, json_type_object) ||
+        !json_object_object_get_ex(params, "_meta", &meta) ||
+        !json_object_is_type(meta, json_type_object))
+        return NULL;
+    return meta;
+}
+
+bool hp_mcp_has_envelope(json_object *params)
+{
+    json_object *meta = hp__meta(params);
+    return meta != NULL && json_object_object_get_ex(meta, HP_MCP_META_VERSION, NULL);
+}
+
+static const char *hp__meta_version(json_object *params)
+{
+    json_object *v = json_object_object_get(hp__meta(params), HP_MCP_META_VERSION);
+    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static bool hp__str_member(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string);
+}
+
+/* The first problem of a claimed envelope as "key: problem", or NULL. */
+static const char *hp__envelope_problem(json_object *meta, const char **key)
+{
+    json_object *v;
+
+    *key = HP_MCP_META_VERSION;
+    if (!hp__str_member(meta, HP_MCP_META_VERSION))
+        return "expected a protocol version string";
+    *key = HP_MCP_META_CAPABILITIES;
+    if (!json_object_object_get_ex(meta, HP_MCP_META_CAPABILITIES, &v))
+        return "missing";
+    if (!json_object_is_type(v, json_type_object))
+        return "expected an object";
+    *key = HP_MCP_META_CLIENT_INFO;
+    if (json_object_object_get_ex(meta, HP_MCP_META_CLIENT_INFO, &v) &&
+        (!json_object_is_type(v, json_type_object) || !hp__str_member(v, "name") ||
+         !hp__str_member(v, "version")))
+        return "expected an object with name and version strings";
+    *key = HP_MCP_META_LOG_LEVEL;
+    if (json_object_object_get_ex(meta, HP_MCP_META_LOG_LEVEL, &v) &&
+        !json_object_is_type(v, json_type_string))
+        return "expected a log level string";
+    return NULL;
+}
+
+static void hp__reject(hp_mcp_route *out, int code, json_object *data, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void hp__reject(hp_mcp_route *out, int code, json_object *data, const char *fmt, ...)
+{
+    va_list ap;
+
+    out->kind = HP_MCP_ROUTE_REJECT;
+    out->http_status = 400;
+    out->code = code;
+    out->data = data;
+    va_start(ap, fmt);
+    (void)vsnprintf(out->message, sizeof(out->message), fmt, ap);
+    va_end(ap);
+}
+
+/* A -32020 naming the header and what the body says instead. */
+static void hp__mismatch(hp_mcp_route *out, const char *header, const char *value, const char *body)
+{
+    json_object *data = json_object_new_object(), *mm = json_object_new_object();
+
+    hp_json_set_str(mm, "header", header);
+    hp_json_set_str(mm, "value", value);
+    hp_json_set_str(mm, "body", body);
+    json_object_object_add(data, "mismatch", mm);
+    if (value == NULL)
+        hp__reject(out, HP_MCP_HEADER_MISMATCH, data,
+                   "Header mismatch: the required %s header is missing (the body says %.100s)",
+                   header, body ? body : "nothing");
+    else
+        hp__reject(out, HP_MCP_HEADER_MISMATCH, data,
+                   "Header mismatch: %s header value '%.80s' does not match body value '%.80s'",
+                   header, value, body ? body : "");
+}
+
+/* Mcp-Name's value, decoded when it is sent as =?base64?...?=; NULL when
+ * that encoding is broken (caller frees). */
+static char *hp__header_value(const char *v, size_t *len)
+{
+    static const char pre[] = "=?base64?", suf[] = "?=";
+    size_t n = strlen(v), cap;
+    unsigned char *out;
+
+    if (n < sizeof(pre) - 1 + sizeof(suf) - 1 || strncmp(v, pre, sizeof(pre) - 1) != 0 ||
+        strcmp(v + n - (sizeof(suf) - 1), suf) != 0) {
+        *len = n;
+        return hp_xstrdup(v);
+    }
+    n -= sizeof(pre) - 1 + sizeof(suf) - 1;
+    char *b64 = hp_xstrndup(v + sizeof(pre) - 1, n);
+    cap = n / 4 * 3 + 1;
+    out = hp_xmalloc(cap);
+    if (hp_base64_decode(b64, out, cap - 1, len) != HP_OK) {
+        free(b64);
+        free(out);
+        return NULL;
+    }
+    free(b64);
+    out[*len] = '\0';
+    return (char *)out;
+}
+
+static void hp__route_request(const hp_mcp_msg *m, const hp_mcp_headers *h, hp_mcp_route *out)
+{
+    json_object *meta = hp__meta(m->params), *name;
+    const char *version = hp__meta_version(m->params), *key, *problem;
+
+    if (strcmp(m->method, "initialize") == 0 &&
+        !(hp_mcp_has_envelope(m->params) && hp_mcp_version_is_modern(version) &&
+          hp__envelope_problem(meta, &key) == NULL)) {
+        if (hp_mcp_version_is_modern(h->protocol_version))
+            hp__mismatch(out, "MCP-Protocol-Version", h->protocol_version,
+                         "initialize (the legacy handshake)");
+        return; /* legacy */
+    }
+    if (!hp_mcp_has_envelope(m->params)) {
+        if (hp_mcp_version_is_modern(h->protocol_version)) {
+            json_object *data = json_object_new_object(), *env = json_object_new_object();
+            json_object *missing = json_object_new_array();
+            json_object_array_add(
+                missing, json_object_new_string(meta == NULL ? "_meta" : HP_MCP_META_VERSION));
+            json_object_object_add(env, "missing", missing);
+            json_object_object_add(data, "envelope", env);
+            hp__reject(out, HP_MCP_INVALID_PARAMS, data,
+                       "Invalid params: the MCP-Protocol-Version header names %.40s, but the "
+                       "params lack %s",
+                       h->protocol_version,
+                       meta == NULL ? "_meta" : "_meta's " HP_MCP_META_VERSION);
+        }
+        return; /* legacy */
+    }
+    problem = hp__envelope_problem(meta, &key);
+    if (problem != NULL) {
+        json_object *data = json_object_new_object(), *env = json_object_new_object();
+        hp_json_set_str(env, "key", key);
+        hp_json_set_str(env, "problem", problem);
+        json_object_object_add(data, "envelope", env);
+        hp__reject(out, HP_MCP_INVALID_PARAMS, data, "Invalid _meta envelope: %s: %s", key,
+                   problem);
+        return;
+    }
+    if (h->protocol_version == NULL || strcmp(h->protocol_version, version) != 0) {
+        hp__mismatch(out, "MCP-Protocol-Version", h->protocol_version, version);
+        return;
+    }
+    if (h->method == NULL || strcmp(h->method, m->method) != 0) {
+        hp__mismatch(out, "Mcp-Method", h->method, m->method);
+        return;
+    }
+    if (strcmp(m->method, "tools/call") == 0 &&
+        json_object_object_get_ex(m->params, "name", &name) &&
+        json_object_is_type(name, json_type_string)) {
+        size_t len = 0;
+        char *v = h->name ? hp__header_value(h->name, &len) : NULL;
+        bool same = v != NULL && len == (size_t)json_object_get_string_len(name) &&
+                    memcmp(v, json_object_get_string(name), len) == 0;
+        free(v);
+        if (!same) {
+            hp__mismatch(out, "Mcp-Name", h->name, json_object_get_string(name));
+            return;
+        }
+    }
+    if (strcmp(version, HP_MCP_MODERN_VERSION) != 0) {
+        json_object *data = json_object_new_object(), *sup = json_object_new_array();
+        json_object_array_add(sup, json_object_new_string(HP_MCP_MODERN_VERSION));
+        json_object_object_add(data, "supported", sup);
+        hp_json_set_str(data, "requested", version);
+        hp__reject(out, HP_MCP_UNSUPPORTED_VERSION, data, "Unsupported protocol version");
+        return;
+    }
+    out->kind = HP_MCP_ROUTE_MODERN;
+    out->version = HP_MCP_MODERN_VERSION;
+}
+
+static void hp__route_notification(const hp_mcp_msg *m, const hp_mcp_headers *h, hp_mcp_route *out)
+{
+    const char *version = hp__meta_version(m->params);
+
+    if (hp_mcp_has_envelope(m->params)) {
+        if (version == NULL) {
+            json_object *data = json_object_new_object(), *env = json_object_new_object();
+            hp_json_set_str(env, "key", HP_MCP_META_VERSION);
+            hp_json_set_str(env, "problem", "expected a protocol version string");
+            json_object_object_add(data, "envelope", env);
+            hp__reject(out, HP_MCP_INVALID_PARAMS, data,
+                       "Invalid _meta envelope: %s: expected a protocol version string",
+                       HP_MCP_META_VERSION);
+            return;
+        }
+        if (h->protocol_version != NULL && strcmp(h->protocol_version, version) != 0) {
+            hp__mismatch(out, "MCP-Protocol-Version", h->protocol_version, version);
+            return;
+        }
+    } else if (hp_mcp_version_is_modern(h->protocol_version)) {
+        version = h->protocol_version;
+    }
+    if (!hp_mcp_version_is_modern(version))
+        return; /* legacy */
+    if (h->method != NULL && strcmp(h->method, m->method) != 0) {
+        hp__mismatch(out, "Mcp-Method", h->method, m->method);
+        return;
+    }
+    out->kind = HP_MCP_ROUTE_MODERN;
+    out->version = version;
+}
+
+void hp_mcp_route_message(const hp_mcp_msg *m, const hp_mcp_headers *h, hp_mcp_route *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->kind = HP_MCP_ROUTE_LEGACY;
+    if (m->kind == HP_MCP_MSG_REQUEST)
+        hp__route_request(m, h, out);
+    else if (m->kind == HP_MCP_MSG_NOTIFICATION)
+        hp__route_notification(m, h, out);
+}
+
 /* ---- initialize ------------------------------------------------------------- */
 
 bool hp_mcp_parse_initialize(json_object *params, hp_mcp_init *out, const char **why)
@@ -151,21 +397,70 @@ static const char hp__instructions[] =
     "waiting, and list_sessions to see this agent's sessions. Pass agentName and sessionId so "
     "the human knows who is asking.";
 
-json_object *hp_mcp_initialize_result(const char *version)
+static json_object *hp__server_info(void)
 {
-    json_object *o = json_object_new_object(), *caps = json_object_new_object();
-    json_object *tools = json_object_new_object(), *info = json_object_new_object();
+    json_object *info = json_object_new_object();
 
-    hp_json_set_str(o, "protocolVersion", version);
-    json_object_object_add(tools, "listChanged", json_object_new_boolean(0));
-    json_object_object_add(caps, "tools", tools);
-    json_object_object_add(o, "capabilities", caps);
     hp_json_set_str(info, "name", "holdpoint");
     hp_json_set_str(info, "title", "Holdpoint");
     hp_json_set_str(info, "version", "1.0.0");
-    json_object_object_add(o, "serverInfo", info);
+    return info;
+}
+
+static json_object *hp__capabilities(void)
+{
+    json_object *caps = json_object_new_object(), *tools = json_object_new_object();
+
+    json_object_object_add(tools, "listChanged", json_object_new_boolean(0));
+    json_object_object_add(caps, "tools", tools);
+    return caps;
+}
+
+json_object *hp_mcp_initialize_result(const char *version)
+{
+    json_object *o = json_object_new_object();
+
+    hp_json_set_str(o, "protocolVersion", version);
+    json_object_object_add(o, "capabilities", hp__capabilities());
+    json_object_object_add(o, "serverInfo", hp__server_info());
     hp_json_set_str(o, "instructions", hp__instructions);
     return o;
+}
+
+static void hp__cache_hints(json_object *result)
+{
+    json_object_object_add(result, "ttlMs", json_object_new_int(HP_MCP_CACHE_TTL_MS));
+    hp_json_set_str(result, "cacheScope", "public");
+}
+
+json_object *hp_mcp_discover_result(void)
+{
+    json_object *o = json_object_new_object(), *versions = json_object_new_array();
+
+    json_object_array_add(versions, json_object_new_string(HP_MCP_MODERN_VERSION));
+    json_object_object_add(o, "supportedVersions", versions);
+    json_object_object_add(o, "capabilities", hp__capabilities());
+    hp_json_set_str(o, "instructions", hp__instructions);
+    hp__cache_hints(o);
+    return o;
+}
+
+json_object *hp_mcp_modern_result(json_object *resp, bool cacheable)
+{
+    json_object *result, *meta;
+
+    if (!json_object_object_get_ex(resp, "result", &result) ||
+        !json_object_is_type(result, json_type_object))
+        return resp;
+    hp_json_set_str(result, "resultType", "complete");
+    if (!json_object_object_get_ex(result, "_meta", &meta)) {
+        meta = json_object_new_object();
+        json_object_object_add(result, "_meta", meta);
+    }
+    json_object_object_add(meta, HP_MCP_META_SERVER_INFO, hp__server_info());
+    if (cacheable)
+        hp__cache_hints(result);
+    return resp;
 }
 
 /* ---- tools ------------------------------------------------------------------ */

@@ -9,10 +9,14 @@
  * api/api_mcp.c. Pure; any thread.
  *
  * Revisions: 2025-11-25, 2025-06-18 and 2025-03-26, the Streamable HTTP
- * revisions the official SDKs negotiate (docs/mcp.md). They differ here in
- * two places: JSON-RPC batches exist only in 2025-03-26, and invalid tool
- * arguments are a tool execution error (isError) from 2025-11-25 but a
- * protocol error (-32602) before it.
+ * revisions negotiated by an initialize handshake (the legacy era); and
+ * 2026-07-28, the stateless revision (the modern era): no handshake and no
+ * session, every request names its revision and the client's capabilities
+ * in params._meta and mirrors its method (and tool name) in headers. The
+ * legacy revisions differ here in two places: JSON-RPC batches exist only in
+ * 2025-03-26, and invalid tool arguments are a tool execution error
+ * (isError) from 2025-11-25 but a protocol error (-32602) before it.
+ * docs/mcp.md.
  */
 #ifndef HP_MCP_H
 #define HP_MCP_H
@@ -26,6 +30,19 @@
 #include "hp_valid.h"
 
 #define HP_MCP_LATEST_VERSION "2025-11-25"
+/* The stateless revision, served to requests that carry its envelope. */
+#define HP_MCP_MODERN_VERSION "2026-07-28"
+
+/* The reserved _meta keys of the modern era. */
+#define HP_MCP_META_VERSION      "io.modelcontextprotocol/protocolVersion"
+#define HP_MCP_META_CAPABILITIES "io.modelcontextprotocol/clientCapabilities"
+#define HP_MCP_META_CLIENT_INFO  "io.modelcontextprotocol/clientInfo"
+#define HP_MCP_META_LOG_LEVEL    "io.modelcontextprotocol/logLevel"
+#define HP_MCP_META_SERVER_INFO  "io.modelcontextprotocol/serverInfo"
+
+/* How long a client or a shared cache may keep tools/list and
+ * server/discover (modern era): the list changes only with a new release. */
+#define HP_MCP_CACHE_TTL_MS 3600000
 
 /* The server is at /mcp, and also at seed 000's path, so an MCP client
  * configured for the hosted product needs only a new host. */
@@ -44,6 +61,9 @@
 #define HP_MCP_INVALID_REQUEST  (-32600)
 #define HP_MCP_METHOD_NOT_FOUND (-32601)
 #define HP_MCP_INVALID_PARAMS   (-32602)
+/* Modern era (2026-07-28). */
+#define HP_MCP_HEADER_MISMATCH     (-32020)
+#define HP_MCP_UNSUPPORTED_VERSION (-32022)
 
 /* The revisions spoken, newest first, NULL-terminated. */
 extern const char *const hp_mcp_versions[];
@@ -53,6 +73,9 @@ bool hp_mcp_version_supported(const char *v);
  * supported, else the latest (the client then decides whether to go on). */
 const char *hp_mcp_negotiate(const char *requested);
 bool hp_mcp_batches_allowed(const char *version);
+/* Whether v names a revision of the modern era: an ISO date (YYYY-MM-DD),
+ * 2026-07-28 or later (such dates order as strings). */
+bool hp_mcp_version_is_modern(const char *v);
 bool hp_mcp_validation_is_tool_error(const char *version);
 
 typedef enum {
@@ -77,6 +100,51 @@ typedef struct hp_mcp_msg {
  * when present, is an object. */
 void hp_mcp_classify(json_object *m, hp_mcp_msg *out);
 
+/* The request headers that mirror body fields in the modern era (NULL when
+ * absent): MCP-Protocol-Version, Mcp-Method and Mcp-Name. */
+typedef struct hp_mcp_headers {
+    const char *protocol_version;
+    const char *method;
+    const char *name;
+} hp_mcp_headers;
+
+typedef enum {
+    HP_MCP_ROUTE_LEGACY = 0, /* the initialize handshake and its sessions */
+    HP_MCP_ROUTE_MODERN,     /* served statelessly as 2026-07-28 */
+    HP_MCP_ROUTE_REJECT,     /* answered with the error below */
+} hp_mcp_route_kind;
+
+typedef struct hp_mcp_route {
+    hp_mcp_route_kind kind;
+    const char *version; /* MODERN: the revision the request names (borrowed) */
+    int http_status;     /* REJECT: 400 */
+    int code;            /* REJECT: the JSON-RPC error code */
+    char message[256];   /* REJECT */
+    json_object *data;   /* REJECT: the error's data, a new reference (or NULL) */
+} hp_mcp_route;
+
+/* Whether params carry the modern envelope's claim: params._meta holds the
+ * reserved protocol-version key (valid or not). */
+bool hp_mcp_has_envelope(json_object *params);
+
+/* Decides the era of one classified request or notification (not a
+ * response, not an invalid message) from its body first and its headers
+ * second, as the official SDK's dual-era server does:
+ * - an initialize without a valid modern envelope is legacy (with a modern
+ *   MCP-Protocol-Version header: -32020);
+ * - a request with the envelope claim is modern: a malformed envelope is
+ *   -32602, headers that disagree with the body -32020, a missing
+ *   MCP-Protocol-Version or Mcp-Method header -32020, and for tools/call a
+ *   missing, undecodable or different Mcp-Name -32020 (a value may be sent
+ *   as =?base64?...?=); a revision other than 2026-07-28 is -32022 with the
+ *   supported ones;
+ * - a modern MCP-Protocol-Version header on a request without the envelope
+ *   is -32602;
+ * - anything else is legacy.
+ * Every rejection is HTTP 400. Notifications need only a string version in
+ * their envelope and matching headers. */
+void hp_mcp_route_message(const hp_mcp_msg *m, const hp_mcp_headers *h, hp_mcp_route *out);
+
 /* {"jsonrpc": "2.0", "id": id, "result": result}; takes the reference to
  * result, copies id (NULL = null). New reference. */
 json_object *hp_mcp_response(json_object *id, json_object *result);
@@ -98,6 +166,17 @@ bool hp_mcp_parse_initialize(json_object *params, hp_mcp_init *out, const char *
 /* The initialize result for the negotiated version: protocolVersion,
  * capabilities {tools}, serverInfo and instructions. New reference. */
 json_object *hp_mcp_initialize_result(const char *version);
+
+/* The server/discover result (modern era): supportedVersions (the modern
+ * revisions; the legacy ones are negotiated by initialize), capabilities
+ * {tools}, instructions, and the cache hints ttlMs and cacheScope. New
+ * reference. */
+json_object *hp_mcp_discover_result(void);
+
+/* Adds what every modern-era result carries to resp's result, when it has
+ * one: resultType "complete" and _meta's serverInfo. tools/list results
+ * (cacheable) also get ttlMs and cacheScope. Returns resp. */
+json_object *hp_mcp_modern_result(json_object *resp, bool cacheable);
 
 typedef enum {
     HP_MCP_ASK_USER = 0,

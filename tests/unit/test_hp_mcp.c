@@ -3,7 +3,9 @@
  * (batches, argument errors), JSON-RPC classification of good and malformed
  * messages, the reply shapes, the initialize result, the tool catalogue
  * (every schema parses, is an object schema, and the names are the five of
- * seed 000 and SPEC section 4), argument parsing and the result shapes.
+ * seed 000 and SPEC section 4), argument parsing and the result shapes;
+ * the era routing of 2026-07-28 (every rejection of the validation ladder,
+ * the Base64 Mcp-Name, legacy traffic left alone) and its result shapes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,14 @@ static json_object *parse(const char *text)
 
 static void test_versions(void)
 {
+    CU_ASSERT_TRUE(hp_mcp_version_is_modern("2026-07-28"));
+    CU_ASSERT_TRUE(hp_mcp_version_is_modern("2027-01-01"));
+    CU_ASSERT_FALSE(hp_mcp_version_is_modern("2025-11-25"));
+    CU_ASSERT_FALSE(hp_mcp_version_is_modern(NULL));
+    CU_ASSERT_FALSE(hp_mcp_version_is_modern("not-a-version"));
+    CU_ASSERT_FALSE(hp_mcp_version_is_modern("2026-07-28x"));
+    CU_ASSERT_FALSE(hp_mcp_version_is_modern("2026_07_28"));
+    CU_ASSERT_TRUE(hp_mcp_validation_is_tool_error(HP_MCP_MODERN_VERSION));
     CU_ASSERT_STRING_EQUAL(hp_mcp_negotiate("2025-11-25"), "2025-11-25");
     CU_ASSERT_STRING_EQUAL(hp_mcp_negotiate("2025-06-18"), "2025-06-18");
     CU_ASSERT_STRING_EQUAL(hp_mcp_negotiate("2025-03-26"), "2025-03-26");
@@ -218,6 +228,183 @@ static void test_args(void)
     hp_issues_free(is);
 }
 
+#define ENV_OK                                                                                     \
+    "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","                       \
+    "\"io.modelcontextprotocol/clientCapabilities\":{},"                                           \
+    "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"c\",\"version\":\"1\"}}"
+
+/* Routes text with the headers; returns the route (data released). */
+static hp_mcp_route route_of(const char *text, const char *hv, const char *hm, const char *hn)
+{
+    json_object *v = parse(text);
+    hp_mcp_headers h = {hv, hm, hn};
+    hp_mcp_msg m;
+    hp_mcp_route r;
+
+    hp_mcp_classify(v, &m);
+    CU_ASSERT_FATAL(m.kind == HP_MCP_MSG_REQUEST || m.kind == HP_MCP_MSG_NOTIFICATION);
+    hp_mcp_route_message(&m, &h, &r);
+    if (r.kind == HP_MCP_ROUTE_REJECT) {
+        CU_ASSERT_EQUAL(r.http_status, 400);
+        CU_ASSERT(r.message[0] != '\0');
+    } else {
+        CU_ASSERT_PTR_NULL(r.data);
+    }
+    json_object_put(r.data);
+    json_object_put(v);
+    return r;
+}
+
+static int reject_code(const char *text, const char *hv, const char *hm, const char *hn)
+{
+    hp_mcp_route r = route_of(text, hv, hm, hn);
+    return r.kind == HP_MCP_ROUTE_REJECT ? r.code : 0;
+}
+
+static void test_routing(void)
+{
+    static const char list[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{" ENV_OK "}}";
+    static const char call[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
+        "\"name\":\"ask_user\",\"arguments\":{}," ENV_OK "}}";
+    static const char init[] = "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":"
+                               "{\"protocolVersion\":\"2025-11-25\"}}";
+    const char *v = "2026-07-28";
+    hp_mcp_route r;
+
+    /* Served statelessly when the envelope and every header agree. */
+    r = route_of(list, v, "tools/list", NULL);
+    CU_ASSERT_EQUAL(r.kind, HP_MCP_ROUTE_MODERN);
+    CU_ASSERT_STRING_EQUAL(r.version, "2026-07-28");
+    CU_ASSERT_EQUAL(route_of(call, v, "tools/call", "ask_user").kind, HP_MCP_ROUTE_MODERN);
+    /* Mcp-Name in the Base64 form; a broken one or another name is refused. */
+    CU_ASSERT_EQUAL(route_of(call, v, "tools/call", "=?base64?YXNrX3VzZXI=?=").kind,
+                    HP_MCP_ROUTE_MODERN);
+    CU_ASSERT_EQUAL(reject_code(call, v, "tools/call", "=?base64?YXNr*3VzZXI=?="),
+                    HP_MCP_HEADER_MISMATCH);
+    CU_ASSERT_EQUAL(reject_code(call, v, "tools/call", "=?base64?d2FpdF9mb3JfYW5zd2Vy?="),
+                    HP_MCP_HEADER_MISMATCH);
+    CU_ASSERT_EQUAL(reject_code(call, v, "tools/call", "cancel_question"), HP_MCP_HEADER_MISMATCH);
+    /* Required headers missing, or naming something else than the body. */
+    CU_ASSERT_EQUAL(reject_code(call, v, "tools/call", NULL), HP_MCP_HEADER_MISMATCH);
+    CU_ASSERT_EQUAL(reject_code(list, NULL, "tools/list", NULL), HP_MCP_HEADER_MISMATCH);
+    CU_ASSERT_EQUAL(reject_code(list, v, NULL, NULL), HP_MCP_HEADER_MISMATCH);
+    CU_ASSERT_EQUAL(reject_code(list, v, "tools/call", NULL), HP_MCP_HEADER_MISMATCH);
+    CU_ASSERT_EQUAL(reject_code(list, "2025-11-25", "tools/list", NULL), HP_MCP_HEADER_MISMATCH);
+    /* A revision the server does not speak: -32022 with the ones it does. */
+    {
+        json_object *m =
+            parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":"
+                  "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":"
+                  "\"2099-01-01\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
+        hp_mcp_headers h = {"2099-01-01", "tools/list", NULL};
+        hp_mcp_msg msg;
+        hp_mcp_classify(m, &msg);
+        hp_mcp_route_message(&msg, &h, &r);
+        CU_ASSERT_EQUAL(r.kind, HP_MCP_ROUTE_REJECT);
+        CU_ASSERT_EQUAL(r.code, HP_MCP_UNSUPPORTED_VERSION);
+        CU_ASSERT_STRING_EQUAL(hp_json_str(r.data, "requested"), "2099-01-01");
+        CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_array_get_idx(
+                                   json_object_object_get(r.data, "supported"), 0)),
+                               "2026-07-28");
+        json_object_put(r.data);
+        json_object_put(m);
+    }
+    /* Malformed envelopes: -32602, whatever the headers say. */
+    CU_ASSERT_EQUAL(
+        reject_code("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":"
+                    "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":"
+                    "\"2026-07-28\"}}}",
+                    v, "tools/list", NULL),
+        HP_MCP_INVALID_PARAMS);
+    CU_ASSERT_EQUAL(
+        reject_code("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":"
+                    "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":7,"
+                    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+                    v, "tools/list", NULL),
+        HP_MCP_INVALID_PARAMS);
+    CU_ASSERT_EQUAL(
+        reject_code("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":"
+                    "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":"
+                    "\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{},"
+                    "\"io.modelcontextprotocol/clientInfo\":\"me\"}}}",
+                    v, "tools/list", NULL),
+        HP_MCP_INVALID_PARAMS);
+    /* A modern header on a request without the envelope. */
+    CU_ASSERT_EQUAL(reject_code("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", v,
+                                "tools/list", NULL),
+                    HP_MCP_INVALID_PARAMS);
+    /* The legacy era is left alone: initialize, and requests of a session. */
+    CU_ASSERT_EQUAL(route_of(init, NULL, NULL, NULL).kind, HP_MCP_ROUTE_LEGACY);
+    CU_ASSERT_EQUAL(route_of(init, "2025-11-25", NULL, NULL).kind, HP_MCP_ROUTE_LEGACY);
+    CU_ASSERT_EQUAL(reject_code(init, v, NULL, NULL), HP_MCP_HEADER_MISMATCH);
+    CU_ASSERT_EQUAL(route_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}",
+                             "2025-11-25", NULL, NULL)
+                        .kind,
+                    HP_MCP_ROUTE_LEGACY);
+    /* An initialize that carries a valid modern envelope is a modern request
+     * (which this revision does not define). */
+    CU_ASSERT_EQUAL(
+        route_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{" ENV_OK "}}",
+                 v, "initialize", NULL)
+            .kind,
+        HP_MCP_ROUTE_MODERN);
+    /* Notifications: the envelope, or a modern header alone. */
+    CU_ASSERT_EQUAL(
+        route_of("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\",\"params\":{" ENV_OK "}}", v,
+                 NULL, NULL)
+            .kind,
+        HP_MCP_ROUTE_MODERN);
+    CU_ASSERT_EQUAL(
+        route_of("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"}", v, NULL, NULL).kind,
+        HP_MCP_ROUTE_MODERN);
+    CU_ASSERT_EQUAL(reject_code("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"}", v,
+                                "notifications/y", NULL),
+                    HP_MCP_HEADER_MISMATCH);
+    CU_ASSERT_EQUAL(
+        route_of("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", NULL, NULL, NULL)
+            .kind,
+        HP_MCP_ROUTE_LEGACY);
+}
+
+static void test_modern_results(void)
+{
+    json_object *d = hp_mcp_discover_result(), *id = json_object_new_int(4), *r, *res;
+
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_array_get_idx(
+                               json_object_object_get(d, "supportedVersions"), 0)),
+                           "2026-07-28");
+    CU_ASSERT_EQUAL(json_object_array_length(json_object_object_get(d, "supportedVersions")), 1);
+    CU_ASSERT_PTR_NOT_NULL(
+        json_object_object_get(json_object_object_get(d, "capabilities"), "tools"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(hp_json_str(d, "instructions"), "wait_for_answer"));
+    CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(d, "ttlMs")), HP_MCP_CACHE_TTL_MS);
+    CU_ASSERT_STRING_EQUAL(hp_json_str(d, "cacheScope"), "public");
+    json_object_put(d);
+
+    r = hp_mcp_modern_result(hp_mcp_response(id, hp_mcp_tools_list()), true);
+    res = json_object_object_get(r, "result");
+    CU_ASSERT_STRING_EQUAL(hp_json_str(res, "resultType"), "complete");
+    CU_ASSERT_STRING_EQUAL(hp_json_str(json_object_object_get(json_object_object_get(res, "_meta"),
+                                                              HP_MCP_META_SERVER_INFO),
+                                       "name"),
+                           "holdpoint");
+    CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(res, "ttlMs")), HP_MCP_CACHE_TTL_MS);
+    CU_ASSERT_EQUAL(json_object_array_length(json_object_object_get(res, "tools")), 5);
+    json_object_put(r);
+
+    /* Not cacheable: no hints. An error response is left as it is. */
+    r = hp_mcp_modern_result(hp_mcp_response(id, json_object_new_object()), false);
+    CU_ASSERT_PTR_NULL(json_object_object_get(json_object_object_get(r, "result"), "ttlMs"));
+    json_object_put(r);
+    r = hp_mcp_modern_result(hp_mcp_error(id, HP_MCP_INVALID_PARAMS, "x", NULL), false);
+    CU_ASSERT_PTR_NULL(json_object_object_get(r, "result"));
+    CU_ASSERT_PTR_NULL(json_object_object_get(json_object_object_get(r, "error"), "resultType"));
+    json_object_put(r);
+    json_object_put(id);
+}
+
 static void test_results(void)
 {
     json_object *opts = parse("[{\"label\":\"Yes\",\"value\":\"yes\"},{\"label\":\"No\","
@@ -300,6 +487,8 @@ int main(void)
         {"the five tools and their schemas", test_tools},
         {"tool arguments", test_args},
         {"result shapes", test_results},
+        {"2026-07-28 era routing", test_routing},
+        {"2026-07-28 results", test_modern_results},
         {NULL, NULL},
     };
     return hp_unit_main("hp_mcp", tests);
