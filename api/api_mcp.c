@@ -1,11 +1,15 @@
 /*
  * api_mcp: the MCP server at /mcp over Streamable HTTP (revisions
- * 2025-03-26, 2025-06-18 and 2025-11-25; hp_mcp.h), authenticated with a
- * Bearer API key on every request. See docs/mcp.md.
+ * 2025-03-26, 2025-06-18 and 2025-11-25 after an initialize, and the
+ * stateless 2026-07-28; hp_mcp.h), authenticated with a Bearer API key on
+ * every request. See docs/mcp.md.
  *
  *   POST /mcp    one JSON-RPC message (or, in a 2025-03-26 session, a
- *                batch): initialize opens a session (Mcp-Session-Id, stored
- *                in PostgreSQL so any replica serves it); requests answer
+ *                batch). A request carrying the 2026-07-28 envelope in
+ *                params._meta is served on its own (server/discover,
+ *                tools/list, tools/call; no session). Otherwise initialize
+ *                opens a session (Mcp-Session-Id, stored in PostgreSQL so any
+ *                replica serves it) for the later requests. Requests answer
  *                application/json, or text/event-stream when a waiting tool
  *                was asked for progress; notifications and responses 202
  *   DELETE /mcp  ends the session
@@ -35,6 +39,8 @@
 typedef struct api_mcp {
     hp_req *req;
     const char *version;     /* the session's revision (initialize: the negotiated one) */
+    bool modern;             /* a 2026-07-28 request: its result says so */
+    bool cacheable;          /* ... and carries cache hints (tools/list) */
     bool sse_ok;             /* the client accepts text/event-stream */
     bool json_ok;            /* ... and application/json */
     bool batch;              /* handling a batch: no streaming */
@@ -131,6 +137,8 @@ static void api__reply(api_mcp *x, json_object *resp)
 
     if (resp == NULL)
         return;
+    if (x->modern)
+        resp = hp_mcp_modern_result(resp, x->cacheable);
     if (req->status != 0) {
         /* The SSE head went out when progress started: the answer is the
          * stream's last event. */
@@ -418,6 +426,40 @@ static void api__initialize(api_mcp *x, const hp_mcp_msg *m)
     free(sid);
 }
 
+/* A JSON-RPC error with an HTTP status of its own: the modern era answers
+ * a refused request 400 and an unknown method 404. Takes data. */
+static void api__rpc_error(hp_req *req, int status, json_object *id, int code, const char *message,
+                           json_object *data)
+{
+    json_object *resp = hp_mcp_error(id, code, message, data);
+
+    api_send_json(req, status, resp);
+    json_object_put(resp);
+}
+
+/* One 2026-07-28 message, routed and checked by hp_mcp_route_message:
+ * served on its own, with no session. */
+static void api__modern(api_mcp *x, const hp_mcp_msg *m, const char *version)
+{
+    x->version = version;
+    x->modern = true;
+    if (m->kind != HP_MCP_MSG_REQUEST) {
+        api_send_empty(x->req, 202, NULL);
+        return;
+    }
+    if (strcmp(m->method, "server/discover") == 0) {
+        api__reply(x, hp_mcp_response(m->id, hp_mcp_discover_result()));
+    } else if (strcmp(m->method, "tools/list") == 0) {
+        x->cacheable = true;
+        api__reply(x, hp_mcp_response(m->id, hp_mcp_tools_list()));
+    } else if (strcmp(m->method, "tools/call") == 0) {
+        api__reply(x, api__tools_call(x, m->id, m->params));
+    } else {
+        /* ping and initialize are not part of this revision. */
+        api__rpc_error(x->req, 404, m->id, HP_MCP_METHOD_NOT_FOUND, "Method not found", NULL);
+    }
+}
+
 /* A batch (2025-03-26 sessions only): every request answered in order in one
  * JSON array; 202 when it held only notifications and responses. */
 static void api__batch(api_mcp *x, json_object *body)
@@ -467,6 +509,9 @@ void api_mcp_post(hp_req *req)
 {
     api_mcp x = {.req = req};
     const char *hv = mg_get_header(req->conn, "MCP-Protocol-Version");
+    hp_mcp_headers h = {hv, mg_get_header(req->conn, "Mcp-Method"),
+                        mg_get_header(req->conn, "Mcp-Name")};
+    hp_mcp_route route;
     json_object *body;
     hp_mcp_msg m;
 
@@ -487,6 +532,11 @@ void api_mcp_post(hp_req *req)
         size_t n = json_object_array_length(body);
         for (size_t i = 0; i < n; i++) {
             hp_mcp_classify(json_object_array_get_idx(body, i), &m);
+            if (hp_mcp_has_envelope(m.params)) {
+                api_send_error(req, HP_ERR_INVALID_REQUEST,
+                               "JSON-RPC batches may not hold 2026-07-28 requests", NULL);
+                return;
+            }
             if (m.kind == HP_MCP_MSG_REQUEST && strcmp(m.method, "initialize") == 0) {
                 api_send_error(req, HP_ERR_INVALID_REQUEST,
                                "initialize must not be part of a batch", NULL);
@@ -512,6 +562,15 @@ void api_mcp_post(hp_req *req)
     hp_mcp_classify(body, &m);
     if (m.kind == HP_MCP_MSG_INVALID) {
         api_send_error(req, HP_ERR_INVALID_REQUEST, m.why, NULL);
+        return;
+    }
+    hp_mcp_route_message(&m, &h, &route);
+    if (route.kind == HP_MCP_ROUTE_REJECT) {
+        api__rpc_error(req, route.http_status, m.id, route.code, route.message, route.data);
+        return;
+    }
+    if (route.kind == HP_MCP_ROUTE_MODERN) {
+        api__modern(&x, &m, route.version);
         return;
     }
     if (m.kind == HP_MCP_MSG_REQUEST && strcmp(m.method, "initialize") == 0) {

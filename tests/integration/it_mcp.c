@@ -8,8 +8,13 @@
  * Origin, Accept, malformed or huge or deep bodies, malformed JSON-RPC,
  * unknown method or tool, invalid arguments per revision, another team's
  * session) answering a documented status or JSON-RPC error with nothing
- * stored. Then the official MCP TypeScript SDK client (tests/e2e/
- * mcp_client.mjs) runs its scenario against two replicas.
+ * stored. The stateless 2026-07-28 revision beside them: server/discover,
+ * tools/list with cache hints, a question asked on one replica and answered
+ * on the other with no session, progress over SSE, and the validation
+ * ladder (-32020, -32022, -32602, 404 for methods it does not define).
+ * Then the official MCP TypeScript SDK clients run their scenarios against
+ * two replicas: v1 (tests/e2e/mcp_client.mjs, 2025-11-25 with sessions) and
+ * v2 (tests/e2e/mcp_modern_client.mjs, 2026-07-28, pinned and probing).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,31 +162,15 @@ static void test_initialize_and_versions(void)
                            "like '%' || $1 || '%'",
                            sid + 4, (const char *)NULL) == 0,
              "the session id itself is stored");
-    /* A client that also speaks 2026-07-28 (the stateless revision, not
-     * served here) first sends a request in that revision's form — no
-     * session, MCP-Protocol-Version: 2026-07-28 — and gets the 400 of an
-     * unsupported version (-32600, not that revision's -32022), its sign to
-     * fall back to initialize; the refusal stores nothing. An initialize
-     * asking for 2026-07-28 (with that header, which an initialize does not
-     * negotiate with) gets 2025-11-25 and a session. */
-    static const char *const modern[] = {
-        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\",\"params\":{\"_meta\":"
-        "{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}}",
-        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
-        "\"ask_user\",\"arguments\":{\"question\":\"q\",\"wait\":false},\"_meta\":"
-        "{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}}"};
-    for (int i = 0; i < 2; i++)
-        RPC_HTTP_ERROR(
-            mcp_on(NULL, t->api_key, NULL, "MCP-Protocol-Version: 2026-07-28", modern[i]), 400,
-            -32600, "invalid_request");
-    IT_CHECK(team_approvals(t) == 0, "a refused 2026-07-28 call asked a question");
-    r = mcp_on(NULL, t->api_key, NULL, "MCP-Protocol-Version: 2026-07-28", init_body("2026-07-28"));
+    /* An initialize asking for 2026-07-28 (which has no initialize) gets
+     * 2025-11-25 and a session, as a legacy client expects. */
+    r = mcp(t->api_key, NULL, init_body("2026-07-28"));
     IT_STATUS(r, 200);
     IT_JSTR(r->json, "result.protocolVersion", "2025-11-25");
-    IT_CHECK(hp_it_header(r, "Mcp-Session-Id") != NULL, "no session for the fallback initialize");
+    IT_CHECK(hp_it_header(r, "Mcp-Session-Id") != NULL, "no session for the initialize");
     IT_CHECK(hp_it_sql_int("select count(*) from mcp_sessions where team_id = $1::uuid", t->team_id,
                            (const char *)NULL) == 5,
-             "the refusals opened a session");
+             "want five sessions");
     /* An initialize without protocolVersion. */
     r = mcp(t->api_key, NULL,
             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}");
@@ -384,6 +373,219 @@ static void test_progress_over_sse(void)
     IT_JSTR(last, "result.structuredContent.value", "yes");
 }
 
+/* ---- 2026-07-28 ------------------------------------------------------------ */
+
+#define ENVELOPE                                                                                   \
+    "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","                       \
+    "\"io.modelcontextprotocol/clientCapabilities\":{},"                                           \
+    "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"it_mcp\",\"version\":\"1\"}}"
+
+/* A 2026-07-28 request: no session, its revision in MCP-Protocol-Version,
+ * its method in Mcp-Method and, given, name in Mcp-Name. */
+static hp_it_resp *modern_on(hp_it_api *api, const char *key, const char *method, const char *name,
+                             const char *body)
+{
+    const char *h[] = {hp_it_fmt("Authorization: Bearer %s", key),
+                       "Content-Type: application/json",
+                       "Accept: application/json, text/event-stream",
+                       "MCP-Protocol-Version: 2026-07-28",
+                       hp_it_fmt("Mcp-Method: %s", method),
+                       name ? hp_it_fmt("Mcp-Name: %s", name) : NULL,
+                       NULL};
+    return hp_it_http(api, "POST", "/mcp", h, body);
+}
+
+static const char *modern_call(const char *id, const char *tool, const char *args)
+{
+    return hp_it_fmt("{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"tools/call\",\"params\":"
+                     "{\"name\":\"%s\",\"arguments\":%s," ENVELOPE "}}",
+                     id, tool, args);
+}
+
+/* A refusal of the modern ladder: status, code, the request's id, and no
+ * session opened. */
+static bool modern_refused(const hp_it_resp *r, long status, int code, int line)
+{
+    bool ok = r->status == status && r->json != NULL && jint(r->json, "error.code") == code &&
+              hp_it_jget(r->json, "id", NULL) != NULL && hp_it_header(r, "Mcp-Session-Id") == NULL;
+    return IT_CHECK(ok, "line %d: want %ld with JSON-RPC error %d, got %ld %s", line, status, code,
+                    r->status, r->body);
+}
+#define MODERN_REFUSED(r, status, code) modern_refused((r), (status), (code), __LINE__)
+
+/* A 2026-07-28 result: resultType complete, serverInfo in its _meta, and
+ * no session. */
+static void check_modern_result(const hp_it_resp *r, int line)
+{
+    json_object *info = json_object_object_get(hp_it_jget(r->json, "result._meta", NULL),
+                                               "io.modelcontextprotocol/serverInfo");
+    const char *type = jstr(r->json, "result.resultType");
+
+    IT_CHECK(r->status == 200 && type != NULL && strcmp(type, "complete") == 0 &&
+                 jstr(info, "name") != NULL && strcmp(jstr(info, "name"), "holdpoint") == 0 &&
+                 hp_it_header(r, "Mcp-Session-Id") == NULL,
+             "line %d: not a 2026-07-28 result: %ld %s", line, r->status, r->body);
+}
+
+static void test_stateless_revision(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *discover =
+        "{\"jsonrpc\":\"2.0\",\"id\":\"d\",\"method\":\"server/discover\",\"params\":{" ENVELOPE
+        "}}";
+    hp_it_resp *r;
+
+    r = modern_on(NULL, t->api_key, "server/discover", NULL, discover);
+    check_modern_result(r, __LINE__);
+    IT_JSTR(r->json, "id", "d");
+    IT_JSTR(r->json, "result.supportedVersions.0", "2026-07-28");
+    IT_CHECK(hp_it_jlen(hp_it_jget(r->json, "result.supportedVersions", NULL)) == 1,
+             "legacy revisions listed in discover: %s", r->body);
+    IT_CHECK(hp_it_jget(r->json, "result.capabilities.tools", NULL) != NULL, "no tools: %s",
+             r->body);
+    IT_CHECK(strstr(jstr(r->json, "result.instructions"), "wait_for_answer") != NULL,
+             "instructions");
+    IT_JINT(r->json, "result.ttlMs", 3600000);
+    r = modern_on(replica, t->api_key, "tools/list", NULL,
+                  "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{" ENVELOPE
+                  "}}");
+    check_modern_result(r, __LINE__);
+    IT_CHECK(hp_it_jlen(hp_it_jget(r->json, "result.tools", NULL)) == 5, "five tools: %s", r->body);
+    IT_JINT(r->json, "result.ttlMs", 3600000);
+    IT_JSTR(r->json, "result.cacheScope", "public");
+
+    /* Asked on one replica, answered on the other: nothing shared but the
+     * correlationId, and no session stored. Mcp-Name may come in Base64. */
+    r = modern_on(NULL, t->api_key, "tools/call", "=?base64?YXNrX3VzZXI=?=",
+                  modern_call("2", "ask_user",
+                              "{\"question\":\"Stateless?\",\"type\":\"select\",\"options\":"
+                              "[\"one\",\"two\"],\"wait\":false}"));
+    check_modern_result(r, __LINE__);
+    IT_JSTR(r->json, "result.structuredContent.status", "pending");
+    const char *cid = jstr(r->json, "result.structuredContent.correlationId");
+    IT_CHECK_FATAL(cid != NULL, "no correlationId: %s", r->body);
+    const char *ap = hp_it_sql_str("select id::text from approvals where request_id = $1", cid,
+                                   (const char *)NULL);
+    IT_CHECK_FATAL(ap != NULL, "the question was not stored");
+    IT_STATUS(hp_it_user(t, "POST", hp_it_fmt("/v1/review/approvals/%s/resolve", ap),
+                         "{\"option_index\":1}"),
+              200);
+    r = modern_on(
+        replica, t->api_key, "tools/call", "wait_for_answer",
+        modern_call("3", "wait_for_answer", hp_it_fmt("{\"correlationId\":\"%s\"}", cid)));
+    check_modern_result(r, __LINE__);
+    IT_JSTR(r->json, "result.structuredContent.status", "answered");
+    IT_JSTR(r->json, "result.structuredContent.value", "two");
+    IT_CHECK(hp_it_sql_int("select count(*) from mcp_sessions where team_id = $1::uuid", t->team_id,
+                           (const char *)NULL) == 0,
+             "a 2026-07-28 request opened a session");
+    /* Invalid arguments: a tool error the model can read. */
+    r = modern_on(NULL, t->api_key, "tools/call", "ask_user",
+                  modern_call("4", "ask_user", "{\"question\":\"q\",\"type\":\"multiple\"}"));
+    check_modern_result(r, __LINE__);
+    IT_JBOOL(r->json, "result.isError", true);
+
+    /* The ladder: every refusal is 400 (404 for a method this revision does
+     * not define), carries the request's id, and asks nothing. */
+    long long before = team_approvals(t);
+    const char *ask = modern_call("5", "ask_user", "{\"question\":\"Refused?\",\"wait\":false}");
+    MODERN_REFUSED(modern_on(NULL, t->api_key, "tools/call", "wait_for_answer", ask), 400, -32020);
+    MODERN_REFUSED(modern_on(NULL, t->api_key, "tools/call", NULL, ask), 400, -32020);
+    MODERN_REFUSED(modern_on(NULL, t->api_key, "tools/call", "=?base64?not base64?=", ask), 400,
+                   -32020);
+    MODERN_REFUSED(modern_on(NULL, t->api_key, "tools/list", "ask_user", ask), 400, -32020);
+    {
+        const char *h[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
+                           "Content-Type: application/json", "Mcp-Method: tools/call",
+                           "Mcp-Name: ask_user", NULL};
+        MODERN_REFUSED(hp_it_http(NULL, "POST", "/mcp", h, ask), 400, -32020);
+    }
+    r = modern_on(NULL, t->api_key, "tools/call", "ask_user",
+                  "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":"
+                  "\"ask_user\",\"arguments\":{\"question\":\"q\"},\"_meta\":{"
+                  "\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}}");
+    MODERN_REFUSED(r, 400, -32602);
+    IT_JSTR(r->json, "error.data.envelope.key", "io.modelcontextprotocol/clientCapabilities");
+    {
+        const char *h[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
+                           "Content-Type: application/json", "MCP-Protocol-Version: 2099-01-01",
+                           "Mcp-Method: tools/list", NULL};
+        r = hp_it_http(NULL, "POST", "/mcp", h,
+                       "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\",\"params\":{"
+                       "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2099-01-01\","
+                       "\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
+        MODERN_REFUSED(r, 400, -32022);
+        IT_JSTR(r->json, "error.data.supported.0", "2026-07-28");
+        IT_JSTR(r->json, "error.data.requested", "2099-01-01");
+    }
+    MODERN_REFUSED(modern_on(NULL, t->api_key, "tools/list", NULL,
+                             "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/list\"}"),
+                   400, -32602);
+    MODERN_REFUSED(
+        modern_on(NULL, t->api_key, "ping", NULL,
+                  "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\",\"params\":{" ENVELOPE "}}"),
+        404, -32601);
+    MODERN_REFUSED(modern_on(NULL, t->api_key, "initialize", NULL, init_body("2025-11-25")), 400,
+                   -32020);
+    RPC_HTTP_ERROR(mcp(t->api_key, NULL, hp_it_fmt("[%s]", discover)), 400, -32600,
+                   "invalid_request");
+    IT_CHECK(team_approvals(t) == before, "a refused 2026-07-28 call asked a question");
+    IT_CHECK(hp_it_sql_int("select count(*) from mcp_sessions where team_id = $1::uuid", t->team_id,
+                           (const char *)NULL) == 0,
+             "a refusal opened a session");
+    /* Notifications are accepted and do nothing; a key is still needed. */
+    IT_STATUS(modern_on(NULL, t->api_key, "notifications/cancelled", NULL,
+                        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{"
+                        "\"requestId\":1," ENVELOPE "}}"),
+              202);
+    RPC_HTTP_ERROR(modern_on(NULL, "hpk_not_a_key", "server/discover", NULL, discover), 401, -32000,
+                   "invalid_api_key");
+}
+
+/* A waiting 2026-07-28 call with a progressToken answers an event stream:
+ * progress, then the result with its resultType. */
+static void test_stateless_progress(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    bg_batch *b = bg_new(1);
+    const char *hs[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
+                        "Content-Type: application/json",
+                        "Accept: application/json, text/event-stream",
+                        "MCP-Protocol-Version: 2026-07-28",
+                        "Mcp-Method: tools/call",
+                        "Mcp-Name: ask_user",
+                        NULL};
+    const char *ap;
+
+    bg_set_headers(b, 0, "POST", hp_it_fmt("%s/mcp", hp_it_api_base(replica)), hs,
+                   "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":"
+                   "{\"name\":\"ask_user\",\"arguments\":{\"question\":\"Modern progress?\","
+                   "\"timeoutSeconds\":50},\"_meta\":{\"progressToken\":\"tok-m\","
+                   "\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+                   "\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+                   60000);
+    bg_start(b);
+    ap = bg_await_sql("select id::text from approvals where team_id = $1::uuid", t->team_id, 10000);
+    IT_CHECK_FATAL(ap != NULL, "the waiting call never asked");
+    hp_it_sleep_ms(200);
+    IT_STATUS(hp_it_user(t, "POST", hp_it_fmt("/v1/review/approvals/%s/resolve", ap),
+                         "{\"option_index\":0}"),
+              200);
+    bg_join(b);
+    IT_CHECK_FATAL(b->calls[0].status == 200, "status %ld", b->calls[0].status);
+    IT_CHECK(strstr(b->calls[0].hdrs, "text/event-stream") != NULL, "not an event stream: %s",
+             b->calls[0].hdrs);
+    json_object *ev = sse_data(b->calls[0].resp);
+    int n = hp_it_jlen(ev);
+    IT_CHECK_FATAL(n >= 2, "want progress then the result: %s", b->calls[0].resp);
+    IT_JSTR(json_object_array_get_idx(ev, 0), "method", "notifications/progress");
+    IT_JSTR(json_object_array_get_idx(ev, 0), "params.progressToken", "tok-m");
+    json_object *last = json_object_array_get_idx(ev, (size_t)n - 1);
+    IT_JINT(last, "id", 11);
+    IT_JSTR(last, "result.resultType", "complete");
+    IT_JSTR(last, "result.structuredContent.value", "yes");
+}
+
 /* With every waiting place taken, a waiting tool call is refused (503, or
  * 429 wait_share_exceeded) before it asks anything. */
 static void test_no_waiter_left(void)
@@ -550,21 +752,32 @@ static void test_refusals(void)
     IT_CHECK(team_approvals(t) == 0, "a refused request stored something");
 }
 
-/* The official SDK client against two replicas (tests/e2e/mcp_client.mjs). */
-static void test_official_sdk_two_replicas(void)
+/* One official SDK client's scenario (a script in tests/e2e) against two
+ * replicas, with a fresh team and another team's key. */
+static void run_sdk_scenario(const char *script)
 {
     const hp_it_team *t = hp_it_team_new();
     const hp_it_team *other = hp_it_team_new();
-    hp_it_api *b = replica;
-    const char *root = HP_ITEST_SOURCE_DIR;
     const char *cmd =
         hp_it_fmt("cd '%s/tests/e2e' && HP_URL_A='%s' HP_URL_B='%s' HP_API_KEY='%s' "
-                  "HP_USER_TOKEN='%s' HP_OTHER_KEY='%s' timeout 240 node mcp_client.mjs >&2",
-                  root, hp_it_api_base(hp_it_api_default()), hp_it_api_base(b), t->api_key,
-                  t->user_token, other->api_key);
+                  "HP_USER_TOKEN='%s' HP_OTHER_KEY='%s' timeout 240 node %s >&2",
+                  HP_ITEST_SOURCE_DIR, hp_it_api_base(hp_it_api_default()), hp_it_api_base(replica),
+                  t->api_key, t->user_token, other->api_key, script);
     int st = system(cmd);
-    IT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the MCP SDK scenario failed (exit %d)",
+    IT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s failed (exit %d)", script,
              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* The official SDK v1 client, 2025-11-25 with sessions. */
+static void test_official_sdk_two_replicas(void)
+{
+    run_sdk_scenario("mcp_client.mjs");
+}
+
+/* The official SDK v2 client, 2026-07-28: pinned, and probing (auto). */
+static void test_official_sdk_v2_stateless(void)
+{
+    run_sdk_scenario("mcp_modern_client.mjs");
 }
 
 int main(void)
@@ -579,7 +792,10 @@ int main(void)
         {"batches", test_batches},
         {"invalid_arguments_per_revision", test_invalid_arguments_per_revision},
         {"refusals", test_refusals},
+        {"stateless_revision", test_stateless_revision},
+        {"stateless_progress", test_stateless_progress},
         {"official_sdk_two_replicas", test_official_sdk_two_replicas},
+        {"official_sdk_v2_stateless", test_official_sdk_v2_stateless},
         {NULL, NULL},
     };
     hp_it_set_default_env(dflt_env);
