@@ -21,22 +21,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
-const A = env("HP_URL_A"), B = env("HP_URL_B"), KEY = env("HP_API_KEY");
-const USER = env("HP_USER_TOKEN"), OTHER = env("HP_OTHER_KEY");
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-let failures = 0;
-function check(ok, what, detail) {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}${ok || detail === undefined ? "" : `: ${JSON.stringify(detail)}`}`);
-  if (!ok) failures++;
-  return ok;
-}
+import { A, B, KEY, OTHER, check, resolve, rejects, run } from "./mcp_common.mjs";
 
 function transport(base, key, sessionId) {
   return new StreamableHTTPClientTransport(new URL("/mcp", base), {
@@ -49,35 +34,6 @@ async function client(t) {
   const c = new Client({ name: "holdpoint-e2e", version: "1.0.0" });
   await c.connect(t);
   return c;
-}
-
-// The reviewer finds the pending question by its text and decides it.
-async function resolve(question, decision) {
-  const h = { Authorization: `Bearer ${USER}` };
-  for (let i = 0; i < 400; i++) {
-    const r = await fetch(`${A}/v1/review/approvals?status=pending&limit=100`, { headers: h });
-    const item = (await r.json()).items.find((x) => x.question === question);
-    if (item) {
-      const rr = await fetch(`${A}/v1/review/approvals/${item.approval_id}/resolve`, {
-        method: "POST",
-        headers: { ...h, "Content-Type": "application/json" },
-        body: JSON.stringify(decision),
-      });
-      check(rr.status === 200, `reviewer resolved "${question}"`, await rr.text());
-      return item;
-    }
-    await sleep(25);
-  }
-  throw new Error(`the question "${question}" never reached the reviewer inbox`);
-}
-
-async function rejects(promise) {
-  try {
-    await promise;
-    return null;
-  } catch (e) {
-    return e;
-  }
 }
 
 async function main() {
@@ -202,12 +158,4 @@ async function main() {
   await b.close();
 }
 
-main()
-  .catch((e) => {
-    console.log(`FAIL unexpected error: ${e?.stack ?? e}`);
-    failures++;
-  })
-  .finally(() => {
-    console.log(failures === 0 ? "mcp e2e: all checks passed" : `mcp e2e: ${failures} failures`);
-    process.exit(failures === 0 ? 0 : 1);
-  });
+run("mcp e2e", main);

@@ -23,24 +23,10 @@
 import { Client, ProtocolError, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { A, B, KEY, OTHER, check, resolve, rejects, run } from "./mcp_common.mjs";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
-const A = env("HP_URL_A"), B = env("HP_URL_B"), KEY = env("HP_API_KEY");
-const USER = env("HP_USER_TOKEN"), OTHER = env("HP_OTHER_KEY");
 const MODERN = "2026-07-28";
 const FIVE = ["ask_user", "cancel_question", "list_sessions", "send_notification", "wait_for_answer"];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-let failures = 0;
-function check(ok, what, detail) {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}${ok || detail === undefined ? "" : `: ${JSON.stringify(detail)}`}`);
-  if (!ok) failures++;
-  return ok;
-}
 
 // Every response the SDK transports receive, to prove no session id ever
 // comes back in the stateless revision.
@@ -65,35 +51,6 @@ async function client(t, mode = { pin: MODERN }) {
   const c = new Client({ name: "holdpoint-e2e-modern", version: "1.0.0" }, { versionNegotiation: { mode } });
   await c.connect(t);
   return c;
-}
-
-// The reviewer finds the pending question by its text and decides it.
-async function resolve(question, decision) {
-  const h = { Authorization: `Bearer ${USER}` };
-  for (let i = 0; i < 400; i++) {
-    const r = await fetch(`${A}/v1/review/approvals?status=pending&limit=100`, { headers: h });
-    const item = (await r.json()).items.find((x) => x.question === question);
-    if (item) {
-      const rr = await fetch(`${A}/v1/review/approvals/${item.approval_id}/resolve`, {
-        method: "POST",
-        headers: { ...h, "Content-Type": "application/json" },
-        body: JSON.stringify(decision),
-      });
-      check(rr.status === 200, `reviewer resolved "${question}"`, await rr.text());
-      return item;
-    }
-    await sleep(25);
-  }
-  throw new Error(`the question "${question}" never reached the reviewer inbox`);
-}
-
-async function rejects(promise) {
-  try {
-    await promise;
-    return null;
-  } catch (e) {
-    return e;
-  }
 }
 
 // One part of the run; an unexpected error fails it without stopping the others.
@@ -335,12 +292,4 @@ async function main() {
   check(sessionHeadersSeen.length === 0, "no response to the SDK clients carried Mcp-Session-Id", sessionHeadersSeen);
 }
 
-main()
-  .catch((e) => {
-    console.log(`FAIL unexpected error: ${e?.stack ?? e}`);
-    failures++;
-  })
-  .finally(() => {
-    console.log(failures === 0 ? "mcp modern e2e: all checks passed" : `mcp modern e2e: ${failures} failures`);
-    process.exit(failures === 0 ? 0 : 1);
-  });
+run("mcp modern e2e", main);

@@ -334,21 +334,16 @@ static json_object *sse_data(const char *body)
     return arr;
 }
 
-static void test_progress_over_sse(void)
+/* Sends a waiting ask_user (headers hs, body) to api in the background,
+ * decides its question (option 0) once it is asked, and returns the event
+ * stream's messages: progress first, the answer last (at least two). */
+static json_object *decided_while_waiting(hp_it_api *api, const hp_it_team *t,
+                                          const char *const *hs, const char *body)
 {
-    const hp_it_team *t = hp_it_team_new();
-    const char *sid = open_session(NULL, t, "2025-11-25");
     bg_batch *b = bg_new(1);
-    const char *hs[] = {
-        hp_it_fmt("Authorization: Bearer %s", t->api_key), "Content-Type: application/json",
-        "Accept: application/json, text/event-stream", hp_it_fmt("Mcp-Session-Id: %s", sid), NULL};
     const char *ap;
 
-    bg_set_headers(b, 0, "POST", hp_it_fmt("%s/mcp", hp_it_api_base(hp_it_api_default())), hs,
-                   "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
-                   "{\"name\":\"ask_user\",\"arguments\":{\"question\":\"Progress?\","
-                   "\"timeoutSeconds\":50},\"_meta\":{\"progressToken\":\"tok-1\"}}}",
-                   60000);
+    bg_set_headers(b, 0, "POST", hp_it_fmt("%s/mcp", hp_it_api_base(api)), hs, body, 60000);
     bg_start(b);
     ap = bg_await_sql("select id::text from approvals where team_id = $1::uuid", t->team_id, 10000);
     IT_CHECK_FATAL(ap != NULL, "the waiting call never asked");
@@ -361,13 +356,27 @@ static void test_progress_over_sse(void)
     IT_CHECK(strstr(b->calls[0].hdrs, "text/event-stream") != NULL, "not an event stream: %s",
              b->calls[0].hdrs);
     json_object *ev = sse_data(b->calls[0].resp);
-    int n = hp_it_jlen(ev);
-    IT_CHECK_FATAL(n >= 2, "want progress then the result: %s", b->calls[0].resp);
+    IT_CHECK_FATAL(hp_it_jlen(ev) >= 2, "want progress then the result: %s", b->calls[0].resp);
+    IT_JSTR(json_object_array_get_idx(ev, 0), "method", "notifications/progress");
+    return ev;
+}
+
+static void test_progress_over_sse(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *sid = open_session(NULL, t, "2025-11-25");
+    const char *hs[] = {
+        hp_it_fmt("Authorization: Bearer %s", t->api_key), "Content-Type: application/json",
+        "Accept: application/json, text/event-stream", hp_it_fmt("Mcp-Session-Id: %s", sid), NULL};
+    json_object *ev =
+        decided_while_waiting(hp_it_api_default(), t, hs,
+                              "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
+                              "{\"name\":\"ask_user\",\"arguments\":{\"question\":\"Progress?\","
+                              "\"timeoutSeconds\":50},\"_meta\":{\"progressToken\":\"tok-1\"}}}");
     json_object *first = json_object_array_get_idx(ev, 0);
-    IT_JSTR(first, "method", "notifications/progress");
     IT_JSTR(first, "params.progressToken", "tok-1");
     IT_JINT(first, "params.total", 50);
-    json_object *last = json_object_array_get_idx(ev, (size_t)n - 1);
+    json_object *last = json_object_array_get_idx(ev, (size_t)hp_it_jlen(ev) - 1);
     IT_JINT(last, "id", 7);
     IT_JSTR(last, "result.structuredContent.status", "answered");
     IT_JSTR(last, "result.structuredContent.value", "yes");
@@ -547,7 +556,6 @@ static void test_stateless_revision(void)
 static void test_stateless_progress(void)
 {
     const hp_it_team *t = hp_it_team_new();
-    bg_batch *b = bg_new(1);
     const char *hs[] = {hp_it_fmt("Authorization: Bearer %s", t->api_key),
                         "Content-Type: application/json",
                         "Accept: application/json, text/event-stream",
@@ -555,32 +563,15 @@ static void test_stateless_progress(void)
                         "Mcp-Method: tools/call",
                         "Mcp-Name: ask_user",
                         NULL};
-    const char *ap;
-
-    bg_set_headers(b, 0, "POST", hp_it_fmt("%s/mcp", hp_it_api_base(replica)), hs,
-                   "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":"
-                   "{\"name\":\"ask_user\",\"arguments\":{\"question\":\"Modern progress?\","
-                   "\"timeoutSeconds\":50},\"_meta\":{\"progressToken\":\"tok-m\","
-                   "\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
-                   "\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
-                   60000);
-    bg_start(b);
-    ap = bg_await_sql("select id::text from approvals where team_id = $1::uuid", t->team_id, 10000);
-    IT_CHECK_FATAL(ap != NULL, "the waiting call never asked");
-    hp_it_sleep_ms(200);
-    IT_STATUS(hp_it_user(t, "POST", hp_it_fmt("/v1/review/approvals/%s/resolve", ap),
-                         "{\"option_index\":0}"),
-              200);
-    bg_join(b);
-    IT_CHECK_FATAL(b->calls[0].status == 200, "status %ld", b->calls[0].status);
-    IT_CHECK(strstr(b->calls[0].hdrs, "text/event-stream") != NULL, "not an event stream: %s",
-             b->calls[0].hdrs);
-    json_object *ev = sse_data(b->calls[0].resp);
-    int n = hp_it_jlen(ev);
-    IT_CHECK_FATAL(n >= 2, "want progress then the result: %s", b->calls[0].resp);
-    IT_JSTR(json_object_array_get_idx(ev, 0), "method", "notifications/progress");
+    json_object *ev = decided_while_waiting(
+        replica, t, hs,
+        "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":"
+        "{\"name\":\"ask_user\",\"arguments\":{\"question\":\"Modern progress?\","
+        "\"timeoutSeconds\":50},\"_meta\":{\"progressToken\":\"tok-m\","
+        "\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+        "\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
     IT_JSTR(json_object_array_get_idx(ev, 0), "params.progressToken", "tok-m");
-    json_object *last = json_object_array_get_idx(ev, (size_t)n - 1);
+    json_object *last = json_object_array_get_idx(ev, (size_t)hp_it_jlen(ev) - 1);
     IT_JINT(last, "id", 11);
     IT_JSTR(last, "result.resultType", "complete");
     IT_JSTR(last, "result.structuredContent.value", "yes");
