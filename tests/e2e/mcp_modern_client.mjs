@@ -21,9 +21,7 @@
 // Prints one line per check; exits 0 only when every check passed.
 
 import { Client, ProtocolError, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import Ajv2020 from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
-import { A, B, KEY, OTHER, check, resolve, rejects, run } from "./mcp_common.mjs";
+import { A, B, KEY, OTHER, check, checkTools, commonSteps, resolve, run } from "./mcp_common.mjs";
 
 const MODERN = "2026-07-28";
 const FIVE = ["ask_user", "cancel_question", "list_sessions", "send_notification", "wait_for_answer"];
@@ -127,21 +125,7 @@ async function scenario() {
 
   // ---- tools and their schemas ----
   const { tools } = await a.listTools();
-  const names = tools.map((t) => t.name).sort();
-  check(JSON.stringify(names) === JSON.stringify(FIVE), "the five tools", names);
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
-  addFormats(ajv);
-  for (const t of tools) {
-    for (const which of ["inputSchema", "outputSchema"]) {
-      let ok = t[which]?.type === "object";
-      try {
-        ajv.compile(t[which]);
-      } catch (e) {
-        ok = false;
-      }
-      check(ok, `${t.name} ${which} is a valid JSON Schema`, t[which]);
-    }
-  }
+  checkTools(tools);
 
   // ---- ask on A, nobody answers yet: a pending result within the wait ----
   q1 = `Which region for the modern e2e run ${Date.now()}?`;
@@ -188,37 +172,7 @@ async function scenario() {
   check(r4.structuredContent?.status === "answered" && r4.structuredContent.value === "yes",
     "a decision wakes the waiting tool (confirm: yes)", r4);
 
-  // ---- input, answered with text ----
-  const q3 = `Modern subject line ${Date.now()}?`;
-  const r5 = await a.callTool({ name: "ask_user", arguments: { question: q3, type: "input", wait: false } });
-  await resolve(q3, { custom_instruction: "Meet the new dashboard" });
-  const r6 = await b.callTool({ name: "wait_for_answer", arguments: { correlationId: r5.structuredContent.correlationId } });
-  check(r6.structuredContent?.value === "Meet the new dashboard", "input answered with text", r6);
-
-  // ---- cancel ----
-  const r7 = await a.callTool({ name: "ask_user", arguments: { question: `Cancel me ${Date.now()}`, wait: false } });
-  const r8 = await b.callTool({ name: "cancel_question", arguments: { correlationId: r7.structuredContent.correlationId } });
-  check(r8.structuredContent?.status === "cancelled", "cancel_question", r8);
-  const r9 = await a.callTool({ name: "wait_for_answer", arguments: { correlationId: r7.structuredContent.correlationId, timeoutSeconds: 1 } });
-  check(r9.structuredContent?.status === "cancelled", "a cancelled question stays cancelled", r9);
-
-  // ---- notifications and sessions ----
-  const r10 = await a.callTool({
-    name: "send_notification",
-    arguments: { title: "Modern backfill finished", body: "12,400 rows", agentName: "e2e modern agent", sessionId: "e2e-modern-notes" },
-  });
-  check(!r10.isError && typeof r10.structuredContent?.id === "string", "send_notification", r10);
-  const r11 = await b.callTool({ name: "list_sessions", arguments: { limit: 50 } });
-  const ids = (r11.structuredContent?.sessions ?? []).map((s) => s.sessionId);
-  check(ids.includes("e2e-modern-notes"), "list_sessions shows the session the notification started", r11);
-  check(ids.includes("e2e-modern-run"), "list_sessions shows the session ask_user named", r11);
-
-  // ---- refusals ----
-  const bad = await a.callTool({ name: "ask_user", arguments: { question: "q", type: "multiple" } });
-  check(bad.isError === true && !bad.structuredContent, "invalid arguments are a tool error the model can read", bad);
-  const e1 = await rejects(a.callTool({ name: "delete_everything", arguments: {} }));
-  check(e1 instanceof ProtocolError && e1.code === -32602, "an unknown tool is -32602",
-    e1 && { name: e1.name, code: e1.code, message: e1.message });
+  await commonSteps(a, b, "modern", (e) => e instanceof ProtocolError);
 
   check(ta.sessionId === undefined && tb.sessionId === undefined, "still no session after the calls");
   await a.close();
