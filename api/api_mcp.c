@@ -38,7 +38,7 @@
 /* One POST's state. */
 typedef struct api_mcp {
     hp_req *req;
-    const char *version;     /* the session's revision (initialize: the negotiated one) */
+    const char *version;     /* the revision: the session's, the negotiated one, or 2026-07-28 */
     bool modern;             /* a 2026-07-28 request: its result says so */
     bool cacheable;          /* ... and carries cache hints (tools/list) */
     bool sse_ok;             /* the client accepts text/event-stream */
