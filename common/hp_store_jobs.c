@@ -148,6 +148,11 @@ hp_err hp_store_jobs_finish(hp_dbconn *c, const char *worker, hp_job_result *rs,
      * or error instead — a 404 or 410 from a push service is left to
      * hp_store_fanout_push_gone, which removes the subscription.
      *
+     * The approval's delivery fields are written without touching its
+     * updated_at: they are not part of what the reviewers' change feed
+     * sends, and no indexed column changing lets PostgreSQL write the new
+     * version as a heap-only tuple (sql/011_approvals_fillfactor.sql).
+     *
      * Each job and attempt row is found by its primary key, whatever the
      * queue's length and however stale the planner's statistics: unnest()
      * of the arrays is estimated at their real length, and the job update
@@ -173,7 +178,7 @@ hp_err hp_store_jobs_finish(hp_dbconn *c, const char *worker, hp_job_result *rs,
         "  r.attempt_id), "
         "ap as (update approvals set result_delivery_status = case j.outcome when 0 then "
         "  'delivered' else 'failed' end, result_delivery_error = case j.outcome when 0 then "
-        "  null else j.error end, updated_at = now() from j where approvals.id = j.approval_id "
+        "  null else j.error end from j where approvals.id = j.approval_id "
         "  and j.channel_id is null and j.kind <> 'notify' and j.outcome in (0, 2)), "
         "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, "
         "  data) select j.approval_id, j.team_id, case j.outcome when 0 then "
