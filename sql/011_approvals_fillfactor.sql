@@ -7,9 +7,10 @@
 -- PostgreSQL can write it as a heap-only tuple (HOT) — no new entry in any
 -- of the table's nine indexes — when the new version fits on the same page.
 -- With pages filled to the brim by inserts, it rarely did. At 85 % there is
--- room: in bench/delivery the share of HOT outcome updates rose from none
--- to about half, and the outcome statement's WAL records per callback fell
--- by about a quarter (docs/performance.md, "Delivery").
+-- room: in A/B rounds of the delivery benchmark's workload the share of HOT
+-- outcome updates rose from none to about half, and the outcome statement's
+-- WAL records per callback fell by about a quarter (docs/performance.md,
+-- "The outcome's approval update").
 --
 -- This applies to pages written from now on; an existing table keeps its
 -- pages as they are until it is rewritten (VACUUM FULL or pg_repack, at a
