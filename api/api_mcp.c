@@ -39,8 +39,7 @@
 typedef struct api_mcp {
     hp_req *req;
     const char *version;     /* the revision: the session's, the negotiated one, or 2026-07-28 */
-    bool modern;             /* a 2026-07-28 request: its result says so */
-    bool cacheable;          /* ... and carries cache hints (tools/list) */
+    const char *modern;      /* a 2026-07-28 request's method: its result says so */
     bool sse_ok;             /* the client accepts text/event-stream */
     bool json_ok;            /* ... and application/json */
     bool batch;              /* handling a batch: no streaming */
@@ -138,7 +137,7 @@ static void api__reply(api_mcp *x, json_object *resp)
     if (resp == NULL)
         return;
     if (x->modern)
-        resp = hp_mcp_modern_result(resp, x->cacheable);
+        resp = hp_mcp_modern_result(resp, x->modern);
     if (req->status != 0) {
         /* The SSE head went out when progress started: the answer is the
          * stream's last event. */
@@ -442,7 +441,7 @@ static void api__rpc_error(hp_req *req, int status, json_object *id, int code, c
 static void api__modern(api_mcp *x, const hp_mcp_msg *m, const char *version)
 {
     x->version = version;
-    x->modern = true;
+    x->modern = m->method;
     if (m->kind != HP_MCP_MSG_REQUEST) {
         api_send_empty(x->req, 202, NULL);
         return;
@@ -450,7 +449,6 @@ static void api__modern(api_mcp *x, const hp_mcp_msg *m, const char *version)
     if (strcmp(m->method, "server/discover") == 0) {
         api__reply(x, hp_mcp_response(m->id, hp_mcp_discover_result()));
     } else if (strcmp(m->method, "tools/list") == 0) {
-        x->cacheable = true;
         api__reply(x, hp_mcp_response(m->id, hp_mcp_tools_list()));
     } else if (strcmp(m->method, "tools/call") == 0) {
         api__reply(x, api__tools_call(x, m->id, m->params));

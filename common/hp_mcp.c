@@ -205,6 +205,17 @@ static void hp__reject(hp_mcp_route *out, int code, json_object *data, const cha
     va_end(ap);
 }
 
+/* A -32602 naming the envelope's key and its problem. */
+static void hp__envelope_reject(hp_mcp_route *out, const char *key, const char *problem)
+{
+    json_object *data = json_object_new_object(), *env = json_object_new_object();
+
+    hp_json_set_str(env, "key", key);
+    hp_json_set_str(env, "problem", problem);
+    json_object_object_add(data, "envelope", env);
+    hp__reject(out, HP_MCP_INVALID_PARAMS, data, "Invalid _meta envelope: %s: %s", key, problem);
+}
+
 /* A -32020 naming the header and what the body says instead. */
 static void hp__mismatch(hp_mcp_route *out, const char *header, const char *value, const char *body)
 {
@@ -224,31 +235,28 @@ static void hp__mismatch(hp_mcp_route *out, const char *header, const char *valu
                    header, value, body ? body : "");
 }
 
-/* Mcp-Name's value, decoded when it is sent as =?base64?...?=; NULL when
- * that encoding is broken (caller frees). */
-static char *hp__header_value(const char *v, size_t *len)
+/* Whether the Mcp-Name header hv names the string name, decoding hv when
+ * it is sent as =?base64?...?= (false when that encoding is broken). */
+static bool hp__name_header_is(const char *hv, json_object *name)
 {
     static const char pre[] = "=?base64?", suf[] = "?=";
-    size_t n = strlen(v), cap;
+    size_t n = strlen(hv), want = (size_t)json_object_get_string_len(name), len = 0;
+    const char *s = json_object_get_string(name);
     unsigned char *out;
+    char *b64;
+    bool same;
 
-    if (n < sizeof(pre) - 1 + sizeof(suf) - 1 || strncmp(v, pre, sizeof(pre) - 1) != 0 ||
-        strcmp(v + n - (sizeof(suf) - 1), suf) != 0) {
-        *len = n;
-        return hp_xstrdup(v);
-    }
+    if (n < sizeof(pre) - 1 + sizeof(suf) - 1 || strncmp(hv, pre, sizeof(pre) - 1) != 0 ||
+        strcmp(hv + n - (sizeof(suf) - 1), suf) != 0)
+        return n == want && memcmp(hv, s, n) == 0;
     n -= sizeof(pre) - 1 + sizeof(suf) - 1;
-    char *b64 = hp_xstrndup(v + sizeof(pre) - 1, n);
-    cap = n / 4 * 3 + 1;
-    out = hp_xmalloc(cap);
-    if (hp_base64_decode(b64, out, cap - 1, len) != HP_OK) {
-        free(b64);
-        free(out);
-        return NULL;
-    }
+    b64 = hp_xstrndup(hv + sizeof(pre) - 1, n);
+    out = hp_xmalloc(n / 4 * 3 + 1);
+    same = hp_base64_decode(b64, out, n / 4 * 3, &len) == HP_OK && len == want &&
+           memcmp(out, s, len) == 0;
     free(b64);
-    out[*len] = '\0';
-    return (char *)out;
+    free(out);
+    return same;
 }
 
 static void hp__route_request(const hp_mcp_msg *m, const hp_mcp_headers *h, hp_mcp_route *out)
@@ -282,12 +290,7 @@ static void hp__route_request(const hp_mcp_msg *m, const hp_mcp_headers *h, hp_m
     }
     problem = hp__envelope_problem(meta, &key);
     if (problem != NULL) {
-        json_object *data = json_object_new_object(), *env = json_object_new_object();
-        hp_json_set_str(env, "key", key);
-        hp_json_set_str(env, "problem", problem);
-        json_object_object_add(data, "envelope", env);
-        hp__reject(out, HP_MCP_INVALID_PARAMS, data, "Invalid _meta envelope: %s: %s", key,
-                   problem);
+        hp__envelope_reject(out, key, problem);
         return;
     }
     if (h->protocol_version == NULL || strcmp(h->protocol_version, version) != 0) {
@@ -301,12 +304,7 @@ static void hp__route_request(const hp_mcp_msg *m, const hp_mcp_headers *h, hp_m
     if (strcmp(m->method, "tools/call") == 0 &&
         json_object_object_get_ex(m->params, "name", &name) &&
         json_object_is_type(name, json_type_string)) {
-        size_t len = 0;
-        char *v = h->name ? hp__header_value(h->name, &len) : NULL;
-        bool same = v != NULL && len == (size_t)json_object_get_string_len(name) &&
-                    memcmp(v, json_object_get_string(name), len) == 0;
-        free(v);
-        if (!same) {
+        if (h->name == NULL || !hp__name_header_is(h->name, name)) {
             hp__mismatch(out, "Mcp-Name", h->name, json_object_get_string(name));
             return;
         }
@@ -329,13 +327,7 @@ static void hp__route_notification(const hp_mcp_msg *m, const hp_mcp_headers *h,
 
     if (hp_mcp_has_envelope(m->params)) {
         if (version == NULL) {
-            json_object *data = json_object_new_object(), *env = json_object_new_object();
-            hp_json_set_str(env, "key", HP_MCP_META_VERSION);
-            hp_json_set_str(env, "problem", "expected a protocol version string");
-            json_object_object_add(data, "envelope", env);
-            hp__reject(out, HP_MCP_INVALID_PARAMS, data,
-                       "Invalid _meta envelope: %s: expected a protocol version string",
-                       HP_MCP_META_VERSION);
+            hp__envelope_reject(out, HP_MCP_META_VERSION, "expected a protocol version string");
             return;
         }
         if (h->protocol_version != NULL && strcmp(h->protocol_version, version) != 0) {
@@ -441,11 +433,10 @@ json_object *hp_mcp_discover_result(void)
     json_object_object_add(o, "supportedVersions", versions);
     json_object_object_add(o, "capabilities", hp__capabilities());
     hp_json_set_str(o, "instructions", hp__instructions);
-    hp__cache_hints(o);
     return o;
 }
 
-json_object *hp_mcp_modern_result(json_object *resp, bool cacheable)
+json_object *hp_mcp_modern_result(json_object *resp, const char *method)
 {
     json_object *result, *meta;
 
@@ -458,7 +449,8 @@ json_object *hp_mcp_modern_result(json_object *resp, bool cacheable)
         json_object_object_add(result, "_meta", meta);
     }
     json_object_object_add(meta, HP_MCP_META_SERVER_INFO, hp__server_info());
-    if (cacheable)
+    /* The spec's cacheable results this server has. */
+    if (strcmp(method, "tools/list") == 0 || strcmp(method, "server/discover") == 0)
         hp__cache_hints(result);
     return resp;
 }

@@ -169,14 +169,14 @@ json_object *hp_mcp_initialize_result(const char *version);
 
 /* The server/discover result (modern era): supportedVersions (the modern
  * revisions; the legacy ones are negotiated by initialize), capabilities
- * {tools}, instructions, and the cache hints ttlMs and cacheScope. New
- * reference. */
+ * {tools} and instructions. New reference. */
 json_object *hp_mcp_discover_result(void);
 
 /* Adds what every modern-era result carries to resp's result, when it has
- * one: resultType "complete" and _meta's serverInfo. tools/list results
- * (cacheable) also get ttlMs and cacheScope. Returns resp. */
-json_object *hp_mcp_modern_result(json_object *resp, bool cacheable);
+ * one: resultType "complete" and _meta's serverInfo; and to the results of
+ * the cacheable methods (tools/list, server/discover) the cache hints ttlMs
+ * and cacheScope. method: the request's. Returns resp. */
+json_object *hp_mcp_modern_result(json_object *resp, const char *method);
 
 typedef enum {
     HP_MCP_ASK_USER = 0,

@@ -66,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (v == NULL || strcmp(v, HP_MCP_MODERN_VERSION) != 0 || hv == NULL ||
                 strcmp(hv, v) != 0 || hm == NULL || strcmp(hm, m.method) != 0)
                 abort();
-            json_object_put(hp_mcp_modern_result(hp_mcp_response(m.id, hp_mcp_tools_list()), true));
+            json_object_put(
+                hp_mcp_modern_result(hp_mcp_response(m.id, hp_mcp_tools_list()), m.method));
         }
     }
 out:

@@ -370,7 +370,10 @@ static void test_routing(void)
 
 static void test_modern_results(void)
 {
-    json_object *d = hp_mcp_discover_result(), *id = json_object_new_int(4), *r, *res;
+    json_object *id = json_object_new_int(4), *r, *res, *d;
+
+    r = hp_mcp_modern_result(hp_mcp_response(id, hp_mcp_discover_result()), "server/discover");
+    d = json_object_object_get(r, "result");
 
     CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_array_get_idx(
                                json_object_object_get(d, "supportedVersions"), 0)),
@@ -381,9 +384,9 @@ static void test_modern_results(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(hp_json_str(d, "instructions"), "wait_for_answer"));
     CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(d, "ttlMs")), HP_MCP_CACHE_TTL_MS);
     CU_ASSERT_STRING_EQUAL(hp_json_str(d, "cacheScope"), "public");
-    json_object_put(d);
+    json_object_put(r);
 
-    r = hp_mcp_modern_result(hp_mcp_response(id, hp_mcp_tools_list()), true);
+    r = hp_mcp_modern_result(hp_mcp_response(id, hp_mcp_tools_list()), "tools/list");
     res = json_object_object_get(r, "result");
     CU_ASSERT_STRING_EQUAL(hp_json_str(res, "resultType"), "complete");
     CU_ASSERT_STRING_EQUAL(hp_json_str(json_object_object_get(json_object_object_get(res, "_meta"),
@@ -395,10 +398,10 @@ static void test_modern_results(void)
     json_object_put(r);
 
     /* Not cacheable: no hints. An error response is left as it is. */
-    r = hp_mcp_modern_result(hp_mcp_response(id, json_object_new_object()), false);
+    r = hp_mcp_modern_result(hp_mcp_response(id, json_object_new_object()), "tools/call");
     CU_ASSERT_PTR_NULL(json_object_object_get(json_object_object_get(r, "result"), "ttlMs"));
     json_object_put(r);
-    r = hp_mcp_modern_result(hp_mcp_error(id, HP_MCP_INVALID_PARAMS, "x", NULL), false);
+    r = hp_mcp_modern_result(hp_mcp_error(id, HP_MCP_INVALID_PARAMS, "x", NULL), "tools/list");
     CU_ASSERT_PTR_NULL(json_object_object_get(r, "result"));
     CU_ASSERT_PTR_NULL(json_object_object_get(json_object_object_get(r, "error"), "resultType"));
     json_object_put(r);
