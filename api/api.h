@@ -242,8 +242,12 @@ bool api_text_cursor_decode(const char *s, hp_pool *pool, int64_t *created_at, c
  * request_id); answers 429, 403 USAGE_APPROVAL_LIMIT or 5xx itself and
  * returns false then. On true *res holds the row (or the idempotent match
  * or conflict it found), and live inboxes on every replica have been told of
- * a new approval. */
-bool api_approval_create(hp_req *req, const hp_approval_input *in, hp_create_result *res);
+ * a new approval. body is the create's JSON that *in was parsed from with
+ * req->auth.defaults, or NULL when the key was looked up (not taken from
+ * the replica's memory): a create from memory whose agent's defaults have
+ * changed since is parsed again into *in with the new ones. */
+bool api_approval_create(hp_req *req, hp_approval_input *in, json_object *body,
+                         hp_create_result *res);
 
 /* The Ask API's pieces that MCP shares (api_ask.c). api_ask_find reads the
  * calling agent's question (an approval with source "ask") by correlation
@@ -322,6 +326,7 @@ void api_ask_get(hp_req *req);
 void api_ask_delete(hp_req *req);
 void api_settings_agents_list(hp_req *req);
 void api_settings_agents_create(hp_req *req);
+void api_settings_agent_update(hp_req *req);
 void api_settings_keys_list(hp_req *req);
 void api_settings_keys_create(hp_req *req);
 void api_settings_key_regenerate(hp_req *req);

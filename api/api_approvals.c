@@ -35,30 +35,56 @@ static void api__rate_limited(hp_req *req, long retry_ms)
     json_object_put(extra);
 }
 
-bool api_approval_create(hp_req *req, const hp_approval_input *in, hp_create_result *res)
+/* After a fresh key lookup: body merged again into *in when the agent's
+ * defaults differ from was, the ones it was merged with. False when the
+ * body no longer passes (the 400 has been sent). */
+static bool api__merge_again(hp_req *req, hp_approval_input *in, json_object *body,
+                             const hp_agent_defaults *was)
 {
+    const hp_agent_defaults *now = &req->auth.defaults;
+    hp_issues *is;
+    bool ok;
+
+    if (body == NULL || hp_agent_defaults_equal(was, now))
+        return true;
+    hp_approval_input_deinit(in);
+    is = hp_issues_new();
+    ok = hp_approval_parse_create(body, now, req->app->urlpolicy, in, is);
+    if (!ok)
+        api_send_issues(req, HP_ERR_INVALID_PAYLOAD, is);
+    hp_issues_free(is);
+    return ok;
+}
+
+bool api_approval_create(hp_req *req, hp_approval_input *in, json_object *body,
+                         hp_create_result *res)
+{
+    hp_key_memo memo = {.key_id = req->auth.key_id, .defaults = req->auth.defaults};
     hp_dbconn *c;
     hp_err rc;
 
     /* A key from memory is checked by the create's insert; a create that
-     * may answer without inserting (an idempotent repeat) looks it up. */
+     * may answer without inserting (an idempotent repeat) looks it up, and
+     * its idempotency hash covers a timeout merged with the defaults looked
+     * up. */
     if (req->auth.key_unconfirmed && (in->request_id != NULL || req->auth.team_has_quota) &&
-        api_auth_confirm(req) != HP_OK)
+        (api_auth_confirm(req) != HP_OK || !api__merge_again(req, in, body, &memo.defaults)))
         return false;
     if (api_db(req, &c) != HP_OK)
         return false;
     /* Counted in the agent's rate window, and its wake published after the
      * commit, by hp_approval_create (app->env). */
     rc = hp_approval_create(c, req->pool, &req->app->env, req->auth.team_id, req->auth.agent_id,
-                            req->auth.team_has_quota,
-                            req->auth.key_unconfirmed ? req->auth.key_id : NULL, in, res, req->err,
-                            sizeof(req->err));
+                            req->auth.team_has_quota, req->auth.key_unconfirmed ? &memo : NULL, in,
+                            res, req->err, sizeof(req->err));
     if (req->auth.key_unconfirmed)
         hp_keymem_count(req->app->keymem, rc != HP_ERR_INVALID_API_KEY);
     if (rc == HP_ERR_INVALID_API_KEY && req->auth.key_unconfirmed) {
         /* The insert refused the remembered key: revoked (the lookup
-         * answers 401) or its team given a quota (created as any other). */
-        if (api_auth_confirm(req) != HP_OK)
+         * answers 401), its team given a quota (created as any other) or
+         * its agent's defaults changed (the body is merged again with the
+         * ones looked up). */
+        if (api_auth_confirm(req) != HP_OK || !api__merge_again(req, in, body, &memo.defaults))
             return false;
         rc =
             hp_approval_create(c, req->pool, &req->app->env, req->auth.team_id, req->auth.agent_id,
@@ -146,7 +172,7 @@ void api_approvals_create(hp_req *req)
      * creates nothing, so the client may simply retry. */
     if (wait_mode != 0 && api_wait_reserve(req, wait_mode == 2) != HP_OK)
         goto out;
-    if (!api_approval_create(req, &in, &res))
+    if (!api_approval_create(req, &in, body, &res))
         goto out;
     if (res.conflict) {
         /* Seed 003: request_id here is the caller's external id. */

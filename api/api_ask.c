@@ -117,7 +117,7 @@ void api_ask_create(hp_req *req)
      * it asks nothing. */
     if (in.wait && api_wait_reserve(req, false) != HP_OK)
         goto out;
-    if (!api_approval_create(req, &in.approval, &res))
+    if (!api_approval_create(req, &in.approval, NULL, &res))
         goto out;
     if (!in.wait) {
         /* Exactly seed 000's {correlationId, status: "pending", pollUrl}. */

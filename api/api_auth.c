@@ -196,7 +196,8 @@ static hp_err api__auth_key(hp_req *req, bool need_agent, const char *request_id
 
     rc = api__auth_fill(req, k, agent_hdr, need_agent);
     /* Only what a create's statement checks again may change (revocation,
-     * a quota), so only such keys are remembered (hp_keymem.h). */
+     * a quota, the agent's defaults), so only such keys are remembered
+     * (hp_keymem.h). */
     if (rc == HP_OK && mem != API_KEYMEM_NONE && !k->team_has_quota)
         hp_keymem_put(req->app->keymem, prefix, agent_hdr, k, hp_time_mono_ms());
     return rc;

@@ -186,7 +186,7 @@ void api_hooks_claude_code(hp_req *req)
         hook__fail(req, &a, HP_ERR_INVALID_PAYLOAD, "the hook input could not be read");
         goto out;
     }
-    if (!api_approval_create(req, &in, &res)) {
+    if (!api_approval_create(req, &in, NULL, &res)) {
         hook__fail_captured(req, &a);
         goto out;
     }

@@ -94,6 +94,7 @@ static const api_route api_routes[] = {
     {"PUT", "/v1/settings/agents/{}/notifications", api_settings_agent_notify_put},
     {"GET", "/v1/settings/agents", api_settings_agents_list},
     {"POST", "/v1/settings/agents", api_settings_agents_create},
+    {"PATCH", "/v1/settings/agents/{}", api_settings_agent_update},
     {"GET", "/v1/settings/keys", api_settings_keys_list},
     {"POST", "/v1/settings/keys", api_settings_keys_create},
     {"POST", "/v1/settings/keys/{}/regenerate", api_settings_key_regenerate},

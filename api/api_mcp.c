@@ -244,7 +244,7 @@ static json_object *api__ask_user(api_mcp *x, json_object *id, json_object *args
      * it asks nothing. */
     else if (in.wait && api_wait_reserve(x->req, false) != HP_OK)
         out = NULL;
-    else if (api_approval_create(x->req, &in.approval, &res))
+    else if (api_approval_create(x->req, &in.approval, NULL, &res))
         out = api__question(x, id, &res.row, in.wait ? in.timeout_seconds : 0);
     hp_ask_input_deinit(&in);
     hp_issues_free(is);

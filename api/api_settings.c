@@ -152,23 +152,26 @@ void api_settings_agents_list(hp_req *req)
     api__send_rows(req, rc, agents, n, sizeof(*agents), api__agent_json);
 }
 
+/* The body member each model reason is about (its option, as the CLI
+ * names it). */
+static const char *const api__agent_members[] = {"--name",
+                                                 "name",
+                                                 "--timeout-seconds",
+                                                 "default_timeout_seconds",
+                                                 "--timeout-mode",
+                                                 "default_timeout_mode",
+                                                 "--timeout-instruction",
+                                                 "default_timeout_instruction",
+                                                 "--callback-auth-header and --callback-auth-value",
+                                                 "callback_auth_value",
+                                                 "--callback-auth-header",
+                                                 "callback_auth_header",
+                                                 "--callback-auth-value",
+                                                 "callback_auth_value",
+                                                 NULL};
+
 void api_settings_agents_create(hp_req *req)
 {
-    static const char *const members[] = {"--name",
-                                          "name",
-                                          "--timeout-seconds",
-                                          "default_timeout_seconds",
-                                          "--timeout-mode",
-                                          "default_timeout_mode",
-                                          "--timeout-instruction",
-                                          "default_timeout_instruction",
-                                          "--callback-auth-header and --callback-auth-value",
-                                          "callback_auth_value",
-                                          "--callback-auth-header",
-                                          "callback_auth_header",
-                                          "--callback-auth-value",
-                                          "callback_auth_value",
-                                          NULL};
     hp_admin_agent_spec spec = {0};
     hp_admin_agent out;
     hp_path root = hp_path_root();
@@ -197,7 +200,7 @@ void api_settings_agents_create(hp_req *req)
     if (api__issues_sent(req, is))
         goto out;
     if (hp_admin_agent_check(req->auth.team_id, &spec, req->err, sizeof(req->err)) != HP_OK) {
-        api__model_issue(req, api__member_of(req->err, members));
+        api__model_issue(req, api__member_of(req->err, api__agent_members));
         goto out;
     }
     rc = hp_store_admin_agent_create(req->dbc, req->app->cfg->secret_key, req->auth.team_id, &spec,
@@ -214,6 +217,69 @@ void api_settings_agents_create(hp_req *req)
     hp_json_set_str(o, "webhook_secret", out.webhook_secret);
     explicit_bzero(&out, sizeof(out));
     api_send_json(req, 201, o);
+    json_object_put(o);
+out:
+    hp_issues_free(is);
+}
+
+/* PATCH /v1/settings/agents/{id}: an agent's timeout defaults and callback
+ * auth header. Members left out keep their value; null clears the
+ * instruction, and null for both callback members removes the header. */
+void api_settings_agent_update(hp_req *req)
+{
+    hp_admin_agent_patch p = {0};
+    hp_path root = hp_path_root();
+    hp_issues *is;
+    json_object *body, *o;
+    hp_agent_row row;
+    int64_t secs = 0;
+    int mode;
+    hp_err rc;
+
+    if (!api_auth_admin(req) || !api__body(req, &body, &is))
+        return;
+    (void)hp_valid_int(is, root, body, "default_timeout_seconds", false, HP_APPROVAL_TIMEOUT_MIN,
+                       HP_APPROVAL_TIMEOUT_MAX, &secs, &p.set_timeout_seconds);
+    p.timeout_seconds = (int)secs;
+    mode = hp_valid_enum(is, root, body, "default_timeout_mode", false, api__modes);
+    p.timeout_mode = mode >= 0 ? api__modes[mode] : NULL;
+    p.set_timeout_instruction = hp_json_has(body, "default_timeout_instruction");
+    p.timeout_instruction =
+        hp_valid_str(is, root, body, "default_timeout_instruction",
+                     (hp_str_rule){false, true, 1, HP_APPROVAL_INSTRUCTION_MAX});
+    p.set_callback_auth =
+        hp_json_has(body, "callback_auth_header") || hp_json_has(body, "callback_auth_value");
+    p.callback_auth_header =
+        hp_valid_str(is, root, body, "callback_auth_header", (hp_str_rule){false, true, 1, 256});
+    p.callback_auth_value =
+        hp_valid_str(is, root, body, "callback_auth_value", (hp_str_rule){false, true, 1, 4096});
+    if (hp_issues_count(is) == 0 && !p.set_timeout_seconds && p.timeout_mode == NULL &&
+        !p.set_timeout_instruction && !p.set_callback_auth)
+        hp_issues_add(is, root, "custom",
+                      "give at least one of default_timeout_seconds, default_timeout_mode, "
+                      "default_timeout_instruction, callback_auth_header and "
+                      "callback_auth_value");
+    if (api__issues_sent(req, is))
+        goto out;
+    rc = hp_store_admin_agent_update(req->dbc, req->pool, req->app->cfg->secret_key,
+                                     req->auth.team_id, req->param, &p, &row, req->err,
+                                     sizeof(req->err));
+    if (rc == HP_ERR_INVALID_PAYLOAD) {
+        api__model_issue(req, api__member_of(req->err, api__agent_members));
+        goto out;
+    }
+    if (rc == HP_ERR_NOT_FOUND) {
+        api_send_error(req, rc, "no such agent", NULL);
+        goto out;
+    }
+    if (rc != HP_OK) {
+        api_send_failure(req, rc, NULL);
+        goto out;
+    }
+    hp_log_info("agent updated", "request_id", req->request_id, "team_id", req->auth.team_id,
+                "agent_id", row.id, "user_id", req->auth.user_id);
+    o = api__agent_json(&row);
+    api_send_json(req, 200, o);
     json_object_put(o);
 out:
     hp_issues_free(is);

@@ -241,6 +241,28 @@ hp_err hp_admin_agent_check(const char *team_id, const hp_admin_agent_spec *spec
     return rc != HP_OK ? rc : hp__check_agent(spec, err, errcap);
 }
 
+hp_err hp_admin_agent_patch_apply(const char *team_id, const hp_admin_agent_spec *cur,
+                                  const hp_admin_agent_patch *p, hp_admin_agent_spec *out,
+                                  char *err, size_t errcap)
+{
+    *out = *cur;
+    out->callback_auth_header = out->callback_auth_value = NULL;
+    if (p->set_timeout_seconds)
+        out->timeout_seconds = p->timeout_seconds;
+    if (p->timeout_mode != NULL) {
+        out->timeout_mode = p->timeout_mode;
+        if (strcmp(p->timeout_mode, hp__modes[1]) != 0 && !p->set_timeout_instruction)
+            out->timeout_instruction = NULL;
+    }
+    if (p->set_timeout_instruction)
+        out->timeout_instruction = p->timeout_instruction;
+    if (p->set_callback_auth) {
+        out->callback_auth_header = p->callback_auth_header;
+        out->callback_auth_value = p->callback_auth_value;
+    }
+    return hp_admin_agent_check(team_id, out, err, errcap);
+}
+
 hp_err hp_admin_key_check(const char *team_id, const char *agent_id, const char *name, char *err,
                           size_t errcap)
 {

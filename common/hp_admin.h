@@ -57,6 +57,21 @@ typedef struct hp_admin_agent_spec {
     const char *callback_auth_value;  /* no control characters; stored sealed */
 } hp_admin_agent_spec;
 
+/* A change to an existing agent (PATCH /v1/settings/agents/{id}): its
+ * timeout defaults and its callback auth header. A member not set is kept;
+ * strings are borrowed. */
+typedef struct hp_admin_agent_patch {
+    bool set_timeout_seconds;
+    int timeout_seconds;
+    const char *timeout_mode; /* NULL: kept */
+    bool set_timeout_instruction;
+    const char *timeout_instruction; /* NULL with set_timeout_instruction: none */
+    /* The header's name and value are replaced together; both NULL removes
+     * the header. */
+    bool set_callback_auth;
+    const char *callback_auth_header, *callback_auth_value;
+} hp_admin_agent_patch;
+
 /* What a new user looks like; strings are borrowed. */
 typedef struct hp_admin_user_spec {
     const char *email;    /* local@domain, at most 254 bytes, stored as given */
@@ -87,6 +102,15 @@ HP_MUSTCHECK hp_err hp_admin_bootstrap_check(const hp_admin_bootstrap_spec *spec
                                              size_t errcap);
 HP_MUSTCHECK hp_err hp_admin_agent_check(const char *team_id, const hp_admin_agent_spec *spec,
                                          char *err, size_t errcap);
+/* The agent cur (its name and timeout defaults; its callback fields are
+ * not read) changed by p, as *out, checked as hp_admin_agent_check checks a
+ * new agent. The callback fields of *out are p's when it sets them, else
+ * NULL (the stored header stays). A mode changed to expire_no_action drops
+ * the instruction unless p sets one (which is then refused). Strings of *out
+ * are borrowed from cur and p. Pure. */
+HP_MUSTCHECK hp_err hp_admin_agent_patch_apply(const char *team_id, const hp_admin_agent_spec *cur,
+                                               const hp_admin_agent_patch *p,
+                                               hp_admin_agent_spec *out, char *err, size_t errcap);
 HP_MUSTCHECK hp_err hp_admin_key_check(const char *team_id, const char *agent_id, const char *name,
                                        char *err, size_t errcap);
 /* A key as an operator names it (--key-id): its id, the API key itself, or

@@ -235,6 +235,18 @@ static void hp__parse_attribution(json_object *body, hp_approval_input *in, hp_i
     }
 }
 
+static bool hp__str_eq(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+bool hp_agent_defaults_equal(const hp_agent_defaults *a, const hp_agent_defaults *b)
+{
+    return a->timeout_seconds == b->timeout_seconds &&
+           hp__str_eq(a->timeout_mode, b->timeout_mode) &&
+           hp__str_eq(a->timeout_instruction, b->timeout_instruction);
+}
+
 bool hp_approval_parse_create(json_object *body, const hp_agent_defaults *d,
                               const hp_urlpolicy *policy, hp_approval_input *in, hp_issues *is)
 {

@@ -50,6 +50,10 @@ typedef struct hp_agent_defaults {
     const char *timeout_instruction; /* NULL when unset */
 } hp_agent_defaults;
 
+/* Whether a and b are the same defaults (strings compared; NULL equals
+ * only NULL). Pure. */
+bool hp_agent_defaults_equal(const hp_agent_defaults *a, const hp_agent_defaults *b);
+
 /* A validated create body with the merged timeout. */
 typedef struct hp_approval_input {
     const char *request_id; /* NULL when the server must assign one */

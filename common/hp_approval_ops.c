@@ -209,8 +209,8 @@ static hp_err hp__insert_all(hp_dbconn *c, const hp_approval_env *env, hp_insert
 
 hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
                           const char *team_id, const char *agent_id, bool team_has_quota,
-                          const char *key_id, const hp_approval_input *plain, hp_create_result *out,
-                          char *err, size_t errcap)
+                          const hp_key_memo *memo, const hp_approval_input *plain,
+                          hp_create_result *out, char *err, size_t errcap)
 {
     hp_approval_input sealed;
     const hp_approval_input *in = &sealed;
@@ -220,7 +220,7 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
     hp_err rc;
 
     memset(out, 0, sizeof(*out));
-    if (key_id != NULL && (plain->request_id != NULL || team_has_quota)) {
+    if (memo != NULL && (plain->request_id != NULL || team_has_quota)) {
         /* Both would answer without the insert that checks the key. */
         hp_err_set(err, errcap, "a remembered key must be looked up for this create");
         return HP_ERR_INTERNAL;
@@ -245,7 +245,7 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
                          .request_id_supplied = in->request_id != NULL,
                          .in = in,
                          .pool = pool,
-                         .key_id = key_id};
+                         .memo = memo};
     if (!team_has_quota) {
         rc = hp__insert_all(c, env, &q, out, err, errcap);
         if (rc != HP_OK)
@@ -255,9 +255,11 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
             out->row = q.row;
             return HP_OK;
         }
-        if (key_id != NULL) {
+        if (memo != NULL) {
             /* Its request_id is new, so only the key's check left it out. */
-            hp_err_set(err, errcap, "the remembered API key was revoked or its team given a quota");
+            hp_err_set(err, errcap,
+                       "the remembered API key was revoked, its team given a quota or its "
+                       "agent's defaults changed");
             return HP_ERR_INVALID_API_KEY;
         }
         return hp__create_lost_race(c, pool, team_id, agent_id, in, out, err, errcap);

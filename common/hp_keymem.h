@@ -7,11 +7,11 @@
  * X-Agent-Id, kept only for a key that checked out: found, not revoked, its
  * agent resolved, its team without a quota. Memory is never the authority:
  * the create's own statement checks the key again (not revoked, its team
- * still without a quota) and creates nothing when it fails, and the caller
- * then looks the key up as usual. What the memory holds besides that never
- * changes for a key (its team, test mode, hash, agent and that agent's name
- * and timeout defaults). The caller still compares the presented key's hash
- * with the remembered one.
+ * still without a quota, its agent's timeout defaults still the remembered
+ * ones) and creates nothing when it fails, and the caller then looks the
+ * key up as usual. What the memory holds besides that never changes for a
+ * key (its team, test mode, hash, agent and that agent's name). The caller
+ * still compares the presented key's hash with the remembered one.
  *
  * A fixed table of slots, each named by a hash of its prefix and agent
  * header; a new entry replaces whatever held its slot. Entries older than

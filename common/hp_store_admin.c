@@ -244,6 +244,73 @@ hp_err hp_store_admin_agent_create(hp_dbconn *c, const unsigned char secret_key[
     return rc;
 }
 
+hp_err hp_store_admin_agent_update(hp_dbconn *c, hp_pool *pool, const unsigned char secret_key[32],
+                                   const char *team_id, const char *agent_id,
+                                   const hp_admin_agent_patch *p, hp_agent_row *out, char *err,
+                                   size_t errcap)
+{
+    static const char sql_get[] =
+        "select name, default_timeout_seconds, default_timeout_mode, "
+        "default_timeout_instruction from agents where id = $1 and team_id = $2 for no key update";
+    static const char sql_set[] =
+        "update agents set default_timeout_seconds = $3::integer, default_timeout_mode = $4, "
+        "default_timeout_instruction = $5, callback_auth_header = case when $6::boolean then $7 "
+        "else callback_auth_header end, callback_auth_value_sealed = case when $6::boolean then "
+        "$8 else callback_auth_value_sealed end where id = $1 and team_id = $2 "
+        "returning " HP_STORE_AGENT_COLS;
+    const char *ids[] = {agent_id, team_id};
+    char *sealed = NULL;
+    PGresult *r = NULL;
+    hp_err rc;
+
+    memset(out, 0, sizeof(*out));
+    if (agent_id == NULL || !hp_uuid_valid(agent_id) || team_id == NULL ||
+        !hp_uuid_valid(team_id)) {
+        hp_err_set(err, errcap, "agent not found in this team");
+        return HP_ERR_NOT_FOUND;
+    }
+    if (p->set_callback_auth && p->callback_auth_value != NULL)
+        sealed = hp_secret_seal(secret_key, p->callback_auth_value, strlen(p->callback_auth_value));
+    rc = hp_db_begin(c, err, errcap);
+    if (rc == HP_OK)
+        rc = hp_db_exec(c, &r, sql_get, 2, ids, err, errcap);
+    if (rc == HP_OK && PQntuples(r) != 1) {
+        hp_err_set(err, errcap, "agent not found in this team");
+        rc = HP_ERR_NOT_FOUND;
+    }
+    if (rc == HP_OK) {
+        const char *v[4];
+        hp_admin_agent_spec cur = {0}, next;
+        char secs[16];
+        hp_db_row_copy(pool, r, 0, 0, 4, v);
+        cur.name = v[0];
+        cur.timeout_seconds = (int)hp_db_ll(r, 0, 1, 0);
+        cur.timeout_mode = v[2];
+        cur.timeout_instruction = v[3];
+        PQclear(r);
+        r = NULL;
+        rc = hp_admin_agent_patch_apply(team_id, &cur, p, &next, err, errcap);
+        if (rc == HP_OK) {
+            const char *q[] = {agent_id,
+                               team_id,
+                               secs,
+                               next.timeout_mode,
+                               next.timeout_instruction,
+                               p->set_callback_auth ? "t" : "f",
+                               next.callback_auth_header,
+                               sealed};
+            (void)hp_fmt(secs, sizeof(secs), "%d", next.timeout_seconds);
+            rc = hp_db_exec(c, &r, sql_set, 8, q, err, errcap);
+        }
+        if (rc == HP_OK && PQntuples(r) == 1)
+            hp_store_agent_read(pool, r, 0, out);
+    }
+    PQclear(r);
+    rc = hp_db_finish(c, rc, err, errcap);
+    free(sealed);
+    return rc;
+}
+
 hp_err hp_store_admin_key_create(hp_dbconn *c, const char *team_id, const char *agent_id,
                                  const char *name, bool test_mode, hp_admin_key *out, char *err,
                                  size_t errcap)

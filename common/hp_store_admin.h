@@ -21,6 +21,8 @@
 #include "hp_admin.h"
 #include "hp_db.h"
 #include "hp_err.h"
+#include "hp_pool.h"
+#include "hp_store_auth.h"
 
 /* Creates a team, its owner with a personal token, an agent and a
  * team-scoped API key, all in one transaction. secret_key seals the webhook
@@ -37,6 +39,18 @@ HP_MUSTCHECK hp_err hp_store_admin_agent_create(hp_dbconn *c, const unsigned cha
                                                 const char *team_id,
                                                 const hp_admin_agent_spec *spec,
                                                 hp_admin_agent *out, char *err, size_t errcap);
+
+/* Changes agent_id of team_id by p (hp_admin_agent_patch_apply, checked
+ * against the row as it is, locked), a new callback auth value sealed with
+ * secret_key, and answers the row as it now is in *out (strings in pool).
+ * HP_ERR_NOT_FOUND when team_id has no such agent; HP_ERR_INVALID_PAYLOAD
+ * with the model's reason when the changed agent would not be valid. The
+ * next create from any replica uses the new defaults (hp_keymem.h). */
+HP_MUSTCHECK hp_err hp_store_admin_agent_update(hp_dbconn *c, hp_pool *pool,
+                                                const unsigned char secret_key[32],
+                                                const char *team_id, const char *agent_id,
+                                                const hp_admin_agent_patch *p, hp_agent_row *out,
+                                                char *err, size_t errcap);
 
 /* Creates an API key in team_id, scoped to agent_id when it is not NULL (the
  * agent must belong to the team), named name (NULL for none). Only its

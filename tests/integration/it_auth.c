@@ -250,6 +250,82 @@ static void test_remembered_key_checked_again(void)
     IT_CHECK(hp_it_sql_int(count, t->team_id, NULL) == before, "a create over the quota wrote");
 }
 
+/* The approval r answered, as "seconds|mode|instruction" from its row. */
+static const char *timeout_of(hp_it_resp *r)
+{
+    return hp_it_sql_str("select timeout_seconds || '|' || timeout_mode || '|' || "
+                         "coalesce(predefined_instruction, '-') from approvals where id = $1",
+                         jstr(r->json, "approval_id"), NULL);
+}
+
+/* An agent's defaults changed in the settings (PATCH /v1/settings/agents)
+ * while a replica remembers a key of that agent: the very next create from
+ * memory is refused by its insert, looked up again and merged with the new
+ * defaults, so no create gets the old ones; a body that the new defaults
+ * no longer complete gets the 400 it would get after a lookup, and stores
+ * nothing. */
+static void test_remembered_key_new_defaults(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *id, *patch = hp_it_fmt("/v1/settings/agents/%s", t->agent_id);
+    const hp_it_team *as = remembered_key(t, &id);
+    const char *count = "select count(*) from approvals where team_id = $1";
+    const char *partial = hp_it_create_body("Ship it?", "\"timeout\":{\"mode\":"
+                                                        "\"expire_with_predefined_instruction\"}");
+    double refused = hp_it_gauge(NULL, "holdpoint_key_memory_refused_total");
+    double hits;
+    hp_it_resp *r;
+    long long before;
+
+    IT_STATUS_FATAL(hp_it_user(t, "PATCH", patch,
+                               "{\"default_timeout_seconds\":120,\"default_timeout_mode\":"
+                               "\"expire_with_predefined_instruction\","
+                               "\"default_timeout_instruction\":\"Halt the rollout.\"}"),
+                    200);
+    r = hp_it_agent(as, "POST", CREATE, body());
+    IT_STATUS_FATAL(r, 200);
+    IT_CHECK(strcmp(timeout_of(r), "120|expire_with_predefined_instruction|Halt the rollout.") == 0,
+             "the create after the change used %s", timeout_of(r));
+    IT_CHECK(hp_it_gauge(NULL, "holdpoint_key_memory_refused_total") == refused + 1,
+             "the insert did not refuse the remembered defaults");
+    /* Remembered again, with the new defaults. */
+    hits = hp_it_gauge(NULL, "holdpoint_key_memory_hits_total");
+    r = hp_it_agent(as, "POST", CREATE, partial);
+    IT_STATUS_FATAL(r, 200);
+    IT_CHECK(strcmp(timeout_of(r), "120|expire_with_predefined_instruction|Halt the rollout.") == 0,
+             "the create from memory used %s", timeout_of(r));
+    IT_CHECK(hp_it_gauge(NULL, "holdpoint_key_memory_hits_total") == hits + 1,
+             "the create after the refresh was not answered from memory");
+
+    /* No instruction to expire with any more: the partial timeout is
+     * incomplete once merged with the new defaults. */
+    IT_STATUS_FATAL(
+        hp_it_user(t, "PATCH", patch, "{\"default_timeout_mode\":\"expire_no_action\"}"), 200);
+    before = hp_it_sql_int(count, t->team_id, NULL);
+    IT_ISSUE(hp_it_agent(as, "POST", CREATE, partial), "[\"timeout\",\"predefined_instruction\"]",
+             "custom");
+    IT_CHECK(hp_it_sql_int(count, t->team_id, NULL) == before, "the refused create stored a row");
+    r = hp_it_agent(as, "POST", CREATE, body());
+    IT_STATUS_FATAL(r, 200);
+    IT_CHECK(strcmp(timeout_of(r), "120|expire_no_action|-") == 0, "then the create used %s",
+             timeout_of(r));
+
+    /* Seed 003 hashes the merged timeout: a repeat of a request_id whose
+     * body left the timeout to the defaults is another request once they
+     * changed; one that gave its whole timeout is still the same. */
+    const char *left = hp_it_create_body("Again?", "\"request_id\":\"dflt-1\"");
+    const char *whole = hp_it_create_body(
+        "Again?", "\"request_id\":\"dflt-2\",\"timeout\":{\"expires_in_seconds\":300,"
+                  "\"mode\":\"expire_no_action\"}");
+    IT_STATUS_FATAL(hp_it_agent(t, "POST", CREATE, left), 200);
+    IT_STATUS_FATAL(hp_it_agent(t, "POST", CREATE, whole), 200);
+    IT_STATUS_FATAL(hp_it_user(t, "PATCH", patch, "{\"default_timeout_seconds\":240}"), 200);
+    IT_ERROR(hp_it_agent(t, "POST", CREATE, left), 409, "idempotency_conflict");
+    r = hp_it_agent(t, "POST", CREATE, whole);
+    IT_STATUS(r, 200);
+    IT_JBOOL(r->json, "idempotent", true);
+}
+
 /* Key lookups of concurrent requests share statements (hp_batch): each
  * request still gets its own answer. 60 reads at once, in six kinds mixed
  * through the batch: two teams' own approvals, a revoked key, a wrong
@@ -559,6 +635,7 @@ int main(void)
         {"invalid_api_key", test_invalid_api_key},
         {"revoked_key_on_every_replica", test_revoked_key_on_every_replica},
         {"remembered_key_checked_again", test_remembered_key_checked_again},
+        {"remembered_key_new_defaults", test_remembered_key_new_defaults},
         {"regenerated_key", test_regenerated_key},
         {"concurrent_lookups_each_their_own", test_concurrent_lookups_each_their_own},
         {"invalid_agent", test_invalid_agent},

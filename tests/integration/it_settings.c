@@ -101,6 +101,101 @@ static void test_agents(void)
              "refused bodies created nothing");
 }
 
+/* PATCH /v1/settings/agents/{id}: the defaults and the callback auth
+ * header change, members left out stay, the model's rules hold for the
+ * agent as changed, and a refused body changes nothing. */
+static void test_agent_update(void)
+{
+    const hp_it_team *t = hp_it_team_new(), *other = hp_it_team_new();
+    hp_it_resp *r = as(t->user_token, "POST", "/v1/settings/agents",
+                       "{\"name\":\"deploy-bot\",\"default_timeout_seconds\":600,"
+                       "\"default_timeout_mode\":\"expire_with_predefined_instruction\","
+                       "\"default_timeout_instruction\":\"Stop and report.\","
+                       "\"callback_auth_header\":\"Authorization\","
+                       "\"callback_auth_value\":\"Bearer cb-secret-1\"}");
+    IT_STATUS_FATAL(r, 201);
+    const char *id = str_of(r->json, "agent_id");
+    const char *path = hp_it_fmt("/v1/settings/agents/%s", id);
+    const char *row = "select default_timeout_seconds || '|' || default_timeout_mode || '|' || "
+                      "coalesce(default_timeout_instruction, '-') || '|' || "
+                      "coalesce(callback_auth_header, '-') || '|' || "
+                      "coalesce(callback_auth_value_sealed, '-') from agents where id = $1";
+    char *was;
+
+    r = as(t->user_token, "PATCH", path, "{\"default_timeout_seconds\":1200}");
+    IT_STATUS_FATAL(r, 200);
+    IT_JSTR(r->json, "agent_id", id);
+    IT_JSTR(r->json, "name", "deploy-bot");
+    IT_JINT(r->json, "default_timeout_seconds", 1200);
+    IT_JSTR(r->json, "default_timeout_mode", "expire_with_predefined_instruction");
+    IT_JSTR(r->json, "default_timeout_instruction", "Stop and report.");
+    IT_JSTR(r->json, "callback_auth_header", "Authorization");
+    r = as(t->user_token, "PATCH", path, "{\"default_timeout_instruction\":\"Roll back.\"}");
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "default_timeout_instruction", "Roll back.");
+    /* Back to no action: the instruction goes with the mode. */
+    r = as(t->user_token, "PATCH", path, "{\"default_timeout_mode\":\"expire_no_action\"}");
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "default_timeout_mode", "expire_no_action");
+    IT_JNULL(r->json, "default_timeout_instruction");
+
+    /* Refused: each rule of a new agent, for the agent as changed. */
+    was = hp_it_sql_str(row, id, NULL);
+    IT_ISSUE(as(t->user_token, "PATCH", path,
+                "{\"default_timeout_mode\":\"expire_with_predefined_instruction\"}"),
+             "[\"default_timeout_instruction\"]", "custom");
+    IT_ISSUE(as(t->user_token, "PATCH", path, "{\"default_timeout_instruction\":\"Halt.\"}"),
+             "[\"default_timeout_instruction\"]", "custom");
+    IT_ISSUE(as(t->user_token, "PATCH", path, "{\"default_timeout_seconds\":5}"),
+             "[\"default_timeout_seconds\"]", "too_small");
+    IT_ISSUE(as(t->user_token, "PATCH", path, "{\"default_timeout_mode\":\"wait\"}"),
+             "[\"default_timeout_mode\"]", "invalid_enum_value");
+    IT_ISSUE(as(t->user_token, "PATCH", path, "{\"callback_auth_header\":\"X-Only\"}"),
+             "[\"callback_auth_value\"]", "custom");
+    IT_ISSUE(as(t->user_token, "PATCH", path,
+                "{\"callback_auth_header\":\"Content-Length\",\"callback_auth_value\":\"1\"}"),
+             "[\"callback_auth_header\"]", "custom");
+    IT_ISSUE(as(t->user_token, "PATCH", path, "{\"name\":\"renamed\"}"), "[]", "custom");
+    IT_ISSUE(as(t->user_token, "PATCH", path, "{}"), "[]", "custom");
+    IT_ERROR(as(t->user_token, "PATCH", path, "[1]"), 400, "invalid_payload");
+    IT_CHECK(strcmp(hp_it_sql_str(row, id, NULL), was) == 0, "a refused change wrote: %s",
+             hp_it_sql_str(row, id, NULL));
+
+    /* A new callback auth header, stored sealed; then none. */
+    r = as(
+        t->user_token, "PATCH", path,
+        "{\"callback_auth_header\":\"X-Callback-Token\",\"callback_auth_value\":\"cb-secret-2\"}");
+    IT_STATUS(r, 200);
+    IT_JSTR(r->json, "callback_auth_header", "X-Callback-Token");
+    IT_CHECK(strstr(r->body, "cb-secret-2") == NULL, "the value is never answered");
+    IT_CHECK(hp_it_sql_int("select count(*) from agents where id = $1 and "
+                           "callback_auth_value_sealed is not null and callback_auth_value_sealed "
+                           "not like '%cb-secret-2%' and callback_auth_value_sealed <> $2",
+                           id, strrchr(was, '|') + 1, NULL) == 1,
+             "the new value is stored sealed, in place of the old");
+    r = as(t->user_token, "PATCH", path,
+           "{\"callback_auth_header\":null,\"callback_auth_value\":null}");
+    IT_STATUS(r, 200);
+    IT_JNULL(r->json, "callback_auth_header");
+    IT_CHECK(strcmp(hp_it_sql_str(row, id, NULL), "1200|expire_no_action|-|-|-") == 0,
+             "the header was not removed: %s", hp_it_sql_str(row, id, NULL));
+
+    /* Only the team's own agents, only for owners and admins. */
+    IT_ERROR(as(t->user_token, "PATCH", hp_it_fmt("/v1/settings/agents/%s", other->agent_id),
+                "{\"default_timeout_seconds\":60}"),
+             404, "not_found");
+    IT_ERROR(as(t->user_token, "PATCH", "/v1/settings/agents/not-a-uuid",
+                "{\"default_timeout_seconds\":60}"),
+             404, "not_found");
+    IT_ERROR(as(user_token(t, "reviewer", NULL), "PATCH", path, "{\"default_timeout_seconds\":60}"),
+             404, "not_found");
+    IT_STATUS(as(user_token(t, "admin", NULL), "PATCH", path, "{\"default_timeout_seconds\":60}"),
+              200);
+    IT_CHECK(hp_it_sql_int("select default_timeout_seconds from agents where id = $1",
+                           other->agent_id, NULL) == 3600,
+             "another team's agent changed");
+}
+
 static void test_keys(void)
 {
     static const char *const env[] = {NULL};
@@ -382,6 +477,7 @@ int main(void)
     static const hp_it_test tests[] = {
         {"reviewer_404", test_reviewer_404},
         {"agents", test_agents},
+        {"agent_update", test_agent_update},
         {"keys", test_keys},
         {"members", test_members},
         {"quota", test_quota},

@@ -76,6 +76,54 @@ static void test_agent(void)
     refused(hp_admin_agent_check(team, &a, err, sizeof(err)), err, "--name");
 }
 
+/* A change to an existing agent: what it leaves out stays, a mode without
+ * an instruction drops the old one, and the result is checked whole. */
+static void test_agent_patch(void)
+{
+    const hp_admin_agent_spec cur = {.name = "deploy-bot",
+                                     .timeout_seconds = 600,
+                                     .timeout_mode = "expire_with_predefined_instruction",
+                                     .timeout_instruction = "Stop."};
+    hp_admin_agent_patch p = {.set_timeout_seconds = true, .timeout_seconds = 1200};
+    hp_admin_agent_spec out;
+    char err[HP_ERRBUF] = "";
+
+    CU_ASSERT_EQUAL(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), HP_OK);
+    CU_ASSERT_STRING_EQUAL(out.name, "deploy-bot");
+    CU_ASSERT_EQUAL(out.timeout_seconds, 1200);
+    CU_ASSERT_STRING_EQUAL(out.timeout_mode, "expire_with_predefined_instruction");
+    CU_ASSERT_STRING_EQUAL(out.timeout_instruction, "Stop.");
+    CU_ASSERT_PTR_NULL(out.callback_auth_header);
+    /* No action: the instruction goes with the old mode. */
+    p = (hp_admin_agent_patch){.timeout_mode = "expire_no_action"};
+    CU_ASSERT_EQUAL(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), HP_OK);
+    CU_ASSERT_EQUAL(out.timeout_seconds, 600);
+    CU_ASSERT_PTR_NULL(out.timeout_instruction);
+    /* ... unless one is given, which that mode does not allow. */
+    p.set_timeout_instruction = true;
+    p.timeout_instruction = "Halt.";
+    refused(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), err,
+            "--timeout-instruction");
+    /* The instruction cleared while the mode still needs one. */
+    p = (hp_admin_agent_patch){.set_timeout_instruction = true};
+    refused(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), err,
+            "--timeout-instruction");
+    p = (hp_admin_agent_patch){.set_timeout_seconds = true, .timeout_seconds = 20};
+    refused(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), err,
+            "--timeout-seconds");
+    /* The callback header's name and value change together, or go. */
+    p = (hp_admin_agent_patch){.set_callback_auth = true, .callback_auth_header = "X-Auth"};
+    refused(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), err, "together");
+    p.callback_auth_value = "secret";
+    CU_ASSERT_EQUAL(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), HP_OK);
+    CU_ASSERT_STRING_EQUAL(out.callback_auth_header, "X-Auth");
+    CU_ASSERT_STRING_EQUAL(out.callback_auth_value, "secret");
+    p = (hp_admin_agent_patch){.set_callback_auth = true};
+    CU_ASSERT_EQUAL(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), HP_OK);
+    CU_ASSERT_PTR_NULL(out.callback_auth_header);
+    CU_ASSERT_PTR_NULL(out.callback_auth_value);
+}
+
 static void test_key_and_quota(void)
 {
     hp_admin_bootstrap_spec b = {.team_name = "t",
@@ -160,6 +208,7 @@ int main(void)
     static const hp_unit_test tests[] = {
         {"user", test_user},
         {"agent", test_agent},
+        {"agent patch", test_agent_patch},
         {"key and quota", test_key_and_quota},
         {"agent secrets sealed", test_agent_seal},
         {NULL, NULL},

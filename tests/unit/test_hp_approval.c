@@ -253,6 +253,28 @@ static void test_timeout_merge(void)
     hp_issues_free(is);
 }
 
+/* Defaults compared by value, an instruction NULL only equal to NULL. */
+static void test_defaults_equal(void)
+{
+    char mode[] = "expire_with_predefined_instruction", instr[] = "stop now";
+    const hp_agent_defaults d = {120, "expire_with_predefined_instruction", "stop now"};
+    hp_agent_defaults e = {120, mode, instr};
+
+    CU_ASSERT_TRUE(hp_agent_defaults_equal(&d, &e));
+    CU_ASSERT_TRUE(hp_agent_defaults_equal(&dflt, &dflt));
+    e.timeout_seconds = 121;
+    CU_ASSERT_FALSE(hp_agent_defaults_equal(&d, &e));
+    e.timeout_seconds = 120;
+    e.timeout_instruction = NULL;
+    CU_ASSERT_FALSE(hp_agent_defaults_equal(&d, &e));
+    CU_ASSERT_FALSE(hp_agent_defaults_equal(&e, &d));
+    e.timeout_instruction = "stop later";
+    CU_ASSERT_FALSE(hp_agent_defaults_equal(&d, &e));
+    e.timeout_instruction = instr;
+    e.timeout_mode = "expire_no_action";
+    CU_ASSERT_FALSE(hp_agent_defaults_equal(&d, &e));
+}
+
 static void test_callback_rules(void)
 {
     expect_issue("{\"question\":\"q\",\"context_markdown\":\"\"," OPTS
@@ -562,6 +584,7 @@ int main(void)
         {"options", test_options},
         {"timeout rules", test_timeout_rules},
         {"timeout merge with agent defaults", test_timeout_merge},
+        {"agent defaults compared by value", test_defaults_equal},
         {"callback rules", test_callback_rules},
         {"blank request_id is assigned", test_request_id_blank},
         {"callback URLs obey the outbound rules", test_callback_ssrf},
