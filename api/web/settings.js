@@ -65,7 +65,74 @@ export async function mount(main, ctx) {
   let agents = [];
 
   // ---- agents --------------------------------------------------------------
-  async function drawAgents(secret) {
+  // The form that changes an agent's defaults and callback auth header
+  // (PATCH /v1/settings/agents/{id}); only what differs is sent.
+  function editForm(a) {
+    const error = h('p', { class: 'error', role: 'alert' });
+    const secs = h('input', { id: 'edit-timeout', type: 'number', min: 30, max: 86400, value: a.default_timeout_seconds, required: true });
+    const mode = h('select', { id: 'edit-mode' },
+      h('option', { value: 'expire_no_action', text: 'Expire without an action' }),
+      h('option', { value: 'expire_with_predefined_instruction', text: 'Expire with an instruction' }));
+    mode.value = a.default_timeout_mode;
+    const instr = h('textarea', { id: 'edit-instruction', rows: 2, maxlength: 1000 });
+    instr.value = a.default_timeout_instruction || '';
+    const cb = h('select', { id: 'edit-cb' },
+      h('option', { value: 'keep', text: a.callback_auth_header ? `Keep ${a.callback_auth_header}` : 'Keep none' }),
+      h('option', { value: 'replace', text: 'Set a new header' }),
+      a.callback_auth_header ? h('option', { value: 'remove', text: 'Remove the header' }) : null);
+    const hdr = h('input', { id: 'edit-cb-header', maxlength: 256, autocomplete: 'off', value: a.callback_auth_header || '' });
+    const val = h('input', { id: 'edit-cb-value', type: 'password', maxlength: 4096, autocomplete: 'new-password' });
+    const replace = h('div', { hidden: true },
+      field('edit-cb-header', 'New callback auth header name', hdr),
+      field('edit-cb-value', 'New callback auth header value', val, 'Stored sealed; never shown again.'));
+    cb.addEventListener('change', () => { replace.hidden = cb.value !== 'replace'; });
+    const headingId = 'agent-edit-h';
+    return h('form', {
+      class: 'stack card-form',
+      'aria-labelledby': headingId,
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        error.textContent = '';
+        const body = {};
+        if (Number(secs.value) !== a.default_timeout_seconds) body.default_timeout_seconds = Number(secs.value);
+        if (mode.value !== a.default_timeout_mode) body.default_timeout_mode = mode.value;
+        if (mode.value === 'expire_with_predefined_instruction' && instr.value !== (a.default_timeout_instruction || '')) {
+          body.default_timeout_instruction = instr.value;
+        }
+        if (cb.value === 'replace') {
+          body.callback_auth_header = hdr.value.trim();
+          body.callback_auth_value = val.value;
+        } else if (cb.value === 'remove') {
+          body.callback_auth_header = null;
+          body.callback_auth_value = null;
+        }
+        if (Object.keys(body).length === 0) {
+          error.textContent = 'Nothing changed.';
+          return;
+        }
+        try {
+          const changed = await api('PATCH', `/v1/settings/agents/${a.agent_id}`, body);
+          await drawAgents();
+          announce(`Defaults of ${changed.name} saved`);
+        } catch (e) {
+          error.textContent = describe(e);
+        }
+      },
+    },
+    h('h3', { id: headingId, tabindex: '-1', text: `Defaults of ${a.name}` }),
+    h('p', { class: 'hint', text: 'They apply to approvals created from now on; approvals already waiting keep their deadline.' }),
+    field('edit-timeout', 'Default timeout (seconds)', secs, '30 to 86400'),
+    field('edit-mode', 'When time runs out', mode),
+    field('edit-instruction', 'Instruction on timeout', instr, 'Only with “Expire with an instruction”.'),
+    field('edit-cb', 'Callback auth header', cb),
+    replace,
+    error,
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, 'Save defaults'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => drawAgents() }, 'Cancel')));
+  }
+
+  async function drawAgents(secret, editing) {
     const r = await api('GET', '/v1/settings/agents');
     agents = r.items;
     const rows = agents.map((a) => h('tr', {},
@@ -73,7 +140,17 @@ export async function mount(main, ctx) {
       h('td', {}, h('code', { text: a.agent_id })),
       h('td', { text: `${a.default_timeout_seconds} s` }),
       h('td', { text: a.default_timeout_mode === 'expire_with_predefined_instruction' ? `instruction: ${a.default_timeout_instruction}` : 'no action' }),
-      h('td', { text: a.callback_auth_header || '—' })));
+      h('td', { text: a.callback_auth_header || '—' }),
+      h('td', { class: 'actions' }, h('button', {
+        type: 'button',
+        class: 'secondary',
+        'aria-label': `Edit defaults of ${a.name}`,
+        onclick: async () => {
+          await drawAgents(undefined, a.agent_id);
+          document.getElementById('agent-edit-h').focus();
+        },
+      }, 'Edit'))));
+    const target = editing && agents.find((a) => a.agent_id === editing);
     const error = h('p', { class: 'error', role: 'alert' });
     const name = h('input', { id: 'agent-name', required: true, maxlength: 200 });
     const secs = h('input', { id: 'agent-timeout', type: 'number', min: 30, max: 86400, value: 3600, required: true });
@@ -114,8 +191,9 @@ export async function mount(main, ctx) {
     error,
     h('button', { type: 'submit', class: 'primary' }, 'Create agent'));
     agentsBox.replaceChildren(secret || '',
-      agents.length ? table('Agents of this team', ['Name', 'Agent id', 'Timeout', 'On timeout', 'Callback header'], rows)
+      agents.length ? table('Agents of this team', ['Name', 'Agent id', 'Timeout', 'On timeout', 'Callback header', 'Actions'], rows)
         : h('p', { text: 'No agents yet.' }),
+      target ? editForm(target) : '',
       form);
   }
 
