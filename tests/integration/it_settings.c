@@ -61,15 +61,24 @@ static void test_reviewer_404(void)
     IT_STATUS(as(user_token(t, "admin", NULL), "GET", "/v1/settings/agents", NULL), 200);
 }
 
+/* POST /v1/settings/agents for an agent named name of t: 600 s, expiring
+ * with "Stop and report.", callback header Authorization "Bearer
+ * cb-secret-1". */
+static hp_it_resp *new_agent(const hp_it_team *t, const char *name)
+{
+    return as(t->user_token, "POST", "/v1/settings/agents",
+              hp_it_fmt("{\"name\":\"%s\",\"default_timeout_seconds\":600,"
+                        "\"default_timeout_mode\":\"expire_with_predefined_instruction\","
+                        "\"default_timeout_instruction\":\"Stop and report.\","
+                        "\"callback_auth_header\":\"Authorization\","
+                        "\"callback_auth_value\":\"Bearer cb-secret-1\"}",
+                        name));
+}
+
 static void test_agents(void)
 {
     const hp_it_team *t = hp_it_team_new();
-    hp_it_resp *r = as(t->user_token, "POST", "/v1/settings/agents",
-                       "{\"name\":\"release-bot\",\"default_timeout_seconds\":600,"
-                       "\"default_timeout_mode\":\"expire_with_predefined_instruction\","
-                       "\"default_timeout_instruction\":\"Stop and report.\","
-                       "\"callback_auth_header\":\"Authorization\","
-                       "\"callback_auth_value\":\"Bearer cb-secret-1\"}");
+    hp_it_resp *r = new_agent(t, "release-bot");
     IT_STATUS_FATAL(r, 201);
     const char *id = str_of(r->json, "agent_id");
     const char *secret = str_of(r->json, "webhook_secret");
@@ -107,12 +116,7 @@ static void test_agents(void)
 static void test_agent_update(void)
 {
     const hp_it_team *t = hp_it_team_new(), *other = hp_it_team_new();
-    hp_it_resp *r = as(t->user_token, "POST", "/v1/settings/agents",
-                       "{\"name\":\"deploy-bot\",\"default_timeout_seconds\":600,"
-                       "\"default_timeout_mode\":\"expire_with_predefined_instruction\","
-                       "\"default_timeout_instruction\":\"Stop and report.\","
-                       "\"callback_auth_header\":\"Authorization\","
-                       "\"callback_auth_value\":\"Bearer cb-secret-1\"}");
+    hp_it_resp *r = new_agent(t, "deploy-bot");
     IT_STATUS_FATAL(r, 201);
     const char *id = str_of(r->json, "agent_id");
     const char *path = hp_it_fmt("/v1/settings/agents/%s", id);
