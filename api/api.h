@@ -66,6 +66,7 @@ typedef struct hp_auth {
     bool key_agent_scoped;
     bool test_mode;
     bool team_has_quota;
+    int64_t team_agents_rev; /* hp_key_row.team_agents_rev */
     hp_agent_defaults defaults;
     const char *agent_name;
     const char *user_id; /* reviewer routes */

@@ -59,7 +59,8 @@ static bool api__merge_again(hp_req *req, hp_approval_input *in, json_object *bo
 bool api_approval_create(hp_req *req, hp_approval_input *in, json_object *body,
                          hp_create_result *res)
 {
-    hp_key_memo memo = {.key_id = req->auth.key_id, .defaults = req->auth.defaults};
+    hp_key_memo memo = {.key_id = req->auth.key_id, .team_agents_rev = req->auth.team_agents_rev};
+    const hp_agent_defaults was = req->auth.defaults;
     hp_dbconn *c;
     hp_err rc;
 
@@ -68,7 +69,7 @@ bool api_approval_create(hp_req *req, hp_approval_input *in, json_object *body,
      * its idempotency hash covers a timeout merged with the defaults looked
      * up. */
     if (req->auth.key_unconfirmed && (in->request_id != NULL || req->auth.team_has_quota) &&
-        (api_auth_confirm(req) != HP_OK || !api__merge_again(req, in, body, &memo.defaults)))
+        (api_auth_confirm(req) != HP_OK || !api__merge_again(req, in, body, &was)))
         return false;
     if (api_db(req, &c) != HP_OK)
         return false;
@@ -82,9 +83,9 @@ bool api_approval_create(hp_req *req, hp_approval_input *in, json_object *body,
     if (rc == HP_ERR_INVALID_API_KEY && req->auth.key_unconfirmed) {
         /* The insert refused the remembered key: revoked (the lookup
          * answers 401), its team given a quota (created as any other) or
-         * its agent's defaults changed (the body is merged again with the
-         * ones looked up). */
-        if (api_auth_confirm(req) != HP_OK || !api__merge_again(req, in, body, &memo.defaults))
+         * an agent's defaults changed (the body is merged again if its
+         * agent's did). */
+        if (api_auth_confirm(req) != HP_OK || !api__merge_again(req, in, body, &was))
             return false;
         rc =
             hp_approval_create(c, req->pool, &req->app->env, req->auth.team_id, req->auth.agent_id,

@@ -95,6 +95,7 @@ static hp_err api__auth_fill(hp_req *req, const hp_key_row *k, const char *agent
     req->auth.key_id = k->key_id;
     req->auth.test_mode = k->test_mode;
     req->auth.team_has_quota = k->team_has_quota;
+    req->auth.team_agents_rev = k->team_agents_rev;
     req->auth.key_agent_scoped = k->key_agent_id != NULL;
     if (agent_hdr == NULL && k->key_agent_id == NULL) {
         /* A team key alone: team-level reads need no agent; agent routes

@@ -112,8 +112,8 @@ void api_metrics_init(hp_app *app)
                           "replica's memory and their insert confirmed it.",
                           api__keymem_hits, app);
     hp_metrics_counter_fn(m, "holdpoint_key_memory_refused_total",
-                          "Creates whose insert refused the remembered key (revoked, or its team "
-                          "given a quota since): looked up again.",
+                          "Creates whose insert refused the remembered key (revoked, its team "
+                          "given a quota, or an agent's defaults changed since): looked up again.",
                           api__keymem_refused, app);
     hp_metrics_gauge_fn(m, "holdpoint_wake_postgresql_up",
                         "1 while the PostgreSQL LISTEN connection for wakeups is up.", api__wake_pg,

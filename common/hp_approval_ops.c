@@ -258,7 +258,7 @@ hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
         if (memo != NULL) {
             /* Its request_id is new, so only the key's check left it out. */
             hp_err_set(err, errcap,
-                       "the remembered API key was revoked, its team given a quota or its "
+                       "the remembered API key was revoked, its team given a quota or an "
                        "agent's defaults changed");
             return HP_ERR_INVALID_API_KEY;
         }

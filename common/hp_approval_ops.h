@@ -124,12 +124,12 @@ void hp_approval_wake_msg_agent(const char *approval_id, const char *team_id, co
  * Errors: HP_ERR_USAGE_LIMIT, HP_ERR_UNAVAILABLE, HP_ERR_CREATE_FAILED.
  *
  * memo is NULL, or the API key the caller authenticated with from its
- * memory (hp_keymem.h) with the agent defaults it remembered, for a create
- * without a request_id of a team it remembers without a quota: the insert
- * then checks that the key is still not revoked, the team still without a
- * quota and the agent's defaults unchanged, and when not creates nothing
- * and returns HP_ERR_INVALID_API_KEY (the create was counted in its rate
- * window). Blocks on the database. */
+ * memory (hp_keymem.h), for a create without a request_id of a team it
+ * remembers without a quota: the insert then checks that the key is still
+ * not revoked, the team still without a quota and no agent's defaults
+ * changed since, and when not creates nothing and returns
+ * HP_ERR_INVALID_API_KEY (the create was counted in its rate window).
+ * Blocks on the database. */
 HP_MUSTCHECK hp_err hp_approval_create(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
                                        const char *team_id, const char *agent_id,
                                        bool team_has_quota, const hp_key_memo *memo,

@@ -7,9 +7,9 @@
  * X-Agent-Id, kept only for a key that checked out: found, not revoked, its
  * agent resolved, its team without a quota. Memory is never the authority:
  * the create's own statement checks the key again (not revoked, its team
- * still without a quota, its agent's timeout defaults still the remembered
- * ones) and creates nothing when it fails, and the caller then looks the
- * key up as usual. What the memory holds besides that never changes for a
+ * still without a quota, no agent of its team given new timeout defaults
+ * since: teams.agents_rev) and creates nothing when it fails, and the
+ * caller then looks the key up as usual. What the memory holds besides that never changes for a
  * key (its team, test mode, hash, agent and that agent's name). The caller
  * still compares the presented key's hash with the remembered one.
  *

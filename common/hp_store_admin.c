@@ -304,6 +304,11 @@ hp_err hp_store_admin_agent_update(hp_dbconn *c, hp_pool *pool, const unsigned c
         }
         if (rc == HP_OK && PQntuples(r) == 1)
             hp_store_agent_read(pool, r, 0, out);
+        /* Every replica's memory of the team's keys is refused by the next
+         * create's insert (hp_keymem.h). */
+        if (rc == HP_OK)
+            rc = hp_db_exec(c, NULL, "update teams set agents_rev = agents_rev + 1 where id = $1",
+                            1, &team_id, err, errcap);
     }
     PQclear(r);
     rc = hp_db_finish(c, rc, err, errcap);

@@ -246,8 +246,8 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
  * a JSON string, or {} when a callback has none; the outbox copies the value
  * as it is. A row with a key_id (a create authenticated from the API's
  * memory of its key) is inserted only while that key of its team is not
- * revoked, the team has no quota and the agent's defaults are the ones
- * remembered (hp_insert_query). */
+ * revoked, the team has no quota and its agents' defaults are as remembered
+ * (teams.agents_rev; hp_insert_query). */
 #define HP__INSERT                                                                                 \
     "insert into approvals as a (id, team_id, agent_id, request_id, request_id_supplied, "         \
     "correlation_id, question, context_markdown, notification_summary, options, "                  \
@@ -267,14 +267,10 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
     "timeout_seconds int, timeout_mode text, predefined_instruction text, callback_url text, "     \
     "callback_headers text, canonical_hash text, allow_custom_instruction boolean, "               \
     "session_id text, agent_name text, metadata jsonb, source text, response_format text, "        \
-    "key_id uuid, key_timeout_seconds int, key_timeout_mode text, key_timeout_instruction text) "  \
-    "where r.key_id is null or exists (select 1 from api_keys k join teams t "                     \
-    "on t.id = k.team_id join agents g on g.id = r.agent_id and g.team_id = k.team_id "            \
-    "where k.id = r.key_id and k.team_id = r.team_id "                                             \
-    "and k.revoked_at is null and t.approval_quota is null "                                       \
-    "and g.default_timeout_seconds = r.key_timeout_seconds "                                       \
-    "and g.default_timeout_mode = r.key_timeout_mode "                                             \
-    "and g.default_timeout_instruction is not distinct from r.key_timeout_instruction) "           \
+    "key_id uuid, key_agents_rev bigint) where r.key_id is null or exists (select 1 "              \
+    "from api_keys k join teams t on t.id = k.team_id where k.id = r.key_id "                      \
+    "and k.team_id = r.team_id and k.revoked_at is null and t.approval_quota is null "             \
+    "and t.agents_rev = r.key_agents_rev) "                                                        \
     "on conflict (agent_id, request_id) do nothing returning "
 
 /* q[0..n) as HP__INSERT's $1, giving each its new id. New reference. */
@@ -316,12 +312,9 @@ static json_object *hp__insert_json(hp_insert_query *const *q, int n)
         hp_json_set_str(o, "source", in->source ? in->source : "v1");
         hp_json_set_str(o, "response_format", in->response_format ? in->response_format : "raw");
         if (q[i]->memo != NULL) {
-            const hp_agent_defaults *d = &q[i]->memo->defaults;
             hp_json_set_str(o, "key_id", q[i]->memo->key_id);
-            json_object_object_add(o, "key_timeout_seconds",
-                                   json_object_new_int(d->timeout_seconds));
-            hp_json_set_str(o, "key_timeout_mode", d->timeout_mode);
-            hp_json_set_str(o, "key_timeout_instruction", d->timeout_instruction);
+            json_object_object_add(o, "key_agents_rev",
+                                   json_object_new_int64(q[i]->memo->team_agents_rev));
         }
         json_object_array_add(arr, o);
     }

@@ -79,11 +79,12 @@ HP_MUSTCHECK hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool 
 /* One approval to insert: in, for agent_id of team_id under request_id
  * (request_id_supplied: the caller's own), its row's strings into pool. */
 /* A create authenticated from the API's memory of its key (hp_keymem.h):
- * the key's id and the agent's timeout defaults as remembered, which the
+ * the key's id, and its team's count of changes to agent defaults as of the
+ * remembered lookup (hp_key_row.team_agents_rev), whose defaults the
  * create's timeout was merged with. */
 typedef struct hp_key_memo {
     const char *key_id;
-    hp_agent_defaults defaults;
+    int64_t team_agents_rev;
 } hp_key_memo;
 
 typedef struct hp_insert_query {
@@ -92,10 +93,10 @@ typedef struct hp_insert_query {
     const hp_approval_input *in;
     hp_pool *pool;
     /* NULL, or the API key the create was authenticated with from memory
-     * (hp_keymem.h) and the agent's defaults its timeout was merged with:
-     * then it is inserted only while that key of team_id is not revoked,
-     * the team has no quota and the agent's defaults are still these, and
-     * otherwise left out like an existing (agent_id, request_id). */
+     * (hp_keymem.h): then it is inserted only while that key of team_id is
+     * not revoked, the team has no quota and no agent's defaults changed
+     * since the remembered lookup, and otherwise left out like an existing
+     * (agent_id, request_id). */
     const hp_key_memo *memo;
     char id[HP_UUID_LEN + 1]; /* the new id (UUIDv7), set by the store */
     hp_approval_row row;      /* out, when inserted */

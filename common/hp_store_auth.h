@@ -34,6 +34,9 @@ typedef struct hp_key_row {
     int default_timeout_seconds;
     const char *default_timeout_mode;
     const char *default_timeout_instruction;
+    /* The team's count of changes to its agents' defaults (teams.agents_rev)
+     * as of this lookup, which a create from memory is checked against. */
+    int64_t team_agents_rev;
 } hp_key_row;
 
 /* One key lookup: the key with public prefix, the agent agent_id names (a
