@@ -258,6 +258,20 @@ static const char *timeout_of(hp_it_resp *r)
                          jstr(r->json, "approval_id"), NULL);
 }
 
+/* A create as `as` with body: 200, its approval's timeout want
+ * (timeout_of), and the remembered key refused by its insert `refusals`
+ * times (0 or 1) on the way. */
+static void create_expecting(const hp_it_team *as, const char *body, const char *want, int refusals)
+{
+    double refused = hp_it_gauge(NULL, "holdpoint_key_memory_refused_total");
+    hp_it_resp *r = hp_it_agent(as, "POST", CREATE, body);
+
+    IT_STATUS_FATAL(r, 200);
+    IT_CHECK(strcmp(timeout_of(r), want) == 0, "the create used %s, not %s", timeout_of(r), want);
+    IT_CHECK(hp_it_gauge(NULL, "holdpoint_key_memory_refused_total") == refused + refusals,
+             "the remembered key was not refused %d time(s)", refusals);
+}
+
 /* An agent's defaults changed in the settings (PATCH /v1/settings/agents)
  * while a replica remembers a key of that agent: the very next create from
  * memory is refused by its insert, looked up again and merged with the new
@@ -272,7 +286,7 @@ static void test_remembered_key_new_defaults(void)
     const char *count = "select count(*) from approvals where team_id = $1";
     const char *partial = hp_it_create_body("Ship it?", "\"timeout\":{\"mode\":"
                                                         "\"expire_with_predefined_instruction\"}");
-    double refused = hp_it_gauge(NULL, "holdpoint_key_memory_refused_total");
+    const char *halt = "120|expire_with_predefined_instruction|Halt the rollout.";
     double hits;
     hp_it_resp *r;
     long long before;
@@ -282,18 +296,10 @@ static void test_remembered_key_new_defaults(void)
                                "\"expire_with_predefined_instruction\","
                                "\"default_timeout_instruction\":\"Halt the rollout.\"}"),
                     200);
-    r = hp_it_agent(as, "POST", CREATE, body());
-    IT_STATUS_FATAL(r, 200);
-    IT_CHECK(strcmp(timeout_of(r), "120|expire_with_predefined_instruction|Halt the rollout.") == 0,
-             "the create after the change used %s", timeout_of(r));
-    IT_CHECK(hp_it_gauge(NULL, "holdpoint_key_memory_refused_total") == refused + 1,
-             "the insert did not refuse the remembered defaults");
+    create_expecting(as, body(), halt, 1);
     /* Remembered again, with the new defaults. */
     hits = hp_it_gauge(NULL, "holdpoint_key_memory_hits_total");
-    r = hp_it_agent(as, "POST", CREATE, partial);
-    IT_STATUS_FATAL(r, 200);
-    IT_CHECK(strcmp(timeout_of(r), "120|expire_with_predefined_instruction|Halt the rollout.") == 0,
-             "the create from memory used %s", timeout_of(r));
+    create_expecting(as, partial, halt, 0);
     IT_CHECK(hp_it_gauge(NULL, "holdpoint_key_memory_hits_total") == hits + 1,
              "the create after the refresh was not answered from memory");
 
@@ -305,10 +311,15 @@ static void test_remembered_key_new_defaults(void)
     IT_ISSUE(hp_it_agent(as, "POST", CREATE, partial), "[\"timeout\",\"predefined_instruction\"]",
              "custom");
     IT_CHECK(hp_it_sql_int(count, t->team_id, NULL) == before, "the refused create stored a row");
-    r = hp_it_agent(as, "POST", CREATE, body());
-    IT_STATUS_FATAL(r, 200);
-    IT_CHECK(strcmp(timeout_of(r), "120|expire_no_action|-") == 0, "then the create used %s",
-             timeout_of(r));
+    create_expecting(as, body(), "120|expire_no_action|-", 0);
+
+    /* Another agent of the team changed: the memory is refused once (the
+     * check is the team's), and the create keeps its own agent's defaults. */
+    IT_STATUS_FATAL(hp_it_user(t, "PATCH",
+                               hp_it_fmt("/v1/settings/agents/%s", hp_it_agent_new(t, NULL)),
+                               "{\"default_timeout_seconds\":999}"),
+                    200);
+    create_expecting(as, body(), "120|expire_no_action|-", 1);
 
     /* Seed 003 hashes the merged timeout: a repeat of a request_id whose
      * body left the timeout to the defaults is another request once they
