@@ -76,8 +76,6 @@ HP_MUSTCHECK hp_err hp_store_approval_by_id_result(hp_dbconn *c, const char *tea
 HP_MUSTCHECK hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, char *err,
                                         size_t errcap);
 
-/* One approval to insert: in, for agent_id of team_id under request_id
- * (request_id_supplied: the caller's own), its row's strings into pool. */
 /* A create authenticated from the API's memory of its key (hp_keymem.h):
  * the key's id, and its team's count of changes to agent defaults as of the
  * remembered lookup (hp_key_row.team_agents_rev), whose defaults the
@@ -87,6 +85,8 @@ typedef struct hp_key_memo {
     int64_t team_agents_rev;
 } hp_key_memo;
 
+/* One approval to insert: in, for agent_id of team_id under request_id
+ * (request_id_supplied: the caller's own), its row's strings into pool. */
 typedef struct hp_insert_query {
     const char *team_id, *agent_id, *request_id;
     bool request_id_supplied;
