@@ -170,33 +170,51 @@ static const char *const api__agent_members[] = {"--name",
                                                  "callback_auth_value",
                                                  NULL};
 
+/* Reads the members an agent's create and change share (its timeout
+ * defaults and callback auth header) from body into *p, each marked set when
+ * the body has it; problems go to is. */
+static void api__agent_fields(hp_issues *is, json_object *body, hp_admin_agent_patch *p)
+{
+    hp_path root = hp_path_root();
+    int64_t secs = 0;
+    int mode;
+
+    memset(p, 0, sizeof(*p));
+    (void)hp_valid_int(is, root, body, "default_timeout_seconds", false, HP_APPROVAL_TIMEOUT_MIN,
+                       HP_APPROVAL_TIMEOUT_MAX, &secs, &p->set_timeout_seconds);
+    p->timeout_seconds = (int)secs;
+    mode = hp_valid_enum(is, root, body, "default_timeout_mode", false, api__modes);
+    p->timeout_mode = mode >= 0 ? api__modes[mode] : NULL;
+    p->set_timeout_instruction = hp_json_has(body, "default_timeout_instruction");
+    p->timeout_instruction =
+        hp_valid_str(is, root, body, "default_timeout_instruction",
+                     (hp_str_rule){false, true, 1, HP_APPROVAL_INSTRUCTION_MAX});
+    p->set_callback_auth =
+        hp_json_has(body, "callback_auth_header") || hp_json_has(body, "callback_auth_value");
+    p->callback_auth_header =
+        hp_valid_str(is, root, body, "callback_auth_header", (hp_str_rule){false, true, 1, 256});
+    p->callback_auth_value =
+        hp_valid_str(is, root, body, "callback_auth_value", (hp_str_rule){false, true, 1, 4096});
+}
+
 void api_settings_agents_create(hp_req *req)
 {
     hp_admin_agent_spec spec = {0};
+    hp_admin_agent_patch f;
     hp_admin_agent out;
-    hp_path root = hp_path_root();
     hp_issues *is;
     json_object *body, *o;
-    int64_t secs = 0;
-    bool present = false;
-    int mode;
     hp_err rc;
 
     if (!api_auth_admin(req) || !api__body(req, &body, &is))
         return;
-    spec.name = hp_valid_str(is, root, body, "name", (hp_str_rule){true, false, 1, 200});
-    (void)hp_valid_int(is, root, body, "default_timeout_seconds", false, HP_APPROVAL_TIMEOUT_MIN,
-                       HP_APPROVAL_TIMEOUT_MAX, &secs, &present);
-    spec.timeout_seconds = (int)secs;
-    mode = hp_valid_enum(is, root, body, "default_timeout_mode", false, api__modes);
-    spec.timeout_mode = mode >= 0 ? api__modes[mode] : NULL;
-    spec.timeout_instruction =
-        hp_valid_str(is, root, body, "default_timeout_instruction",
-                     (hp_str_rule){false, true, 1, HP_APPROVAL_INSTRUCTION_MAX});
-    spec.callback_auth_header =
-        hp_valid_str(is, root, body, "callback_auth_header", (hp_str_rule){false, true, 1, 256});
-    spec.callback_auth_value =
-        hp_valid_str(is, root, body, "callback_auth_value", (hp_str_rule){false, true, 1, 4096});
+    spec.name = hp_valid_str(is, hp_path_root(), body, "name", (hp_str_rule){true, false, 1, 200});
+    api__agent_fields(is, body, &f);
+    spec.timeout_seconds = f.timeout_seconds; /* 0 when absent: the default */
+    spec.timeout_mode = f.timeout_mode;
+    spec.timeout_instruction = f.timeout_instruction;
+    spec.callback_auth_header = f.callback_auth_header;
+    spec.callback_auth_value = f.callback_auth_value;
     if (api__issues_sent(req, is))
         goto out;
     if (hp_admin_agent_check(req->auth.team_id, &spec, req->err, sizeof(req->err)) != HP_OK) {
@@ -227,35 +245,18 @@ out:
  * instruction, and null for both callback members removes the header. */
 void api_settings_agent_update(hp_req *req)
 {
-    hp_admin_agent_patch p = {0};
-    hp_path root = hp_path_root();
+    hp_admin_agent_patch p;
     hp_issues *is;
     json_object *body, *o;
     hp_agent_row row;
-    int64_t secs = 0;
-    int mode;
     hp_err rc;
 
     if (!api_auth_admin(req) || !api__body(req, &body, &is))
         return;
-    (void)hp_valid_int(is, root, body, "default_timeout_seconds", false, HP_APPROVAL_TIMEOUT_MIN,
-                       HP_APPROVAL_TIMEOUT_MAX, &secs, &p.set_timeout_seconds);
-    p.timeout_seconds = (int)secs;
-    mode = hp_valid_enum(is, root, body, "default_timeout_mode", false, api__modes);
-    p.timeout_mode = mode >= 0 ? api__modes[mode] : NULL;
-    p.set_timeout_instruction = hp_json_has(body, "default_timeout_instruction");
-    p.timeout_instruction =
-        hp_valid_str(is, root, body, "default_timeout_instruction",
-                     (hp_str_rule){false, true, 1, HP_APPROVAL_INSTRUCTION_MAX});
-    p.set_callback_auth =
-        hp_json_has(body, "callback_auth_header") || hp_json_has(body, "callback_auth_value");
-    p.callback_auth_header =
-        hp_valid_str(is, root, body, "callback_auth_header", (hp_str_rule){false, true, 1, 256});
-    p.callback_auth_value =
-        hp_valid_str(is, root, body, "callback_auth_value", (hp_str_rule){false, true, 1, 4096});
+    api__agent_fields(is, body, &p);
     if (hp_issues_count(is) == 0 && !p.set_timeout_seconds && p.timeout_mode == NULL &&
         !p.set_timeout_instruction && !p.set_callback_auth)
-        hp_issues_add(is, root, "custom",
+        hp_issues_add(is, hp_path_root(), "custom",
                       "give at least one of default_timeout_seconds, default_timeout_mode, "
                       "default_timeout_instruction, callback_auth_header and "
                       "callback_auth_value");
