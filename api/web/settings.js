@@ -41,6 +41,25 @@ function section(id, title, ...body) {
   return h('section', { class: 'settings-section', 'aria-labelledby': id }, h('h2', { id, text: title }), ...body);
 }
 
+// An agent's three timeout controls (ids prefix-timeout, prefix-mode,
+// prefix-instruction) set to a's defaults, and their labelled fields, for
+// the forms that create and change agents.
+function timeoutControls(prefix, a) {
+  const secs = h('input', { id: `${prefix}-timeout`, type: 'number', min: 30, max: 86400, value: a.default_timeout_seconds, required: true });
+  const mode = h('select', { id: `${prefix}-mode` },
+    h('option', { value: 'expire_no_action', text: 'Expire without an action' }),
+    h('option', { value: 'expire_with_predefined_instruction', text: 'Expire with an instruction' }));
+  mode.value = a.default_timeout_mode;
+  const instr = h('textarea', { id: `${prefix}-instruction`, rows: 2, maxlength: 1000 });
+  instr.value = a.default_timeout_instruction || '';
+  const fields = [
+    field(`${prefix}-timeout`, 'Default timeout (seconds)', secs, '30 to 86400'),
+    field(`${prefix}-mode`, 'When time runs out', mode),
+    field(`${prefix}-instruction`, 'Instruction on timeout', instr, 'Only with “Expire with an instruction”.'),
+  ];
+  return { secs, mode, instr, fields };
+}
+
 export async function mount(main, ctx) {
   ctx.setTitle('Settings');
   if (ctx.session.user.role === 'reviewer') {
@@ -69,13 +88,7 @@ export async function mount(main, ctx) {
   // (PATCH /v1/settings/agents/{id}); only what differs is sent.
   function editForm(a) {
     const error = h('p', { class: 'error', role: 'alert' });
-    const secs = h('input', { id: 'edit-timeout', type: 'number', min: 30, max: 86400, value: a.default_timeout_seconds, required: true });
-    const mode = h('select', { id: 'edit-mode' },
-      h('option', { value: 'expire_no_action', text: 'Expire without an action' }),
-      h('option', { value: 'expire_with_predefined_instruction', text: 'Expire with an instruction' }));
-    mode.value = a.default_timeout_mode;
-    const instr = h('textarea', { id: 'edit-instruction', rows: 2, maxlength: 1000 });
-    instr.value = a.default_timeout_instruction || '';
+    const { secs, mode, instr, fields } = timeoutControls('edit', a);
     const cb = h('select', { id: 'edit-cb' },
       h('option', { value: 'keep', text: a.callback_auth_header ? `Keep ${a.callback_auth_header}` : 'Keep none' }),
       h('option', { value: 'replace', text: 'Set a new header' }),
@@ -121,9 +134,7 @@ export async function mount(main, ctx) {
     },
     h('h3', { id: headingId, tabindex: '-1', text: `Defaults of ${a.name}` }),
     h('p', { class: 'hint', text: 'They apply to approvals created from now on; approvals already waiting keep their deadline.' }),
-    field('edit-timeout', 'Default timeout (seconds)', secs, '30 to 86400'),
-    field('edit-mode', 'When time runs out', mode),
-    field('edit-instruction', 'Instruction on timeout', instr, 'Only with “Expire with an instruction”.'),
+    fields,
     field('edit-cb', 'Callback auth header', cb),
     replace,
     error,
@@ -153,11 +164,8 @@ export async function mount(main, ctx) {
     const target = editing && agents.find((a) => a.agent_id === editing);
     const error = h('p', { class: 'error', role: 'alert' });
     const name = h('input', { id: 'agent-name', required: true, maxlength: 200 });
-    const secs = h('input', { id: 'agent-timeout', type: 'number', min: 30, max: 86400, value: 3600, required: true });
-    const mode = h('select', { id: 'agent-mode' },
-      h('option', { value: 'expire_no_action', text: 'Expire without an action' }),
-      h('option', { value: 'expire_with_predefined_instruction', text: 'Expire with an instruction' }));
-    const instr = h('textarea', { id: 'agent-instruction', rows: 2, maxlength: 1000 });
+    const { secs, mode, instr, fields } =
+      timeoutControls('agent', { default_timeout_seconds: 3600, default_timeout_mode: 'expire_no_action' });
     const hdr = h('input', { id: 'agent-cb-header', maxlength: 256, autocomplete: 'off' });
     const val = h('input', { id: 'agent-cb-value', type: 'password', maxlength: 4096, autocomplete: 'new-password' });
     const form = h('form', {
@@ -183,9 +191,7 @@ export async function mount(main, ctx) {
     },
     h('h3', { id: 'agent-new-h', text: 'New agent' }),
     field('agent-name', 'Name', name),
-    field('agent-timeout', 'Default timeout (seconds)', secs, '30 to 86400'),
-    field('agent-mode', 'When time runs out', mode),
-    field('agent-instruction', 'Instruction on timeout', instr, 'Only with “Expire with an instruction”.'),
+    fields,
     field('agent-cb-header', 'Callback auth header name', hdr, 'Optional; sent with every callback, for example Authorization.'),
     field('agent-cb-value', 'Callback auth header value', val, 'Stored sealed; never shown again.'),
     error,
