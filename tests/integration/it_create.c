@@ -821,6 +821,59 @@ static void test_created_event_per_create(void)
              "a create wrote another kind of event");
 }
 
+/* The database keeps an approval's team equal to its agent's (one foreign
+ * key on the pair, sql/013): a row copied from a real create is refused
+ * under another team and stored under its own. Its agent's deletion still
+ * takes the approvals with it. */
+static void test_approval_team_is_agent_team(void)
+{
+    const hp_it_team *t = hp_it_team_new(), *other = hp_it_team_new();
+    const hp_it_team *doomed = hp_it_team_agent(t);
+    /* The insert in a function of this connection, so a refusal comes back
+     * as its SQLSTATE instead of failing the harness's statement. */
+    static const char fn[] =
+        "create or replace function pg_temp.copy_approval(src uuid, team uuid) returns text "
+        "language plpgsql as $$ begin "
+        "insert into approvals (id, team_id, agent_id, request_id, request_id_supplied, "
+        "question, context_markdown, options, timeout_seconds, timeout_mode, expires_at, "
+        "canonical_hash) select gen_random_uuid(), team, agent_id, request_id || '-copy', "
+        "request_id_supplied, question, context_markdown, options, timeout_seconds, "
+        "timeout_mode, expires_at, canonical_hash from approvals where id = src; "
+        "return 'inserted'; exception when others then return sqlstate; end $$";
+    const char *row, *to_other, *to_own;
+
+    OK(doomed, with("\"request_id\":\"pair-1\""));
+    row = hp_it_sql_str("select id::text from approvals where request_id = 'pair-1' and team_id = "
+                        "$1::uuid",
+                        t->team_id, NULL);
+    IT_CHECK_FATAL(row != NULL, "the create was not stored");
+    IT_CHECK_FATAL(hp_it_sql_exec(fn, NULL), "could not define the copy");
+    to_other = hp_it_sql_str("select pg_temp.copy_approval($1::uuid, $2::uuid)", row,
+                             other->team_id, NULL);
+    to_own =
+        hp_it_sql_str("select pg_temp.copy_approval($1::uuid, $2::uuid)", row, t->team_id, NULL);
+    IT_CHECK(to_other != NULL && strcmp(to_other, "23503") == 0,
+             "an approval of another team's agent: want foreign_key_violation, got %s",
+             to_other ? to_other : "(null)");
+    IT_CHECK(to_own != NULL && strcmp(to_own, "inserted") == 0,
+             "the same row with its own team: want inserted, got %s", to_own ? to_own : "(null)");
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals where request_id like 'pair-1%' "
+                           "and agent_id = (select agent_id from approvals where id = $1::uuid)",
+                           row, NULL) == 2,
+             "want the create and its copy");
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals where team_id = $1::uuid",
+                           other->team_id, NULL) == 0,
+             "the refused copy left a row");
+    IT_CHECK_FATAL(hp_it_sql_exec("delete from agents where id = (select agent_id from approvals "
+                                  "where id = $1::uuid)",
+                                  row, NULL),
+                   "could not delete the agent");
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals where request_id like 'pair-1%' and "
+                           "team_id = $1::uuid",
+                           t->team_id, NULL) == 0,
+             "the agent's approvals outlived it");
+}
+
 /* 500 approval_creation_failed: a trigger (made and dropped by this test)
  * makes PostgreSQL refuse the insert of one marked question, an unexpected
  * failure that is not an outage. Nothing may be left behind. */
@@ -900,6 +953,7 @@ int main(void)
         {"media_type_415", test_media_type},
         {"malformed_json", test_malformed_json},
         {"payload_too_large_413", test_payload_too_large},
+        {"approval_team_is_agent_team", test_approval_team_is_agent_team},
         {"created_event_per_create", test_created_event_per_create},
         {"creation_failed_500", test_creation_failed_500},
         {NULL, NULL},
