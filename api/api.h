@@ -68,7 +68,6 @@ typedef struct hp_auth {
     bool team_has_quota;
     int64_t team_agents_rev; /* hp_key_row.team_agents_rev */
     hp_agent_defaults defaults;
-    const char *agent_name;
     const char *user_id; /* reviewer routes */
     const char *user_name;
     const char *user_role;

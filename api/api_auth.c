@@ -110,7 +110,6 @@ static hp_err api__auth_fill(hp_req *req, const hp_key_row *k, const char *agent
         (k->key_agent_id != NULL && strcmp(k->key_agent_id, k->agent_id) != 0))
         return api__fail(req, HP_ERR_INVALID_AGENT, "X-Agent-Id is not a known agent");
     req->auth.agent_id = k->agent_id;
-    req->auth.agent_name = k->agent_name;
     req->auth.defaults.timeout_seconds = k->default_timeout_seconds;
     req->auth.defaults.timeout_mode = k->default_timeout_mode;
     req->auth.defaults.timeout_instruction = k->default_timeout_instruction;

@@ -53,7 +53,6 @@ hp_err api_project_select(hp_req *req, json_object *body, bool *selected)
         return HP_ERR_NOT_FOUND;
     }
     req->auth.agent_id = p.id;
-    req->auth.agent_name = p.name;
     req->auth.defaults.timeout_seconds = p.default_timeout_seconds;
     req->auth.defaults.timeout_mode = p.default_timeout_mode;
     req->auth.defaults.timeout_instruction = p.default_timeout_instruction;

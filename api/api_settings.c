@@ -240,8 +240,8 @@ out:
     hp_issues_free(is);
 }
 
-/* PATCH /v1/settings/agents/{id}: an agent's timeout defaults and callback
- * auth header. Members left out keep their value; null clears the
+/* PATCH /v1/settings/agents/{id}: an agent's name, timeout defaults and
+ * callback auth header. Members left out keep their value; null clears the
  * instruction, and null for both callback members removes the header. */
 void api_settings_agent_update(hp_req *req)
 {
@@ -254,12 +254,13 @@ void api_settings_agent_update(hp_req *req)
     if (!api_auth_admin(req) || !api__body(req, &body, &is))
         return;
     api__agent_fields(is, body, &p);
-    if (hp_issues_count(is) == 0 && !p.set_timeout_seconds && p.timeout_mode == NULL &&
-        !p.set_timeout_instruction && !p.set_callback_auth)
+    p.name = hp_valid_str(is, hp_path_root(), body, "name", (hp_str_rule){false, false, 1, 200});
+    if (hp_issues_count(is) == 0 && p.name == NULL && !p.set_timeout_seconds &&
+        p.timeout_mode == NULL && !p.set_timeout_instruction && !p.set_callback_auth)
         hp_issues_add(is, hp_path_root(), "custom",
-                      "give at least one of default_timeout_seconds, default_timeout_mode, "
-                      "default_timeout_instruction, callback_auth_header and "
-                      "callback_auth_value");
+                      "give at least one of name, default_timeout_seconds, "
+                      "default_timeout_mode, default_timeout_instruction, "
+                      "callback_auth_header and callback_auth_value");
     if (api__issues_sent(req, is))
         goto out;
     rc = hp_store_admin_agent_update(req->dbc, req->pool, req->app->cfg->secret_key,

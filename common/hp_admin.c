@@ -247,6 +247,8 @@ hp_err hp_admin_agent_patch_apply(const char *team_id, const hp_admin_agent_spec
 {
     *out = *cur;
     out->callback_auth_header = out->callback_auth_value = NULL;
+    if (p->name != NULL)
+        out->name = p->name;
     if (p->set_timeout_seconds)
         out->timeout_seconds = p->timeout_seconds;
     if (p->timeout_mode != NULL) {

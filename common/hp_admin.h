@@ -58,9 +58,10 @@ typedef struct hp_admin_agent_spec {
 } hp_admin_agent_spec;
 
 /* A change to an existing agent (PATCH /v1/settings/agents/{id}): its
- * timeout defaults and its callback auth header. A member not set is kept;
- * strings are borrowed. */
+ * name, timeout defaults and callback auth header. A member not set is
+ * kept; strings are borrowed. */
 typedef struct hp_admin_agent_patch {
+    const char *name; /* NULL: kept */
     bool set_timeout_seconds;
     int timeout_seconds;
     const char *timeout_mode; /* NULL: kept */

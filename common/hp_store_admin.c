@@ -253,7 +253,8 @@ hp_err hp_store_admin_agent_update(hp_dbconn *c, hp_pool *pool, const unsigned c
         "select name, default_timeout_seconds, default_timeout_mode, "
         "default_timeout_instruction from agents where id = $1 and team_id = $2 for no key update";
     static const char sql_set[] =
-        "update agents set default_timeout_seconds = $3::integer, default_timeout_mode = $4, "
+        "update agents set name = $9, default_timeout_seconds = $3::integer, "
+        "default_timeout_mode = $4, "
         "default_timeout_instruction = $5, callback_auth_header = case when $6::boolean then $7 "
         "else callback_auth_header end, callback_auth_value_sealed = case when $6::boolean then "
         "$8 else callback_auth_value_sealed end where id = $1 and team_id = $2 "
@@ -298,9 +299,10 @@ hp_err hp_store_admin_agent_update(hp_dbconn *c, hp_pool *pool, const unsigned c
                                next.timeout_instruction,
                                p->set_callback_auth ? "t" : "f",
                                next.callback_auth_header,
-                               sealed};
+                               sealed,
+                               next.name};
             (void)hp_fmt(secs, sizeof(secs), "%d", next.timeout_seconds);
-            rc = hp_db_exec(c, &r, sql_set, 8, q, err, errcap);
+            rc = hp_db_exec(c, &r, sql_set, 9, q, err, errcap);
         }
         if (rc == HP_OK && PQntuples(r) == 1)
             hp_store_agent_read(pool, r, 0, out);

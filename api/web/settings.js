@@ -88,6 +88,7 @@ export async function mount(main, ctx) {
   // (PATCH /v1/settings/agents/{id}); only what differs is sent.
   function editForm(a) {
     const error = h('p', { class: 'error', role: 'alert' });
+    const name = h('input', { id: 'edit-name', required: true, maxlength: 200, value: a.name });
     const { secs, mode, instr, fields } = timeoutControls('edit', a);
     const cb = h('select', { id: 'edit-cb' },
       h('option', { value: 'keep', text: a.callback_auth_header ? `Keep ${a.callback_auth_header}` : 'Keep none' }),
@@ -107,6 +108,7 @@ export async function mount(main, ctx) {
         ev.preventDefault();
         error.textContent = '';
         const body = {};
+        if (name.value.trim() !== a.name) body.name = name.value.trim();
         if (Number(secs.value) !== a.default_timeout_seconds) body.default_timeout_seconds = Number(secs.value);
         if (mode.value !== a.default_timeout_mode) body.default_timeout_mode = mode.value;
         if (mode.value === 'expire_with_predefined_instruction' && instr.value !== (a.default_timeout_instruction || '')) {
@@ -126,20 +128,21 @@ export async function mount(main, ctx) {
         try {
           const changed = await api('PATCH', `/v1/settings/agents/${a.agent_id}`, body);
           await drawAgents();
-          announce(`Defaults of ${changed.name} saved`);
+          announce(`Agent ${changed.name} saved`);
         } catch (e) {
           error.textContent = describe(e);
         }
       },
     },
-    h('h3', { id: headingId, tabindex: '-1', text: `Defaults of ${a.name}` }),
-    h('p', { class: 'hint', text: 'They apply to approvals created from now on; approvals already waiting keep their deadline.' }),
+    h('h3', { id: headingId, tabindex: '-1', text: `Edit ${a.name}` }),
+    field('edit-name', 'Name', name, 'Shown on every approval of this agent, those already made included.'),
+    h('p', { class: 'hint', text: 'The defaults apply to approvals created from now on; approvals already waiting keep their deadline.' }),
     fields,
     field('edit-cb', 'Callback auth header', cb),
     replace,
     error,
     h('div', { class: 'actions' },
-      h('button', { type: 'submit', class: 'primary' }, 'Save defaults'),
+      h('button', { type: 'submit', class: 'primary' }, 'Save'),
       h('button', { type: 'button', class: 'secondary', onclick: () => drawAgents() }, 'Cancel')));
   }
 
@@ -155,7 +158,7 @@ export async function mount(main, ctx) {
       h('td', { class: 'actions' }, h('button', {
         type: 'button',
         class: 'secondary',
-        'aria-label': `Edit defaults of ${a.name}`,
+        'aria-label': `Edit ${a.name}`,
         onclick: async () => {
           await drawAgents(undefined, a.agent_id);
           document.getElementById('agent-edit-h').focus();

@@ -295,35 +295,38 @@ await step('settings', async () => {
   await one.page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
   await one.page.getByRole('heading', { level: 2, name: 'Agents' }).waitFor();
   await one.page.getByRole('table', { name: 'API keys of this team' }).waitFor();
-  await one.page.getByLabel('Name', { exact: true }).fill('release-bot');
+  await one.page.getByLabel('Name', { exact: true }).fill('release-draft');
   await one.page.getByRole('button', { name: 'Create agent' }).click();
   const secret = one.page.locator('.secret-value');
   await secret.first().waitFor();
   check(/^whsec_/.test(await secret.first().textContent()), 'a new agent shows its webhook signing secret once');
-  // Its defaults changed later, from the row's Edit button.
-  await one.page.getByRole('button', { name: 'Edit defaults of release-bot' }).click();
-  const edit = one.page.getByRole('form', { name: 'Defaults of release-bot' });
+  // Renamed and its defaults changed later, from the row's Edit button.
+  await one.page.getByRole('button', { name: 'Edit release-draft' }).click();
+  const edit = one.page.getByRole('form', { name: 'Edit release-draft' });
   await edit.waitFor();
   check(await one.page.evaluate(() => document.activeElement && document.activeElement.id) === 'agent-edit-h',
     'the edit form takes the focus');
   await axe(one.page, 'the settings page with an agent being edited');
+  check(await edit.getByLabel('Name', { exact: true }).inputValue() === 'release-draft', 'the edit form shows the current name');
+  await edit.getByLabel('Name', { exact: true }).fill('release-bot');
   await edit.getByLabel('Default timeout (seconds)').fill('900');
   await edit.getByLabel('When time runs out').selectOption('expire_with_predefined_instruction');
   await edit.getByLabel('Instruction on timeout').fill('Hold the release.');
   await edit.getByLabel('Callback auth header', { exact: true }).selectOption('replace');
   await edit.getByLabel('New callback auth header name').fill('X-Release-Token');
   await edit.getByLabel('New callback auth header value').fill('release-secret-1');
-  await edit.getByRole('button', { name: 'Save defaults' }).click();
+  await edit.getByRole('button', { name: 'Save' }).click();
   const row = one.page.getByRole('row', { name: /release-bot/ });
   await row.getByText('900 s').waitFor();
   check(await row.getByText('instruction: Hold the release.').count() === 1 && await row.getByText('X-Release-Token').count() === 1,
     'the saved defaults and header show in the agents table', await row.textContent());
   const saved = await one.page.evaluate(async () => (await (await fetch('/v1/settings/agents')).json()).items
     .find((a) => a.name === 'release-bot'));
-  check(saved.default_timeout_seconds === 900 && saved.default_timeout_mode === 'expire_with_predefined_instruction'
+  check(saved !== undefined && saved.default_timeout_seconds === 900 && saved.default_timeout_mode === 'expire_with_predefined_instruction'
     && saved.callback_auth_header === 'X-Release-Token' && !JSON.stringify(saved).includes('release-secret-1'),
   'the change is stored, and the header value is never shown', JSON.stringify(saved));
-  check(await one.page.getByRole('form', { name: 'Defaults of release-bot' }).count() === 0, 'the edit form closes once saved');
+  check(await one.page.getByRole('form', { name: /^Edit release-/ }).count() === 0, 'the edit form closes once saved');
+  check(await one.page.getByRole('row', { name: /release-draft/ }).count() === 0, 'the old name is gone from the table');
   await one.page.getByRole('button', { name: 'Create key' }).click();
   const keys = one.page.getByRole('region', { name: 'API keys' });
   await keys.getByText('New API key:').waitFor();

@@ -159,7 +159,13 @@ static void test_agent_update(void)
     IT_ISSUE(as(t->user_token, "PATCH", path,
                 "{\"callback_auth_header\":\"Content-Length\",\"callback_auth_value\":\"1\"}"),
              "[\"callback_auth_header\"]", "custom");
-    IT_ISSUE(as(t->user_token, "PATCH", path, "{\"name\":\"renamed\"}"), "[]", "custom");
+    IT_ISSUE(as(t->user_token, "PATCH", path, "{\"name\":\"\"}"), "[\"name\"]", "too_small");
+    IT_ISSUE(as(t->user_token, "PATCH", path, "{\"name\":null}"), "[\"name\"]", "invalid_type");
+    IT_ISSUE(
+        as(t->user_token, "PATCH", path, hp_it_fmt("{\"name\":\"%s\"}", hp_it_repeat("n", 201))),
+        "[\"name\"]", "too_big");
+    IT_ISSUE(as(t->user_token, "PATCH", path, "{\"name\":\"two\\nlines\"}"), "[\"name\"]",
+             "custom");
     IT_ISSUE(as(t->user_token, "PATCH", path, "{}"), "[]", "custom");
     IT_ERROR(as(t->user_token, "PATCH", path, "[1]"), 400, "invalid_payload");
     IT_CHECK(strcmp(hp_it_sql_str(row, id, NULL), was) == 0, "a refused change wrote: %s",
@@ -183,6 +189,29 @@ static void test_agent_update(void)
     IT_JNULL(r->json, "callback_auth_header");
     IT_CHECK(strcmp(hp_it_sql_str(row, id, NULL), "1200|expire_no_action|-|-|-") == 0,
              "the header was not removed: %s", hp_it_sql_str(row, id, NULL));
+    IT_CHECK(hp_it_sql_int("select count(*) from agents where id = $1 and name = 'deploy-bot'", id,
+                           NULL) == 1,
+             "a refused name was stored");
+
+    /* A new name: answered, listed, and shown on the agent's approvals,
+     * those made before it included; the rest of the agent is kept. */
+    {
+        const char *approval =
+            str_of(hp_it_create_ok(t, "Ship the renamed build?", NULL)->json, "approval_id");
+        const char *mine = hp_it_fmt("/v1/settings/agents/%s", t->agent_id);
+        r = as(t->user_token, "PATCH", mine, "{\"name\":\"release-bot\"}");
+        IT_STATUS(r, 200);
+        IT_JSTR(r->json, "name", "release-bot");
+        IT_JINT(r->json, "default_timeout_seconds", 3600);
+        IT_CHECK(strstr(as(t->user_token, "GET", "/v1/settings/agents", NULL)->body,
+                        "\"release-bot\"") != NULL,
+                 "the list does not show the new name");
+        r = as(t->user_token, "GET", hp_it_fmt("/v1/review/approvals/%s", approval), NULL);
+        IT_STATUS(r, 200);
+        IT_JSTR(r->json, "agent_name", "release-bot");
+        /* Creates from the agent's key go on. */
+        hp_it_create_ok(t, "And the next one?", NULL);
+    }
 
     /* Only the team's own agents, only for owners and admins. */
     IT_ERROR(as(t->user_token, "PATCH", hp_it_fmt("/v1/settings/agents/%s", other->agent_id),

@@ -122,6 +122,16 @@ static void test_agent_patch(void)
     CU_ASSERT_EQUAL(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), HP_OK);
     CU_ASSERT_PTR_NULL(out.callback_auth_header);
     CU_ASSERT_PTR_NULL(out.callback_auth_value);
+    /* A new name, under a new agent's rules; the rest is kept. */
+    p = (hp_admin_agent_patch){.name = "release-bot"};
+    CU_ASSERT_EQUAL(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), HP_OK);
+    CU_ASSERT_STRING_EQUAL(out.name, "release-bot");
+    CU_ASSERT_EQUAL(out.timeout_seconds, 600);
+    CU_ASSERT_STRING_EQUAL(out.timeout_instruction, "Stop.");
+    p.name = "";
+    refused(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), err, "--name");
+    p.name = "two\nlines";
+    refused(hp_admin_agent_patch_apply(team, &cur, &p, &out, err, sizeof(err)), err, "--name");
 }
 
 static void test_key_and_quota(void)
