@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "hp_admin.h"
+#include "hp_pool.h"
 #include "hp_store_admin.h"
 
 /* Every command also takes --json and --help; this ends each table. */
@@ -38,6 +39,10 @@ static const char hp__admin_usage[] =
     "  create-agent    --team-id ID --name NAME [--timeout-seconds N] [--timeout-mode MODE]\n"
     "                  [--timeout-instruction TEXT]\n"
     "                  [--callback-auth-header NAME --callback-auth-value VALUE]\n"
+    "  update-agent    --team-id ID --agent-id ID [--name NAME] [--timeout-seconds N]\n"
+    "                  [--timeout-mode MODE] [--timeout-instruction TEXT]\n"
+    "                  [--callback-auth-header NAME --callback-auth-value VALUE |\n"
+    "                   --no-callback-auth]   (what is not given is kept)\n"
     "  create-key      --team-id ID [--agent-id ID] [--name NAME] [--test-mode]\n"
     "  regenerate-key  --key-id KEY     (the old key stops working at once)\n"
     "  revoke-key      --key-id KEY\n"
@@ -92,6 +97,7 @@ static json_object *hp__ctx(const hp_cli_args *a)
 typedef union hp__spec {
     hp_admin_bootstrap_spec bootstrap;
     hp_admin_agent_spec agent;
+    hp_admin_agent_patch agent_patch;
     hp_admin_user_spec user;
     long long quota;
     hp_admin_key_ref key_ref;
@@ -100,6 +106,7 @@ typedef union hp__spec {
 typedef union hp__out {
     hp_admin_bootstrap bootstrap;
     hp_admin_agent agent;
+    json_object *agent_json; /* update-agent: the agent as changed */
     hp_admin_key key;
     hp_admin_user user;
 } hp__out;
@@ -240,6 +247,93 @@ static json_object *hp__agent_render(const hp_cli_args *a, const hp__spec *s, co
     hp__set_str(res, "agent_id", o->agent.id);
     hp__set_str(res, "webhook_secret", o->agent.webhook_secret);
     return res;
+}
+
+/* ---- update-agent ------------------------------------------------------- */
+
+static const struct option hp__agent_update_opts[] = {
+    {"team-id", required_argument, NULL, HP_OPT_TEAM_ID},
+    {"agent-id", required_argument, NULL, HP_OPT_AGENT_ID},
+    {"name", required_argument, NULL, HP_OPT_NAME},
+    {"timeout-seconds", required_argument, NULL, HP_OPT_TIMEOUT_SECONDS},
+    {"timeout-mode", required_argument, NULL, HP_OPT_TIMEOUT_MODE},
+    {"timeout-instruction", required_argument, NULL, HP_OPT_TIMEOUT_INSTRUCTION},
+    {"callback-auth-header", required_argument, NULL, HP_OPT_CALLBACK_AUTH_HEADER},
+    {"callback-auth-value", required_argument, NULL, HP_OPT_CALLBACK_AUTH_VALUE},
+    {"no-callback-auth", no_argument, NULL, HP_OPT_NO_CALLBACK_AUTH},
+    HP__TAIL_OPTS,
+};
+static const int hp__agent_update_req[] = {HP_OPT_TEAM_ID, HP_OPT_AGENT_ID, 0};
+
+/* The change as PATCH /v1/settings/agents/{id} takes it; the agent as
+ * changed is checked against a new agent's rules by the store, which reads
+ * the agent first. */
+static int hp__agent_update_prepare(hp_cli_args *a, hp__spec *s)
+{
+    hp_admin_agent_patch *p = &s->agent_patch;
+    bool header =
+        hp_cli_has(a, HP_OPT_CALLBACK_AUTH_HEADER) || hp_cli_has(a, HP_OPT_CALLBACK_AUTH_VALUE);
+    long long secs = 0;
+    char err[HP_ERRBUF] = "";
+    hp_err rc;
+    int st;
+
+    if ((st = hp_cli_int(a, HP_OPT_TIMEOUT_SECONDS, 30, 86400, &secs)) >= 0)
+        return st;
+    if (header && hp_cli_has(a, HP_OPT_NO_CALLBACK_AUTH))
+        return hp_cli_usage_error(a->command, "--no-callback-auth removes the header: give it "
+                                              "without --callback-auth-header and -value");
+    p->name = hp_cli_get(a, HP_OPT_NAME);
+    p->set_timeout_seconds = hp_cli_has(a, HP_OPT_TIMEOUT_SECONDS);
+    p->timeout_seconds = (int)secs;
+    p->timeout_mode = hp_cli_get(a, HP_OPT_TIMEOUT_MODE);
+    p->set_timeout_instruction = hp_cli_has(a, HP_OPT_TIMEOUT_INSTRUCTION);
+    p->timeout_instruction = hp_cli_get(a, HP_OPT_TIMEOUT_INSTRUCTION);
+    p->set_callback_auth = header || hp_cli_has(a, HP_OPT_NO_CALLBACK_AUTH);
+    p->callback_auth_header = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_HEADER);
+    p->callback_auth_value = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_VALUE);
+    if (p->name == NULL && !p->set_timeout_seconds && p->timeout_mode == NULL &&
+        !p->set_timeout_instruction && !p->set_callback_auth)
+        return hp_cli_usage_error(a->command, "nothing to change: give at least one of --name, "
+                                              "--timeout-seconds, --timeout-mode, "
+                                              "--timeout-instruction, --callback-auth-header "
+                                              "and -value, --no-callback-auth");
+    if ((rc = hp_admin_key_check(hp_cli_get(a, HP_OPT_TEAM_ID), hp_cli_get(a, HP_OPT_AGENT_ID),
+                                 NULL, err, sizeof(err))) != HP_OK)
+        return hp__fail(a, rc, err);
+    return -1;
+}
+
+static hp_err hp__agent_update_call(hp_cli_env *env, const hp_cli_args *a, const hp__spec *s,
+                                    hp__out *o, char *err, size_t errcap)
+{
+    hp_pool *pool = hp_pool_new();
+    hp_agent_row row;
+    hp_err rc = hp_store_admin_agent_update(
+        env->conn, pool, env->cfg.secret_key, hp_cli_get(a, HP_OPT_TEAM_ID),
+        hp_cli_get(a, HP_OPT_AGENT_ID), &s->agent_patch, &row, err, errcap);
+
+    if (rc == HP_OK) {
+        json_object *res = json_object_new_object();
+        hp__set_str(res, "agent_id", row.id);
+        hp__set_str(res, "name", row.name);
+        json_object_object_add(res, "default_timeout_seconds",
+                               json_object_new_int(row.default_timeout_seconds));
+        hp__set_str(res, "default_timeout_mode", row.default_timeout_mode);
+        hp__set_str(res, "default_timeout_instruction", row.default_timeout_instruction);
+        hp__set_str(res, "callback_auth_header", row.callback_auth_header);
+        o->agent_json = res;
+    }
+    hp_pool_free(pool);
+    return rc;
+}
+
+static json_object *hp__agent_update_render(const hp_cli_args *a, const hp__spec *s,
+                                            const hp__out *o)
+{
+    (void)a;
+    (void)s;
+    return o->agent_json; /* made by the call for this render */
 }
 
 /* ---- create-key, regenerate-key, revoke-key ----------------------------- */
@@ -450,6 +544,8 @@ static const hp__cmd hp__admin_cmds[] = {
      hp__bootstrap_prepare, hp__bootstrap_call, hp__bootstrap_render},
     {"create-agent", "admin create-agent", hp__agent_opts, hp__agent_req, true, hp__agent_prepare,
      hp__agent_call, hp__agent_render},
+    {"update-agent", "admin update-agent", hp__agent_update_opts, hp__agent_update_req, true,
+     hp__agent_update_prepare, hp__agent_update_call, hp__agent_update_render},
     {"create-key", "admin create-key", hp__key_opts, hp__key_req, false, hp__key_prepare,
      hp__key_call, hp__key_render},
     {"regenerate-key", "admin regenerate-key", hp__key_id_opts, hp__key_id_req, false,

@@ -229,6 +229,111 @@ static void test_agent_update(void)
              "another team's agent changed");
 }
 
+/* `holdpoint admin update-agent`: the same change from the command line,
+ * for operators without the web app. */
+static void test_cli_update_agent(void)
+{
+    const hp_it_team *t = hp_it_team_new(), *other = hp_it_team_new();
+    const char *row = "select name || '|' || default_timeout_seconds || '|' || "
+                      "default_timeout_mode || '|' || coalesce(default_timeout_instruction, '-') "
+                      "|| '|' || coalesce(callback_auth_header, '-') from agents where id = $1";
+    const char *set[] = {"admin",
+                         "update-agent",
+                         "--team-id",
+                         t->team_id,
+                         "--agent-id",
+                         t->agent_id,
+                         "--name",
+                         "cli-bot",
+                         "--timeout-seconds",
+                         "120",
+                         "--timeout-mode",
+                         "expire_with_predefined_instruction",
+                         "--timeout-instruction",
+                         "Wait for the window.",
+                         "--callback-auth-header",
+                         "X-Cli-Token",
+                         "--callback-auth-value",
+                         "cli-secret-1",
+                         "--json",
+                         NULL};
+    const char *drop[] = {"admin",     "update-agent",       "--team-id", t->team_id, "--agent-id",
+                          t->agent_id, "--no-callback-auth", "--json",    NULL};
+    char *out = NULL, *err = NULL, *was;
+    int st = -1;
+    json_object *j = hp_it_cli(set, &st, &out, &err);
+
+    IT_CHECK_FATAL(st == 0 && j != NULL, "update-agent: exit %d: %s", st, err);
+    IT_JSTR(j, "agent_id", t->agent_id);
+    IT_JSTR(j, "name", "cli-bot");
+    IT_JINT(j, "default_timeout_seconds", 120);
+    IT_JSTR(j, "default_timeout_mode", "expire_with_predefined_instruction");
+    IT_JSTR(j, "default_timeout_instruction", "Wait for the window.");
+    IT_JSTR(j, "callback_auth_header", "X-Cli-Token");
+    IT_CHECK(strstr(out, "cli-secret-1") == NULL && strstr(err, "cli-secret-1") == NULL,
+             "the header's value was printed");
+    IT_CHECK(hp_it_sql_int("select count(*) from agents where id = $1 and "
+                           "callback_auth_value_sealed not like '%cli-secret-1%'",
+                           t->agent_id, NULL) == 1,
+             "the header's value is not stored sealed");
+    /* The next create of the team's key merges the new defaults. */
+    IT_CHECK(hp_it_sql_int("select timeout_seconds from approvals where id::text = $1",
+                           str_of(hp_it_create_ok(t, "After the CLI?", NULL)->json, "approval_id"),
+                           NULL) == 120,
+             "a create after the change did not take the new default timeout");
+
+    j = hp_it_cli(drop, &st, NULL, &err);
+    IT_CHECK(st == 0 && j != NULL, "update-agent --no-callback-auth: exit %d: %s", st, err);
+    IT_JNULL(j, "callback_auth_header");
+    was = hp_it_sql_str(row, t->agent_id, NULL);
+    IT_CHECK(was != NULL && strcmp(was, "cli-bot|120|expire_with_predefined_instruction|Wait for "
+                                        "the window.|-") == 0,
+             "stored: %s", was ? was : "(null)");
+
+    /* Refused, changing nothing: usage errors exit 2, the rules of a new
+     * agent too; another team's agent exits 1. */
+    {
+        const char *none[] = {"admin",      "update-agent", "--team-id", t->team_id,
+                              "--agent-id", t->agent_id,    "--json",    NULL};
+        const char *both[] = {"admin",
+                              "update-agent",
+                              "--team-id",
+                              t->team_id,
+                              "--agent-id",
+                              t->agent_id,
+                              "--no-callback-auth",
+                              "--callback-auth-header",
+                              "X-A",
+                              "--callback-auth-value",
+                              "v",
+                              "--json",
+                              NULL};
+        const char *rule[] = {"admin",          "update-agent",     "--team-id",
+                              t->team_id,       "--agent-id",       t->agent_id,
+                              "--timeout-mode", "expire_no_action", "--timeout-instruction",
+                              "Halt.",          "--json",           NULL};
+        const char *short_timeout[] = {
+            "admin",     "update-agent",      "--team-id", t->team_id, "--agent-id",
+            t->agent_id, "--timeout-seconds", "5",         "--json",   NULL};
+        const char *foreign[] = {
+            "admin",         "update-agent", "--team-id", t->team_id, "--agent-id",
+            other->agent_id, "--name",       "stolen",    "--json",   NULL};
+        const char *const *cases[] = {none, both, rule, short_timeout};
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            hp_it_cli(cases[i], &st, NULL, &err);
+            IT_CHECK(st == 2, "case %zu: want exit 2, got %d: %s", i, st, err);
+        }
+        hp_it_cli(foreign, &st, NULL, &err);
+        IT_CHECK(st == 1, "another team's agent: want exit 1, got %d: %s", st, err);
+        IT_CHECK(strcmp(hp_it_sql_str(row, t->agent_id, NULL), was) == 0,
+                 "a refused change wrote: %s", hp_it_sql_str(row, t->agent_id, NULL));
+        IT_CHECK(hp_it_sql_int("select count(*) from agents where id = $1 and name = 'stolen'",
+                               other->agent_id, NULL) == 0,
+                 "another team's agent was renamed");
+    }
+}
+
 static void test_keys(void)
 {
     static const char *const env[] = {NULL};
@@ -511,6 +616,7 @@ int main(void)
         {"reviewer_404", test_reviewer_404},
         {"agents", test_agents},
         {"agent_update", test_agent_update},
+        {"cli_update_agent", test_cli_update_agent},
         {"keys", test_keys},
         {"members", test_members},
         {"quota", test_quota},
