@@ -197,27 +197,32 @@ static json_object *hp__bootstrap_render(const hp_cli_args *a, const hp__spec *s
 
 /* ---- create-agent ------------------------------------------------------- */
 
+/* An agent's settings, as create-agent and update-agent take them. */
+#define HP__AGENT_SETTING_OPTS                                                                     \
+    {"team-id", required_argument, NULL, HP_OPT_TEAM_ID},                                          \
+        {"name", required_argument, NULL, HP_OPT_NAME},                                            \
+        {"timeout-seconds", required_argument, NULL, HP_OPT_TIMEOUT_SECONDS},                      \
+        {"timeout-mode", required_argument, NULL, HP_OPT_TIMEOUT_MODE},                            \
+        {"timeout-instruction", required_argument, NULL, HP_OPT_TIMEOUT_INSTRUCTION},              \
+        {"callback-auth-header", required_argument, NULL, HP_OPT_CALLBACK_AUTH_HEADER},            \
+    {                                                                                              \
+        "callback-auth-value", required_argument, NULL, HP_OPT_CALLBACK_AUTH_VALUE                 \
+    }
+
 static const struct option hp__agent_opts[] = {
-    {"team-id", required_argument, NULL, HP_OPT_TEAM_ID},
-    {"name", required_argument, NULL, HP_OPT_NAME},
-    {"timeout-seconds", required_argument, NULL, HP_OPT_TIMEOUT_SECONDS},
-    {"timeout-mode", required_argument, NULL, HP_OPT_TIMEOUT_MODE},
-    {"timeout-instruction", required_argument, NULL, HP_OPT_TIMEOUT_INSTRUCTION},
-    {"callback-auth-header", required_argument, NULL, HP_OPT_CALLBACK_AUTH_HEADER},
-    {"callback-auth-value", required_argument, NULL, HP_OPT_CALLBACK_AUTH_VALUE},
+    HP__AGENT_SETTING_OPTS,
     HP__TAIL_OPTS,
 };
 static const int hp__agent_req[] = {HP_OPT_TEAM_ID, HP_OPT_NAME, 0};
 
-static int hp__agent_prepare(hp_cli_args *a, hp__spec *s)
+/* The HP__AGENT_SETTING_OPTS given into g (absent ones NULL or 0): -1 to go
+ * on, else the exit status. */
+static int hp__agent_read(hp_cli_args *a, hp_admin_agent_spec *g)
 {
-    hp_admin_agent_spec *g = &s->agent;
     long long secs = 0;
-    char err[HP_ERRBUF] = "";
-    hp_err rc;
-    int st;
+    int st = hp_cli_int(a, HP_OPT_TIMEOUT_SECONDS, 30, 86400, &secs);
 
-    if ((st = hp_cli_int(a, HP_OPT_TIMEOUT_SECONDS, 30, 86400, &secs)) >= 0)
+    if (st >= 0)
         return st;
     g->name = hp_cli_get(a, HP_OPT_NAME);
     g->timeout_seconds = (int)secs;
@@ -225,6 +230,18 @@ static int hp__agent_prepare(hp_cli_args *a, hp__spec *s)
     g->timeout_instruction = hp_cli_get(a, HP_OPT_TIMEOUT_INSTRUCTION);
     g->callback_auth_header = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_HEADER);
     g->callback_auth_value = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_VALUE);
+    return -1;
+}
+
+static int hp__agent_prepare(hp_cli_args *a, hp__spec *s)
+{
+    hp_admin_agent_spec *g = &s->agent;
+    char err[HP_ERRBUF] = "";
+    hp_err rc;
+    int st;
+
+    if ((st = hp__agent_read(a, g)) >= 0)
+        return st;
     if ((rc = hp_admin_agent_check(hp_cli_get(a, HP_OPT_TEAM_ID), g, err, sizeof(err))) != HP_OK)
         return hp__fail(a, rc, err);
     return -1;
@@ -252,14 +269,8 @@ static json_object *hp__agent_render(const hp_cli_args *a, const hp__spec *s, co
 /* ---- update-agent ------------------------------------------------------- */
 
 static const struct option hp__agent_update_opts[] = {
-    {"team-id", required_argument, NULL, HP_OPT_TEAM_ID},
+    HP__AGENT_SETTING_OPTS,
     {"agent-id", required_argument, NULL, HP_OPT_AGENT_ID},
-    {"name", required_argument, NULL, HP_OPT_NAME},
-    {"timeout-seconds", required_argument, NULL, HP_OPT_TIMEOUT_SECONDS},
-    {"timeout-mode", required_argument, NULL, HP_OPT_TIMEOUT_MODE},
-    {"timeout-instruction", required_argument, NULL, HP_OPT_TIMEOUT_INSTRUCTION},
-    {"callback-auth-header", required_argument, NULL, HP_OPT_CALLBACK_AUTH_HEADER},
-    {"callback-auth-value", required_argument, NULL, HP_OPT_CALLBACK_AUTH_VALUE},
     {"no-callback-auth", no_argument, NULL, HP_OPT_NO_CALLBACK_AUTH},
     HP__TAIL_OPTS,
 };
@@ -271,27 +282,27 @@ static const int hp__agent_update_req[] = {HP_OPT_TEAM_ID, HP_OPT_AGENT_ID, 0};
 static int hp__agent_update_prepare(hp_cli_args *a, hp__spec *s)
 {
     hp_admin_agent_patch *p = &s->agent_patch;
+    hp_admin_agent_spec g = {0};
     bool header =
         hp_cli_has(a, HP_OPT_CALLBACK_AUTH_HEADER) || hp_cli_has(a, HP_OPT_CALLBACK_AUTH_VALUE);
-    long long secs = 0;
     char err[HP_ERRBUF] = "";
     hp_err rc;
     int st;
 
-    if ((st = hp_cli_int(a, HP_OPT_TIMEOUT_SECONDS, 30, 86400, &secs)) >= 0)
+    if ((st = hp__agent_read(a, &g)) >= 0)
         return st;
     if (header && hp_cli_has(a, HP_OPT_NO_CALLBACK_AUTH))
         return hp_cli_usage_error(a->command, "--no-callback-auth removes the header: give it "
                                               "without --callback-auth-header and -value");
-    p->name = hp_cli_get(a, HP_OPT_NAME);
+    p->name = g.name;
     p->set_timeout_seconds = hp_cli_has(a, HP_OPT_TIMEOUT_SECONDS);
-    p->timeout_seconds = (int)secs;
-    p->timeout_mode = hp_cli_get(a, HP_OPT_TIMEOUT_MODE);
+    p->timeout_seconds = g.timeout_seconds;
+    p->timeout_mode = g.timeout_mode;
     p->set_timeout_instruction = hp_cli_has(a, HP_OPT_TIMEOUT_INSTRUCTION);
-    p->timeout_instruction = hp_cli_get(a, HP_OPT_TIMEOUT_INSTRUCTION);
+    p->timeout_instruction = g.timeout_instruction;
     p->set_callback_auth = header || hp_cli_has(a, HP_OPT_NO_CALLBACK_AUTH);
-    p->callback_auth_header = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_HEADER);
-    p->callback_auth_value = hp_cli_get(a, HP_OPT_CALLBACK_AUTH_VALUE);
+    p->callback_auth_header = g.callback_auth_header;
+    p->callback_auth_value = g.callback_auth_value;
     if (p->name == NULL && !p->set_timeout_seconds && p->timeout_mode == NULL &&
         !p->set_timeout_instruction && !p->set_callback_auth)
         return hp_cli_usage_error(a->command, "nothing to change: give at least one of --name, "
