@@ -84,7 +84,7 @@ export async function mount(main, ctx) {
   let agents = [];
 
   // ---- agents --------------------------------------------------------------
-  // The form that changes an agent's defaults and callback auth header
+  // The form that changes an agent's name, defaults and callback auth header
   // (PATCH /v1/settings/agents/{id}); only what differs is sent.
   function editForm(a) {
     const error = h('p', { class: 'error', role: 'alert' });
