@@ -108,7 +108,9 @@ export async function mount(main, ctx) {
         ev.preventDefault();
         error.textContent = '';
         const body = {};
-        if (name.value.trim() !== a.name) body.name = name.value.trim();
+        // Compared trimmed, as the form sends it: a name stored with spaces
+        // around it is left as it is unless it was edited.
+        if (name.value.trim() !== a.name.trim()) body.name = name.value.trim();
         if (Number(secs.value) !== a.default_timeout_seconds) body.default_timeout_seconds = Number(secs.value);
         if (mode.value !== a.default_timeout_mode) body.default_timeout_mode = mode.value;
         if (mode.value === 'expire_with_predefined_instruction' && instr.value !== (a.default_timeout_instruction || '')) {
