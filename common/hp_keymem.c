@@ -36,16 +36,15 @@ hp_keymem *hp_keymem_new(int slots, int64_t ttl_ms)
 
 /* The string fields of k (any may be NULL), so that an entry's copies are
  * made, handed out and freed by one list. */
-#define HP__NSTRS 7
+#define HP__NSTRS 6
 static void hp__strs(hp_key_row *k, const char **f[HP__NSTRS])
 {
     f[0] = &k->key_id;
     f[1] = &k->team_id;
     f[2] = &k->key_agent_id;
     f[3] = &k->agent_id;
-    f[4] = &k->agent_name;
-    f[5] = &k->default_timeout_mode;
-    f[6] = &k->default_timeout_instruction;
+    f[4] = &k->default_timeout_mode;
+    f[5] = &k->default_timeout_instruction;
 }
 
 static void hp__clear(hp__entry *e)

@@ -10,7 +10,7 @@
  * still without a quota, no agent of its team given new timeout defaults
  * since: teams.agents_rev) and creates nothing when it fails, and the
  * caller then looks the key up as usual. What the memory holds besides that never changes for a
- * key (its team, test mode, hash, agent and that agent's name). The caller
+ * key (its team, test mode, hash and agent). The caller
  * still compares the presented key's hash with the remembered one.
  *
  * A fixed table of slots, each named by a hash of its prefix and agent

@@ -26,9 +26,9 @@ static void hp__hash32(const PGresult *r, int row, int col, unsigned char out[32
 /* The key's columns, in hp__key_read order. */
 #define HP__KEY_COLS                                                                               \
     "k.id, k.team_id, k.agent_id, k.test_mode, k.revoked_at is not null, k.key_hash, "             \
-    "g.id, g.name, g.default_timeout_seconds, g.default_timeout_mode, "                            \
-    "g.default_timeout_instruction, t.approval_quota is not null, t.agents_rev"
-#define HP__KEY_NCOLS 13
+    "g.id, g.default_timeout_seconds, g.default_timeout_mode, g.default_timeout_instruction, "     \
+    "t.approval_quota is not null, t.agents_rev"
+#define HP__KEY_NCOLS 12
 
 /* Reads the key columns of row i from col, copying the strings into pool so
  * that the result can be cleared at once (a waiting request keeps these for
@@ -46,12 +46,11 @@ static void hp__key_read(hp_pool *pool, const PGresult *r, int i, int col, hp_ke
     out->revoked = hp_db_bool(r, i, col + 4);
     hp__hash32(r, i, col + 5, out->hash);
     out->agent_id = v[6];
-    out->agent_name = v[7];
-    out->default_timeout_seconds = (int)hp_db_ll(r, i, col + 8, 0);
-    out->default_timeout_mode = v[9];
-    out->default_timeout_instruction = v[10];
-    out->team_has_quota = hp_db_bool(r, i, col + 11);
-    out->team_agents_rev = hp_db_ll(r, i, col + 12, 0);
+    out->default_timeout_seconds = (int)hp_db_ll(r, i, col + 7, 0);
+    out->default_timeout_mode = v[8];
+    out->default_timeout_instruction = v[9];
+    out->team_has_quota = hp_db_bool(r, i, col + 10);
+    out->team_agents_rev = hp_db_ll(r, i, col + 11, 0);
 }
 
 #define HP__KEY_FROM                                                                               \

@@ -30,7 +30,6 @@ typedef struct hp_key_row {
      * its oldest, by created_at then id — when it exists in the key's team;
      * agent_id NULL otherwise. */
     const char *agent_id;
-    const char *agent_name;
     int default_timeout_seconds;
     const char *default_timeout_mode;
     const char *default_timeout_instruction;

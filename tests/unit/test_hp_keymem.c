@@ -19,7 +19,6 @@ static hp_key_row row(const char *key_id, const char *agent_id)
     k.key_id = key_id;
     k.team_id = "11111111-1111-4111-8111-111111111111";
     k.agent_id = agent_id;
-    k.agent_name = "deployer";
     k.default_timeout_seconds = 300;
     k.default_timeout_mode = "expire";
     k.test_mode = true;
@@ -39,7 +38,8 @@ static void test_answers_own_entry_only(void)
     key_id[0] = '9'; /* the entry keeps its own copy */
     CU_ASSERT_TRUE(hp_keymem_get(m, "ABCDEFGHJKLM", NULL, pool, &out, 150));
     CU_ASSERT_STRING_EQUAL(out.key_id, "22222222-2222-4222-8222-222222222222");
-    CU_ASSERT_STRING_EQUAL(out.agent_name, "deployer");
+    CU_ASSERT_STRING_EQUAL(out.team_id, "11111111-1111-4111-8111-111111111111");
+    CU_ASSERT_STRING_EQUAL(out.agent_id, "33333333-3333-4333-8333-333333333333");
     CU_ASSERT_STRING_EQUAL(out.default_timeout_mode, "expire");
     CU_ASSERT_PTR_NULL(out.key_agent_id);
     CU_ASSERT_PTR_NULL(out.default_timeout_instruction);
