@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "hp_admin.h"
 #include "hp_json.h"
 #include "hp_store_auth.h"
 
@@ -50,15 +51,11 @@ void api_readyz(hp_req *req)
 
 json_object *api_agent_json(const hp_agent_row *a)
 {
-    json_object *o = json_object_new_object();
+    /* The settings' shape, with the project webhook (seed 004) in place of
+     * the callback auth header's name. */
+    json_object *o = hp_admin_agent_json(a);
 
-    hp_json_set_str(o, "agent_id", a->id);
-    hp_json_set_str(o, "name", a->name);
-    json_object_object_add(o, "default_timeout_seconds",
-                           json_object_new_int(a->default_timeout_seconds));
-    hp_json_set_str(o, "default_timeout_mode", a->default_timeout_mode);
-    hp_json_set_str(o, "default_timeout_instruction", a->default_timeout_instruction);
-    hp_json_set_time(o, "created_at", a->created_at);
+    json_object_object_del(o, "callback_auth_header");
     hp_json_set_str(o, "webhook_url", a->webhook_url);
     return o;
 }

@@ -84,14 +84,7 @@ static bool api__issues_sent(hp_req *req, hp_issues *is)
  * list). New references. */
 static json_object *api__agent_json(const void *row)
 {
-    const hp_agent_row *a = row;
-    /* GET /v1/agents' shape, with the callback auth header's name in place
-     * of the project webhook (a settings page of its own). */
-    json_object *o = api_agent_json(a);
-
-    json_object_object_del(o, "webhook_url");
-    hp_json_set_str(o, "callback_auth_header", a->callback_auth_header);
-    return o;
+    return hp_admin_agent_json(row);
 }
 
 static json_object *api__key_json(const void *row)

@@ -324,17 +324,8 @@ static hp_err hp__agent_update_call(hp_cli_env *env, const hp_cli_args *a, const
         env->conn, pool, env->cfg.secret_key, hp_cli_get(a, HP_OPT_TEAM_ID),
         hp_cli_get(a, HP_OPT_AGENT_ID), &s->agent_patch, &row, err, errcap);
 
-    if (rc == HP_OK) {
-        json_object *res = json_object_new_object();
-        hp__set_str(res, "agent_id", row.id);
-        hp__set_str(res, "name", row.name);
-        json_object_object_add(res, "default_timeout_seconds",
-                               json_object_new_int(row.default_timeout_seconds));
-        hp__set_str(res, "default_timeout_mode", row.default_timeout_mode);
-        hp__set_str(res, "default_timeout_instruction", row.default_timeout_instruction);
-        hp__set_str(res, "callback_auth_header", row.callback_auth_header);
-        o->agent_json = res;
-    }
+    if (rc == HP_OK)
+        o->agent_json = hp_admin_agent_json(&row);
     hp_pool_free(pool);
     return rc;
 }

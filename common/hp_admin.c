@@ -10,6 +10,7 @@
 
 #include "hp_admin.h"
 #include "hp_approval.h"
+#include "hp_json.h"
 #include "hp_str.h"
 #include "hp_valid.h"
 
@@ -239,6 +240,21 @@ hp_err hp_admin_agent_check(const char *team_id, const hp_admin_agent_spec *spec
     hp_err rc = hp__check_uuid("--team-id", team_id, err, errcap);
 
     return rc != HP_OK ? rc : hp__check_agent(spec, err, errcap);
+}
+
+json_object *hp_admin_agent_json(const hp_agent_row *a)
+{
+    json_object *o = json_object_new_object();
+
+    hp_json_set_str(o, "agent_id", a->id);
+    hp_json_set_str(o, "name", a->name);
+    json_object_object_add(o, "default_timeout_seconds",
+                           json_object_new_int(a->default_timeout_seconds));
+    hp_json_set_str(o, "default_timeout_mode", a->default_timeout_mode);
+    hp_json_set_str(o, "default_timeout_instruction", a->default_timeout_instruction);
+    hp_json_set_time(o, "created_at", a->created_at);
+    hp_json_set_str(o, "callback_auth_header", a->callback_auth_header);
+    return o;
 }
 
 hp_err hp_admin_agent_patch_apply(const char *team_id, const hp_admin_agent_spec *cur,

@@ -11,9 +11,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 #include "hp_crypto.h"
 #include "hp_err.h"
 #include "hp_keys.h"
+#include "hp_store_auth.h"
 
 /* Room for "whsec_" + base64 of 32 bytes (50 characters) and a NUL. */
 #define HP_WEBHOOK_SECRET_MAX 64
@@ -109,6 +112,11 @@ HP_MUSTCHECK hp_err hp_admin_agent_check(const char *team_id, const hp_admin_age
  * NULL (the stored header stays). A mode changed to expire_no_action drops
  * the instruction unless p sets one (which is then refused). Strings of *out
  * are borrowed from cur and p. Pure. */
+/* The agent a as the settings list it (GET and PATCH
+ * /v1/settings/agents, holdpoint admin update-agent): agent_id, name, its
+ * timeout defaults, created_at and the callback auth header's name (never
+ * its value). New reference. */
+json_object *hp_admin_agent_json(const hp_agent_row *a);
 HP_MUSTCHECK hp_err hp_admin_agent_patch_apply(const char *team_id, const hp_admin_agent_spec *cur,
                                                const hp_admin_agent_patch *p,
                                                hp_admin_agent_spec *out, char *err, size_t errcap);

@@ -270,6 +270,7 @@ static void test_cli_update_agent(void)
     IT_JSTR(j, "default_timeout_mode", "expire_with_predefined_instruction");
     IT_JSTR(j, "default_timeout_instruction", "Wait for the window.");
     IT_JSTR(j, "callback_auth_header", "X-Cli-Token");
+    IT_CHECK(hp_it_time(str_of(j, "created_at")) > 0, "created_at is not a time: %s", out);
     IT_CHECK(strstr(out, "cli-secret-1") == NULL && strstr(err, "cli-secret-1") == NULL,
              "the header's value was printed");
     IT_CHECK(hp_it_sql_int("select count(*) from agents where id = $1 and "
