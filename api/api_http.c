@@ -673,7 +673,7 @@ int api_dispatch(struct mg_connection *conn, void *cbdata)
     } else {
         char hex[33];
         unsigned char raw[16];
-        hp_rand_bytes(raw, sizeof(raw));
+        hp_rand_id_bytes(raw, sizeof(raw));
         hp_hex_encode(raw, sizeof(raw), hex);
         (void)hp_fmt(req.request_id, sizeof(req.request_id), "req_%s", hex);
     }

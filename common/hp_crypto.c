@@ -1,7 +1,8 @@
 /*
  * hp_crypto: every cryptographic primitive Holdpoint uses, from OpenSSL 3
  * (and libargon2 for password hashes), behind small functions that cannot be
- * misused: randomness from one shared DRBG seeded by OpenSSL's, SHA-256 and HMAC-SHA256, base64
+ * misused: randomness from one shared DRBG seeded by OpenSSL's (the bits of
+ * new ids from a small cache per thread refilled from it), SHA-256 and HMAC-SHA256, base64
  * that refuses anything but canonical padded text, constant-time comparison, UUIDs, tokens drawn
  * without modulo bias, and AES-256-GCM sealing of stored secrets (webhook signing secrets) under
  * HOLDPOINT_SECRET_KEY.
@@ -91,6 +92,55 @@ void hp_rand_bytes(void *buf, size_t n)
     }
 }
 
+/* The random bits of new ids (UUID v4 and v7) come from a small cache per
+ * thread, refilled from the shared DRBG 256 bytes at a time. A create makes
+ * two or three ids; each taking the DRBG's lock on its own had the API's
+ * threads queue on that lock (futex waits and wake-ups, one fork check each).
+ * The same cache gives the API's request ids. Ids are public, so holding
+ * their bits before use keeps no secret; keys, tokens, nonces and salts take
+ * hp_rand_bytes directly. A forked child
+ * throws every cache away (its parent's threads hold the same bytes). */
+#define HP__ID_CACHE 256
+
+static _Thread_local struct {
+    unsigned char b[HP__ID_CACHE];
+    size_t pos;
+    unsigned gen;
+} hp__ids = {.pos = HP__ID_CACHE};
+static _Atomic unsigned hp__fork_gen;
+static pthread_once_t hp__fork_once = PTHREAD_ONCE_INIT;
+
+static void hp__fork_child(void)
+{
+    atomic_fetch_add(&hp__fork_gen, 1);
+}
+
+static void hp__fork_watch(void)
+{
+    if (pthread_atfork(NULL, NULL, hp__fork_child) != 0)
+        hp__crypto_fatal("fork handler setup");
+}
+
+void hp_rand_id_bytes(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    unsigned gen;
+
+    if (n > sizeof(hp__ids.b) / 4) {
+        hp_rand_bytes(buf, n);
+        return;
+    }
+    pthread_once(&hp__fork_once, hp__fork_watch);
+    gen = atomic_load(&hp__fork_gen);
+    if (hp__ids.gen != gen || sizeof(hp__ids.b) - hp__ids.pos < n) {
+        hp_rand_bytes(hp__ids.b, sizeof(hp__ids.b));
+        hp__ids.pos = 0;
+        hp__ids.gen = gen;
+    }
+    memcpy(p, hp__ids.b + hp__ids.pos, n);
+    hp__ids.pos += n;
+}
+
 /* ---- UUIDs ----------------------------------------------------------------- */
 
 void hp_uuid_from_bytes(const unsigned char b[16], char out[HP_UUID_LEN + 1])
@@ -131,7 +181,7 @@ void hp_uuid_v7(char out[HP_UUID_LEN + 1])
     }
     ms = v >> 12;
     sub = v & 0xfff;
-    hp_rand_bytes(b + 8, 8);
+    hp_rand_id_bytes(b + 8, 8);
     for (int i = 0; i < 6; i++)
         b[i] = (unsigned char)(ms >> (40 - 8 * i));
     b[6] = (unsigned char)(0x70 | (sub >> 8)); /* version 7 */
@@ -144,7 +194,7 @@ void hp_uuid_v4(char out[HP_UUID_LEN + 1])
 {
     unsigned char b[16];
 
-    hp_rand_bytes(b, sizeof(b));
+    hp_rand_id_bytes(b, sizeof(b));
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     hp_uuid_from_bytes(b, out);

@@ -17,6 +17,9 @@
 
 /* Fills buf with n cryptographically random bytes; aborts if the CSPRNG fails. */
 void hp_rand_bytes(void *buf, size_t n);
+/* Random bytes for ids that are shown, never for secrets: they may come from
+ * a cache of the calling thread, so they are held in memory before use. */
+void hp_rand_id_bytes(void *buf, size_t n);
 
 /* Writes a new time-ordered UUID (version 7) into out[37]. */
 void hp_uuid_v7(char out[HP_UUID_LEN + 1]);

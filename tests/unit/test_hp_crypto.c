@@ -7,10 +7,16 @@
  * token alphabet, length and rough uniformity; AES-256-GCM seal/open round
  * trips with tamper, wrong-key and truncation detection; argon2id hashing
  * parameters and verification; base64url (RFC 4648 section 5, unpadded)
- * and HKDF-SHA256 (RFC 5869 test cases 1 and 3).
+ * and HKDF-SHA256 (RFC 5869 test cases 1 and 3); the per-thread cache of
+ * id bits: no id repeats across threads and past many refills, and a
+ * forked child makes ids other than its parent's.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 
@@ -220,6 +226,77 @@ static void test_uuid_v4(void)
     CU_ASSERT_EQUAL(a[14], '4');
     CU_ASSERT_PTR_NOT_NULL(strchr("89ab", a[19]));
     CU_ASSERT_STRING_NOT_EQUAL(a, b);
+}
+
+/* Ids from several threads at once, each thread past several refills of its
+ * cache (256 bytes: 16 v4 ids): all distinct. */
+#define IDS_THREADS 4
+#define IDS_EACH    500
+
+static char ids_made[IDS_THREADS * IDS_EACH][HP_UUID_LEN + 1];
+
+static void *ids_thread(void *arg)
+{
+    int t = (int)(intptr_t)arg;
+
+    for (int i = 0; i < IDS_EACH; i++) {
+        if (i % 2 == 0)
+            hp_uuid_v4(ids_made[t * IDS_EACH + i]);
+        else
+            hp_uuid_v7(ids_made[t * IDS_EACH + i]);
+    }
+    return NULL;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void test_ids_threads(void)
+{
+    pthread_t th[IDS_THREADS];
+    int dups = 0, bad = 0;
+
+    for (int t = 0; t < IDS_THREADS; t++)
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[t], NULL, ids_thread, (void *)(intptr_t)t), 0);
+    for (int t = 0; t < IDS_THREADS; t++)
+        pthread_join(th[t], NULL);
+    qsort(ids_made, IDS_THREADS * IDS_EACH, sizeof(ids_made[0]), cmp_id);
+    for (int i = 0; i < IDS_THREADS * IDS_EACH; i++) {
+        bad += !hp_uuid_valid(ids_made[i]);
+        dups += i > 0 && strcmp(ids_made[i - 1], ids_made[i]) == 0;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(dups, 0);
+}
+
+/* The cache is filled before the fork, so without the fork handler the child
+ * would take the very bytes the parent takes next. */
+static void test_ids_fork(void)
+{
+    char mine[HP_UUID_LEN + 1], theirs[HP_UUID_LEN + 1] = "";
+    int fds[2];
+    pid_t pid;
+    int status = 0;
+
+    hp_uuid_v4(mine); /* the cache now holds bits for the next ids */
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        char id[HP_UUID_LEN + 1];
+        hp_uuid_v4(id);
+        _exit(write(fds[1], id, HP_UUID_LEN) == HP_UUID_LEN ? 0 : 1);
+    }
+    close(fds[1]);
+    hp_uuid_v4(mine);
+    CU_ASSERT_EQUAL(read(fds[0], theirs, HP_UUID_LEN), HP_UUID_LEN);
+    close(fds[0]);
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CU_ASSERT_TRUE(hp_uuid_valid(theirs));
+    CU_ASSERT_STRING_NOT_EQUAL(mine, theirs);
 }
 
 static void test_uuid_bytes(void)
@@ -490,6 +567,8 @@ int main(void)
         {"base64 refused", test_base64_refused},
         {"uuid v7", test_uuid_v7},
         {"uuid v4", test_uuid_v4},
+        {"ids from threads", test_ids_threads},
+        {"ids after fork", test_ids_fork},
         {"uuid valid", test_uuid_valid},
         {"random token", test_random_token},
         {"seal round trip", test_seal_round_trip},
