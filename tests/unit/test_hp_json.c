@@ -3,7 +3,9 @@
  * only, strict UTF-8, depth 32, RFC 8259 numbers and literals, no silent
  * clamping), the canonical text used for idempotency hashes (key order
  * independence at every depth, byte-order key sorting, number normalisation,
- * unicode kept as UTF-8, '/' unescaped), the typed getters and the setters.
+ * unicode kept as UTF-8, '/' unescaped), the typed getters and the setters;
+ * the tokener a thread keeps between parses starts each parse afresh (after
+ * a refused document, a cut-off one, a deep one and a long one).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +188,48 @@ static void test_parse_depth(void)
     }
 }
 
+/* A thread parses with the tokener it kept from its previous parse: nothing
+ * of a refused, cut-off, deep or long document reaches the next one. */
+static void test_parse_after_parse(void)
+{
+    static const char *const before[] = {"{\"a\": [1, 2", "{\"a\": tru", "[\"x\",]", "\"\xc3(\"",
+                                         "{\"a\": 1} {",  "[[[[[[[[",    "\"abc"};
+    size_t long_len = 64 * 1024;
+    char *doc = malloc(long_len + 16);
+    json_object *v;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+        expect_refused(before[i]);
+        v = parse_ok("{\"k\": [true, null, \"s\"]}");
+        CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+                               "{\"k\":[true,null,\"s\"]}");
+        json_object_put(v);
+    }
+    /* 32 levels, then a flat value, then 33 levels: the depth counts afresh. */
+    memset(doc, '[', 32);
+    memset(doc + 32, ']', 32);
+    doc[64] = '\0';
+    json_object_put(parse_ok(doc));
+    json_object_put(parse_ok("1"));
+    memset(doc, '[', 33);
+    memset(doc + 33, ']', 33);
+    doc[66] = '\0';
+    expect_refused(doc);
+    /* A long string (the tokener is not kept after it), then a short one. */
+    doc[0] = '"';
+    memset(doc + 1, 'x', long_len);
+    doc[long_len + 1] = '"';
+    doc[long_len + 2] = '\0';
+    v = parse_ok(doc);
+    CU_ASSERT_EQUAL(json_object_get_string_len(v), (int)long_len);
+    json_object_put(v);
+    v = parse_ok("\"y\"");
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "y");
+    json_object_put(v);
+    free(doc);
+}
+
 static void test_canonical_order(void)
 {
     char *a = canon("{\"b\":1,\"a\":{\"y\":[{\"q\":1,\"p\":2}],\"x\":null},\"c\":\"s\"}");
@@ -315,6 +359,7 @@ int main(void)
         {"parse refused", test_parse_refused},
         {"parse utf8", test_parse_utf8},
         {"parse depth", test_parse_depth},
+        {"parse after parse", test_parse_after_parse},
         {"canonical order", test_canonical_order},
         {"canonical numbers", test_canonical_numbers},
         {"canonical strings", test_canonical_strings},
