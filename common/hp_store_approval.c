@@ -273,6 +273,22 @@ hp_err hp_store_quota_take(hp_dbconn *c, const char *team_id, bool *allowed, cha
     "and t.agents_rev = r.key_agents_rev) "                                                        \
     "on conflict (agent_id, request_id) do nothing returning "
 
+/* A key of o: a string literal, added once, so json-c neither copies nor
+ * looks it up. A NULL value is left out, which jsonb_to_recordset reads as
+ * NULL: the array is smaller to build, send and parse. */
+static void hp__put(json_object *o, const char *key, json_object *v)
+{
+    if (v != NULL)
+        json_object_object_add_ex(o, key, v,
+                                  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
+
+static void hp__put_str(json_object *o, const char *key, const char *v)
+{
+    if (v != NULL)
+        hp__put(o, key, json_object_new_string(v));
+}
+
 /* q[0..n) as HP__INSERT's $1, giving each its new id. New reference. */
 static json_object *hp__insert_json(hp_insert_query *const *q, int n)
 {
@@ -286,35 +302,32 @@ static json_object *hp__insert_json(hp_insert_query *const *q, int n)
         hp_uuid_v7(q[i]->id);
         q[i]->inserted = false;
         hp_hex_encode(in->hash, 32, hex);
-        hp_json_set_str(o, "id", q[i]->id);
-        hp_json_set_str(o, "team_id", q[i]->team_id);
-        hp_json_set_str(o, "agent_id", q[i]->agent_id);
-        hp_json_set_str(o, "request_id", q[i]->request_id);
-        json_object_object_add(o, "request_id_supplied",
-                               json_object_new_boolean(q[i]->request_id_supplied));
-        hp_json_set_str(o, "correlation_id", in->correlation_id);
-        hp_json_set_str(o, "question", in->question);
-        hp_json_set_str(o, "context_markdown", in->context_markdown);
-        hp_json_set_str(o, "notification_summary", in->notification_summary);
-        json_object_object_add(o, "options", json_object_get(in->options));
-        json_object_object_add(o, "timeout_seconds", json_object_new_int(in->timeout_seconds));
-        hp_json_set_str(o, "timeout_mode", in->timeout_mode);
-        hp_json_set_str(o, "predefined_instruction", in->predefined_instruction);
-        hp_json_set_str(o, "callback_url", in->callback_url);
-        hp_json_set_str(o, "callback_headers", in->callback_headers_sealed);
-        hp_json_set_str(o, "canonical_hash", hex);
-        json_object_object_add(o, "allow_custom_instruction",
-                               json_object_new_boolean(in->allow_custom_instruction));
-        hp_json_set_str(o, "session_id", in->session_id);
-        hp_json_set_str(o, "agent_name", in->agent_name);
-        if (in->metadata != NULL)
-            json_object_object_add(o, "metadata", json_object_get(in->metadata));
-        hp_json_set_str(o, "source", in->source ? in->source : "v1");
-        hp_json_set_str(o, "response_format", in->response_format ? in->response_format : "raw");
+        hp__put_str(o, "id", q[i]->id);
+        hp__put_str(o, "team_id", q[i]->team_id);
+        hp__put_str(o, "agent_id", q[i]->agent_id);
+        hp__put_str(o, "request_id", q[i]->request_id);
+        hp__put(o, "request_id_supplied", json_object_new_boolean(q[i]->request_id_supplied));
+        hp__put_str(o, "correlation_id", in->correlation_id);
+        hp__put_str(o, "question", in->question);
+        hp__put_str(o, "context_markdown", in->context_markdown);
+        hp__put_str(o, "notification_summary", in->notification_summary);
+        hp__put(o, "options", json_object_get(in->options));
+        hp__put(o, "timeout_seconds", json_object_new_int(in->timeout_seconds));
+        hp__put_str(o, "timeout_mode", in->timeout_mode);
+        hp__put_str(o, "predefined_instruction", in->predefined_instruction);
+        hp__put_str(o, "callback_url", in->callback_url);
+        hp__put_str(o, "callback_headers", in->callback_headers_sealed);
+        hp__put_str(o, "canonical_hash", hex);
+        hp__put(o, "allow_custom_instruction",
+                json_object_new_boolean(in->allow_custom_instruction));
+        hp__put_str(o, "session_id", in->session_id);
+        hp__put_str(o, "agent_name", in->agent_name);
+        hp__put(o, "metadata", json_object_get(in->metadata));
+        hp__put_str(o, "source", in->source ? in->source : "v1");
+        hp__put_str(o, "response_format", in->response_format ? in->response_format : "raw");
         if (q[i]->memo != NULL) {
-            hp_json_set_str(o, "key_id", q[i]->memo->key_id);
-            json_object_object_add(o, "key_agents_rev",
-                                   json_object_new_int64(q[i]->memo->team_agents_rev));
+            hp__put_str(o, "key_id", q[i]->memo->key_id);
+            hp__put(o, "key_agents_rev", json_object_new_int64(q[i]->memo->team_agents_rev));
         }
         json_object_array_add(arr, o);
     }
