@@ -20,10 +20,31 @@ bench_json_field() { # JSON FIELD
     node -e 'const o=JSON.parse(process.argv[1]); process.stdout.write(String(o[process.argv[2]]))' "$1" "$2"
 }
 
+# The figures are meant for the build users run: an optimized one without
+# sanitizers. A tree configured Debug (-O0) or with a sanitizer is refused.
+bench_build_check() {
+    local cache=$build/CMakeCache.txt type
+    [ -f "$cache" ] || return 0
+    type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$cache")
+    case "$type" in
+    Release | RelWithDebInfo | MinSizeRel) ;;
+    *)
+        echo "$build is configured ${type:-without a build type}; benchmarks need an optimized build:" >&2
+        echo "  cmake -S . -B $build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build $build" >&2
+        exit 1
+        ;;
+    esac
+    if grep -Eq '^HP_(ASAN|UBSAN|TSAN):BOOL=ON' "$cache"; then
+        echo "$build is built with a sanitizer; benchmarks need a build without one" >&2
+        exit 1
+    fi
+}
+
 bench_stack_start() {
     for b in holdpoint holdpoint-api; do
         [ -x "$build/bin/$b" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
     done
+    bench_build_check
     run=$(mktemp -d /tmp/hp-bench.XXXXXX)
     trap bench_cleanup EXIT
     "$root/scripts/services.sh" start "$run" >/dev/null
