@@ -60,6 +60,16 @@ static _Noreturn void hp__crypto_fatal(const char *what)
  * KiB kept until the thread ends), and the API has thousands of threads
  * that each make a request id now and then. */
 static EVP_RAND_CTX *hp__drbg;
+
+/* Counts forks, in the child: a thread's cache of id bits (below) filled
+ * under another count belongs to the parent. */
+static _Atomic unsigned hp__fork_gen;
+
+static void hp__fork_child(void)
+{
+    atomic_fetch_add(&hp__fork_gen, 1);
+}
+
 static pthread_once_t hp__drbg_once = PTHREAD_ONCE_INIT;
 
 static void hp__drbg_init(void)
@@ -74,6 +84,8 @@ static void hp__drbg_init(void)
     if (ctx == NULL || EVP_RAND_enable_locking(ctx) != 1 ||
         EVP_RAND_instantiate(ctx, 256, 0, NULL, 0, params) != 1)
         hp__crypto_fatal("random number generator setup");
+    if (pthread_atfork(NULL, NULL, hp__fork_child) != 0)
+        hp__crypto_fatal("fork handler setup");
     hp__drbg = ctx;
 }
 
@@ -107,37 +119,24 @@ static _Thread_local struct {
     size_t pos;
     unsigned gen;
 } hp__ids = {.pos = HP__ID_CACHE};
-static _Atomic unsigned hp__fork_gen;
-static pthread_once_t hp__fork_once = PTHREAD_ONCE_INIT;
-
-static void hp__fork_child(void)
-{
-    atomic_fetch_add(&hp__fork_gen, 1);
-}
-
-static void hp__fork_watch(void)
-{
-    if (pthread_atfork(NULL, NULL, hp__fork_child) != 0)
-        hp__crypto_fatal("fork handler setup");
-}
 
 void hp_rand_id_bytes(void *buf, size_t n)
 {
-    unsigned char *p = buf;
     unsigned gen;
 
     if (n > sizeof(hp__ids.b) / 4) {
         hp_rand_bytes(buf, n);
         return;
     }
-    pthread_once(&hp__fork_once, hp__fork_watch);
+    /* The first refill sets up the DRBG and with it the fork handler; a
+     * fork before that finds every cache still empty. */
     gen = atomic_load(&hp__fork_gen);
     if (hp__ids.gen != gen || sizeof(hp__ids.b) - hp__ids.pos < n) {
         hp_rand_bytes(hp__ids.b, sizeof(hp__ids.b));
         hp__ids.pos = 0;
         hp__ids.gen = gen;
     }
-    memcpy(p, hp__ids.b + hp__ids.pos, n);
+    memcpy(buf, hp__ids.b + hp__ids.pos, n);
     hp__ids.pos += n;
 }
 
