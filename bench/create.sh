@@ -36,19 +36,18 @@ keyid=$(psql -Atq "$HOLDPOINT_DATABASE_URL" -c "select id from api_keys where te
 # more: requests still in flight when wrk stops).
 agent_rows() { psql -Atq "$HOLDPOINT_DATABASE_URL" -c "select count(*) from approvals where agent_id = '$agent'"; }
 wrk_create() { # SECONDS: prints creates per second
-    local out before after ok
+    local out before after
     before=$(agent_rows)
     out=$(HP_BENCH_KEY=$key HP_BENCH_AGENT=$agent wrk -t1 -c"$clients" -d"${1}s" \
         -s "$root/bench/create.lua" "$API/v1/approvals" | tail -n 1)
     after=$(agent_rows)
-    ok=$(node -e '
+    node -e '
 const o = JSON.parse(process.argv[1]), rows = Number(process.argv[2]), extra = Number(process.argv[3]);
 if (o.status_errors || o.socket_errors) { console.error("wrk: not every create answered 2xx", o); process.exit(1); }
 if (rows < o.requests || rows > o.requests + extra) { console.error("wrk: " + o.requests + " creates answered, " + rows + " rows"); process.exit(1); }
-process.stdout.write(String(o.requests / (o.duration_us / 1e6)));' "$out" "$((after - before))" "$clients")
-    echo "$ok"
+process.stdout.write(String(o.requests / (o.duration_us / 1e6)) + "\n");' "$out" "$((after - before))" "$clients"
 }
-command -v wrk >/dev/null || { echo "wrk is needed (Debian package wrk)" >&2; exit 1; }
+bench_need_wrk
 # Warm up (connections, prepared statements, the script cache).
 wrk_create 3 >/dev/null
 apis=() pgs=() boss=()

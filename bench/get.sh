@@ -18,7 +18,7 @@ conns=${CONNECTIONS:-64}
 secs=${SECONDS_RUN:-10}
 rounds=${ROUNDS:-3}
 
-command -v wrk >/dev/null || { echo "wrk is needed (Debian package wrk)" >&2; exit 1; }
+bench_need_wrk
 [ -x "$build/bin/bench_hello" ] || { echo "build first" >&2; exit 1; }
 bench_stack_start
 bench_start_api API HOLDPOINT_API_THREADS="$conns" HOLDPOINT_MAX_WAITERS=16 HOLDPOINT_DB_POOL_SIZE=16

@@ -40,6 +40,10 @@ bench_build_check() {
     fi
 }
 
+bench_need_wrk() {
+    command -v wrk >/dev/null || { echo "wrk is needed (Debian package wrk)" >&2; exit 1; }
+}
+
 bench_stack_start() {
     for b in holdpoint holdpoint-api; do
         [ -x "$build/bin/$b" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
