@@ -24,6 +24,14 @@
 /* The columns of hp_approval_row, in hp_store_approval_read order. */
 #define HP__COLS  HP_STORE_APPROVAL_COLS
 #define HP__NCOLS HP_STORE_APPROVAL_NCOLS
+/* The team check of a lookup by id. Written IS NOT DISTINCT FROM (the same
+ * as = for a column that is never NULL) so that it is a filter, never an
+ * index condition: the row is found by its primary key whatever the
+ * planner's statistics say. With plain =, a generic plan made while the
+ * table was young (before its first ANALYZE) scanned the team's rows in
+ * approvals_team_updated_idx, one lookup costing more with every approval
+ * the team made until the next ANALYZE replanned it. */
+#define HP__TEAM_IS(p) "a.team_id is not distinct from " p "::uuid"
 #define HP__SELECT                                                                                 \
     "select " HP__COLS ", g.name from approvals a join agents g on g.id = a.agent_id "
 
@@ -140,7 +148,7 @@ hp_err hp_store_approval_by_id(hp_dbconn *c, hp_pool *pool, const char *team_id,
                                const char *approval_id, hp_approval_row *row, bool *found,
                                char *err, size_t errcap)
 {
-    static const char sql[] = HP__SELECT "where a.id = $1 and a.team_id = $2";
+    static const char sql[] = HP__SELECT "where a.id = $1 and " HP__TEAM_IS("$2");
     const char *p[] = {approval_id, team_id};
 
     return hp__one(c, pool, sql, 2, p, row, found, err, errcap);
@@ -149,7 +157,7 @@ hp_err hp_store_approval_by_id(hp_dbconn *c, hp_pool *pool, const char *team_id,
 hp_err hp_store_approval_by_id_result(hp_dbconn *c, const char *team_id, const char *approval_id,
                                       PGresult **out, char *err, size_t errcap)
 {
-    static const char sql[] = HP__SELECT "where a.id = $1 and a.team_id = $2";
+    static const char sql[] = HP__SELECT "where a.id = $1 and " HP__TEAM_IS("$2");
     const char *p[] = {approval_id, team_id};
 
     return hp_db_exec(c, out, sql, 2, p, err, errcap);
@@ -717,30 +725,36 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
  * concurrent decision and then sees its outcome, so of concurrent
  * decisions the first wins and the others read the status it left), the
  * refusal if any ("closed", "option" for an index out of range, "custom"
- * when custom instructions are not allowed), the close (status = 'pending'
- * re-checked), its audit event, then the effects above. $1 approval id, $2
- * team id, $3 "option", "custom" or "cancel", $4 option index, $5 custom
- * instruction, $6 and $7 the deciding user's id and name, $8 the new
- * status, $9 the event kind, $10 and $11 the actor's type and id, $12 the
- * event data (JSON), $13 the jobs' max attempts, $14 the action response's
- * id, $15 its client_event_id, $16 its device. */
+ * when custom instructions are not allowed), the close (the status re-checked
+ * against the one read under the lock, 'pending' when there is no refusal:
+ * a join condition rather than a constant, so that the partial indexes on
+ * pending rows, whose dead entries grow with every decision until VACUUM,
+ * never look cheaper than the primary key), its audit event, then the effects above. $1 approval
+ * id, $2 team id, $3 "option", "custom" or "cancel", $4 option index, $5 custom instruction, $6 and
+ * $7 the deciding user's id and name, $8 the new status, $9 the event kind, $10 and $11 the actor's
+ * type and id, $12 the event data (JSON), $13 the jobs' max attempts, $14 the action response's id,
+ * $15 its client_event_id, $16 its device. */
 #define HP__DECIDE_SQL                                                                             \
     "with cur as (select a.id, a.status, a.options, a.allow_custom_instruction, g.name as gname "  \
-    "  from approvals a join agents g on g.id = a.agent_id where a.id = $1 and a.team_id = $2 "    \
-    "  for update of a), "                                                                         \
-    "chk as (select cur.*, case when cur.status <> 'pending' then 'closed' "                       \
-    "  when $3 = 'option' and ($4::int is null or $4::int < 0 or $4::int >= cur.nopts) "           \
-    "  then 'option' when $3 = 'custom' and not cur.allow_custom_instruction then 'custom' "       \
-    "  end as refusal from (select cur.*, case when jsonb_typeof(cur.options) = 'array' "          \
-    "  then jsonb_array_length(cur.options) else 0 end as nopts from cur) cur), "                  \
-    "x as (update approvals as a set status = $8, selected_option_index = $4::int, "               \
-    "  custom_instruction = $5, is_timeout_default = false, resolved_by_user_id = $6, "            \
-    "  resolved_by_name = $7, resolved_at = now(), updated_at = now() from chk "                   \
-    "  where a.id = $1 and chk.id = a.id and chk.refusal is null and a.status = 'pending' "        \
-    "  returning a.*), "                                                                           \
-    "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, data) " \
-    "  select x.id, x.team_id, $9, $10, $11, $12::jsonb from x), " HP__EFFECTS_JOBS_SQL(           \
-        "$13::int")
+    "  from approvals a join agents g on g.id = a.agent_id where a.id = $1 and " HP__TEAM_IS(      \
+        "$2") " for update of a), "                                                                \
+              "chk as (select cur.*, case when cur.status <> 'pending' then 'closed' "             \
+              "  when $3 = 'option' and ($4::int is null or $4::int < 0 or $4::int >= cur.nopts) " \
+              "  then 'option' when $3 = 'custom' and not cur.allow_custom_instruction then "      \
+              "'custom' "                                                                          \
+              "  end as refusal from (select cur.*, case when jsonb_typeof(cur.options) = "        \
+              "'array' "                                                                           \
+              "  then jsonb_array_length(cur.options) else 0 end as nopts from cur) cur), "        \
+              "x as (update approvals as a set status = $8, selected_option_index = $4::int, "     \
+              "  custom_instruction = $5, is_timeout_default = false, resolved_by_user_id = $6, "  \
+              "  resolved_by_name = $7, resolved_at = now(), updated_at = now() from chk "         \
+              "  where a.id = $1 and chk.id = a.id and chk.refusal is null and a.status = "        \
+              "chk.status "                                                                        \
+              "  returning a.*), "                                                                 \
+              "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, "       \
+              "actor_id, data) "                                                                   \
+              "  select x.id, x.team_id, $9, $10, $11, $12::jsonb from x), " HP__EFFECTS_JOBS_SQL( \
+                  "$13::int")
 
 #define HP__DECIDE_RESPONSES HP__EFFECTS_RESPONSES_SQL("$13::int", "$14::uuid", "$15", "$16")
 
