@@ -20,6 +20,7 @@
 #include "hp_config.h"
 #include "hp_cursor.h"
 #include "hp_db.h"
+#include "hp_keys.h"
 #include "hp_err.h"
 #include "hp_keymem.h"
 #include "hp_metrics.h"
@@ -194,6 +195,12 @@ HP_MUSTCHECK hp_err api_auth_team(hp_req *req);
 HP_MUSTCHECK hp_err api_auth_agent_approval(hp_req *req, const char *request_id,
                                             hp_approval_row *row, bool *found);
 HP_MUSTCHECK hp_err api_auth_user(hp_req *req);
+/* For a route whose own statement checks the user token (the decision):
+ * with Authorization: Bearer, the token's public prefix and SHA-256 and
+ * *by_token; a Bearer that is not a user token gets its 401 here. Without
+ * a Bearer, HP_OK and !*by_token: use api_auth_user (the session cookie). */
+HP_MUSTCHECK hp_err api_auth_user_token_form(hp_req *req, char prefix[HP_KEY_PREFIX_LEN + 1],
+                                             unsigned char hash[32], bool *by_token);
 /* api_auth_user for an owner or admin (the settings); everyone else gets the
  * unknown route's 404, so the settings do not even show that they exist.
  * false when the answer has been sent. */

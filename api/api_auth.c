@@ -13,7 +13,12 @@
  *           X-CSRF-Token, a change made with a token does not
  *
  * Keys are compared by SHA-256 in constant time after a lookup by public
- * prefix. A create may take the lookup's answer from app->keymem instead
+ * prefix. A decision by user token (api_review_resolve) leaves the token to
+ * its own statement, one round trip (api_auth_user_token_form): PostgreSQL
+ * matches prefix and SHA-256 with =, which can reveal through timing no more
+ * than how much of a hash an attacker's guess shares, and the hash of a
+ * guessed secret cannot be steered; a removed member's token is refused by
+ * that statement on every replica. A create may take the lookup's answer from app->keymem instead
  * (api_auth_agent_create): its insert checks the key again, and any answer
  * before that looks it up (api_auth_confirm). Another team's agent is reported exactly like an
  * unknown one. A session cookie's secret is looked up by its SHA-256; its CSRF token is SHA-256 of
@@ -315,25 +320,39 @@ hp_err api_auth_session(hp_req *req)
     return api__auth_session(req, secret);
 }
 
-hp_err api_auth_user(hp_req *req)
+hp_err api_auth_user_token_form(hp_req *req, char prefix[HP_KEY_PREFIX_LEN + 1],
+                                unsigned char hash[32], bool *by_token)
 {
     const char *tok = api__bearer(req);
+
+    *by_token = false;
+    if (tok == NULL)
+        return HP_OK;
+    if (!hp_key_parse(HP_KEY_USER, tok, prefix))
+        return api__fail(req, HP_ERR_INVALID_USER_TOKEN, "the user token is not valid");
+    hp_key_hash(tok, hash);
+    *by_token = true;
+    return HP_OK;
+}
+
+hp_err api_auth_user(hp_req *req)
+{
     char prefix[HP_KEY_PREFIX_LEN + 1];
     unsigned char hash[32];
     hp_token_row t;
     hp_dbconn *c;
-    bool found = false;
-    hp_err rc;
+    bool found = false, by_token;
+    hp_err rc = api_auth_user_token_form(req, prefix, hash, &by_token);
 
-    if (tok == NULL) {
+    if (rc != HP_OK)
+        return rc;
+    if (!by_token) {
         const char *secret = api__session_cookie(req);
         if (secret != NULL)
             return api__auth_session(req, secret);
         return api__fail(req, HP_ERR_INVALID_USER_TOKEN,
                          "send Authorization: Bearer <user token>, or sign in");
     }
-    if (!hp_key_parse(HP_KEY_USER, tok, prefix))
-        return api__fail(req, HP_ERR_INVALID_USER_TOKEN, "the user token is not valid");
     if ((rc = api_db(req, &c)) != HP_OK)
         return rc;
     rc = hp_store_token_lookup(c, req->pool, prefix, &t, &found, req->err, sizeof(req->err));
@@ -341,7 +360,6 @@ hp_err api_auth_user(hp_req *req)
         api_send_failure(req, rc, NULL);
         return rc;
     }
-    hp_key_hash(tok, hash);
     if (!found || !hp_ct_equal(hash, t.hash, sizeof(hash)) || t.revoked)
         return api__fail(req, HP_ERR_INVALID_USER_TOKEN,
                          "the user token is not valid or was revoked");

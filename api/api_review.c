@@ -330,10 +330,17 @@ void api_review_resolve(hp_req *req)
     hp_path root = hp_path_root();
     int64_t idx = -1;
     bool has_idx = false;
+    char prefix[HP_KEY_PREFIX_LEN + 1];
+    unsigned char hash[32];
+    bool by_token = false;
     hp_dbconn *c;
     hp_err rc;
 
-    if (api_auth_user(req) != HP_OK || api_read_json(req, true, &body) != HP_OK)
+    /* A user token is checked by the decision's own statement (one round
+     * trip); a web session as on every other route. */
+    rc = api_auth_user_token_form(req, prefix, hash, &by_token);
+    if (rc != HP_OK || (!by_token && api_auth_user(req) != HP_OK) ||
+        api_read_json(req, true, &body) != HP_OK)
         return;
     is = hp_issues_new();
     if (hp_valid_is_object(is, root, body)) {
@@ -357,12 +364,23 @@ void api_review_resolve(hp_req *req)
         goto out;
     d.kind = has_idx ? HP_DECIDE_OPTION : HP_DECIDE_CUSTOM;
     d.option_index = (int)idx;
-    d.user_id = req->auth.user_id;
-    d.user_name = req->auth.user_name;
-    d.actor_id = req->auth.user_id;
+    if (by_token) {
+        d.token_prefix = prefix;
+        d.token_hash = hash;
+    } else {
+        d.user_id = req->auth.user_id;
+        d.user_name = req->auth.user_name;
+        d.actor_id = req->auth.user_id;
+    }
     d.surface = req->auth.session_id != NULL ? "web" : "api";
     rc = hp_approval_decide(c, req->pool, &req->app->env, req->auth.team_id, req->param, &d, &out,
                             req->err, sizeof(req->err));
+    if (rc == HP_ERR_INVALID_USER_TOKEN) {
+        api_send_error(req, rc, "the user token is not valid or was revoked", NULL);
+        goto out;
+    }
+    if (rc == HP_OK && by_token)
+        req->auth.team_id = out.team_id;
     if (rc == HP_ERR_INVALID_PAYLOAD) {
         hp_issues_add(is, hp_path_key(root, has_idx ? "option_index" : "custom_instruction"),
                       has_idx ? "too_big" : "custom", "%s", req->err);

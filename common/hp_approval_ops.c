@@ -381,12 +381,16 @@ hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
     }
     sd.user_id = d->user_id;
     sd.user_name = d->user_name;
+    sd.token_prefix = d->token_prefix;
+    sd.token_hash = d->token_hash;
     data = hp__event_data(d, sd.status);
     sd.event_data = hp_json_text(data);
     rc = hp_store_approval_decide(c, pool, &sd, out, &res, err, errcap);
     json_object_put(data);
     if (rc != HP_OK)
         return rc;
+    if (res.token_refused)
+        return HP_ERR_INVALID_USER_TOKEN;
     if (!res.found)
         return HP_ERR_NOT_FOUND;
     switch (res.refusal) {
@@ -407,7 +411,7 @@ hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
      * the answer are the caller's. A crash here must lose none of it. */
     (void)HP_FAULT("decide.after_commit");
     if (res.result != NULL)
-        env->decided_fn(env->decided_ctx, team_id, approval_id, res.result);
+        env->decided_fn(env->decided_ctx, out->team_id, approval_id, res.result);
     return HP_OK;
 }
 

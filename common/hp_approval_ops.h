@@ -34,6 +34,13 @@ typedef struct hp_decision {
     const char *custom_instruction; /* HP_DECIDE_CUSTOM */
     const char *user_id;            /* deciding user, or NULL */
     const char *user_name;
+    /* Or the user whose live user token has this prefix and SHA-256
+     * (hp_key_hash), checked by the decision's own statement; then the
+     * team_id given to hp_approval_decide, user_id, user_name and actor_id
+     * are NULL, and a token that is unknown, wrong or revoked gives
+     * HP_ERR_INVALID_USER_TOKEN with nothing written. */
+    const char *token_prefix;
+    const unsigned char *token_hash;
     const char *actor_type; /* "user", "agent" or "system" */
     const char *actor_id;
     /* For the action response the decision records (seed 004): the

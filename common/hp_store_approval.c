@@ -720,55 +720,66 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
     HP__WAKE_KEYS_SQL "select " ret                                                                \
                       ", (select count(*) from nj) + (select count(*) from wk) from x as a"
 
-/* A decision as ONE statement (its own transaction): the approval and its
- * agent's name read under the row lock ("cur": FOR UPDATE waits for a
- * concurrent decision and then sees its outcome, so of concurrent
- * decisions the first wins and the others read the status it left), the
- * refusal if any ("closed", "option" for an index out of range, "custom"
- * when custom instructions are not allowed), the close (the status re-checked
- * against the one read under the lock, 'pending' when there is no refusal:
- * a join condition rather than a constant, so that the partial indexes on
- * pending rows, whose dead entries grow with every decision until VACUUM,
- * never look cheaper than the primary key), its audit event, then the effects above. $1 approval
- * id, $2 team id, $3 "option", "custom" or "cancel", $4 option index, $5 custom instruction, $6 and
- * $7 the deciding user's id and name, $8 the new status, $9 the event kind, $10 and $11 the actor's
- * type and id, $12 the event data (JSON), $13 the jobs' max attempts, $14 the action response's id,
- * $15 its client_event_id, $16 its device. */
+/* A decision as ONE statement (its own transaction): with $17 and $18
+ * (a user token's prefix and SHA-256), the deciding user read from its live
+ * token ("tok"; none matching: nothing else happens, and the tail says so),
+ * whose team then scopes the approval and whose id and name are recorded;
+ * then the approval and its agent's name read under the row lock ("cur":
+ * FOR UPDATE waits for a concurrent decision and then sees its outcome, so
+ * of concurrent decisions the first wins and the others read the status it
+ * left), the refusal if any ("closed", "option" for an index out of range,
+ * "custom" when custom instructions are not allowed), the close (the status
+ * re-checked against the one read under the lock, 'pending' when there is no
+ * refusal: a join condition rather than a constant, so that the partial
+ * indexes on pending rows, whose dead entries grow with every decision until
+ * VACUUM, never look cheaper than the primary key), its audit event, then the
+ * effects above. $1 approval id, $2 team id (NULL with a token), $3
+ * "option", "custom" or "cancel", $4 option index, $5 custom instruction, $6
+ * and $7 the deciding user's id and name (NULL: the token's), $8 the new
+ * status, $9 the event kind, $10 and $11 the actor's type and id (NULL: the
+ * token's user), $12 the event data (JSON), $13 the jobs' max attempts, $14
+ * the action response's id, $15 its client_event_id, $16 its device, $17 and
+ * $18 the token's prefix and hash (bytea text), or NULL. */
+#define HP__DECIDE_TEAM_IS HP__TEAM_IS("coalesce($2::uuid, (select tok.team_id from tok))")
 #define HP__DECIDE_SQL                                                                             \
-    "with cur as (select a.id, a.status, a.options, a.allow_custom_instruction, g.name as gname "  \
-    "  from approvals a join agents g on g.id = a.agent_id where a.id = $1 and " HP__TEAM_IS(      \
-        "$2") " for update of a), "                                                                \
-              "chk as (select cur.*, case when cur.status <> 'pending' then 'closed' "             \
-              "  when $3 = 'option' and ($4::int is null or $4::int < 0 or $4::int >= cur.nopts) " \
-              "  then 'option' when $3 = 'custom' and not cur.allow_custom_instruction then "      \
-              "'custom' "                                                                          \
-              "  end as refusal from (select cur.*, case when jsonb_typeof(cur.options) = "        \
-              "'array' "                                                                           \
-              "  then jsonb_array_length(cur.options) else 0 end as nopts from cur) cur), "        \
-              "x as (update approvals as a set status = $8, selected_option_index = $4::int, "     \
-              "  custom_instruction = $5, is_timeout_default = false, resolved_by_user_id = $6, "  \
-              "  resolved_by_name = $7, resolved_at = now(), updated_at = now() from chk "         \
-              "  where a.id = $1 and chk.id = a.id and chk.refusal is null and a.status = "        \
-              "chk.status "                                                                        \
-              "  returning a.*), "                                                                 \
-              "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, "       \
-              "actor_id, data) "                                                                   \
-              "  select x.id, x.team_id, $9, $10, $11, $12::jsonb from x), " HP__EFFECTS_JOBS_SQL( \
-                  "$13::int")
+    "with tok as (select u.id as uid, t.team_id, u.name from user_tokens t "                       \
+    "  join users u on u.id = t.user_id where t.prefix = $17 "                                     \
+    "  and t.token_hash = $18::bytea and t.revoked_at is null), "                                  \
+    "cur as (select a.id, a.status, a.options, a.allow_custom_instruction, g.name as gname "       \
+    "  from approvals a join agents g on g.id = a.agent_id where a.id = $1 "                       \
+    "and " HP__DECIDE_TEAM_IS " for update of a), "                                                \
+    "chk as (select cur.*, case when cur.status <> 'pending' then 'closed' "                       \
+    "  when $3 = 'option' and ($4::int is null or $4::int < 0 or $4::int >= cur.nopts) "           \
+    "  then 'option' when $3 = 'custom' and not cur.allow_custom_instruction then 'custom' "       \
+    "  end as refusal from (select cur.*, case when jsonb_typeof(cur.options) = 'array' "          \
+    "  then jsonb_array_length(cur.options) else 0 end as nopts from cur) cur), "                  \
+    "x as (update approvals as a set status = $8, selected_option_index = $4::int, "               \
+    "  custom_instruction = $5, is_timeout_default = false, "                                      \
+    "  resolved_by_user_id = coalesce($6::uuid, (select tok.uid from tok)), "                      \
+    "  resolved_by_name = coalesce($7, (select tok.name from tok)), resolved_at = now(), "         \
+    "  updated_at = now() from chk where a.id = $1 and chk.id = a.id "                             \
+    "  and chk.refusal is null and a.status = chk.status returning a.*), "                         \
+    "ev as (insert into approval_events (approval_id, team_id, kind, actor_type, actor_id, data) " \
+    "  select x.id, x.team_id, $9, $10, coalesce($11, (select tok.uid::text from tok)), "          \
+    "  $12::jsonb from x), " HP__EFFECTS_JOBS_SQL("$13::int")
 
 #define HP__DECIDE_RESPONSES HP__EFFECTS_RESPONSES_SQL("$13::int", "$14::uuid", "$15", "$16")
 
-/* The decision's tail: the closed row (nulls when nothing closed), the
- * agent's name, the refusal, the status under the lock, the number of
- * options, the count of NOTIFYs sent, then the action response recorded
- * (nulls when none; at most one: one approval closes). */
+/* The decision's tail, always one row: the closed row (nulls when nothing
+ * closed), the agent's name, the refusal, the status under the lock (NULL
+ * when the team has no such approval), the number of options, the count of
+ * NOTIFYs sent, the action response recorded (nulls when none; at most one:
+ * one approval closes), then how many live user tokens matched. */
 #define HP__DECIDE_TAIL                                                                            \
     HP__WAKE_ROW_SQL "select " HP__COLS ", c.gname, c.refusal, c.status, c.nopts, "                \
                      "(select count(*) from nj) + (select count(*) from wk), " HP_STORE_INBOX_COLS \
-                     " from chk c left join x as a on true left join ar as r on true"
+                     ", (select count(*) from tok) from (select) z left join chk c on true "       \
+                     "left join x as a on true left join ar as r on true"
 
-/* Where the decision's action response starts in its tail. */
+/* Where the decision's action response starts in its tail, and the column
+ * after it: how many live user tokens matched. */
 #define HP__DECIDE_RESPONSE_COL (HP__NCOLS + 5)
+#define HP__DECIDE_TOKEN_COL    (HP__DECIDE_RESPONSE_COL + HP_STORE_INBOX_NCOLS)
 
 /* The batch size as text for the statement: a literal limit, not a
  * parameter, so the prepared statement's generic plan (the claim's index
@@ -778,7 +789,7 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
 #define HP__EXPIRE_NUM(n)     HP__EXPIRE_TEXT(n)
 #define HP__EXPIRE_BATCH_TEXT HP__EXPIRE_NUM(HP_STORE_EXPIRE_BATCH)
 
-static char hp__expire_due_sql[8192], hp__expire_one_sql[8192], hp__decide_sql[8192];
+static char hp__expire_due_sql[8192], hp__expire_one_sql[8192], hp__decide_sql[12288];
 static pthread_once_t hp__expire_once = PTHREAD_ONCE_INIT;
 
 static void hp__expire_sql_init(void)
@@ -864,7 +875,7 @@ hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_deci
                                 size_t errcap)
 {
     static const char *const kinds[] = {"option", "custom", "cancel"};
-    char idx[16], att[16], rid[HP_UUID_LEN + 1];
+    char idx[16], att[16], rid[HP_UUID_LEN + 1], hash[2 + 64 + 1] = "\\x";
     const char *p[] = {d->approval_id,
                        d->team_id,
                        kinds[d->kind],
@@ -880,7 +891,9 @@ hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_deci
                        att,
                        rid,
                        d->client_event_id,
-                       d->device};
+                       d->device,
+                       d->token_prefix,
+                       d->token_prefix != NULL ? hash : NULL};
     PGresult *r;
     hp_err rc;
 
@@ -890,8 +903,10 @@ hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_deci
     (void)hp_fmt(idx, sizeof(idx), "%d", d->option_index);
     (void)hp_fmt(att, sizeof(att), "%d", d->max_attempts);
     hp_uuid_v7(rid);
+    if (d->token_prefix != NULL)
+        hp_hex_encode(d->token_hash, 32, hash + 2);
     pthread_once(&hp__expire_once, hp__expire_sql_init);
-    rc = hp_db_exec(c, &r, hp__decide_sql, 16, p, err, errcap);
+    rc = hp_db_exec(c, &r, hp__decide_sql, 18, p, err, errcap);
     if (rc == HP_ERR_CONFLICT) {
         /* The only unique key a decision can meet: the agent's
          * action_responses (agent_id, client_event_id). */
@@ -900,7 +915,10 @@ hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_deci
     }
     if (rc != HP_OK)
         return rc;
-    out->found = PQntuples(r) > 0;
+    /* One row always; no status under the lock: no such approval. */
+    out->token_refused = d->token_prefix != NULL && PQntuples(r) == 1 &&
+                         hp_db_ll(r, 0, HP__DECIDE_TOKEN_COL, 0) == 0;
+    out->found = PQntuples(r) == 1 && !out->token_refused && !PQgetisnull(r, 0, HP__NCOLS + 2);
     if (out->found) {
         const char *refusal = hp_db_val(r, 0, HP__NCOLS + 1);
         out->options = (int)hp_db_ll(r, 0, HP__NCOLS + 3, 0);

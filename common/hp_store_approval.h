@@ -139,6 +139,13 @@ typedef struct hp_store_decide {
     const char *custom_instruction;
     const char *user_id; /* the deciding user, recorded in the approval */
     const char *user_name;
+    /* Or, with token_prefix set, the user whose live user token has this
+     * prefix and SHA-256 (hp_key_hash), read by the same statement: it
+     * decides for its team, and team_id, user_id, user_name and actor_id
+     * are then NULL. No live token matching: out->token_refused, nothing
+     * written. */
+    const char *token_prefix;
+    const unsigned char *token_hash;
     const char *status;     /* the new status: selected_option, custom_instruction, cancelled */
     const char *event_kind; /* the audit event: resolved, cancelled */
     const char *actor_type;
@@ -162,7 +169,8 @@ typedef enum {
 } hp_store_refusal;
 
 typedef struct hp_store_decided {
-    bool found; /* the team has the approval */
+    bool token_refused; /* d->token_prefix named no live user token */
+    bool found;         /* the team has the approval */
     hp_store_refusal refusal;
     const char *status; /* the approval's status after the statement (pool) */
     int options;        /* how many options it has */

@@ -1,7 +1,9 @@
 /*
  * The reviewer API (docs/api.md "Reviewer API"): the team-scoped inbox with
  * status filter and cursor, one approval in full, resolve by option or by
- * instruction with its 400s, and the first-resolution-wins race: 50
+ * instruction with its 400s, the user token checked by the decision's own
+ * statement (a wrong or removed member's token: 401, nothing written), and
+ * the first-resolution-wins race: 50
  * concurrent resolves give one 200, 49 × 409 already_resolved and one
  * `resolved` event.
  */
@@ -208,6 +210,60 @@ static void test_resolve_forms(void)
              "want a resolved event by the reviewer");
 }
 
+/* The decision checks a user token in its own statement: a wrong secret,
+ * a malformed token, or the token of a member removed a moment before is
+ * refused with 401 and changes nothing; the owner's token then decides. */
+static void test_resolve_token(void)
+{
+    const hp_it_team *t = hp_it_team_new();
+    const char *id = create(t, "rt-1", NULL);
+    const char *email = hp_it_fmt("it-rt-%s@example.test", hp_it_unique());
+    const char *args[] = {"admin",  "create-user", "--team-id",        t->team_id, "--email",
+                          email,    "--password",  "it-password-5678", "--name",   "Ada",
+                          "--role", "reviewer",    "--json",           NULL};
+    json_object *u = hp_it_admin(args);
+    hp_it_team *rev = (hp_it_team *)hp_it_team_as(t, NULL, NULL);
+    rev->user_token = str_of(u, "user_token");
+
+    hp_it_team *wrong = (hp_it_team *)hp_it_team_as(t, NULL, NULL);
+    char *w = hp_it_fmt("%s", rev->user_token);
+    size_t n = strlen(w);
+    w[n - 1] = w[n - 1] == 'A' ? 'B' : 'A';
+    wrong->user_token = w;
+    IT_ERROR(resolve_as(wrong, id, "{\"option_index\":0}"), 401, "invalid_user_token");
+    wrong->user_token = "hpu_short";
+    IT_ERROR(resolve_as(wrong, id, "{\"option_index\":0}"), 401, "invalid_user_token");
+    wrong->user_token = t->api_key; /* an API key is not a user token */
+    IT_ERROR(resolve_as(wrong, id, "{\"option_index\":0}"), 401, "invalid_user_token");
+
+    /* Removed, then refused by the very next decision. */
+    IT_STATUS(
+        hp_it_user(t, "DELETE", hp_it_fmt("/v1/settings/members/%s", str_of(u, "user_id")), NULL),
+        204);
+    IT_ERROR(resolve_as(rev, id, "{\"option_index\":0}"), 401, "invalid_user_token");
+
+    IT_CHECK(hp_it_sql_int("select count(*) from approvals where id = $1 and status = 'pending' "
+                           "and resolved_by_user_id is null",
+                           id, NULL) == 1,
+             "a refused token changed the approval");
+    IT_CHECK(hp_it_sql_int("select count(*) from approval_events where approval_id = $1 and "
+                           "kind = 'resolved'",
+                           id, NULL) == 0,
+             "a refused token wrote an event");
+    IT_CHECK(hp_it_sql_int("select count(*) from action_responses where approval_id = $1", id,
+                           NULL) == 0,
+             "a refused token recorded an action response");
+
+    hp_it_resp *r = resolve_as(t, id, "{\"option_index\":0}");
+    IT_STATUS_FATAL(r, 200);
+    IT_JSTR(r->json, "resolved_by.user_id", t->user_id);
+    IT_JSTR(r->json, "resolved_by.name", t->user_name);
+    IT_CHECK(hp_it_sql_int("select count(*) from approval_events where approval_id = $1 and "
+                           "kind = 'resolved' and actor_type = 'user' and actor_id = $2",
+                           id, t->user_id, NULL) == 1,
+             "want one resolved event by the owner");
+}
+
 static void test_resolve_invalid(void)
 {
     const hp_it_team *t = hp_it_team_new();
@@ -317,6 +373,7 @@ int main(void)
         {"get_one", test_get_one},
         {"resolve_forms", test_resolve_forms},
         {"resolve_invalid", test_resolve_invalid},
+        {"resolve_token", test_resolve_token},
         {"second_resolve_409", test_second_resolve},
         {"concurrent_resolves", test_concurrent_resolves},
         {NULL, NULL},
