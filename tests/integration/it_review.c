@@ -29,6 +29,21 @@ static const char *create(const hp_it_team *t, const char *rid, const char *extr
     return str_of(r->json, "approval_id");
 }
 
+/* A reviewer added to t with `holdpoint admin create-user`: t acting with
+ * the reviewer's user token; *u is the command's JSON (user_id, ...). */
+static const hp_it_team *add_reviewer(const hp_it_team *t, const char *name, json_object **u)
+{
+    const char *email = hp_it_fmt("it-rev-%s@example.test", hp_it_unique());
+    const char *args[] = {"admin",  "create-user", "--team-id",        t->team_id, "--email",
+                          email,    "--password",  "it-password-5678", "--name",   name,
+                          "--role", "reviewer",    "--json",           NULL};
+    hp_it_team *rev = (hp_it_team *)hp_it_team_as(t, NULL, NULL);
+
+    *u = hp_it_admin(args);
+    rev->user_token = str_of(*u, "user_token");
+    return rev;
+}
+
 static hp_it_resp *resolve_as(const hp_it_team *t, const char *id, const char *body)
 {
     return hp_it_user(t, "POST", hp_it_fmt("/v1/review/approvals/%s/resolve", id), body);
@@ -192,13 +207,8 @@ static void test_resolve_forms(void)
     IT_JNULL(r->json, "selected_option_index");
 
     /* A reviewer added later resolves under its own name. */
-    const char *email = hp_it_fmt("it-rev-%s@example.test", hp_it_unique());
-    const char *args[] = {"admin",  "create-user", "--team-id",        t->team_id, "--email",
-                          email,    "--password",  "it-password-5678", "--name",   "Grace",
-                          "--role", "reviewer",    "--json",           NULL};
-    json_object *u = hp_it_admin(args);
-    hp_it_team *rev = (hp_it_team *)hp_it_team_as(t, NULL, NULL);
-    rev->user_token = str_of(u, "user_token");
+    json_object *u;
+    const hp_it_team *rev = add_reviewer(t, "Grace", &u);
     const char *c = create(t, "rf-c", NULL);
     r = resolve_as(rev, c, "{\"option_index\":0}");
     IT_STATUS(r, 200);
@@ -217,13 +227,8 @@ static void test_resolve_token(void)
 {
     const hp_it_team *t = hp_it_team_new();
     const char *id = create(t, "rt-1", NULL);
-    const char *email = hp_it_fmt("it-rt-%s@example.test", hp_it_unique());
-    const char *args[] = {"admin",  "create-user", "--team-id",        t->team_id, "--email",
-                          email,    "--password",  "it-password-5678", "--name",   "Ada",
-                          "--role", "reviewer",    "--json",           NULL};
-    json_object *u = hp_it_admin(args);
-    hp_it_team *rev = (hp_it_team *)hp_it_team_as(t, NULL, NULL);
-    rev->user_token = str_of(u, "user_token");
+    json_object *u;
+    const hp_it_team *rev = add_reviewer(t, "Ada", &u);
 
     hp_it_team *wrong = (hp_it_team *)hp_it_team_as(t, NULL, NULL);
     char *w = hp_it_fmt("%s", rev->user_token);
