@@ -18,11 +18,13 @@
  * matches prefix and SHA-256 with =, which can reveal through timing no more
  * than how much of a hash an attacker's guess shares, and the hash of a
  * guessed secret cannot be steered; a removed member's token is refused by
- * that statement on every replica. A create may take the lookup's answer from app->keymem instead
- * (api_auth_agent_create): its insert checks the key again, and any answer
- * before that looks it up (api_auth_confirm). Another team's agent is reported exactly like an
- * unknown one. A session cookie's secret is looked up by its SHA-256; its CSRF token is SHA-256 of
- * "hp-csrf:" and the secret, so it is derived, never stored, and reveals nothing of the cookie.
+ * that statement on every replica. A create may take the lookup's answer
+ * from app->keymem instead (api_auth_agent_create): its insert checks the
+ * key again, and any answer before that looks it up (api_auth_confirm).
+ * Another team's agent is reported exactly like an unknown one. A session
+ * cookie's secret is looked up by its SHA-256; its CSRF token is SHA-256 of
+ * "hp-csrf:" and the secret, so it is derived, never stored, and reveals
+ * nothing of the cookie.
  */
 #include <stdlib.h>
 #include <string.h>

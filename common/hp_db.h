@@ -26,6 +26,16 @@
 typedef struct hp_db hp_db;
 typedef struct hp_dbconn hp_dbconn;
 
+/* SQL text: the uuid column COL equal to the parameter P, for the team check
+ * of a lookup by primary key. Written IS NOT DISTINCT FROM (the same as =
+ * for a column that is never NULL) so that it is a filter, never an index
+ * condition, and the row is found by its primary key whatever the planner's
+ * statistics say. With plain =, a prepared statement's generic plan made
+ * while a table was young (before its first ANALYZE) scanned the team's
+ * rows in an index leading with the team, each lookup costing more than the
+ * one before until the next ANALYZE replanned it. */
+#define HP_DB_FILTER_UUID(col, p) col " is not distinct from " p "::uuid"
+
 /* Longest statement name hp_db_stmt_name writes, with its NUL. */
 #define HP_DB_STMT_NAME 36
 

@@ -24,14 +24,8 @@
 /* The columns of hp_approval_row, in hp_store_approval_read order. */
 #define HP__COLS  HP_STORE_APPROVAL_COLS
 #define HP__NCOLS HP_STORE_APPROVAL_NCOLS
-/* The team check of a lookup by id. Written IS NOT DISTINCT FROM (the same
- * as = for a column that is never NULL) so that it is a filter, never an
- * index condition: the row is found by its primary key whatever the
- * planner's statistics say. With plain =, a generic plan made while the
- * table was young (before its first ANALYZE) scanned the team's rows in
- * approvals_team_updated_idx, one lookup costing more with every approval
- * the team made until the next ANALYZE replanned it. */
-#define HP__TEAM_IS(p) "a.team_id is not distinct from " p "::uuid"
+/* The team check of a lookup by id (HP_DB_FILTER_UUID). */
+#define HP__TEAM_IS(p) HP_DB_FILTER_UUID("a.team_id", p)
 #define HP__SELECT                                                                                 \
     "select " HP__COLS ", g.name from approvals a join agents g on g.id = a.agent_id "
 

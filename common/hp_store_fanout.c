@@ -155,12 +155,10 @@ hp_err hp_store_fanout_message(hp_dbconn *c, hp_pool *pool, const char *team_id,
                                const char *message_id, hp_fanout_message *m, bool *found, char *err,
                                size_t errcap)
 {
-    /* The team as a filter, the message found by its primary key whatever
-     * the statistics say (HP__TEAM_IS in hp_store_approval.c). */
     static const char sql[] =
         "select m.title, m.message, coalesce(m.agent_name, g.name) from messages m "
-        "join agents g on g.id = m.agent_id where m.id = $1 and m.team_id is not distinct from "
-        "$2::uuid";
+        "join agents g on g.id = m.agent_id where m.id = $1 and " HP_DB_FILTER_UUID("m.team_id",
+                                                                                    "$2");
     const char *p[] = {message_id, team_id};
     const char *v[3];
     PGresult *r;

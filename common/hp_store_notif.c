@@ -173,11 +173,9 @@ hp_err hp_store_notif_message_get(hp_dbconn *c, hp_pool *pool, const char *team_
                                   const char *agent_id, const char *id, hp_notif_message *out,
                                   bool *found, char *err, size_t errcap)
 {
-    /* The team as a filter, the message found by its primary key whatever
-     * the statistics say (HP__TEAM_IS in hp_store_approval.c). */
-    static const char sql[] = "select " HP__MSG_COLS " from messages m where m.id = $1 "
-                              "and m.team_id is not distinct from $2::uuid "
-                              "and ($3::uuid is null or m.agent_id = $3::uuid)";
+    static const char sql[] =
+        "select " HP__MSG_COLS " from messages m where m.id = $1 and " HP_DB_FILTER_UUID(
+            "m.team_id", "$2") " and ($3::uuid is null or m.agent_id = $3::uuid)";
     const char *p[] = {id, team_id, agent_id};
     PGresult *r;
     hp_err rc;
