@@ -23,6 +23,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "hp_crypto.h"
 #include "hp_db.h"
 #include "hp_log.h"
 #include "hp_mem.h"
@@ -88,6 +89,71 @@ hp_err hp_wake_drain(PGconn *pg, hp_wake_msg_fn fn, void *ctx, int *count, char 
         PQfreemem(n);
     }
     return HP_OK;
+}
+
+void hp_wake_key(const unsigned char secret_key[32], unsigned char key[32])
+{
+    static const char info[] = "holdpoint wake messages v1";
+    hp_hkdf_sha256(NULL, 0, secret_key, 32, info, sizeof(info) - 1, key, 32);
+}
+
+/* Where the row of a wake message starts (its space), or NULL. No key
+ * contains the prefix. */
+static const char *hp__wake_row(const char *msg)
+{
+    return strstr(msg, " " HP_WAKE_ROW_PREFIX);
+}
+
+/* The seal of "<keys> =<row>" given as its two parts, hex into out. */
+static void hp__wake_mac(const unsigned char key[32], const char *keys, size_t klen,
+                         const char *row, char out[HP_WAKE_SEAL_HEX + 1])
+{
+    size_t rlen = strlen(row);
+    char *m = hp_xmalloc(klen + rlen + 1);
+    unsigned char mac[32];
+
+    memcpy(m, keys, klen);
+    memcpy(m + klen, row, rlen + 1);
+    hp_hmac_sha256(key, 32, m, klen + rlen, mac);
+    hp_hex_encode(mac, sizeof(mac), out);
+    free(m);
+}
+
+char *hp_wake_seal(const unsigned char key[32], const char *msg)
+{
+    const char *row = hp__wake_row(msg);
+    char mac[HP_WAKE_SEAL_HEX + 1];
+    size_t klen;
+
+    if (row == NULL)
+        return hp_xstrdup(msg);
+    klen = (size_t)(row - msg);
+    hp__wake_mac(key, msg, klen, row, mac);
+    return hp_xasprintf("%.*s " HP_WAKE_SEAL_PREFIX "%s%s", (int)klen, msg, mac, row);
+}
+
+char *hp_wake_open(const unsigned char *key, const char *payload, bool *forged)
+{
+    const char *row = hp__wake_row(payload);
+    /* " ~" and the hex, just before the row. */
+    const size_t seal = 2 + HP_WAKE_SEAL_HEX;
+    char want[HP_WAKE_SEAL_HEX + 1];
+    size_t at;
+    bool sealed;
+
+    *forged = false;
+    if (row == NULL)
+        return hp_xstrdup(payload);
+    at = (size_t)(row - payload);
+    sealed =
+        at > seal && payload[at - seal] == ' ' && payload[at - seal + 1] == HP_WAKE_SEAL_PREFIX[0];
+    if (key != NULL && sealed) {
+        hp__wake_mac(key, payload, at - seal, row, want);
+        if (hp_ct_equal(want, payload + at - HP_WAKE_SEAL_HEX, HP_WAKE_SEAL_HEX))
+            return hp_xasprintf("%.*s%s", (int)(at - seal), payload, row);
+    }
+    *forged = true;
+    return hp_xasprintf("%.*s", (int)(sealed ? at - seal : at), payload);
 }
 
 int hp_wake_backoff_ms(int n)

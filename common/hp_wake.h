@@ -38,6 +38,29 @@
  * (docs/internals/waiters.md). No key contains it. */
 #define HP_WAKE_ROW_PREFIX "="
 
+/* On Redis a row travels sealed: "<keys> ~<seal> =<row>", the seal being
+ * the lower-case hex of HMAC-SHA256(hp_wake_key, "<keys> =<row>"). Whoever
+ * reaches Redis can publish, so a subscriber acts on a row only when its
+ * seal holds (a NOTIFY needs the database itself and is not sealed). */
+#define HP_WAKE_SEAL_PREFIX "~"
+#define HP_WAKE_SEAL_HEX    64
+
+/* The key of the seals: HKDF-SHA256 of HOLDPOINT_SECRET_KEY's 32 bytes, no
+ * salt, info "holdpoint wake messages v1". Pure. */
+void hp_wake_key(const unsigned char secret_key[32], unsigned char key[32]);
+
+/* The Redis form of wake message msg: msg itself when it carries no row,
+ * else with its row sealed under key (see HP_WAKE_SEAL_PREFIX). Heap string
+ * (caller frees). Pure. */
+char *hp_wake_seal(const unsigned char key[32], const char *msg);
+
+/* What a subscriber acts on for a Redis payload (heap string, caller
+ * frees): the payload itself when it carries no row; "<keys> =<row>" when
+ * the row's seal holds under key; the keys alone, with *forged set, when
+ * the row has no seal, a malformed one or one that does not hold (or key is
+ * NULL): its waiters then read for themselves, as after any wake. Pure. */
+char *hp_wake_open(const unsigned char *key, const char *payload, bool *forged);
+
 /* Called with each message's payload (borrowed for the call). */
 typedef void (*hp_wake_msg_fn)(void *ctx, const char *payload);
 
