@@ -42,6 +42,8 @@ typedef struct hp_app {
     hp_db *db;
     hp_redis *redis; /* NULL when HOLDPOINT_REDIS_URL is unset */
     hp_approval_env env;
+    /* Seals the rows of decisions' wake messages on Redis (hp_wake_key). */
+    unsigned char wake_key[32];
     hp_waiters *waiters;
     /* API key lookups, one statement per batch (api_key_batch_run); those
      * that also read an approval by its request_id have their own. */

@@ -302,7 +302,6 @@ void api_approvals_cancel(hp_req *req)
         api_send_failure(req, rc, NULL);
         return;
     }
-    hp_waiters_publish(req->app->redis, &out);
     o = hp_approval_result_json(&out);
     api_send_json(req, 200, o);
     json_object_put(o);

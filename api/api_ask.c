@@ -79,7 +79,6 @@ hp_err api_ask_cancel_row(hp_req *req, hp_approval_row *row)
     rc = hp_approval_decide(c, req->pool, &req->app->env, req->auth.team_id, row->id, &d, &out,
                             req->err, sizeof(req->err));
     if (rc == HP_OK) {
-        hp_waiters_publish(req->app->redis, &out);
         *row = out;
     } else if (rc == HP_ERR_ALREADY_RESOLVED) {
         /* Closed meanwhile: a concurrent cancel counts as done. */

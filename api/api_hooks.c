@@ -130,11 +130,12 @@ static void hook__withdraw(hp_req *req, const hp_approval_row *row)
     hp_approval_row out;
     hp_dbconn *c;
 
-    if (api_db(req, &c) != HP_OK ||
+    /* Decided meanwhile, or the database gone: nothing left to withdraw
+     * or nothing to do about it; the hook answers either way. */
+    if (api_db(req, &c) == HP_OK &&
         hp_approval_decide(c, req->pool, &req->app->env, req->auth.team_id, row->id, &d, &out,
                            req->err, sizeof(req->err)) != HP_OK)
-        return;
-    hp_waiters_publish(req->app->redis, &out);
+        hp_log_debug("the approval was not withdrawn", "reason", req->err);
 }
 
 void api_hooks_claude_code(hp_req *req)

@@ -465,7 +465,6 @@ static void api__act_on_approval(hp_req *req, hp_dbconn *c, const hp_approval_ro
         api_send_failure(req, rc == HP_ERR_CONFLICT ? HP_ERR_INTERNAL : rc, NULL);
         return;
     }
-    hp_waiters_publish(req->app->redis, &out);
     /* The same statement recorded the response (a button in range or a
      * reply always makes one). */
     if (resp.id == NULL) {

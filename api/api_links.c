@@ -388,7 +388,6 @@ void api_link_post(hp_req *req)
                     "The decision could not be recorded; please try again.");
         return;
     }
-    hp_waiters_publish(req->app->redis, &out);
     api__notice(req, 200, "Decision recorded", api__outcome(req, &out));
 }
 
@@ -510,7 +509,6 @@ void api_slack_interactions(hp_req *req)
                                 req->err, sizeof(req->err));
         if (rc == HP_OK) {
             decided = true;
-            hp_waiters_publish(req->app->redis, &out);
             outcome = hp_pool_printf(req->pool, "*%s* \xe2\x80\x94 decided by %s",
                                      api__label(&out, out.selected_option_index), d.user_name);
         } else if (rc == HP_ERR_ALREADY_RESOLVED || rc == HP_ERR_NOT_FOUND) {

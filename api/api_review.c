@@ -398,7 +398,6 @@ void api_review_resolve(hp_req *req)
         api_send_failure(req, rc, NULL);
         goto out;
     }
-    hp_waiters_publish(req->app->redis, &out);
     o = hp_approval_result_json(&out);
     api_send_json(req, 200, o);
     json_object_put(o);

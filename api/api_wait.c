@@ -115,6 +115,7 @@ struct hp_waiters {
     hp_waiters_config cfg;
     char *database_url;
     char *redis_url;
+    unsigned char wake_key[32]; /* cfg.wake_key points here when given */
     pthread_mutex_t mu;
     pthread_cond_t drained; /* signalled when count drops, for shutdown */
     hp_waiter *buckets[HP_WAIT_BUCKETS];
@@ -205,11 +206,26 @@ static void hp__wake_all_locked(hp_waiters *w)
         }
 }
 
+/* Whether a waiter of key sleeps where a decision's row can answer it
+ * (what hp_waiters_answer claims, whatever its team). */
+static bool hp__answerable(hp_waiters *w, const char *key)
+{
+    bool any = false;
+
+    pthread_mutex_lock(&w->mu);
+    for (hp_waiter *o = w->buckets[hp__hash(key)]; o != NULL && !any; o = o->next)
+        any = o->answer != NULL && o->waiting && !o->claimed && !o->answered &&
+              strcmp(o->key, key) == 0;
+    pthread_mutex_unlock(&w->mu);
+    return any;
+}
+
 static void hp__on_message(void *ctx, const char *payload)
 {
     hp_waiters *w = ctx;
     const char *row = strstr(payload, " " HP_WAKE_ROW_PREFIX);
-    char keys[HP_WAKE_MSG_MAX];
+    char keys[HP_WAKE_MSG_MAX], id[HP_WAIT_KEY_MAX];
+    size_t n;
 
     if (row == NULL || (size_t)(row - payload) >= sizeof(keys)) {
         hp_waiters_wake(w, payload);
@@ -217,12 +233,33 @@ static void hp__on_message(void *ctx, const char *payload)
     }
     /* A decision's keys and its row: the long-polls are answered from the
      * row, then the keys wake the rest (streams, inboxes), skipping the
-     * long-polls just claimed. */
+     * long-polls just claimed. The row is read only when one of its
+     * approval's long-polls sleeps here: on most replicas none does, and
+     * the second of a decision's two messages finds them answered. */
     memcpy(keys, payload, (size_t)(row - payload));
     keys[row - payload] = '\0';
-    if (w->cfg.row_message != NULL && !w->cfg.row_message(w, row + 1))
+    n = strcspn(keys, " "); /* the approval's key comes first */
+    n = n < sizeof(id) ? n : sizeof(id) - 1;
+    memcpy(id, keys, n);
+    id[n] = '\0';
+    if (w->cfg.row_message != NULL && hp__answerable(w, id) && !w->cfg.row_message(w, row + 1))
         hp_log_warn("a wake message's row could not be read; its waiters read it");
     hp_waiters_wake(w, keys);
+}
+
+/* A Redis message: a row counts only with a seal that holds. */
+static void hp__on_redis_message(void *ctx, const char *payload)
+{
+    hp_waiters *w = ctx;
+    bool forged;
+    char *m = hp_wake_open(w->cfg.wake_key, payload, &forged);
+
+    if (forged)
+        hp_log_warn("a Redis wake message carried a row without a valid seal; its waiters read "
+                    "(HOLDPOINT_SECRET_KEY differs between replicas, or someone else publishes "
+                    "on hp:approval)");
+    hp__on_message(w, m);
+    free(m);
 }
 
 static void hp__on_state(void *ctx, hp_wake_kind kind, bool up)
@@ -261,6 +298,10 @@ hp_waiters *hp_waiters_new(const hp_waiters_config *cfg)
     w->redis_url = cfg->redis_url ? hp_xstrdup(cfg->redis_url) : NULL;
     w->cfg.database_url = w->database_url;
     w->cfg.redis_url = w->redis_url;
+    if (cfg->wake_key != NULL) {
+        memcpy(w->wake_key, cfg->wake_key, sizeof(w->wake_key));
+        w->cfg.wake_key = w->wake_key;
+    }
     pthread_mutex_init(&w->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -879,6 +920,7 @@ void hp_waiter_end(hp_waiter *wt)
 hp_err hp_waiters_start(hp_waiters *w, char *err, size_t errcap)
 {
     hp_wake_sink sink = {.message = hp__on_message, .state = hp__on_state, .ctx = w};
+    hp_wake_sink redis_sink = {.message = hp__on_redis_message, .state = hp__on_state, .ctx = w};
 
     if (api_hangup_start(w->hangup, err, errcap) != HP_OK)
         return HP_ERR_INTERNAL;
@@ -888,7 +930,7 @@ hp_err hp_waiters_start(hp_waiters *w, char *err, size_t errcap)
         return HP_ERR_INTERNAL;
     if (w->redis_url != NULL) {
         w->redis_source = hp_wake_source_start(HP_WAKE_REDIS, w->redis_url, w->cfg.db_timeout_ms,
-                                               &sink, err, errcap);
+                                               &redis_sink, err, errcap);
         if (w->redis_source == NULL)
             return HP_ERR_INTERNAL;
     }

@@ -56,6 +56,9 @@ typedef struct hp_waiters_config {
      * woken; false when it cannot read the row (the keys' waiters then read
      * as after any wake). NULL: rows are ignored. */
     bool (*row_message)(hp_waiters *w, const char *row);
+    /* The key of the seals of rows that come through Redis (hp_wake_key,
+     * 32 bytes, copied); NULL: such rows are ignored and their keys woken. */
+    const unsigned char *wake_key;
 } hp_waiters_config;
 
 /* Creates the registry (copies cfg). Starts nothing. */

@@ -19,6 +19,7 @@
 #include "hp_log.h"
 #include "hp_str.h"
 #include "hp_time.h"
+#include "hp_wake.h"
 
 /* Worker threads civetweb could not create (it logs each and runs on with
  * the others). */
@@ -115,6 +116,8 @@ int main(void)
     app.env.callback_max_attempts = cfg.callback_max_attempts;
     app.env.notify_creates = cfg.redis_url == NULL;
     app.env.secret_key = cfg.secret_key;
+    hp_wake_key(cfg.secret_key, app.wake_key);
+    app.env.wake_key = app.wake_key;
     app.env.rate_limit_max = cfg.rate_limit_max;
     app.env.rate_limit_window_ms = cfg.rate_limit_window_ms;
     if (hp_urlpolicy_new(cfg.outbound_allow, &app.urlpolicy, err, sizeof(err)) != HP_OK) {
@@ -169,6 +172,7 @@ int main(void)
             .team_waiters = api__share(cfg.max_waiters, cfg.team_waiters_percent),
             .holder_waiters = api__share(cfg.max_waiters, cfg.key_waiters_percent),
             .row_message = api_wake_row,
+            .wake_key = app.wake_key,
         };
         app.waiters = hp_waiters_new(&wc);
     }

@@ -347,6 +347,26 @@ static json_object *hp__event_data(const hp_decision *d, const char *status)
     return data;
 }
 
+/* The decision's wake message on Redis too, its row sealed (hp_wake_seal):
+ * whichever of NOTIFY and Redis reaches a replica first answers its
+ * long-polls from the row. Without a key, the keys alone. */
+static void hp__publish_decided(const hp_approval_env *env, const char *msg)
+{
+    const char *row;
+    char err[HP_ERRBUF], *m;
+
+    if (env->redis == NULL || msg == NULL)
+        return;
+    row = strstr(msg, " " HP_WAKE_ROW_PREFIX);
+    if (env->wake_key != NULL)
+        m = hp_wake_seal(env->wake_key, msg);
+    else
+        m = hp_xasprintf("%.*s", row != NULL ? (int)(row - msg) : (int)strlen(msg), msg);
+    if (hp_wake_publish(env->redis, m, err, sizeof(err)) != HP_OK)
+        hp_log_warn("could not publish a wakeup", "reason", err);
+    free(m);
+}
+
 hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *env,
                           const char *team_id, const char *approval_id, const hp_decision *d,
                           hp_approval_row *out, char *err, size_t errcap)
@@ -407,11 +427,12 @@ hp_err hp_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_approval_env *en
         hp_err_set(err, errcap, "this approval does not accept a custom instruction");
         return HP_ERR_INVALID_PAYLOAD;
     }
-    /* Committed with every effect, its NOTIFY sent; the Redis publish and
-     * the answer are the caller's. A crash here must lose none of it. */
+    /* Committed with every effect, its NOTIFY sent; the answer is the
+     * caller's. A crash here must lose none of it. */
     (void)HP_FAULT("decide.after_commit");
     if (res.result != NULL)
         env->decided_fn(env->decided_ctx, out->team_id, approval_id, res.result);
+    hp__publish_decided(env, res.wake_msg);
     return HP_OK;
 }
 

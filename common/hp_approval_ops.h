@@ -89,8 +89,11 @@ typedef struct hp_approval_env {
      * before it joins a shared statement. */
     int rate_limit_max, rate_limit_window_ms;
     /* When set, a create's wake message is published there after its
-     * commit: once per team for the creates of one shared statement. */
+     * commit (once per team for the creates of one shared statement), and
+     * a decision's, its row sealed with wake_key (hp_wake_seal; without
+     * wake_key, its keys alone). */
     hp_redis *redis;
+    const unsigned char *wake_key;
     /* When set, called by hp_approval_decide once a decision committed,
      * with the deciding statement's result (row 0: the closed approval, as
      * a read by id returns it; decided_fn's to PQclear): the API answers

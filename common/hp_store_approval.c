@@ -673,12 +673,12 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
  * travel as null. A message the 8,000-byte NOTIFY limit cannot carry is
  * sent as the keys alone, and the waiters read the row. */
 #define HP__WAKE_ROW_SQL                                                                           \
-    "wk as (select pg_notify('hp_approval', case when octet_length(m.k) + octet_length(m.j) "      \
-    "< " HP__ROW_MSG_MAX " then m.k || ' " HP_WAKE_ROW_PREFIX                                      \
-    "' || m.j else m.k end) from (select "                                                         \
+    "wk as (select n.msg, pg_notify('hp_approval', n.msg) from (select case when "                 \
+    "  octet_length(m.k) + octet_length(m.j) < " HP__ROW_MSG_MAX                                   \
+    " then m.k || ' " HP_WAKE_ROW_PREFIX "' || m.j else m.k end as msg from (select "              \
     "  jsonb_set(jsonb_set(json_build_array(" HP__COLS ", c.gname)::jsonb, '{13}', 'null'), "      \
     "  '{14}', 'null')::text as j, a.id || ' team:' || a.team_id || ' agent:' || a.agent_id as k " \
-    "  from x as a, chk c) m) "
+    "  from x as a, chk c) m) n) "
 
 /* The expiry of every due row WHERE picks, with every effect of the close,
  * as ONE statement (its own transaction): the claim (the default option
@@ -763,17 +763,20 @@ hp_err hp_store_event_list(hp_dbconn *c, hp_pool *pool, const char *approval_id,
  * closed), the agent's name, the refusal, the status under the lock (NULL
  * when the team has no such approval), the number of options, the count of
  * NOTIFYs sent, the action response recorded (nulls when none; at most one:
- * one approval closes), then how many live user tokens matched. */
+ * one approval closes), how many live user tokens matched, then the wake
+ * message its NOTIFY carried (NULL when nothing closed). */
 #define HP__DECIDE_TAIL                                                                            \
     HP__WAKE_ROW_SQL "select " HP__COLS ", c.gname, c.refusal, c.status, c.nopts, "                \
                      "(select count(*) from nj) + (select count(*) from wk), " HP_STORE_INBOX_COLS \
-                     ", (select count(*) from tok) from (select) z left join chk c on true "       \
+                     ", (select count(*) from tok), (select wk.msg from wk) from (select) z "      \
+                     "left join chk c on true "                                                    \
                      "left join x as a on true left join ar as r on true"
 
-/* Where the decision's action response starts in its tail, and the column
- * after it: how many live user tokens matched. */
+/* Where the decision's action response starts in its tail, and the columns
+ * after it: how many live user tokens matched, the wake message. */
 #define HP__DECIDE_RESPONSE_COL (HP__NCOLS + 5)
 #define HP__DECIDE_TOKEN_COL    (HP__DECIDE_RESPONSE_COL + HP_STORE_INBOX_NCOLS)
+#define HP__DECIDE_WAKE_COL     (HP__DECIDE_TOKEN_COL + 1)
 
 /* The batch size as text for the statement: a literal limit, not a
  * parameter, so the prepared statement's generic plan (the claim's index
@@ -927,6 +930,8 @@ hp_err hp_store_approval_decide(hp_dbconn *c, hp_pool *pool, const hp_store_deci
         } else {
             hp_store_approval_read(pool, r, 0, 0, row);
             out->status = row->status;
+            const char *wake = hp_db_val(r, 0, HP__DECIDE_WAKE_COL);
+            out->wake_msg = wake != NULL ? hp_pool_strdup(pool, wake) : NULL;
             if (d->response != NULL && !PQgetisnull(r, 0, HP__DECIDE_RESPONSE_COL))
                 hp_store_inbox_read(pool, r, 0, HP__DECIDE_RESPONSE_COL, d->response);
             if (d->keep_result) {

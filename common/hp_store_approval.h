@@ -174,6 +174,10 @@ typedef struct hp_store_decided {
     hp_store_refusal refusal;
     const char *status; /* the approval's status after the statement (pool) */
     int options;        /* how many options it has */
+    /* With HP_STORE_DECIDED: the wake message the decision's NOTIFY carried
+     * (its keys, then its row when it fit; pool), which the caller also
+     * publishes on Redis; else NULL. */
+    const char *wake_msg;
     /* With keep_result and HP_STORE_DECIDED: the statement's result, whose
      * row 0 is the closed approval as hp_store_approval_read reads it (the
      * same columns as a read by id). The caller's to PQclear; else NULL. */

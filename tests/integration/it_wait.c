@@ -139,6 +139,61 @@ static PGconn *listen_approvals(void)
     return pg;
 }
 
+/* A file's whole text (harness-owned; "" when unreadable). */
+static const char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = hp_it_fmt("%*s", 65535, "");
+    size_t n = f ? fread(buf, 1, 65535, f) : 0;
+
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* A new file under the run directory holding text; its path. */
+static const char *write_text(const char *text)
+{
+    const char *path = hp_it_fmt("%s/wake-%s.txt", hp_it_env("HP_RUN_DIR"), hp_it_unique());
+    FILE *f = fopen(path, "w");
+
+    IT_CHECK_FATAL(f != NULL && fputs(text, f) >= 0 && fclose(f) == 0, "write %s", path);
+    return path;
+}
+
+/* Wake message msg ("<keys> =<row>") in its Redis form, sealed with secret
+ * by tests/e2e/sign.js (Node's crypto, no code shared with Holdpoint). */
+static const char *node_seal(const char *secret, const char *msg)
+{
+    const char *in = write_text(msg), *out = hp_it_fmt("%s.sealed", in);
+    int st = system(hp_it_fmt("node '%s/tests/e2e/sign.js' wake '%s' '%s' > '%s'",
+                              HP_ITEST_SOURCE_DIR, secret, in, out));
+
+    IT_CHECK_FATAL(st == 0, "sign.js wake failed");
+    return read_text(out);
+}
+
+/* PUBLISH hp:approval msg, as anyone who reaches Redis can. */
+static void redis_publish(const char *msg)
+{
+    int st = system(hp_it_fmt("redis-cli -u '%s' -x PUBLISH hp:approval < '%s' > /dev/null",
+                              hp_it_env("HOLDPOINT_REDIS_URL"), write_text(msg)));
+    IT_CHECK_FATAL(st == 0, "redis-cli PUBLISH failed");
+}
+
+/* s with every occurrence of from replaced by to (harness-owned). */
+static const char *replace_all(const char *s, const char *from, const char *to)
+{
+    const char *out = "", *p;
+
+    while ((p = strstr(s, from)) != NULL) {
+        out = hp_it_fmt("%s%.*s%s", out, (int)(p - s), s, to);
+        s = p + strlen(from);
+    }
+    return hp_it_fmt("%s%s", out, s);
+}
+
 /* Element k of the JSON array a, as a string (NULL when null). */
 static const char *row_at(json_object *a, size_t k)
 {
@@ -207,6 +262,92 @@ static void test_wake_message(void)
         published = hp_it_file_count(out, hp_it_fmt("team:%s", t->team_id)) >= 2;
     IT_CHECK(published, "Redis messages for the create and the decision of %s", aid);
     IT_CHECK(hp_it_file_count(out, aid) == 1, "only the decision's message names %s", aid);
+    /* The decision's Redis message is its NOTIFY with the row sealed: the
+     * seal Node computes from the NOTIFY and the secret key is in it. */
+    const char *sealed = node_seal(hp_it_env("HOLDPOINT_SECRET_KEY"), row);
+    const char *seal = strstr(sealed, " ~");
+    IT_CHECK_FATAL(seal != NULL && strlen(seal) > 66, "sign.js wrote %s", sealed);
+    seal = hp_it_fmt("%s ~%.64s =[", keys, seal + 2);
+    IT_CHECK(hp_it_file_count(out, seal) == 1, "the Redis message of %s carries \"%s\"", aid, seal);
+    PQfinish(pg);
+}
+
+/* Of a replica that hears no NOTIFY (its LISTEN connection goes through the
+ * transaction-mode pooler), long-polls are answered by the row of the
+ * decision's Redis message, when its seal holds; an unsealed row, one
+ * sealed under another key, or a genuine seal moved onto another row only
+ * wakes them to read. */
+static void test_row_through_redis(void)
+{
+    const char *const deaf[] = {
+        hp_it_fmt("HOLDPOINT_DATABASE_DIRECT_URL=%s", hp_it_env("HP_POOLER_URL")), NULL};
+    const char *secret = hp_it_env("HOLDPOINT_SECRET_KEY");
+    const char *by = "holdpoint_waits_answered_by_decision_total";
+    const hp_it_team *t = hp_it_team_new();
+    hp_it_api *c = hp_it_api_start("wait-redis-rows", deaf);
+    PGconn *pg = listen_approvals();
+    const char *rid, *aid, *rid2, *aid2, *msg, *forged, *poll;
+    bg_batch *b = bg_new(1);
+    double n0;
+
+    IT_CHECK_FATAL(c != NULL, "replica started");
+    create_on(hp_it_api_default(), t, &rid, &aid);
+    bg_set(b, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result?wait=30", hp_it_api_base(c), rid), t,
+           false, NULL, NULL, 40000);
+    bg_start(b);
+    IT_CHECK_FATAL(hp_it_await_gauge(c, "holdpoint_waiters", 1, false, 10000), "waiting");
+    n0 = hp_it_gauge(c, by);
+    IT_STATUS(hp_it_user(t, "POST", resolve_path(aid), "{\"option_index\":0}"), 200);
+    bg_join(b);
+    IT_CHECK(b->calls[0].status == 200 && b->calls[0].resp &&
+                 strstr(b->calls[0].resp, "\"selected_option\""),
+             "the long-poll got the decision: %ld %s", b->calls[0].status, b->calls[0].resp);
+    IT_CHECK(hp_it_gauge(c, by) == n0 + 1, "answered from the Redis message's row (%g, was %g)",
+             hp_it_gauge(c, by), n0);
+
+    /* The same decision, made to read as one of a pending approval. */
+    msg = await_notify_as(pg, hp_it_fmt("%s team:%s agent:%s", aid, t->team_id, t->agent_id), true,
+                          5000);
+    IT_CHECK_FATAL(msg != NULL, "the decision's NOTIFY");
+    create_on(hp_it_api_default(), t, &rid2, &aid2);
+    forged = replace_all(replace_all(msg, aid, aid2), rid, rid2);
+    poll = hp_it_fmt("%s/v1/approvals/%s/result?wait=3", hp_it_api_base(c), rid2);
+    b = bg_new(1);
+    bg_set(b, 0, "GET", poll, t, false, NULL, NULL, 20000);
+    bg_start(b);
+    IT_CHECK_FATAL(hp_it_await_gauge(c, "holdpoint_waiters", 1, false, 10000), "waiting");
+    n0 = hp_it_gauge(c, by);
+    redis_publish(forged);
+    redis_publish(
+        node_seal("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", forged));
+    const char *genuine = strstr(node_seal(secret, msg), " ~");
+    const char *moved = strstr(forged, " =");
+    IT_CHECK_FATAL(genuine && moved, "seal and row");
+    redis_publish(hp_it_fmt("%.*s%.66s%s", (int)(moved - forged), forged, genuine, moved));
+    bg_join(b);
+    IT_CHECK(b->calls[0].status == 200 && b->calls[0].resp &&
+                 strstr(b->calls[0].resp, "\"pending\"") &&
+                 !strstr(b->calls[0].resp, "selected_option"),
+             "the forged rows were not believed: %ld %s", b->calls[0].status, b->calls[0].resp);
+    IT_CHECK(hp_it_gauge(c, by) == n0, "no long-poll answered from a forged row");
+    IT_CHECK(strcmp(hp_it_sql_str("select status from approvals where id = $1::uuid", aid2, NULL),
+                    "pending") == 0,
+             "%s still pending", aid2);
+
+    /* Sealed with the replicas' key, the same row is believed: the seal,
+     * not the channel, is what a replica trusts. */
+    b = bg_new(1);
+    bg_set(b, 0, "GET", hp_it_fmt("%s/v1/approvals/%s/result?wait=30", hp_it_api_base(c), rid2), t,
+           false, NULL, NULL, 40000);
+    bg_start(b);
+    IT_CHECK_FATAL(hp_it_await_gauge(c, "holdpoint_waiters", 1, false, 10000), "waiting");
+    redis_publish(node_seal(secret, forged));
+    bg_join(b);
+    IT_CHECK(b->calls[0].status == 200 && b->calls[0].resp &&
+                 strstr(b->calls[0].resp, "\"selected_option\""),
+             "the sealed row answered: %ld %s", b->calls[0].status, b->calls[0].resp);
+    IT_CHECK(hp_it_gauge(c, by) == n0 + 1, "answered from the sealed row");
+    IT_CHECK(hp_it_api_stop(c) == 0, "replica exits 0");
     PQfinish(pg);
 }
 
@@ -822,6 +963,7 @@ int main(void)
         {"wake messages name the approval, its team and agent", test_wake_message},
         {"long-poll released across replicas", test_cross_replica},
         {"a row too big for NOTIFY is read instead", test_row_too_big},
+        {"a row through Redis counts only sealed", test_row_through_redis},
         {"released across replicas with Redis stopped", test_cross_replica_redis_stopped},
         {"a waiter survives a PostgreSQL restart", test_survives_pg_restart},
         {"1,000 long-polls with the defaults, released from the other replica",
