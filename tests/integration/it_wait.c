@@ -7,11 +7,11 @@
  * all answered with its decision (from the deciding statement's row, the
  * decision made on their replica); long-polls answered by a peer after a
  * read (decided on another replica) or from the decision's row (on theirs)
- * keep their connections; SSE and
- * blocking creates; a client
- * that hangs up frees its waiter; SIGTERM answers every waiter; the waiter
- * limit refuses with 503; and the create rate limit shared by two replicas
- * under concurrent load, through Redis and through PostgreSQL.
+ * keep their connections; a row that comes through Redis is believed only
+ * sealed with the replicas' key; SSE and blocking creates; a client that
+ * hangs up frees its waiter; SIGTERM answers every waiter; the waiter limit
+ * refuses with 503; and the create rate limit shared by two replicas under
+ * concurrent load, through Redis and through PostgreSQL.
  *
  * Long-polls run in a background thread with their own libcurl multi handle
  * (bg_*), so the test thread can decide while they wait.
