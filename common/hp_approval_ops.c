@@ -352,16 +352,11 @@ static json_object *hp__event_data(const hp_decision *d, const char *status)
  * long-polls from the row. Without a key, the keys alone. */
 static void hp__publish_decided(const hp_approval_env *env, const char *msg)
 {
-    const char *row;
     char err[HP_ERRBUF], *m;
 
     if (env->redis == NULL || msg == NULL)
         return;
-    row = strstr(msg, " " HP_WAKE_ROW_PREFIX);
-    if (env->wake_key != NULL)
-        m = hp_wake_seal(env->wake_key, msg);
-    else
-        m = hp_xasprintf("%.*s", row != NULL ? (int)(row - msg) : (int)strlen(msg), msg);
+    m = hp_wake_seal(env->wake_key, msg);
     if (hp_wake_publish(env->redis, m, err, sizeof(err)) != HP_OK)
         hp_log_warn("could not publish a wakeup", "reason", err);
     free(m);

@@ -119,7 +119,7 @@ static void hp__wake_mac(const unsigned char key[32], const char *keys, size_t k
     free(m);
 }
 
-char *hp_wake_seal(const unsigned char key[32], const char *msg)
+char *hp_wake_seal(const unsigned char *key, const char *msg)
 {
     const char *row = hp__wake_row(msg);
     char mac[HP_WAKE_SEAL_HEX + 1];
@@ -128,6 +128,8 @@ char *hp_wake_seal(const unsigned char key[32], const char *msg)
     if (row == NULL)
         return hp_xstrdup(msg);
     klen = (size_t)(row - msg);
+    if (key == NULL)
+        return hp_xasprintf("%.*s", (int)klen, msg);
     hp__wake_mac(key, msg, klen, row, mac);
     return hp_xasprintf("%.*s " HP_WAKE_SEAL_PREFIX "%s%s", (int)klen, msg, mac, row);
 }

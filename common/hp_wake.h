@@ -50,9 +50,9 @@
 void hp_wake_key(const unsigned char secret_key[32], unsigned char key[32]);
 
 /* The Redis form of wake message msg: msg itself when it carries no row,
- * else with its row sealed under key (see HP_WAKE_SEAL_PREFIX). Heap string
- * (caller frees). Pure. */
-char *hp_wake_seal(const unsigned char key[32], const char *msg);
+ * else with its row sealed under key (see HP_WAKE_SEAL_PREFIX), or without
+ * a key (NULL) its keys alone. Heap string (caller frees). Pure. */
+char *hp_wake_seal(const unsigned char *key, const char *msg);
 
 /* What a subscriber acts on for a Redis payload (heap string, caller
  * frees): the payload itself when it carries no row; "<keys> =<row>" when

@@ -1,12 +1,12 @@
 /*
  * Unit tests for hp_wake's pure parts: the seal of a decision's row on Redis
  * matches one computed independently (Python's hmac and hashlib, HKDF by
- * hand, from secret bytes 0..31); a sealed message opens to the NOTIFY form;
- * a message without a row passes as it is; a row without a seal, with a
- * malformed seal, with a seal under another key, or changed anywhere after
- * sealing (keys, seal or row) opens to its keys alone and is reported
- * forged; without a key every row is refused; the reconnect backoff doubles
- * from 100 ms to 5 s.
+ * hand, from secret bytes 0..31), and without a key only the keys go; a
+ * sealed message opens to the NOTIFY form; a message without a row passes as
+ * it is; a row without a seal, with a malformed seal, with a seal under
+ * another key, or changed anywhere after sealing (keys, seal or row) opens
+ * to its keys alone and is reported forged; without a key every row is
+ * refused; the reconnect backoff doubles from 100 ms to 5 s.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -44,6 +44,10 @@ static void test_vector(void)
 
     CU_ASSERT_STRING_EQUAL(s, KEYS " ~" SEAL ROW);
     expect_open(key, s, KEYS ROW, false);
+    free(s);
+    /* Without a key, the keys alone. */
+    s = hp_wake_seal(NULL, KEYS ROW);
+    CU_ASSERT_STRING_EQUAL(s, KEYS);
     free(s);
 }
 
